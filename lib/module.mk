@@ -1,5 +1,5 @@
 # libxm: what the programs share (wire protocol framing, logging, utilities).
-LIBXM_SRCS := lib/wire.c lib/util.c
+LIBXM_SRCS := $(wildcard lib/*.c)
 LIBXM := $(B)/lib/libxm.a
 $(LIBXM): $(LIBXM_SRCS:%.c=$(B)/%.o)
 	@mkdir -p $(dir $@)
