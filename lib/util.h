@@ -1,0 +1,34 @@
+/* util.h — logging and small helpers shared by the programs. */
+#ifndef XM_UTIL_H
+#define XM_UTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+enum log_level { LOG_ERR_ = 0, LOG_WARN_ = 1, LOG_INFO_ = 2, LOG_DEBUG_ = 3 };
+
+/* Where log lines go (default stderr) and how much. */
+void log_open(const char *prog, FILE *f, int level);
+/* Change only the level. */
+void log_set_level(int level);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...) log_msg(LOG_ERR_, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN_, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO_, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG_, __VA_ARGS__)
+
+/* Make every missing directory of path (like mkdir -p), mode 0755. 0 or -1. */
+int mkdir_p(const char *path);
+/* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
+int fd_nonblock(int fd);
+
+#endif
+
+#ifndef XM_UTIL_SOCK
+#define XM_UTIL_SOCK
+/* A listening AF_UNIX stream socket at path (an old socket file is
+ * replaced), non-blocking, close-on-exec, mode 0600. fd or -1. */
+int unix_listen(const char *path);
+/* A blocking connection to path. fd or -1. */
+int unix_connect(const char *path);
+#endif

@@ -1,0 +1,272 @@
+/*
+ * conn.c — connections: byte I/O, output queues, back-pressure.
+ *
+ * Each connection has an incremental reader (wire.h) and an output byte
+ * queue. After a batch of input every connection with queued bytes is
+ * flushed with one write(2). A client that stops reading cannot stall the
+ * daemon or grow it without bound: once its queue passes OUT_HIGH we stop
+ * reading its requests (they stay in the socket) until it drains, and watch
+ * events beyond d->out_max are dropped for it (counted, logged), as
+ * cxenstored drops events past a domain's memory quota.
+ */
+#include "core.h"
+#include "domain.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define OUT_HIGH (64 * 1024)
+
+/* Watch for input unless backed up; for output while some is queued. */
+static void conn_epoll(struct daemon *d, struct conn *c)
+{
+	size_t queued = c->out_len - c->out_off;
+	uint32_t want = (queued ? EPOLLOUT : 0) | (queued < OUT_HIGH ? EPOLLIN : 0);
+	if (want == c->ep_events)
+		return;
+	struct epoll_event ev = { .events = want, .data.ptr = c };
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->ep_events = want;
+}
+
+struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonly)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->kind = POLL_CONN;
+	c->fd = fd;
+	c->dom = dom;
+	c->readonly = readonly;
+	c->next_txid = 1;
+	watch_list_init(&c->watches);
+	if (dom) {
+		c->who.domid = dom->domid;
+		c->who.has_target = dom->has_target;
+		c->who.target = dom->target;
+	} else {
+		c->who.priv = true;
+	}
+	snprintf(c->implicit, sizeof(c->implicit), "/local/domain/%u", c->who.domid);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		free(c);
+		return NULL;
+	}
+	c->ep_events = EPOLLIN;
+	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
+	d->conns = c;
+	return c;
+}
+
+void conn_close(struct daemon *d, struct conn *c)
+{
+	if (c->dropped_events)
+		log_warn("connection of domain %u: dropped %lu watch events (client not reading)",
+			 c->who.domid, c->dropped_events);
+	core_conn_reset(d, c);
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c->out);
+	free(c);
+}
+
+void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *body, size_t len)
+{
+	(void)d;
+	struct xsd_sockmsg h = { type, req_id, tx_id, (uint32_t)len };
+	size_t need = WIRE_HDR_LEN + len;
+
+	if (c->dead)
+		return;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + need > c->out_cap) {
+		if (c->out_off > 0) {
+			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+			c->out_len -= c->out_off;
+			c->out_off = 0;
+		}
+		size_t cap = c->out_cap ? c->out_cap : 4096;
+		while (cap < c->out_len + need)
+			cap *= 2;
+		if (cap != c->out_cap) {
+			char *o = realloc(c->out, cap);
+			if (!o) {
+				log_err("out of memory queueing for domain %u: closing", c->who.domid);
+				c->dead = true;
+				return;
+			}
+			c->out = o;
+			c->out_cap = cap;
+		}
+	}
+	memcpy(c->out + c->out_len, &h, WIRE_HDR_LEN);
+	if (len)
+		memcpy(c->out + c->out_len + WIRE_HDR_LEN, body, len);
+	c->out_len += need;
+}
+
+/* Write what is queued; 0 when fully drained, 1 when blocked, -1 on error. */
+static int conn_flush(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 1;
+			return -1;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > 256 * 1024) { /* give back a burst's memory */
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	return 0;
+}
+
+/* Handle the complete requests buffered for c, unless it is backed up. */
+static void conn_process(struct daemon *d, struct conn *c)
+{
+	struct xsd_sockmsg h;
+	const char *body;
+
+	while (!c->dead && c->out_len - c->out_off < OUT_HIGH) {
+		enum wire_status st = wire_in_next(&c->in, &h, &body);
+		if (st == WIRE_AGAIN)
+			return;
+		if (st == WIRE_PROTO) {
+			log_warn("domain %u sent a %u-byte payload (max %d): dropping the connection",
+				 c->who.domid, h.len, XENSTORE_PAYLOAD_MAX);
+			c->dead = true;
+			return;
+		}
+		core_request(d, c, &h, body);
+	}
+}
+
+static void conn_readable(struct daemon *d, struct conn *c)
+{
+	enum wire_status st = wire_in_fill(&c->in, c->fd);
+	if (st == WIRE_EOF || st == WIRE_ERR) {
+		c->dead = true;
+		return;
+	}
+	conn_process(d, c);
+}
+
+/* After a batch: flush every connection, close the dead ones. */
+static void conn_sweep(struct daemon *d)
+{
+	struct conn *c = d->conns, *next;
+	for (; c; c = next) {
+		next = c->next;
+		if (!c->dead && c->out_len > c->out_off) {
+			int r = conn_flush(c);
+			if (r < 0)
+				c->dead = true;
+			if (r == 0 && wire_in_pending(&c->in)) {
+				conn_process(d, c); /* requests held back while it was backed up */
+				if (!c->dead && c->out_len > c->out_off)
+					next = c; /* flush again */
+			}
+		}
+		if (c->dead)
+			conn_close(d, c);
+		else
+			conn_epoll(d, c);
+	}
+	while (d->dead_domains) {
+		struct domain *dom = d->dead_domains;
+		d->dead_domains = dom->next;
+		domain_free(dom);
+	}
+}
+
+static void accept_on(struct daemon *d, int lfd, struct domain *dom, bool ro)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (!conn_new(d, fd, dom, ro)) {
+			log_err("cannot take a new connection: %s", strerror(errno));
+			close(fd);
+		}
+	}
+}
+
+struct listener {
+	enum poll_kind kind;
+	int fd;
+};
+
+int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop);
+
+int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
+{
+	struct listener lrw = { POLL_LISTEN, rw_fd }, lro = { POLL_LISTEN_RO, ro_fd };
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	ev.data.ptr = &lrw;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, rw_fd, &ev) < 0)
+		return -1;
+	ev.data.ptr = &lro;
+	if (ro_fd >= 0 && epoll_ctl(d->epfd, EPOLL_CTL_ADD, ro_fd, &ev) < 0)
+		return -1;
+
+	while (!*stop) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(d->epfd, evs, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (int i = 0; i < n; i++) {
+			enum poll_kind *k = evs[i].data.ptr;
+			switch (*k) {
+			case POLL_LISTEN:
+				accept_on(d, rw_fd, NULL, false);
+				break;
+			case POLL_LISTEN_RO:
+				accept_on(d, ro_fd, NULL, true);
+				break;
+			case POLL_DOMAIN:
+				domain_accept(d, (struct domain *)k);
+				break;
+			case POLL_CONN: {
+				struct conn *c = (struct conn *)k;
+				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+					conn_readable(d, c);
+				break;
+			}
+			}
+		}
+		conn_sweep(d);
+	}
+	return 0;
+}

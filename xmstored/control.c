@@ -1,0 +1,93 @@
+/*
+ * control.c — XS_CONTROL, the commands `xenstore-control` sends: check,
+ * log on|off, print, quota, memreport, help. Unknown commands: EINVAL (as
+ * Xen's control.c).
+ */
+#include "core.h"
+#include "domain.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reply_text(char **out, size_t *olen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int reply_text(char **out, size_t *olen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return ENOMEM;
+	*olen = (size_t)n + 1;
+	return 0;
+}
+
+static const char help_text[] =
+	"Supported commands:\n"
+	"check\n"
+	"log [on|off]\n"
+	"print <string>\n"
+	"quota\n"
+	"memreport\n"
+	"help\n";
+
+int control_run(struct daemon *d, const char *body, size_t len, char **out, size_t *olen)
+{
+	const char *v[4];
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += body[i] == '\0';
+	if (n < 1 || wire_split(body, len, v, 4) < 0)
+		return EINVAL;
+	const char *cmd = v[0];
+
+	if (strcmp(cmd, "check") == 0)
+		return reply_text(out, olen, "OK");
+	if (strcmp(cmd, "log") == 0) {
+		if (n >= 2 && strcmp(v[1], "on") == 0)
+			log_set_level(LOG_DEBUG_);
+		else if (n >= 2 && strcmp(v[1], "off") == 0)
+			log_set_level(LOG_INFO_);
+		else if (n >= 2)
+			return EINVAL;
+		return reply_text(out, olen, "OK");
+	}
+	if (strcmp(cmd, "print") == 0) {
+		if (n < 2)
+			return EINVAL;
+		log_info("control print: %s", v[1]);
+		return reply_text(out, olen, "OK");
+	}
+	if (strcmp(cmd, "quota") == 0)
+		return reply_text(out, olen,
+				  "Quota settings:\n"
+				  "nodes:          %u\n"
+				  "watches:        %u\n"
+				  "transactions:   %u\n"
+				  "node-size:      %u\n"
+				  "permissions:    %u\n"
+				  "path-max:       %u\n"
+				  "transaction-nodes: %u\n",
+				  d->store.q.nodes, d->max_watches, d->max_txs,
+				  d->store.q.node_size, d->store.q.perms,
+				  d->store.q.path_rel, d->store.q.tx_nodes);
+	if (strcmp(cmd, "memreport") == 0) {
+		unsigned int nconn = 0, ndom = 0;
+		for (struct conn *c = d->conns; c; c = c->next)
+			nconn++;
+		for (struct domain *dom = d->domains; dom; dom = dom->next)
+			ndom++;
+		return reply_text(out, olen,
+				  "nodes: %zu\nconnections: %u\ndomains: %u\nrequests: %lu\n",
+				  d->store.nodes.count, nconn, ndom, d->requests);
+	}
+	if (strcmp(cmd, "help") == 0)
+		return reply_text(out, olen, "%s", help_text);
+	return EINVAL;
+}

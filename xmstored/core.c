@@ -1,0 +1,519 @@
+/*
+ * core.c — request dispatch: one table of handlers (as Xen's wire_funcs),
+ * every check that applies to all requests done once in core_request(), and
+ * handlers that return a positive errno which becomes Xen's error string.
+ */
+#include "core.h"
+#include "domain.h"
+#include "path.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct req {
+	struct daemon *d;
+	struct conn *c;
+	const struct xsd_sockmsg *h;
+	const char *body;
+	size_t len;
+	struct txn *t;          /* the request's transaction, or NULL */
+	bool replied;
+};
+
+#define F_NOTID   1u  /* transaction id ignored */
+#define F_PRIV    2u  /* privileged connections only */
+#define F_WRITE   4u  /* refused on the read-only socket */
+
+struct handler {
+	int (*fn)(struct req *r);
+	unsigned int flags;
+};
+
+static void reply(struct req *r, const void *data, size_t len)
+{
+	if (len > XENSTORE_PAYLOAD_MAX) {
+		const char *e = wire_error_string(E2BIG);
+		conn_queue(r->d, r->c, XS_ERROR, r->h->req_id, r->h->tx_id, e, strlen(e) + 1);
+	} else {
+		conn_queue(r->d, r->c, r->h->type, r->h->req_id, r->h->tx_id, data, len);
+	}
+	r->replied = true;
+}
+
+static void reply_str(struct req *r, const char *s)
+{
+	reply(r, s, strlen(s) + 1);
+}
+
+static int ack(struct req *r)
+{
+	core_fire(r->d);
+	reply_str(r, "OK");
+	return 0;
+}
+
+/* The payload as exactly one NUL-terminated string, or NULL. */
+static const char *onearg(const struct req *r)
+{
+	if (r->len == 0 || memchr(r->body, '\0', r->len) != r->body + r->len - 1)
+		return NULL;
+	return r->body;
+}
+
+/* Number of NULs in the payload (Xen's xenstore_count_strings). */
+static unsigned int count_strings(const struct req *r)
+{
+	unsigned int n = 0;
+	for (size_t i = 0; i < r->len; i++)
+		n += r->body[i] == '\0';
+	return n;
+}
+
+static int canon(const struct req *r, const char *name, bool special, char out[PATH_BUF])
+{
+	return path_canon(name, r->c->implicit, special, r->d->store.q.path_rel, out);
+}
+
+static int do_read(struct req *r)
+{
+	char name[PATH_BUF];
+	const struct node *n;
+	int err = canon(r, onearg(r), false, name);
+	if (!err)
+		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
+	if (!err)
+		reply(r, n->data, n->datalen);
+	return err;
+}
+
+static int do_directory(struct req *r)
+{
+	char name[PATH_BUF];
+	const struct node *n;
+	int err = canon(r, onearg(r), false, name);
+	if (!err)
+		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
+	if (!err)
+		reply(r, n->children, n->childlen);
+	return err;
+}
+
+/* DIRECTORY_PART: "<generation>\0" then as many children as fit from the
+ * offset; a final empty string marks the end of the list (Xen's format). */
+static int do_directory_part(struct req *r)
+{
+	char name[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX + 1];
+	const struct node *n;
+
+	if (count_strings(r) != 2)
+		return EINVAL;
+	int err = canon(r, r->body, false, name);
+	if (!err)
+		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
+	if (err)
+		return err;
+	unsigned int off = (unsigned int)atoi(r->body + strlen(r->body) + 1);
+	size_t genlen = (size_t)snprintf(buf, sizeof(buf), "%llu",
+					 (unsigned long long)n->gen) + 1;
+	if (off >= n->childlen) {
+		buf[genlen] = '\0';
+		reply(r, buf, genlen + 1);
+		return 0;
+	}
+	size_t len = 0, maxlen = XENSTORE_PAYLOAD_MAX - genlen - 1;
+	const char *child = n->children + off;
+	while (len + strlen(child) < maxlen) {
+		len += strlen(child) + 1;
+		child += strlen(child) + 1;
+		if (off + len == n->childlen)
+			break;
+	}
+	memcpy(buf + genlen, n->children + off, len);
+	if (off + len == n->childlen)
+		buf[genlen + len++] = '\0';
+	reply(r, buf, genlen + len);
+	return 0;
+}
+
+static int do_write(struct req *r)
+{
+	char name[PATH_BUF];
+	const char *nul = memchr(r->body, '\0', r->len);
+	if (!nul)
+		return EINVAL;
+	size_t off = (size_t)(nul - r->body) + 1;
+	int err = canon(r, r->body, false, name);
+	if (!err)
+		err = store_write(&r->d->store, r->t, &r->c->who, name,
+				  r->body + off, r->len - off, &r->d->ev);
+	return err ? err : ack(r);
+}
+
+static int do_mkdir(struct req *r)
+{
+	char name[PATH_BUF];
+	int err = canon(r, onearg(r), false, name);
+	if (!err)
+		err = store_mkdir(&r->d->store, r->t, &r->c->who, name, &r->d->ev);
+	return err ? err : ack(r);
+}
+
+static int do_rm(struct req *r)
+{
+	char name[PATH_BUF];
+	int err = canon(r, onearg(r), false, name);
+	if (!err)
+		err = store_rm(&r->d->store, r->t, &r->c->who, name, &r->d->ev);
+	return err ? err : ack(r);
+}
+
+static int do_get_perms(struct req *r)
+{
+	char name[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
+	const struct node *n;
+	int err = canon(r, onearg(r), true, name);
+	if (!err)
+		err = store_get_perms(&r->d->store, r->t, &r->c->who, name, &n);
+	if (err)
+		return err;
+	size_t len = perms_format(n->perms, n->nperms, buf, sizeof(buf));
+	if (!len)
+		return E2BIG;
+	reply(r, buf, len);
+	return 0;
+}
+
+static int do_set_perms(struct req *r)
+{
+	char name[PATH_BUF];
+	unsigned int n = count_strings(r);
+
+	if (n < 2)
+		return EINVAL;
+	n--;
+	if (!r->c->who.priv && n > r->d->store.q.perms)
+		return ENOSPC;
+	struct perm *p = calloc(n, sizeof(*p));
+	if (!p)
+		return ENOMEM;
+	int err = perms_parse(r->body + strlen(r->body) + 1, n, p);
+	if (!err)
+		err = canon(r, r->body, true, name);
+	if (!err)
+		err = store_set_perms(&r->d->store, r->t, &r->c->who, name, p, n, &r->d->ev);
+	free(p);
+	return err ? err : ack(r);
+}
+
+static int do_watch(struct req *r)
+{
+	const char *v[2];
+	char name[PATH_BUF];
+	struct conn *c = r->c;
+
+	if (wire_split(r->body, r->len, v, 2) != 2 || !memchr(v[1], '\0', (size_t)(r->body + r->len - v[1])))
+		return EINVAL;
+	bool relative = v[0][0] != '/' && v[0][0] != '@';
+	int err = canon(r, v[0], true, name);
+	if (err)
+		return err;
+	for (struct watch *w = c->watches.head; w; w = w->next)
+		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
+			return EEXIST;
+	unsigned int nw = c->dom ? c->dom->nwatches : c->watches.count;
+	if (!c->who.priv && nw > r->d->max_watches)
+		return E2BIG;
+	struct watch *w;
+	err = watch_add(&c->watches, name, v[1], relative ? strlen(c->implicit) + 1 : 0, &w);
+	if (err)
+		return err;
+	if (c->dom)
+		c->dom->nwatches++;
+	reply_str(r, "OK");
+	/* Fire once up front (Xen does: it simplifies clients). */
+	const char *rel = w->path + w->prefix_len;
+	size_t pl = strlen(rel) + 1, tl = strlen(w->token) + 1;
+	char buf[XENSTORE_PAYLOAD_MAX];
+	if (pl + tl <= sizeof(buf)) {
+		memcpy(buf, rel, pl);
+		memcpy(buf + pl, w->token, tl);
+		conn_queue(r->d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
+	}
+	return 0;
+}
+
+static int do_unwatch(struct req *r)
+{
+	const char *v[2];
+	char name[PATH_BUF];
+
+	if (wire_split(r->body, r->len, v, 2) != 2 || !memchr(v[1], '\0', (size_t)(r->body + r->len - v[1])))
+		return EINVAL;
+	int err = canon(r, v[0], true, name);
+	if (!err)
+		err = watch_remove(&r->c->watches, name, v[1]);
+	if (err)
+		return err;
+	if (r->c->dom)
+		r->c->dom->nwatches--;
+	return ack(r);
+}
+
+static int do_reset_watches(struct req *r)
+{
+	core_conn_reset(r->d, r->c);
+	return ack(r);
+}
+
+static int do_transaction_start(struct req *r)
+{
+	struct conn *c = r->c;
+
+	if (r->t)
+		return EBUSY;
+	if (!c->who.priv && c->ntxs > r->d->max_txs)
+		return ENOSPC;
+	struct conn_tx *v = realloc(c->txs, (c->ntxs + 1) * sizeof(*v));
+	if (!v)
+		return ENOMEM;
+	c->txs = v;
+	struct txn *t = store_txn_begin(&r->d->store);
+	if (!t)
+		return ENOMEM;
+	uint32_t id;
+	bool clash;
+	do {
+		id = c->next_txid++;
+		clash = id == 0;
+		for (unsigned int i = 0; i < c->ntxs && !clash; i++)
+			clash = c->txs[i].id == id;
+	} while (clash);
+	c->txs[c->ntxs++] = (struct conn_tx){ id, t };
+	char buf[16];
+	snprintf(buf, sizeof(buf), "%u", id);
+	reply_str(r, buf);
+	return 0;
+}
+
+static int do_transaction_end(struct req *r)
+{
+	const char *arg = onearg(r);
+	struct conn *c = r->c;
+	bool commit;
+
+	if (!arg)
+		return EINVAL;
+	if (strcmp(arg, "T") == 0)
+		commit = true;
+	else if (strcmp(arg, "F") == 0)
+		commit = false;
+	else
+		return EINVAL;
+	if (!r->t)
+		return ENOENT;
+	for (unsigned int i = 0; i < c->ntxs; i++) {
+		if (c->txs[i].t == r->t) {
+			c->txs[i] = c->txs[--c->ntxs];
+			break;
+		}
+	}
+	int err = store_txn_end(&r->d->store, r->t, commit, &r->d->ev);
+	r->t = NULL;
+	return err ? err : ack(r);
+}
+
+static int parse_domid(const char *s, uint32_t *out)
+{
+	if (!s)
+		return EINVAL;
+	*out = (uint32_t)atoi(s);
+	return 0;
+}
+
+static int do_introduce(struct req *r)
+{
+	const char *v[3];
+	uint32_t domid;
+
+	if (count_strings(r) < 3 || wire_split(r->body, r->len, v, 3) < 0)
+		return EINVAL;
+	parse_domid(v[0], &domid);
+	if (atoi(v[2]) <= 0)
+		return EINVAL;
+	int err = domain_introduce(r->d, domid);
+	return err ? err : ack(r);
+}
+
+static int do_release(struct req *r)
+{
+	uint32_t domid;
+	int err = parse_domid(onearg(r), &domid);
+	if (!err && domid == 0)
+		err = EINVAL;
+	if (!err)
+		err = domain_release(r->d, domid);
+	return err ? err : ack(r);
+}
+
+static int do_is_domain_introduced(struct req *r)
+{
+	uint32_t domid;
+	int err = parse_domid(onearg(r), &domid);
+	if (err)
+		return err;
+	reply_str(r, domid == 0 || domain_find(r->d, domid) ? "T" : "F");
+	return 0;
+}
+
+static int do_get_domain_path(struct req *r)
+{
+	uint32_t domid;
+	char buf[32];
+	int err = parse_domid(onearg(r), &domid);
+	if (err)
+		return err;
+	snprintf(buf, sizeof(buf), "/local/domain/%u", domid);
+	reply_str(r, buf);
+	return 0;
+}
+
+static int do_resume(struct req *r)
+{
+	uint32_t domid;
+	int err = parse_domid(onearg(r), &domid);
+	if (err)
+		return err;
+	struct domain *dom = domain_find(r->d, domid);
+	if (!dom)
+		return ENOENT;
+	dom->shutdown = false;
+	return ack(r);
+}
+
+static int do_set_target(struct req *r)
+{
+	const char *v[2];
+	if (count_strings(r) < 2 || wire_split(r->body, r->len, v, 2) != 2)
+		return EINVAL;
+	int err = domain_set_target(r->d, (uint32_t)atoi(v[0]), (uint32_t)atoi(v[1]));
+	return err ? err : ack(r);
+}
+
+static int do_control(struct req *r)
+{
+	char *out = NULL;
+	size_t olen = 0;
+	int err = control_run(r->d, r->body, r->len, &out, &olen);
+	if (!err)
+		reply(r, out, olen);
+	free(out);
+	return err;
+}
+
+static const struct handler handlers[XS_TYPE_COUNT] = {
+	[XS_CONTROL] = { do_control, F_PRIV },
+	[XS_DIRECTORY] = { do_directory, 0 },
+	[XS_READ] = { do_read, 0 },
+	[XS_GET_PERMS] = { do_get_perms, 0 },
+	[XS_WATCH] = { do_watch, F_NOTID },
+	[XS_UNWATCH] = { do_unwatch, F_NOTID },
+	[XS_TRANSACTION_START] = { do_transaction_start, F_WRITE },
+	[XS_TRANSACTION_END] = { do_transaction_end, F_WRITE },
+	[XS_INTRODUCE] = { do_introduce, F_PRIV | F_WRITE },
+	[XS_RELEASE] = { do_release, F_PRIV | F_WRITE },
+	[XS_GET_DOMAIN_PATH] = { do_get_domain_path, 0 },
+	[XS_WRITE] = { do_write, F_WRITE },
+	[XS_MKDIR] = { do_mkdir, F_WRITE },
+	[XS_RM] = { do_rm, F_WRITE },
+	[XS_SET_PERMS] = { do_set_perms, F_WRITE },
+	[XS_IS_DOMAIN_INTRODUCED] = { do_is_domain_introduced, F_PRIV },
+	[XS_RESUME] = { do_resume, F_PRIV | F_WRITE },
+	[XS_SET_TARGET] = { do_set_target, F_PRIV | F_WRITE },
+	[XS_RESET_WATCHES] = { do_reset_watches, 0 },
+	[XS_DIRECTORY_PART] = { do_directory_part, 0 },
+};
+
+static struct txn *tx_lookup(struct conn *c, uint32_t id)
+{
+	for (unsigned int i = 0; i < c->ntxs; i++)
+		if (c->txs[i].id == id)
+			return c->txs[i].t;
+	return NULL;
+}
+
+void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
+		  const char *body)
+{
+	struct req r = { d, c, h, body, h->len, NULL, false };
+	const struct handler *hd = h->type < XS_TYPE_COUNT ? &handlers[h->type] : NULL;
+	int err;
+
+	d->requests++;
+	if (!hd || !hd->fn) {
+		err = ENOSYS;
+	} else if ((hd->flags & F_PRIV) && !c->who.priv) {
+		err = EACCES;
+	} else if ((hd->flags & F_WRITE) && c->readonly) {
+		err = EROFS;
+	} else if (!(hd->flags & F_NOTID) && h->tx_id &&
+		   !(r.t = tx_lookup(c, h->tx_id))) {
+		err = ENOENT;
+	} else {
+		err = hd->fn(&r);
+	}
+	if (err) {
+		/* A failed request's events (none, normally) are not fired. */
+		events_clear(&d->ev);
+		const char *s = wire_error_string(err);
+		conn_queue(d, c, XS_ERROR, h->req_id, h->tx_id, s, strlen(s) + 1);
+	} else if (d->ev.n) {
+		core_fire(d);
+	}
+}
+
+static void fire_one(struct daemon *d, const struct event *e)
+{
+	char buf[XENSTORE_PAYLOAD_MAX];
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->dead || !c->watches.head || !event_visible(&c->who, e))
+			continue;
+		for (struct watch *w = c->watches.head; w; w = w->next) {
+			const char *p = watch_match(w, e);
+			if (!p)
+				continue;
+			size_t pl = strlen(p) + 1, tl = strlen(w->token) + 1;
+			if (pl + tl > sizeof(buf))
+				continue;
+			if (c->out_len - c->out_off > d->out_max) {
+				c->dropped_events++;
+				continue;
+			}
+			memcpy(buf, p, pl);
+			memcpy(buf + pl, w->token, tl);
+			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
+		}
+	}
+}
+
+void core_fire(struct daemon *d)
+{
+	for (size_t i = 0; i < d->ev.n; i++)
+		fire_one(d, d->ev.v[i]);
+	events_clear(&d->ev);
+}
+
+void core_conn_reset(struct daemon *d, struct conn *c)
+{
+	if (c->dom)
+		c->dom->nwatches -= c->watches.count;
+	watch_clear(&c->watches);
+	for (unsigned int i = 0; i < c->ntxs; i++)
+		store_txn_end(&d->store, c->txs[i].t, false, NULL);
+	free(c->txs);
+	c->txs = NULL;
+	c->ntxs = 0;
+}

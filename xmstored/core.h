@@ -1,0 +1,81 @@
+/*
+ * core.h — xmstored's connections and request dispatch.
+ *
+ * A connection is one client stream: a dom0 socket client (privileged, or
+ * read-only on socket_ro) or a client on a domain's channel (unprivileged,
+ * that domain's id). core.c decodes requests, checks them once, calls the
+ * store, and queues replies and watch events; conn.c moves the bytes.
+ */
+#ifndef XSD_CORE_H
+#define XSD_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+#include "store.h"
+#include "watch.h"
+
+struct domain;
+
+struct conn_tx {
+	uint32_t id;
+	struct txn *t;
+};
+
+/* What an epoll event points at: the first member of each of these. */
+enum poll_kind { POLL_LISTEN, POLL_LISTEN_RO, POLL_DOMAIN, POLL_CONN };
+
+struct conn {
+	enum poll_kind kind;      /* POLL_CONN */
+	struct conn *next, *prev;
+	int fd;
+	bool readonly;            /* socket_ro: no writes (EROFS) */
+	bool dead;                /* to be closed by the loop */
+	uint32_t ep_events;       /* what epoll watches for it now */
+	struct caller who;
+	struct domain *dom;       /* NULL for dom0's sockets */
+	char implicit[32];        /* "/local/domain/<id>" */
+	struct watch_list watches;
+	struct conn_tx *txs;
+	unsigned int ntxs;
+	uint32_t next_txid;
+	char *out;                /* queued bytes: out[out_off, out_len) */
+	size_t out_off, out_len, out_cap;
+	unsigned long dropped_events;
+	struct wire_in in;
+};
+
+struct daemon {
+	struct store store;
+	struct conn *conns;       /* all live connections */
+	struct domain *domains;
+	struct domain *dead_domains; /* released, freed after the batch */
+	struct events ev;         /* scratch: events of the current request */
+	int epfd;
+	const char *chan_dir;     /* per-domain channel sockets */
+	unsigned int max_watches; /* per domain (Xen: 128) */
+	unsigned int max_txs;     /* per connection (Xen: 10) */
+	size_t out_max;           /* queued bytes beyond which events drop */
+	unsigned long requests;
+};
+
+/* Process one complete request from c. */
+void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
+		  const char *body);
+/* Queue a message to c. */
+void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
+		uint32_t tx_id, const void *body, size_t len);
+/* Deliver the events in d->ev to every watcher and clear them. */
+void core_fire(struct daemon *d);
+/* Drop c's watches and transactions (RESET_WATCHES, close). */
+void core_conn_reset(struct daemon *d, struct conn *c);
+
+/* conn.c */
+struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonly);
+void conn_close(struct daemon *d, struct conn *c);
+
+/* control.c: CONTROL requests; reply text in *out (malloc'd). */
+int control_run(struct daemon *d, const char *body, size_t len, char **out, size_t *olen);
+
+#endif

@@ -1,0 +1,168 @@
+/* domain.c — introduced domains and their channel sockets; see domain.h. */
+#include "domain.h"
+#include "core.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Xen reserves ids from DOMID_FIRST_RESERVED (0x7FF0) up. */
+#define DOMID_FIRST_RESERVED 0x7FF0u
+
+struct domain *domain_find(struct daemon *d, uint32_t domid)
+{
+	for (struct domain *dom = d->domains; dom; dom = dom->next)
+		if (dom->domid == domid)
+			return dom;
+	return NULL;
+}
+
+bool domain_exists_cb(void *daemon, uint32_t domid)
+{
+	return domain_find(daemon, domid) != NULL;
+}
+
+static void fire_special(struct daemon *d, const char *name)
+{
+	store_special_event(&d->store, name, &d->ev);
+}
+
+int domain_introduce(struct daemon *d, uint32_t domid)
+{
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
+		return EINVAL;
+	if (domain_find(d, domid))
+		return 0;
+
+	struct domain *dom = calloc(1, sizeof(*dom));
+	if (!dom)
+		return ENOMEM;
+	dom->kind = POLL_DOMAIN;
+	dom->domid = domid;
+	if (asprintf(&dom->sock_path, "%s/domain-%u.sock", d->chan_dir, domid) < 0) {
+		free(dom);
+		return ENOMEM;
+	}
+	if (mkdir_p(d->chan_dir) < 0 || (dom->listen_fd = unix_listen(dom->sock_path)) < 0) {
+		int e = errno;
+		log_err("domain %u: cannot listen on %s: %s", domid, dom->sock_path, strerror(e));
+		free(dom->sock_path);
+		free(dom);
+		return EIO;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = dom };
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, dom->listen_fd, &ev) < 0) {
+		close(dom->listen_fd);
+		unlink(dom->sock_path);
+		free(dom->sock_path);
+		free(dom);
+		return EIO;
+	}
+	dom->next = d->domains;
+	d->domains = dom;
+	log_info("domain %u introduced, channel %s", domid, dom->sock_path);
+	fire_special(d, "@introduceDomain");
+	return 0;
+}
+
+void domain_accept(struct daemon *d, struct domain *dom)
+{
+	for (;;) {
+		int fd = accept4(dom->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("domain %u: accept: %s", dom->domid, strerror(errno));
+			return;
+		}
+		if (!conn_new(d, fd, dom, false)) {
+			close(fd);
+			continue;
+		}
+		log_debug("domain %u: channel connected", dom->domid);
+	}
+}
+
+static void unlink_domain(struct daemon *d, struct domain *dom)
+{
+	for (struct domain **p = &d->domains; *p; p = &(*p)->next) {
+		if (*p == dom) {
+			*p = dom->next;
+			return;
+		}
+	}
+}
+
+int domain_release(struct daemon *d, uint32_t domid)
+{
+	struct domain *dom = domain_find(d, domid);
+	if (!dom)
+		return ENOENT;
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->dom == dom) {
+			core_conn_reset(d, c);
+			c->dead = true;
+		}
+	}
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, dom->listen_fd, NULL);
+	close(dom->listen_fd);
+	dom->listen_fd = -1;
+	unlink(dom->sock_path);
+	unlink_domain(d, dom);
+	dom->next = d->dead_domains;
+	d->dead_domains = dom;
+	/* Other domains that target it lose that. */
+	for (struct domain *o = d->domains; o; o = o->next)
+		if (o->has_target && o->target == domid)
+			o->has_target = false;
+	for (struct conn *c = d->conns; c; c = c->next)
+		if (c->who.has_target && c->who.target == domid)
+			c->who.has_target = false;
+	store_forget_domain(&d->store, domid, &d->ev);
+	fire_special(d, "@releaseDomain");
+	log_info("domain %u released", domid);
+	return 0;
+}
+
+int domain_set_target(struct daemon *d, uint32_t domid, uint32_t target)
+{
+	struct domain *dom = domain_find(d, domid);
+	if (!dom || !domain_find(d, target))
+		return ENOENT;
+	dom->has_target = true;
+	dom->target = target;
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->dom == dom) {
+			c->who.has_target = true;
+			c->who.target = target;
+		}
+	}
+	return 0;
+}
+
+void domain_free(struct domain *dom)
+{
+	if (dom->listen_fd >= 0)
+		close(dom->listen_fd);
+	free(dom->sock_path);
+	free(dom);
+}
+
+void domain_release_all(struct daemon *d)
+{
+	while (d->domains) {
+		struct domain *dom = d->domains;
+		d->domains = dom->next;
+		unlink(dom->sock_path);
+		domain_free(dom);
+	}
+	while (d->dead_domains) {
+		struct domain *dom = d->dead_domains;
+		d->dead_domains = dom->next;
+		domain_free(dom);
+	}
+}

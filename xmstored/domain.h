@@ -1,0 +1,42 @@
+/*
+ * domain.h — introduced domains and their channels.
+ *
+ * INTRODUCE of domain N makes a listening Unix socket <chan_dir>/domain-N.sock;
+ * every connection accepted there is domain N, unprivileged (the guest's QEMU
+ * connects its virtio-serial "xenbus" port to it). RELEASE closes it.
+ */
+#ifndef XSD_DOMAIN_H
+#define XSD_DOMAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct conn;
+
+struct domain {
+	int kind;                 /* POLL_DOMAIN (core.h) */
+	struct domain *next;
+	uint32_t domid;
+	int listen_fd;
+	char *sock_path;
+	bool has_target;
+	uint32_t target;
+	unsigned int nwatches;    /* over all its connections */
+	bool shutdown;
+};
+
+struct domain *domain_find(struct daemon *d, uint32_t domid);
+/* 0 or errno; a domain already introduced is fine (nothing changes). */
+int domain_introduce(struct daemon *d, uint32_t domid);
+/* 0 or errno (ENOENT if not introduced). */
+int domain_release(struct daemon *d, uint32_t domid);
+int domain_set_target(struct daemon *d, uint32_t domid, uint32_t target);
+/* Accept a connection on dom's channel. */
+void domain_accept(struct daemon *d, struct domain *dom);
+bool domain_exists_cb(void *daemon, uint32_t domid);
+void domain_release_all(struct daemon *d);
+/* Free a released domain (after its connections are gone). */
+void domain_free(struct domain *dom);
+
+#endif

@@ -1,0 +1,851 @@
+/*
+ * store.c — the XenStore tree, permissions, quotas and transactions.
+ *
+ * Nodes live in one hash table keyed by their full name. A node record holds
+ * its value, its permissions and the NUL-separated names of its children (in
+ * creation order, as Xen's DIRECTORY returns them), plus a generation number:
+ * every change to a record sets its generation to a fresh value of a global
+ * counter. Adding or removing a child is a change to the parent's record.
+ *
+ * Transactions (as cxenstored since Xen 4.9): a transaction keeps an overlay
+ * of the records it has touched. The first access to a name copies the live
+ * record (or notes that it was absent) together with the generation it had at
+ * that moment ("base generation"; 0 = absent). Reads and writes inside the
+ * transaction then use the copy only. At commit, every touched name is checked
+ * against the live tree: if any live generation differs from its base, someone
+ * else changed it since we looked, and the commit fails with EAGAIN, leaving
+ * the live tree untouched. Otherwise the modified copies replace the live
+ * records, each with a new generation.
+ *
+ * Worked example: T starts, reads /a (gen 7: base 7), writes /a/b (copies /a
+ * again? no: /a is already in the overlay; /a/b is absent: base 0; /a gets
+ * the new child in T's copy). Meanwhile another client writes /a/c: live /a
+ * now has gen 9. T's commit compares /a: 9 != 7 -> EAGAIN. Had the other
+ * client written /x instead, T would commit, /a and /a/b getting gens 10, 11.
+ *
+ * Events for watches are collected in the transaction and returned at commit.
+ * Quotas: nodes owned per domain are counted live; a transaction carries its
+ * own delta, applied at commit.
+ */
+#include "store.h"
+#include "path.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Size of Xen's node record header (generation + 3 counts), for the quota. */
+#define NODE_HDR_SIZE 24
+
+struct txnode {
+	struct htab_entry he;
+	char *name;
+	uint64_t base_gen;      /* 0: absent when first touched */
+	struct node *n;         /* our copy; NULL: absent/deleted */
+	bool modified;
+};
+
+struct txn {
+	struct htab ov;
+	struct events ev;
+	struct acct delta;
+};
+
+static long nodes_alive;
+
+long store_nodes_alive(void)
+{
+	return nodes_alive;
+}
+
+/* ---- node records ---- */
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	free(n->name);
+	free(n->data);
+	free(n->children);
+	free(n->perms);
+	free(n);
+	nodes_alive--;
+}
+
+static struct node *node_new(const char *name, const struct perm *p, unsigned int np)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	nodes_alive++;
+	n->name = strdup(name);
+	n->perms = malloc(np * sizeof(*p));
+	if (!n->name || !n->perms) {
+		node_free(n);
+		return NULL;
+	}
+	memcpy(n->perms, p, np * sizeof(*p));
+	n->nperms = np;
+	n->he.key = n->name;
+	return n;
+}
+
+static void *memdup(const void *p, size_t len)
+{
+	void *r = malloc(len ? len : 1);
+	if (r && len)
+		memcpy(r, p, len);
+	return r;
+}
+
+static struct node *node_dup(const struct node *o)
+{
+	struct node *n = node_new(o->name, o->perms, o->nperms);
+	if (!n)
+		return NULL;
+	n->gen = o->gen;
+	if (o->datalen && !(n->data = memdup(o->data, o->datalen)))
+		goto fail;
+	n->datalen = o->datalen;
+	if (o->childlen && !(n->children = memdup(o->children, o->childlen)))
+		goto fail;
+	n->childlen = o->childlen;
+	return n;
+fail:
+	node_free(n);
+	return NULL;
+}
+
+static size_t node_size(const struct node *n)
+{
+	return NODE_HDR_SIZE + n->nperms * 8 + n->datalen + n->childlen;
+}
+
+static int node_add_child(struct node *n, const char *base)
+{
+	size_t bl = strlen(base) + 1;
+	char *c = realloc(n->children, n->childlen + bl);
+	if (!c)
+		return ENOMEM;
+	memcpy(c + n->childlen, base, bl);
+	n->children = c;
+	n->childlen += (uint32_t)bl;
+	return 0;
+}
+
+static void node_del_child(struct node *n, const char *base)
+{
+	for (uint32_t i = 0; i < n->childlen;) {
+		size_t l = strlen(n->children + i) + 1;
+		if (strcmp(n->children + i, base) == 0) {
+			memmove(n->children + i, n->children + i + l, n->childlen - i - l);
+			n->childlen -= (uint32_t)l;
+			return;
+		}
+		i += (uint32_t)l;
+	}
+}
+
+static struct node *live_find(const struct store *s, const char *name)
+{
+	struct htab_entry *e = htab_find(&s->nodes, name);
+	return e ? htab_container(e, struct node, he) : NULL;
+}
+
+/* ---- accounting ---- */
+
+static int *acct_slot(struct acct *a, uint32_t domid, bool create)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].domid == domid)
+			return &a->v[i].count;
+	if (!create)
+		return NULL;
+	void *v = realloc(a->v, (a->n + 1) * sizeof(*a->v));
+	if (!v)
+		return NULL;
+	a->v = v;
+	a->v[a->n].domid = domid;
+	a->v[a->n].count = 0;
+	return &a->v[a->n++].count;
+}
+
+static void acct_add(struct acct *a, uint32_t domid, int d)
+{
+	int *c = acct_slot(a, domid, true);
+	if (c)
+		*c += d;
+}
+
+int store_owned(const struct store *s, const struct txn *t, uint32_t domid)
+{
+	int *c = acct_slot((struct acct *)&s->owned, domid, false);
+	int n = c ? *c : 0;
+	if (t && (c = acct_slot((struct acct *)&t->delta, domid, false)))
+		n += *c;
+	return n;
+}
+
+static void account(struct store *s, struct txn *t, uint32_t domid, int d)
+{
+	acct_add(t ? &t->delta : &s->owned, domid, d);
+}
+
+/* ---- views: the live tree or a transaction's overlay ---- */
+
+static struct txnode *tx_find(struct txn *t, const char *name)
+{
+	struct htab_entry *e = htab_find(&t->ov, name);
+	return e ? htab_container(e, struct txnode, he) : NULL;
+}
+
+/* Find or make the overlay entry for name, copying the live record. */
+static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, struct txnode **out)
+{
+	struct txnode *tn = tx_find(t, name);
+	if (tn) {
+		*out = tn;
+		return 0;
+	}
+	if (!c->priv && t->ov.count >= s->q.tx_nodes)
+		return ENOSPC;
+	tn = calloc(1, sizeof(*tn));
+	if (!tn)
+		return ENOMEM;
+	tn->name = strdup(name);
+	struct node *live = live_find(s, name);
+	if (!tn->name || (live && !(tn->n = node_dup(live)))) {
+		free(tn->name);
+		free(tn);
+		return ENOMEM;
+	}
+	tn->base_gen = live ? live->gen : 0;
+	tn->he.key = tn->name;
+	if (htab_insert(&t->ov, &tn->he) < 0) {
+		node_free(tn->n);
+		free(tn->name);
+		free(tn);
+		return ENOMEM;
+	}
+	*out = tn;
+	return 0;
+}
+
+/* Get a record for reading or changing in place; *n = NULL if absent. */
+static int v_get(struct store *s, struct txn *t, const struct caller *c,
+		 const char *name, struct node **n)
+{
+	if (!t) {
+		*n = live_find(s, name);
+		return 0;
+	}
+	struct txnode *tn;
+	int err = tx_touch(s, t, c, name, &tn);
+	*n = err ? NULL : tn->n;
+	return err;
+}
+
+/* Look without recording an access (for watch permissions only). */
+static const struct node *v_peek(struct store *s, struct txn *t, const char *name)
+{
+	if (t) {
+		struct txnode *tn = tx_find(t, name);
+		if (tn)
+			return tn->n;
+	}
+	return live_find(s, name);
+}
+
+/* The record got changed in place. */
+static void v_changed(struct store *s, struct txn *t, struct node *n)
+{
+	if (!t) {
+		n->gen = ++s->gen;
+		return;
+	}
+	struct txnode *tn = tx_find(t, n->name);
+	if (tn)
+		tn->modified = true;
+}
+
+/* Insert a new record (absent before; v_get was called on its name). */
+static int v_insert(struct store *s, struct txn *t, struct node *n)
+{
+	if (!t) {
+		n->gen = ++s->gen;
+		if (htab_insert(&s->nodes, &n->he) < 0)
+			return ENOMEM;
+		return 0;
+	}
+	struct txnode *tn = tx_find(t, n->name);
+	if (!tn)
+		return EIO;
+	node_free(tn->n);
+	tn->n = n;
+	tn->modified = true;
+	return 0;
+}
+
+static void v_delete(struct store *s, struct txn *t, struct node *n)
+{
+	if (!t) {
+		htab_remove(&s->nodes, &n->he);
+		node_free(n);
+		s->gen++;
+		return;
+	}
+	struct txnode *tn = tx_find(t, n->name);
+	if (tn) {
+		node_free(tn->n);
+		tn->n = NULL;
+		tn->modified = true;
+	}
+}
+
+/* ---- events ---- */
+
+static int events_push(struct events *ev, struct event *e)
+{
+	if (ev->n == ev->cap) {
+		size_t cap = ev->cap ? ev->cap * 2 : 8;
+		void *v = realloc(ev->v, cap * sizeof(*ev->v));
+		if (!v)
+			return ENOMEM;
+		ev->v = v;
+		ev->cap = cap;
+	}
+	ev->v[ev->n++] = e;
+	return 0;
+}
+
+static int event_add(struct events *ev, const char *path, bool exact,
+		     const struct node *n, const struct node *parent,
+		     const struct perm *old, unsigned int nold)
+{
+	unsigned int np = n ? n->nperms : 0, npp = parent ? parent->nperms : 0;
+	size_t plen = strlen(path) + 1;
+	struct event *e = malloc(sizeof(*e) + (np + npp + nold) * sizeof(struct perm) + plen);
+	if (!e)
+		return ENOMEM;
+	e->perms = (struct perm *)(e + 1);
+	e->pperms = e->perms + np;
+	e->oldperms = e->pperms + npp;
+	e->path = (char *)(e->oldperms + nold);
+	memcpy(e->path, path, plen);
+	e->exact = exact;
+	e->nperms = np;
+	e->npperms = npp;
+	e->noldperms = nold;
+	if (np)
+		memcpy(e->perms, n->perms, np * sizeof(struct perm));
+	if (npp)
+		memcpy(e->pperms, parent->perms, npp * sizeof(struct perm));
+	if (nold)
+		memcpy(e->oldperms, old, nold * sizeof(struct perm));
+	if (events_push(ev, e)) {
+		free(e);
+		return ENOMEM;
+	}
+	return 0;
+}
+
+/* Event for a change of name (node n, may be NULL once deleted). */
+static int fire(struct store *s, struct txn *t, struct events *ev,
+		const char *name, bool exact, const struct node *n,
+		const struct perm *old, unsigned int nold)
+{
+	char parent[PATH_BUF];
+	const struct node *p = NULL;
+
+	if (!ev)
+		return 0;
+	if (name[0] == '/' && name[1] != '\0') {
+		path_parent(name, parent);
+		p = v_peek(s, t, parent);
+	}
+	return event_add(t ? &t->ev : ev, name, exact, n, p, old, nold);
+}
+
+int store_special_event(struct store *s, const char *path, struct events *ev)
+{
+	return event_add(ev, path, false, live_find(s, path), NULL, NULL, 0);
+}
+
+void events_clear(struct events *ev)
+{
+	for (size_t i = 0; i < ev->n; i++)
+		free(ev->v[i]);
+	ev->n = 0;
+}
+
+void events_free(struct events *ev)
+{
+	events_clear(ev);
+	free(ev->v);
+	ev->v = NULL;
+	ev->cap = 0;
+}
+
+/* ---- lookups with Xen's permission rules ---- */
+
+static unsigned int access_of(const struct caller *c, const struct node *n)
+{
+	return perms_for(c, n->perms, n->nperms);
+}
+
+/*
+ * Xen's errno_from_parents(): a failure must not tell a caller more than its
+ * rights allow. The nearest existing ancestor decides: without `want` access
+ * there, the answer is EACCES whatever the real reason.
+ */
+static int errno_from_parents(struct store *s, struct txn *t, const struct caller *c,
+			      const char *name, int err, unsigned int want)
+{
+	char cur[PATH_BUF];
+	struct node *n = NULL;
+
+	if (err == ENOMEM || err == ENOSPC)
+		return err;
+	strcpy(cur, name);
+	do {
+		char up[PATH_BUF];
+		path_parent(cur, up);
+		strcpy(cur, up);
+		int e = v_get(s, t, c, cur, &n);
+		if (e)
+			return e;
+	} while (!n && strcmp(cur, "/") != 0);
+	if (!n)
+		return EACCES;
+	return (access_of(c, n) & want) ? err : EACCES;
+}
+
+/* Xen's get_node(): the record if it exists and c has `want` on it. */
+static int get_node(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, unsigned int want, struct node **out)
+{
+	struct node *n;
+	int err = v_get(s, t, c, name, &n);
+
+	*out = NULL;
+	if (err)
+		return err;
+	if (n && (access_of(c, n) & want) == want) {
+		*out = n;
+		return 0;
+	}
+	return errno_from_parents(s, t, c, name, n ? EACCES : ENOENT, want);
+}
+
+int store_read(struct store *s, struct txn *t, const struct caller *c,
+	       const char *name, const struct node **out)
+{
+	struct node *n;
+	int err = get_node(s, t, c, name, PERM_READ, &n);
+	*out = n;
+	return err;
+}
+
+int store_get_perms(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, const struct node **out)
+{
+	return store_read(s, t, c, name, out);
+}
+
+/* Unprivileged writers are held to the node size quota. */
+static int check_size(const struct store *s, const struct caller *c, const struct node *n)
+{
+	return (!c->priv && node_size(n) >= s->q.node_size) ? ENOSPC : 0;
+}
+
+/*
+ * Xen's create_node(): make name and any missing ancestors, each inheriting
+ * its parent's permissions (an unprivileged creator owns what it creates).
+ */
+static int create_node(struct store *s, struct txn *t, const struct caller *c,
+		       const char *name, const char *data, size_t len,
+		       struct node **out)
+{
+	/* Walk up to the first existing ancestor, remembering the levels. */
+	char *chain[PATH_BUF / 2];
+	unsigned int levels = 0;
+	struct node *parent = NULL, *n = NULL;
+	char cur[PATH_BUF];
+	int err = 0;
+
+	strcpy(cur, name);
+	while (!parent) {
+		chain[levels] = strdup(cur);
+		if (!chain[levels]) {
+			err = ENOMEM;
+			goto out;
+		}
+		levels++;
+		char up[PATH_BUF];
+		path_parent(cur, up);
+		strcpy(cur, up);
+		if ((err = v_get(s, t, c, cur, &parent)))
+			goto out;
+		if (!parent && strcmp(cur, "/") == 0) {
+			err = EIO;
+			goto out;
+		}
+	}
+	/* Quotas first, so that nothing is half-made on failure. */
+	if (!c->priv && (store_owned(s, t, c->domid) + (int)levels > (int)s->q.nodes ||
+			 NODE_HDR_SIZE + parent->nperms * 8 + len >= s->q.node_size)) {
+		err = ENOSPC;
+		goto out;
+	}
+	for (; levels > 0; levels--) {
+		const char *nm = chain[levels - 1];
+		if ((err = node_add_child(parent, path_base(nm))))
+			goto out;
+		if ((err = check_size(s, c, parent))) {
+			node_del_child(parent, path_base(nm));
+			goto out;
+		}
+		v_changed(s, t, parent);
+		struct node *dummy;
+		if ((err = v_get(s, t, c, nm, &dummy)))
+			goto out;
+		n = node_new(nm, parent->perms, parent->nperms);
+		if (!n) {
+			err = ENOMEM;
+			goto out;
+		}
+		if (!c->priv)
+			n->perms[0].id = c->domid;
+		if ((err = v_insert(s, t, n))) {
+			node_free(n);
+			goto out;
+		}
+		account(s, t, n->perms[0].id, 1);
+		parent = n;
+	}
+	if (len) {
+		n->data = memdup(data, len);
+		if (!n->data) {
+			err = ENOMEM;
+			goto out;
+		}
+		n->datalen = (uint32_t)len;
+	}
+	*out = n;
+out:
+	while (levels > 0)
+		free(chain[--levels]);
+	return err;
+}
+
+int store_write(struct store *s, struct txn *t, const struct caller *c,
+		const char *name, const char *data, size_t len, struct events *ev)
+{
+	struct node *n;
+	int err = get_node(s, t, c, name, PERM_WRITE, &n);
+
+	if (err == ENOENT) {
+		err = create_node(s, t, c, name, data, len, &n);
+	} else if (!err) {
+		char *d = memdup(data, len);
+		if (!d)
+			return ENOMEM;
+		char *od = n->data;
+		uint32_t ol = n->datalen;
+		n->data = d;
+		n->datalen = (uint32_t)len;
+		if ((err = check_size(s, c, n))) {
+			n->data = od;
+			n->datalen = ol;
+			free(d);
+			return err;
+		}
+		free(od);
+		v_changed(s, t, n);
+	}
+	if (err)
+		return err;
+	return fire(s, t, ev, name, false, n, NULL, 0);
+}
+
+int store_mkdir(struct store *s, struct txn *t, const struct caller *c,
+		const char *name, struct events *ev)
+{
+	struct node *n;
+	int err = get_node(s, t, c, name, PERM_WRITE, &n);
+
+	if (err != ENOENT)
+		return err;
+	if ((err = create_node(s, t, c, name, NULL, 0, &n)))
+		return err;
+	return fire(s, t, ev, name, false, n, NULL, 0);
+}
+
+/* Remove n and everything below it, children first (Xen's order). */
+static int rm_tree(struct store *s, struct txn *t, const struct caller *c,
+		   struct node *n, const char *root, struct events *ev)
+{
+	while (n->childlen > 0) {
+		char child[PATH_BUF];
+		size_t nl = strlen(n->name);
+		int w = snprintf(child, sizeof(child), "%s/%s",
+				 nl == 1 ? "" : n->name, n->children);
+		if (w < 0 || (size_t)w >= sizeof(child))
+			return EIO;
+		struct node *cn;
+		int err = v_get(s, t, c, child, &cn);
+		if (err)
+			return err;
+		if (cn && (err = rm_tree(s, t, c, cn, root, ev)))
+			return err;
+		node_del_child(n, path_base(child));
+	}
+	int err = fire(s, t, ev, n->name, strcmp(n->name, root) != 0, n, NULL, 0);
+	account(s, t, n->perms[0].id, -1);
+	v_delete(s, t, n);
+	return err;
+}
+
+int store_rm(struct store *s, struct txn *t, const struct caller *c,
+	     const char *name, struct events *ev)
+{
+	struct node *n, *parent;
+	char pname[PATH_BUF];
+	int err = get_node(s, t, c, name, PERM_WRITE, &n);
+
+	if (err == ENOENT) {
+		/* Already gone: fine, if the parent exists. */
+		path_parent(name, pname);
+		if ((err = v_get(s, t, c, pname, &parent)))
+			return err;
+		return parent ? 0 : ENOENT;
+	}
+	if (err)
+		return err;
+	if (strcmp(name, "/") == 0)
+		return EINVAL;
+	path_parent(name, pname);
+	if ((err = v_get(s, t, c, pname, &parent)))
+		return err;
+	if (!parent)
+		return EIO;
+	if ((err = rm_tree(s, t, c, n, name, ev)))
+		return err;
+	node_del_child(parent, path_base(name));
+	v_changed(s, t, parent);
+	return 0;
+}
+
+static bool domain_exists(const struct store *s, uint32_t domid)
+{
+	if (domid == 0)
+		return true;
+	return s->domain_exists && s->domain_exists(s->domain_ctx, domid);
+}
+
+int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, struct perm *p, unsigned int np,
+		    struct events *ev)
+{
+	struct node *n;
+
+	for (unsigned int i = 0; i < np; i++)
+		if (!domain_exists(s, p[i].id))
+			p[i].perms |= PERM_IGNORE;
+	if (p[0].perms & PERM_IGNORE)
+		return ENOENT;
+
+	int err = get_node(s, t, c, name, PERM_WRITE | PERM_OWNER, &n);
+	if (err)
+		return err;
+	if (!c->priv && p[0].id != n->perms[0].id)
+		return EPERM;
+
+	struct perm *np_copy = memdup(p, np * sizeof(*p));
+	if (!np_copy)
+		return ENOMEM;
+	struct perm *old = n->perms;
+	unsigned int nold = n->nperms;
+	n->perms = np_copy;
+	n->nperms = np;
+	if ((err = check_size(s, c, n))) {
+		n->perms = old;
+		n->nperms = nold;
+		free(np_copy);
+		return err;
+	}
+	account(s, t, old[0].id, -1);
+	account(s, t, p[0].id, 1);
+	v_changed(s, t, n);
+	err = fire(s, t, ev, name, false, n, old, nold);
+	free(old);
+	return err;
+}
+
+/* ---- domains going away ---- */
+
+void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
+{
+	const struct caller dom0 = { .domid = 0, .priv = true };
+	size_t it;
+	bool again = true;
+
+	/* Remove every subtree whose top node the domain owns. */
+	while (again) {
+		again = false;
+		for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
+		     e = htab_next(&s->nodes, &it, e)) {
+			struct node *n = htab_container(e, struct node, he);
+			if (n->perms[0].id == domid && n->name[0] == '/' && n->name[1]) {
+				char name[PATH_BUF];
+				strcpy(name, n->name);
+				store_rm(s, NULL, &dom0, name, ev);
+				again = true;
+				break;
+			}
+		}
+	}
+	for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
+	     e = htab_next(&s->nodes, &it, e)) {
+		struct node *n = htab_container(e, struct node, he);
+		for (unsigned int i = 1; i < n->nperms; i++)
+			if (n->perms[i].id == domid)
+				n->perms[i].perms |= PERM_IGNORE;
+	}
+}
+
+/* ---- transactions ---- */
+
+struct txn *store_txn_begin(struct store *s)
+{
+	(void)s;
+	struct txn *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	if (htab_init(&t->ov, 16) < 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void txn_free(struct txn *t)
+{
+	size_t it;
+	struct htab_entry *e = htab_first(&t->ov, &it);
+	while (e) {
+		struct htab_entry *next = htab_next(&t->ov, &it, e);
+		struct txnode *tn = htab_container(e, struct txnode, he);
+		node_free(tn->n);
+		free(tn->name);
+		free(tn);
+		e = next;
+	}
+	htab_fini(&t->ov);
+	events_free(&t->ev);
+	free(t->delta.v);
+	free(t);
+}
+
+int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev)
+{
+	size_t it;
+	struct htab_entry *e;
+	int err = 0;
+
+	if (!commit)
+		goto out;
+	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
+		struct txnode *tn = htab_container(e, struct txnode, he);
+		struct node *live = live_find(s, tn->name);
+		if ((live ? live->gen : 0) != tn->base_gen) {
+			err = EAGAIN;
+			goto out;
+		}
+	}
+	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
+		struct txnode *tn = htab_container(e, struct txnode, he);
+		if (!tn->modified)
+			continue;
+		struct node *live = live_find(s, tn->name);
+		if (live) {
+			htab_remove(&s->nodes, &live->he);
+			node_free(live);
+		}
+		if (tn->n) {
+			tn->n->gen = ++s->gen;
+			if (htab_insert(&s->nodes, &tn->n->he) < 0) {
+				err = ENOMEM; /* the live tree lost a node: cannot happen short of OOM */
+				break;
+			}
+			tn->n = NULL;
+		} else {
+			s->gen++;
+		}
+	}
+	for (size_t i = 0; i < t->delta.n; i++)
+		acct_add(&s->owned, t->delta.v[i].domid, t->delta.v[i].count);
+	for (size_t i = 0; i < t->ev.n; i++) {
+		if (events_push(ev, t->ev.v[i]))
+			free(t->ev.v[i]);
+	}
+	t->ev.n = 0;
+out:
+	txn_free(t);
+	return err;
+}
+
+/* ---- setup ---- */
+
+static int add_initial(struct store *s, const char *name, const char *child)
+{
+	const struct perm p = { 0, PERM_NONE };
+	struct node *n = node_new(name, &p, 1);
+	if (!n)
+		return -1;
+	if (child && node_add_child(n, child)) {
+		node_free(n);
+		return -1;
+	}
+	if (v_insert(s, NULL, n)) {
+		node_free(n);
+		return -1;
+	}
+	acct_add(&s->owned, 0, 1);
+	return 0;
+}
+
+int store_init(struct store *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->q = (struct quota){ .nodes = 1000, .node_size = 2048,
+			       .perms = PERMS_MAX_DEFAULT, .tx_nodes = 1024,
+			       .path_rel = 2048 };
+	if (htab_init(&s->nodes, 1024) < 0)
+		return -1;
+	if (add_initial(s, "/", "tool") || add_initial(s, "/tool", "xenstored") ||
+	    add_initial(s, "/tool/xenstored", NULL) ||
+	    add_initial(s, "@introduceDomain", NULL) ||
+	    add_initial(s, "@releaseDomain", NULL)) {
+		store_fini(s);
+		return -1;
+	}
+	return 0;
+}
+
+void store_fini(struct store *s)
+{
+	size_t it;
+	struct htab_entry *e = htab_first(&s->nodes, &it);
+	while (e) {
+		struct htab_entry *next = htab_next(&s->nodes, &it, e);
+		node_free(htab_container(e, struct node, he));
+		e = next;
+	}
+	htab_fini(&s->nodes);
+	free(s->owned.v);
+	s->owned.v = NULL;
+	s->owned.n = 0;
+}

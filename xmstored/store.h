@@ -1,0 +1,110 @@
+/*
+ * store.h — the XenStore tree: nodes, permissions, transactions and quotas.
+ * No I/O: the daemon (core.c) canonicalises names, calls these, and turns
+ * the returned events into watch events. The unit tests and the fuzzer link
+ * this directly.
+ *
+ * Every operation works on a "view": the live tree (tx == NULL) or a
+ * transaction (see the design comment in store.c).
+ */
+#ifndef XSD_STORE_H
+#define XSD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "htab.h"
+#include "perms.h"
+
+struct node {
+	struct htab_entry he;   /* he.key == name */
+	char *name;
+	uint64_t gen;           /* generation of the last change */
+	char *data;
+	uint32_t datalen;
+	char *children;         /* NUL-terminated names, in creation order */
+	uint32_t childlen;
+	struct perm *perms;     /* [0] = owner and default access */
+	uint32_t nperms;
+};
+
+/* A change, for watch matching: path, and who may see it. */
+struct event {
+	char *path;
+	bool exact;             /* fire only watches on exactly this path */
+	unsigned int nperms, npperms, noldperms;
+	struct perm *perms;     /* the node's, at the change */
+	struct perm *pperms;    /* its parent's */
+	struct perm *oldperms;  /* before SET_PERMS */
+};
+
+struct events {
+	struct event **v;
+	size_t n, cap;
+};
+
+struct quota {
+	unsigned int nodes;     /* nodes owned per domain (Xen: 1000) */
+	unsigned int node_size; /* bytes per node record (Xen: 2048) */
+	unsigned int perms;     /* entries per node (Xen: 5) */
+	unsigned int tx_nodes;  /* nodes touched per transaction (Xen: 1024) */
+	unsigned int path_rel;  /* path length past /local/domain/N/ (2048) */
+};
+
+struct acct {
+	struct { uint32_t domid; int count; } *v;
+	size_t n;
+};
+
+struct store {
+	struct htab nodes;
+	uint64_t gen;
+	struct acct owned;      /* nodes owned, per domain */
+	struct quota q;
+	/* Does a domain exist (for IGNORE marks on permissions)? */
+	bool (*domain_exists)(void *ctx, uint32_t domid);
+	void *domain_ctx;
+};
+
+struct txn;
+
+int store_init(struct store *s);
+void store_fini(struct store *s);
+/* Node objects currently allocated by all stores (leak accounting). */
+long store_nodes_alive(void);
+
+/* Names are canonical (path_canon). Each returns 0 or a positive errno. */
+int store_read(struct store *s, struct txn *t, const struct caller *c,
+	       const char *name, const struct node **out);
+int store_get_perms(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, const struct node **out);
+int store_write(struct store *s, struct txn *t, const struct caller *c,
+		const char *name, const char *data, size_t len, struct events *ev);
+int store_mkdir(struct store *s, struct txn *t, const struct caller *c,
+		const char *name, struct events *ev);
+int store_rm(struct store *s, struct txn *t, const struct caller *c,
+	     const char *name, struct events *ev);
+/* p/n: the new permissions as parsed; IGNORE marks are added here. */
+int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
+		    const char *name, struct perm *p, unsigned int n,
+		    struct events *ev);
+
+/* Nodes owned by a domain (including a transaction's pending changes). */
+int store_owned(const struct store *s, const struct txn *t, uint32_t domid);
+
+/* A domain went away: remove the nodes it owns, mark it IGNORE elsewhere. */
+void store_forget_domain(struct store *s, uint32_t domid, struct events *ev);
+
+struct txn *store_txn_begin(struct store *s);
+/* Commit (or abort) and free t. Commit returns EAGAIN on a conflict; the
+ * transaction's queued events are appended to ev on success. */
+int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev);
+
+/* An event on a special node (@introduceDomain ...), seen by whoever may
+ * read that node (domain 0 by default). */
+int store_special_event(struct store *s, const char *path, struct events *ev);
+void events_clear(struct events *ev);   /* frees every event, keeps v */
+void events_free(struct events *ev);
+
+#endif
