@@ -165,6 +165,31 @@ static void conn_process(struct daemon *d, struct conn *c)
 	}
 }
 
+void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0 && !c->dead) {
+		struct wire_in *in = &c->in;
+		if (in->start == in->end)
+			in->start = in->end = 0;
+		else if (in->start > 0) {
+			memmove(in->buf, in->buf + in->start, in->end - in->start);
+			in->end -= in->start;
+			in->start = 0;
+		}
+		size_t n = sizeof(in->buf) - in->end;
+		if (n > len)
+			n = len;
+		memcpy(in->buf + in->end, p, n);
+		in->end += n;
+		p += n;
+		len -= n;
+		conn_process(d, c);
+		if (c->out_len - c->out_off >= OUT_HIGH)
+			c->out_off = c->out_len = 0; /* nobody reads: discard */
+	}
+}
+
 static void conn_readable(struct daemon *d, struct conn *c)
 {
 	enum wire_status st = wire_in_fill(&c->in, c->fd);
@@ -223,8 +248,6 @@ struct listener {
 	enum poll_kind kind;
 	int fd;
 };
-
-int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop);
 
 int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 {

@@ -74,6 +74,10 @@ void core_conn_reset(struct daemon *d, struct conn *c);
 /* conn.c */
 struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonly);
 void conn_close(struct daemon *d, struct conn *c);
+/* Process bytes as if read from c (the fuzzer's entry point). */
+void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len);
+/* The event loop (returns when *stop is set or on error). */
+int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop);
 
 /* control.c: CONTROL requests; reply text in *out (malloc'd). */
 int control_run(struct daemon *d, const char *body, size_t len, char **out, size_t *olen);

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop);
-
 static volatile int stop;
 
 static void on_signal(int sig)

@@ -499,8 +499,8 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 		err = ENOSPC;
 		goto out;
 	}
-	for (; levels > 0; levels--) {
-		const char *nm = chain[levels - 1];
+	for (unsigned int l = levels; l > 0; l--) {
+		const char *nm = chain[l - 1];
 		if ((err = node_add_child(parent, path_base(nm))))
 			goto out;
 		if ((err = check_size(s, c, parent))) {
