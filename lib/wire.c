@@ -172,12 +172,12 @@ int wire_split(const char *body, size_t len, const char **v, int max)
 	size_t i = 0;
 
 	while (i < len) {
-		if (n == max)
-			return -1;
-		v[n++] = body + i;
 		const char *z = memchr(body + i, '\0', len - i);
 		if (!z)
 			break;
+		if (n < max)
+			v[n] = body + i;
+		n++;
 		i = (size_t)(z - body) + 1;
 	}
 	return n;

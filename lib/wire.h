@@ -57,10 +57,9 @@ const char *wire_error_string(int err);
 int wire_error_num(const char *s);
 
 /*
- * Split a payload into NUL-terminated strings. Returns the count, or -1 if
- * more than max strings are present. A trailing fragment without NUL is
- * counted as a string only if it is non-empty (Xen's get_strings semantics
- * take the payload as-is; the caller checks termination where it matters).
+ * Split a payload into its NUL-terminated strings (Xen's get_strings): fills
+ * v with up to max of them and returns how many there are in all. Bytes
+ * after the last NUL are not a string.
  */
 int wire_split(const char *body, size_t len, const char **v, int max);
 

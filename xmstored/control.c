@@ -39,11 +39,9 @@ static const char help_text[] =
 int control_run(struct daemon *d, const char *body, size_t len, char **out, size_t *olen)
 {
 	const char *v[4];
-	int n = 0;
+	int n = wire_split(body, len, v, 4);
 
-	for (size_t i = 0; i < len; i++)
-		n += body[i] == '\0';
-	if (n < 1 || wire_split(body, len, v, 4) < 0)
+	if (n < 1)
 		return EINVAL;
 	const char *cmd = v[0];
 

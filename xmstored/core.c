@@ -214,7 +214,7 @@ static int do_watch(struct req *r)
 	char name[PATH_BUF];
 	struct conn *c = r->c;
 
-	if (wire_split(r->body, r->len, v, 2) != 2 || !memchr(v[1], '\0', (size_t)(r->body + r->len - v[1])))
+	if (wire_split(r->body, r->len, v, 2) != 2)
 		return EINVAL;
 	bool relative = v[0][0] != '/' && v[0][0] != '@';
 	int err = canon(r, v[0], true, name);
@@ -250,7 +250,7 @@ static int do_unwatch(struct req *r)
 	const char *v[2];
 	char name[PATH_BUF];
 
-	if (wire_split(r->body, r->len, v, 2) != 2 || !memchr(v[1], '\0', (size_t)(r->body + r->len - v[1])))
+	if (wire_split(r->body, r->len, v, 2) != 2)
 		return EINVAL;
 	int err = canon(r, v[0], true, name);
 	if (!err)
@@ -327,6 +327,7 @@ static int do_transaction_end(struct req *r)
 
 static int parse_domid(const char *s, uint32_t *out)
 {
+	*out = 0;
 	if (!s)
 		return EINVAL;
 	*out = (uint32_t)atoi(s);
@@ -338,7 +339,7 @@ static int do_introduce(struct req *r)
 	const char *v[3];
 	uint32_t domid;
 
-	if (count_strings(r) < 3 || wire_split(r->body, r->len, v, 3) < 0)
+	if (wire_split(r->body, r->len, v, 3) < 3)
 		return EINVAL;
 	parse_domid(v[0], &domid);
 	if (atoi(v[2]) <= 0)
@@ -396,7 +397,7 @@ static int do_resume(struct req *r)
 static int do_set_target(struct req *r)
 {
 	const char *v[2];
-	if (count_strings(r) < 2 || wire_split(r->body, r->len, v, 2) != 2)
+	if (wire_split(r->body, r->len, v, 2) < 2)
 		return EINVAL;
 	int err = domain_set_target(r->d, (uint32_t)atoi(v[0]), (uint32_t)atoi(v[1]));
 	return err ? err : ack(r);
