@@ -25,7 +25,7 @@ for spec in "2:/tool|" "11:/a/b|value" "1:/|" "3:/tool|" "4:/a|tok|" "12:/x/y|" 
 	{ printf '\001'; msg "${spec%%:*}" "${spec#*:}"; } > "$work/corpus/d$i"
 done
 secs=${FUZZ_SECONDS:-20}
-if "$fz" -max_total_time="$secs" -max_len=9000 -rss_limit_mb=1024 -print_final_stats=1 \
+if "$fz" -artifact_prefix="$work/" -max_total_time="$secs" -max_len=9000 -rss_limit_mb=1024 -print_final_stats=1 \
 	"$work/corpus" > "$work/log" 2>&1; then
 	t_ok "fuzz_request ${secs}s: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | awk '{print $2}') runs"
 else
