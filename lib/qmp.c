@@ -1,0 +1,288 @@
+/* qmp.c — see qmp.h. QMP messages are JSON objects, one per line. */
+#include "qmp.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct qmp {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	json_t *kept;       /* array of events seen by blocking calls */
+	long next_id;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int qmp_fd(const struct qmp *q)
+{
+	return q->fd;
+}
+
+int qmp_read(struct qmp *q)
+{
+	if (q->cap - q->len < 4096) {
+		size_t cap = q->cap ? q->cap * 2 : 8192;
+		char *b = realloc(q->buf, cap);
+		if (!b)
+			return -1;
+		q->buf = b;
+		q->cap = cap;
+	}
+	ssize_t n = recv(q->fd, q->buf + q->len, q->cap - q->len, MSG_DONTWAIT);
+	if (n == 0)
+		return -1;
+	if (n < 0)
+		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
+	q->len += (size_t)n;
+	return 0;
+}
+
+json_t *qmp_next(struct qmp *q)
+{
+	for (;;) {
+		char *nl = memchr(q->buf, '\n', q->len);
+		if (!nl)
+			return NULL;
+		size_t line = (size_t)(nl - q->buf) + 1;
+		json_error_t jerr;
+		json_t *msg = json_loadb(q->buf, line, JSON_DISABLE_EOF_CHECK, &jerr);
+		memmove(q->buf, q->buf + line, q->len - line);
+		q->len -= line;
+		if (msg && json_is_object(msg))
+			return msg;
+		json_decref(msg); /* blank or broken line: skip */
+	}
+}
+
+/* Wait until readable or the deadline. 1 readable, 0 timeout, -1 error. */
+static int wait_readable(struct qmp *q, long deadline)
+{
+	for (;;) {
+		long left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		return r < 0 ? -1 : r > 0;
+	}
+}
+
+/* Next message, waiting up to the deadline. NULL on timeout or EOF. */
+static json_t *next_blocking(struct qmp *q, long deadline, const char **why)
+{
+	for (;;) {
+		json_t *m = qmp_next(q);
+		if (m)
+			return m;
+		int r = wait_readable(q, deadline);
+		if (r <= 0) {
+			*why = r == 0 ? "timed out waiting for QEMU" : "poll failed";
+			return NULL;
+		}
+		if (qmp_read(q) < 0) {
+			*why = "QEMU closed the monitor connection";
+			return NULL;
+		}
+	}
+}
+
+long qmp_send(struct qmp *q, const char *cmd, json_t *args)
+{
+	long id = q->next_id++;
+	json_t *m = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
+	if (!m) {
+		json_decref(args);
+		return -1;
+	}
+	if (args)
+		json_object_set_new(m, "arguments", args);
+	char *s = json_dumps(m, JSON_COMPACT);
+	json_decref(m);
+	if (!s)
+		return -1;
+	size_t len = strlen(s);
+	s[len] = '\n'; /* replaces the NUL; we send len + 1 bytes */
+	const char *p = s;
+	size_t left = len + 1;
+	while (left > 0) {
+		ssize_t w = send(q->fd, p, left, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			free(s);
+			return -1;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	free(s);
+	return id;
+}
+
+static char *dup_err(const char *s)
+{
+	char *e = strdup(s ? s : "unknown error");
+	return e;
+}
+
+int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
+	     char **err, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	const char *why = NULL;
+	long id = qmp_send(q, cmd, args);
+
+	if (ret)
+		*ret = NULL;
+	if (err)
+		*err = NULL;
+	if (id < 0) {
+		if (err)
+			*err = dup_err("cannot send to QEMU's monitor");
+		return -1;
+	}
+	for (;;) {
+		json_t *m = next_blocking(q, deadline, &why);
+		if (!m) {
+			if (err)
+				*err = dup_err(why);
+			return -1;
+		}
+		if (json_object_get(m, "event")) {
+			json_array_append_new(q->kept, m);
+			continue;
+		}
+		json_t *mid = json_object_get(m, "id");
+		if (!json_is_integer(mid) || json_integer_value(mid) != id) {
+			json_decref(m);
+			continue;
+		}
+		json_t *e = json_object_get(m, "error");
+		if (e) {
+			if (err)
+				*err = dup_err(json_string_value(json_object_get(e, "desc")));
+			json_decref(m);
+			return -1;
+		}
+		if (ret)
+			*ret = json_incref(json_object_get(m, "return"));
+		json_decref(m);
+		return 0;
+	}
+}
+
+int qmp_is_event(json_t *msg, const char *name, const char *device)
+{
+	const char *ev = json_string_value(json_object_get(msg, "event"));
+	if (!ev || strcmp(ev, name) != 0)
+		return 0;
+	if (!device)
+		return 1;
+	json_t *data = json_object_get(msg, "data");
+	const char *dev = json_string_value(json_object_get(data, "device"));
+	return dev && strcmp(dev, device) == 0;
+}
+
+json_t *qmp_pop_event(struct qmp *q)
+{
+	if (json_array_size(q->kept) == 0)
+		return NULL;
+	json_t *e = json_incref(json_array_get(q->kept, 0));
+	json_array_remove(q->kept, 0);
+	return e;
+}
+
+int qmp_wait_event(struct qmp *q, const char *name, const char *device,
+		   json_t **ev, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	const char *why;
+
+	for (size_t i = 0; i < json_array_size(q->kept); i++) {
+		json_t *m = json_array_get(q->kept, i);
+		if (qmp_is_event(m, name, device)) {
+			if (ev)
+				*ev = json_incref(m);
+			json_array_remove(q->kept, i);
+			return 0;
+		}
+	}
+	for (;;) {
+		json_t *m = next_blocking(q, deadline, &why);
+		if (!m)
+			return -1;
+		if (qmp_is_event(m, name, device)) {
+			if (ev)
+				*ev = m;
+			else
+				json_decref(m);
+			return 0;
+		}
+		if (json_object_get(m, "event"))
+			json_array_append_new(q->kept, m);
+		else
+			json_decref(m);
+	}
+}
+
+struct qmp *qmp_connect(const char *path, int timeout_ms, char **err)
+{
+	long deadline = now_ms() + timeout_ms;
+	const char *why = NULL;
+	struct qmp *q = calloc(1, sizeof(*q));
+
+	*err = NULL;
+	if (!q || !(q->kept = json_array())) {
+		free(q);
+		*err = dup_err("out of memory");
+		return NULL;
+	}
+	q->next_id = 1;
+	if ((q->fd = unix_connect(path)) < 0) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "cannot connect to QEMU monitor %s: %s", path,
+			 strerror(errno));
+		*err = dup_err(msg);
+		qmp_close(q);
+		return NULL;
+	}
+	json_t *greet = next_blocking(q, deadline, &why);
+	if (!greet || !json_object_get(greet, "QMP")) {
+		*err = dup_err(greet ? "not a QMP greeting" : why);
+		json_decref(greet);
+		qmp_close(q);
+		return NULL;
+	}
+	json_decref(greet);
+	long left = deadline - now_ms();
+	if (qmp_exec(q, "qmp_capabilities", NULL, NULL, err, left > 0 ? (int)left : 1) < 0) {
+		qmp_close(q);
+		return NULL;
+	}
+	return q;
+}
+
+void qmp_close(struct qmp *q)
+{
+	if (!q)
+		return;
+	if (q->fd >= 0)
+		close(q->fd);
+	json_decref(q->kept);
+	free(q->buf);
+	free(q);
+}

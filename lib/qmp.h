@@ -1,0 +1,45 @@
+/*
+ * qmp.h — a QEMU Machine Protocol client (JSON via jansson).
+ *
+ * Blocking use (xm): qmp_connect(), qmp_exec(), qmp_wait_event().
+ * Event-loop use (xmbackd): qmp_send(), then on readable qmp_read() and
+ * qmp_next() until NULL. Replies carry the "id" given by qmp_send.
+ *
+ * A QMP socket serves one client at a time and sends events only to it.
+ */
+#ifndef XM_QMP_H
+#define XM_QMP_H
+
+#include <jansson.h>
+
+struct qmp;
+
+/* Connect to a QMP unix socket, read the greeting, negotiate capabilities.
+ * On failure NULL, with a message in *err (malloc'd). */
+struct qmp *qmp_connect(const char *path, int timeout_ms, char **err);
+void qmp_close(struct qmp *q);
+int qmp_fd(const struct qmp *q);
+
+/* Send a command; args is stolen (may be NULL). Returns the id, or -1. */
+long qmp_send(struct qmp *q, const char *cmd, json_t *args);
+/* Read what is available on the socket. 0, or -1 on EOF/error. */
+int qmp_read(struct qmp *q);
+/* Next complete message already read, or NULL. Caller owns it. */
+json_t *qmp_next(struct qmp *q);
+
+/* Run a command and wait for its reply. 0 with *ret (may be NULL: not
+ * wanted) or -1 with *err = QEMU's error description (or an I/O reason).
+ * Events that arrive meanwhile are kept for qmp_pop_event/qmp_wait_event. */
+int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
+	     char **err, int timeout_ms);
+/* Oldest kept event, or NULL. */
+json_t *qmp_pop_event(struct qmp *q);
+/* Wait for event `name` (with data.device == device when device != NULL).
+ * 0 with *ev (optional) or -1 on timeout/EOF. Other events stay kept. */
+int qmp_wait_event(struct qmp *q, const char *name, const char *device,
+		   json_t **ev, int timeout_ms);
+
+/* Is msg an event called name (and for device, when given)? */
+int qmp_is_event(json_t *msg, const char *name, const char *device);
+
+#endif
