@@ -1,0 +1,7 @@
+# tests/proto: protocol tests against a running daemon. domchan drives
+# xmstored's per-domain channels with libxenstore and raw wire messages
+# (run by tests/proto/domchan.sh).
+DOMCHAN := $(B)/tests/proto/domchan
+$(DOMCHAN): $(B)/tests/proto/domchan.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+TESTPROGS += $(DOMCHAN)
