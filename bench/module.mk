@@ -1,0 +1,7 @@
+# Benchmarks (not tests: they print, they assert nothing). bench/xsbench is a
+# libxenstore client; bench/run-all.sh runs it against xmstored, cxenstored
+# and oxenstored in one go (make bench).
+XSBENCH := $(B)/bench/xsbench
+$(XSBENCH): $(B)/bench/xsbench.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+BENCHPROGS += $(XSBENCH)
