@@ -46,7 +46,7 @@ int control_run(struct daemon *d, const char *body, size_t len, char **out, size
 	const char *cmd = v[0];
 
 	if (strcmp(cmd, "check") == 0)
-		return reply_text(out, olen, "OK");
+		return n == 1 ? reply_text(out, olen, "OK") : EINVAL;
 	if (strcmp(cmd, "log") == 0) {
 		if (n >= 2 && strcmp(v[1], "on") == 0)
 			log_set_level(LOG_DEBUG_);

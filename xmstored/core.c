@@ -77,11 +77,23 @@ static int canon(const struct req *r, const char *name, bool special, char out[P
 	return path_canon(name, r->c->implicit, special, r->d->store.q.path_rel, out);
 }
 
+/*
+ * The one path argument of READ, DIRECTORY, GET_PERMS, MKDIR, RM. A payload
+ * that is not exactly one string gets what cxenstored answers, which
+ * differs by request (measured side by side): READ ENOENT, RM ENOMEM,
+ * the others EINVAL.
+ */
+static int canon_onearg(const struct req *r, bool special, int if_missing, char out[PATH_BUF])
+{
+	const char *name = onearg(r);
+	return name ? canon(r, name, special, out) : if_missing;
+}
+
 static int do_read(struct req *r)
 {
 	char name[PATH_BUF];
 	const struct node *n;
-	int err = canon(r, onearg(r), false, name);
+	int err = canon_onearg(r, false, ENOENT, name);
 	if (!err)
 		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
 	if (!err)
@@ -93,7 +105,7 @@ static int do_directory(struct req *r)
 {
 	char name[PATH_BUF];
 	const struct node *n;
-	int err = canon(r, onearg(r), false, name);
+	int err = canon_onearg(r, false, EINVAL, name);
 	if (!err)
 		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
 	if (!err)
@@ -155,7 +167,7 @@ static int do_write(struct req *r)
 static int do_mkdir(struct req *r)
 {
 	char name[PATH_BUF];
-	int err = canon(r, onearg(r), false, name);
+	int err = canon_onearg(r, false, EINVAL, name);
 	if (!err)
 		err = store_mkdir(&r->d->store, r->t, &r->c->who, name, &r->d->ev);
 	return err ? err : ack(r);
@@ -164,7 +176,7 @@ static int do_mkdir(struct req *r)
 static int do_rm(struct req *r)
 {
 	char name[PATH_BUF];
-	int err = canon(r, onearg(r), false, name);
+	int err = canon_onearg(r, false, ENOMEM, name);
 	if (!err)
 		err = store_rm(&r->d->store, r->t, &r->c->who, name, &r->d->ev);
 	return err ? err : ack(r);
@@ -174,7 +186,7 @@ static int do_get_perms(struct req *r)
 {
 	char name[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
 	const struct node *n;
-	int err = canon(r, onearg(r), true, name);
+	int err = canon_onearg(r, false, EINVAL, name);
 	if (!err)
 		err = store_get_perms(&r->d->store, r->t, &r->c->who, name, &n);
 	if (err)
@@ -200,6 +212,9 @@ static int do_set_perms(struct req *r)
 	if (!p)
 		return ENOMEM;
 	int err = perms_parse(r->body + strlen(r->body) + 1, n, p);
+	/* The owner must exist: checked before the path, as cxenstored does. */
+	if (!err && p[0].id != 0 && !domain_find(r->d, p[0].id))
+		err = ENOENT;
 	if (!err)
 		err = canon(r, r->body, true, name);
 	if (!err)
@@ -217,9 +232,14 @@ static int do_watch(struct req *r)
 	if (wire_split(r->body, r->len, v, 2) != 2)
 		return EINVAL;
 	bool relative = v[0][0] != '/' && v[0][0] != '@';
-	int err = canon(r, v[0], true, name);
-	if (err)
+	int err = 0;
+	if (v[0][0] == '@') { /* any special name may be watched, as in cxenstored */
+		if (strlen(v[0]) > PATH_REL_MAX)
+			return EINVAL;
+		strcpy(name, v[0]);
+	} else if ((err = canon(r, v[0], false, name))) {
 		return err;
+	}
 	for (struct watch *w = c->watches.head; w; w = w->next)
 		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
 			return EEXIST;
@@ -252,9 +272,12 @@ static int do_unwatch(struct req *r)
 
 	if (wire_split(r->body, r->len, v, 2) != 2)
 		return EINVAL;
-	int err = canon(r, v[0], true, name);
-	if (!err)
-		err = watch_remove(&r->c->watches, name, v[1]);
+	int n = v[0][0] == '/' || v[0][0] == '@'
+		? snprintf(name, sizeof(name), "%s", v[0])
+		: snprintf(name, sizeof(name), "%s/%s", r->c->implicit, v[0]);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return ENOENT;
+	int err = watch_remove(&r->c->watches, name, v[1]);
 	if (err)
 		return err;
 	if (r->c->dom)
@@ -344,6 +367,8 @@ static int do_introduce(struct req *r)
 	parse_domid(v[0], &domid);
 	if (atoi(v[2]) <= 0)
 		return EINVAL;
+	if (domid == 0)
+		return ack(r);
 	int err = domain_introduce(r->d, domid);
 	return err ? err : ack(r);
 }
@@ -385,8 +410,8 @@ static int do_resume(struct req *r)
 {
 	uint32_t domid;
 	int err = parse_domid(onearg(r), &domid);
-	if (err)
-		return err;
+	if (err || domid == 0)
+		return EINVAL;
 	struct domain *dom = domain_find(r->d, domid);
 	if (!dom)
 		return ENOENT;
@@ -475,6 +500,27 @@ void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 	}
 }
 
+/*
+ * Is an identical watch event still queued for c? cxenstored sends one
+ * event per (path, token) while an earlier copy is unsent; so do we. The
+ * scan is bounded: a client that far behind has events dropped anyway.
+ */
+static bool event_queued(const struct conn *c, const char *body, size_t len)
+{
+	size_t off = c->out_off, end = c->out_len;
+	if (end - off > 65536)
+		return false;
+	while (off + WIRE_HDR_LEN <= end) {
+		struct xsd_sockmsg h;
+		memcpy(&h, c->out + off, WIRE_HDR_LEN);
+		if (h.type == XS_WATCH_EVENT && h.len == len &&
+		    memcmp(c->out + off + WIRE_HDR_LEN, body, len) == 0)
+			return true;
+		off += WIRE_HDR_LEN + h.len;
+	}
+	return false;
+}
+
 static void fire_one(struct daemon *d, const struct event *e)
 {
 	char buf[XENSTORE_PAYLOAD_MAX];
@@ -495,6 +541,8 @@ static void fire_one(struct daemon *d, const struct event *e)
 			}
 			memcpy(buf, p, pl);
 			memcpy(buf + pl, w->token, tl);
+			if (p[0] != '@' && event_queued(c, buf, pl + tl))
+				continue;
 			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
 		}
 	}

@@ -16,7 +16,13 @@ int perms_parse(const char *s, unsigned int n, struct perm *out)
 		case 'n': out[i].perms = PERM_NONE; break;
 		default: return EINVAL;
 		}
-		out[i].id = (uint32_t)strtol(s + 1, NULL, 0);
+		/* As cxenstored: a number must follow and nothing after it;
+		 * strtol's leniency (space, sign, wrap-around) is kept. */
+		char *end;
+		long id = strtol(s + 1, &end, 0);
+		if (end == s + 1 || *end != '\0')
+			return EINVAL;
+		out[i].id = (uint32_t)id;
 		s += strlen(s) + 1;
 	}
 	return 0;

@@ -30,7 +30,7 @@ struct caller {
 
 /*
  * Parse n wire strings ("r5", "b0", "n1" ...) from s. 0 or EINVAL.
- * Ids are taken as Xen does (strtol, base 0, no end check).
+ * Ids are taken as Xen does (strtol, base 0; junk after the number: EINVAL).
  */
 int perms_parse(const char *s, unsigned int n, struct perm *out);
 /*

@@ -44,11 +44,15 @@ struct txnode {
 	uint64_t base_gen;      /* 0: absent when first touched */
 	struct node *n;         /* our copy; NULL: absent/deleted */
 	bool modified;
+	struct perm *first;     /* permissions when first touched (if present) */
+	unsigned int nfirst;
+	bool fired, fire_exact; /* a watch event is due at commit */
 };
 
 struct txn {
 	struct htab ov;
-	struct events ev;
+	struct txnode **fired;  /* nodes with an event due, in order */
+	size_t nfired, capfired;
 	struct acct delta;
 };
 
@@ -147,6 +151,14 @@ static void node_del_child(struct node *n, const char *base)
 	}
 }
 
+static bool node_has_child(const struct node *n, const char *base)
+{
+	for (uint32_t i = 0; i < n->childlen; i += (uint32_t)strlen(n->children + i) + 1)
+		if (strcmp(n->children + i, base) == 0)
+			return true;
+	return false;
+}
+
 static struct node *live_find(const struct store *s, const char *name)
 {
 	struct htab_entry *e = htab_find(&s->nodes, name);
@@ -200,7 +212,8 @@ static struct txnode *tx_find(struct txn *t, const char *name)
 	return e ? htab_container(e, struct txnode, he) : NULL;
 }
 
-/* Find or make the overlay entry for name, copying the live record. */
+/* The first access to name in t: a copy of the live record (or a note
+ * that it is absent) and the generation it has now. */
 static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
 		    const char *name, struct txnode **out)
 {
@@ -212,19 +225,24 @@ static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
 	if (!c->priv && t->ov.count >= s->q.tx_nodes)
 		return ENOSPC;
 	tn = calloc(1, sizeof(*tn));
-	if (!tn)
+	if (!tn || !(tn->name = strdup(name))) {
+		free(tn);
 		return ENOMEM;
-	tn->name = strdup(name);
+	}
 	struct node *live = live_find(s, name);
-	if (!tn->name || (live && !(tn->n = node_dup(live)))) {
+	if (live && (!(tn->n = node_dup(live)) ||
+		     !(tn->first = memdup(live->perms, live->nperms * sizeof(struct perm))))) {
+		node_free(tn->n);
 		free(tn->name);
 		free(tn);
 		return ENOMEM;
 	}
+	tn->nfirst = live ? live->nperms : 0;
 	tn->base_gen = live ? live->gen : 0;
 	tn->he.key = tn->name;
 	if (htab_insert(&t->ov, &tn->he) < 0) {
 		node_free(tn->n);
+		free(tn->first);
 		free(tn->name);
 		free(tn);
 		return ENOMEM;
@@ -233,7 +251,8 @@ static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
 	return 0;
 }
 
-/* Get a record for reading or changing in place; *n = NULL if absent. */
+/* Get a record for reading; *n = NULL if absent. In a transaction: its
+ * copy, taken at the first access (cxenstored's snapshot semantics). */
 static int v_get(struct store *s, struct txn *t, const struct caller *c,
 		 const char *name, struct node **n)
 {
@@ -247,6 +266,19 @@ static int v_get(struct store *s, struct txn *t, const struct caller *c,
 	return err;
 }
 
+/* The record to change in place (from v_get): in a transaction, its copy,
+ * now marked as changed. NULL: not found (cannot happen). */
+static struct node *v_mut(struct txn *t, struct node *n)
+{
+	if (!t)
+		return n;
+	struct txnode *tn = tx_find(t, n->name);
+	if (!tn || tn->n != n)
+		return NULL;
+	tn->modified = true;
+	return n;
+}
+
 /* Look without recording an access (for watch permissions only). */
 static const struct node *v_peek(struct store *s, struct txn *t, const char *name)
 {
@@ -258,27 +290,19 @@ static const struct node *v_peek(struct store *s, struct txn *t, const char *nam
 	return live_find(s, name);
 }
 
-/* The record got changed in place. */
-static void v_changed(struct store *s, struct txn *t, struct node *n)
+/* A record (from v_mut) was changed in place: a fresh generation (a
+ * transaction's copy too: DIRECTORY_PART inside it shows that). */
+static void v_changed(struct store *s, struct node *n)
 {
-	if (!t) {
-		n->gen = ++s->gen;
-		return;
-	}
-	struct txnode *tn = tx_find(t, n->name);
-	if (tn)
-		tn->modified = true;
+	n->gen = ++s->gen;
 }
 
 /* Insert a new record (absent before; v_get was called on its name). */
 static int v_insert(struct store *s, struct txn *t, struct node *n)
 {
-	if (!t) {
-		n->gen = ++s->gen;
-		if (htab_insert(&s->nodes, &n->he) < 0)
-			return ENOMEM;
-		return 0;
-	}
+	n->gen = ++s->gen;
+	if (!t)
+		return htab_insert(&s->nodes, &n->he) < 0 ? ENOMEM : 0;
 	struct txnode *tn = tx_find(t, n->name);
 	if (!tn)
 		return EIO;
@@ -351,7 +375,11 @@ static int event_add(struct events *ev, const char *path, bool exact,
 	return 0;
 }
 
-/* Event for a change of name (node n, may be NULL once deleted). */
+/*
+ * Event for a change of name (node n). A transaction's events wait for the
+ * commit, one per node (a non-exact one wins over an exact one), in the
+ * order first changed: Xen's queue_watches().
+ */
 static int fire(struct store *s, struct txn *t, struct events *ev,
 		const char *name, bool exact, const struct node *n,
 		const struct perm *old, unsigned int nold)
@@ -359,13 +387,57 @@ static int fire(struct store *s, struct txn *t, struct events *ev,
 	char parent[PATH_BUF];
 	const struct node *p = NULL;
 
+	if (t) {
+		struct txnode *tn = tx_find(t, name);
+		if (!tn)
+			return 0;
+		if (tn->fired) {
+			tn->fire_exact &= exact;
+			return 0;
+		}
+		if (t->nfired == t->capfired) {
+			size_t cap = t->capfired ? t->capfired * 2 : 8;
+			void *v = realloc(t->fired, cap * sizeof(*t->fired));
+			if (!v)
+				return ENOMEM;
+			t->fired = v;
+			t->capfired = cap;
+		}
+		t->fired[t->nfired++] = tn;
+		tn->fired = true;
+		tn->fire_exact = exact;
+		return 0;
+	}
 	if (!ev)
 		return 0;
 	if (name[0] == '/' && name[1] != '\0') {
 		path_parent(name, parent);
 		p = v_peek(s, t, parent);
 	}
-	return event_add(t ? &t->ev : ev, name, exact, n, p, old, nold);
+	return event_add(ev, name, exact, n, p, old, nold);
+}
+
+/*
+ * At commit, the due events. Who may see one is decided as cxenstored
+ * does: by the node's permissions when the transaction first touched it,
+ * else by the committed node (or its parent); a node that neither existed
+ * then nor does now reports nothing.
+ */
+static void txn_events(struct store *s, struct txn *t, struct events *ev)
+{
+	char parent[PATH_BUF];
+
+	for (size_t i = 0; i < t->nfired; i++) {
+		struct txnode *tn = t->fired[i];
+		const struct node *live = live_find(s, tn->name), *p = NULL;
+		if (!tn->first && !live)
+			continue;
+		if (live && tn->name[0] == '/' && tn->name[1]) {
+			path_parent(tn->name, parent);
+			p = live_find(s, parent);
+		}
+		event_add(ev, tn->name, tn->fire_exact, live, p, tn->first, tn->nfirst);
+	}
 }
 
 int store_special_event(struct store *s, const char *path, struct events *ev)
@@ -454,15 +526,11 @@ int store_get_perms(struct store *s, struct txn *t, const struct caller *c,
 	return store_read(s, t, c, name, out);
 }
 
-/* Unprivileged writers are held to the node size quota. */
-static int check_size(const struct store *s, const struct caller *c, const struct node *n)
-{
-	return (!c->priv && node_size(n) >= s->q.node_size) ? ENOSPC : 0;
-}
-
 /*
  * Xen's create_node(): make name and any missing ancestors, each inheriting
  * its parent's permissions (an unprivileged creator owns what it creates).
+ * Every quota is checked before anything changes, so a refusal leaves
+ * nothing half-made.
  */
 static int create_node(struct store *s, struct txn *t, const struct caller *c,
 		       const char *name, const char *data, size_t len,
@@ -477,8 +545,7 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 
 	strcpy(cur, name);
 	while (!parent) {
-		chain[levels] = strdup(cur);
-		if (!chain[levels]) {
+		if (!(chain[levels] = strdup(cur))) {
 			err = ENOMEM;
 			goto out;
 		}
@@ -493,26 +560,31 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 			goto out;
 		}
 	}
-	/* Quotas first, so that nothing is half-made on failure. */
-	if (!c->priv && (store_owned(s, t, c->domid) + (int)levels > (int)s->q.nodes ||
-			 NODE_HDR_SIZE + parent->nperms * 8 + len >= s->q.node_size)) {
-		err = ENOSPC;
-		goto out;
+	if (!c->priv) {
+		size_t perms_sz = NODE_HDR_SIZE + parent->nperms * 8;
+		if (store_owned(s, t, c->domid) + (int)levels > (int)s->q.nodes ||
+		    node_size(parent) + strlen(path_base(chain[levels - 1])) + 1 >= s->q.node_size ||
+		    perms_sz + len >= s->q.node_size) {
+			err = ENOSPC;
+			goto out;
+		}
+		for (unsigned int l = levels; l > 1; l--) /* each new inner node holds one child */
+			if (perms_sz + strlen(path_base(chain[l - 2])) + 1 >= s->q.node_size) {
+				err = ENOSPC;
+				goto out;
+			}
 	}
 	for (unsigned int l = levels; l > 0; l--) {
 		const char *nm = chain[l - 1];
-		if ((err = node_add_child(parent, path_base(nm))))
-			goto out;
-		if ((err = check_size(s, c, parent))) {
-			node_del_child(parent, path_base(nm));
+		if (!(parent = v_mut(t, parent)) || (err = node_add_child(parent, path_base(nm)))) {
+			err = err ? err : ENOMEM;
 			goto out;
 		}
-		v_changed(s, t, parent);
+		v_changed(s, parent);
 		struct node *dummy;
 		if ((err = v_get(s, t, c, nm, &dummy)))
 			goto out;
-		n = node_new(nm, parent->perms, parent->nperms);
-		if (!n) {
+		if (!(n = node_new(nm, parent->perms, parent->nperms))) {
 			err = ENOMEM;
 			goto out;
 		}
@@ -526,8 +598,7 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 		parent = n;
 	}
 	if (len) {
-		n->data = memdup(data, len);
-		if (!n->data) {
+		if (!(n->data = memdup(data, len))) {
 			err = ENOMEM;
 			goto out;
 		}
@@ -549,21 +620,17 @@ int store_write(struct store *s, struct txn *t, const struct caller *c,
 	if (err == ENOENT) {
 		err = create_node(s, t, c, name, data, len, &n);
 	} else if (!err) {
+		if (!c->priv && NODE_HDR_SIZE + n->nperms * 8 + len + n->childlen >= s->q.node_size)
+			return ENOSPC;
 		char *d = memdup(data, len);
-		if (!d)
+		if (!d || !(n = v_mut(t, n))) {
+			free(d);
 			return ENOMEM;
-		char *od = n->data;
-		uint32_t ol = n->datalen;
+		}
+		free(n->data);
 		n->data = d;
 		n->datalen = (uint32_t)len;
-		if ((err = check_size(s, c, n))) {
-			n->data = od;
-			n->datalen = ol;
-			free(d);
-			return err;
-		}
-		free(od);
-		v_changed(s, t, n);
+		v_changed(s, n);
 	}
 	if (err)
 		return err;
@@ -583,23 +650,33 @@ int store_mkdir(struct store *s, struct txn *t, const struct caller *c,
 	return fire(s, t, ev, name, false, n, NULL, 0);
 }
 
-/* Remove n and everything below it, children first (Xen's order). */
+/*
+ * Remove n and everything below it, children first (Xen's order). Each
+ * child's entry leaves n's list as the child goes, so that a walk stopped
+ * half-way (only possible in a stale transaction) leaves what cxenstored
+ * leaves.
+ */
 static int rm_tree(struct store *s, struct txn *t, const struct caller *c,
 		   struct node *n, const char *root, struct events *ev)
 {
 	while (n->childlen > 0) {
 		char child[PATH_BUF];
-		size_t nl = strlen(n->name);
 		int w = snprintf(child, sizeof(child), "%s/%s",
-				 nl == 1 ? "" : n->name, n->children);
+				 n->name[1] ? n->name : "", n->children);
 		if (w < 0 || (size_t)w >= sizeof(child))
 			return EIO;
 		struct node *cn;
 		int err = v_get(s, t, c, child, &cn);
 		if (err)
 			return err;
-		if (cn && (err = rm_tree(s, t, c, cn, root, ev)))
+		/* A listed child that is gone: a transaction whose copy of n is
+		 * older than the live tree. cxenstored says EIO. */
+		if (!cn)
+			return EIO;
+		if ((err = rm_tree(s, t, c, cn, root, ev)))
 			return err;
+		if (!(n = v_mut(t, n)))
+			return ENOMEM;
 		node_del_child(n, path_base(child));
 	}
 	int err = fire(s, t, ev, n->name, strcmp(n->name, root) != 0, n, NULL, 0);
@@ -629,12 +706,19 @@ int store_rm(struct store *s, struct txn *t, const struct caller *c,
 	path_parent(name, pname);
 	if ((err = v_get(s, t, c, pname, &parent)))
 		return err;
+	/* Both below happen only in a transaction whose view mixes its own
+	 * copies with newer live nodes: cxenstored's answers, at the same
+	 * points (the subtree is gone before the parent turns out stale). */
 	if (!parent)
-		return EIO;
+		return EINVAL;
 	if ((err = rm_tree(s, t, c, n, name, ev)))
 		return err;
+	if (!node_has_child(parent, path_base(name)))
+		return EIO;
+	if (!(parent = v_mut(t, parent)))
+		return ENOMEM;
 	node_del_child(parent, path_base(name));
-	v_changed(s, t, parent);
+	v_changed(s, parent);
 	return 0;
 }
 
@@ -662,23 +746,21 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 		return err;
 	if (!c->priv && p[0].id != n->perms[0].id)
 		return EPERM;
+	if (!c->priv && NODE_HDR_SIZE + np * 8 + n->datalen + n->childlen >= s->q.node_size)
+		return ENOSPC;
 
 	struct perm *np_copy = memdup(p, np * sizeof(*p));
-	if (!np_copy)
+	if (!np_copy || !(n = v_mut(t, n))) {
+		free(np_copy);
 		return ENOMEM;
+	}
 	struct perm *old = n->perms;
 	unsigned int nold = n->nperms;
 	n->perms = np_copy;
 	n->nperms = np;
-	if ((err = check_size(s, c, n))) {
-		n->perms = old;
-		n->nperms = nold;
-		free(np_copy);
-		return err;
-	}
 	account(s, t, old[0].id, -1);
 	account(s, t, p[0].id, 1);
-	v_changed(s, t, n);
+	v_changed(s, n);
 	err = fire(s, t, ev, name, false, n, old, nold);
 	free(old);
 	return err;
@@ -739,12 +821,13 @@ static void txn_free(struct txn *t)
 		struct htab_entry *next = htab_next(&t->ov, &it, e);
 		struct txnode *tn = htab_container(e, struct txnode, he);
 		node_free(tn->n);
+		free(tn->first);
 		free(tn->name);
 		free(tn);
 		e = next;
 	}
 	htab_fini(&t->ov);
-	events_free(&t->ev);
+	free(t->fired);
 	free(t->delta.v);
 	free(t);
 }
@@ -787,11 +870,8 @@ int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev
 	}
 	for (size_t i = 0; i < t->delta.n; i++)
 		acct_add(&s->owned, t->delta.v[i].domid, t->delta.v[i].count);
-	for (size_t i = 0; i < t->ev.n; i++) {
-		if (events_push(ev, t->ev.v[i]))
-			free(t->ev.v[i]);
-	}
-	t->ev.n = 0;
+	if (ev)
+		txn_events(s, t, ev);
 out:
 	txn_free(t);
 	return err;

@@ -1168,12 +1168,21 @@ static void rb_oversize(const struct target *t)
 }
 
 /*
- * What Xen answers to an empty payload of each type. Note: Debian's 4.17
- * cxenstored answers an empty (or not NUL-terminated) name to READ,
- * DIRECTORY and GET_PERMS with ENOENT and to MKDIR and RM with ENOMEM: its
- * canonicalize() returns NULL without setting errno, so the reply carries a
- * stale errno. Xen 4.18 sets EINVAL there, which is what is asserted here.
+ * What Debian's Xen 4.17 cxenstored answers when the one name argument of
+ * a request is missing, not NUL-terminated or followed by more strings
+ * (measured side by side, tests/proto/compare.sh): READ ENOENT, RM ENOMEM,
+ * the others EINVAL. xmstored answers the same.
  */
+static const char *name_arg_expect(uint32_t type)
+{
+	switch (type) {
+	case XS_READ: return "ERROR ENOENT";
+	case XS_RM: return "ERROR ENOMEM";
+	default: return "ERROR EINVAL";
+	}
+}
+
+/* What Xen answers to an empty payload of each type. */
 static const char *empty_expect(uint32_t type, bool priv)
 {
 	switch (type) {
@@ -1188,9 +1197,11 @@ static const char *empty_expect(uint32_t type, bool priv)
 		return NULL; /* a transaction id */
 	case XS_RESET_WATCHES:
 		return "OK";
-	case XS_DIRECTORY: case XS_READ: case XS_GET_PERMS: case XS_WATCH:
+	case XS_DIRECTORY: case XS_READ: case XS_GET_PERMS: case XS_MKDIR: case XS_RM:
+		return name_arg_expect(type);
+	case XS_WATCH:
 	case XS_UNWATCH: case XS_TRANSACTION_END: case XS_GET_DOMAIN_PATH:
-	case XS_WRITE: case XS_MKDIR: case XS_RM: case XS_SET_PERMS:
+	case XS_WRITE: case XS_SET_PERMS:
 	case XS_DIRECTORY_PART:
 		return "ERROR EINVAL";
 	default:
@@ -1267,21 +1278,22 @@ static void rb_unknown_and_nul(const struct target *t)
 	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
 		snprintf(name, sizeof(name), "no_nul_%s_%s", one[i].label, t->label);
 		int ty = rpc(fd, one[i].type, 3100 + (uint32_t)i, node, nl, out, sizeof(out));
-		if (ty == XS_ERROR && strcmp(out, "ERROR EINVAL") == 0)
+		const char *want = name_arg_expect(one[i].type);
+		if (ty == XS_ERROR && strcmp(out, want) == 0)
 			ok(name);
 		else
-			fail(name, "\"%s\" without its NUL: got type %d \"%s\", want ERROR EINVAL",
-			     node, ty, out);
+			fail(name, "\"%s\" without its NUL: got type %d \"%s\", want %s",
+			     node, ty, out, want);
 	}
 	/* Two strings where one is expected. */
 	snprintf(name, sizeof(name), "two_strings_READ_%s", t->label);
 	memcpy(buf, node, nl + 1);
 	memcpy(buf + nl + 1, "x", 2);
 	int ty = rpc(fd, XS_READ, 3200, buf, nl + 3, out, sizeof(out));
-	if (ty == XS_ERROR && strcmp(out, "ERROR EINVAL") == 0)
+	if (ty == XS_ERROR && strcmp(out, "ERROR ENOENT") == 0)
 		ok(name);
 	else
-		fail(name, "READ \"%s\\0x\\0\": got type %d \"%s\", want ERROR EINVAL", node, ty, out);
+		fail(name, "READ \"%s\\0x\\0\": got type %d \"%s\", want ERROR ENOENT", node, ty, out);
 	/* WATCH whose token lacks its NUL; SET_PERMS whose last entry does. */
 	snprintf(name, sizeof(name), "no_nul_WATCH_token_%s", t->label);
 	memcpy(buf + nl + 1, "tok", 3);

@@ -338,7 +338,10 @@ static void test_create_then_rm_in_tx(void **state)
 	assert_string_equal(kids(f, NULL, "/local/domain/1"), "");
 	assert_int_equal(store_owned(&f->s, NULL, 1), 1);
 	assert_int_equal(store_nodes_alive(), alive);
-	assert_string_equal(evset(f), "/local/domain/1/tmp /local/domain/1/tmp/a");
+	/* Nodes that neither existed when the transaction first touched them
+	 * nor exist after it report nothing (cxenstored 4.17, measured side
+	 * by side in tests/proto/compare.sh). */
+	assert_string_equal(evset(f), "");
 }
 
 /* ---- conflicts ---- */
