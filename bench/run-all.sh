@@ -32,6 +32,7 @@ XSBENCH=$TOP/$B/bench/xsbench
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/xmbench.XXXXXX") || exit 1
 PIDS=""
 cleanup() {
+	[ -n "${BPID:-}" ] && kill "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
 	for p in $PIDS; do XS_PID=$p; xs_stop; done
 	rm -rf "$WORK"
 }
@@ -63,6 +64,18 @@ unset XENSTORED_PATH
 TO=""
 command -v timeout >/dev/null 2>&1 && TO="timeout 300"
 
+# bench_run LABEL XSBENCH-ARGS...: one xsbench run, results tagged LABEL. In
+# the background + wait, so that a signal to this script is handled at once.
+BPID=""
+bench_run() {
+	label=$1; shift
+	$TO $PIN "$XSBENCH" -d "$DUR" -c "$CLIENTS" "$@" >"$WORK/out" 2>>"$WORK/$label.err" &
+	BPID=$!
+	wait "$BPID"
+	BPID=""
+	grep -v '^#' "$WORK/out" | sed "s/^/$label /" >>"$WORK/results"
+}
+
 # Interleave: every round runs each daemon once, in a rotated order, then the floor.
 round=1
 while [ "$round" -le "$REPEAT" ]; do
@@ -81,12 +94,10 @@ while [ "$round" -le "$REPEAT" ]; do
 			continue
 		fi
 		echo "# round $round: $d" >&2
-		XENSTORED_PATH=$sock $TO $PIN "$XSBENCH" -d "$DUR" -c "$CLIENTS" -o "$OPS" -p "$pid" \
-			2>>"$WORK/$d.err" | grep -v '^#' | sed "s/^/$d /" >>"$WORK/results"
+		XENSTORED_PATH=$sock bench_run "$d" -o "$OPS" -p "$pid"
 	done
 	echo "# round $round: floor" >&2
-	$TO $PIN "$XSBENCH" -d "$DUR" -c "$CLIENTS" -o sock2,sock1 2>>"$WORK/floor.err" |
-		grep -v '^#' | sed "s/^/floor /" >>"$WORK/results"
+	bench_run floor -o sock2,sock1
 	round=$((round + 1))
 done
 for f in "$WORK"/*.err; do

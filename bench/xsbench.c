@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -448,8 +449,10 @@ static pid_t echo_start(bool two_writes)
 		return -1;
 	}
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		echo_server(lfd, two_writes);
+	}
 	close(lfd);
 	return pid;
 }
@@ -564,6 +567,7 @@ static void run_cell(enum op op, int nclients)
 			}
 			if (pid == 0) {
 				child_close_parent_ends(&b);
+				prctl(PR_SET_PDEATHSIG, SIGKILL);   /* xsbench killed: go too */
 				alarm((unsigned)opt_duration + 20);  /* never hang a run */
 				if (op == OP_WATCH && role == 0)
 					watch_watcher(i, &slots[i], &b, acks[i][1]);
