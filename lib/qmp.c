@@ -52,7 +52,7 @@ int qmp_read(struct qmp *q)
 json_t *qmp_next(struct qmp *q)
 {
 	for (;;) {
-		char *nl = memchr(q->buf, '\n', q->len);
+		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
 		if (!nl)
 			return NULL;
 		size_t line = (size_t)(nl - q->buf) + 1;

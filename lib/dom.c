@@ -1,0 +1,254 @@
+/* dom.c — see dom.h. */
+#include "dom.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *xm_rundir(void)
+{
+	const char *r = getenv("XM_RUNDIR");
+	return r && *r ? r : "/run/xm";
+}
+
+const char *xm_xs_socket(void)
+{
+	const char *s = getenv("XENSTORED_PATH");
+	return s && *s ? s : "/run/xenstored/socket";
+}
+
+const char *xm_channel_dir(void)
+{
+	static char buf[4200];
+	const char *c = getenv("XM_CHANNEL_DIR");
+	if (c && *c)
+		return c;
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", xm_xs_socket());
+	snprintf(buf, sizeof(buf), "%s/domains", dirname(tmp));
+	return buf;
+}
+
+struct xs_handle *xm_xs_open(void)
+{
+	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
+	if (!h)
+		fprintf(stderr, "Error: Unable to connect to xmstored at %s: %s "
+			"(is xmstored running?)\n", xm_xs_socket(), strerror(errno));
+	return h;
+}
+
+char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
+{
+	char path[1024];
+	va_list ap;
+	unsigned int len;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return xs_read(h, t, path, &len);
+}
+
+bool xs_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
+	       const char *fmt, ...)
+{
+	char *val;
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vasprintf(&val, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return false;
+	bool ok = xs_write(h, t, path, val, (unsigned int)n);
+	free(val);
+	return ok;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+	return x < y ? -1 : x > y;
+}
+
+int dom_list(struct xs_handle *h, unsigned int **ids, size_t *n)
+{
+	unsigned int num = 0;
+	char **ents = xs_directory(h, XBT_NULL, "/local/domain", &num);
+
+	*ids = calloc(num ? num : 1, sizeof(**ids));
+	*n = 0;
+	if (!*ids) {
+		free(ents);
+		return -1;
+	}
+	for (unsigned int i = 0; i < num; i++) {
+		char *end;
+		unsigned long id = strtoul(ents[i], &end, 10);
+		if (*end || id == 0)
+			continue;
+		(*ids)[(*n)++] = (unsigned int)id;
+	}
+	free(ents);
+	qsort(*ids, *n, sizeof(**ids), cmp_uint);
+	return 0;
+}
+
+int dom_info(struct xs_handle *h, unsigned int domid, struct dominfo *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->domid = domid;
+	char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
+	if (!name)
+		return -1;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	free(name);
+	char *v;
+	if ((v = xs_readf(h, XBT_NULL, "/local/domain/%u/memory/static-max", domid)) ||
+	    (v = xs_readf(h, XBT_NULL, "/local/domain/%u/memory/target", domid))) {
+		d->mem_kib = atol(v);
+		free(v);
+	}
+	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vcpus", domid))) {
+		d->vcpus = atoi(v);
+		free(v);
+	}
+	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid))) {
+		d->qemu_pid = (pid_t)atol(v);
+		free(v);
+	}
+	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid))) {
+		snprintf(d->uuid, sizeof(d->uuid), "%s", v);
+		free(v);
+	}
+	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid))) {
+		snprintf(d->dir, sizeof(d->dir), "%s", v);
+		free(v);
+	}
+	return 0;
+}
+
+int dom_lookup(struct xs_handle *h, const char *spec, unsigned int *domid)
+{
+	char *end;
+	unsigned long id = strtoul(spec, &end, 10);
+
+	if (*spec && !*end) {
+		char *name = xs_readf(h, XBT_NULL, "/local/domain/%lu/name", id);
+		bool ok = name != NULL || id == 0;
+		free(name);
+		if (ok) {
+			*domid = (unsigned int)id;
+			return 0;
+		}
+		return -1;
+	}
+	if (strcmp(spec, "Domain-0") == 0) {
+		*domid = 0;
+		return 0;
+	}
+	unsigned int *ids;
+	size_t n;
+	if (dom_list(h, &ids, &n) < 0)
+		return -1;
+	int rc = -1;
+	for (size_t i = 0; i < n && rc < 0; i++) {
+		char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
+		if (name && strcmp(name, spec) == 0) {
+			*domid = ids[i];
+			rc = 0;
+		}
+		free(name);
+	}
+	free(ids);
+	return rc;
+}
+
+void dom_file(unsigned int domid, const char *name, char *out, size_t len)
+{
+	snprintf(out, len, "%s/dom/%u/%s", xm_rundir(), domid, name);
+}
+
+static bool pid_is_qemu(pid_t pid)
+{
+	char path[64], comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "qemu-system", 11) == 0;
+}
+
+static void rm_dir_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[1024];
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+void dom_cleanup(struct xs_handle *h, unsigned int domid)
+{
+	struct dominfo d;
+	char path[256];
+
+	if (domid == 0)
+		return;
+	bool known = dom_info(h, domid, &d) == 0;
+	char *v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
+	pid_t pid = v ? (pid_t)atol(v) : 0;
+	free(v);
+	if (pid > 0 && pid_is_qemu(pid)) {
+		kill(pid, SIGKILL);
+		for (int i = 0; i < 200 && kill(pid, 0) == 0 && pid_is_qemu(pid); i++) {
+			struct timespec ts = { 0, 10 * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	char *uuid = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid);
+	char *dir = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
+	xs_release_domain(h, domid);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(h, XBT_NULL, path);
+	if (uuid) {
+		snprintf(path, sizeof(path), "/vm/%s", uuid);
+		xs_rm(h, XBT_NULL, path);
+	}
+	/* Backends in domain 0 for this frontend domain. */
+	unsigned int nt = 0;
+	char **types = xs_directory(h, XBT_NULL, "/local/domain/0/backend", &nt);
+	for (unsigned int i = 0; i < nt; i++) {
+		snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", types[i], domid);
+		xs_rm(h, XBT_NULL, path);
+	}
+	free(types);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u", domid);
+	xs_rm(h, XBT_NULL, path);
+	if (dir)
+		rm_dir_files(dir);
+	else if (known && d.dir[0])
+		rm_dir_files(d.dir);
+	free(uuid);
+	free(dir);
+}

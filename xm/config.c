@@ -1,0 +1,308 @@
+/*
+ * config.c — xm/xl domain configs. Values come from libxlutil's parser
+ * (xlu_cfg_*), as xl reads them. libxlutil cannot list the keys of a file,
+ * so a small scan of the top-level assignments finds keys we do not know:
+ * a misspelt key must not be silently ignored.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <libxlutil.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const known_keys[] = {
+	"name", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "ramdisk",
+	"extra", "cmdline", "root", "disk", "on_poweroff", "on_reboot",
+	"on_crash", "uuid", "type", "builder", NULL,
+};
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Find the first top-level key not in known_keys; 0 if none. */
+static int scan_keys(const char *text, const char *file, char *err, size_t len)
+{
+	int depth = 0, line = 1;
+	bool at_stmt = true;
+
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			if (depth == 0)
+				at_stmt = true;
+			continue;
+		}
+		if (*p == '#') {
+			while (p[1] && p[1] != '\n')
+				p++;
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			char q = *p;
+			while (p[1] && p[1] != q)
+				p++;
+			if (p[1])
+				p++;
+			at_stmt = false;
+			continue;
+		}
+		if (*p == '[' || *p == '(')
+			depth++;
+		else if ((*p == ']' || *p == ')') && depth > 0)
+			depth--;
+		else if (*p == ';' && depth == 0)
+			at_stmt = true;
+		else if (depth == 0 && at_stmt && (isalpha((unsigned char)*p) || *p == '_')) {
+			const char *s = p;
+			while (isalnum((unsigned char)p[1]) || p[1] == '_')
+				p++;
+			size_t n = (size_t)(p - s) + 1;
+			bool known = false;
+			for (int i = 0; known_keys[i]; i++)
+				known |= strlen(known_keys[i]) == n && strncmp(known_keys[i], s, n) == 0;
+			if (!known)
+				return fail(err, len, "%s:%d: unknown config key '%.*s'", file, line,
+					    (int)n, s);
+			at_stmt = false;
+		} else if (!isspace((unsigned char)*p)) {
+			at_stmt = false;
+		}
+	}
+	return 0;
+}
+
+static char *read_file(const char *path, char *err, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fail(err, len, "Cannot read config file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+	do {
+		if (cap - n < 4096) {
+			char *b = realloc(buf, cap + 65536);
+			if (!b) {
+				free(buf);
+				fclose(f);
+				fail(err, len, "out of memory");
+				return NULL;
+			}
+			buf = b;
+			cap += 65536;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0 && n < 1024 * 1024);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A path from the config, taken relative to the config file's folder. */
+static char *resolve(const char *cfgfile, const char *p)
+{
+	if (p[0] == '/')
+		return strdup(p);
+	char tmp[4096], *out;
+	snprintf(tmp, sizeof(tmp), "%s", cfgfile);
+	if (asprintf(&out, "%s/%s", dirname(tmp), p) < 0)
+		return NULL;
+	char *real = realpath(out, NULL);
+	if (real) {
+		free(out);
+		return real;
+	}
+	return out;
+}
+
+static int get_str(XLU_Config *x, const char *key, char **out, char *err, size_t len)
+{
+	const char *v;
+	int r = xlu_cfg_get_string(x, key, &v, 1);
+	if (r == ESRCH) {
+		*out = NULL;
+		return 0;
+	}
+	if (r)
+		return fail(err, len, "config key '%s' must be a string", key);
+	*out = strdup(v);
+	return 0;
+}
+
+static int get_num(XLU_Config *x, const char *key, long *out, long def, char *err, size_t len)
+{
+	int r = xlu_cfg_get_long(x, key, out, 1);
+	if (r == ESRCH) {
+		*out = def;
+		return 0;
+	}
+	if (r)
+		return fail(err, len, "config key '%s' must be a number", key);
+	return 0;
+}
+
+static bool one_of(const char *v, const char *a, const char *b)
+{
+	return strcmp(v, a) == 0 || (b && strcmp(v, b) == 0);
+}
+
+int config_load(const char *path, struct domcfg *c, char *err, size_t len)
+{
+	memset(c, 0, sizeof(*c));
+	c->file = strdup(path);
+	char *text = read_file(path, err, len);
+	if (!text)
+		return -1;
+
+	char *report = NULL;
+	size_t rlen = 0;
+	FILE *rep = open_memstream(&report, &rlen);
+	XLU_Config *x = xlu_cfg_init(rep ? rep : stderr, path);
+	int rc = -1;
+	if (!x) {
+		fail(err, len, "out of memory");
+		goto out;
+	}
+	if (xlu_cfg_readdata(x, text, (int)strlen(text))) {
+		if (rep)
+			fflush(rep);
+		char *nl = report ? strchr(report, '\n') : NULL;
+		if (nl)
+			*nl = '\0';
+		fail(err, len, "%s", report && *report ? report : "cannot parse config file");
+		goto out;
+	}
+	if (scan_keys(text, path, err, len))
+		goto out;
+
+	char *s = NULL;
+	if (get_str(x, "name", &c->name, err, len) ||
+	    get_num(x, "memory", &c->memory_mib, 128, err, len) ||
+	    get_num(x, "vcpus", &c->vcpus, 1, err, len))
+		goto out;
+	if (!c->name || !*c->name) {
+		fail(err, len, "%s: no domain name given (name = \"...\")", path);
+		goto out;
+	}
+	for (const char *p = c->name; *p; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) {
+			fail(err, len, "invalid domain name '%s' (letters, digits, '-', '_', '.')", c->name);
+			goto out;
+		}
+	}
+	if (strcmp(c->name, "Domain-0") == 0 || isdigit((unsigned char)c->name[0])) {
+		fail(err, len, "invalid domain name '%s'", c->name);
+		goto out;
+	}
+	if (c->memory_mib < 32 || c->memory_mib > 65536) {
+		fail(err, len, "memory = %ld: must be 32 to 65536 (MiB)", c->memory_mib);
+		goto out;
+	}
+	if (c->vcpus < 1 || c->vcpus > 64) {
+		fail(err, len, "vcpus = %ld: must be 1 to 64", c->vcpus);
+		goto out;
+	}
+	if (get_str(x, "kernel", &s, err, len))
+		goto out;
+	if (!s) {
+		fail(err, len, "%s: no kernel given (kernel = \"...\")", path);
+		goto out;
+	}
+	c->kernel = resolve(path, s);
+	free(s);
+	if (access(c->kernel, R_OK) < 0) {
+		fail(err, len, "kernel %s: %s", c->kernel, strerror(errno));
+		goto out;
+	}
+	if (get_str(x, "ramdisk", &s, err, len))
+		goto out;
+	if (s) {
+		c->ramdisk = resolve(path, s);
+		free(s);
+		if (access(c->ramdisk, R_OK) < 0) {
+			fail(err, len, "ramdisk %s: %s", c->ramdisk, strerror(errno));
+			goto out;
+		}
+	}
+	char *extra = NULL, *cmdline = NULL, *root = NULL;
+	if (get_str(x, "extra", &extra, err, len) || get_str(x, "cmdline", &cmdline, err, len) ||
+	    get_str(x, "root", &root, err, len)) {
+		free(extra);
+		free(cmdline);
+		goto out;
+	}
+	if (asprintf(&c->extra, "%s%s%s%s%s", root ? "root=" : "", root ? root : "",
+		     root ? " " : "", cmdline ? cmdline : "", extra ? extra : "") < 0)
+		c->extra = NULL;
+	free(extra);
+	free(cmdline);
+	free(root);
+	if (get_str(x, "uuid", &c->uuid, err, len) ||
+	    get_str(x, "on_poweroff", &c->on_poweroff, err, len) ||
+	    get_str(x, "on_reboot", &c->on_reboot, err, len) ||
+	    get_str(x, "on_crash", &c->on_crash, err, len))
+		goto out;
+	if (c->on_poweroff && !one_of(c->on_poweroff, "destroy", NULL)) {
+		fail(err, len, "on_poweroff = \"%s\" is not supported (only \"destroy\")", c->on_poweroff);
+		goto out;
+	}
+	if (c->on_reboot && !one_of(c->on_reboot, "restart", "destroy")) {
+		fail(err, len, "on_reboot = \"%s\" is not supported (\"restart\" or \"destroy\")", c->on_reboot);
+		goto out;
+	}
+	if (c->on_crash && !one_of(c->on_crash, "destroy", NULL)) {
+		fail(err, len, "on_crash = \"%s\" is not supported (only \"destroy\")", c->on_crash);
+		goto out;
+	}
+	XLU_ConfigList *list;
+	int n;
+	if (xlu_cfg_get_list(x, "disk", &list, &n, 1) == 0) {
+		c->disks = calloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; c->disks && i < n; i++)
+			c->disks[c->ndisks++] = strdup(xlu_cfg_get_listitem(list, i));
+	}
+	rc = 0;
+out:
+	if (x)
+		xlu_cfg_destroy(x);
+	if (rep)
+		fclose(rep);
+	free(report);
+	free(text);
+	return rc;
+}
+
+void config_free(struct domcfg *c)
+{
+	free(c->file);
+	free(c->name);
+	free(c->kernel);
+	free(c->ramdisk);
+	free(c->extra);
+	free(c->uuid);
+	free(c->on_poweroff);
+	free(c->on_reboot);
+	free(c->on_crash);
+	for (int i = 0; i < c->ndisks; i++)
+		free(c->disks[i]);
+	free(c->disks);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,113 @@
+/*
+ * console.c — xm console: the domain's serial console, which QEMU serves on
+ * a Unix socket (one client at a time). Raw terminal; Ctrl-] leaves, as xm.
+ */
+#include "xm.h"
+#include "dom.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define CTRL_RBRACKET 0x1d
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int xm_console_attach(unsigned int domid)
+{
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	char *path = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/console", domid);
+	xs_close(h);
+	if (!path)
+		return xm_error("Domain %u has no console", domid);
+	int fd = unix_connect(path);
+	if (fd < 0) {
+		int e = errno;
+		xm_error("cannot connect to the console of domain %u (%s): %s", domid, path,
+			 strerror(e));
+		free(path);
+		return 1;
+	}
+	free(path);
+
+	struct termios old, raw;
+	bool tty = isatty(0) && tcgetattr(0, &old) == 0;
+	if (tty) {
+		raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSANOW, &raw);
+	}
+	int rc = 0;
+	struct pollfd p[2] = { { .fd = 0, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		char buf[4096];
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(0, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			char *esc = memchr(buf, CTRL_RBRACKET, (size_t)n);
+			if (esc) {
+				write_all(fd, buf, (size_t)(esc - buf));
+				break;
+			}
+			if (write_all(fd, buf, (size_t)n) < 0)
+				break;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t n = read(fd, buf, sizeof(buf));
+			if (n <= 0)
+				break; /* the domain went away */
+			if (write_all(1, buf, (size_t)n) < 0) {
+				rc = 1;
+				break;
+			}
+		}
+	}
+	if (tty) {
+		tcsetattr(0, TCSANOW, &old);
+		fputs("\r\n", stdout);
+	}
+	close(fd);
+	return rc;
+}
+
+int cmd_console(int argc, char **argv)
+{
+	if (argc != 2)
+		return xm_usage("console");
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	unsigned int id;
+	int rc = xm_find_domain(h, argv[1], &id);
+	xs_close(h);
+	if (rc)
+		return rc;
+	if (id == 0)
+		return xm_error("Domain-0 has no console here");
+	return xm_console_attach(id);
+}

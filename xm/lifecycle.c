@@ -1,0 +1,172 @@
+/*
+ * lifecycle.c — xm shutdown, reboot, destroy, pause, unpause.
+ *
+ * shutdown/reboot ask the guest through its agent, as Xen does: they write
+ * control/shutdown; the agent acknowledges and powers off or reboots.
+ * destroy is a hard stop (QMP quit, else SIGKILL) followed by the cleanup
+ * xmbackd would do. pause/unpause stop/continue the vCPUs over QMP.
+ */
+#include "xm.h"
+#include "dom.h"
+#include "qmp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Resolve argv's one domain (a guest, not Domain-0). 0 with *h open, or 1. */
+static int one_guest(int argc, char **argv, int first, const char *cmd,
+		     struct xs_handle **h, unsigned int *id)
+{
+	if (argc - first != 1)
+		return xm_usage(cmd);
+	*h = xm_xs_open();
+	if (!*h)
+		return 1;
+	if (xm_find_domain(*h, argv[first], id)) {
+		xs_close(*h);
+		return 1;
+	}
+	if (*id == 0) {
+		xs_close(*h);
+		return xm_error("Cannot %s Domain-0", cmd);
+	}
+	return 0;
+}
+
+/* Run a QMP command on the domain's ctl monitor. 0 or 1 (printed). */
+static int ctl_exec(unsigned int id, const char *cmd)
+{
+	char sock[600], *err = NULL;
+	dom_file(id, "ctl.sock", sock, sizeof(sock));
+	struct qmp *q = qmp_connect(sock, 5000, &err);
+	if (!q) {
+		xm_error("domain %u: %s", id, err);
+		free(err);
+		return 1;
+	}
+	int rc = qmp_exec(q, cmd, NULL, NULL, &err, 5000);
+	if (rc)
+		xm_error("domain %u: %s: %s", id, cmd, err);
+	free(err);
+	qmp_close(q);
+	return rc ? 1 : 0;
+}
+
+static bool domain_gone(struct xs_handle *h, unsigned int id)
+{
+	char *n = xs_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	free(n);
+	return n == NULL;
+}
+
+/* Wait until /local/domain/<id> is gone (xmbackd cleaned up). */
+static void wait_gone(struct xs_handle *h, unsigned int id)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/local/domain/%u", id);
+	xs_watch(h, path, "gone");
+	while (!domain_gone(h, id)) {
+		struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+		if (poll(&p, 1, 1000) > 0) {
+			unsigned int n;
+			free(xs_read_watch(h, &n));
+		}
+	}
+	xs_unwatch(h, path, "gone");
+}
+
+static int request(int argc, char **argv, const char *cmd, const char *what)
+{
+	bool wait = false;
+	int first = 1;
+	if (argc > 1 && (strcmp(argv[1], "-w") == 0 || strcmp(argv[1], "--wait") == 0)) {
+		wait = true;
+		first = 2;
+	}
+	struct xs_handle *h;
+	unsigned int id;
+	if (one_guest(argc, argv, first, cmd, &h, &id))
+		return 1;
+	int rc = 0;
+	char *feat = xs_readf(h, XBT_NULL, "/local/domain/%u/control/feature-%s", id, what);
+	char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	if (!feat || strcmp(feat, "1") != 0) {
+		rc = xm_error("Domain '%s' has no agent that can %s it "
+			      "(control/feature-%s is not set); use xm destroy", name ? name : "?",
+			      what, what);
+		goto out;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", id);
+	if (!xs_write(h, XBT_NULL, path, what, (unsigned int)strlen(what))) {
+		rc = xm_error("cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (wait) {
+		wait_gone(h, id);
+		printf("Domain %s terminated\n", name ? name : "?");
+	}
+out:
+	free(feat);
+	free(name);
+	xs_close(h);
+	return rc;
+}
+
+int cmd_shutdown(int argc, char **argv)
+{
+	return request(argc, argv, "shutdown", "poweroff");
+}
+
+int cmd_reboot(int argc, char **argv)
+{
+	return request(argc, argv, "reboot", "reboot");
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	struct xs_handle *h;
+	unsigned int id;
+	if (one_guest(argc, argv, 1, "destroy", &h, &id))
+		return 1;
+	struct dominfo d;
+	dom_info(h, id, &d);
+	if (d.qemu_pid > 0 && kill(d.qemu_pid, 0) == 0) {
+		char sock[600], *err = NULL;
+		dom_file(id, "ctl.sock", sock, sizeof(sock));
+		struct qmp *q = qmp_connect(sock, 1000, &err);
+		if (q)
+			qmp_exec(q, "quit", NULL, NULL, NULL, 1000);
+		qmp_close(q);
+		free(err);
+	}
+	dom_cleanup(h, id); /* SIGKILL if still there, then every trace */
+	xs_close(h);
+	return 0;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+	struct xs_handle *h;
+	unsigned int id;
+	if (one_guest(argc, argv, 1, "pause", &h, &id))
+		return 1;
+	xs_close(h);
+	return ctl_exec(id, "stop");
+}
+
+int cmd_unpause(int argc, char **argv)
+{
+	struct xs_handle *h;
+	unsigned int id;
+	if (one_guest(argc, argv, 1, "unpause", &h, &id))
+		return 1;
+	xs_close(h);
+	return ctl_exec(id, "cont");
+}

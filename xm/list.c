@@ -1,0 +1,265 @@
+/*
+ * list.c — xm list, domid, domname.
+ *
+ * State flags "rbpscd" are derived, not stored: QEMU's run state (QMP
+ * query-status on the domain's ctl monitor) gives p/s/c, a vCPU thread on a
+ * CPU right now gives r, otherwise b; a domain whose QEMU is gone but whose
+ * nodes remain is d (dying). Time(s) is the CPU time of the vCPU threads.
+ */
+#include "xm.h"
+#include "dom.h"
+#include "qmp.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct row {
+	unsigned int domid;
+	char name[128];
+	char uuid[40];
+	long mem_mib;
+	long vcpus;
+	char state[7];
+	double secs;
+	char status[32];        /* QEMU run state */
+};
+
+static long host_mem_mib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	long kb = 0;
+	char line[256];
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb / 1024;
+}
+
+static double host_cpu_secs(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	unsigned long long u = 0, ni = 0, sy = 0, idle = 0, io = 0, irq = 0, sirq = 0, st = 0;
+	if (f) {
+		if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &u, &ni, &sy, &idle,
+			   &io, &irq, &sirq, &st) < 3)
+			u = ni = sy = irq = sirq = st = 0;
+		fclose(f);
+	}
+	return (double)(u + ni + sy + irq + sirq + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* vCPU threads ("CPU n/TCG", "CPU n/KVM"): running now? and their CPU time. */
+static void vcpu_threads(pid_t pid, bool *running, double *secs)
+{
+	char path[128];
+	*running = false;
+	*secs = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char sp[512], buf[1024];
+		snprintf(sp, sizeof(sp), "%s/%s/stat", path, e->d_name);
+		FILE *f = fopen(sp, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *lp = strchr(buf, '('), *rp = strrchr(buf, ')');
+		if (!lp || !rp || strncmp(lp + 1, "CPU ", 4) != 0)
+			continue;
+		char state;
+		unsigned long ut, stt;
+		if (sscanf(rp + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			   &state, &ut, &stt) != 3)
+			continue;
+		*running |= state == 'R';
+		*secs += (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+	}
+	closedir(d);
+}
+
+static void fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
+{
+	struct dominfo d;
+	char ctl[600];
+
+	memset(r, 0, sizeof(*r));
+	r->domid = id;
+	strcpy(r->state, "------");
+	strcpy(r->status, "unknown");
+	if (dom_info(h, id, &d) < 0)
+		return;
+	snprintf(r->name, sizeof(r->name), "%s", d.name);
+	snprintf(r->uuid, sizeof(r->uuid), "%s", d.uuid);
+	r->mem_mib = d.mem_kib / 1024;
+	r->vcpus = d.vcpus;
+
+	bool alive = d.qemu_pid > 0 && kill(d.qemu_pid, 0) == 0;
+	char *err = NULL;
+	struct qmp *q = NULL;
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d.dir);
+	if (alive)
+		q = qmp_connect(ctl, 2000, &err);
+	free(err);
+	json_t *ret = NULL;
+	if (q && qmp_exec(q, "query-status", NULL, &ret, &err, 2000) == 0) {
+		const char *st = json_string_value(json_object_get(ret, "status"));
+		snprintf(r->status, sizeof(r->status), "%s", st ? st : "unknown");
+	}
+	free(err);
+	json_decref(ret);
+	qmp_close(q);
+
+	bool running;
+	vcpu_threads(d.qemu_pid, &running, &r->secs);
+	if (!alive) {
+		r->state[5] = 'd';
+		strcpy(r->status, "dying");
+	} else if (strcmp(r->status, "paused") == 0) {
+		r->state[2] = 'p';
+	} else if (strcmp(r->status, "shutdown") == 0) {
+		r->state[3] = 's';
+	} else if (strcmp(r->status, "internal-error") == 0 ||
+		   strcmp(r->status, "guest-panicked") == 0) {
+		r->state[4] = 'c';
+	} else {
+		r->state[running ? 0 : 1] = running ? 'r' : 'b';
+	}
+}
+
+static void print_row(const struct row *r)
+{
+	printf("%-40s %5u %5ld %5ld %10s %8.1f\n", r->name, r->domid, r->mem_mib, r->vcpus,
+	       r->state, r->secs);
+}
+
+static json_t *row_json(const struct row *r)
+{
+	return json_pack("{s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:f}", "domid", (int)r->domid,
+			 "name", r->name, "uuid", r->uuid, "memory", (json_int_t)r->mem_mib,
+			 "vcpus", (json_int_t)r->vcpus, "state", r->state, "status",
+			 r->status, "cpu_time", r->secs);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	bool lng = false;
+	int first = 1;
+
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (strcmp(argv[first], "-l") == 0 || strcmp(argv[first], "--long") == 0)
+			lng = true;
+		else
+			return xm_usage("list");
+	}
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+
+	unsigned int *ids = NULL;
+	size_t n = 0;
+	int rc = 0;
+	if (first < argc) {
+		ids = calloc((size_t)(argc - first), sizeof(*ids));
+		for (int i = first; ids && i < argc; i++) {
+			if (xm_find_domain(h, argv[i], &ids[n])) {
+				rc = 1;
+				goto out;
+			}
+			n++;
+		}
+	} else {
+		unsigned int *g;
+		size_t ng;
+		if (dom_list(h, &g, &ng) < 0) {
+			rc = xm_error("cannot read /local/domain");
+			goto out;
+		}
+		ids = calloc(ng + 1, sizeof(*ids));
+		if (ids) {
+			ids[0] = 0;
+			memcpy(ids + 1, g, ng * sizeof(*g));
+			n = ng + 1;
+		}
+		free(g);
+	}
+	json_t *arr = lng ? json_array() : NULL;
+	if (!lng)
+		printf("%-40s %5s %5s %5s %10s %9s\n", "Name", "ID", "Mem", "VCPUs", "State",
+		       "Time(s)");
+	for (size_t i = 0; i < n; i++) {
+		struct row r;
+		if (ids[i] == 0) {
+			memset(&r, 0, sizeof(r));
+			strcpy(r.name, "Domain-0");
+			r.mem_mib = host_mem_mib();
+			r.vcpus = sysconf(_SC_NPROCESSORS_ONLN);
+			strcpy(r.state, "r-----");
+			r.secs = host_cpu_secs();
+			strcpy(r.status, "running");
+		} else {
+			fill_guest(h, ids[i], &r);
+		}
+		if (lng)
+			json_array_append_new(arr, row_json(&r));
+		else
+			print_row(&r);
+	}
+	if (lng) {
+		char *s = json_dumps(arr, JSON_INDENT(4));
+		if (s)
+			puts(s);
+		free(s);
+		json_decref(arr);
+	}
+out:
+	free(ids);
+	xs_close(h);
+	return rc;
+}
+
+int cmd_domid(int argc, char **argv)
+{
+	if (argc != 2)
+		return xm_usage("domid");
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	unsigned int id;
+	int rc = xm_find_domain(h, argv[1], &id);
+	if (!rc)
+		printf("%u\n", id);
+	xs_close(h);
+	return rc;
+}
+
+int cmd_domname(int argc, char **argv)
+{
+	if (argc != 2)
+		return xm_usage("domname");
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	unsigned int id;
+	int rc = xm_find_domain(h, argv[1], &id);
+	if (!rc) {
+		char *name = id ? xs_readf(h, XBT_NULL, "/local/domain/%u/name", id) : NULL;
+		printf("%s\n", id ? (name ? name : "") : "Domain-0");
+		free(name);
+	}
+	xs_close(h);
+	return rc;
+}

@@ -1,0 +1,147 @@
+/*
+ * guests.c — xmbackd's watch over running guests.
+ *
+ * One QMP connection per guest (its qmp.sock; xm uses the other monitor,
+ * ctl.sock). When that connection ends, QEMU is gone — poweroff, crash,
+ * xm destroy, kill -9 alike — and the domain is cleaned up: released in
+ * xmstored, its nodes and run-time files removed (dom_cleanup). At start,
+ * and whenever /tool/xm/domain changes, the list is re-read, so a restarted
+ * xmbackd takes over the guests that are running.
+ */
+#include "backd.h"
+#include "dom.h"
+#include "qmp.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct guest *find(struct backd *b, unsigned int domid)
+{
+	for (struct guest *g = b->guests; g; g = g->next)
+		if (g->domid == domid && !g->gone)
+			return g;
+	return NULL;
+}
+
+static void cleanup(struct backd *b, struct guest *g, const char *why)
+{
+	char *name = xs_readf(b->xs, XBT_NULL, "/local/domain/%u/name", g->domid);
+	log_info("domain %u (%s): %s; cleaning up", g->domid, name ? name : "?", why);
+	free(name);
+	qmp_close(g->q);
+	g->q = NULL;
+	dom_cleanup(b->xs, g->domid);
+	g->gone = true;
+}
+
+static pid_t qemu_pid(struct backd *b, unsigned int domid)
+{
+	char *v = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
+	pid_t p = v ? (pid_t)atol(v) : 0;
+	free(v);
+	return p;
+}
+
+static void attach(struct backd *b, unsigned int domid)
+{
+	char *sock = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", domid);
+	char *err = NULL;
+	struct guest *g = calloc(1, sizeof(*g));
+
+	if (!g || !sock) {
+		free(g);
+		free(sock);
+		return;
+	}
+	g->domid = domid;
+	g->q = qmp_connect(sock, 3000, &err);
+	g->next = b->guests;
+	b->guests = g;
+	if (!g->q) {
+		pid_t pid = qemu_pid(b, domid);
+		if (pid <= 0 || kill(pid, 0) < 0)
+			cleanup(b, g, "its QEMU is gone");
+		else {
+			log_warn("domain %u: cannot reach QEMU's monitor (%s); will retry", domid, err);
+			g->gone = true; /* not tracked: the next scan tries again */
+		}
+	} else {
+		log_info("domain %u: watching its QEMU (%s)", domid, sock);
+	}
+	free(err);
+	free(sock);
+}
+
+void guests_scan(struct backd *b)
+{
+	unsigned int n = 0;
+	char **ids = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &n);
+
+	/* Guests whose record went away (xm destroy cleaned up). */
+	for (struct guest *g = b->guests; g; g = g->next) {
+		if (g->gone)
+			continue;
+		bool listed = false;
+		for (unsigned int i = 0; i < n && !listed; i++)
+			listed = (unsigned int)atoi(ids[i]) == g->domid;
+		if (!listed) {
+			log_info("domain %u: gone", g->domid);
+			qmp_close(g->q);
+			g->q = NULL;
+			g->gone = true;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int domid = (unsigned int)atoi(ids[i]);
+		if (domid == 0 || find(b, domid))
+			continue;
+		char *state = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
+		if (state && strcmp(state, "running") == 0)
+			attach(b, domid);
+		free(state);
+	}
+	free(ids);
+}
+
+void guests_qmp_ready(struct backd *b, struct guest *g)
+{
+	if (qmp_read(g->q) < 0) {
+		cleanup(b, g, "QEMU has exited");
+		return;
+	}
+	json_t *m;
+	while ((m = qmp_next(g->q))) {
+		const char *ev = json_string_value(json_object_get(m, "event"));
+		if (ev && (strcmp(ev, "SHUTDOWN") == 0 || strcmp(ev, "RESET") == 0 ||
+			   strcmp(ev, "STOP") == 0 || strcmp(ev, "RESUME") == 0 ||
+			   strcmp(ev, "GUEST_PANICKED") == 0))
+			log_info("domain %u: QEMU event %s", g->domid, ev);
+		json_decref(m);
+	}
+}
+
+void guests_reap(struct backd *b)
+{
+	struct guest **p = &b->guests;
+	while (*p) {
+		struct guest *g = *p;
+		if (g->gone) {
+			*p = g->next;
+			qmp_close(g->q);
+			free(g);
+		} else {
+			p = &g->next;
+		}
+	}
+}
+
+void guests_free(struct backd *b)
+{
+	for (struct guest *g = b->guests; g; g = g->next)
+		g->gone = true;
+	guests_reap(b);
+}

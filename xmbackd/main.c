@@ -1,0 +1,214 @@
+/*
+ * main.c — xmbackd: the backend daemon (the role Linux blkback and Xen's
+ * hotplug scripts play). Options, pid file, the poll loop over XenStore
+ * watches and the guests' QMP sockets.
+ */
+#include "backd.h"
+#include "dom.h"
+#include "qmp.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE] [-v]\n"
+		"The xm backend daemon: watches running guests and cleans up after them.\n"
+		"\n"
+		"  -f, --foreground   do not detach\n"
+		"  -p, --pid-file F   pid file (default $XM_RUNDIR/xmbackd.pid; xm checks it)\n"
+		"  -l, --log FILE     log to FILE (default: stderr)\n"
+		"  -v, --verbose      more detail\n"
+		"  -h, --help         this text\n"
+		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm).\n");
+}
+
+/* Domain 0's own entries, as xen-init-dom0 writes them in Xen. */
+static void init_dom0(struct xs_handle *h)
+{
+	char *n = xs_readf(h, XBT_NULL, "/local/domain/0/name");
+	if (!n) {
+		xs_write(h, XBT_NULL, "/local/domain/0/name", "Domain-0", 8);
+		xs_write(h, XBT_NULL, "/local/domain/0/domid", "0", 1);
+	}
+	free(n);
+}
+
+static int pidfile_take(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f) {
+		long pid = 0;
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+		if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0) {
+			fprintf(stderr, "xmbackd: already running (pid %ld, %s)\n", pid, path);
+			return -1;
+		}
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "xmbackd: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool fg = false;
+	const char *logfile = NULL;
+	char pidbuf[1024];
+	const char *pidfile = NULL;
+	int level = LOG_INFO_, o;
+
+	while ((o = getopt_long(argc, argv, "fp:l:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f': fg = true; break;
+		case 'p': pidfile = optarg; break;
+		case 'l': logfile = optarg; break;
+		case 'v': level = LOG_DEBUG_; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (mkdir_p(xm_rundir()) < 0) {
+		fprintf(stderr, "xmbackd: cannot create %s: %s\n", xm_rundir(), strerror(errno));
+		return 1;
+	}
+	if (!pidfile) {
+		snprintf(pidbuf, sizeof(pidbuf), "%s/xmbackd.pid", xm_rundir());
+		pidfile = pidbuf;
+	}
+	FILE *lf = NULL;
+	if (logfile && !(lf = fopen(logfile, "a"))) {
+		fprintf(stderr, "xmbackd: cannot open log %s: %s\n", logfile, strerror(errno));
+		return 1;
+	}
+	log_open("xmbackd", lf, level);
+
+	struct backd b = { 0 };
+	b.xs = xs_open(XS_OPEN_SOCKETONLY);
+	if (!b.xs) {
+		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
+			strerror(errno));
+		return 1;
+	}
+	if (!fg) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			if (lf)
+				dup2(nul, 2);
+		}
+	}
+	if (pidfile_take(pidfile) < 0) {
+		xs_close(b.xs);
+		return 1;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	init_dom0(b.xs);
+	if (!xs_watch(b.xs, XM_TOOL_ROOT "/domain", "domains") ||
+	    !xs_watch(b.xs, "@releaseDomain", "release")) {
+		log_err("cannot watch XenStore: %s", strerror(errno));
+		xs_close(b.xs);
+		unlink(pidfile);
+		return 1;
+	}
+	log_info("started; XenStore %s, run dir %s", xm_xs_socket(), xm_rundir());
+	guests_scan(&b);
+
+	int rc = 0;
+	while (!stop) {
+		struct pollfd p[256];
+		struct guest *gs[256];
+		int n = 0;
+		p[n].fd = xs_fileno(b.xs);
+		p[n++].events = POLLIN;
+		for (struct guest *g = b.guests; g && n < 256; g = g->next) {
+			if (g->gone || !g->q)
+				continue;
+			gs[n] = g;
+			p[n].fd = qmp_fd(g->q);
+			p[n++].events = POLLIN;
+		}
+		/* A periodic rescan catches guests whose monitor was busy. */
+		int r = poll(p, (nfds_t)n, 2000);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		bool rescan = r == 0;
+		if (p[0].revents) {
+			char **w;
+			while ((w = xs_check_watch(b.xs))) {
+				free(w);
+				rescan = true;
+			}
+			if (errno != EAGAIN) {
+				log_err("lost the XenStore connection: %s", strerror(errno));
+				rc = 1;
+				break;
+			}
+		}
+		for (int i = 1; i < n; i++)
+			if (p[i].revents)
+				guests_qmp_ready(&b, gs[i]);
+		if (rescan)
+			guests_scan(&b);
+		guests_reap(&b);
+	}
+	log_info("stopping (guests keep running; a new xmbackd takes them over)");
+	guests_free(&b);
+	xs_close(b.xs);
+	unlink(pidfile);
+	if (lf)
+		fclose(lf);
+	return rc;
+}

@@ -1,0 +1,6 @@
+# xmbackd: the backend daemon (guest watch now; block backends next).
+XMBACKD_SRCS := $(wildcard xmbackd/*.c)
+XMBACKD := $(B)/xmbackd/xmbackd
+$(XMBACKD): $(XMBACKD_SRCS:%.c=$(B)/%.o) $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
+PROGS += $(XMBACKD)
