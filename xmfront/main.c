@@ -1,0 +1,417 @@
+/*
+ * xmfront — the guest agent: the frontend half of xenbus in an xm guest.
+ *
+ * It owns the virtio-serial port "xenbus" (domain N's XenStore connection)
+ * for the guest's whole life, serves guest-local XenStore clients on
+ * /var/run/xenstored/socket through the multiplexer (mux.c), announces
+ * itself and obeys control/shutdown (agent.c). This file is the event loop:
+ * the port, the listening socket, the clients and their output queues.
+ */
+#include "agent.h"
+#include "mux.h"
+#include "port.h"
+#include "util.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SOCKET "/var/run/xenstored/socket"
+#define DEFAULT_PORT_NAME "xenbus"
+#define MAX_CLIENTS 256
+#define CLIENT_OUT_MAX (1u << 20) /* a client that reads nothing is dropped */
+#define RETRY_MS 50
+
+/* Bytes waiting to be written to one fd. */
+struct outq {
+	char *buf;
+	size_t off, len, cap;
+};
+
+struct client {
+	struct client *next;
+	int fd;
+	bool dead;
+	struct mux_client *mc;
+	struct outq out;
+	struct wire_in in;
+};
+
+struct xmfront {
+	struct port port;
+	bool up;
+	struct wire_in pin;
+	struct outq pout;
+	int listen_fd;
+	unsigned int nclients;
+	struct client *clients;
+	struct mux *mux;
+	struct agent *agent;
+};
+
+static const char usage_text[] =
+	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--dry-run]\n"
+	"The xm guest agent: serves XenStore to guest clients over the\n"
+	"virtio-serial xenbus port, announces the guest and obeys control/shutdown.\n"
+	"\n"
+	"  -p, --port PATH     the port: a device or a Unix socket\n"
+	"                      (default: the virtio-serial port named NAME)\n"
+	"  -n, --name NAME     virtio-serial port name (default " DEFAULT_PORT_NAME ")\n"
+	"  -s, --socket PATH   where guest clients connect\n"
+	"                      (default " DEFAULT_SOCKET ")\n"
+	"      --dry-run       acknowledge shutdown requests, then only exit\n"
+	"  -v, --verbose       log connections and requests\n"
+	"  -h, --help          this text\n";
+
+/* --- output queues ------------------------------------------------------- */
+
+static int outq_put(struct outq *q, const struct xsd_sockmsg *h, const char *body)
+{
+	size_t need = WIRE_HDR_LEN + h->len;
+
+	if (q->off && q->off == q->len)
+		q->off = q->len = 0;
+	if (q->len + need > q->cap) {
+		if (q->off) {
+			memmove(q->buf, q->buf + q->off, q->len - q->off);
+			q->len -= q->off;
+			q->off = 0;
+		}
+		if (q->len + need > q->cap) {
+			size_t cap = q->cap ? q->cap : 4096;
+			while (cap < q->len + need)
+				cap *= 2;
+			char *b = realloc(q->buf, cap);
+			if (!b)
+				return -1;
+			q->buf = b;
+			q->cap = cap;
+		}
+	}
+	memcpy(q->buf + q->len, h, WIRE_HDR_LEN);
+	if (h->len)
+		memcpy(q->buf + q->len + WIRE_HDR_LEN, body, h->len);
+	q->len += need;
+	return 0;
+}
+
+static size_t outq_size(const struct outq *q)
+{
+	return q->len - q->off;
+}
+
+static void outq_clear(struct outq *q)
+{
+	q->off = q->len = 0;
+}
+
+/* Write what the fd takes. 0, or -1 on an error other than EAGAIN. */
+static int outq_flush(struct outq *q, int fd)
+{
+	while (q->off < q->len) {
+		ssize_t n = write(fd, q->buf + q->off, q->len - q->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -1;
+		}
+		q->off += (size_t)n;
+	}
+	q->off = q->len = 0;
+	return 0;
+}
+
+/* --- mux callbacks ---------------------------------------------------------- */
+
+static void to_port(void *ctx, const struct xsd_sockmsg *h, const char *body)
+{
+	struct xmfront *x = ctx;
+	if (outq_put(&x->pout, h, body) < 0)
+		log_err("out of memory: a request to the host is lost");
+}
+
+static void to_client(void *ctx, void *user, const struct xsd_sockmsg *h, const char *body)
+{
+	struct client *c = user;
+	(void)ctx;
+	if (c->dead)
+		return;
+	if (outq_size(&c->out) > CLIENT_OUT_MAX || outq_put(&c->out, h, body) < 0) {
+		log_warn("client %d reads nothing: dropped", c->fd);
+		c->dead = true;
+	}
+}
+
+static const struct mux_ops ops = { to_port, to_client };
+
+/* --- the port -------------------------------------------------------------- */
+
+static void host_lost(struct xmfront *x, const char *why)
+{
+	log_warn("host side went away (%s); waiting for it", why);
+	x->up = false;
+	outq_clear(&x->pout);
+	x->pin.start = x->pin.end = 0;
+	mux_port_lost(x->mux);
+	port_lost(&x->port);
+}
+
+static void host_check(struct xmfront *x)
+{
+	if (x->up || !port_host_up(&x->port))
+		return;
+	x->up = true;
+	x->pin.start = x->pin.end = 0;
+	outq_clear(&x->pout);
+	log_info("host side connected on %s", x->port.path);
+	mux_port_up(x->mux);
+	agent_connected(x->agent);
+}
+
+static void port_readable(struct xmfront *x)
+{
+	for (;;) {
+		enum wire_status st = wire_in_fill(&x->pin, x->port.fd);
+		if (st == WIRE_AGAIN)
+			return;
+		if (st == WIRE_EOF || st == WIRE_ERR) {
+			host_lost(x, st == WIRE_EOF ? "EOF" : strerror(errno));
+			return;
+		}
+		struct xsd_sockmsg h;
+		const char *body;
+		while ((st = wire_in_next(&x->pin, &h, &body)) == WIRE_OK) {
+			log_debug("host: %s id %u len %u", wire_type_name(h.type) ?: "?",
+				  h.req_id, h.len);
+			mux_port_message(x->mux, &h, body);
+		}
+		if (st == WIRE_PROTO) {
+			host_lost(x, "oversized message");
+			return;
+		}
+	}
+}
+
+/* --- clients ------------------------------------------------------------------ */
+
+static void client_accept(struct xmfront *x)
+{
+	for (;;) {
+		int fd = accept4(x->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("accept: %s", strerror(errno));
+			return;
+		}
+		struct client *c = NULL;
+		if (x->nclients >= MAX_CLIENTS || !(c = calloc(1, sizeof(*c))) ||
+		    !(c->mc = mux_client_new(x->mux, c))) {
+			log_warn("client refused: %s",
+				 x->nclients >= MAX_CLIENTS ? "too many" : "out of memory");
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->next = x->clients;
+		x->clients = c;
+		x->nclients++;
+		log_debug("client %d connected", fd);
+	}
+}
+
+static void client_readable(struct xmfront *x, struct client *c)
+{
+	while (!c->dead) {
+		enum wire_status st = wire_in_fill(&c->in, c->fd);
+		if (st == WIRE_AGAIN)
+			return;
+		if (st != WIRE_OK) {
+			c->dead = true;
+			return;
+		}
+		struct xsd_sockmsg h;
+		const char *body;
+		while (!c->dead && (st = wire_in_next(&c->in, &h, &body)) == WIRE_OK) {
+			log_debug("client %d: %s id %u tx %u", c->fd,
+				  wire_type_name(h.type) ?: "?", h.req_id, h.tx_id);
+			mux_client_request(x->mux, c->mc, &h, body);
+		}
+		if (st == WIRE_PROTO)
+			c->dead = true;
+	}
+}
+
+static void clients_reap(struct xmfront *x)
+{
+	for (struct client **pp = &x->clients; *pp;) {
+		struct client *c = *pp;
+		if (!c->dead) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		log_debug("client %d gone", c->fd);
+		mux_client_gone(x->mux, c->mc);
+		close(c->fd);
+		free(c->out.buf);
+		free(c);
+		x->nclients--;
+	}
+}
+
+/* --- the loop ------------------------------------------------------------------- */
+
+static int run(struct xmfront *x)
+{
+	struct pollfd *pfd = calloc(MAX_CLIENTS + 2, sizeof(*pfd));
+	if (!pfd)
+		return 1;
+	while (!agent_done(x->agent)) {
+		host_check(x);
+		if (x->up && outq_flush(&x->pout, x->port.fd) < 0)
+			host_lost(x, strerror(errno));
+		for (struct client *c = x->clients; c; c = c->next)
+			if (!c->dead && outq_flush(&c->out, c->fd) < 0)
+				c->dead = true;
+		clients_reap(x);
+
+		nfds_t n = 0;
+		pfd[n++] = (struct pollfd){ .fd = x->listen_fd, .events = POLLIN };
+		if (x->up)
+			pfd[n++] = (struct pollfd){
+				.fd = x->port.fd,
+				.events = POLLIN | (outq_size(&x->pout) ? POLLOUT : 0) };
+		nfds_t first_client = n;
+		for (struct client *c = x->clients; c; c = c->next)
+			/* while the host is away requests wait unread */
+			pfd[n++] = (struct pollfd){
+				.fd = c->fd,
+				.events = (x->up ? POLLIN : 0) |
+					  (outq_size(&c->out) ? POLLOUT : 0) };
+
+		if (poll(pfd, n, x->up ? -1 : RETRY_MS) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			free(pfd);
+			return 1;
+		}
+		if (x->up && pfd[1].revents)
+			port_readable(x);
+		/* clients in the order they were polled (the list only grows at
+		 * its head, in client_accept below) */
+		nfds_t i = first_client;
+		for (struct client *c = x->clients; c && i < n; c = c->next, i++) {
+			if (pfd[i].revents & POLLIN)
+				client_readable(x, c);
+			else if (pfd[i].revents & (POLLHUP | POLLERR))
+				c->dead = true;
+		}
+		if (pfd[0].revents & POLLIN)
+			client_accept(x);
+	}
+	free(pfd);
+	return 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Wait for the virtio-serial port to show up (its module was just loaded). */
+static void locate_port(struct port *p, const char *name)
+{
+	long t0 = now_ms();
+	bool said = false;
+	while (port_locate(p, name) < 0) {
+		if (!said && now_ms() - t0 > 5000) {
+			log_warn("no virtio-serial port named %s yet; waiting", name);
+			said = true;
+		}
+		usleep(RETRY_MS * 1000);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *port_path = NULL, *name = DEFAULT_PORT_NAME, *sock = DEFAULT_SOCKET;
+	struct agent_opts ao = { 0 };
+	struct xmfront x = { .port = { .fd = -1 }, .listen_fd = -1 };
+	int verbose = 0, opt;
+
+	while ((opt = getopt_long(argc, argv, "p:n:s:vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'p': port_path = optarg; break;
+		case 'n': name = optarg; break;
+		case 's': sock = optarg; break;
+		case 'D': ao.dry_run = true; break;
+		case 'v': verbose = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: fputs(usage_text, stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	log_open("xmfront", stderr, verbose ? LOG_DEBUG_ : LOG_INFO_);
+	signal(SIGPIPE, SIG_IGN);
+
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s", sock);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir_p(dir);
+	}
+	x.listen_fd = unix_listen(sock);
+	if (x.listen_fd < 0) {
+		log_err("cannot listen on %s: %s", sock, strerror(errno));
+		return 1;
+	}
+
+	if (port_path) {
+		if (port_set_path(&x.port, port_path) < 0) {
+			log_err("%s: %s", port_path, strerror(errno));
+			return 1;
+		}
+	} else {
+		locate_port(&x.port, name);
+	}
+	if (!x.port.is_socket && port_open(&x.port) < 0) {
+		log_err("cannot open %s: %s", x.port.path, strerror(errno));
+		return 1;
+	}
+	x.mux = mux_new(&ops, &x);
+	if (!x.mux || !(x.agent = agent_new(x.mux, &ao))) {
+		log_err("out of memory");
+		return 1;
+	}
+	log_info("port %s, clients on %s", x.port.path, sock);
+	int rc = run(&x);
+	agent_free(x.agent);
+	mux_free(x.mux);
+	unlink(sock);
+	return rc;
+}
