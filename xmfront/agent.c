@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef XMFRONT_VERSION
@@ -31,7 +32,17 @@ struct agent {
 	struct agent_opts o;
 	enum action pending; /* acknowledged, being carried out */
 	bool done;
+	long retry_at;       /* announce again then (ms, monotonic); 0: no */
 };
+
+#define RETRY_ANNOUNCE_MS 1000
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
 
 /* "path\0value" (the value has no NUL on the wire). */
 static int write_node(struct agent *a, const char *path, const char *value,
@@ -54,23 +65,42 @@ static void log_failure(const char *what, uint32_t type, const char *body, size_
 		log_warn("%s: %.*s", what, (int)strnlen(body, len), body);
 }
 
+/*
+ * The toolstack may still be restoring the domain's nodes when the channel
+ * comes back (after an xmstored restart): a refused announcement is tried
+ * again a little later. EIO means the host went away; its return
+ * announces anyway.
+ */
+static void announce_failed(struct agent *a, const char *what, uint32_t type,
+			    const char *body, size_t len)
+{
+	if (type != XS_ERROR)
+		return;
+	if (strncmp(body, "EIO", len) == 0)
+		return;
+	if (!a->retry_at)
+		log_warn("%s: %.*s; trying again", what, (int)strnlen(body, len), body);
+	a->retry_at = now_ms() + RETRY_ANNOUNCE_MS;
+}
+
 static void on_written(void *arg, uint32_t type, const char *body, size_t len)
 {
-	(void)arg;
-	log_failure("announcing the agent", type, body, len);
+	announce_failed(arg, "announcing the agent", type, body, len);
 }
 
 static void on_ready(void *arg, uint32_t type, const char *body, size_t len)
 {
-	(void)arg;
-	if (type == XS_ERROR)
-		log_failure("writing attr/xmfront/state", type, body, len);
-	else
+	struct agent *a = arg;
+	if (type == XS_ERROR) {
+		announce_failed(a, "writing attr/xmfront/state", type, body, len);
+	} else if (!a->retry_at) {
 		log_info("connected, state ready");
+	}
 }
 
 void agent_connected(struct agent *a)
 {
+	a->retry_at = 0;
 	if (write_node(a, "control/feature-poweroff", "1", on_written) < 0 ||
 	    write_node(a, "control/feature-reboot", "1", on_written) < 0 ||
 	    write_node(a, "attr/xmfront/version", XMFRONT_VERSION, on_written) < 0 ||
@@ -154,6 +184,20 @@ struct agent *agent_new(struct mux *m, const struct agent_opts *o)
 void agent_free(struct agent *a)
 {
 	free(a);
+}
+
+int agent_timeout(const struct agent *a)
+{
+	if (!a->retry_at)
+		return -1;
+	long left = a->retry_at - now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+void agent_tick(struct agent *a)
+{
+	if (a->retry_at && now_ms() >= a->retry_at && mux_connected(a->mux))
+		agent_connected(a);
 }
 
 bool agent_done(const struct agent *a)

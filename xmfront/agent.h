@@ -20,6 +20,9 @@ struct agent *agent_new(struct mux *m, const struct agent_opts *o);
 void agent_free(struct agent *a);
 /* The connection is (again) up: announce. */
 void agent_connected(struct agent *a);
+/* Milliseconds until agent_tick() has work (a retry), or -1. */
+int agent_timeout(const struct agent *a);
+void agent_tick(struct agent *a);
 /* A dry-run shutdown was acknowledged: the program should end. */
 bool agent_done(const struct agent *a);
 

@@ -277,6 +277,7 @@ static int run(struct xmfront *x)
 		return 1;
 	while (!agent_done(x->agent)) {
 		host_check(x);
+		agent_tick(x->agent);
 		if (x->up && outq_flush(&x->pout, x->port.fd) < 0)
 			host_lost(x, strerror(errno));
 		for (struct client *c = x->clients; c; c = c->next)
@@ -298,7 +299,10 @@ static int run(struct xmfront *x)
 				.events = (x->up ? POLLIN : 0) |
 					  (outq_size(&c->out) ? POLLOUT : 0) };
 
-		if (poll(pfd, n, x->up ? -1 : RETRY_MS) < 0) {
+		int timeout = agent_timeout(x->agent);
+		if (!x->up && (timeout < 0 || timeout > RETRY_MS))
+			timeout = RETRY_MS;
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
