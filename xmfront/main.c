@@ -154,6 +154,16 @@ static const struct mux_ops ops = { to_port, to_client };
 
 /* --- the port -------------------------------------------------------------- */
 
+/*
+ * Did the last read fill the reader's buffer? If not, it was short and a
+ * second read would only say EAGAIN: under TCG every syscall saved counts
+ * (a guest round trip through the agent is ~6 of them).
+ */
+static bool in_full(const struct wire_in *in)
+{
+	return in->end == sizeof(in->buf);
+}
+
 static void host_lost(struct xmfront *x, const char *why)
 {
 	log_warn("host side went away (%s); waiting for it", why);
@@ -197,6 +207,8 @@ static void port_readable(struct xmfront *x)
 			host_lost(x, "oversized message");
 			return;
 		}
+		if (!in_full(&x->pin))
+			return; /* a short read: poll says when there is more */
 	}
 }
 
@@ -247,6 +259,8 @@ static void client_readable(struct xmfront *x, struct client *c)
 		}
 		if (st == WIRE_PROTO)
 			c->dead = true;
+		if (!in_full(&c->in))
+			return;
 	}
 }
 

@@ -184,6 +184,15 @@ case $out in
 *) t_fail "guest: dom0's area is EACCES" "$out" ;;
 esac
 
+# latency through the agent: one connection, reads of the own domid
+gcmd 'xstest reads 200 domid'
+case $out in
+*' us per read'*) t_ok "guest: 200 reads on one connection"; echo "guest read round trip through xmfront: $out" ;;
+*) t_fail "guest: 200 reads on one connection" "$out" ;;
+esac
+gcmd 'a=$(cut -d" " -f1 /proc/uptime); i=0; while [ $i -lt 10 ]; do xenstore-read domid >/dev/null || break; i=$((i+1)); done; b=$(cut -d" " -f1 /proc/uptime); awk -v a=$a -v b=$b "BEGIN { printf \"%d\", (b - a) * 100 }"; echo' 30
+echo "guest: stock xenstore-read, a process each: $out ms per call"
+
 # xenstore-watch: the first event comes at registration, the second from
 # the host's write
 gcmd 'rm -f /tmp/w1; xenstore-watch -n 2 data >/tmp/w1 2>&1 & i=0; while [ ! -s /tmp/w1 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; cat /tmp/w1'

@@ -6,8 +6,12 @@
  *   xstest hold PATH [NWATCH]   start a transaction, write PATH in it, set
  *                               NWATCH (default 1) watches on PATH, print
  *                               "holding tx ID", then wait until killed
+ *   xstest reads N PATH         N READs of PATH on one connection; prints
+ *                               the mean round trip in microseconds
  *
- * The socket is $XENSTORED_PATH, else /var/run/xenstored/socket.
+ * The socket is $XENSTORED_PATH, else /var/run/xenstored/socket; a
+ * character device there is used as a xenbus port (for comparisons, with
+ * the agent stopped).
  */
 #include "wire.h"
 #include "util.h"
@@ -15,7 +19,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#define USAGE "usage: xstest introduce DOMID | hold PATH [NWATCH] | reads N PATH\n"
 
 static int xs_fd;
 
@@ -80,16 +89,39 @@ static int hold(const char *path, int nwatch)
 		pause();
 }
 
+static int reads(int n, const char *path)
+{
+	struct timespec t0, t1;
+
+	if (n <= 0)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++) {
+		char *r = call(XS_READ, 0, path, strlen(path) + 1);
+		if (!r)
+			return 1;
+		free(r);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+	printf("%ld us per read (%d reads)\n", us / n, n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("XENSTORED_PATH");
 	if (!sock)
 		sock = "/var/run/xenstored/socket";
 	if (argc < 3) {
-		fputs("usage: xstest introduce DOMID | hold PATH [NWATCH]\n", stderr);
+		fputs(USAGE, stderr);
 		return 2;
 	}
-	xs_fd = unix_connect(sock);
+	struct stat st;
+	if (stat(sock, &st) == 0 && S_ISCHR(st.st_mode))
+		xs_fd = open(sock, O_RDWR | O_CLOEXEC); /* a xenbus port itself */
+	else
+		xs_fd = unix_connect(sock);
 	if (xs_fd < 0) {
 		perror(sock);
 		return 1;
@@ -98,6 +130,8 @@ int main(int argc, char **argv)
 		return introduce(argv[2]);
 	if (strcmp(argv[1], "hold") == 0)
 		return hold(argv[2], argc > 3 ? atoi(argv[3]) : 1);
-	fputs("usage: xstest introduce DOMID | hold PATH [NWATCH]\n", stderr);
+	if (strcmp(argv[1], "reads") == 0 && argc > 3)
+		return reads(atoi(argv[2]), argv[3]);
+	fputs(USAGE, stderr);
 	return 2;
 }
