@@ -234,6 +234,14 @@ if [ -x "$XENSTORE_BIN" ]; then
 	cp "$XENSTORE_BIN" "$ROOT/usr/bin/xenstore"
 	for t in $XENSTORE_TOOLS; do ln -s xenstore "$ROOT/usr/bin/xenstore-$t"; done
 	copy_libs "$XENSTORE_BIN"
+	# glibc loads libgcc_s at run time for pthread_cancel (libxenstore's
+	# watch thread); ldd does not list it, and without it xenstore-watch
+	# aborts on exit.
+	gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => \(.*\)/\1/p' | head -1)
+	if [ -n "$gcc_s" ]; then
+		mkdir -p "$ROOT$(dirname "$gcc_s")"
+		cp -L "$gcc_s" "$ROOT$gcc_s"
+	fi
 else
 	echo "build-image: $XENSTORE_BIN missing (xenstore-utils); image has no xenstore tools" >&2
 fi

@@ -1,0 +1,83 @@
+# tests/guest/lib-guest.sh — real guests for the test tiers and the demo.
+# Source after tests/lib.sh; needs $B and $TOP.
+#
+#   guests_setup            make programs + image; xmstored and xmbackd in a
+#                           fresh $work (sets XENSTORED_PATH, XM_RUNDIR)
+#   guest_cfg FILE NAME [MEM] [extra line]
+#   guest_create CFG        xm create + wait for the agent; prints the id
+#   guest_run ID CMD        run CMD in the guest's shell through xm console
+#                           (a pty, as a user); prints its output, returns
+#                           its exit status
+#   guests_teardown         kill what is left, stop the daemons, rm $work
+
+XM="$TOP/$B/xm/xm"
+BACKD="$TOP/$B/xmbackd/xmbackd"
+PTY="$TOP/$B/tests/guest/ptydrive"
+BACKD_PID=
+
+guests_setup() {
+	san=$( [ "$B" = build/asan ] && echo address,undefined )
+	make -s -C "$TOP" SANITIZE="$san" B="$B" programs "$B/tests/guest/ptydrive" >/dev/null &&
+		make -s -C "$TOP" SANITIZE="$san" B="$B" image >/dev/null 2>&1 || return 1
+	work=$(mktemp -d /tmp/xm-guests.XXXXXX)
+	export XM_RUNDIR="$work/run"
+	xs_start xm "$work/xs" || return 1
+	backd_start
+}
+
+backd_start() {
+	"$BACKD" --foreground --log "$work/backd.log" 2>>"$work/backd.stderr" &
+	BACKD_PID=$!
+	i=0
+	while [ ! -f "$XM_RUNDIR/xmbackd.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+}
+
+guests_teardown() {
+	for p in $(cat "$work"/run/dom/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	[ -n "$BACKD_PID" ] && kill "$BACKD_PID" 2>/dev/null
+	xs_stop
+	rm -rf "$work"
+}
+
+guest_cfg() {
+	{
+		echo "name = \"$2\""
+		echo "memory = ${3:-160}"
+		echo "vcpus = 1"
+		echo "kernel = \"$TOP/$B/guest/vmlinux\""
+		echo "ramdisk = \"$TOP/$B/guest/initramfs.cpio.gz\""
+		[ $# -gt 3 ] && echo "$4"
+	} > "$1"
+}
+
+guest_create() {
+	out=$("$XM" create "$1" 2>&1) || { echo "$out" >&2; return 1; }
+	id=$(echo "$out" | sed -n 's/^Started domain .* (id=\([0-9]*\))$/\1/p')
+	i=0
+	while [ "$(xenstore-read "/local/domain/$id/attr/xmfront/state" 2>/dev/null)" != ready ]; do
+		i=$((i + 1)); [ $i -gt 600 ] && { echo "agent of $id not ready" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "$id"
+}
+
+# The command is framed by markers that the shell prints: the typed line
+# carries $((6*7)) where the output says 42, so only output matches.
+guest_run() {
+	dom=$1; shift
+	printf '%s\n' "send " "expect xm-guest# " \
+		"send echo @@B\$((6*7))@@; $*; echo @@E\$((6*7))@@ \$?" \
+		"expect @@E42@@ " "expect xm-guest# " "raw 1d" "wait" |
+		"$PTY" 60 "$XM" console "$dom" >/dev/null 2>"$work/pty.out" || {
+		echo "guest_run: console session failed: $(tail -c 300 "$work/pty.out")" >&2
+		return 255
+	}
+	tr -d '\r' < "$work/pty.out" | sed 's/\x1b\[[0-9;]*[a-zA-Z]//g' > "$work/pty.txt"
+	awk '
+		$0 == "@@B42@@" { body = ""; on = 1; next }
+		on && (p = index($0, "@@E42@@ ")) {
+			body = body substr($0, 1, p - 1); rc = substr($0, p + 8) + 0; done = 1; on = 0; next
+		}
+		on { body = body $0 "\n" }
+		END { printf "%s", body; exit done ? rc : 255 }' "$work/pty.txt"
+}
