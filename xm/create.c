@@ -15,11 +15,13 @@
  */
 #include "xm.h"
 #include "config.h"
+#include "diskspec.h"
 #include "dom.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +97,32 @@ static void make_uuid(char out[37])
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
 		 b[12], b[13], b[14], b[15]);
+}
+
+/* Wait for the guest agent's "ready". 0, or -1 on timeout or if QEMU died. */
+static int wait_agent(struct xs_handle *h, unsigned int id, int ms)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/local/domain/%u/attr/xmfront/state", id);
+	xs_watch(h, path, "agent");
+	int rc = -1;
+	for (int waited = 0; waited < ms; waited += 200) {
+		char *s = xs_readf(h, XBT_NULL, "%s", path);
+		bool ready = s && strcmp(s, "ready") == 0;
+		free(s);
+		if (ready) {
+			rc = 0;
+			break;
+		}
+		struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+		if (poll(&p, 1, 200) > 0) {
+			char **w;
+			while ((w = xs_check_watch(h)))
+				free(w);
+		}
+	}
+	xs_unwatch(h, path, "agent");
+	return rc;
 }
 
 /* Step 1. Returns 0 with *domid, 1 on error (message printed). */
@@ -421,15 +449,21 @@ int cmd_create(int argc, char **argv)
 		config_free(&c);
 		return xm_error("%s", err);
 	}
-	if (c.ndisks > 0) {
-		config_free(&c);
-		return xm_error("%s: disk = [...] at create time is not supported yet; "
-				"start the domain without it and use xm block-attach", file);
+	/* disk = [...]: every entry is parsed before anything is made. */
+	struct diskspec *disks = calloc((size_t)c.ndisks + 1, sizeof(*disks));
+	for (int i = 0; disks && i < c.ndisks; i++) {
+		if (diskspec_parse_cfg(c.disks[i], &disks[i], err, sizeof(err)) < 0) {
+			xm_error("%s: disk entry '%s': %s", file, c.disks[i], err);
+			free(disks);
+			config_free(&c);
+			return 1;
+		}
 	}
 	printf("Using config file \"%s\".\n", file);
 
 	struct xs_handle *h = xm_xs_open();
 	if (!h) {
+		free(disks);
 		config_free(&c);
 		return 1;
 	}
@@ -473,10 +507,22 @@ int cmd_create(int argc, char **argv)
 		xm_error("cannot record the domain's QEMU: %s", strerror(errno));
 		goto out;
 	}
+	if (c.ndisks > 0) {
+		/* The same path as xm block-attach, once the guest's agent is up. */
+		if (wait_agent(h, id, 60000) < 0) {
+			xm_error("domain %s: its agent did not come up within 60 s: cannot connect "
+				 "its disks", c.name);
+			goto out;
+		}
+		for (int i = 0; i < c.ndisks; i++)
+			if (xm_block_attach(h, id, &disks[i]))
+				goto out;
+	}
 	printf("Started domain %s (id=%u)\n", c.name, id);
 	fflush(stdout);
 	rc = 0;
 out:
+	free(disks);
 	if (rc && reserved)
 		dom_cleanup(h, id);
 	xs_close(h);

@@ -21,6 +21,18 @@ const struct cmd xm_cmds[] = {
 	{ "unpause", cmd_unpause, "<Domain>", "Unpause a paused domain." },
 	{ "domid", cmd_domid, "<DomainName>", "Convert a domain name to a domain id." },
 	{ "domname", cmd_domname, "<DomainId>", "Convert a domain id to a domain name." },
+	{ "block-attach", cmd_block_attach,
+	  "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain] | <Domain> <DiskSpec>",
+	  "Attach a block device (phy:, file:, tap:aio:, qcow2: ...) to a domain." },
+	{ "block-detach", cmd_block_detach, "<Domain> <DevId> [-f|--force]",
+	  "Detach a block device; refused while the guest uses it, unless forced." },
+	{ "block-list", cmd_block_list, "<Domain> [--long]", "List a domain's block devices." },
+	{ "block-configure", cmd_block_configure, "<Domain> <BackDev> <FrontDev> <Mode> [-f]",
+	  "Change the medium of a CD/DVD drive." },
+	{ "cd-insert", cmd_cd_insert, "<Domain> <VirtualDevice> <Target>",
+	  "Insert a CD/DVD image into a domain's drive." },
+	{ "cd-eject", cmd_cd_eject, "<Domain> <VirtualDevice> [-f]",
+	  "Eject the medium of a domain's CD/DVD drive." },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -74,7 +86,7 @@ static void help(FILE *f)
 {
 	fprintf(f, "Usage: xm <subcommand> [args]\n\nControl, list, and manipulate domains.\n\n");
 	for (const struct cmd *c = xm_cmds; c->name; c++)
-		fprintf(f, " %-10s %-28s %s\n", c->name, c->args, c->help);
+		fprintf(f, " %-15s %s\n %-15s   %s\n", c->name, c->args, "", c->help);
 	fprintf(f, "\n<Domain> can be a domain name or id. Environment: XENSTORED_PATH "
 		   "(XenStore socket), XM_RUNDIR (run-time files, default /run/xm).\n");
 }

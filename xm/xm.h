@@ -34,6 +34,17 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_domid(int argc, char **argv);
 int cmd_domname(int argc, char **argv);
+int cmd_block_attach(int argc, char **argv);
+int cmd_block_detach(int argc, char **argv);
+int cmd_block_list(int argc, char **argv);
+int cmd_block_configure(int argc, char **argv);
+int cmd_cd_insert(int argc, char **argv);
+int cmd_cd_eject(int argc, char **argv);
+
+struct diskspec;
+/* block.c: attach a parsed device to a running domain and wait until both
+ * ends are connected; on failure nothing is left. 0, or 1 (printed). */
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

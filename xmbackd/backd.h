@@ -29,5 +29,10 @@ void guests_qmp_ready(struct backd *b, struct guest *g);
 /* Free the guests marked gone. */
 void guests_reap(struct backd *b);
 void guests_free(struct backd *b);
+/* The QMP connection to domid's QEMU, or NULL if not watched. */
+struct qmp *guest_qmp(struct backd *b, unsigned int domid);
+
+/* vbd.c: act on every block backend's state (docs/vbd.md). */
+void vbd_scan(struct backd *b);
 
 #endif

@@ -124,6 +124,12 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	}
 }
 
+struct qmp *guest_qmp(struct backd *b, unsigned int domid)
+{
+	struct guest *g = find(b, domid);
+	return g ? g->q : NULL;
+}
+
 void guests_reap(struct backd *b)
 {
 	struct guest **p = &b->guests;

@@ -30,7 +30,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE] [-v]\n"
-		"The xm backend daemon: watches running guests and cleans up after them.\n"
+		"The xm backend daemon: watches running guests, cleans up after them and\n"
+		"realises their block devices in QEMU (docs/vbd.md).\n"
 		"\n"
 		"  -f, --foreground   do not detach\n"
 		"  -p, --pid-file F   pid file (default $XM_RUNDIR/xmbackd.pid; xm checks it)\n"
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
 
 	init_dom0(b.xs);
 	if (!xs_watch(b.xs, XM_TOOL_ROOT "/domain", "domains") ||
-	    !xs_watch(b.xs, "@releaseDomain", "release")) {
+	    !xs_watch(b.xs, "@releaseDomain", "release") ||
+	    !xs_watch(b.xs, "/local/domain/0/backend/vbd", "vbd")) {
 		log_err("cannot watch XenStore: %s", strerror(errno));
 		xs_close(b.xs);
 		unlink(pidfile);
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 	}
 	log_info("started; XenStore %s, run dir %s", xm_xs_socket(), xm_rundir());
 	guests_scan(&b);
+	vbd_scan(&b);
 
 	int rc = 0;
 	while (!stop) {
@@ -200,8 +203,10 @@ int main(int argc, char **argv)
 		for (int i = 1; i < n; i++)
 			if (p[i].revents)
 				guests_qmp_ready(&b, gs[i]);
-		if (rescan)
+		if (rescan) {
 			guests_scan(&b);
+			vbd_scan(&b);
+		}
 		guests_reap(&b);
 	}
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");

@@ -1,0 +1,569 @@
+/*
+ * block.c — xm block-attach, block-detach, block-list, block-configure,
+ * cd-insert, cd-eject (docs/vbd.md has the protocol).
+ *
+ * xm writes the backend and frontend directories in one transaction and
+ * then only waits: xmbackd realises the device, xmfront connects it in the
+ * guest. Every failure path leaves nothing behind: a device that got as far
+ * as QEMU is torn down (forced), the directories removed.
+ */
+#include "xm.h"
+#include "diskspec.h"
+#include "dom.h"
+#include "vdev.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BE_ROOT "/local/domain/0/backend/vbd"
+
+struct dev {
+	unsigned int domid;
+	unsigned long devid;
+	char be[128], fe[128], err[160], tool[128];
+};
+
+static void dev_init(struct dev *d, unsigned int domid, unsigned long devid)
+{
+	d->domid = domid;
+	d->devid = devid;
+	snprintf(d->be, sizeof(d->be), BE_ROOT "/%u/%lu", domid, devid);
+	snprintf(d->fe, sizeof(d->fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
+	snprintf(d->err, sizeof(d->err), "/local/domain/%u/error/device/vbd/%lu", domid, devid);
+	snprintf(d->tool, sizeof(d->tool), XM_TOOL_ROOT "/domain/%u/vbd/%lu", domid, devid);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int timeout_ms(const char *env, int def)
+{
+	const char *s = getenv(env);
+	return s && atoi(s) > 0 ? atoi(s) * 1000 : def;
+}
+
+static char *rd(struct xs_handle *h, const char *dir, const char *key)
+{
+	return xs_readf(h, XBT_NULL, "%s/%s", dir, key);
+}
+
+static int rd_int(struct xs_handle *h, const char *dir, const char *key)
+{
+	char *s = rd(h, dir, key);
+	int v = s ? atoi(s) : -1;
+	free(s);
+	return v;
+}
+
+static void wr(struct xs_handle *h, xs_transaction_t t, const char *dir, const char *key,
+	       const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	xs_write(h, t, p, val, (unsigned int)strlen(val));
+}
+
+/* Wait for a change under any of the watched paths, up to the deadline.
+ * false when the deadline passed. */
+static bool wait_change(struct xs_handle *h, long deadline)
+{
+	long left = deadline - now_ms();
+	if (left <= 0)
+		return false;
+	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+	if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
+		char **w;
+		while ((w = xs_check_watch(h)))
+			free(w);
+	}
+	return true;
+}
+
+static void remove_dirs(struct xs_handle *h, const struct dev *d)
+{
+	for (int attempt = 0; attempt < 10; attempt++) {
+		xs_transaction_t t = xs_transaction_start(h);
+		xs_rm(h, t, d->be);
+		xs_rm(h, t, d->fe);
+		xs_rm(h, t, d->err);
+		/* Drop /local/domain/0/backend/vbd/D when it is now empty. */
+		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
+			break;
+	}
+	char p[64];
+	snprintf(p, sizeof(p), BE_ROOT "/%u", d->domid);
+	unsigned int n = 0;
+	char **left = xs_directory(h, XBT_NULL, p, &n);
+	if (left && n == 0)
+		xs_rm(h, XBT_NULL, p);
+	free(left);
+}
+
+/* Take a device down without the guest and remove every trace. */
+static void force_remove(struct xs_handle *h, const struct dev *d)
+{
+	char *realised = rd(h, d->tool, "device");
+	if (realised) {
+		xs_transaction_t t = xs_transaction_start(h);
+		wr(h, t, d->be, "online", "0");
+		wr(h, t, d->be, "force", "1");
+		wr(h, t, d->be, "state", "5");
+		xs_transaction_end(h, t, false);
+		long deadline = now_ms() + 15000;
+		char sp[160];
+		snprintf(sp, sizeof(sp), "%s/state", d->be);
+		xs_watch(h, sp, "force");
+		while (rd_int(h, d->be, "state") != 6 && wait_change(h, deadline))
+			;
+		xs_unwatch(h, sp, "force");
+	}
+	free(realised);
+	remove_dirs(h, d);
+}
+
+static bool agent_ready(struct xs_handle *h, unsigned int domid)
+{
+	char *s = xs_readf(h, XBT_NULL, "/local/domain/%u/attr/xmfront/state", domid);
+	bool ok = s && strcmp(s, "ready") == 0;
+	free(s);
+	return ok;
+}
+
+/* Check the backend exists and suits the type and mode. 0 or 1 (printed). */
+static int check_backend(const struct diskspec *s)
+{
+	struct stat st;
+	if (s->empty)
+		return 0;
+	if (stat(s->target, &st) < 0)
+		return xm_error("%s: %s", s->target, strerror(errno));
+	if (s->backend == DISK_PHY && !S_ISBLK(st.st_mode))
+		return xm_error("%s is not a block device (phy: needs one; use file: for an image)",
+				s->target);
+	if (s->backend != DISK_PHY && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return xm_error("%s is not a regular file or block device", s->target);
+	if (access(s->target, s->mode == DISK_MODE_R ? R_OK : R_OK | W_OK) < 0)
+		return xm_error("%s: %s", s->target, strerror(errno));
+	return 0;
+}
+
+static bool write_dirs(struct xs_handle *h, xs_transaction_t t, const struct dev *d,
+		       const struct diskspec *s)
+{
+	const struct xs_permissions beperm[2] = { { 0, XS_PERM_NONE }, { d->domid, XS_PERM_READ } };
+	const struct xs_permissions feperm[2] = { { d->domid, XS_PERM_NONE }, { 0, XS_PERM_READ } };
+	char v[32];
+	bool ok = xs_mkdir(h, t, d->be) &&
+		  xs_set_permissions(h, t, d->be, (struct xs_permissions *)beperm, 2) &&
+		  xs_mkdir(h, t, d->fe) &&
+		  xs_set_permissions(h, t, d->fe, (struct xs_permissions *)feperm, 2);
+	if (!ok)
+		return false;
+	wr(h, t, d->be, "frontend", d->fe);
+	snprintf(v, sizeof(v), "%u", d->domid);
+	wr(h, t, d->be, "frontend-id", v);
+	wr(h, t, d->be, "params", s->empty ? "" : s->target);
+	wr(h, t, d->be, "type", disk_backend_name(s->backend));
+	wr(h, t, d->be, "format", disk_format_name(s->format));
+	wr(h, t, d->be, "mode", disk_mode_name(s->mode));
+	wr(h, t, d->be, "online", "1");
+	wr(h, t, d->be, "removable", s->cdrom ? "1" : "0");
+	wr(h, t, d->be, "bootable", "1");
+	wr(h, t, d->be, "dev", s->vdev);
+	wr(h, t, d->be, "device-type", s->cdrom ? "cdrom" : "disk");
+	wr(h, t, d->be, "state", "1");
+	wr(h, t, d->fe, "backend", d->be);
+	wr(h, t, d->fe, "backend-id", "0");
+	snprintf(v, sizeof(v), "%lu", d->devid);
+	wr(h, t, d->fe, "virtual-device", v);
+	wr(h, t, d->fe, "device-type", s->cdrom ? "cdrom" : "disk");
+	wr(h, t, d->fe, "state", "1");
+	return true;
+}
+
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s)
+{
+	struct dev d;
+	dev_init(&d, domid, s->devid);
+
+	if (check_backend(s))
+		return 1;
+	if (!agent_ready(h, domid))
+		return xm_error("Domain %u has no running agent (xmfront): its block devices "
+				"cannot be connected", domid);
+	/* Both directories in one transaction; the frontend's existence is
+	 * the "already connected" test, inside it. */
+	for (int attempt = 0;; attempt++) {
+		xs_transaction_t t = xs_transaction_start(h);
+		if (t == XBT_NULL)
+			return xm_error("cannot start a XenStore transaction: %s", strerror(errno));
+		char *fe = xs_readf(h, t, "%s/backend", d.fe), *be = rd(h, d.be, "frontend");
+		if (fe || be) {
+			free(fe);
+			free(be);
+			xs_transaction_end(h, t, true);
+			return xm_error("Device /dev/%s (%lu, vbd) is already connected.", s->vdev,
+					s->devid);
+		}
+		if (!write_dirs(h, t, &d, s)) {
+			int e = errno;
+			xs_transaction_end(h, t, true);
+			return xm_error("cannot write the device's XenStore nodes: %s", strerror(e));
+		}
+		if (xs_transaction_end(h, t, false))
+			break;
+		if (errno != EAGAIN || attempt > 20)
+			return xm_error("XenStore transaction failed: %s", strerror(errno));
+	}
+
+	char w1[160], w2[160], w3[160];
+	snprintf(w1, sizeof(w1), "%s", d.be);
+	snprintf(w2, sizeof(w2), "%s/state", d.fe);
+	snprintf(w3, sizeof(w3), "%s", d.err);
+	xs_watch(h, w1, "be");
+	xs_watch(h, w2, "fe");
+	xs_watch(h, w3, "err");
+	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
+	char *why = NULL;
+	for (;;) {
+		char *hs = rd(h, d.be, "hotplug-status");
+		char *fe_err = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
+		int bs = rd_int(h, d.be, "state"), fs = rd_int(h, d.fe, "state");
+		if (hs && strcmp(hs, "error") == 0) {
+			why = rd(h, d.be, "hotplug-error");
+		} else if (fe_err && *fe_err) {
+			why = fe_err;
+			fe_err = NULL;
+		} else if (fs == 6 || bs < 0 || fs < 0) {
+			why = strdup("the device went away while connecting");
+		} else if (bs == 4 && fs == 4) {
+			free(hs);
+			free(fe_err);
+			break;
+		}
+		free(hs);
+		free(fe_err);
+		if (why)
+			break;
+		if (!wait_change(h, deadline)) {
+			why = strdup("timed out waiting for the backend and the guest to connect");
+			break;
+		}
+	}
+	xs_unwatch(h, w1, "be");
+	xs_unwatch(h, w2, "fe");
+	xs_unwatch(h, w3, "err");
+	if (why) {
+		force_remove(h, &d);
+		/* Strip a leading errno from a guest's "16 Device in use" text. */
+		const char *msg = why;
+		while (*msg >= '0' && *msg <= '9')
+			msg++;
+		while (*msg == ' ')
+			msg++;
+		xm_error("%s", *msg ? msg : why);
+		free(why);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_block_attach(int argc, char **argv)
+{
+	struct diskspec s;
+	char err[512];
+	int rc;
+
+	if (argc == 3) { /* xl's disk-spec form */
+		rc = diskspec_parse_xl(argv[2], &s, err, sizeof(err));
+	} else if (argc == 5 || argc == 6) {
+		rc = diskspec_parse_xm(argv[2], argv[3], argv[4], &s, err, sizeof(err));
+		if (rc == 0 && argc == 6 && strcmp(argv[5], "0") != 0 && strcmp(argv[5], "Domain-0") != 0)
+			return xm_error("Backend domain %s is not supported: only Domain-0 serves "
+					"block devices here", argv[5]);
+	} else {
+		return xm_usage("block-attach");
+	}
+	if (rc)
+		return xm_error("%s", err);
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	unsigned int id;
+	rc = xm_find_domain(h, argv[1], &id);
+	if (!rc && id == 0)
+		rc = xm_error("Cannot attach block devices to Domain-0");
+	if (!rc)
+		rc = xm_block_attach(h, id, &s);
+	xs_close(h);
+	return rc;
+}
+
+/* Resolve "<Domain> <DevId>" to an existing device. 0 or 1 (printed). */
+static int find_dev(int argc, char **argv, struct xs_handle **h, struct dev *d, char *vname,
+		    size_t vlen)
+{
+	unsigned long devid;
+	char *name = argv[2];
+	if (strncmp(name, "/dev/", 5) == 0)
+		name += 5;
+	if (vdev_parse(name, &devid) < 0)
+		return xm_error("Unable to find number for device (%s)", argv[2]);
+	snprintf(vname, vlen, "%s", name);
+	*h = xm_xs_open();
+	if (!*h)
+		return 1;
+	unsigned int id;
+	if (xm_find_domain(*h, argv[1], &id)) {
+		xs_close(*h);
+		return 1;
+	}
+	(void)argc;
+	dev_init(d, id, devid);
+	char *be = rd(*h, d->fe, "backend");
+	if (!be) {
+		xs_close(*h);
+		return xm_error("Device %s not connected", argv[2]);
+	}
+	free(be);
+	return 0;
+}
+
+int cmd_block_detach(int argc, char **argv)
+{
+	bool force = false;
+	int n = 0;
+	char *pos[2];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
+			force = true;
+		else if (n < 2)
+			pos[n++] = argv[i];
+		else
+			return xm_usage("block-detach");
+	}
+	if (n != 2)
+		return xm_usage("block-detach");
+	char *args[3] = { argv[0], pos[0], pos[1] };
+	struct xs_handle *h;
+	struct dev d;
+	char vname[64];
+	if (find_dev(3, args, &h, &d, vname, sizeof(vname)))
+		return 1;
+	if (force) {
+		fprintf(stderr, "Warning: forcing the detach of %s without the guest's consent: "
+			"data it has not written out is lost.\n", pos[1]);
+		force_remove(h, &d);
+		xs_close(h);
+		return 0;
+	}
+	/* Ask the guest to let go: backend Closing. */
+	xs_rm(h, XBT_NULL, d.err);
+	xs_transaction_t t = xs_transaction_start(h);
+	wr(h, t, d.be, "online", "0");
+	wr(h, t, d.be, "state", "5");
+	xs_transaction_end(h, t, false);
+
+	char sp[160];
+	snprintf(sp, sizeof(sp), "%s/state", d.be);
+	xs_watch(h, sp, "be");
+	long deadline = now_ms() + timeout_ms("XM_DETACH_TIMEOUT", 10000);
+	int bs;
+	while ((bs = rd_int(h, d.be, "state")) != 6 && bs >= 0 && wait_change(h, deadline))
+		;
+	xs_unwatch(h, sp, "be");
+	int rc = 0;
+	if (bs == 6 || bs < 0) {
+		remove_dirs(h, &d);
+	} else {
+		/* Refused or no answer: back to Connected, nothing changed. */
+		char *why = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
+		t = xs_transaction_start(h);
+		wr(h, t, d.be, "state", "4");
+		wr(h, t, d.be, "online", "1");
+		xs_transaction_end(h, t, false);
+		const char *msg = why ? why : "the guest did not release it";
+		while (*msg >= '0' && *msg <= '9')
+			msg++;
+		while (*msg == ' ')
+			msg++;
+		rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s", pos[1], d.devid,
+			      msg);
+		free(why);
+	}
+	xs_close(h);
+	return rc;
+}
+
+int cmd_block_list(int argc, char **argv)
+{
+	bool lng = false;
+	const char *dom = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-l") == 0 || strcmp(argv[i], "--long") == 0)
+			lng = true;
+		else if (!dom)
+			dom = argv[i];
+		else
+			return xm_usage("block-list");
+	}
+	if (!dom)
+		return xm_usage("block-list");
+	struct xs_handle *h = xm_xs_open();
+	if (!h)
+		return 1;
+	unsigned int id;
+	if (xm_find_domain(h, dom, &id)) {
+		xs_close(h);
+		return 1;
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vbd", id);
+	unsigned int n = 0;
+	char **devs = xs_directory(h, XBT_NULL, path, &n);
+	if (!lng)
+		printf("%-5s %-2s %-6s %-5s %-6s %-8s %s\n", "Vdev", "BE", "handle", "state",
+		       "evt-ch", "ring-ref", "BE-path");
+	for (unsigned int i = 0; i < n; i++) {
+		struct dev d;
+		dev_init(&d, id, strtoul(devs[i], NULL, 10));
+		char *be = rd(h, d.fe, "backend");
+		int st = rd_int(h, d.fe, "state");
+		if (!lng) {
+			printf("%-5s %-2s %-6s %-5d %-6s %-8s %s\n", devs[i], "0", devs[i], st, "-1",
+			       "-1", be ? be : "");
+		} else {
+			static const char *const keys[] = { "dev", "device-type", "params", "type",
+				"format", "mode", "state", "hotplug-status", "physical-device",
+				"physical-device-path", "sectors", "info", NULL };
+			printf("(%s\n    ((backend-id 0)\n     (virtual-device %s)\n     (state %d)\n"
+			       "     (backend %s)", devs[i], devs[i], st, be ? be : "");
+			for (int k = 0; keys[k]; k++) {
+				char *v = rd(h, d.be, keys[k]);
+				if (v)
+					printf("\n     (be-%s '%s')", keys[k], v);
+				free(v);
+			}
+			printf("\n    )\n)\n");
+		}
+		free(be);
+	}
+	free(devs);
+	xs_close(h);
+	return 0;
+}
+
+/* Change the medium of a cdrom vbd: target "" ejects. */
+static int media(struct xs_handle *h, const struct dev *d, const struct diskspec *s, bool force,
+		 const char *label)
+{
+	char *dt = rd(h, d->be, "device-type");
+	bool cd = dt && strcmp(dt, "cdrom") == 0;
+	free(dt);
+	if (!cd)
+		return xm_error("Device %s is not a cdrom: only removable media can be changed", label);
+	if (s && check_backend(s))
+		return 1;
+	xs_transaction_t t = xs_transaction_start(h);
+	if (s && !s->empty) {
+		wr(h, t, d->be, "params", s->target);
+		wr(h, t, d->be, "type", disk_backend_name(s->backend));
+		wr(h, t, d->be, "format", disk_format_name(s->format));
+	} else {
+		wr(h, t, d->be, "params", "");
+	}
+	wr(h, t, d->be, "force", force ? "1" : "0");
+	wr(h, t, d->be, "media-change", s && !s->empty ? "insert" : "eject");
+	if (!xs_transaction_end(h, t, false))
+		return xm_error("XenStore transaction failed: %s", strerror(errno));
+	char mp[160];
+	snprintf(mp, sizeof(mp), "%s/media-change", d->be);
+	xs_watch(h, mp, "media");
+	long deadline = now_ms() + timeout_ms("XM_MEDIA_TIMEOUT", 15000);
+	char *mc = NULL;
+	for (;;) {
+		free(mc);
+		mc = rd(h, d->be, "media-change");
+		if (!mc || strcmp(mc, "done") == 0 || strcmp(mc, "error") == 0)
+			break;
+		if (!wait_change(h, deadline))
+			break;
+	}
+	xs_unwatch(h, mp, "media");
+	int rc = 0;
+	if (!mc || strcmp(mc, "done") != 0) {
+		char *why = mc && strcmp(mc, "error") == 0 ? rd(h, d->be, "hotplug-error") : NULL;
+		rc = xm_error("Cannot change the medium of %s: %s", label,
+			      why ? why : "timed out waiting for xmbackd");
+		free(why);
+	}
+	free(mc);
+	return rc;
+}
+
+int cmd_block_configure(int argc, char **argv)
+{
+	bool force = argc > 1 && strcmp(argv[argc - 1], "-f") == 0;
+	if (force)
+		argc--;
+	if (argc != 5)
+		return xm_usage("block-configure");
+	struct diskspec s;
+	char err[512];
+	if (diskspec_parse_xm(argv[2], argv[3], argv[4], &s, err, sizeof(err)))
+		return xm_error("%s", err);
+	char *args[3] = { argv[0], argv[1], argv[3] };
+	struct xs_handle *h;
+	struct dev d;
+	char vname[64];
+	if (find_dev(3, args, &h, &d, vname, sizeof(vname)))
+		return 1;
+	int rc = media(h, &d, &s, force, argv[3]);
+	xs_close(h);
+	return rc;
+}
+
+int cmd_cd_insert(int argc, char **argv)
+{
+	if (argc != 4)
+		return xm_usage("cd-insert");
+	struct diskspec s;
+	char err[512], back[4200];
+	snprintf(back, sizeof(back), "%s%s", strchr(argv[3], ':') ? "" : "file:", argv[3]);
+	if (diskspec_parse_xm(back, argv[2], "r", &s, err, sizeof(err)))
+		return xm_error("%s", err);
+	struct xs_handle *h;
+	struct dev d;
+	char vname[64];
+	if (find_dev(3, argv, &h, &d, vname, sizeof(vname)))
+		return 1;
+	int rc = media(h, &d, &s, false, argv[2]);
+	xs_close(h);
+	return rc;
+}
+
+int cmd_cd_eject(int argc, char **argv)
+{
+	bool force = argc == 4 && (strcmp(argv[3], "-f") == 0 || strcmp(argv[3], "--force") == 0);
+	if (argc != 3 && !force)
+		return xm_usage("cd-eject");
+	struct xs_handle *h;
+	struct dev d;
+	char vname[64];
+	if (find_dev(3, argv, &h, &d, vname, sizeof(vname)))
+		return 1;
+	int rc = media(h, &d, NULL, force, argv[2]);
+	xs_close(h);
+	return rc;
+}

@@ -1,0 +1,445 @@
+/*
+ * vbd.c — the block backend: what Linux blkback and Xen's block hotplug
+ * script do in a Xen dom0, done with QEMU (docs/vbd.md).
+ *
+ * Everything is driven by XenStore state, re-read on every watch event, so
+ * a restarted xmbackd carries on where the last one stopped: a backend at
+ * Initialising is realised (sharing check, blockdev-add, device_add), one at
+ * Closing is torn down once its frontend has closed (or at once with
+ * force), a media change is carried out. What xmbackd made in QEMU is
+ * recorded under /tool/xm/domain/D/vbd/DEVID.
+ *
+ * QMP calls block (a few ms each; DEVICE_DELETED ~0.1 s): xmbackd handles
+ * one backend at a time, which is also what makes the sharing check atomic.
+ */
+#include "backd.h"
+#include "dom.h"
+#include "qmp.h"
+#include "sharing.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define ROOT_PORTS 8
+#define QMP_TIMEOUT 10000
+#define BE "/local/domain/0/backend/vbd"
+
+struct vbd {
+	unsigned int domid;
+	unsigned long devid;
+	char be[128];           /* backend dir */
+	char tool[128];         /* /tool/xm/domain/D/vbd/DEVID */
+};
+
+static void vbd_init(struct vbd *v, unsigned int domid, unsigned long devid)
+{
+	v->domid = domid;
+	v->devid = devid;
+	snprintf(v->be, sizeof(v->be), BE "/%u/%lu", domid, devid);
+	snprintf(v->tool, sizeof(v->tool), XM_TOOL_ROOT "/domain/%u/vbd/%lu", domid, devid);
+}
+
+static char *be_read(struct backd *b, const struct vbd *v, const char *key)
+{
+	return xs_readf(b->xs, XBT_NULL, "%s/%s", v->be, key);
+}
+
+static bool be_is(struct backd *b, const struct vbd *v, const char *key, const char *val)
+{
+	char *s = be_read(b, v, key);
+	bool r = s && strcmp(s, val) == 0;
+	free(s);
+	return r;
+}
+
+static void be_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", v->be, key);
+	if (!xs_write(b->xs, XBT_NULL, p, val, (unsigned int)strlen(val)))
+		log_warn("cannot write %s: %s", p, strerror(errno));
+}
+
+static void fail(struct backd *b, const struct vbd *v, const char *why)
+{
+	log_info("domain %u vbd %lu: refused: %s", v->domid, v->devid, why);
+	be_write(b, v, "hotplug-error", why);
+	be_write(b, v, "hotplug-status", "error");
+}
+
+/* A free pcie-root-port of the guest (rp1..rp8), or 0. */
+static int free_port(struct backd *b, unsigned int domid)
+{
+	bool used[ROOT_PORTS + 1] = { false };
+	unsigned int n = 0;
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		char *bus = xs_readf(b->xs, XBT_NULL, "%s/%s/bus", path, ids[i]);
+		int p;
+		if (bus && sscanf(bus, "rp%d", &p) == 1 && p >= 1 && p <= ROOT_PORTS)
+			used[p] = true;
+		free(bus);
+	}
+	free(ids);
+	for (int p = 1; p <= ROOT_PORTS; p++)
+		if (!used[p])
+			return p;
+	return 0;
+}
+
+/* A free SCSI target on the guest's virtio-scsi bus. */
+static int free_scsi_id(struct backd *b, unsigned int domid)
+{
+	bool used[64] = { false };
+	unsigned int n = 0;
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		char *s = xs_readf(b->xs, XBT_NULL, "%s/%s/scsi-id", path, ids[i]);
+		if (s && atoi(s) >= 0 && atoi(s) < 64)
+			used[atoi(s)] = true;
+		free(s);
+	}
+	free(ids);
+	for (int i = 0; i < 64; i++)
+		if (!used[i])
+			return i;
+	return -1;
+}
+
+static json_t *node_args(const char *node, const char *type, const char *format,
+			 const char *target, const char *mode)
+{
+	struct stat st;
+	bool blk = stat(target, &st) == 0 && S_ISBLK(st.st_mode);
+	bool ro = strcmp(mode, "r") == 0;
+	json_t *file = json_pack("{s:s, s:s}", "driver", blk ? "host_device" : "file",
+				 "filename", target);
+	(void)type;
+	/* w!: sharing on purpose; QEMU's per-inode lock would refuse the
+	 * second writer, so this node takes no locks. */
+	if (strcmp(mode, "w!") == 0)
+		json_object_set_new(file, "locking", json_string("off"));
+	return json_pack("{s:s, s:s, s:b, s:o}", "node-name", node, "driver",
+			 format && strcmp(format, "qcow2") == 0 ? "qcow2" : "raw", "read-only", ro,
+			 "file", file);
+}
+
+static long long node_size(struct qmp *q, const char *node)
+{
+	json_t *ret = NULL;
+	long long size = -1;
+	if (qmp_exec(q, "query-named-block-nodes", json_pack("{s:b}", "flat", 1), &ret, NULL,
+		     QMP_TIMEOUT) == 0) {
+		size_t i;
+		json_t *n;
+		json_array_foreach(ret, i, n) {
+			const char *name = json_string_value(json_object_get(n, "node-name"));
+			if (name && strcmp(name, node) == 0) {
+				json_t *img = json_object_get(n, "image");
+				size = json_integer_value(json_object_get(img, "virtual-size"));
+				break;
+			}
+		}
+	}
+	json_decref(ret);
+	return size;
+}
+
+static void tool_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", v->tool, key);
+	xs_write(b->xs, XBT_NULL, p, val, (unsigned int)strlen(val));
+}
+
+/* Realise a new backend in the guest's QEMU. */
+static void attach(struct backd *b, const struct vbd *v)
+{
+	struct qmp *q = guest_qmp(b, v->domid);
+	if (!q)
+		return; /* not watching that guest (yet): the next scan retries */
+	char *params = be_read(b, v, "params"), *mode = be_read(b, v, "mode");
+	char *type = be_read(b, v, "type"), *format = be_read(b, v, "format");
+	char *dtype = be_read(b, v, "device-type"), *dev = be_read(b, v, "dev");
+	char *fe = be_read(b, v, "frontend");
+	char err[1024], node[64], devname[64], buf[64], *qerr = NULL;
+	bool cdrom = dtype && strcmp(dtype, "cdrom") == 0;
+	bool media = params && *params;
+	bool node_added = false;
+
+	snprintf(node, sizeof(node), "xmblk-%lu", v->devid);
+	snprintf(devname, sizeof(devname), "xmdev-%lu", v->devid);
+	if (!mode || !type || !fe) {
+		fail(b, v, "incomplete backend (params, mode, type, frontend)");
+		goto out;
+	}
+	if (media && sharing_check(b->xs, v->domid, v->devid, params, mode, err, sizeof(err))) {
+		fail(b, v, err);
+		goto out;
+	}
+	if (media) {
+		if (qmp_exec(q, "blockdev-add", node_args(node, type, format, params, mode), NULL,
+			     &qerr, QMP_TIMEOUT)) {
+			snprintf(err, sizeof(err), "QEMU cannot open %s: %s", params, qerr);
+			fail(b, v, err);
+			goto out;
+		}
+		node_added = true;
+	}
+	json_t *args;
+	char bus[32];
+	int scsi_id = -1;
+	if (cdrom) {
+		scsi_id = free_scsi_id(b, v->domid);
+		snprintf(bus, sizeof(bus), "scsi0.0");
+		args = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "driver", "scsi-cd", "id", devname,
+				 "bus", bus, "scsi-id", scsi_id, "lun", 0, "product", dev ? dev : "");
+	} else {
+		int port = free_port(b, v->domid);
+		if (!port) {
+			fail(b, v, "no free hot-plug slot in the guest (8 devices at most)");
+			goto out;
+		}
+		snprintf(bus, sizeof(bus), "rp%d", port);
+		snprintf(buf, sizeof(buf), "%lu", v->devid);
+		args = json_pack("{s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "id", devname,
+				 "bus", bus, "serial", buf);
+	}
+	if (media)
+		json_object_set_new(args, "drive", json_string(node));
+	if (strcmp(mode, "w!") == 0)
+		json_object_set_new(args, "share-rw", json_true());
+	if (qmp_exec(q, "device_add", args, NULL, &qerr, QMP_TIMEOUT)) {
+		snprintf(err, sizeof(err), "QEMU cannot add the device: %s", qerr);
+		fail(b, v, err);
+		goto out;
+	}
+	node_added = false; /* owned by the device now; recorded below */
+	tool_write(b, v, "node", media ? node : "");
+	tool_write(b, v, "device", devname);
+	tool_write(b, v, "bus", bus);
+	if (scsi_id >= 0) {
+		snprintf(buf, sizeof(buf), "%d", scsi_id);
+		tool_write(b, v, "scsi-id", buf);
+	}
+
+	struct stat st;
+	if (media && stat(params, &st) == 0) {
+		if (S_ISBLK(st.st_mode)) {
+			snprintf(buf, sizeof(buf), "%x:%x", major(st.st_rdev), minor(st.st_rdev));
+			be_write(b, v, "physical-device", buf);
+		}
+		char *real = realpath(params, NULL);
+		be_write(b, v, "physical-device-path", real ? real : params);
+		free(real);
+	}
+	long long size = media ? node_size(q, node) : 0;
+	snprintf(buf, sizeof(buf), "%lld", size > 0 ? size / 512 : 0);
+	be_write(b, v, "sectors", buf);
+	be_write(b, v, "sector-size", "512");
+	snprintf(buf, sizeof(buf), "%d", (cdrom ? 1 : 0) | (strcmp(mode, "r") == 0 ? 4 : 0));
+	be_write(b, v, "info", buf);
+	be_write(b, v, "hotplug-status", "connected");
+	be_write(b, v, "state", "4");
+	char fs[256];
+	snprintf(fs, sizeof(fs), "%s/state", fe);
+	xs_watch(b->xs, fs, "frontend");
+	log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
+		 media ? params : "(no medium)", mode, cdrom ? "cdrom" : "disk", bus);
+out:
+	if (node_added)
+		qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, NULL,
+			 QMP_TIMEOUT);
+	free(qerr);
+	free(params);
+	free(mode);
+	free(type);
+	free(format);
+	free(dtype);
+	free(dev);
+	free(fe);
+}
+
+/* Take the device out of QEMU (if the guest still runs) and forget it. */
+static void teardown(struct backd *b, const struct vbd *v, bool write_state)
+{
+	struct qmp *q = guest_qmp(b, v->domid);
+	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+	char *qerr = NULL;
+
+	if (q && devname) {
+		if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
+			     QMP_TIMEOUT) == 0) {
+			/* Two DEVICE_DELETED come: the virtio backend's path first.
+			 * Only the one for our id means the node is free. */
+			if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0)
+				log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid,
+					 v->devid, devname);
+		} else {
+			log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid,
+				 devname, qerr);
+		}
+		free(qerr);
+		qerr = NULL;
+		if (node && *node && qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node),
+					      NULL, &qerr, QMP_TIMEOUT))
+			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node,
+				 qerr);
+	}
+	xs_rm(b->xs, XBT_NULL, v->tool);
+	char *fe = be_read(b, v, "frontend");
+	if (fe) {
+		char fs[256];
+		snprintf(fs, sizeof(fs), "%s/state", fe);
+		xs_unwatch(b->xs, fs, "frontend");
+	}
+	if (write_state)
+		be_write(b, v, "state", "6");
+	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
+	free(fe);
+	free(qerr);
+	free(devname);
+	free(node);
+}
+
+/* block-configure / cd-insert / cd-eject. */
+static void media_change(struct backd *b, const struct vbd *v, const char *what)
+{
+	struct qmp *q = guest_qmp(b, v->domid);
+	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	char *params = be_read(b, v, "params"), *format = be_read(b, v, "format");
+	char *mode = be_read(b, v, "mode");
+	char *qerr = NULL, err[1024];
+	bool force = be_is(b, v, "force", "1");
+	int rc;
+
+	if (!q || !devname) {
+		free(devname);
+		free(params);
+		free(format);
+		free(mode);
+		return;
+	}
+	if (strcmp(what, "eject") == 0) {
+		rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force),
+			      NULL, &qerr, QMP_TIMEOUT);
+	} else if (params && *params && sharing_check(b->xs, v->domid, v->devid, params,
+							  mode ? mode : "r", err, sizeof(err))) {
+		be_write(b, v, "hotplug-error", err);
+		be_write(b, v, "media-change", "error");
+		goto out;
+	} else {
+		/* The tray must be free first: a disc the guest holds stays. */
+		rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force),
+			      NULL, &qerr, QMP_TIMEOUT);
+		if (rc == 0) {
+			json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
+						 params ? params : "", "format",
+						 format && *format ? format : "raw",
+						 "read-only-mode", "read-only");
+			rc = qmp_exec(q, "blockdev-change-medium", args, NULL, &qerr, QMP_TIMEOUT);
+		}
+	}
+	if (rc) {
+		snprintf(err, sizeof(err), "%s", qerr ? qerr : "QEMU refused");
+		be_write(b, v, "hotplug-error", err);
+		be_write(b, v, "media-change", "error");
+		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, what, err);
+	} else {
+		/* The medium now belongs to the device; nothing of ours to delete. */
+		char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+		if (node && *node)
+			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL,
+				 NULL, QMP_TIMEOUT);
+		free(node);
+		tool_write(b, v, "node", "");
+		be_write(b, v, "media-change", "done");
+		log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, what);
+	}
+out:
+	free(qerr);
+	free(devname);
+	free(params);
+	free(format);
+	free(mode);
+}
+
+static void consider(struct backd *b, unsigned int domid, unsigned long devid)
+{
+	struct vbd v;
+	vbd_init(&v, domid, devid);
+	char *state = be_read(b, &v, "state"), *hs = be_read(b, &v, "hotplug-status");
+	char *mc = be_read(b, &v, "media-change");
+	char *dev = xs_readf(b->xs, XBT_NULL, "%s/device", v.tool);
+	int st = state ? atoi(state) : 0;
+
+	if (st == 1 && !hs && be_is(b, &v, "online", "1")) {
+		attach(b, &v);
+	} else if (st == 5 && dev) {
+		char *fe = be_read(b, &v, "frontend");
+		char *fes = fe ? xs_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
+		if (be_is(b, &v, "force", "1") || !fes || atoi(fes) == 6)
+			teardown(b, &v, true);
+		free(fe);
+		free(fes);
+	} else if (st == 5 && !dev && hs) {
+		be_write(b, &v, "state", "6"); /* never realised (refused): nothing to undo */
+	} else if (st == 4 && dev && mc && (strcmp(mc, "insert") == 0 || strcmp(mc, "eject") == 0)) {
+		media_change(b, &v, mc);
+	}
+	free(state);
+	free(hs);
+	free(mc);
+	free(dev);
+}
+
+void vbd_scan(struct backd *b)
+{
+	unsigned int nd = 0;
+	char **doms = xs_directory(b->xs, XBT_NULL, BE, &nd);
+	for (unsigned int i = 0; i < nd; i++) {
+		unsigned int nv = 0;
+		char path[128];
+		snprintf(path, sizeof(path), BE "/%s", doms[i]);
+		char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+		for (unsigned int j = 0; j < nv; j++)
+			consider(b, (unsigned int)atoi(doms[i]), strtoul(devs[j], NULL, 10));
+		free(devs);
+	}
+	free(doms);
+
+	/* Devices whose backend vanished (xm detach -f gone wrong, a tool
+	 * removing nodes by hand): take them out of the guest too. */
+	unsigned int ng = 0;
+	char **guests = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &ng);
+	for (unsigned int i = 0; i < ng; i++) {
+		unsigned int nv = 0;
+		char path[128];
+		snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%s/vbd", guests[i]);
+		char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+		for (unsigned int j = 0; j < nv; j++) {
+			struct vbd v;
+			vbd_init(&v, (unsigned int)atoi(guests[i]), strtoul(devs[j], NULL, 10));
+			char *s = be_read(b, &v, "frontend");
+			if (!s)
+				teardown(b, &v, false);
+			free(s);
+		}
+		free(devs);
+	}
+	free(guests);
+}
