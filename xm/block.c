@@ -140,14 +140,18 @@ static bool agent_ready(struct xs_handle *h, unsigned int domid)
 	return ok;
 }
 
-/* Check the backend exists and suits the type and mode. 0 or 1 (printed). */
-static int check_backend(const struct diskspec *s)
+/* Check the backend exists and suits the type and mode; an xl spec that
+ * named no backend type gets the one its target calls for (as libxl).
+ * 0 or 1 (printed). */
+static int check_backend(struct diskspec *s)
 {
 	struct stat st;
 	if (s->empty)
 		return 0;
 	if (stat(s->target, &st) < 0)
 		return xm_error("%s: %s", s->target, strerror(errno));
+	if (s->backend_auto && s->format == DISK_FMT_RAW)
+		s->backend = S_ISBLK(st.st_mode) ? DISK_PHY : DISK_FILE;
 	if (s->backend == DISK_PHY && !S_ISBLK(st.st_mode))
 		return xm_error("%s is not a block device (phy: needs one; use file: for an image)",
 				s->target);
@@ -192,8 +196,9 @@ static bool write_dirs(struct xs_handle *h, xs_transaction_t t, const struct dev
 	return true;
 }
 
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s)
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec)
 {
+	struct diskspec copy = *spec, *s = &copy;
 	struct dev d;
 	dev_init(&d, domid, s->devid);
 
@@ -465,7 +470,7 @@ int cmd_block_list(int argc, char **argv)
 }
 
 /* Change the medium of a cdrom vbd: target "" ejects. */
-static int media(struct xs_handle *h, const struct dev *d, const struct diskspec *s, bool force,
+static int media(struct xs_handle *h, const struct dev *d, struct diskspec *s, bool force,
 		 const char *label)
 {
 	char *dt = rd(h, d->be, "device-type");
