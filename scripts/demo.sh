@@ -1,43 +1,87 @@
 #!/bin/sh
-# The walk-through demo. At this stage of the project: xmstored, our XenStore
-# daemon, with Debian's stock xenstore-* clients, a domain's channel and Xen's
-# own test suite. (The guest and block hot-plug parts join as they land.)
-set -eu
+# The walk-through: Xen's xm block hot-plug session on real QEMU guests.
+# Every command is printed as it runs, like a tutorial; commands "in the
+# guest" are typed into the guest's serial console (xm console) for you.
+set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
-work=$(mktemp -d /tmp/xm-demo.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+export B TOP
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/guest/lib-guest.sh"
+
+loop=
+cleanup() {
+	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
+	guests_teardown
+}
 trap cleanup EXIT INT TERM
 
 say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+run() { printf '$ %s\n' "$*"; "$@"; rc=$?; [ $rc -eq 0 ] || printf '(exit status %d)\n' "$rc"; return $rc; }
+ing() { # ing DOMID NAME CMD: a command typed in the guest
+	printf '(%s)# %s\n' "$2" "$3"
+	guest_run "$1" "$3"
+	r=$?; [ $r -eq 0 ] || printf '(exit status %d)\n' "$r"
+	return $r
+}
 
-say "Start xmstored, the XenStore daemon (no hypervisor needed)"
-run "$TOP/$B/xmstored/xmstored" --socket "$work/socket" --pid-file "$work/pid" --log "$work/xmstored.log"
-pid=$(cat "$work/pid")
-export XENSTORED_PATH="$work/socket"
-echo "XENSTORED_PATH=$XENSTORED_PATH (pid $pid)"
+say "Start the control plane: xmstored (XenStore) and xmbackd (backend daemon)"
+guests_setup || { echo "demo: setup failed" >&2; exit 1; }
+echo "XENSTORED_PATH=$XENSTORED_PATH XM_RUNDIR=$XM_RUNDIR"
+sed "s|\.\./build/release|$TOP/$B|" "$TOP/examples/XenGuest1.cfg" > "$work/XenGuest1.cfg"
+sed 's/XenGuest1/XenGuest2/' "$work/XenGuest1.cfg" > "$work/XenGuest2.cfg"
 
-say "Debian's stock clients talk to it unchanged"
-run xenstore-write /local/domain/0/name Domain-0 /vm/demo/name XenGuest1
-run xenstore-ls -f /
-run xenstore-read /local/domain/0/name
+say "Create the default guest (Debian's kernel, busybox, the xmfront agent)"
+run cat "$work/XenGuest1.cfg"
+printf '$ xm create %s\n' "$work/XenGuest1.cfg"
+D1=$(guest_create "$work/XenGuest1.cfg") || exit 1
+echo "Started domain XenGuest1 (id=$D1); its agent is up"
+run "$XM" list
 
-say "Permissions, as Xen shows them"
-run xenstore-chmod /vm/demo n0 r1
-run xenstore-ls -p /vm
+say "A DVD image and a disk image, made on the host"
+mkdir -p "$work/dvd"
+echo "Hello from the DVD" > "$work/dvd/README.TXT"
+cp "$TOP/README.md" "$work/dvd/"
+run genisoimage -quiet -R -J -V XMDVD -o "$work/dvd.iso" "$work/dvd"
+run truncate -s 64M "$work/disk.img"
+run mkfs.ext4 -q -F -L xmdisk "$work/disk.img"
+loop=$(losetup -f --show "$work/disk.img")
+echo "$ losetup -f --show $work/disk.img"; echo "$loop"
 
-say "A watch fires once up front and then on every change below it"
-xenstore-watch -n 3 /vm/demo > "$work/watch.out" &
-wpid=$!
-sleep 0.3
-run xenstore-write /vm/demo/state running
-run xenstore-rm /vm/demo/state
-wait $wpid || true
-run cat "$work/watch.out"
+say "Attach the DVD to the running guest as /dev/xvda2, read-only"
+run "$XM" block-attach "$D1" "file:$work/dvd.iso" /dev/xvda2 r
+run "$XM" block-list "$D1"
+ing "$D1" XenGuest1 "ls -l /dev/xvda2"
+ing "$D1" XenGuest1 "mkdir -p /tmp/mnt; mount /dev/xvda2 /tmp/mnt; ls -l /tmp/mnt; cat /tmp/mnt/README.TXT"
+ing "$D1" XenGuest1 "touch /tmp/mnt/new-file"
 
-say "Xen's own test suite against it"
-run /usr/lib/xen-4.17/bin/test-xenstore
+say "Detaching a device the guest still uses is refused (Xen: 'Device in use')"
+run "$XM" block-detach "$D1" /dev/xvda2
+ing "$D1" XenGuest1 "umount /tmp/mnt"
+run "$XM" block-detach "$D1" /dev/xvda2
+ing "$D1" XenGuest1 "ls -l /dev/xvda2"
 
+say "A disk through a loop device (phy:), read-write"
+run "$XM" block-attach "$D1" "phy:$loop" /dev/xvdb w
+ing "$D1" XenGuest1 "mount /dev/xvdb /tmp/mnt; echo 'written by XenGuest1' > /tmp/mnt/note; cat /tmp/mnt/note; umount /tmp/mnt"
+
+say "A second guest may not have it while XenGuest1 writes to it ..."
+printf '$ xm create %s\n' "$work/XenGuest2.cfg"
+D2=$(guest_create "$work/XenGuest2.cfg") || exit 1
+echo "Started domain XenGuest2 (id=$D2)"
+run "$XM" list
+run "$XM" block-attach "$D2" "phy:$loop" /dev/xvdb w
+say "... nor through the image file behind the loop device (the same device) ..."
+run "$XM" block-attach "$D2" "file:$work/disk.img" /dev/xvdb r
+say "... unless both sides accept sharing: w! (shared write, on purpose)"
+run "$XM" block-attach "$D2" "phy:$loop" /dev/xvdb 'w!'
+ing "$D2" XenGuest2 "ls -l /dev/xvdb"
+run xenstore-ls -f "/local/domain/0/backend/vbd/$D2"
+
+say "Clean up: detach, shut the guests down through their agents"
+run "$XM" block-detach "$D2" /dev/xvdb
+run "$XM" block-detach "$D1" /dev/xvdb
+run "$XM" shutdown -w XenGuest2
+run "$XM" shutdown -w XenGuest1
+run "$XM" list
 say "Done"

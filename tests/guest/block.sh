@@ -1,0 +1,209 @@
+#!/bin/sh
+# tests/guest/block.sh — block hot-plug end to end with two real guests:
+# the seed session word for word, Xen's sharing rules, refusal while in use,
+# forced detach, CD/DVD media, errors, 20 attach/detach cycles, disk=[...].
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${B:-build/asan}
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/guest/lib-guest.sh"
+
+loops=
+cleanup() {
+	for m in $(awk -v w="$work" 'index($2, w) == 1 {print $2}' /proc/mounts 2>/dev/null); do umount "$m"; done
+	for l in $loops; do losetup -d "$l" 2>/dev/null; done
+	guests_teardown
+}
+trap cleanup EXIT INT TERM
+guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
+
+# ---- images: an ext4 disk, an ISO with files, a loop device ----
+mkdir -p "$work/iso"
+echo "hello from the DVD" > "$work/iso/README.TXT"
+seq 1 1000 > "$work/iso/numbers.txt"
+genisoimage -quiet -R -J -V XMDVD -o "$work/dvd.iso" "$work/iso" 2>/dev/null
+cp "$work/dvd.iso" "$work/dvd2.iso"
+truncate -s 64M "$work/disk.img" && mkfs.ext4 -q -F -L xmdisk "$work/disk.img"
+truncate -s 32M "$work/shared.img" && mkfs.ext4 -q -F "$work/shared.img"
+loop=$(losetup -f --show "$work/shared.img") && loops="$loop"
+isoloop=$(losetup -f --show -r "$work/dvd.iso") && loops="$loops $isoloop"
+
+# xm_err NAME WANT CMD... : exit 1 with exactly that one line on stderr
+xm_err() {
+	name=$1 want=$2; shift 2
+	"$@" >/dev/null 2>"$work/err"; rc=$?
+	got=$(cat "$work/err")
+	if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then t_ok "$name"
+	else t_fail "$name" "rc=$rc stderr='$got' (want rc=1 '$want')"; fi
+}
+# No trace of any vbd of domain $1 in XenStore or in its QEMU.
+no_vbds() {
+	be=$(xenstore-list "/local/domain/0/backend/vbd/$1" 2>/dev/null | tr '\n' ' ')
+	fe=$(xenstore-list "/local/domain/$1/device/vbd" 2>/dev/null | tr '\n' ' ')
+	tl=$(xenstore-list "/tool/xm/domain/$1/vbd" 2>/dev/null | tr '\n' ' ')
+	q=$(qdevs "$1")
+	[ -z "$be$fe$tl$q" ] || { echo "left: be[$be] fe[$fe] tool[$tl] qemu[$q]"; return 1; }
+}
+# QEMU's own view: block nodes and devices that are ours (xmblk-/xmdev-).
+qdevs() {
+	{ "$QMPCMD" "$XM_RUNDIR/dom/$1/ctl.sock" query-named-block-nodes
+	  "$QMPCMD" "$XM_RUNDIR/dom/$1/ctl.sock" qom-list '{"path":"/machine/peripheral"}'; } 2>/dev/null |
+		grep -o 'xm\(blk\|dev\)-[0-9]*' | sort -u | tr '\n' ' '
+}
+QMPCMD="$TOP/$B/tests/guest/qmpcmd"
+make -s -C "$TOP" SANITIZE="$( [ "$B" = build/asan ] && echo address,undefined )" B="$B" "$B/tests/guest/qmpcmd" >/dev/null
+
+guest_cfg "$work/a.cfg" GuestA
+guest_cfg "$work/b.cfg" GuestB
+A=$(guest_create "$work/a.cfg") && t_ok "GuestA up (id $A)" || { t_fail GuestA "no"; t_summary; exit 1; }
+Bd=$(guest_create "$work/b.cfg") && t_ok "GuestB up (id $Bd)" || { t_fail GuestB "no"; t_summary; exit 1; }
+
+# ---- the seed session, word for word (phy: on a loop device holding a DVD) ----
+"$XM" list > "$work/list" && grep -q "^GuestA " "$work/list" && t_ok "seed: xm list" || t_fail "seed: xm list" "$(cat "$work/list")"
+out=$("$XM" block-attach "$A" "phy:$isoloop" /dev/xvda2 r 2>&1) && [ -z "$out" ] &&
+	t_ok "seed: xm block-attach $A phy:$isoloop /dev/xvda2 r" || t_fail "seed: block-attach" "$out"
+maj_min=$(guest_run "$A" 'cat /sys/block/$(basename $(ls -d /sys/block/vd* | head -1))/dev')
+ls_out=$(guest_run "$A" "ls -l /dev/xvda2")
+echo "$ls_out" | grep -Eq "^brw-.* ${maj_min%%:*}, +${maj_min##*:} .*/dev/xvda2$" &&
+	t_ok "seed: ls -l /dev/xvda2 in the guest: a block node ($maj_min)" || t_fail "seed: ls -l" "$ls_out (want $maj_min)"
+guest_run "$A" "mkdir -p /tmp/mnt; mount /dev/xvda2 /tmp/mnt && cat /tmp/mnt/README.TXT" | grep -q "hello from the DVD" &&
+	t_ok "seed: mount /dev/xvda2 /tmp/mnt (the DVD's files)" || t_fail "seed: mount" "$(cat "$work/pty.txt" | tail -5)"
+guest_run "$A" "touch /tmp/mnt/x" >/dev/null; [ $? -ne 0 ] && t_ok "read-only: writing to the DVD fails in the guest" ||
+	t_fail "read-only" "touch succeeded"
+guest_run "$A" "dd if=/dev/zero of=/dev/xvda2 bs=512 count=1 2>&1" >/dev/null; [ $? -ne 0 ] &&
+	t_ok "read-only: the block device itself refuses writes" || t_fail "read-only dev" "dd succeeded"
+t0=$(date +%s)
+"$XM" block-detach "$A" /dev/xvda2 >/dev/null 2>"$work/err"; rc=$?
+grep -q "Device in use; refusing to close" "$work/err" && [ $rc -eq 1 ] && [ "$(wc -l < "$work/err")" = 1 ] &&
+	t_ok "detach refused while mounted ($(($(date +%s) - t0)) s): $(cat "$work/err")" || t_fail "refused while mounted" "rc=$rc $(cat "$work/err")"
+guest_run "$A" "cat /tmp/mnt/numbers.txt | wc -l" | grep -qx 1000 && t_ok "after the refusal the device is fully usable" ||
+	t_fail "usable after refusal" "$(tail -3 "$work/pty.txt")"
+guest_run "$A" "umount /tmp/mnt" >/dev/null && t_ok "seed: umount /tmp/mnt" || t_fail "seed: umount" ""
+"$XM" block-detach "$A" /dev/xvda2 && t_ok "seed: xm block-detach $A /dev/xvda2" || t_fail "seed: detach" ""
+guest_run "$A" "ls /dev/xvda2" >/dev/null; [ $? -ne 0 ] && t_ok "/dev/xvda2 is gone in the guest" || t_fail "node gone" "still there"
+t_check "no stale nodes or QEMU devices after the seed session" no_vbds "$A"
+
+# ---- ext4 read-write round trip, checked on the host ----
+"$XM" block-attach "$A" "file:$work/disk.img" xvdb w && t_ok "attach file: ext4 image rw as xvdb" || t_fail "attach ext4" ""
+guest_run "$A" "mount /dev/xvdb /tmp/mnt && echo written-in-guest > /tmp/mnt/note && sync && umount /tmp/mnt" >/dev/null &&
+	t_ok "guest wrote a file and unmounted" || t_fail "guest write" "$(tail -5 "$work/pty.txt")"
+"$XM" block-detach "$A" xvdb && t_ok "detach xvdb" || t_fail "detach xvdb" ""
+e2fsck -fn "$work/disk.img" >/dev/null 2>&1 && [ "$(debugfs -R 'cat /note' "$work/disk.img" 2>/dev/null)" = written-in-guest ] &&
+	t_ok "on the host: e2fsck clean and the file is there" || t_fail "host check" "$(e2fsck -fn "$work/disk.img" 2>&1 | tail -3)"
+
+# ---- forced detach ----
+"$XM" block-attach "$A" "file:$work/disk.img" xvdb w >/dev/null 2>&1
+guest_run "$A" "mount /dev/xvdb /tmp/mnt" >/dev/null
+"$XM" block-detach "$A" xvdb -f 2>"$work/err" && grep -q "^Warning: " "$work/err" &&
+	t_ok "block-detach -f of a mounted disk: done, with a warning" || t_fail "-f" "$(cat "$work/err")"
+t_check "-f leaves no nodes or QEMU devices" no_vbds "$A"
+guest_run "$A" "umount -l /tmp/mnt" >/dev/null
+
+# ---- sharing rules ----
+"$XM" block-attach "$A" "file:$work/shared.img" xvdc w >/dev/null 2>&1 && t_ok "GuestA: shared.img w" || t_fail "share w" "$(cat "$work/err")"
+xm_err "a second guest, w: refused naming the holder" \
+	"Error: Device $work/shared.img is mounted read-write in a guest domain (GuestA, xvdc), and so cannot be mounted now." \
+	"$XM" block-attach "$Bd" "file:$work/shared.img" xvdc w
+xm_err "the loop device over that file is the same device" \
+	"Error: Device $loop is mounted read-write in a guest domain (GuestA, xvdc), and so cannot be mounted now." \
+	"$XM" block-attach "$Bd" "phy:$loop" xvdc r
+t_check "refusals left nothing in GuestB" no_vbds "$Bd"
+"$XM" block-attach "$Bd" "phy:$loop" xvdc 'w!' && t_ok "w! on a second guest is accepted" || t_fail "w!" ""
+"$XM" block-detach "$Bd" xvdc && "$XM" block-detach "$A" xvdc && t_ok "both detached" || t_fail "detach shared" ""
+"$XM" block-attach "$A" "file:$work/shared.img" xvdc r && "$XM" block-attach "$Bd" "phy:$loop" xvdc r &&
+	t_ok "r on two guests (loop and file) is fine" || t_fail "r+r" "$(cat "$work/err")"
+xm_err "w while another guest reads: refused" \
+	"Error: Device $work/shared.img is mounted in a guest domain (GuestA, xvdc), and so cannot be mounted read-write now." \
+	"$XM" block-attach "$Bd" "file:$work/shared.img" xvdd w
+"$XM" block-detach "$A" xvdc; "$XM" block-detach "$Bd" xvdc
+mkdir -p "$work/hostmnt"
+mount "$loop" "$work/hostmnt" 2>/dev/null
+xm_err "host mounts it read-write: refused" \
+	"Error: Device $loop is mounted read-write on the host ($work/hostmnt), and so cannot be mounted now." \
+	"$XM" block-attach "$A" "phy:$loop" xvdc r
+umount "$work/hostmnt"; mount -o ro "$loop" "$work/hostmnt" 2>/dev/null
+xm_err "host mounts it read-only: w refused" \
+	"Error: Device $work/shared.img is mounted on the host ($work/hostmnt), and so cannot be mounted read-write now." \
+	"$XM" block-attach "$A" "file:$work/shared.img" xvdc w
+"$XM" block-attach "$A" "file:$work/shared.img" xvdc r && t_ok "host mounts it read-only: r accepted" || t_fail "host ro + r" "$(cat "$work/err")"
+"$XM" block-detach "$A" xvdc; umount "$work/hostmnt"
+
+# ---- concurrent attach race: exactly one of two w attaches wins ----
+"$XM" block-attach "$A" "file:$work/shared.img" xvde w >"$work/ra" 2>&1 & p1=$!
+"$XM" block-attach "$Bd" "phy:$loop" xvde w >"$work/rb" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+[ $((r1 + r2)) -eq 1 ] && t_ok "race: exactly one w attach won ($r1/$r2)" || t_fail "race" "rc $r1 $r2: $(cat "$work/ra" "$work/rb")"
+"$XM" block-detach "$A" xvde 2>/dev/null; "$XM" block-detach "$Bd" xvde 2>/dev/null
+t_check "race left nothing" sh -c "true" # the two checks below are the real ones
+t_check "race: nothing left in GuestA" no_vbds "$A"
+t_check "race: nothing left in GuestB" no_vbds "$Bd"
+
+# ---- errors: one line, exit 1, nothing written ----
+xm_err "no type prefix" "Error: Block device must have physical details specified" "$XM" block-attach "$A" /dev/loop0 xvdf r
+xm_err "bad type" 'Error: Block device type "nbd" is invalid.' "$XM" block-attach "$A" nbd:x xvdf r
+xm_err "bad mode" "Error: Invalid mode" "$XM" block-attach "$A" "file:$work/disk.img" xvdf rw-
+xm_err "bad vdev" "Error: Unable to find number for device (xvdA)" "$XM" block-attach "$A" "file:$work/disk.img" xvdA r
+xm_err "missing backend" "Error: $work/none.img: No such file or directory" "$XM" block-attach "$A" "file:$work/none.img" xvdf r
+xm_err "phy: not a block device" \
+	"Error: $work/disk.img is not a block device (phy: needs one; use file: for an image)" \
+	"$XM" block-attach "$A" "phy:$work/disk.img" xvdf r
+xm_err "back domain other than 0" \
+	"Error: Backend domain 3 is not supported: only Domain-0 serves block devices here" \
+	"$XM" block-attach "$A" "file:$work/disk.img" xvdf r 3
+xm_err "unknown domain" "Error: Domain 'nope' does not exist." "$XM" block-attach nope "file:$work/disk.img" xvdf r
+"$XM" block-attach "$A" "file:$work/dvd.iso" /dev/xvda2 r >/dev/null 2>&1
+xm_err "already connected" "Error: Device /dev/xvda2 (51714, vbd) is already connected." \
+	"$XM" block-attach "$A" "file:$work/dvd2.iso" /dev/xvda2 r
+"$XM" block-detach "$A" 51714 && t_ok "detach by number" || t_fail "detach by number" ""
+xm_err "detach of a device not there" "Error: Device xvdz not connected" "$XM" block-detach "$A" xvdz
+t_check "errors left nothing behind" no_vbds "$A"
+
+# ---- block-list ----
+"$XM" block-attach "$A" 'target='"$work/dvd.iso"',vdev=xvdc,access=r,devtype=cdrom' && t_ok "xl disk-spec form, cdrom" ||
+	t_fail "xl form" "$(cat "$work/err")"
+"$XM" block-list "$A" > "$work/bl"
+head -1 "$work/bl" | grep -qx 'Vdev  BE handle state evt-ch ring-ref BE-path' && grep -Eq "^51744 +0 +51744 +4 " "$work/bl" &&
+	t_ok "block-list: xm's format" || t_fail "block-list" "$(cat "$work/bl")"
+
+# ---- CD/DVD media ----
+guest_run "$A" "mount /dev/xvdc /tmp/mnt && cat /tmp/mnt/README.TXT" | grep -q "hello from the DVD" &&
+	t_ok "cdrom: the disc mounts in the guest (iso9660 on scsi-cd)" || t_fail "cdrom mount" "$(tail -5 "$work/pty.txt")"
+"$XM" cd-eject "$A" xvdc >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "locked" "$work/err" && t_ok "cd-eject refused while mounted: $(cat "$work/err")" ||
+	t_fail "eject while mounted" "rc=$rc $(cat "$work/err")"
+guest_run "$A" "umount /tmp/mnt" >/dev/null
+"$XM" cd-insert "$A" xvdc "$work/dvd2.iso" && t_ok "cd-insert of another disc after umount" || t_fail "cd-insert" "$(cat "$work/err")"
+guest_run "$A" "mount /dev/xvdc /tmp/mnt && ls /tmp/mnt && umount /tmp/mnt" | grep -q README && t_ok "the new disc reads" ||
+	t_fail "new disc" "$(tail -5 "$work/pty.txt")"
+"$XM" cd-eject "$A" xvdc && t_ok "cd-eject when not mounted" || t_fail "cd-eject" "$(cat "$work/err")"
+"$XM" block-detach "$A" xvdc && t_ok "cdrom detached" || t_fail "cdrom detach" ""
+
+# ---- 20 attach/detach cycles ----
+fails=0
+for i in $(seq 1 20); do
+	"$XM" block-attach "$A" "file:$work/disk.img" xvdb w >/dev/null 2>&1 && "$XM" block-detach "$A" xvdb >/dev/null 2>&1 ||
+		fails=$((fails + 1))
+done
+[ $fails -eq 0 ] && t_ok "20 attach/detach cycles" || t_fail "cycles" "$fails failed"
+t_check "cycles: no stale nodes, QEMU devices or claims" no_vbds "$A"
+"$XM" block-attach "$Bd" "file:$work/disk.img" xvdb w && t_ok "the claim is free again (GuestB takes it w)" || t_fail "claim free" ""
+
+# ---- a guest that dies releases its claims ----
+kill -9 "$(cat "$XM_RUNDIR/dom/$Bd/qemu.pid")"
+i=0; while xenstore-read "/local/domain/$Bd/name" >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+"$XM" block-attach "$A" "file:$work/disk.img" xvdb w && t_ok "a dead guest's claim is released" || t_fail "dead claim" "$(cat "$work/err")"
+"$XM" block-detach "$A" xvdb
+
+# ---- disk = [...] at create time ----
+guest_cfg "$work/c.cfg" GuestC 160 "disk = [ 'file:$work/dvd.iso,xvda2,r', 'target=$work/shared.img,vdev=xvdb,access=w' ]"
+C=$(guest_create "$work/c.cfg") && t_ok "create with disk = [...]" || t_fail "disk=[...]" ""
+[ "$(xenstore-read "/local/domain/$C/device/vbd/51714/state" 2>/dev/null)" = 4 ] &&
+	[ "$(xenstore-read "/local/domain/$C/device/vbd/51728/state" 2>/dev/null)" = 4 ] &&
+	t_ok "disk = [...]: both devices connected" || t_fail "disk=[...] devices" "$("$XM" block-list "$C" 2>&1)"
+
+if grep -l "Sanitizer\|runtime error" "$work"/*.stderr "$work"/*.log "$work"/xs/*.stderr 2>/dev/null; then
+	t_fail sanitizers "a report in the logs"
+else
+	t_ok "no sanitizer reports"
+fi
+t_summary
