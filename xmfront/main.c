@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "mux.h"
 #include "port.h"
+#include "vbd.h"
 #include "util.h"
 #include "wire.h"
 
@@ -55,12 +56,14 @@ struct xmfront {
 	struct client *clients;
 	struct mux *mux;
 	struct agent *agent;
+	struct vbd_front *vbd;
 };
 
 static const char usage_text[] =
 	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--dry-run]\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
-	"virtio-serial xenbus port, announces the guest and obeys control/shutdown.\n"
+	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
+	"and connects the guest's block devices (device/vbd: /dev/xvdXN).\n"
 	"\n"
 	"  -p, --port PATH     the port: a device or a Unix socket\n"
 	"                      (default: the virtio-serial port named NAME)\n"
@@ -286,12 +289,13 @@ static void clients_reap(struct xmfront *x)
 
 static int run(struct xmfront *x)
 {
-	struct pollfd *pfd = calloc(MAX_CLIENTS + 2, sizeof(*pfd));
+	struct pollfd *pfd = calloc(MAX_CLIENTS + 3, sizeof(*pfd));
 	if (!pfd)
 		return 1;
 	while (!agent_done(x->agent)) {
 		host_check(x);
 		agent_tick(x->agent);
+		vbd_tick(x->vbd);
 		if (x->up && outq_flush(&x->pout, x->port.fd) < 0)
 			host_lost(x, strerror(errno));
 		for (struct client *c = x->clients; c; c = c->next)
@@ -305,6 +309,9 @@ static int run(struct xmfront *x)
 			pfd[n++] = (struct pollfd){
 				.fd = x->port.fd,
 				.events = POLLIN | (outq_size(&x->pout) ? POLLOUT : 0) };
+		nfds_t nl_index = n;
+		if (vbd_fd(x->vbd) >= 0)
+			pfd[n++] = (struct pollfd){ .fd = vbd_fd(x->vbd), .events = POLLIN };
 		nfds_t first_client = n;
 		for (struct client *c = x->clients; c; c = c->next)
 			/* while the host is away requests wait unread */
@@ -313,7 +320,9 @@ static int run(struct xmfront *x)
 				.events = (x->up ? POLLIN : 0) |
 					  (outq_size(&c->out) ? POLLOUT : 0) };
 
-		int timeout = agent_timeout(x->agent);
+		int timeout = agent_timeout(x->agent), vt = vbd_timeout(x->vbd);
+		if (vt >= 0 && (timeout < 0 || vt < timeout))
+			timeout = vt;
 		if (!x->up && (timeout < 0 || timeout > RETRY_MS))
 			timeout = RETRY_MS;
 		if (poll(pfd, n, timeout) < 0) {
@@ -325,6 +334,8 @@ static int run(struct xmfront *x)
 		}
 		if (x->up && pfd[1].revents)
 			port_readable(x);
+		if (nl_index < first_client && pfd[nl_index].revents)
+			vbd_readable(x->vbd);
 		/* clients in the order they were polled (the list only grows at
 		 * its head, in client_accept below) */
 		nfds_t i = first_client;
@@ -422,12 +433,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	x.mux = mux_new(&ops, &x);
-	if (!x.mux || !(x.agent = agent_new(x.mux, &ao))) {
+	if (!x.mux || !(x.agent = agent_new(x.mux, &ao)) || !(x.vbd = vbd_new(x.mux))) {
 		log_err("out of memory");
 		return 1;
 	}
 	log_info("port %s, clients on %s", x.port.path, sock);
 	int rc = run(&x);
+	vbd_free(x.vbd);
 	agent_free(x.agent);
 	mux_free(x.mux);
 	unlink(sock);

@@ -667,6 +667,12 @@ void mux_port_up(struct mux *m)
 int mux_request(struct mux *m, uint32_t type, const void *body, size_t len,
 		mux_reply_fn *fn, void *arg)
 {
+	return mux_request_tx(m, type, 0, body, len, fn, arg);
+}
+
+int mux_request_tx(struct mux *m, uint32_t type, uint32_t tx, const void *body, size_t len,
+		   mux_reply_fn *fn, void *arg)
+{
 	if (!m->connected) {
 		errno = ENOTCONN;
 		return -1;
@@ -678,7 +684,7 @@ int mux_request(struct mux *m, uint32_t type, const void *body, size_t len,
 	p->type = type;
 	p->fn = fn;
 	p->arg = arg;
-	p->port_id = port_send(m, type, 0, body, len);
+	p->port_id = port_send(m, type, tx, body, len);
 	pend_append(m, p);
 	return 0;
 }
@@ -699,6 +705,22 @@ int mux_watch(struct mux *m, const char *path, mux_event_fn *fn, void *arg)
 	if (m->connected)
 		send_watch(m, XS_WATCH, 'a', a->idx, a->path, "");
 	return 0;
+}
+
+void mux_unwatch(struct mux *m, const char *path, mux_event_fn *fn, void *arg)
+{
+	for (struct agent_watch **pp = &m->awatches; *pp; pp = &(*pp)->next) {
+		struct agent_watch *a = *pp;
+		if (a->fn != fn || a->arg != arg || strcmp(a->path, path) != 0)
+			continue;
+		*pp = a->next;
+		/* events still on their way find no watch and are dropped */
+		if (m->connected)
+			send_watch(m, XS_UNWATCH, 'a', a->idx, a->path, "");
+		free(a->path);
+		free(a);
+		return;
+	}
 }
 
 void mux_stats(const struct mux *m, struct mux_stats *st)

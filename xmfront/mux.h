@@ -59,8 +59,13 @@ bool mux_connected(const struct mux *m);
  * connected. fn may be NULL. */
 int mux_request(struct mux *m, uint32_t type, const void *body, size_t len,
 		mux_reply_fn *fn, void *arg);
+/* The same within transaction tx (0: none). */
+int mux_request_tx(struct mux *m, uint32_t type, uint32_t tx, const void *body, size_t len,
+		   mux_reply_fn *fn, void *arg);
 /* The agent's own watch, kept across reconnections. 0 or -1 (ENOMEM). */
 int mux_watch(struct mux *m, const char *path, mux_event_fn *fn, void *arg);
+/* Remove the agent's watch with exactly this path, fn and arg (if any). */
+void mux_unwatch(struct mux *m, const char *path, mux_event_fn *fn, void *arg);
 
 /* Counters for tests and -v logging. */
 struct mux_stats {

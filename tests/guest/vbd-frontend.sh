@@ -1,0 +1,136 @@
+#!/bin/sh
+# tests/guest/vbd-frontend.sh — xmfront's block frontend in a real guest
+# (docs/vbd.md "Attach", "Detach"): one guest, reused.
+#
+#   attach an ext4 image as xvda2: /dev/xvda2 is a block node with the
+#   major:minor of the virtio disk QEMU plugged; mount, write, umount;
+#   detach while mounted: refused ("Device in use"), the device stays usable;
+#   a umount while xm waits lets that same detach through; detach when free:
+#   the node is gone and the host sees the guest's writes;
+#   a cdrom (xl disk spec) appears as /dev/xvdc, read-only, mounts iso9660;
+#   a forced detach of a mounted disk removes its node.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${B:-build/asan}
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/guest/lib-guest.sh"
+
+trap 'guests_teardown' EXIT
+trap 'exit 1' INT TERM
+guests_setup || { t_fail setup "build or daemons"; t_summary; exit 1; }
+
+ms() { date +%s%3N; }
+# xm_run NAME CMD... : run, keep stdout+stderr in $out and the status in $rc
+xm_run() { out=$("$@" 2>&1); rc=$?; }
+
+guest_cfg "$work/g.cfg" VbdFront 160
+ID=$(guest_create "$work/g.cfg") || { t_fail boot "guest did not come up"; t_summary; exit 1; }
+
+IMG=$work/disk.img
+ISO=$work/cd.iso
+dd if=/dev/zero of="$IMG" bs=1M count=8 2>/dev/null
+mkfs.ext4 -q -F "$IMG" >/dev/null 2>&1 || t_fail mkfs "mkfs.ext4 failed"
+mkdir -p "$work/iso"
+echo "hello from the cd" > "$work/iso/hello.txt"
+genisoimage -quiet -V XMTEST -o "$ISO" "$work/iso" 2>/dev/null || t_fail iso "genisoimage failed"
+
+# The node's type and numbers and those of the kernel disk behind it:
+# "b 253:16 253:16" when right.
+node_check() { # node_check NAME SYSGLOB KEYFILE KEY
+	guest_run "$ID" "set -- \$(ls -l /dev/$1); n=\${5%,}:\$6; for d in $2; do [ \"\$(sed 's/ *\$//' \$d/$3)\" = $4 ] && echo \${1%\${1#?}} \$n \$(cat \$d/dev); done"
+}
+
+# ---- attach, use ----
+t0=$(ms)
+xm_run "$XM" block-attach "$ID" "file:$IMG" /dev/xvda2 w
+t1=$(ms)
+if [ $rc -eq 0 ]; then t_ok "attach ext4 image as xvda2 ($((t1 - t0)) ms)"
+else t_fail "attach xvda2" "rc=$rc $out"; fi
+got=$(node_check xvda2 '/sys/block/vd*' serial 51714)
+set -- $got
+if [ $# -eq 3 ] && [ "$1" = b ] && [ "$2" = "$3" ]; then t_ok "/dev/xvda2 is a block node of its vd disk ($2)"
+else t_fail "/dev/xvda2 node" "got '$got'"; fi
+fs=$(xenstore-read "/local/domain/$ID/device/vbd/51714/state" 2>&1)
+[ "$fs" = 4 ] && t_ok "frontend state 4" || t_fail "frontend state" "$fs"
+got=$(guest_run "$ID" "mkdir -p /mnt && mount /dev/xvda2 /mnt && echo one > /mnt/f && sync && cat /mnt/f")
+[ "$got" = one ] && t_ok "mount and write in the guest" || t_fail "mount/write" "$got"
+
+# ---- detach while mounted: refused, still usable ----
+t0=$(ms)
+xm_run env XM_DETACH_TIMEOUT=2 "$XM" block-detach "$ID" /dev/xvda2
+t1=$(ms)
+case "$rc:$out" in
+1:*"Device in use"*) t_ok "detach while mounted refused ($((t1 - t0)) ms): $out" ;;
+*) t_fail "detach while mounted" "rc=$rc $out" ;;
+esac
+err=$(xenstore-read "/local/domain/$ID/error/device/vbd/51714/error" 2>/dev/null)
+[ -z "$err" ] && t_ok "error node cleared once xm gave up" || t_fail "error node after refusal" "'$err'"
+got=$(guest_run "$ID" "echo two >> /mnt/f && sync && cat /mnt/f | tr '\n' ' '; ls /dev/xvda2")
+[ "$got" = "one two /dev/xvda2" ] && t_ok "still usable after the refusal" || t_fail "usable after refusal" "$got"
+
+# ---- a umount while xm waits lets the detach through ----
+XM_DETACH_TIMEOUT=20 "$XM" block-detach "$ID" /dev/xvda2 >"$work/det.out" 2>&1 &
+det=$!
+i=0
+while [ -z "$(xenstore-read "/local/domain/$ID/error/device/vbd/51714/error" 2>/dev/null)" ] && [ $i -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+t0=$(ms)
+guest_run "$ID" "umount /mnt" >/dev/null
+wait $det; rc=$?
+t1=$(ms)
+if [ $rc -eq 0 ]; then t_ok "umount during a refused detach: detach completes ($((t1 - t0)) ms after umount)"
+else t_fail "deferred close" "rc=$rc $(cat "$work/det.out")"; fi
+got=$(guest_run "$ID" "ls /dev/xvda2 2>&1; ls /sys/block | grep -c ^vd")
+case $got in
+*"No such file"*0) t_ok "/dev/xvda2 and its disk gone" ;;
+*) t_fail "gone after detach" "$got" ;;
+esac
+left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null; xenstore-ls "/local/domain/$ID/error" 2>/dev/null)
+[ -z "$left" ] && t_ok "no vbd or error nodes left" || t_fail "nodes left" "$left"
+got=$(debugfs -R 'cat /f' "$IMG" 2>/dev/null | tr '\n' ' ')
+e2fsck -fn "$IMG" >/dev/null 2>&1; fsck=$?
+[ "$got" = "one two " ] && [ $fsck -eq 0 ] && t_ok "host sees the guest's writes, fsck clean" ||
+	t_fail "data on host" "got '$got' fsck=$fsck"
+
+# ---- attach again, detach when free ----
+t0=$(ms)
+xm_run "$XM" block-attach "$ID" "file:$IMG" /dev/xvda2 w
+t1=$(ms)
+[ $rc -eq 0 ] && t_ok "attach again ($((t1 - t0)) ms)" || t_fail "attach again" "rc=$rc $out"
+t0=$(ms)
+xm_run "$XM" block-detach "$ID" xvda2
+t1=$(ms)
+[ $rc -eq 0 ] && t_ok "detach unused ($((t1 - t0)) ms)" || t_fail "detach unused" "rc=$rc $out"
+
+# ---- cdrom ----
+t0=$(ms)
+xm_run "$XM" block-attach "$ID" "target=$ISO,vdev=xvdc,access=r,devtype=cdrom"
+t1=$(ms)
+[ $rc -eq 0 ] && t_ok "attach cdrom (xl form) ($((t1 - t0)) ms)" || t_fail "attach cdrom" "rc=$rc $out"
+got=$(node_check xvdc '/sys/block/sr*' device/model xvdc)
+set -- $got
+if [ $# -eq 3 ] && [ "$1" = b ] && [ "$2" = "$3" ]; then t_ok "/dev/xvdc is a block node of its sr disk ($2)"
+else t_fail "/dev/xvdc node" "got '$got'"; fi
+got=$(guest_run "$ID" "blockdev --getro /dev/xvdc; mount -t iso9660 /dev/xvdc /mnt 2>&1 && cat /mnt/hello.txt; umount /mnt")
+[ "$got" = "1
+hello from the cd" ] && t_ok "cdrom read-only, mounts iso9660" || t_fail "cdrom mount" "$got"
+xm_run "$XM" block-detach "$ID" xvdc
+[ $rc -eq 0 ] && t_ok "detach cdrom" || t_fail "detach cdrom" "rc=$rc $out"
+
+# ---- forced detach of a mounted disk ----
+xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
+[ $rc -eq 0 ] || t_fail "attach xvdb" "rc=$rc $out"
+guest_run "$ID" "mount /dev/xvdb /mnt" >/dev/null || t_fail "mount xvdb" "failed"
+xm_run "$XM" block-detach "$ID" xvdb -f
+[ $rc -eq 0 ] && t_ok "forced detach of a mounted disk" || t_fail "forced detach" "rc=$rc $out"
+got=$(guest_run "$ID" "i=0; while [ -e /dev/xvdb ] && [ \$i -lt 20 ]; do sleep 0.1; i=\$((i+1)); done; ls /dev/xvdb 2>&1; umount -l /mnt")
+case $got in
+*"No such file"*) t_ok "/dev/xvdb removed after the forced detach" ;;
+*) t_fail "node after forced detach" "$got" ;;
+esac
+left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null)
+[ -z "$left" ] && t_ok "no vbd nodes left" || t_fail "vbd nodes left" "$left"
+
+guest_run "$ID" "cat /var/log/xmfront.log" | grep -v '^$' | sed 's/^/    guest log: /' | tail -20
+t_summary

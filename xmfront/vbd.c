@@ -1,0 +1,1035 @@
+/*
+ * vbd.c — the block frontend; see vbd.h and docs/vbd.md.
+ *
+ * Everything is driven by XenStore state, read again on every watch event:
+ * for one device the frontend's backend and state, then the backend's
+ * state, dev, device-type and force (replies of one connection come in
+ * order, so the last reply of a batch closes it). decide() then compares
+ * that with the guest (sysfs, mounts, open files) and acts. A start, a
+ * reconnect or an agent restart is thus the same as any event: the
+ * registration of the watches fires them, and every device is brought in
+ * line (a /dev node already there is kept).
+ *
+ * The frontend state (and the refusal) is written as Linux's
+ * xenbus_switch_state does it: in a transaction that first reads the state,
+ * so that a write never re-creates a directory the toolstack has just
+ * removed.
+ */
+#include "vbd.h"
+#include "mux.h"
+#include "util.h"
+#include "vdev.h"
+#include "wire.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/cdrom.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VBD_DIR "device/vbd"
+#define SEARCH_MS 10000      /* how long the disk may take to show */
+#define SEARCH_POLL_MS 200   /* retry interval (a uevent retries at once) */
+#define SEARCH_POLL_NL_MS 50 /* ... without the uevent socket */
+#define RECHECK_MS 500       /* refused close: look again */
+#define ERR_NODISK "19 no disk appeared for this device"
+#define ERR_BUSY "16 Device in use; refusing to close"
+#define MAX_PARTS 64
+
+enum { F_BACKEND, F_STATE, B_STATE, B_DEV, B_TYPE, B_FORCE, NVALS };
+
+struct vdev;
+
+/* The argument of one read: which device, which value. */
+struct rq {
+	struct vdev *d;
+	int slot;
+};
+
+struct vdev {
+	struct vdev *next;
+	struct vbd_front *v;
+	unsigned long devid;
+	char id[16];          /* devid in decimal */
+	char name[32];        /* xvda2 */
+	char bstate[192];     /* the watched backend state node, "" if none */
+	unsigned int busy;    /* requests in flight with this device as arg */
+	bool gone;            /* forgotten: freed once idle */
+
+	bool reading, again, read_failed;
+	unsigned int nreads;  /* reads of the batch still to come */
+	char *val[NVALS];     /* NULL: the node does not exist */
+	struct rq rq[NVALS];
+
+	char kname[32];       /* the kernel's disk (vdb, sr0), "" unknown */
+	dev_t rdev;
+	long search_until;    /* searching for the disk until then (0: not) */
+	long timer_at;        /* decide() again then (0: no) */
+	bool refusing;        /* the busy error is written */
+	bool closed;          /* node removed for a close */
+
+	/* the transactional state write in flight */
+	bool writing;
+	uint32_t tx;
+	int tries;
+	int wstate;           /* state to write, 0: none */
+	const char *werr;     /* error text to write, or NULL */
+	void (*wdone)(struct vdev *d, bool ok);
+};
+
+struct vbd_front {
+	struct mux *mux;
+	struct vdev *devs;
+	int nl;               /* uevent socket or -1 */
+	bool scanning, rescan;
+};
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static bool is_num(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static int ival(const struct vdev *d, int slot)
+{
+	return d->val[slot] && is_num(d->val[slot]) ? atoi(d->val[slot]) : -1;
+}
+
+/* --- the guest side: sysfs, nodes, users ------------------------------------ */
+
+/* Read a small sysfs file, without trailing white space. 0 or -1. */
+static int read_attr(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int read_devnum(const char *path, dev_t *out)
+{
+	char buf[32];
+	unsigned int ma, mi;
+	if (read_attr(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -1;
+	*out = makedev(ma, mi);
+	return 0;
+}
+
+/* The kernel disk QEMU plugged for d: virtio-blk by serial, a scsi cdrom by
+ * model. true with d->kname and d->rdev. */
+static bool find_disk(struct vdev *d)
+{
+	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
+	const char *want = cdrom ? d->val[B_DEV] : d->id;
+	char want16[17], path[320], buf[128];
+	if (!want)
+		return false;
+	if (cdrom) { /* a SCSI product id is 16 characters at most */
+		snprintf(want16, sizeof(want16), "%s", want);
+		want = want16;
+	}
+	DIR *dir = opendir("/sys/block");
+	if (!dir)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dir))) {
+		if (strncmp(e->d_name, cdrom ? "sr" : "vd", 2) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s", e->d_name,
+			 cdrom ? "device/model" : "serial");
+		if (read_attr(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
+		if (read_devnum(path, &d->rdev) < 0)
+			continue;
+		size_t kl = strlen(e->d_name);
+		if (kl >= sizeof(d->kname))
+			continue;
+		memcpy(d->kname, e->d_name, kl + 1);
+		found = true;
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Is the disk still the one we matched? */
+static bool disk_present(const struct vdev *d)
+{
+	char path[96];
+	dev_t rdev;
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", d->kname);
+	return read_devnum(path, &rdev) == 0 && rdev == d->rdev;
+}
+
+static void node_path(const struct vdev *d, char *out, size_t len)
+{
+	snprintf(out, len, "/dev/%s", d->name);
+}
+
+/* /dev/<name> as a block node of the disk, mode 0660. 0 or -1 (logged). */
+static int make_node(const struct vdev *d)
+{
+	char p[64];
+	struct stat st;
+	node_path(d, p, sizeof(p));
+	if (lstat(p, &st) == 0) {
+		if (S_ISBLK(st.st_mode) && st.st_rdev == d->rdev)
+			return 0;
+		unlink(p);
+	}
+	if (mknod(p, S_IFBLK | 0660, d->rdev) < 0 || chmod(p, 0660) < 0) {
+		log_warn("%s: cannot make %s: %s", d->name, p, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove /dev/<name> if it is a block node. true if one was removed. */
+static bool drop_node(const struct vdev *d)
+{
+	char p[64];
+	struct stat st;
+	node_path(d, p, sizeof(p));
+	if (lstat(p, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	return unlink(p) == 0;
+}
+
+/* The disk's numbers: the whole disk, then its partitions. */
+static unsigned int disk_numbers(const struct vdev *d, dev_t *out, unsigned int max)
+{
+	unsigned int n = 0;
+	char path[320];
+	out[n++] = d->rdev;
+	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return n;
+	size_t kl = strlen(d->kname);
+	struct dirent *e;
+	while (n < max && (e = readdir(dir))) {
+		if (strncmp(e->d_name, d->kname, kl) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
+		if (read_devnum(path, &out[n]) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static bool in_set(dev_t x, const dev_t *set, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i] == x)
+			return true;
+	return false;
+}
+
+/* A mount of the disk or a partition: its mount point in where. */
+static bool mounted(const dev_t *set, unsigned int n, char *where, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char line[1024], mnt[512];
+	unsigned int ma, mi;
+	bool hit = false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %511s", &ma, &mi, mnt) == 3 &&
+		    in_set(makedev(ma, mi), set, n)) {
+			snprintf(where, len, "%s", mnt);
+			hit = true;
+		}
+	}
+	fclose(f);
+	return hit;
+}
+
+/* Open file descriptors of other processes on the disk or its partitions:
+ * how many; the first holder's pid in *pid. */
+static unsigned int open_count(const dev_t *set, unsigned int n, long *pid)
+{
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	unsigned int count = 0;
+	long self = (long)getpid();
+	struct dirent *e;
+	while ((e = readdir(proc))) {
+		if (!is_num(e->d_name) || atol(e->d_name) == self)
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "/proc/%.20s/fd", e->d_name);
+		DIR *fds = opendir(path);
+		if (!fds)
+			continue;
+		struct dirent *f;
+		while ((f = readdir(fds))) {
+			if (!is_num(f->d_name))
+				continue;
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s", e->d_name, f->d_name);
+			if (stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
+			    in_set(st.st_rdev, set, n)) {
+				if (!count++)
+					*pid = atol(e->d_name);
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return count;
+}
+
+/* Is the disk in use in the guest? true with a reason for the log. */
+static bool in_use(const struct vdev *d, char *why, size_t len)
+{
+	dev_t set[MAX_PARTS];
+	unsigned int n = disk_numbers(d, set, MAX_PARTS);
+	char where[512], path[320];
+
+	if (mounted(set, n, where, sizeof(where))) {
+		snprintf(why, len, "mounted on %s", where);
+		return true;
+	}
+	/* Held exclusively (a mount elsewhere, swap, a file system driver,
+	 * O_EXCL): the kernel says EBUSY. */
+	snprintf(path, sizeof(path), "/dev/%s", d->kname);
+	int fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		char mine[64];
+		node_path(d, mine, sizeof(mine));
+		if (errno == ENOENT)
+			fd = open(mine, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == EBUSY) {
+		snprintf(why, len, "held exclusively");
+		return true;
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "/sys/block/%s/holders", d->kname);
+	DIR *h = opendir(path);
+	if (h) {
+		struct dirent *e;
+		bool held = false;
+		while (!held && (e = readdir(h)))
+			held = e->d_name[0] != '.';
+		closedir(h);
+		if (held) {
+			snprintf(why, len, "held by another block device");
+			return true;
+		}
+	}
+	long pid = 0;
+	unsigned int c = open_count(set, n, &pid);
+	if (c) {
+		snprintf(why, len, "open %u time%s (pid %ld)", c, c == 1 ? "" : "s", pid);
+		return true;
+	}
+	return false;
+}
+
+/* --- XenStore requests ----------------------------------------------------- */
+
+static void decide(struct vdev *d);
+static void read_device(struct vdev *d);
+static void on_backend_event(void *arg, const char *path);
+
+static int request(struct vdev *d, uint32_t type, uint32_t tx, const char *body, size_t len,
+		   mux_reply_fn *fn)
+{
+	if (mux_request_tx(d->v->mux, type, tx, body, len, fn, fn ? d : NULL) < 0)
+		return -1;
+	if (fn)
+		d->busy++;
+	return 0;
+}
+
+/* "path\0" */
+static int request_path(struct vdev *d, uint32_t type, uint32_t tx, const char *path,
+			mux_reply_fn *fn)
+{
+	return request(d, type, tx, path, strlen(path) + 1, fn);
+}
+
+static int request_write(struct vdev *d, uint32_t tx, const char *path, const char *value)
+{
+	char buf[512];
+	size_t pl = strlen(path) + 1, vl = strlen(value);
+	if (pl + vl > sizeof(buf))
+		return -1;
+	memcpy(buf, path, pl);
+	memcpy(buf + pl, value, vl);
+	return request(d, XS_WRITE, tx, buf, pl + vl, NULL);
+}
+
+static void free_vals(struct vdev *d)
+{
+	for (int i = 0; i < NVALS; i++) {
+		free(d->val[i]);
+		d->val[i] = NULL;
+	}
+}
+
+static void unwatch_backend(struct vdev *d)
+{
+	if (d->bstate[0]) {
+		mux_unwatch(d->v->mux, d->bstate, on_backend_event, d);
+		d->bstate[0] = '\0';
+	}
+}
+
+/* Free d if it is forgotten and nothing is in flight for it. */
+static void maybe_free(struct vdev *d)
+{
+	if (!d->gone || d->busy)
+		return;
+	struct vbd_front *v = d->v;
+	for (struct vdev **pp = &v->devs; *pp; pp = &(*pp)->next) {
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	}
+	free_vals(d);
+	free(d);
+}
+
+/* A reply for d arrived: false if d is forgotten (and maybe freed). */
+static bool reply_for(struct vdev *d)
+{
+	d->busy--;
+	if (d->gone) {
+		maybe_free(d);
+		return false;
+	}
+	return true;
+}
+
+static void forget(struct vdev *d)
+{
+	unwatch_backend(d);
+	d->gone = true;
+	maybe_free(d);
+}
+
+/* Remove the error node (outside any transaction: nothing to re-create). */
+static void clear_error(struct vdev *d)
+{
+	char p[96];
+	snprintf(p, sizeof(p), "error/" VBD_DIR "/%s", d->id);
+	request_path(d, XS_RM, 0, p, NULL);
+}
+
+/* --- the transactional state write ---------------------------------------- */
+
+static void tx_begin(struct vdev *d);
+
+static void tx_finish(struct vdev *d, bool ok)
+{
+	d->writing = false;
+	if (d->wdone)
+		d->wdone(d, ok);
+	if (d->again && !d->gone) {
+		d->again = false;
+		read_device(d);
+	}
+}
+
+static void on_tx_end(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vdev *d = arg;
+	if (!reply_for(d))
+		return;
+	if (type == XS_ERROR && strncmp(body, "EAGAIN", len) == 0 && ++d->tries < 10) {
+		tx_begin(d);
+		return;
+	}
+	/* tx == 0 marks an aborted transaction: the device dir was gone */
+	tx_finish(d, type != XS_ERROR && d->tx != 0);
+}
+
+static void on_tx_check(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vdev *d = arg;
+	char p[128];
+	(void)body;
+	(void)len;
+	if (!reply_for(d))
+		return;
+	uint32_t tx = d->tx;
+	if (type == XS_ERROR) { /* the frontend dir is gone: change nothing */
+		d->tx = 0;
+		if (request(d, XS_TRANSACTION_END, tx, "F", 2, on_tx_end) < 0)
+			tx_finish(d, false);
+		return;
+	}
+	char num[8];
+	snprintf(num, sizeof(num), "%d", d->wstate);
+	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
+	if (d->wstate)
+		request_write(d, tx, p, num);
+	snprintf(p, sizeof(p), "error/" VBD_DIR "/%s/error", d->id);
+	if (d->werr)
+		request_write(d, tx, p, d->werr);
+	if (request(d, XS_TRANSACTION_END, tx, "T", 2, on_tx_end) < 0)
+		tx_finish(d, false);
+}
+
+static void on_tx_start(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vdev *d = arg;
+	char num[16], p[96];
+	if (!reply_for(d))
+		return;
+	if (type == XS_ERROR || len == 0 || len >= sizeof(num)) {
+		tx_finish(d, false);
+		return;
+	}
+	memcpy(num, body, len);
+	num[len] = '\0';
+	d->tx = (uint32_t)strtoul(num, NULL, 10);
+	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
+	if (request_path(d, XS_READ, d->tx, p, on_tx_check) < 0)
+		tx_finish(d, false);
+}
+
+static void tx_begin(struct vdev *d)
+{
+	if (request(d, XS_TRANSACTION_START, 0, "", 1, on_tx_start) < 0)
+		tx_finish(d, false);
+}
+
+/* Write state (if not 0) and the error text (if any) while the frontend
+ * directory exists; done(d, ok) after. */
+static void switch_state(struct vdev *d, int state, const char *err,
+			 void (*done)(struct vdev *, bool))
+{
+	d->writing = true;
+	d->tries = 0;
+	d->wstate = state;
+	d->werr = err;
+	d->wdone = done;
+	tx_begin(d);
+}
+
+/* --- reading a device --------------------------------------------------------- */
+
+static void on_read(void *arg, uint32_t type, const char *body, size_t len);
+
+static void read_backend(struct vdev *d)
+{
+	static const char *const keys[] = { [B_STATE] = "state", [B_DEV] = "dev",
+					    [B_TYPE] = "device-type", [B_FORCE] = "force" };
+	char p[256];
+	for (int s = B_STATE; s < NVALS; s++) {
+		snprintf(p, sizeof(p), "%s/%s", d->val[F_BACKEND], keys[s]);
+		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[s]) < 0) {
+			d->read_failed = true;
+			break;
+		}
+		d->busy++;
+		d->nreads++;
+	}
+}
+
+static void read_done(struct vdev *d)
+{
+	d->reading = false;
+	if (d->read_failed)
+		return; /* the host went away: its return reads again */
+	if (d->again) { /* something changed meanwhile */
+		d->again = false;
+		read_device(d);
+		return;
+	}
+	decide(d);
+}
+
+static void on_read(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct rq *r = arg;
+	struct vdev *d = r->d;
+	if (!reply_for(d))
+		return;
+	if (type == XS_ERROR) {
+		if (strncmp(body, "ENOENT", len) != 0 && strncmp(body, "EACCES", len) != 0)
+			d->read_failed = true;
+	} else {
+		char *s = malloc(len + 1);
+		if (!s) {
+			d->read_failed = true;
+		} else {
+			memcpy(s, body, len);
+			s[len] = '\0';
+			free(d->val[r->slot]);
+			d->val[r->slot] = s;
+		}
+	}
+	d->nreads--;
+	if (r->slot == F_STATE && !d->read_failed && d->val[F_BACKEND] &&
+	    d->val[F_BACKEND][0] == '/')
+		read_backend(d);
+	if (!d->nreads)
+		read_done(d);
+}
+
+/* Read the device's nodes again, then decide(). */
+static void read_device(struct vdev *d)
+{
+	if (d->gone)
+		return;
+	if (d->reading || d->writing) {
+		d->again = true;
+		return;
+	}
+	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
+	char p[128];
+	free_vals(d);
+	d->reading = true;
+	d->read_failed = false;
+	d->nreads = 0;
+	for (int s = F_BACKEND; s <= F_STATE; s++) {
+		snprintf(p, sizeof(p), VBD_DIR "/%s/%s", d->id, keys[s]);
+		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[s]) < 0) {
+			d->read_failed = true;
+			if (!d->nreads)
+				d->reading = false;
+			return;
+		}
+		d->busy++;
+		d->nreads++;
+	}
+}
+
+static void on_backend_event(void *arg, const char *path)
+{
+	(void)path;
+	read_device(arg);
+}
+
+static struct vdev *find_dev(struct vbd_front *v, unsigned long devid)
+{
+	for (struct vdev *d = v->devs; d; d = d->next)
+		if (d->devid == devid && !d->gone)
+			return d;
+	return NULL;
+}
+
+static struct vdev *get_dev(struct vbd_front *v, const char *id)
+{
+	if (!is_num(id) || strlen(id) > 10)
+		return NULL;
+	unsigned long devid = strtoul(id, NULL, 10);
+	struct vdev *d = find_dev(v, devid);
+	if (d)
+		return d;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->v = v;
+	d->devid = devid;
+	snprintf(d->id, sizeof(d->id), "%lu", devid);
+	if (vdev_name(devid, d->name, sizeof(d->name)) < 0)
+		snprintf(d->name, sizeof(d->name), "vbd-%lu", devid); /* an odd number */
+	for (int s = 0; s < NVALS; s++)
+		d->rq[s] = (struct rq){ d, s };
+	d->next = v->devs;
+	v->devs = d;
+	return d;
+}
+
+/* --- what to do -------------------------------------------------------------- */
+
+static void connected(struct vdev *d, bool ok)
+{
+	if (ok)
+		log_info("%s: connected (%s %u:%u)", d->name, d->kname, major(d->rdev),
+			 minor(d->rdev));
+}
+
+static void closed(struct vdev *d, bool ok)
+{
+	(void)ok;
+	d->kname[0] = '\0';
+}
+
+static void refused(struct vdev *d, bool ok)
+{
+	if (!ok)
+		d->refusing = false; /* try again at the next look */
+}
+
+static void failed(struct vdev *d, bool ok)
+{
+	(void)d;
+	(void)ok;
+}
+
+static void close_now(struct vdev *d, const char *how)
+{
+	bool had = drop_node(d);
+	if (d->refusing) {
+		clear_error(d);
+		d->refusing = false;
+	}
+	d->timer_at = 0;
+	log_info("%s: closed%s%s", d->name, how, had ? "" : " (no node)");
+	switch_state(d, 6, NULL, closed);
+}
+
+static void decide(struct vdev *d)
+{
+	struct vbd_front *v = d->v;
+	char why[600];
+
+	if (d->gone)
+		return;
+	if (d->reading || d->writing) {
+		d->again = true;
+		return;
+	}
+	if (!mux_connected(v->mux))
+		return;
+	d->timer_at = 0;
+	if (!d->val[F_BACKEND] && !d->val[F_STATE]) {
+		/* the directory went away: a forced detach, or a failed attach */
+		if (drop_node(d))
+			log_info("%s: removed (device gone)", d->name);
+		forget(d);
+		return;
+	}
+	int fs = ival(d, F_STATE), bs = ival(d, B_STATE);
+	bool force = d->val[B_FORCE] && strcmp(d->val[B_FORCE], "1") == 0;
+
+	/* watch the backend's state from now on */
+	if (d->val[F_BACKEND] && d->val[F_BACKEND][0] == '/' && !d->bstate[0]) {
+		snprintf(d->bstate, sizeof(d->bstate), "%s/state", d->val[F_BACKEND]);
+		if (mux_watch(v->mux, d->bstate, on_backend_event, d) < 0)
+			d->bstate[0] = '\0';
+		/* its registration fires it: read_device() then decides */
+	}
+
+	if (fs >= 0 && fs < 4) {
+		d->closed = false;
+		if (bs == 5 || bs == 6) { /* given up before we connected */
+			d->search_until = 0;
+			switch_state(d, 6, NULL, failed);
+			return;
+		}
+		if (bs != 4)
+			return;
+		if (!find_disk(d)) {
+			long now = now_ms();
+			if (!d->search_until)
+				d->search_until = now + SEARCH_MS;
+			if (now >= d->search_until) {
+				d->search_until = 0;
+				log_warn("%s: no disk appeared (serial/model %s)", d->name,
+					 d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0
+						 ? (d->val[B_DEV] ? d->val[B_DEV] : "?") : d->id);
+				switch_state(d, 6, ERR_NODISK, failed);
+				return;
+			}
+			d->timer_at = now + (v->nl >= 0 ? SEARCH_POLL_MS : SEARCH_POLL_NL_MS);
+			return;
+		}
+		d->search_until = 0;
+		if (make_node(d) < 0) {
+			switch_state(d, 6, NULL, failed);
+			return;
+		}
+		switch_state(d, 4, NULL, connected);
+		return;
+	}
+	if (fs != 4) { /* Closed (or a state we never write) */
+		d->search_until = 0;
+		if (drop_node(d))
+			log_info("%s: removed (frontend closed)", d->name);
+		return;
+	}
+
+	/* Connected: know the disk again after a restart */
+	if (!d->kname[0] || !disk_present(d)) {
+		d->kname[0] = '\0';
+		if (find_disk(d))
+			make_node(d);
+	}
+	if (bs == 4) {
+		if (d->refusing) {
+			log_info("%s: close withdrawn", d->name);
+			d->refusing = false;
+			clear_error(d);
+		}
+		return;
+	}
+	if (bs == 5) {
+		if (!d->kname[0]) {
+			close_now(d, " (disk already gone)");
+			return;
+		}
+		if (!in_use(d, why, sizeof(why))) {
+			close_now(d, d->refusing ? " after release" : "");
+			return;
+		}
+		if (force)
+			return; /* torn down without us: the directory goes next */
+		d->timer_at = now_ms() + RECHECK_MS;
+		if (!d->refusing) {
+			d->refusing = true;
+			log_info("%s: in use (%s); refusing to close", d->name, why);
+			switch_state(d, 0, ERR_BUSY, refused);
+		}
+		return;
+	}
+	if (bs == 6 || bs < 0)
+		close_now(d, " (backend closed)");
+}
+
+/* --- the device/vbd watch ------------------------------------------------------ */
+
+static void scan(struct vbd_front *v);
+
+static void on_list(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vbd_front *v = arg;
+	v->scanning = false;
+	if (type == XS_ERROR && strncmp(body, "ENOENT", len) != 0)
+		return; /* EIO: the reconnection scans again */
+	if (type != XS_ERROR) {
+		const char *p = body, *end = body + len;
+		while (p < end) {
+			size_t n = strnlen(p, (size_t)(end - p));
+			char id[16];
+			if (n < sizeof(id)) {
+				memcpy(id, p, n);
+				id[n] = '\0';
+				struct vdev *d = get_dev(v, id);
+				if (d)
+					read_device(d);
+			}
+			p += n + 1;
+		}
+	}
+	/* and those we know that may be gone */
+	for (struct vdev *d = v->devs; d; d = d->next)
+		if (!d->gone && !d->reading && !d->writing)
+			read_device(d);
+	if (v->rescan) {
+		v->rescan = false;
+		scan(v);
+	}
+}
+
+static void scan(struct vbd_front *v)
+{
+	if (v->scanning) {
+		v->rescan = true;
+		return;
+	}
+	if (mux_request(v->mux, XS_DIRECTORY, VBD_DIR, sizeof(VBD_DIR), on_list, v) == 0)
+		v->scanning = true;
+}
+
+static void on_vbd_event(void *arg, const char *path)
+{
+	struct vbd_front *v = arg;
+	static const char pre[] = VBD_DIR "/";
+	if (strncmp(path, pre, sizeof(pre) - 1) != 0) {
+		scan(v); /* device/vbd itself (registration, removal) */
+		return;
+	}
+	char id[16];
+	const char *s = path + sizeof(pre) - 1;
+	size_t n = strcspn(s, "/");
+	if (n == 0 || n >= sizeof(id))
+		return;
+	memcpy(id, s, n);
+	id[n] = '\0';
+	struct vdev *d = get_dev(v, id);
+	if (d)
+		read_device(d);
+}
+
+/* --- uevents: a disk appeared, an eject request ------------------------------- */
+
+static int uevent_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The host wants the tray of a cdrom: release it unless it is mounted. */
+static void eject_request(struct vbd_front *v, const char *kname)
+{
+	struct vdev *d = NULL;
+	for (struct vdev *e = v->devs; e; e = e->next)
+		if (!e->gone && strcmp(e->kname, kname) == 0)
+			d = e;
+	const char *name = d ? d->name : kname;
+	dev_t rdev;
+	char path[96], where[512];
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
+	if (read_devnum(path, &rdev) < 0)
+		return;
+	if (mounted(&rdev, 1, where, sizeof(where))) {
+		log_info("%s: eject request: mounted on %s, kept", name, where);
+		return;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", kname);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ioctl(fd, CDROM_LOCKDOOR, 0);
+	ioctl(fd, CDROMEJECT, 0);
+	close(fd);
+	log_info("%s: eject request: released", name);
+}
+
+void vbd_readable(struct vbd_front *v)
+{
+	char buf[4096];
+	bool kick = false;
+	for (;;) {
+		ssize_t n = recv(v->nl, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) { /* overrun: look at everything */
+				kick = true;
+				continue;
+			}
+			break;
+		}
+		buf[n] = '\0';
+		const char *action = NULL, *subsys = NULL, *devname = NULL;
+		bool eject = false;
+		for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
+			if (strncmp(p, "ACTION=", 7) == 0)
+				action = p + 7;
+			else if (strncmp(p, "SUBSYSTEM=", 10) == 0)
+				subsys = p + 10;
+			else if (strncmp(p, "DEVNAME=", 8) == 0)
+				devname = p + 8;
+			else if (strcmp(p, "DISK_EJECT_REQUEST=1") == 0)
+				eject = true;
+		}
+		if (!action || !subsys || strcmp(subsys, "block") != 0)
+			continue;
+		if (eject && devname && strncmp(devname, "sr", 2) == 0)
+			eject_request(v, devname);
+		if (strcmp(action, "add") == 0)
+			kick = true;
+	}
+	if (!kick)
+		return;
+	for (struct vdev *d = v->devs, *next; d; d = next) {
+		next = d->next; /* decide() may free d */
+		if (d->search_until)
+			decide(d);
+	}
+}
+
+int vbd_fd(const struct vbd_front *v)
+{
+	return v->nl;
+}
+
+/* --- public ------------------------------------------------------------------------- */
+
+struct vbd_front *vbd_new(struct mux *m)
+{
+	struct vbd_front *v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->mux = m;
+	v->nl = uevent_open();
+	if (v->nl < 0)
+		log_warn("no uevent socket (%s): polling for new disks", strerror(errno));
+	if (mux_watch(m, VBD_DIR, on_vbd_event, v) < 0) {
+		if (v->nl >= 0)
+			close(v->nl);
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void vbd_free(struct vbd_front *v)
+{
+	if (!v)
+		return;
+	while (v->devs) {
+		struct vdev *d = v->devs;
+		v->devs = d->next;
+		free_vals(d);
+		free(d);
+	}
+	if (v->nl >= 0)
+		close(v->nl);
+	free(v);
+}
+
+int vbd_timeout(const struct vbd_front *v)
+{
+	long first = 0;
+	for (const struct vdev *d = v->devs; d; d = d->next)
+		if (d->timer_at && (!first || d->timer_at < first))
+			first = d->timer_at;
+	if (!first)
+		return -1;
+	long left = first - now_ms();
+	return left < 0 ? 0 : (int)left;
+}
+
+void vbd_tick(struct vbd_front *v)
+{
+	long now = now_ms();
+	for (struct vdev *d = v->devs, *next; d; d = next) {
+		next = d->next; /* decide() may free d */
+		if (d->timer_at && now >= d->timer_at) {
+			d->timer_at = 0;
+			decide(d);
+		}
+	}
+}
