@@ -5,3 +5,10 @@ XSBENCH := $(B)/bench/xsbench
 $(XSBENCH): $(B)/bench/xsbench.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(XSBENCH)
+
+# bench/domtime: the timing helper of bench/domains.sh (xm create / shutdown
+# and the QEMU-only floor, waiting on XenStore watches and inotify).
+DOMTIME := $(B)/bench/domtime
+$(DOMTIME): $(B)/bench/domtime.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+BENCHPROGS += $(DOMTIME)
