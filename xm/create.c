@@ -495,7 +495,7 @@ int cmd_create(int argc, char **argv)
 	}
 	if (write_domain(h, id, &c, uuid, dir))
 		goto out;
-	pid_t qpid;
+	pid_t qpid = 0;
 	if (start_qemu(id, &c, uuid, dir, &qpid))
 		goto out;
 	char p[128];
