@@ -27,7 +27,7 @@
 struct dev {
 	unsigned int domid;
 	unsigned long devid;
-	char be[128], fe[128], err[160], tool[128];
+	char be[128], fe[128], errdir[160], err[176], tool[128];
 };
 
 static void dev_init(struct dev *d, unsigned int domid, unsigned long devid)
@@ -36,7 +36,8 @@ static void dev_init(struct dev *d, unsigned int domid, unsigned long devid)
 	d->devid = devid;
 	snprintf(d->be, sizeof(d->be), BE_ROOT "/%u/%lu", domid, devid);
 	snprintf(d->fe, sizeof(d->fe), "/local/domain/%u/device/vbd/%lu", domid, devid);
-	snprintf(d->err, sizeof(d->err), "/local/domain/%u/error/device/vbd/%lu", domid, devid);
+	snprintf(d->errdir, sizeof(d->errdir), "/local/domain/%u/error/device/vbd/%lu", domid, devid);
+	snprintf(d->err, sizeof(d->err), "%s/error", d->errdir);
 	snprintf(d->tool, sizeof(d->tool), XM_TOOL_ROOT "/domain/%u/vbd/%lu", domid, devid);
 }
 
@@ -96,7 +97,7 @@ static void remove_dirs(struct xs_handle *h, const struct dev *d)
 		xs_transaction_t t = xs_transaction_start(h);
 		xs_rm(h, t, d->be);
 		xs_rm(h, t, d->fe);
-		xs_rm(h, t, d->err);
+		xs_rm(h, t, d->errdir);
 		/* Drop /local/domain/0/backend/vbd/D when it is now empty. */
 		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
 			break;
@@ -232,7 +233,7 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 			return xm_error("XenStore transaction failed: %s", strerror(errno));
 	}
 
-	char w1[160], w2[160], w3[160];
+	char w1[160], w2[160], w3[200];
 	snprintf(w1, sizeof(w1), "%s", d.be);
 	snprintf(w2, sizeof(w2), "%s/state", d.fe);
 	snprintf(w3, sizeof(w3), "%s", d.err);
