@@ -294,6 +294,8 @@ cat >"$ROOT/init" <<'EOF'
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# Keep the console for the shell: only emergencies from the kernel.
+dmesg -n 1
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts

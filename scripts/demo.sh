@@ -27,6 +27,8 @@ ing() { # ing DOMID NAME CMD: a command typed in the guest
 
 say "Start the control plane: xmstored (XenStore) and xmbackd (backend daemon)"
 guests_setup || { echo "demo: setup failed" >&2; exit 1; }
+PATH="$TOP/$B/xm:$TOP/$B/xmstored:$TOP/$B/xmbackd:$PATH"
+XM=xm
 echo "XENSTORED_PATH=$XENSTORED_PATH XM_RUNDIR=$XM_RUNDIR"
 sed "s|\.\./build/release|$TOP/$B|" "$TOP/examples/XenGuest1.cfg" > "$work/XenGuest1.cfg"
 sed 's/XenGuest1/XenGuest2/' "$work/XenGuest1.cfg" > "$work/XenGuest2.cfg"
