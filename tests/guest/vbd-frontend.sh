@@ -75,6 +75,9 @@ i=0
 while [ -z "$(xenstore-read "/local/domain/$ID/error/device/vbd/51714/error" 2>/dev/null)" ] && [ $i -lt 100 ]; do
 	sleep 0.05; i=$((i + 1))
 done
+err=$(xenstore-read "/local/domain/$ID/error/device/vbd/51714/error" 2>/dev/null)
+[ "$err" = "16 Device in use; refusing to close" ] && t_ok "guest's refusal in error/device/vbd/51714/error" ||
+	t_fail "error node while refusing" "'$err'"
 t0=$(ms)
 guest_run "$ID" "umount /mnt" >/dev/null
 wait $det; rc=$?
@@ -86,7 +89,7 @@ case $got in
 *"No such file"*0) t_ok "/dev/xvda2 and its disk gone" ;;
 *) t_fail "gone after detach" "$got" ;;
 esac
-left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null; xenstore-ls "/local/domain/$ID/error" 2>/dev/null)
+left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null; xenstore-ls "/local/domain/$ID/error/device/vbd" 2>/dev/null)
 [ -z "$left" ] && t_ok "no vbd or error nodes left" || t_fail "nodes left" "$left"
 got=$(debugfs -R 'cat /f' "$IMG" 2>/dev/null | tr '\n' ' ')
 e2fsck -fn "$IMG" >/dev/null 2>&1; fsck=$?
@@ -98,6 +101,9 @@ t0=$(ms)
 xm_run "$XM" block-attach "$ID" "file:$IMG" /dev/xvda2 w
 t1=$(ms)
 [ $rc -eq 0 ] && t_ok "attach again ($((t1 - t0)) ms)" || t_fail "attach again" "rc=$rc $out"
+# an agent restarted with a device connected takes it up again
+got=$(guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1')
+[ "$got" = b ] && t_ok "agent restart keeps /dev/xvda2" || t_fail "agent restart" "$got"
 t0=$(ms)
 xm_run "$XM" block-detach "$ID" xvda2
 t1=$(ms)
@@ -115,8 +121,35 @@ else t_fail "/dev/xvdc node" "got '$got'"; fi
 got=$(guest_run "$ID" "blockdev --getro /dev/xvdc; mount -t iso9660 /dev/xvdc /mnt 2>&1 && cat /mnt/hello.txt; umount /mnt")
 [ "$got" = "1
 hello from the cd" ] && t_ok "cdrom read-only, mounts iso9660" || t_fail "cdrom mount" "$got"
+# a disc held open (not mounted) locks the tray; the host's eject request
+# makes the guest release it, so the next eject goes through
+guest_run "$ID" "(sleep 30 < /dev/xvdc >/dev/null 2>&1 &)" >/dev/null
+xm_run "$XM" cd-eject "$ID" xvdc
+case "$rc:$out" in
+1:*locked*) ;;
+*) t_fail "eject of a held disc" "expected a locked tray first: rc=$rc $out" ;;
+esac
+sleep 1.5 # the guest polls media events every second
+got=$(guest_run "$ID" "grep -c 'xvdc: eject request: released' /var/log/xmfront.log")
+xm_run "$XM" cd-eject "$ID" xvdc
+[ $rc -eq 0 ] && [ "$got" = 1 ] && t_ok "eject request: the guest releases a disc that is open, not mounted" ||
+	t_fail "eject request" "rc=$rc $out; guest log lines: $got"
+guest_run "$ID" 'kill $(pidof sleep) 2>/dev/null' >/dev/null
 xm_run "$XM" block-detach "$ID" xvdc
 [ $rc -eq 0 ] && t_ok "detach cdrom" || t_fail "detach cdrom" "rc=$rc $out"
+
+# ---- no disk shows up: error node and Closed after 10 s ----
+FE=/local/domain/$ID/device/vbd/51760 BEP=/local/domain/0/backend/vbd/$ID/51760
+xenstore-write $BEP/state 4 $BEP/dev xvdd $BEP/device-type disk $BEP/frontend $FE &&
+	xenstore-chmod -r $BEP n0 r$ID &&
+	xenstore-write $FE/backend $BEP $FE/backend-id 0 $FE/state 1 &&
+	xenstore-chmod -r $FE n$ID r0 || t_fail "no disk: setup" "xenstore-write"
+i=0
+while [ "$(xenstore-read $FE/state 2>/dev/null)" != 6 ] && [ $i -lt 140 ]; do sleep 0.1; i=$((i + 1)); done
+err=$(xenstore-read "/local/domain/$ID/error/device/vbd/51760/error" 2>/dev/null)
+[ "$(xenstore-read $FE/state 2>/dev/null)" = 6 ] && [ "$err" = "19 no disk appeared for this device" ] &&
+	t_ok "no disk: closed with '$err' after $((i / 10)) s" || t_fail "no disk" "state $(xenstore-read $FE/state 2>&1) err '$err'"
+xenstore-rm $FE; xenstore-rm $BEP; xenstore-rm "/local/domain/$ID/error/device/vbd/51760"
 
 # ---- forced detach of a mounted disk ----
 xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
