@@ -9,6 +9,7 @@ cd "$TOP" || exit 1
 pass=0; fail=0
 for t in tests/unit/run.sh tests/proto/*.sh tests/fuzz/run.sh tests/guest/*.sh; do
 	[ -f "$t" ] || continue
+	case $t in */lib-*.sh) continue ;; esac # sourced helpers, not tests
 	echo "=== $t"
 	out=$(mktemp)
 	sh "$t" 2>&1 | tee "$out"

@@ -172,7 +172,8 @@ i=0
 out=
 while [ $i -lt 50 ]; do
 	gcmd 'echo "$(cat /sys/block/vda/serial 2>&1)"; ls /dev/vda 2>&1' || break
-	echo "$out" | grep -qx /dev/vda && break
+	# both: the node can show up between the two commands
+	echo "$out" | grep -qx /dev/vda && echo "$out" | grep -qx "$SERIAL" && break
 	i=$((i + 1))
 	sleep 0.1
 done

@@ -60,7 +60,7 @@ nothing_left() {
 	recs=$(xenstore-list /tool/xm/domain 2>/dev/null | tr '\n' ' ')
 	dirs=$(ls "$XM_RUNDIR/dom" 2>/dev/null | tr '\n' ' ')
 	vms=$(xenstore-list /vm 2>/dev/null | tr '\n' ' ')
-	q=$(pgrep -f "process=xm-dom" | tr '\n' ' ')
+	q=$(pgrep -f "$XM_RUNDIR/dom" | tr '\n' ' ')
 	[ -z "$doms$recs$dirs$vms$q" ] || { echo "left: doms[$doms] recs[$recs] dirs[$dirs] vms[$vms] qemu[$q]"; return 1; }
 }
 wait_ready() { # wait_ready DOMID SECONDS
@@ -105,7 +105,7 @@ out=$("$XM" create "$work/g2.cfg" 2>&1) && echo "$out" | grep -q "^Started domai
 	t_ok "create XenGuest2" || t_fail "create XenGuest2" "$out"
 xm_err "create: duplicate name" "Error: Domain 'XenGuest1' already exists with ID '1'" \
 	"$XM" create "$work/g1.cfg"
-[ "$(xenstore-list /local/domain | tr '\n' ' ')" = "0 1 2 " ] && [ "$(pgrep -fc process=xm-dom)" = 2 ] &&
+[ "$(xenstore-list /local/domain | tr '\n' ' ')" = "0 1 2 " ] && [ "$(pgrep -fc "$XM_RUNDIR/dom")" = 2 ] &&
 	t_ok "duplicate name left nothing behind" || t_fail "duplicate name left nothing behind" "$(xenstore-list /local/domain)"
 
 "$XM" list > "$work/list"
