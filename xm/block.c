@@ -321,12 +321,15 @@ static int find_dev(int argc, char **argv, struct xs_handle **h, struct dev *d, 
 		    size_t vlen)
 {
 	unsigned long devid;
-	char *name = argv[2];
+	const char *name = argv[2];
 	if (strncmp(name, "/dev/", 5) == 0)
 		name += 5;
-	if (vdev_parse(name, &devid) < 0)
-		return xm_error("Unable to find number for device (%s)", argv[2]);
 	snprintf(vname, vlen, "%s", name);
+	char *colon = strchr(vname, ':'); /* xvdc:cdrom, as block-configure takes it */
+	if (colon && (strcmp(colon, ":cdrom") == 0 || strcmp(colon, ":disk") == 0))
+		*colon = '\0';
+	if (vdev_parse(vname, &devid) < 0)
+		return xm_error("Unable to find number for device (%s)", argv[2]);
 	*h = xm_xs_open();
 	if (!*h)
 		return 1;

@@ -175,6 +175,11 @@ guest_run "$A" "umount /tmp/mnt" >/dev/null
 guest_run "$A" "mount /dev/xvdc /tmp/mnt && ls /tmp/mnt && umount /tmp/mnt" | grep -q README && t_ok "the new disc reads" ||
 	t_fail "new disc" "$(tail -5 "$work/pty.txt")"
 "$XM" cd-eject "$A" xvdc && t_ok "cd-eject when not mounted" || t_fail "cd-eject" "$(cat "$work/err")"
+"$XM" block-configure "$A" "file:$work/dvd.iso" xvdc:cdrom r && [ "$(xenstore-read "/local/domain/0/backend/vbd/$A/51744/params")" = "$work/dvd.iso" ] &&
+	guest_run "$A" "mount /dev/xvdc /tmp/mnt && cat /tmp/mnt/README.TXT; umount /tmp/mnt" | grep -q "hello from the DVD" &&
+	t_ok "block-configure (xm's form) puts a disc back" || t_fail "block-configure" "$(cat "$work/err") $(tail -3 "$work/pty.txt")"
+xm_err "block-configure of a disk (not a cdrom)" "Error: Device xvdb is not a cdrom: only removable media can be changed" \
+	sh -c "\"$XM\" block-attach $A file:$work/disk.img xvdb w >/dev/null 2>&1; \"$XM\" block-configure $A file:$work/dvd2.iso xvdb r; rc=\$?; \"$XM\" block-detach $A xvdb; exit \$rc"
 "$XM" block-detach "$A" xvdc && t_ok "cdrom detached" || t_fail "cdrom detach" ""
 
 # ---- 20 attach/detach cycles ----
