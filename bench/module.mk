@@ -12,3 +12,10 @@ DOMTIME := $(B)/bench/domtime
 $(DOMTIME): $(B)/bench/domtime.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(DOMTIME)
+
+# bench/blktime: the timing helper of bench/block.sh (xm block-attach/-detach
+# on XenStore watches, and the raw-QMP floor on the domain's ctl.sock).
+BLKTIME := $(B)/bench/blktime
+$(BLKTIME): $(B)/bench/blktime.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
+BENCHPROGS += $(BLKTIME)

@@ -1,0 +1,363 @@
+/*
+ * blktime — timing helper for bench/block.sh (xm block-attach/-detach against
+ * raw QMP hot-plug in the same guest). Prints seconds from its own start
+ * (CLOCK_MONOTONIC, µs resolution); asserts nothing. Like bench/domtime it
+ * waits on events and never polls: XenStore changes through libxenstore
+ * watches, console output through inotify on the console log QEMU writes,
+ * QMP replies and events on the monitor socket.
+ *
+ *   blktime attach DOM DEVID CONSOLE_LOG CMD [ARG...]
+ *       Runs CMD (xm block-attach ...). Prints "xm be1 be4 fe4 kmsg": when
+ *       CMD exited, when the backend state of DOM/DEVID was first seen at 1
+ *       (xm's transaction committed) and at 4 (xmbackd done), when the
+ *       frontend state was first seen at 4 (the guest agent done), and when
+ *       the guest kernel's virtio-blk capacity line reached CONSOLE_LOG.
+ *   blktime detach DOM DEVID CMD [ARG...]
+ *       Runs CMD (xm block-detach ...). Prints "xm be5 fe6 be6".
+ *   blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG
+ *       blockdev-add (node bench-blk, raw over file IMAGE) and device_add
+ *       (virtio-blk-pci bench-dev on BUS). Prints "blockdev_add device_add
+ *       kmsg": when each returned and when the kernel line reached the log.
+ *   blktime floor-detach QMP_SOCKET
+ *       device_del bench-dev, DEVICE_DELETED for it, blockdev-del bench-blk.
+ *       Prints "device_del deleted blockdev_del".
+ *
+ * "Seen at least N": a state read after a watch event counts for every
+ * step it has reached, so a slow wakeup cannot lose a step (it only dates
+ * it late); in a detach a removed node counts as 6 (xm removes them only
+ * after backend 6). The kernel line is virtblk_update_capacity()'s
+ * "[vdX] N 512-byte logical blocks" (KERN_NOTICE: block.sh lowers the
+ * guest's console level to show it), printed by the guest's virtio-blk
+ * probe just before the disk is registered (see bench/README.md).
+ *
+ * Each run gives up after BLKTIME_TIMEOUT seconds (default 30) and exits 1.
+ */
+#include "qmp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#define KMSG "-byte logical blocks"
+#define BLK_NODE "bench-blk"
+#define BLK_DEV "bench-dev"
+#define QMP_MS 10000
+
+static double t0;
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "blktime: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static int timeout_ms(void)
+{
+	const char *e = getenv("BLKTIME_TIMEOUT");
+	double s = e && *e ? atof(e) : 30.0;
+	double left = t0 + s - now();
+	return left <= 0 ? 0 : (int)(left * 1000) + 1;
+}
+
+/* --- the console log: only what is appended after kmsg_follow() counts --- */
+
+struct kmsg {
+	char path[PATH_MAX];
+	int ino;
+	off_t off;
+	char tail[sizeof(KMSG)];  /* end of the previous chunk (a split line) */
+	double seen;
+};
+
+static void kmsg_follow(struct kmsg *k, const char *path)
+{
+	struct stat st;
+	snprintf(k->path, sizeof(k->path), "%s", path);
+	k->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (k->ino < 0 || inotify_add_watch(k->ino, k->path, IN_MODIFY) < 0)
+		die("inotify on %s failed: %s", k->path, strerror(errno));
+	k->off = stat(k->path, &st) == 0 ? st.st_size : 0;
+	k->tail[0] = '\0';
+	k->seen = 0;
+}
+
+static void kmsg_scan(struct kmsg *k)
+{
+	char ev[4096];
+	while (read(k->ino, ev, sizeof(ev)) > 0)
+		;
+	int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	char buf[8192 + sizeof(KMSG)];
+	ssize_t r;
+	while (!k->seen) {
+		size_t keep = strlen(k->tail);
+		memcpy(buf, k->tail, keep);
+		r = pread(fd, buf + keep, sizeof(buf) - 1 - keep, k->off);
+		if (r <= 0)
+			break;
+		k->off += r;
+		size_t n = keep + (size_t)r;
+		buf[n] = '\0';
+		for (size_t i = 0; i < n; i++)
+			if (!buf[i])
+				buf[i] = ' ';
+		if (strstr(buf, KMSG))
+			k->seen = now();
+		keep = n < sizeof(KMSG) - 1 ? n : sizeof(KMSG) - 1;
+		memmove(k->tail, buf + n - keep, keep);
+		k->tail[keep] = '\0';
+	}
+	close(fd);
+}
+
+/* Wait for the kernel line (after the QMP part of a floor attach). */
+static void kmsg_wait(struct kmsg *k)
+{
+	kmsg_scan(k);
+	while (!k->seen) {
+		struct pollfd p = { .fd = k->ino, .events = POLLIN };
+		int r = poll(&p, 1, timeout_ms());
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("timeout waiting for \"%s\" in %s (console level not raised?)", KMSG,
+			    k->path);
+		kmsg_scan(k);
+	}
+}
+
+/* --- xm under XenStore watches -------------------------------------------- */
+
+/* Start argv with stdout on out_fd (its EOF tells the parent it exited). */
+static pid_t spawn(char **argv, int out_fd)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(out_fd, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "blktime: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+static int read_state(struct xs_handle *h, const char *path)
+{
+	unsigned int len;
+	char *v = xs_read(h, XBT_NULL, path, &len);
+	int s = v && *v ? atoi(v) : -1;
+	free(v);
+	return s;
+}
+
+#define NSTATES 9
+
+/* First time each state (or a later one) was seen; 0 = not yet. */
+static void note(double *seen, int state)
+{
+	for (int s = 0; s <= state && s < NSTATES; s++)
+		if (!seen[s])
+			seen[s] = now();
+}
+
+static int cmd_xm(bool attach, const char *dom, const char *devid, const char *log, char **argv)
+{
+	struct xs_handle *h = xs_open(0);
+	if (!h)
+		die("cannot connect to XenStore: %s", strerror(errno));
+	char be[160], fe[160];
+	snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%s/%s/state", dom, devid);
+	snprintf(fe, sizeof(fe), "/local/domain/%s/device/vbd/%s/state", dom, devid);
+	if (!xs_watch(h, be, "be") || !xs_watch(h, fe, "fe"))
+		die("xs_watch: %s", strerror(errno));
+	/* A new watch fires once at once: take both of those before the clock
+	 * starts. */
+	for (int i = 0; i < 2; i++) {
+		unsigned int n;
+		free(xs_read_watch(h, &n));
+	}
+	double bes[NSTATES] = { 0 }, fes[NSTATES] = { 0 };
+	int be0 = read_state(h, be), fe0 = read_state(h, fe);
+	struct kmsg k = { .ino = -1 };
+	if (log)
+		kmsg_follow(&k, log);
+
+	int out[2];
+	if (pipe2(out, O_CLOEXEC) < 0)
+		die("pipe: %s", strerror(errno));
+	t0 = now();
+	pid_t pid = spawn(argv, out[1]);
+	close(out[1]);
+	double exited = 0;
+	int st = 0;
+	for (;;) {
+		bool done = attach ? exited && bes[4] && fes[4] && (!log || k.seen)
+				   : exited && bes[6] && fes[6];
+		if (exited && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+			die("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		if (done)
+			break;
+		struct pollfd p[3] = {
+			{ .fd = xs_fileno(h), .events = POLLIN },
+			{ .fd = log ? k.ino : -1, .events = POLLIN },
+			{ .fd = exited ? -1 : out[0], .events = POLLIN },
+		};
+		int r = poll(p, 3, timeout_ms());
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			fprintf(stderr, "blktime: timeout (xm %s; backend %d->%d, frontend %d->%d, kmsg %s)\n",
+				exited ? "exited" : "running", be0, read_state(h, be), fe0,
+				read_state(h, fe), k.seen ? "seen" : "not seen");
+			if (!exited)
+				kill(pid, SIGTERM);
+			return 1;
+		}
+		if (p[0].revents & POLLIN) {
+			unsigned int n;
+			char **ev = xs_read_watch(h, &n);
+			bool isbe = ev && strcmp(ev[XS_WATCH_TOKEN], "be") == 0;
+			free(ev);
+			int s = read_state(h, isbe ? be : fe);
+			/* Detach: xm removes both directories as soon as it sees
+			 * backend 6, so a late reader may find them gone; gone
+			 * means both ends went through 6 (a refused detach
+			 * removes nothing), dated by this (the first) event. */
+			if (!attach && s < 0)
+				s = 6;
+			/* attach counts from Initialising, detach from Closing:
+			 * the state the device already had does not count */
+			if (s >= 0 && (isbe ? s != be0 : s != fe0))
+				note(isbe ? bes : fes, s);
+		}
+		if (log && (p[1].revents & POLLIN))
+			kmsg_scan(&k);
+		if (p[2].revents) {
+			/* xm's output is passed on to stderr; EOF: it exited (it
+			 * starts nothing that could inherit the pipe) */
+			char buf[1024];
+			ssize_t n = read(out[0], buf, sizeof(buf));
+			if (n > 0) {
+				fwrite(buf, 1, (size_t)n, stderr);
+				continue;
+			}
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			exited = now();
+			close(out[0]);
+		}
+	}
+	if (attach)
+		printf("%.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
+		       fes[4] - t0, k.seen - t0);
+	else
+		printf("%.6f %.6f %.6f %.6f\n", exited - t0, bes[5] - t0, fes[6] - t0, bes[6] - t0);
+	xs_close(h);
+	return 0;
+}
+
+/* --- the floor: raw QMP ---------------------------------------------------- */
+
+static struct qmp *connect_qmp(const char *sock)
+{
+	char *err = NULL;
+	struct qmp *q = qmp_connect(sock, 5000, &err);
+	if (!q)
+		die("QMP %s: %s", sock, err ? err : "?");
+	return q;
+}
+
+static void exec_or_die(struct qmp *q, const char *cmd, json_t *args)
+{
+	char *err = NULL;
+	if (qmp_exec(q, cmd, args, NULL, &err, QMP_MS))
+		die("%s: %s", cmd, err ? err : "?");
+}
+
+static int cmd_floor_attach(const char *sock, const char *img, const char *bus, const char *log)
+{
+	struct qmp *q = connect_qmp(sock);
+	struct kmsg k = { .ino = -1 };
+	kmsg_follow(&k, log);
+	t0 = now();
+	exec_or_die(q, "blockdev-add",
+		    json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "node-name", BLK_NODE, "driver", "raw",
+			      "read-only", 0, "file", "driver", "file", "filename", img));
+	double added = now();
+	exec_or_die(q, "device_add",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "id", BLK_DEV,
+			      "bus", bus, "drive", BLK_NODE, "serial", "bench-floor"));
+	double plugged = now();
+	kmsg_wait(&k);
+	printf("%.6f %.6f %.6f\n", added - t0, plugged - t0, k.seen - t0);
+	qmp_close(q);
+	return 0;
+}
+
+static int cmd_floor_detach(const char *sock)
+{
+	struct qmp *q = connect_qmp(sock);
+	t0 = now();
+	exec_or_die(q, "device_del", json_pack("{s:s}", "id", BLK_DEV));
+	double asked = now();
+	/* DEVICE_DELETED comes twice; only the one for the device's id means
+	 * the guest let go and the node is free (docs: DESIGN.md). */
+	if (qmp_wait_event(q, "DEVICE_DELETED", BLK_DEV, NULL, timeout_ms()) < 0)
+		die("no DEVICE_DELETED for %s", BLK_DEV);
+	double deleted = now();
+	exec_or_die(q, "blockdev-del", json_pack("{s:s}", "node-name", BLK_NODE));
+	printf("%.6f %.6f %.6f\n", asked - t0, deleted - t0, now() - t0);
+	qmp_close(q);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (argc >= 6 && strcmp(argv[1], "attach") == 0)
+		return cmd_xm(true, argv[2], argv[3], argv[4], argv + 5);
+	if (argc >= 5 && strcmp(argv[1], "detach") == 0)
+		return cmd_xm(false, argv[2], argv[3], NULL, argv + 4);
+	if (argc == 6 && strcmp(argv[1], "floor-attach") == 0)
+		return cmd_floor_attach(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 3 && strcmp(argv[1], "floor-detach") == 0)
+		return cmd_floor_detach(argv[2]);
+	fputs("usage: blktime attach DOM DEVID CONSOLE_LOG CMD [ARG...]\n"
+	      "       blktime detach DOM DEVID CMD [ARG...]\n"
+	      "       blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG\n"
+	      "       blktime floor-detach QMP_SOCKET\n", stderr);
+	return 2;
+}
