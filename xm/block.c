@@ -233,13 +233,17 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 			return xm_error("XenStore transaction failed: %s", strerror(errno));
 	}
 
-	char w1[160], w2[160], w3[200];
-	snprintf(w1, sizeof(w1), "%s", d.be);
+	/* Only the nodes that decide: each wake-up costs reads while the
+	 * guest is probing the new disk. */
+	char w1[160], w2[160], w3[200], w4[160];
+	snprintf(w1, sizeof(w1), "%s/state", d.be);
 	snprintf(w2, sizeof(w2), "%s/state", d.fe);
 	snprintf(w3, sizeof(w3), "%s", d.err);
+	snprintf(w4, sizeof(w4), "%s/hotplug-status", d.be);
 	xs_watch(h, w1, "be");
 	xs_watch(h, w2, "fe");
 	xs_watch(h, w3, "err");
+	xs_watch(h, w4, "hs");
 	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
 	char *why = NULL;
 	for (;;) {
@@ -270,6 +274,7 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	xs_unwatch(h, w1, "be");
 	xs_unwatch(h, w2, "fe");
 	xs_unwatch(h, w3, "err");
+	xs_unwatch(h, w4, "hs");
 	if (why) {
 		force_remove(h, &d);
 		/* Strip a leading errno from a guest's "16 Device in use" text. */

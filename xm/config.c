@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <libxlutil.h>
@@ -16,6 +17,49 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/*
+ * libxlutil drags in libxenlight and some twenty libraries more; every xm
+ * command would pay for loading them (~4 ms, measured by bench/block.sh),
+ * while only configs need it. So it is loaded here, when a config is read.
+ */
+static struct {
+	XLU_Config *(*init)(FILE *, const char *);
+	int (*readdata)(XLU_Config *, const char *, int);
+	void (*destroy)(XLU_Config *);
+	int (*get_string)(const XLU_Config *, const char *, const char **, int);
+	int (*get_long)(const XLU_Config *, const char *, long *, int);
+	int (*get_list)(const XLU_Config *, const char *, XLU_ConfigList **, int *, int);
+	const char *(*get_listitem)(const XLU_ConfigList *, int);
+} xlu;
+
+static int xlu_load(char *err, size_t len)
+{
+	static void *lib;
+	if (lib)
+		return 0;
+	lib = dlopen("libxlutil.so.4.17", RTLD_NOW | RTLD_LOCAL);
+	if (!lib)
+		lib = dlopen("libxlutil.so", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		snprintf(err, len, "cannot load libxlutil (Debian's libxen-dev): %s", dlerror());
+		return -1;
+	}
+#define SYM(field, name) \
+	if (!(*(void **)&xlu.field = dlsym(lib, name))) { \
+		snprintf(err, len, "libxlutil lacks %s", name); \
+		return -1; \
+	}
+	SYM(init, "xlu_cfg_init");
+	SYM(readdata, "xlu_cfg_readdata");
+	SYM(destroy, "xlu_cfg_destroy");
+	SYM(get_string, "xlu_cfg_get_string");
+	SYM(get_long, "xlu_cfg_get_long");
+	SYM(get_list, "xlu_cfg_get_list");
+	SYM(get_listitem, "xlu_cfg_get_listitem");
+#undef SYM
+	return 0;
+}
 
 static const char *const known_keys[] = {
 	"name", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "ramdisk",
@@ -136,7 +180,7 @@ static char *resolve(const char *cfgfile, const char *p)
 static int get_str(XLU_Config *x, const char *key, char **out, char *err, size_t len)
 {
 	const char *v;
-	int r = xlu_cfg_get_string(x, key, &v, 1);
+	int r = xlu.get_string(x, key, &v, 1);
 	if (r == ESRCH) {
 		*out = NULL;
 		return 0;
@@ -149,7 +193,7 @@ static int get_str(XLU_Config *x, const char *key, char **out, char *err, size_t
 
 static int get_num(XLU_Config *x, const char *key, long *out, long def, char *err, size_t len)
 {
-	int r = xlu_cfg_get_long(x, key, out, 1);
+	int r = xlu.get_long(x, key, out, 1);
 	if (r == ESRCH) {
 		*out = def;
 		return 0;
@@ -168,6 +212,8 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 {
 	memset(c, 0, sizeof(*c));
 	c->file = strdup(path);
+	if (xlu_load(err, len) < 0)
+		return -1;
 	char *text = read_file(path, err, len);
 	if (!text)
 		return -1;
@@ -175,13 +221,13 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 	char *report = NULL;
 	size_t rlen = 0;
 	FILE *rep = open_memstream(&report, &rlen);
-	XLU_Config *x = xlu_cfg_init(rep ? rep : stderr, path);
+	XLU_Config *x = xlu.init(rep ? rep : stderr, path);
 	int rc = -1;
 	if (!x) {
 		fail(err, len, "out of memory");
 		goto out;
 	}
-	if (xlu_cfg_readdata(x, text, (int)strlen(text))) {
+	if (xlu.readdata(x, text, (int)strlen(text))) {
 		if (rep)
 			fflush(rep);
 		char *nl = report ? strchr(report, '\n') : NULL;
@@ -274,15 +320,15 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 	}
 	XLU_ConfigList *list;
 	int n;
-	if (xlu_cfg_get_list(x, "disk", &list, &n, 1) == 0) {
+	if (xlu.get_list(x, "disk", &list, &n, 1) == 0) {
 		c->disks = calloc((size_t)n + 1, sizeof(char *));
 		for (int i = 0; c->disks && i < n; i++)
-			c->disks[c->ndisks++] = strdup(xlu_cfg_get_listitem(list, i));
+			c->disks[c->ndisks++] = strdup(xlu.get_listitem(list, i));
 	}
 	rc = 0;
 out:
 	if (x)
-		xlu_cfg_destroy(x);
+		xlu.destroy(x);
 	if (rep)
 		fclose(rep);
 	free(report);
