@@ -34,5 +34,8 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid);
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);
+/* A watch fired on path: if it names one device (its backend dir or its
+ * frontend's state), act on that device and return true. */
+bool vbd_event(struct backd *b, const char *path);
 
 #endif

@@ -191,8 +191,11 @@ int main(int argc, char **argv)
 		if (p[0].revents) {
 			char **w;
 			while ((w = xs_check_watch(b.xs))) {
+				/* A device's own event: just that device. Anything
+				 * else (domains, releases, the vbd root): everything. */
+				if (!vbd_event(&b, w[XS_WATCH_PATH]))
+					rescan = true;
 				free(w);
-				rescan = true;
 			}
 			if (errno != EAGAIN) {
 				log_err("lost the XenStore connection: %s", strerror(errno));

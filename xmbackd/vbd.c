@@ -437,6 +437,25 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 	free(dev);
 }
 
+bool vbd_event(struct backd *b, const char *path)
+{
+	unsigned int domid;
+	unsigned long devid;
+	int n = 0;
+
+	if (sscanf(path, BE "/%u/%lu%n", &domid, &devid, &n) == 2 &&
+	    (path[n] == '\0' || path[n] == '/')) {
+		consider(b, domid, devid);
+		return true;
+	}
+	if (sscanf(path, "/local/domain/%u/device/vbd/%lu/state%n", &domid, &devid, &n) == 2 &&
+	    path[n] == '\0') {
+		consider(b, domid, devid);
+		return true;
+	}
+	return false;
+}
+
 void vbd_scan(struct backd *b)
 {
 	unsigned int nd = 0;
