@@ -347,6 +347,46 @@ static void test_agent_requests_and_watches(void **state)
 	mux_free(m);
 }
 
+/* The agent's transactional requests and the removal of its own watch. */
+static void test_agent_tx_and_unwatch(void **state)
+{
+	(void)state;
+	struct mux *m = setup_mux();
+	int cur = 0;
+
+	assert_int_equal(mux_request_tx(m, XS_WRITE, 7, "a\0b", 3, on_reply, NULL), 0);
+	struct msg *w = next_msg(&cur, -1, XS_WRITE);
+	assert_int_equal(w->h.tx_id, 7);
+	host(m, XS_WRITE, w->h.req_id, 7, "OK", 3);
+	assert_string_equal(agent_last, "11:OK");
+
+	int before = agent_calls;
+	assert_int_equal(mux_watch(m, "device/vbd", on_event, NULL), 0);
+	assert_int_equal(mux_watch(m, "/be/state", on_event, &cur), 0);
+	w = next_msg(&cur, -1, XS_WATCH);
+	host(m, XS_WATCH, w->h.req_id, 0, "OK", 3);
+	w = next_msg(&cur, -1, XS_WATCH);
+	assert_memory_equal(w->body, "/be/state\0a1:", 14);
+	host(m, XS_WATCH, w->h.req_id, 0, "OK", 3);
+	mux_unwatch(m, "/be/state", on_event, &cur);
+	struct msg *u = next_msg(&cur, -1, XS_UNWATCH);
+	assert_memory_equal(u->body, "/be/state\0a1:", 14);
+	host(m, XS_UNWATCH, u->h.req_id, 0, "OK", 3);
+	/* a late event of the removed watch is dropped; the other still fires */
+	host(m, XS_WATCH_EVENT, 0, 0, "/be/state\0a1:", 14);
+	assert_int_equal(agent_calls, before);
+	host(m, XS_WATCH_EVENT, 0, 0, "device/vbd\0a0:", 15);
+	assert_int_equal(agent_calls, before + 1);
+	/* a reconnection registers only the remaining one */
+	mux_port_lost(m);
+	mux_port_up(m);
+	next_msg(&cur, -1, XS_RESET_WATCHES);
+	w = next_msg(&cur, -1, XS_WATCH);
+	assert_memory_equal(w->body, "device/vbd\0a0:", 15);
+	assert_int_equal(cur, nmsgs);
+	mux_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_local_reply_waits_its_turn),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_agent_requests_and_watches),
+		cmocka_unit_test(test_agent_tx_and_unwatch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
