@@ -203,8 +203,15 @@ static void conn_readable(struct daemon *d, struct conn *c)
 /* After a batch: flush every connection, close the dead ones. */
 static void conn_sweep(struct daemon *d)
 {
-	struct conn *c = d->conns, *next;
-	for (; c; c = next) {
+	struct conn *c, *next;
+	/* Watch events first: a watcher waits on them, a writer's reply can
+	 * follow. (Errors are dealt with in the pass below.) */
+	for (c = d->conns; c; c = c->next) {
+		if (c->got_event && !c->dead && c->out_len > c->out_off && conn_flush(c) < 0)
+			c->dead = true;
+		c->got_event = false;
+	}
+	for (c = d->conns; c; c = next) {
 		next = c->next;
 		if (!c->dead && c->out_len > c->out_off) {
 			int r = conn_flush(c);

@@ -544,6 +544,7 @@ static void fire_one(struct daemon *d, const struct event *e)
 			if (p[0] != '@' && event_queued(c, buf, pl + tl))
 				continue;
 			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
+			c->got_event = true;
 		}
 	}
 }

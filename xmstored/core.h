@@ -43,6 +43,7 @@ struct conn {
 	char *out;                /* queued bytes: out[out_off, out_len) */
 	size_t out_off, out_len, out_cap;
 	unsigned long dropped_events;
+	bool got_event;           /* a watch event queued in this batch */
 	struct wire_in in;
 };
 
