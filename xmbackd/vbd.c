@@ -346,6 +346,25 @@ static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 	free(node);
 }
 
+/*
+ * Open the tray. A guest that has the tray locked sees QEMU's eject request
+ * at its next media poll (block.events_dfl_poll_msecs=1000) and xmfront
+ * unlocks it if the disc is not mounted: so "locked" is retried for a
+ * while before it is the answer.
+ */
+static int eject(struct qmp *q, const char *devname, bool force, char **qerr)
+{
+	for (int tries = 0;; tries++) {
+		free(*qerr);
+		*qerr = NULL;
+		int rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force),
+				  NULL, qerr, QMP_TIMEOUT);
+		if (rc == 0 || force || tries >= 12 || !*qerr || !strstr(*qerr, "is locked"))
+			return rc;
+		usleep(200 * 1000);
+	}
+}
+
 /* block-configure / cd-insert / cd-eject. */
 static void media_change(struct backd *b, const struct vbd *v, const char *what)
 {
@@ -365,8 +384,7 @@ static void media_change(struct backd *b, const struct vbd *v, const char *what)
 		return;
 	}
 	if (strcmp(what, "eject") == 0) {
-		rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force),
-			      NULL, &qerr, QMP_TIMEOUT);
+		rc = eject(q, devname, force, &qerr);
 	} else if (params && *params && sharing_check(b->xs, v->domid, v->devid, params,
 							  mode ? mode : "r", err, sizeof(err))) {
 		be_write(b, v, "hotplug-error", err);
@@ -374,8 +392,7 @@ static void media_change(struct backd *b, const struct vbd *v, const char *what)
 		goto out;
 	} else {
 		/* The tray must be free first: a disc the guest holds stays. */
-		rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force),
-			      NULL, &qerr, QMP_TIMEOUT);
+		rc = eject(q, devname, force, &qerr);
 		if (rc == 0) {
 			json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
 						 params ? params : "", "format",

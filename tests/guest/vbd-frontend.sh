@@ -124,15 +124,12 @@ hello from the cd" ] && t_ok "cdrom read-only, mounts iso9660" || t_fail "cdrom 
 # a disc held open (not mounted) locks the tray; the host's eject request
 # makes the guest release it, so the next eject goes through
 guest_run "$ID" "(sleep 30 < /dev/xvdc >/dev/null 2>&1 &)" >/dev/null
+# One cd-eject: QEMU's first eject meets the locked tray, the guest sees
+# the request at its next media poll and xmfront releases the disc, and
+# xmbackd's retry of the locked eject then goes through.
 xm_run "$XM" cd-eject "$ID" xvdc
-case "$rc:$out" in
-1:*locked*) ;;
-*) t_fail "eject of a held disc" "expected a locked tray first: rc=$rc $out" ;;
-esac
-sleep 1.5 # the guest polls media events every second
 got=$(guest_run "$ID" "grep -c 'xvdc: eject request: released' /var/log/xmfront.log")
-xm_run "$XM" cd-eject "$ID" xvdc
-[ $rc -eq 0 ] && [ "$got" = 1 ] && t_ok "eject request: the guest releases a disc that is open, not mounted" ||
+[ $rc -eq 0 ] && [ "$got" = 1 ] && t_ok "eject request: the guest releases a disc that is open, not mounted (one cd-eject)" ||
 	t_fail "eject request" "rc=$rc $out; guest log lines: $got"
 guest_run "$ID" 'kill $(pidof sleep) 2>/dev/null' >/dev/null
 xm_run "$XM" block-detach "$ID" xvdc
