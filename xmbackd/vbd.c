@@ -99,43 +99,46 @@ static void fail(struct backd *b, const struct vbd *v, const char *why)
 	be_write(b, v, "hotplug-status", "error");
 }
 
+/*
+ * Slots the guest's devices hold: node KEY of each /tool/xm/domain/D/vbd/DEVID
+ * is PREFIX and a number ("rp3" for root ports, "5" for SCSI targets);
+ * used[i] for i < n.
+ */
+static void used_slots(struct backd *b, unsigned int domid, const char *key, const char *prefix,
+		       bool *used, int n)
+{
+	unsigned int nd = 0;
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &nd);
+	for (unsigned int i = 0; i < nd; i++) {
+		char *v = xs_readf(b->xs, XBT_NULL, "%s/%s/%s", path, ids[i], key);
+		size_t pl = strlen(prefix);
+		char *end;
+		long slot = v && strncmp(v, prefix, pl) == 0 ? strtol(v + pl, &end, 10) : -1;
+		if (slot >= 0 && slot < n && end != v + pl)
+			used[slot] = true;
+		free(v);
+	}
+	free(ids);
+}
+
 /* A free pcie-root-port of the guest (rp1..rp8), or 0. */
 static int free_port(struct backd *b, unsigned int domid)
 {
 	bool used[ROOT_PORTS + 1] = { false };
-	unsigned int n = 0;
-	char path[128];
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
-	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
-	for (unsigned int i = 0; i < n; i++) {
-		char *bus = xs_readf(b->xs, XBT_NULL, "%s/%s/bus", path, ids[i]);
-		int p;
-		if (bus && sscanf(bus, "rp%d", &p) == 1 && p >= 1 && p <= ROOT_PORTS)
-			used[p] = true;
-		free(bus);
-	}
-	free(ids);
+	used_slots(b, domid, "bus", "rp", used, ROOT_PORTS + 1);
 	for (int p = 1; p <= ROOT_PORTS; p++)
 		if (!used[p])
 			return p;
 	return 0;
 }
 
-/* A free SCSI target on the guest's virtio-scsi bus. */
+/* A free SCSI target on the guest's virtio-scsi bus, or -1. */
 static int free_scsi_id(struct backd *b, unsigned int domid)
 {
 	bool used[64] = { false };
-	unsigned int n = 0;
-	char path[128];
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
-	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
-	for (unsigned int i = 0; i < n; i++) {
-		char *s = xs_readf(b->xs, XBT_NULL, "%s/%s/scsi-id", path, ids[i]);
-		if (s && atoi(s) >= 0 && atoi(s) < 64)
-			used[atoi(s)] = true;
-		free(s);
-	}
-	free(ids);
+	used_slots(b, domid, "scsi-id", "", used, 64);
 	for (int i = 0; i < 64; i++)
 		if (!used[i])
 			return i;
