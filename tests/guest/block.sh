@@ -28,14 +28,6 @@ truncate -s 32M "$work/shared.img" && mkfs.ext4 -q -F "$work/shared.img"
 loop=$(losetup -f --show "$work/shared.img") && loops="$loop"
 isoloop=$(losetup -f --show -r "$work/dvd.iso") && loops="$loops $isoloop"
 
-# xm_err NAME WANT CMD... : exit 1 with exactly that one line on stderr
-xm_err() {
-	name=$1 want=$2; shift 2
-	"$@" >/dev/null 2>"$work/err"; rc=$?
-	got=$(cat "$work/err")
-	if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then t_ok "$name"
-	else t_fail "$name" "rc=$rc stderr='$got' (want rc=1 '$want')"; fi
-}
 # No trace of any vbd of domain $1 in XenStore or in its QEMU.
 no_vbds() {
 	be=$(xenstore-list "/local/domain/0/backend/vbd/$1" 2>/dev/null | tr '\n' ' ')
@@ -199,7 +191,7 @@ i=0; while xenstore-read "/local/domain/$Bd/name" >/dev/null 2>&1 && [ $i -lt 10
 "$XM" block-detach "$A" xvdb
 
 # ---- disk = [...] at create time ----
-guest_cfg "$work/c.cfg" GuestC 160 "disk = [ 'file:$work/dvd.iso,xvda2,r', 'target=$work/shared.img,vdev=xvdb,access=w' ]"
+guest_cfg "$work/c.cfg" GuestC 160 1 "disk = [ 'file:$work/dvd.iso,xvda2,r', 'target=$work/shared.img,vdev=xvdb,access=w' ]"
 C=$(guest_create "$work/c.cfg") && t_ok "create with disk = [...]" || t_fail "disk=[...]" ""
 [ "$(xenstore-read "/local/domain/$C/device/vbd/51714/state" 2>/dev/null)" = 4 ] &&
 	[ "$(xenstore-read "/local/domain/$C/device/vbd/51728/state" 2>/dev/null)" = 4 ] &&

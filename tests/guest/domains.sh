@@ -8,52 +8,11 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 
-XM="$TOP/$B/xm/xm"
-BACKD="$TOP/$B/xmbackd/xmbackd"
-PTY="$TOP/$B/tests/guest/ptydrive"
-make -s -C "$TOP" SANITIZE="$( [ "$B" = build/asan ] && echo address,undefined )" \
-	B="$B" programs "$B/tests/guest/ptydrive" >/dev/null || { t_fail build "make failed"; t_summary; exit 1; }
-make -s -C "$TOP" SANITIZE="$( [ "$B" = build/asan ] && echo address,undefined )" \
-	B="$B" image >/dev/null 2>&1 || { t_fail image "make image failed"; t_summary; exit 1; }
+. "$TOP/tests/guest/lib-guest.sh"
+trap guests_teardown EXIT INT TERM
+guests_setup || { t_fail setup "build, xmstored or xmbackd failed"; t_summary; exit 1; }
+cfg() { guest_cfg "$@"; } # cfg FILE NAME MEM VCPUS [extra line]
 
-work=$(mktemp -d /tmp/xm-domains.XXXXXX)
-export XM_RUNDIR="$work/run"
-BACKD_PID=
-cleanup() {
-	for p in $(cat "$work"/run/dom/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-	[ -n "$BACKD_PID" ] && kill "$BACKD_PID" 2>/dev/null
-	xs_stop
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-xs_start xm "$work/xs" || { t_fail start "xmstored"; t_summary; exit 1; }
-start_backd() {
-	"$BACKD" --foreground --log "$work/backd.log" 2>>"$work/backd.stderr" &
-	BACKD_PID=$!
-	i=0
-	while [ ! -f "$XM_RUNDIR/xmbackd.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
-start_backd
-
-cfg() { # cfg FILE NAME MEM VCPUS [extra lines]
-	{
-		echo "name = \"$2\""
-		echo "memory = $3"
-		echo "vcpus = $4"
-		echo "kernel = \"$TOP/$B/guest/vmlinux\""
-		echo "ramdisk = \"$TOP/$B/guest/initramfs.cpio.gz\""
-		[ $# -gt 4 ] && echo "$5"
-	} > "$1"
-}
-# xm_err NAME WANT_STDERR CMD... : exit 1 and exactly that one error line
-xm_err() {
-	name=$1 want=$2; shift 2
-	out=$("$@" 2>"$work/err" >/dev/null); rc=$?
-	got=$(cat "$work/err")
-	if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then t_ok "$name"
-	else t_fail "$name" "rc=$rc stderr='$got' (want rc=1 '$want')"; fi
-}
 # Nothing of any domain left: no guest nodes, no private records, no QEMU.
 nothing_left() {
 	doms=$(xenstore-list /local/domain 2>/dev/null | grep -vx 0 | tr '\n' ' ')
@@ -156,7 +115,7 @@ fi
 
 # ---- xmbackd restart: nothing lost, cleanup still works ----
 kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
-start_backd
+backd_start
 [ "$("$XM" list | wc -l)" = 4 ] && t_ok "xmbackd restarted: both guests still there" || t_fail "xmbackd restart" "$("$XM" list)"
 sleep 0.5
 qpid=$(cat "$XM_RUNDIR/dom/2/qemu.pid")

@@ -3,12 +3,13 @@
 #
 #   guests_setup            make programs + image; xmstored and xmbackd in a
 #                           fresh $work (sets XENSTORED_PATH, XM_RUNDIR)
-#   guest_cfg FILE NAME [MEM] [extra line]
+#   guest_cfg FILE NAME [MEM] [VCPUS] [extra line]
 #   guest_create CFG        xm create + wait for the agent; prints the id
 #   guest_run ID CMD        run CMD in the guest's shell through xm console
 #                           (a pty, as a user); prints its output, returns
 #                           its exit status
 #   guests_teardown         kill what is left, stop the daemons, rm $work
+#   xm_err NAME WANT CMD... a check: CMD exits 1 with exactly WANT on stderr
 
 XM="$TOP/$B/xm/xm"
 BACKD="$TOP/$B/xmbackd/xmbackd"
@@ -43,11 +44,19 @@ guest_cfg() {
 	{
 		echo "name = \"$2\""
 		echo "memory = ${3:-160}"
-		echo "vcpus = 1"
+		echo "vcpus = ${4:-1}"
 		echo "kernel = \"$TOP/$B/guest/vmlinux\""
 		echo "ramdisk = \"$TOP/$B/guest/initramfs.cpio.gz\""
-		[ $# -gt 3 ] && echo "$4"
+		[ $# -gt 4 ] && echo "$5"
 	} > "$1"
+}
+
+xm_err() {
+	name=$1 want=$2; shift 2
+	"$@" >/dev/null 2>"$work/err"; rc=$?
+	got=$(cat "$work/err")
+	if [ $rc -eq 1 ] && [ "$got" = "$want" ]; then t_ok "$name"
+	else t_fail "$name" "rc=$rc stderr='$got' (want rc=1 '$want')"; fi
 }
 
 guest_create() {
