@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libxen-dev xenstore-utils xen-utils-4.17
  libcmocka-dev libjansson-dev clang libclang-rt-14-dev valgrind
  qemu-system-x86 qemu-utils busybox-static genisoimage e2fsprogs kmod cpio
- util-linux procps lz4 bc"
+ util-linux fdisk procps lz4 bc"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
