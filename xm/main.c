@@ -104,8 +104,7 @@ int main(int argc, char **argv)
 	}
 	const struct cmd *c = find_cmd(argv[1]);
 	if (!c) {
-		fprintf(stderr, "Error: Sub-command %s not found!\n", argv[1]);
-		help(stderr);
+		fprintf(stderr, "Error: Sub-command %s not found! ('xm help' lists them)\n", argv[1]);
 		return 1;
 	}
 	if (xm_wants_help(argc - 1, argv + 1, c->name))
