@@ -50,6 +50,12 @@ enum { F_BACKEND, F_STATE, B_STATE, B_DEV, B_TYPE, B_FORCE, NVALS };
 
 struct vdev;
 
+/* A partition node /dev/<name><num> made for a whole-disk vbd. */
+struct part {
+	unsigned int num;
+	dev_t rdev;
+};
+
 /* The argument of one read: which device, which value. */
 struct rq {
 	struct vdev *d;
@@ -77,6 +83,14 @@ struct vdev {
 	long timer_at;        /* decide() again then (0: no) */
 	bool refusing;        /* the busy error is written */
 	bool closed;          /* node removed for a close */
+
+	/* a whole-disk vbd (xvdb, not xvdb2) also gets /dev/<name><N> for
+	 * each partition the kernel finds on the disk, as blkfront does */
+	bool whole;
+	bool parts_on;        /* connected: kept in line with the kernel */
+	bool parts_adopted;   /* nodes an earlier agent left are known */
+	unsigned int nparts;
+	struct part parts[MAX_PARTS];
 
 	/* the transactional state write in flight */
 	bool writing;
@@ -196,22 +210,29 @@ static void node_path(const struct vdev *d, char *out, size_t len)
 	snprintf(out, len, "/dev/%s", d->name);
 }
 
-/* /dev/<name> as a block node of the disk, mode 0660. 0 or -1 (logged). */
-static int make_node(const struct vdev *d)
+/* p as a block node of rdev, mode 0660 (one that is already right is
+ * kept). 0 or -1 (logged). */
+static int put_node(const struct vdev *d, const char *p, dev_t rdev)
 {
-	char p[64];
 	struct stat st;
-	node_path(d, p, sizeof(p));
 	if (lstat(p, &st) == 0) {
-		if (S_ISBLK(st.st_mode) && st.st_rdev == d->rdev)
+		if (S_ISBLK(st.st_mode) && st.st_rdev == rdev)
 			return 0;
 		unlink(p);
 	}
-	if (mknod(p, S_IFBLK | 0660, d->rdev) < 0 || chmod(p, 0660) < 0) {
+	if (mknod(p, S_IFBLK | 0660, rdev) < 0 || chmod(p, 0660) < 0) {
 		log_warn("%s: cannot make %s: %s", d->name, p, strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* /dev/<name> as a block node of the disk. 0 or -1 (logged). */
+static int make_node(const struct vdev *d)
+{
+	char p[64];
+	node_path(d, p, sizeof(p));
+	return put_node(d, p, d->rdev);
 }
 
 /* Remove /dev/<name> if it is a block node. true if one was removed. */
@@ -223,6 +244,151 @@ static bool drop_node(const struct vdev *d)
 	if (lstat(p, &st) < 0 || !S_ISBLK(st.st_mode))
 		return false;
 	return unlink(p) == 0;
+}
+
+/* --- partition nodes of a whole-disk vbd --- */
+
+static void part_path(const struct vdev *d, unsigned int num, char *out, size_t len)
+{
+	snprintf(out, len, "/dev/%s%u", d->name, num);
+}
+
+/* Is name the vbd name of another device of ours (xvdb2 attached on its
+ * own beside xvdb)? Its node is that device's, not a partition node. */
+static bool name_taken(const struct vdev *d, const char *name)
+{
+	for (const struct vdev *e = d->v->devs; e; e = e->next)
+		if (e != d && !e->gone && strcmp(e->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The partitions the kernel has on d's disk (/sys/block/vdX/vdXN). */
+static unsigned int disk_parts(const struct vdev *d, struct part *out, unsigned int max)
+{
+	char path[320], buf[16];
+	unsigned int n = 0;
+	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return 0;
+	size_t kl = strlen(d->kname);
+	struct dirent *e;
+	while (n < max && (e = readdir(dir))) {
+		if (strncmp(e->d_name, d->kname, kl) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/partition", d->kname, e->d_name);
+		if (read_attr(path, buf, sizeof(buf)) < 0 || !is_num(buf) || strlen(buf) > 3)
+			continue;
+		out[n].num = (unsigned int)atoi(buf);
+		if (out[n].num < 1 || out[n].num > 255)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
+		if (read_devnum(path, &out[n].rdev) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* Take over the partition nodes an earlier agent made: /dev/<name><N>
+ * block nodes that are not another device's node nor a whole disk. */
+static void adopt_parts(struct vdev *d)
+{
+	d->parts_adopted = true;
+	if (!d->whole)
+		return;
+	DIR *dir = opendir("/dev");
+	if (!dir)
+		return;
+	size_t nl = strlen(d->name);
+	struct dirent *e;
+	while (d->nparts < MAX_PARTS && (e = readdir(dir))) {
+		const char *num = e->d_name + nl;
+		if (strncmp(e->d_name, d->name, nl) != 0 || !is_num(num) || num[0] == '0' ||
+		    strlen(num) > 3 || atoi(num) > 255 || name_taken(d, e->d_name))
+			continue;
+		char p[320];
+		struct stat st;
+		snprintf(p, sizeof(p), "/dev/%s", e->d_name);
+		if (lstat(p, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+		if (access(p, F_OK) == 0) {
+			char pp[340];
+			snprintf(pp, sizeof(pp), "%s/partition", p);
+			if (access(pp, F_OK) < 0)
+				continue; /* a whole disk: not ours */
+		}
+		bool dup = false;
+		for (unsigned int i = 0; i < d->nparts; i++)
+			dup = dup || d->parts[i].num == (unsigned int)atoi(num);
+		if (!dup)
+			d->parts[d->nparts++] = (struct part){ (unsigned int)atoi(num), st.st_rdev };
+	}
+	closedir(dir);
+}
+
+/* Remove a partition node if it is still the one made. */
+static void drop_part(const struct vdev *d, const struct part *pt)
+{
+	char p[64];
+	struct stat st;
+	part_path(d, pt->num, p, sizeof(p));
+	if (lstat(p, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == pt->rdev)
+		unlink(p);
+}
+
+/* Remove all partition nodes (close, forced removal). */
+static void drop_parts(struct vdev *d)
+{
+	d->parts_on = false;
+	if (!d->parts_adopted)
+		adopt_parts(d);
+	for (unsigned int i = 0; i < d->nparts; i++)
+		drop_part(d, &d->parts[i]);
+	d->nparts = 0;
+}
+
+/* Bring the partition nodes in line with the kernel's partitions of the
+ * disk: make the new, remove those gone or renumbered. Changes are logged
+ * unless quiet (at connect). */
+static void sync_parts(struct vdev *d, bool quiet)
+{
+	if (!d->whole || !d->kname[0])
+		return;
+	if (!d->parts_adopted)
+		adopt_parts(d);
+	struct part now[MAX_PARTS];
+	unsigned int n = disk_parts(d, now, MAX_PARTS);
+	char p[64];
+	for (unsigned int i = 0; i < d->nparts;) {
+		bool keep = false;
+		for (unsigned int j = 0; j < n && !keep; j++)
+			keep = now[j].num == d->parts[i].num && now[j].rdev == d->parts[i].rdev;
+		if (keep) {
+			i++;
+			continue;
+		}
+		drop_part(d, &d->parts[i]);
+		if (!quiet)
+			log_info("%s: partition %s%u removed", d->name, d->name, d->parts[i].num);
+		d->parts[i] = d->parts[--d->nparts];
+	}
+	for (unsigned int j = 0; j < n; j++) {
+		bool have = false;
+		for (unsigned int i = 0; i < d->nparts && !have; i++)
+			have = d->parts[i].num == now[j].num;
+		if (have || d->nparts >= MAX_PARTS)
+			continue;
+		part_path(d, now[j].num, p, sizeof(p));
+		if (name_taken(d, p + 5) || put_node(d, p, now[j].rdev) < 0)
+			continue;
+		d->parts[d->nparts++] = now[j];
+		if (!quiet)
+			log_info("%s: partition %s added (%u:%u)", d->name, p + 5,
+				 major(now[j].rdev), minor(now[j].rdev));
+	}
 }
 
 /* The disk's numbers: the whole disk, then its partitions. */
@@ -664,6 +830,8 @@ static struct vdev *get_dev(struct vbd_front *v, const char *id)
 	snprintf(d->id, sizeof(d->id), "%lu", devid);
 	if (vdev_name(devid, d->name, sizeof(d->name)) < 0)
 		snprintf(d->name, sizeof(d->name), "vbd-%lu", devid); /* an odd number */
+	unsigned int part;
+	d->whole = vdev_split(devid, NULL, &part) == 0 && part == 0;
 	for (int s = 0; s < NVALS; s++)
 		d->rq[s] = (struct rq){ d, s };
 	d->next = v->devs;
@@ -675,7 +843,10 @@ static struct vdev *get_dev(struct vbd_front *v, const char *id)
 
 static void connected(struct vdev *d, bool ok)
 {
-	if (ok)
+	if (ok && d->nparts)
+		log_info("%s: connected (%s %u:%u, %u partition%s)", d->name, d->kname,
+			 major(d->rdev), minor(d->rdev), d->nparts, d->nparts == 1 ? "" : "s");
+	else if (ok)
 		log_info("%s: connected (%s %u:%u)", d->name, d->kname, major(d->rdev),
 			 minor(d->rdev));
 }
@@ -701,6 +872,7 @@ static void failed(struct vdev *d, bool ok)
 static void close_now(struct vdev *d, const char *how)
 {
 	bool had = drop_node(d);
+	drop_parts(d);
 	if (d->refusing) {
 		clear_error(d);
 		d->refusing = false;
@@ -728,6 +900,7 @@ static void decide(struct vdev *d)
 		/* the directory went away: a forced detach, or a failed attach */
 		if (drop_node(d))
 			log_info("%s: removed (device gone)", d->name);
+		drop_parts(d);
 		forget(d);
 		return;
 	}
@@ -771,6 +944,8 @@ static void decide(struct vdev *d)
 			switch_state(d, 6, NULL, failed);
 			return;
 		}
+		sync_parts(d, true);
+		d->parts_on = true;
 		switch_state(d, 4, NULL, connected);
 		return;
 	}
@@ -778,6 +953,7 @@ static void decide(struct vdev *d)
 		d->search_until = 0;
 		if (drop_node(d))
 			log_info("%s: removed (frontend closed)", d->name);
+		drop_parts(d);
 		return;
 	}
 
@@ -786,6 +962,11 @@ static void decide(struct vdev *d)
 		d->kname[0] = '\0';
 		if (find_disk(d))
 			make_node(d);
+	}
+	/* after a restart or a missed uevent: the partitions too */
+	if (d->kname[0]) {
+		sync_parts(d, !d->parts_on);
+		d->parts_on = true;
 	}
 	if (bs == 4) {
 		if (d->refusing) {
@@ -929,20 +1110,20 @@ static void eject_request(struct vbd_front *v, const char *kname)
 void vbd_readable(struct vbd_front *v)
 {
 	char buf[4096];
-	bool kick = false;
+	bool kick = false, parts = false;
 	for (;;) {
 		ssize_t n = recv(v->nl, buf, sizeof(buf) - 1, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) { /* overrun: look at everything */
-				kick = true;
+				kick = parts = true;
 				continue;
 			}
 			break;
 		}
 		buf[n] = '\0';
-		const char *action = NULL, *subsys = NULL, *devname = NULL;
+		const char *action = NULL, *subsys = NULL, *devname = NULL, *devtype = NULL;
 		bool eject = false;
 		for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
 			if (strncmp(p, "ACTION=", 7) == 0)
@@ -951,6 +1132,8 @@ void vbd_readable(struct vbd_front *v)
 				subsys = p + 10;
 			else if (strncmp(p, "DEVNAME=", 8) == 0)
 				devname = p + 8;
+			else if (strncmp(p, "DEVTYPE=", 8) == 0)
+				devtype = p + 8;
 			else if (strcmp(p, "DISK_EJECT_REQUEST=1") == 0)
 				eject = true;
 		}
@@ -960,7 +1143,14 @@ void vbd_readable(struct vbd_front *v)
 			eject_request(v, devname);
 		if (strcmp(action, "add") == 0)
 			kick = true;
+		/* a partition table read again: partitions removed and added */
+		if (devtype && strcmp(devtype, "partition") == 0)
+			parts = true;
 	}
+	if (parts)
+		for (struct vdev *d = v->devs; d; d = d->next)
+			if (!d->gone && d->parts_on)
+				sync_parts(d, false);
 	if (!kick)
 		return;
 	for (struct vdev *d = v->devs, *next; d; d = next) {

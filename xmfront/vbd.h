@@ -6,7 +6,9 @@
  * at Initialising whose backend is Connected is matched to the kernel disk
  * QEMU plugged (virtio-blk: serial = devid; scsi cdrom: model = the vdev
  * name), /dev/<xvd name> is made with the disk's major:minor and the
- * frontend goes Connected. On backend Closing it closes (node removed,
+ * frontend goes Connected. A whole-disk vbd (xvdb) also gets /dev/xvdbN for
+ * each partition of the kernel disk, kept in line with the partition
+ * uevents and removed with the device. On backend Closing it closes (node removed,
  * state Closed) only when the disk is neither mounted nor open in the
  * guest; otherwise it writes "16 Device in use; refusing to close" to
  * error/device/vbd/<devid>/error and checks again every 0.5 s while the

@@ -8,6 +8,9 @@
 #   a umount while xm waits lets that same detach through; detach when free:
 #   the node is gone and the host sees the guest's writes;
 #   a cdrom (xl disk spec) appears as /dev/xvdc, read-only, mounts iso9660;
+#   a partitioned image as xvdb: /dev/xvdb1 and /dev/xvdb2 are block nodes
+#   of the disk's partitions, follow a partition table read again, a mounted
+#   partition refuses the detach, and the detach removes all three nodes;
 #   a forced detach of a mounted disk removes its node.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -147,6 +150,56 @@ err=$(xenstore-read "/local/domain/$ID/error/device/vbd/51760/error" 2>/dev/null
 [ "$(xenstore-read $FE/state 2>/dev/null)" = 6 ] && [ "$err" = "19 no disk appeared for this device" ] &&
 	t_ok "no disk: closed with '$err' after $((i / 10)) s" || t_fail "no disk" "state $(xenstore-read $FE/state 2>&1) err '$err'"
 xenstore-rm $FE; xenstore-rm $BEP; xenstore-rm "/local/domain/$ID/error/device/vbd/51760"
+
+# ---- a whole disk with partitions: /dev/xvdb1, /dev/xvdb2 ----
+# MBR with two Linux partitions (0x83): sectors 2048+16384 and 18432+12288.
+# Written by hand (sfdisk is in Debian's fdisk package, not always there):
+# a 16-byte entry is status, CHS, type, CHS, first LBA, sectors (LE).
+PIMG=$work/parts.img
+dd if=/dev/zero of="$PIMG" bs=1M count=16 2>/dev/null
+printf '\000\000\000\000\203\000\000\000\000\010\000\000\000\100\000\000\000\000\000\000\203\000\000\000\000\110\000\000\000\060\000\000' |
+	dd of="$PIMG" bs=1 seek=446 conv=notrunc 2>/dev/null
+printf '\125\252' | dd of="$PIMG" bs=1 seek=510 conv=notrunc 2>/dev/null
+mkdir -p "$work/p1"
+echo "on partition one" > "$work/p1/hello.txt"
+mkfs.ext4 -q -F -d "$work/p1" "$work/p1.img" 8M >/dev/null 2>&1 &&
+	dd if="$work/p1.img" of="$PIMG" bs=512 seek=2048 conv=notrunc 2>/dev/null ||
+	t_fail "partitioned image" "mkfs.ext4 -d / dd failed"
+xm_run "$XM" block-attach "$ID" "file:$PIMG" xvdb w
+[ $rc -eq 0 ] && t_ok "attach a partitioned image as xvdb" || t_fail "attach partitioned xvdb" "rc=$rc $out"
+# each node's type and numbers, then the kernel's: "b253:16 b253:17 b253:18" twice
+parts_check() {
+	guest_run "$ID" "for n in '' 1 2; do set -- \$(ls -l /dev/xvdb\$n 2>/dev/null) x; echo \${1%\${1#?}}\${5%,}:\$6; done; d=\$(grep -l '^51728 *\$' /sys/block/vd*/serial); d=\${d%/serial}; k=\${d##*/}; echo b\$(cat \$d/dev); for n in 1 2; do echo b\$(cat \$d/\$k\$n/dev 2>/dev/null); done" | tr '\n' ' '
+}
+got=$(parts_check)
+set -- $got
+if [ $# -eq 6 ] && [ "$1 $2 $3" = "$4 $5 $6" ] && [ "$1" != "$2" ] && [ "$2" != "$3" ]; then
+	t_ok "/dev/xvdb, /dev/xvdb1, /dev/xvdb2 are block nodes of the disk and its partitions ($got)"
+else t_fail "partition nodes" "got '$got'"; fi
+# partition 2 taken out of the table and put back, read again each time in
+# the guest: the kernel's uevents remove and re-make /dev/xvdb2
+got=$(guest_run "$ID" "dd if=/dev/xvdb of=/tmp/e2 bs=1 skip=462 count=16 2>/dev/null; dd if=/dev/zero of=/dev/xvdb bs=1 seek=462 count=16 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb1 ] && echo one; [ -e /dev/xvdb2 ] || echo gone; dd if=/tmp/e2 of=/dev/xvdb bs=1 seek=462 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ ! -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb2 ] && echo back" | tr '\n' ' ')
+case $got in
+"one gone back ") t_ok "partition table read again: /dev/xvdb2 goes and comes back" ;;
+*) t_fail "partition table change" "$got" ;;
+esac
+got=$(parts_check)
+set -- $got
+[ $# -eq 6 ] && [ "$1 $2 $3" = "$4 $5 $6" ] && t_ok "partition nodes right after the change" ||
+	t_fail "partition nodes after change" "got '$got'"
+got=$(guest_run "$ID" "mount /dev/xvdb1 /mnt && cat /mnt/hello.txt")
+[ "$got" = "on partition one" ] && t_ok "mount /dev/xvdb1, read the host's file" || t_fail "mount xvdb1" "$got"
+xm_run env XM_DETACH_TIMEOUT=2 "$XM" block-detach "$ID" xvdb
+case "$rc:$out" in
+1:*"Device in use"*) t_ok "detach while xvdb1 is mounted refused: $out" ;;
+*) t_fail "detach with xvdb1 mounted" "rc=$rc $out" ;;
+esac
+got=$(guest_run "$ID" "cat /mnt/hello.txt; umount /mnt")
+[ "$got" = "on partition one" ] && t_ok "xvdb1 still usable after the refusal" || t_fail "xvdb1 after refusal" "$got"
+xm_run "$XM" block-detach "$ID" xvdb
+[ $rc -eq 0 ] && t_ok "detach after umount" || t_fail "detach partitioned xvdb" "rc=$rc $out"
+got=$(guest_run "$ID" "ls /dev/xvdb /dev/xvdb1 /dev/xvdb2 2>&1 | grep -c 'No such file'")
+[ "$got" = 3 ] && t_ok "/dev/xvdb, /dev/xvdb1, /dev/xvdb2 gone" || t_fail "partition nodes after detach" "$got"
 
 # ---- forced detach of a mounted disk ----
 xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
