@@ -177,8 +177,9 @@ if [ $# -eq 6 ] && [ "$1 $2 $3" = "$4 $5 $6" ] && [ "$1" != "$2" ] && [ "$2" != 
 	t_ok "/dev/xvdb, /dev/xvdb1, /dev/xvdb2 are block nodes of the disk and its partitions ($got)"
 else t_fail "partition nodes" "got '$got'"; fi
 # partition 2 taken out of the table and put back, read again each time in
-# the guest: the kernel's uevents remove and re-make /dev/xvdb2
-got=$(guest_run "$ID" "dd if=/dev/xvdb of=/tmp/e2 bs=1 skip=462 count=16 2>/dev/null; dd if=/dev/zero of=/dev/xvdb bs=1 seek=462 count=16 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb1 ] && echo one; [ -e /dev/xvdb2 ] || echo gone; dd if=/tmp/e2 of=/dev/xvdb bs=1 seek=462 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ ! -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb2 ] && echo back" | tr '\n' ' ')
+# the guest: the kernel's uevents remove and re-make /dev/xvdb2 (a re-read
+# removes and re-adds every partition, so xvdb1 is waited for too)
+got=$(guest_run "$ID" "dd if=/dev/xvdb of=/tmp/e2 bs=1 skip=462 count=16 2>/dev/null; dd if=/dev/zero of=/dev/xvdb bs=1 seek=462 count=16 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; i=0; while [ ! -b /dev/xvdb1 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb1 ] && echo one; [ -e /dev/xvdb2 ] || echo gone; dd if=/tmp/e2 of=/dev/xvdb bs=1 seek=462 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt /dev/xvdb; i=0; while [ ! -e /dev/xvdb2 ] && [ \$i -lt 30 ]; do sleep 0.1; i=\$((i+1)); done; [ -b /dev/xvdb2 ] && echo back" | tr '\n' ' ')
 case $got in
 "one gone back ") t_ok "partition table read again: /dev/xvdb2 goes and comes back" ;;
 *) t_fail "partition table change" "$got" ;;
