@@ -406,6 +406,7 @@ int cmd_block_detach(int argc, char **argv)
 		t = xs_transaction_start(h);
 		wr(h, t, d.be, "state", "4");
 		wr(h, t, d.be, "online", "1");
+		xs_rm(h, t, d.errdir); /* the guest clears it too, on seeing 4 */
 		xs_transaction_end(h, t, false);
 		const char *msg = why ? why : "the guest did not release it";
 		while (*msg >= '0' && *msg <= '9')
