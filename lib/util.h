@@ -19,6 +19,9 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* Make every missing directory of path (like mkdir -p), mode 0755. 0 or -1. */
 int mkdir_p(const char *path);
+/* Read a small (sysfs, /proc) file into buf, without trailing white space.
+ * 0 or -1 (errno). */
+int read_small_file(const char *path, char *buf, size_t len);
 /* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
 int fd_nonblock(int fd);
 

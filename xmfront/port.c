@@ -21,21 +21,6 @@
 
 #define VPORT_CLASS "/sys/class/virtio-ports"
 
-/* First line of a small sysfs file, without the newline. 0 or -1. */
-static int read_line(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t r = read(fd, buf, n - 1);
-	close(fd);
-	if (r < 0)
-		return -1;
-	buf[r] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 /* /dev/<dev> as a character node major:minor (from sysfs "dev"). */
 static int ensure_node(const char *node, const char *devnum)
 {
@@ -72,10 +57,10 @@ int port_locate(struct port *p, const char *name)
 		if (strlen(e->d_name) > 64)
 			continue; /* not a vportNpM */
 		snprintf(path, sizeof(path), VPORT_CLASS "/%.64s/name", e->d_name);
-		if (read_line(path, val, sizeof(val)) < 0 || strcmp(val, name) != 0)
+		if (read_small_file(path, val, sizeof(val)) < 0 || strcmp(val, name) != 0)
 			continue;
 		snprintf(path, sizeof(path), VPORT_CLASS "/%.64s/dev", e->d_name);
-		if (read_line(path, dev, sizeof(dev)) < 0)
+		if (read_small_file(path, dev, sizeof(dev)) < 0)
 			break;
 		snprintf(p->path, sizeof(p->path), "/dev/%.64s", e->d_name);
 		if (ensure_node(p->path, dev) < 0) {

@@ -132,27 +132,12 @@ static int ival(const struct vdev *d, int slot)
 
 /* --- the guest side: sysfs, nodes, users ------------------------------------ */
 
-/* Read a small sysfs file, without trailing white space. 0 or -1. */
-static int read_attr(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	while (n > 0 && isspace((unsigned char)buf[n - 1]))
-		n--;
-	buf[n] = '\0';
-	return 0;
-}
 
 static int read_devnum(const char *path, dev_t *out)
 {
 	char buf[32];
 	unsigned int ma, mi;
-	if (read_attr(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
 		return -1;
 	*out = makedev(ma, mi);
 	return 0;
@@ -181,7 +166,7 @@ static bool find_disk(struct vdev *d)
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/%s", e->d_name,
 			 cdrom ? "device/model" : "serial");
-		if (read_attr(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
+		if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
 		if (read_devnum(path, &d->rdev) < 0)
@@ -278,7 +263,7 @@ static unsigned int disk_parts(const struct vdev *d, struct part *out, unsigned 
 		if (strncmp(e->d_name, d->kname, kl) != 0)
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/%s/partition", d->kname, e->d_name);
-		if (read_attr(path, buf, sizeof(buf)) < 0 || !is_num(buf) || strlen(buf) > 3)
+		if (read_small_file(path, buf, sizeof(buf)) < 0 || !is_num(buf) || strlen(buf) > 3)
 			continue;
 		out[n].num = (unsigned int)atoi(buf);
 		if (out[n].num < 1 || out[n].num > 255)

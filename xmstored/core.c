@@ -63,13 +63,11 @@ static const char *onearg(const struct req *r)
 	return r->body;
 }
 
-/* Number of NULs in the payload (Xen's xenstore_count_strings). */
+/* Number of NUL-terminated strings in the payload (Xen's
+ * xenstore_count_strings). */
 static unsigned int count_strings(const struct req *r)
 {
-	unsigned int n = 0;
-	for (size_t i = 0; i < r->len; i++)
-		n += r->body[i] == '\0';
-	return n;
+	return (unsigned int)wire_split(r->body, r->len, NULL, 0);
 }
 
 static int canon(const struct req *r, const char *name, bool special, char out[PATH_BUF])
