@@ -52,6 +52,7 @@
 #include <xenstore.h>
 
 #define KMSG "-byte logical blocks"
+#define UEVENT "xmfront-uevent add vd"
 #define BLK_NODE "bench-blk"
 #define BLK_DEV "bench-dev"
 #define QMP_MS 10000
@@ -88,12 +89,17 @@ static int timeout_ms(void)
 
 /* --- the console log: only what is appended after kmsg_follow() counts --- */
 
+/* The two lines looked for: the kernel's, and the guest's uevent monitor's. */
+enum { M_KMSG, M_UEVENT, NMARKS };
+static const char *const marks[NMARKS] = { KMSG, UEVENT };
+#define MARK_MAX (sizeof(UEVENT) > sizeof(KMSG) ? sizeof(UEVENT) : sizeof(KMSG))
+
 struct kmsg {
 	char path[PATH_MAX];
 	int ino;
 	off_t off;
-	char tail[sizeof(KMSG)];  /* end of the previous chunk (a split line) */
-	double seen;
+	char tail[MARK_MAX]; /* end of the previous chunk (a split line) */
+	double seen[NMARKS];
 };
 
 static void kmsg_follow(struct kmsg *k, const char *path)
@@ -105,7 +111,16 @@ static void kmsg_follow(struct kmsg *k, const char *path)
 		die("inotify on %s failed: %s", k->path, strerror(errno));
 	k->off = stat(k->path, &st) == 0 ? st.st_size : 0;
 	k->tail[0] = '\0';
-	k->seen = 0;
+	for (int m = 0; m < NMARKS; m++)
+		k->seen[m] = 0;
+}
+
+static bool kmsg_all(const struct kmsg *k)
+{
+	for (int m = 0; m < NMARKS; m++)
+		if (!k->seen[m])
+			return false;
+	return true;
 }
 
 static void kmsg_scan(struct kmsg *k)
@@ -116,9 +131,9 @@ static void kmsg_scan(struct kmsg *k)
 	int fd = open(k->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	char buf[8192 + sizeof(KMSG)];
+	char buf[8192 + MARK_MAX];
 	ssize_t r;
-	while (!k->seen) {
+	while (!kmsg_all(k)) {
 		size_t keep = strlen(k->tail);
 		memcpy(buf, k->tail, keep);
 		r = pread(fd, buf + keep, sizeof(buf) - 1 - keep, k->off);
@@ -130,27 +145,30 @@ static void kmsg_scan(struct kmsg *k)
 		for (size_t i = 0; i < n; i++)
 			if (!buf[i])
 				buf[i] = ' ';
-		if (strstr(buf, KMSG))
-			k->seen = now();
-		keep = n < sizeof(KMSG) - 1 ? n : sizeof(KMSG) - 1;
+		double t = now();
+		for (int m = 0; m < NMARKS; m++)
+			if (!k->seen[m] && strstr(buf, marks[m]))
+				k->seen[m] = t;
+		keep = n < MARK_MAX - 1 ? n : MARK_MAX - 1;
 		memmove(k->tail, buf + n - keep, keep);
 		k->tail[keep] = '\0';
 	}
 	close(fd);
 }
 
-/* Wait for the kernel line (after the QMP part of a floor attach). */
+/* Wait for both lines (after the QMP part of a floor attach). */
 static void kmsg_wait(struct kmsg *k)
 {
 	kmsg_scan(k);
-	while (!k->seen) {
+	while (!kmsg_all(k)) {
 		struct pollfd p = { .fd = k->ino, .events = POLLIN };
 		int r = poll(&p, 1, timeout_ms());
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			die("timeout waiting for \"%s\" in %s (console level not raised?)", KMSG,
-			    k->path);
+			die("timeout waiting for \"%s\" in %s (console level not raised? "
+			    "no uevent monitor in the guest?)",
+			    marks[k->seen[M_KMSG] ? M_UEVENT : M_KMSG], k->path);
 		kmsg_scan(k);
 	}
 }
@@ -224,7 +242,7 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 	double exited = 0;
 	int st = 0;
 	for (;;) {
-		bool done = attach ? exited && bes[4] && fes[4] && (!log || k.seen)
+		bool done = attach ? exited && bes[4] && fes[4] && (!log || kmsg_all(&k))
 				   : exited && bes[6] && fes[6];
 		if (exited && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 			die("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -241,7 +259,7 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 		if (r <= 0) {
 			fprintf(stderr, "blktime: timeout (xm %s; backend %d->%d, frontend %d->%d, kmsg %s)\n",
 				exited ? "exited" : "running", be0, read_state(h, be), fe0,
-				read_state(h, fe), k.seen ? "seen" : "not seen");
+				read_state(h, fe), k.seen[M_KMSG] ? "seen" : "not seen");
 			if (!exited)
 				kill(pid, SIGTERM);
 			return 1;
@@ -281,8 +299,8 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 		}
 	}
 	if (attach)
-		printf("%.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
-		       fes[4] - t0, k.seen - t0);
+		printf("%.6f %.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
+		       fes[4] - t0, k.seen[M_KMSG] - t0, k.seen[M_UEVENT] - t0);
 	else
 		printf("%.6f %.6f %.6f %.6f\n", exited - t0, bes[5] - t0, fes[6] - t0, bes[6] - t0);
 	xs_close(h);
@@ -322,7 +340,8 @@ static int cmd_floor_attach(const char *sock, const char *img, const char *bus, 
 			      "bus", bus, "drive", BLK_NODE, "serial", "bench-floor"));
 	double plugged = now();
 	kmsg_wait(&k);
-	printf("%.6f %.6f %.6f\n", added - t0, plugged - t0, k.seen - t0);
+	printf("%.6f %.6f %.6f %.6f\n", added - t0, plugged - t0, k.seen[M_KMSG] - t0,
+	       k.seen[M_UEVENT] - t0);
 	qmp_close(q);
 	return 0;
 }

@@ -29,6 +29,7 @@ void log_msg(int level, const char *fmt, ...)
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	FILE *f = log_file ? log_file : stderr;
 	struct timespec ts;
+	char line[2048];
 	va_list ap;
 
 	if (level > log_level)
@@ -36,13 +37,15 @@ void log_msg(int level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);
-	fprintf(f, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%s]: ", tm.tm_year + 1900,
-		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		ts.tv_nsec / 1000000, log_prog, names[level]);
+	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ %s[%s]: ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ts.tv_nsec / 1000, log_prog, names[level]);
 	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
+	/* one write per line: lines of several writers never interleave */
+	fprintf(f, "%s\n", line);
 	fflush(f);
 }
 

@@ -75,20 +75,33 @@ static void wr(struct xs_handle *h, xs_transaction_t t, const char *dir, const c
 	xs_write(h, t, p, val, (unsigned int)strlen(val));
 }
 
+/* Wait up to 200 ms (not past the deadline) for watch events: bit i of
+ * the result for each of tokens[0..n) that fired, 0 if none did, -1 when
+ * the deadline has passed. */
+static int wait_tokens(struct xs_handle *h, long deadline, const char *const *tokens, int n)
+{
+	long left = deadline - now_ms();
+	if (left <= 0)
+		return -1;
+	int mask = 0;
+	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+	if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
+		char **w;
+		while ((w = xs_check_watch(h))) {
+			for (int i = 0; i < n; i++)
+				if (strcmp(w[XS_WATCH_TOKEN], tokens[i]) == 0)
+					mask |= 1 << i;
+			free(w);
+		}
+	}
+	return mask;
+}
+
 /* Wait for a change under any of the watched paths, up to the deadline.
  * false when the deadline passed. */
 static bool wait_change(struct xs_handle *h, long deadline)
 {
-	long left = deadline - now_ms();
-	if (left <= 0)
-		return false;
-	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
-	if (poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
-		char **w;
-		while ((w = xs_check_watch(h)))
-			free(w);
-	}
-	return true;
+	return wait_tokens(h, deadline, NULL, 0) >= 0;
 }
 
 static void remove_dirs(struct xs_handle *h, const struct dev *d)
@@ -240,41 +253,56 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	snprintf(w2, sizeof(w2), "%s/state", d.fe);
 	snprintf(w3, sizeof(w3), "%s", d.err);
 	snprintf(w4, sizeof(w4), "%s/hotplug-status", d.be);
-	xs_watch(h, w1, "be");
-	xs_watch(h, w2, "fe");
-	xs_watch(h, w3, "err");
-	xs_watch(h, w4, "hs");
+	/* Each wake-up reads again only what fired (all of it the first
+	 * time, and after 200 ms without events). */
+	static const char *const tokens[] = { "be", "fe", "err", "hs" };
+	enum { W_BE = 1, W_FE = 2, W_ERR = 4, W_HS = 8, W_ALL = 15 };
+	xs_watch(h, w1, tokens[0]);
+	xs_watch(h, w2, tokens[1]);
+	xs_watch(h, w3, tokens[2]);
+	xs_watch(h, w4, tokens[3]);
 	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
-	char *why = NULL;
+	char *why = NULL, *hs = NULL, *fe_err = NULL;
+	int bs = -1, fs = -1, dirty = W_ALL;
 	for (;;) {
-		char *hs = rd(h, d.be, "hotplug-status");
-		char *fe_err = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
-		int bs = rd_int(h, d.be, "state"), fs = rd_int(h, d.fe, "state");
+		if (dirty & W_HS) {
+			free(hs);
+			hs = rd(h, d.be, "hotplug-status");
+		}
+		if (dirty & W_ERR) {
+			free(fe_err);
+			fe_err = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
+		}
+		if (dirty & W_BE)
+			bs = rd_int(h, d.be, "state");
+		if (dirty & W_FE)
+			fs = rd_int(h, d.fe, "state");
 		if (hs && strcmp(hs, "error") == 0) {
 			why = rd(h, d.be, "hotplug-error");
+			if (!why)
+				why = strdup("the backend failed");
 		} else if (fe_err && *fe_err) {
 			why = fe_err;
 			fe_err = NULL;
 		} else if (fs == 6 || bs < 0 || fs < 0) {
 			why = strdup("the device went away while connecting");
 		} else if (bs == 4 && fs == 4) {
-			free(hs);
-			free(fe_err);
 			break;
 		}
-		free(hs);
-		free(fe_err);
 		if (why)
 			break;
-		if (!wait_change(h, deadline)) {
+		dirty = wait_tokens(h, deadline, tokens, 4);
+		if (dirty < 0) {
 			why = strdup("timed out waiting for the backend and the guest to connect");
 			break;
 		}
+		if (!dirty)
+			dirty = W_ALL;
 	}
-	xs_unwatch(h, w1, "be");
-	xs_unwatch(h, w2, "fe");
-	xs_unwatch(h, w3, "err");
-	xs_unwatch(h, w4, "hs");
+	free(hs);
+	free(fe_err);
+	/* No unwatch: closing the connection drops the watches (4 round trips
+	 * fewer before xm returns). */
 	if (why) {
 		force_remove(h, &d);
 		/* Strip a leading errno from a guest's "16 Device in use" text. */

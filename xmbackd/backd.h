@@ -15,9 +15,24 @@ struct guest {
 	bool gone;              /* cleaned up: drop at the end of the loop turn */
 };
 
+/* A device a watch event was about, to act on once the events are read. */
+struct vbd_key {
+	unsigned int domid;
+	unsigned long devid;
+};
+
+#define VBD_PENDING_MAX 64
+
 struct backd {
+	/* Requests go on xs, which never has a watch: libxenstore then reads
+	 * each reply in the calling thread. On xw (watches only) every reply
+	 * would pass through its reader thread: two more wake-ups each. */
 	struct xs_handle *xs;
+	struct xs_handle *xw;
 	struct guest *guests;
+	struct vbd_key pending[VBD_PENDING_MAX];
+	unsigned int npending;
+	bool pending_overflow;  /* too many: vbd_flush() looks at everything */
 };
 
 /* guests.c */
@@ -34,8 +49,12 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid);
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);
-/* A watch fired on path: if it names one device (its backend dir or its
- * frontend's state), act on that device and return true. */
-bool vbd_event(struct backd *b, const char *path);
+/* A watch fired on path. If it is about devices (a backend dir or one of
+ * the nodes that decide, a frontend's state), note them and return true;
+ * vbd_flush() then acts on each noted device once: one attach writes some
+ * twenty nodes, and each event would otherwise cost its reads. false: not
+ * a vbd event (the caller rescans everything). */
+bool vbd_note(struct backd *b, const char *path);
+void vbd_flush(struct backd *b);
 
 #endif

@@ -122,9 +122,12 @@ int main(int argc, char **argv)
 
 	struct backd b = { 0 };
 	b.xs = xs_open(XS_OPEN_SOCKETONLY);
-	if (!b.xs) {
+	b.xw = b.xs ? xs_open(XS_OPEN_SOCKETONLY) : NULL;
+	if (!b.xw) {
 		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
 			strerror(errno));
+		if (b.xs)
+			xs_close(b.xs);
 		return 1;
 	}
 	if (!fg) {
@@ -143,6 +146,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (pidfile_take(pidfile) < 0) {
+		xs_close(b.xw);
 		xs_close(b.xs);
 		return 1;
 	}
@@ -152,10 +156,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	init_dom0(b.xs);
-	if (!xs_watch(b.xs, XM_TOOL_ROOT "/domain", "domains") ||
-	    !xs_watch(b.xs, "@releaseDomain", "release") ||
-	    !xs_watch(b.xs, "/local/domain/0/backend/vbd", "vbd")) {
+	if (!xs_watch(b.xw, XM_TOOL_ROOT "/domain", "domains") ||
+	    !xs_watch(b.xw, "@releaseDomain", "release") ||
+	    !xs_watch(b.xw, "/local/domain/0/backend/vbd", "vbd")) {
 		log_err("cannot watch XenStore: %s", strerror(errno));
+		xs_close(b.xw);
 		xs_close(b.xs);
 		unlink(pidfile);
 		return 1;
@@ -169,7 +174,7 @@ int main(int argc, char **argv)
 		struct pollfd p[256];
 		struct guest *gs[256];
 		int n = 0;
-		p[n].fd = xs_fileno(b.xs);
+		p[n].fd = xs_fileno(b.xw);
 		p[n++].events = POLLIN;
 		for (struct guest *g = b.guests; g && n < 256; g = g->next) {
 			if (g->gone || !g->q)
@@ -190,10 +195,12 @@ int main(int argc, char **argv)
 		bool rescan = r == 0;
 		if (p[0].revents) {
 			char **w;
-			while ((w = xs_check_watch(b.xs))) {
-				/* A device's own event: just that device. Anything
-				 * else (domains, releases, the vbd root): everything. */
-				if (!vbd_event(&b, w[XS_WATCH_PATH]))
+			while ((w = xs_check_watch(b.xw))) {
+				log_debug("event %s", w[XS_WATCH_PATH]);
+				/* Devices' events: those devices, each once.
+				 * Anything else (domains, releases, the vbd
+				 * root): everything. */
+				if (!vbd_note(&b, w[XS_WATCH_PATH]))
 					rescan = true;
 				free(w);
 			}
@@ -207,13 +214,18 @@ int main(int argc, char **argv)
 			if (p[i].revents)
 				guests_qmp_ready(&b, gs[i]);
 		if (rescan) {
+			b.npending = 0; /* the scan covers them */
+			b.pending_overflow = false;
 			guests_scan(&b);
 			vbd_scan(&b);
+		} else {
+			vbd_flush(&b);
 		}
 		guests_reap(&b);
 	}
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
+	xs_close(b.xw);
 	xs_close(b.xs);
 	unlink(pidfile);
 	if (lf)

@@ -212,6 +212,7 @@ static void attach(struct backd *b, const struct vbd *v)
 		fail(b, v, "incomplete backend (params, mode, type, frontend)");
 		goto out;
 	}
+	log_debug("domain %u vbd %lu: attach", v->domid, v->devid);
 	if (media && sharing_check(b->xs, v->domid, v->devid, params, mode, err, sizeof(err))) {
 		fail(b, v, err);
 		goto out;
@@ -224,6 +225,7 @@ static void attach(struct backd *b, const struct vbd *v)
 			goto out;
 		}
 		node_added = true;
+		log_debug("domain %u vbd %lu: blockdev-add done", v->domid, v->devid);
 	}
 	json_t *args;
 	char bus[32];
@@ -254,6 +256,7 @@ static void attach(struct backd *b, const struct vbd *v)
 		goto out;
 	}
 	node_added = false; /* owned by the device now; recorded below */
+	log_debug("domain %u vbd %lu: device_add done", v->domid, v->devid);
 	tool_write(b, v, "node", media ? node : "");
 	tool_write(b, v, "device", devname);
 	tool_write(b, v, "bus", bus);
@@ -289,7 +292,7 @@ static void attach(struct backd *b, const struct vbd *v)
 	free(real);
 	char fs[256];
 	snprintf(fs, sizeof(fs), "%s/state", fe);
-	xs_watch(b->xs, fs, "frontend");
+	xs_watch(b->xw, fs, "frontend");
 	log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
 		 media ? params : "(no medium)", mode, cdrom ? "cdrom" : "disk", bus);
 out:
@@ -338,7 +341,7 @@ static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 	if (fe) {
 		char fs[256];
 		snprintf(fs, sizeof(fs), "%s/state", fe);
-		xs_unwatch(b->xs, fs, "frontend");
+		xs_unwatch(b->xw, fs, "frontend");
 	}
 	if (write_state)
 		be_write(b, v, "state", "6");
@@ -450,6 +453,11 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 		be_write(b, &v, "state", "6"); /* never realised (refused): nothing to undo */
 	} else if (st == 4 && dev && mc && (strcmp(mc, "insert") == 0 || strcmp(mc, "eject") == 0)) {
 		media_change(b, &v, mc);
+	} else if (!state && dev) {
+		char *fe = be_read(b, &v, "frontend");
+		if (!fe) /* the backend vanished (removed by hand): out of the guest too */
+			teardown(b, &v, false);
+		free(fe);
 	}
 	free(state);
 	free(hs);
@@ -457,23 +465,80 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 	free(dev);
 }
 
-bool vbd_event(struct backd *b, const char *path)
+static void note_dev(struct backd *b, unsigned int domid, unsigned long devid)
 {
+	for (unsigned int i = 0; i < b->npending; i++)
+		if (b->pending[i].domid == domid && b->pending[i].devid == devid)
+			return;
+	if (b->npending == VBD_PENDING_MAX) {
+		b->pending_overflow = true;
+		return;
+	}
+	b->pending[b->npending++] = (struct vbd_key){ domid, devid };
+}
+
+bool vbd_note(struct backd *b, const char *path)
+{
+	/* the backend nodes consider() looks at; the others (params, mode,
+	 * what xmbackd writes back) never decide anything alone */
+	static const char *const keys[] = { "state", "online", "force", "media-change",
+					    "hotplug-status" };
 	unsigned int domid;
 	unsigned long devid;
 	int n = 0;
 
-	if (sscanf(path, BE "/%u/%lu%n", &domid, &devid, &n) == 2 &&
-	    (path[n] == '\0' || path[n] == '/')) {
-		consider(b, domid, devid);
+	if (sscanf(path, BE "/%u%n", &domid, &n) == 1 && path[n] == '\0') {
+		/* a guest's first backend (or its last gone): its devices */
+		char dir[64];
+		unsigned int nv = 0;
+		snprintf(dir, sizeof(dir), BE "/%u", domid);
+		char **devs = xs_directory(b->xs, XBT_NULL, dir, &nv);
+		for (unsigned int j = 0; j < nv; j++)
+			note_dev(b, domid, strtoul(devs[j], NULL, 10));
+		free(devs);
 		return true;
 	}
+	n = 0;
+	if (sscanf(path, BE "/%u/%lu%n", &domid, &devid, &n) == 2) {
+		if (path[n] == '\0') {
+			note_dev(b, domid, devid);
+			return true;
+		}
+		if (path[n] != '/')
+			return false;
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (strcmp(path + n + 1, keys[k]) == 0) {
+				note_dev(b, domid, devid);
+				break;
+			}
+		return true;
+	}
+	n = 0;
 	if (sscanf(path, "/local/domain/%u/device/vbd/%lu/state%n", &domid, &devid, &n) == 2 &&
 	    path[n] == '\0') {
-		consider(b, domid, devid);
+		note_dev(b, domid, devid);
 		return true;
 	}
+	/* xmbackd's own records of what it made (under the domains watch) */
+	n = 0;
+	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/vbd%n", &domid, &n) == 1 &&
+	    (path[n] == '\0' || path[n] == '/'))
+		return true;
 	return false;
+}
+
+void vbd_flush(struct backd *b)
+{
+	bool all = b->pending_overflow;
+	unsigned int n = b->npending;
+	b->npending = 0;
+	b->pending_overflow = false;
+	if (all) {
+		vbd_scan(b);
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		consider(b, b->pending[i].domid, b->pending[i].devid);
 }
 
 void vbd_scan(struct backd *b)

@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "mux.h"
 #include "port.h"
+#include "uevent.h"
 #include "vbd.h"
 #include "util.h"
 #include "wire.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +32,9 @@
 #define MAX_CLIENTS 256
 #define CLIENT_OUT_MAX (1u << 20) /* a client that reads nothing is dropped */
 #define RETRY_MS 50
+#define DEFAULT_NICE -10
+#define STR_(x) #x
+#define XSTR(x) STR_(x)
 
 /* Bytes waiting to be written to one fd. */
 struct outq {
@@ -60,7 +65,8 @@ struct xmfront {
 };
 
 static const char usage_text[] =
-	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--dry-run]\n"
+	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--nice N] [--dry-run]\n"
+	"       xmfront --uevents\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
 	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
 	"and connects the guest's block devices (device/vbd: /dev/xvdXN).\n"
@@ -70,7 +76,11 @@ static const char usage_text[] =
 	"  -n, --name NAME     virtio-serial port name (default " DEFAULT_PORT_NAME ")\n"
 	"  -s, --socket PATH   where guest clients connect\n"
 	"                      (default " DEFAULT_SOCKET ")\n"
+	"      --nice N        scheduling niceness (default " XSTR(DEFAULT_NICE) ": the agent\n"
+	"                      plays an in-kernel frontend; 0 leaves it as started)\n"
 	"      --dry-run       acknowledge shutdown requests, then only exit\n"
+	"      --uevents       only print the guest kernel's block device events\n"
+	"                      (\"xmfront-uevent ACTION DEVNAME DEVTYPE\"), until killed\n"
 	"  -v, --verbose       log connections and requests\n"
 	"  -h, --help          this text\n";
 
@@ -206,6 +216,7 @@ static void port_readable(struct xmfront *x)
 				  h.req_id, h.len);
 			mux_port_message(x->mux, &h, body);
 		}
+		vbd_flush(x->vbd);
 		if (st == WIRE_PROTO) {
 			host_lost(x, "oversized message");
 			return;
@@ -380,6 +391,8 @@ int main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'D' },
+		{ "nice", required_argument, NULL, 'N' },
+		{ "uevents", no_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -387,7 +400,9 @@ int main(int argc, char **argv)
 	const char *port_path = NULL, *name = DEFAULT_PORT_NAME, *sock = DEFAULT_SOCKET;
 	struct agent_opts ao = { 0 };
 	struct xmfront x = { .port = { .fd = -1 }, .listen_fd = -1 };
-	int verbose = 0, opt;
+	int verbose = 0, opt, nice_val = DEFAULT_NICE;
+	bool uevents = false;
+	char *end;
 
 	while ((opt = getopt_long(argc, argv, "p:n:s:vh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -395,6 +410,15 @@ int main(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 's': sock = optarg; break;
 		case 'D': ao.dry_run = true; break;
+		case 'U': uevents = true; break;
+		case 'N':
+			errno = 0;
+			nice_val = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || nice_val < -20 || nice_val > 19) {
+				fprintf(stderr, "xmfront: --nice wants -20..19, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
@@ -406,6 +430,12 @@ int main(int argc, char **argv)
 	}
 	log_open("xmfront", stderr, verbose ? LOG_DEBUG_ : LOG_INFO_);
 	signal(SIGPIPE, SIG_IGN);
+	/* The guest's kernel announces a new disk to every uevent listener
+	 * (mdev too) at once: on one vCPU the frontend should run first. */
+	if (nice_val && setpriority(PRIO_PROCESS, 0, nice_val) < 0)
+		log_warn("cannot set niceness %d: %s", nice_val, strerror(errno));
+	if (uevents)
+		return uevent_monitor();
 
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%s", sock);

@@ -91,6 +91,7 @@ struct mux {
 	const struct mux_ops *ops;
 	void *ctx;
 	bool connected;
+	unsigned int epoch;  /* connections lost so far */
 	bool resetting;      /* RESET_WATCHES sent, its reply not yet seen */
 	uint32_t reset_id;
 	uint32_t next_id;
@@ -388,6 +389,11 @@ bool mux_connected(const struct mux *m)
 	return m->connected;
 }
 
+unsigned int mux_epoch(const struct mux *m)
+{
+	return m->epoch;
+}
+
 struct mux_client *mux_client_new(struct mux *m, void *user)
 {
 	struct mux_client *c = calloc(1, sizeof(*c));
@@ -620,6 +626,7 @@ void mux_port_lost(struct mux *m)
 	struct pending *list = m->head;
 
 	m->connected = false;
+	m->epoch++;
 	m->resetting = false;
 	m->head = m->tail = NULL;
 	while (list) {

@@ -54,6 +54,9 @@ void mux_port_lost(struct mux *m);
  * clients'). Called once at the first connection too. */
 void mux_port_up(struct mux *m);
 bool mux_connected(const struct mux *m);
+/* Changes with every lost connection: a transaction id the agent holds is
+ * good only within the epoch that gave it. */
+unsigned int mux_epoch(const struct mux *m);
 
 /* The agent's own request (body as on the wire). 0, or -1 when not
  * connected. fn may be NULL. */

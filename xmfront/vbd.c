@@ -17,6 +17,7 @@
  */
 #include "vbd.h"
 #include "mux.h"
+#include "uevent.h"
 #include "util.h"
 #include "vdev.h"
 #include "wire.h"
@@ -26,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cdrom.h>
-#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +73,8 @@ struct vdev {
 	bool gone;            /* forgotten: freed once idle */
 
 	bool reading, again, read_failed;
+	bool dirty;           /* an event: read everything (at vbd_flush) */
+	bool bdirty;          /* a backend state event: read its state, force */
 	unsigned int nreads;  /* reads of the batch still to come */
 	char *val[NVALS];     /* NULL: the node does not exist */
 	struct rq rq[NVALS];
@@ -99,6 +101,15 @@ struct vdev {
 	int wstate;           /* state to write, 0: none */
 	const char *werr;     /* error text to write, or NULL */
 	void (*wdone)(struct vdev *d, bool ok);
+	bool from_prep;       /* the write in flight is the prepared one */
+
+	/* While the disk is awaited, the transaction of the Connected write is
+	 * opened and the state read in it ahead of time: once the disk shows,
+	 * Connected costs one round trip instead of three. */
+	enum { PREP_NONE, PREP_STARTING, PREP_READY } prep;
+	bool prep_drop;       /* STARTING but no longer wanted: end it */
+	uint32_t prep_tx;     /* 0 until known */
+	unsigned int prep_epoch;
 };
 
 struct vbd_front {
@@ -106,6 +117,8 @@ struct vbd_front {
 	struct vdev *devs;
 	int nl;               /* uevent socket or -1 */
 	bool scanning, rescan;
+	unsigned int nprep;   /* prepared transactions (one at most: they
+			       * count against the guest's quota) */
 };
 
 static long now_ms(void)
@@ -589,8 +602,11 @@ static bool reply_for(struct vdev *d)
 	return true;
 }
 
+static void prep_end(struct vdev *d);
+
 static void forget(struct vdev *d)
 {
+	prep_end(d);
 	unwatch_backend(d);
 	d->gone = true;
 	maybe_free(d);
@@ -611,6 +627,7 @@ static void tx_begin(struct vdev *d);
 static void tx_finish(struct vdev *d, bool ok)
 {
 	d->writing = false;
+	log_debug("%s: state write %s", d->name, ok ? "done" : "failed");
 	if (d->wdone)
 		d->wdone(d, ok);
 	if (d->again && !d->gone) {
@@ -624,7 +641,10 @@ static void on_tx_end(void *arg, uint32_t type, const char *body, size_t len)
 	struct vdev *d = arg;
 	if (!reply_for(d))
 		return;
-	if (type == XS_ERROR && strncmp(body, "EAGAIN", len) == 0 && ++d->tries < 10) {
+	bool again = type == XS_ERROR && strncmp(body, "EAGAIN", len) == 0;
+	/* a prepared transaction that failed otherwise (lost with a host
+	 * connection): the whole write once more */
+	if (type == XS_ERROR && (again || d->from_prep) && ++d->tries < 10) {
 		tx_begin(d);
 		return;
 	}
@@ -679,8 +699,100 @@ static void on_tx_start(void *arg, uint32_t type, const char *body, size_t len)
 
 static void tx_begin(struct vdev *d)
 {
+	d->from_prep = false;
 	if (request(d, XS_TRANSACTION_START, 0, "", 1, on_tx_start) < 0)
 		tx_finish(d, false);
+}
+
+/* --- the prepared transaction -------------------------------------------------- */
+
+/* "123" as a transaction id, 0 if it is not one. */
+static uint32_t tx_id(uint32_t type, const char *body, size_t len)
+{
+	char num[16];
+	if (type == XS_ERROR || len == 0 || len >= sizeof(num))
+		return 0;
+	memcpy(num, body, len);
+	num[len] = '\0';
+	return (uint32_t)strtoul(num, NULL, 10);
+}
+
+/* Back to PREP_NONE, ending tx (if it is still good) without a reply. */
+static void prep_close(struct vbd_front *v, struct vdev *d, uint32_t tx, unsigned int epoch)
+{
+	if (tx && mux_epoch(v->mux) == epoch)
+		mux_request_tx(v->mux, XS_TRANSACTION_END, tx, "F", 2, NULL, NULL);
+	if (d) {
+		d->prep = PREP_NONE;
+		d->prep_drop = false;
+		d->prep_tx = 0;
+	}
+	v->nprep--;
+}
+
+static void on_prep_check(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vdev *d = arg;
+	struct vbd_front *v = d->v;
+	uint32_t tx = d->prep_tx;
+	unsigned int epoch = d->prep_epoch;
+	(void)body;
+	(void)len;
+	if (!reply_for(d)) {
+		prep_close(v, NULL, tx, epoch);
+		return;
+	}
+	if (d->prep_drop || type == XS_ERROR) { /* not wanted, or the dir is gone */
+		prep_close(v, d, tx, epoch);
+		return;
+	}
+	d->prep = PREP_READY;
+	log_debug("%s: Connected write prepared (transaction %u)", d->name, tx);
+}
+
+static void on_prep_start(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vdev *d = arg;
+	struct vbd_front *v = d->v;
+	uint32_t tx = tx_id(type, body, len);
+	unsigned int epoch = d->prep_epoch;
+	char p[96];
+	if (!reply_for(d)) {
+		prep_close(v, NULL, tx, epoch);
+		return;
+	}
+	if (!tx || d->prep_drop || mux_epoch(v->mux) != epoch) { /* EQUOTA, say */
+		prep_close(v, d, tx, epoch);
+		return;
+	}
+	d->prep_tx = tx;
+	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
+	if (request_path(d, XS_READ, tx, p, on_prep_check) < 0)
+		prep_close(v, d, tx, epoch);
+}
+
+/* Open the Connected write's transaction ahead (one device at a time). */
+static void prep_begin(struct vdev *d)
+{
+	struct vbd_front *v = d->v;
+	if (d->prep != PREP_NONE || v->nprep || d->writing)
+		return;
+	d->prep = PREP_STARTING;
+	d->prep_drop = false;
+	d->prep_tx = 0;
+	d->prep_epoch = mux_epoch(v->mux);
+	v->nprep++;
+	if (request(d, XS_TRANSACTION_START, 0, "", 1, on_prep_start) < 0)
+		prep_close(v, d, 0, d->prep_epoch);
+}
+
+/* The prepared transaction is not going to be used. */
+static void prep_end(struct vdev *d)
+{
+	if (d->prep == PREP_READY)
+		prep_close(d->v, d, d->prep_tx, d->prep_epoch);
+	else if (d->prep == PREP_STARTING)
+		d->prep_drop = true; /* closed when its replies come */
 }
 
 /* Write state (if not 0) and the error text (if any) while the frontend
@@ -693,6 +805,25 @@ static void switch_state(struct vdev *d, int state, const char *err,
 	d->wstate = state;
 	d->werr = err;
 	d->wdone = done;
+	log_debug("%s: state %d%s%s", d->name, state, err ? ", error " : "", err ? err : "");
+	if (d->prep == PREP_READY && state && !err && mux_epoch(d->v->mux) == d->prep_epoch) {
+		/* the state was read in it: write and commit at once (a
+		 * conflict, e.g. the directory removed since, is EAGAIN: the
+		 * whole write again) */
+		char p[96], num[8];
+		d->tx = d->prep_tx;
+		d->prep = PREP_NONE;
+		d->prep_tx = 0;
+		d->v->nprep--;
+		d->from_prep = true;
+		snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
+		snprintf(num, sizeof(num), "%d", state);
+		request_write(d, d->tx, p, num);
+		if (request(d, XS_TRANSACTION_END, d->tx, "T", 2, on_tx_end) < 0)
+			tx_finish(d, false);
+		return;
+	}
+	prep_end(d);
 	tx_begin(d);
 }
 
@@ -785,10 +916,42 @@ static void read_device(struct vdev *d)
 	}
 }
 
+/* After the start only the backend's state and force change: an event on
+ * its state reads just those two again (the others are kept). */
+static void read_backend_state(struct vdev *d)
+{
+	if (d->gone)
+		return;
+	if (d->reading || d->writing || !d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/') {
+		read_device(d);
+		return;
+	}
+	d->reading = true;
+	d->read_failed = false;
+	d->nreads = 0;
+	static const int slots[] = { B_STATE, B_FORCE };
+	static const char *const keys[] = { "state", "force" };
+	char p[256];
+	for (int i = 0; i < 2; i++) {
+		free(d->val[slots[i]]);
+		d->val[slots[i]] = NULL;
+		snprintf(p, sizeof(p), "%s/%s", d->val[F_BACKEND], keys[i]);
+		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[slots[i]]) < 0) {
+			d->read_failed = true;
+			if (!d->nreads)
+				d->reading = false;
+			return;
+		}
+		d->busy++;
+		d->nreads++;
+	}
+}
+
 static void on_backend_event(void *arg, const char *path)
 {
+	struct vdev *d = arg;
 	(void)path;
-	read_device(arg);
+	d->bdirty = true; /* read at vbd_flush(), once for a burst */
 }
 
 static struct vdev *find_dev(struct vbd_front *v, unsigned long devid)
@@ -891,6 +1054,8 @@ static void decide(struct vdev *d)
 	}
 	int fs = ival(d, F_STATE), bs = ival(d, B_STATE);
 	bool force = d->val[B_FORCE] && strcmp(d->val[B_FORCE], "1") == 0;
+	if (!(fs >= 0 && fs < 4 && bs == 4))
+		prep_end(d); /* only for a disk being awaited */
 
 	/* watch the backend's state from now on */
 	if (d->val[F_BACKEND] && d->val[F_BACKEND][0] == '/' && !d->bstate[0]) {
@@ -922,9 +1087,11 @@ static void decide(struct vdev *d)
 				return;
 			}
 			d->timer_at = now + (v->nl >= 0 ? SEARCH_POLL_MS : SEARCH_POLL_NL_MS);
+			prep_begin(d);
 			return;
 		}
 		d->search_until = 0;
+		log_debug("%s: disk %s found", d->name, d->kname);
 		if (make_node(d) < 0) {
 			switch_state(d, 6, NULL, failed);
 			return;
@@ -1044,26 +1211,30 @@ static void on_vbd_event(void *arg, const char *path)
 		return;
 	memcpy(id, s, n);
 	id[n] = '\0';
+	/* the device's directory, or one of the nodes decide() reads; not
+	 * the others a new device comes with */
+	const char *key = s[n] ? s + n + 1 : "";
+	if (*key && strcmp(key, "state") != 0 && strcmp(key, "backend") != 0)
+		return;
 	struct vdev *d = get_dev(v, id);
 	if (d)
-		read_device(d);
+		d->dirty = true; /* read at vbd_flush(), once for a burst */
+}
+
+void vbd_flush(struct vbd_front *v)
+{
+	for (struct vdev *d = v->devs; d; d = d->next) {
+		if (d->gone)
+			continue;
+		if (d->dirty)
+			read_device(d);
+		else if (d->bdirty)
+			read_backend_state(d);
+		d->dirty = d->bdirty = false;
+	}
 }
 
 /* --- uevents: a disk appeared, an eject request ------------------------------- */
-
-static int uevent_open(void)
-{
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return -1;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* The host wants the tray of a cdrom: release it unless it is mounted. */
 static void eject_request(struct vbd_front *v, const char *kname)
@@ -1107,29 +1278,17 @@ void vbd_readable(struct vbd_front *v)
 			}
 			break;
 		}
-		buf[n] = '\0';
-		const char *action = NULL, *subsys = NULL, *devname = NULL, *devtype = NULL;
-		bool eject = false;
-		for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
-			if (strncmp(p, "ACTION=", 7) == 0)
-				action = p + 7;
-			else if (strncmp(p, "SUBSYSTEM=", 10) == 0)
-				subsys = p + 10;
-			else if (strncmp(p, "DEVNAME=", 8) == 0)
-				devname = p + 8;
-			else if (strncmp(p, "DEVTYPE=", 8) == 0)
-				devtype = p + 8;
-			else if (strcmp(p, "DISK_EJECT_REQUEST=1") == 0)
-				eject = true;
-		}
-		if (!action || !subsys || strcmp(subsys, "block") != 0)
+		struct uevent u;
+		if (uevent_parse(buf, (size_t)n, &u) < 0 || strcmp(u.subsys, "block") != 0)
 			continue;
-		if (eject && devname && strncmp(devname, "sr", 2) == 0)
-			eject_request(v, devname);
-		if (strcmp(action, "add") == 0)
+		log_debug("uevent %s %s %s", u.action, u.devname ? u.devname : "-",
+			  u.devtype ? u.devtype : "-");
+		if (u.eject && u.devname && strncmp(u.devname, "sr", 2) == 0)
+			eject_request(v, u.devname);
+		if (strcmp(u.action, "add") == 0)
 			kick = true;
 		/* a partition table read again: partitions removed and added */
-		if (devtype && strcmp(devtype, "partition") == 0)
+		if (u.devtype && strcmp(u.devtype, "partition") == 0)
 			parts = true;
 	}
 	if (parts)

@@ -30,5 +30,8 @@ void vbd_tick(struct vbd_front *v);
 /* The kernel's uevent socket (for poll: POLLIN), or -1 without one. */
 int vbd_fd(const struct vbd_front *v);
 void vbd_readable(struct vbd_front *v);
+/* Act on the watch events of the messages just handled (call after each
+ * batch from the host): a burst of events costs one read of a device. */
+void vbd_flush(struct vbd_front *v);
 
 #endif

@@ -1,0 +1,82 @@
+/*
+ * uevent.c — see uevent.h. No library does this for a static busybox guest:
+ * libudev needs udevd's database, and the kernel side is a plain netlink
+ * multicast of "KEY=value" strings.
+ */
+#include "uevent.h"
+#include "util.h"
+
+#include <errno.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int uevent_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int uevent_parse(char *buf, size_t n, struct uevent *u)
+{
+	memset(u, 0, sizeof(*u));
+	buf[n] = '\0';
+	for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
+		if (strncmp(p, "ACTION=", 7) == 0)
+			u->action = p + 7;
+		else if (strncmp(p, "SUBSYSTEM=", 10) == 0)
+			u->subsys = p + 10;
+		else if (strncmp(p, "DEVNAME=", 8) == 0)
+			u->devname = p + 8;
+		else if (strncmp(p, "DEVTYPE=", 8) == 0)
+			u->devtype = p + 8;
+		else if (strcmp(p, "DISK_EJECT_REQUEST=1") == 0)
+			u->eject = true;
+	}
+	return u->action && u->subsys ? 0 : -1;
+}
+
+int uevent_monitor(void)
+{
+	int fd = uevent_open();
+	if (fd < 0) {
+		log_err("cannot open the uevent socket: %s", strerror(errno));
+		return 1;
+	}
+	char buf[4096], line[256];
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+		ssize_t n;
+		while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0 || (n < 0 && errno == EINTR)) {
+			struct uevent u;
+			if (n <= 0 || uevent_parse(buf, (size_t)n, &u) < 0 ||
+			    strcmp(u.subsys, "block") != 0)
+				continue;
+			int len = snprintf(line, sizeof(line), "xmfront-uevent %s %s %s\n", u.action,
+					   u.devname ? u.devname : "-", u.devtype ? u.devtype : "-");
+			/* one write per event: a line on a console is not split */
+			if (len > 0 && write(STDOUT_FILENO, line,
+					     (size_t)len < sizeof(line) ? (size_t)len : sizeof(line) - 1) < 0)
+				return errno == EPIPE ? 0 : 1;
+		}
+		if (n < 0 && errno == ENOBUFS)
+			log_warn("uevent overrun: events lost");
+	}
+	log_err("poll: %s", strerror(errno));
+	return 1;
+}
