@@ -12,12 +12,16 @@
  *       (xm's transaction committed) and at 4 (xmbackd done), when the
  *       frontend state was first seen at 4 (the guest agent done), and when
  *       the guest kernel's virtio-blk capacity line reached CONSOLE_LOG.
+ *       (No uevent monitor runs in the guest then: nothing but the guest's
+ *       own agent and mdev react to the disk.)
  *   blktime detach DOM DEVID CMD [ARG...]
  *       Runs CMD (xm block-detach ...). Prints "xm be5 fe6 be6".
  *   blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG
  *       blockdev-add (node bench-blk, raw over file IMAGE) and device_add
  *       (virtio-blk-pci bench-dev on BUS). Prints "blockdev_add device_add
- *       kmsg": when each returned and when the kernel line reached the log.
+ *       kmsg uevent": when each returned, when the kernel line reached the
+ *       log and when the guest's uevent monitor (xmfront --uevents, started
+ *       by block.sh) printed the disk's "add" there.
  *   blktime floor-detach QMP_SOCKET
  *       device_del bench-dev, DEVICE_DELETED for it, blockdev-del bench-blk.
  *       Prints "device_del deleted blockdev_del".
@@ -242,7 +246,7 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 	double exited = 0;
 	int st = 0;
 	for (;;) {
-		bool done = attach ? exited && bes[4] && fes[4] && (!log || kmsg_all(&k))
+		bool done = attach ? exited && bes[4] && fes[4] && (!log || k.seen[M_KMSG])
 				   : exited && bes[6] && fes[6];
 		if (exited && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 			die("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -299,8 +303,8 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 		}
 	}
 	if (attach)
-		printf("%.6f %.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
-		       fes[4] - t0, k.seen[M_KMSG] - t0, k.seen[M_UEVENT] - t0);
+		printf("%.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
+		       fes[4] - t0, k.seen[M_KMSG] - t0);
 	else
 		printf("%.6f %.6f %.6f %.6f\n", exited - t0, bes[5] - t0, fes[6] - t0, bes[6] - t0);
 	xs_close(h);

@@ -1,0 +1,171 @@
+/*
+ * xsbatch.c — see xsbatch.h.
+ */
+#include "xsbatch.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void xsb_init(struct xsb *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+static void free_replies(struct xsb *b)
+{
+	if (!b->r)
+		return;
+	for (unsigned int i = 0; i < b->n; i++)
+		free(b->r[i].body);
+	free(b->r);
+	b->r = NULL;
+}
+
+void xsb_reset(struct xsb *b)
+{
+	free_replies(b);
+	free(b->buf);
+	xsb_init(b);
+}
+
+void xsb_add(struct xsb *b, uint32_t type, uint32_t tx, const void *body, size_t len)
+{
+	if (b->err)
+		return;
+	if (len > XENSTORE_PAYLOAD_MAX) {
+		b->err = E2BIG;
+		return;
+	}
+	size_t need = b->len + WIRE_HDR_LEN + len;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < need)
+			cap *= 2;
+		char *nb = realloc(b->buf, cap);
+		if (!nb) {
+			b->err = ENOMEM;
+			return;
+		}
+		b->buf = nb;
+		b->cap = cap;
+	}
+	struct xsd_sockmsg h = { type, b->n, tx, (uint32_t)len };
+	memcpy(b->buf + b->len, &h, WIRE_HDR_LEN);
+	if (len)
+		memcpy(b->buf + b->len + WIRE_HDR_LEN, body, len);
+	b->len = need;
+	b->n++;
+}
+
+void xsb_read(struct xsb *b, uint32_t tx, const char *path)
+{
+	xsb_add(b, XS_READ, tx, path, strlen(path) + 1);
+}
+
+void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path)
+{
+	xsb_add(b, XS_MKDIR, tx, path, strlen(path) + 1);
+}
+
+void xsb_write(struct xsb *b, uint32_t tx, const char *path, const char *value)
+{
+	char body[XENSTORE_PAYLOAD_MAX];
+	size_t pl = strlen(path) + 1, vl = strlen(value);
+	if (pl + vl > sizeof(body)) {
+		b->err = E2BIG;
+		return;
+	}
+	memcpy(body, path, pl);
+	memcpy(body + pl, value, vl);
+	xsb_add(b, XS_WRITE, tx, body, pl + vl);
+}
+
+void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *const *perms,
+		   int nperms)
+{
+	char body[XENSTORE_PAYLOAD_MAX];
+	size_t off = 0;
+	const char *parts[1 + 16];
+	if (nperms > 16) {
+		b->err = EINVAL;
+		return;
+	}
+	parts[0] = path;
+	for (int i = 0; i < nperms; i++)
+		parts[1 + i] = perms[i];
+	for (int i = 0; i <= nperms; i++) {
+		size_t l = strlen(parts[i]) + 1;
+		if (off + l > sizeof(body)) {
+			b->err = E2BIG;
+			return;
+		}
+		memcpy(body + off, parts[i], l);
+		off += l;
+	}
+	xsb_add(b, XS_SET_PERMS, tx, body, off);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int xsb_run(struct xsb *b, int fd)
+{
+	if (b->err) {
+		errno = b->err;
+		return -1;
+	}
+	free_replies(b);
+	b->r = calloc(b->n ? b->n : 1, sizeof(*b->r));
+	if (!b->r)
+		return -1;
+	if (write_all(fd, b->buf, b->len) < 0)
+		return -1;
+	for (unsigned int i = 0; i < b->n; i++) {
+		struct xsd_sockmsg h;
+		char *body;
+		if (wire_recv(fd, &h, &body) < 0)
+			return -1;
+		/* replies come in order; anything else (a watch event on a
+		 * connection that set none) is a broken peer */
+		if (h.req_id != i) {
+			free(body);
+			errno = EPROTO;
+			return -1;
+		}
+		b->r[i] = (struct xsb_reply){ h.type, body, h.len };
+	}
+	return 0;
+}
+
+int xsb_errno(const struct xsb *b, unsigned int i)
+{
+	if (!b->r || i >= b->n || b->r[i].type != XS_ERROR)
+		return 0;
+	return wire_error_num(b->r[i].body);
+}
+
+int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
+	     struct xsb_reply *r)
+{
+	struct xsd_sockmsg h;
+	char *rb;
+	r->body = NULL;
+	if (wire_send(fd, type, 0, tx, body, len) < 0 || wire_recv(fd, &h, &rb) < 0)
+		return -1;
+	*r = (struct xsb_reply){ h.type, rb, h.len };
+	return 0;
+}

@@ -1,0 +1,53 @@
+/*
+ * xsbatch.h — several XenStore requests sent at once on a plain connection
+ * and answered in order: one round trip for all of them.
+ *
+ * libxenstore has one request in flight per handle, so the twenty-odd
+ * writes of a device's transaction cost twenty-odd round trips; xenstored
+ * answers a connection's requests in order, so they can all go out
+ * together. Used for that transaction only; everything else (watches,
+ * single reads) stays on libxenstore.
+ */
+#ifndef XM_XSBATCH_H
+#define XM_XSBATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xsb_reply {
+	uint32_t type;   /* the request's type, or XS_ERROR */
+	char *body;      /* NUL-terminated (malloc'd) */
+	unsigned int len;
+};
+
+struct xsb {
+	char *buf;       /* the requests, framed */
+	size_t len, cap;
+	unsigned int n;  /* requests */
+	int err;         /* first error while building (errno), 0 if none */
+	struct xsb_reply *r; /* after xsb_run: n replies */
+};
+
+void xsb_init(struct xsb *b);
+/* Queue one request in transaction tx: the payload is the strings given,
+ * each with its NUL, except a WRITE's value (last, without one). */
+void xsb_add(struct xsb *b, uint32_t type, uint32_t tx, const void *body, size_t len);
+void xsb_read(struct xsb *b, uint32_t tx, const char *path);
+void xsb_write(struct xsb *b, uint32_t tx, const char *path, const char *value);
+void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path);
+/* perms as XenStore spells them: "n0", "r3" ... */
+void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *const *perms,
+		   int nperms);
+/* Send everything on fd (blocking), read one reply per request. 0, or -1
+ * (errno) if building or the connection failed. */
+int xsb_run(struct xsb *b, int fd);
+/* errno of reply i (0: not an error). */
+int xsb_errno(const struct xsb *b, unsigned int i);
+/* Forget the requests and replies; b can be used again. */
+void xsb_reset(struct xsb *b);
+
+/* One request on its own: type, tx, payload; the reply in *r. 0 or -1. */
+int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
+	     struct xsb_reply *r);
+
+#endif
