@@ -29,6 +29,7 @@ struct backd {
 	 * would pass through its reader thread: two more wake-ups each. */
 	struct xs_handle *xs;
 	struct xs_handle *xw;
+	int xsfd;               /* plain connection for batched reads, or -1 */
 	struct guest *guests;
 	struct vbd_key pending[VBD_PENDING_MAX];
 	unsigned int npending;

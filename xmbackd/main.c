@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	}
 	log_open("xmbackd", lf, level);
 
-	struct backd b = { 0 };
+	struct backd b = { .xsfd = -1 };
 	b.xs = xs_open(XS_OPEN_SOCKETONLY);
 	b.xw = b.xs ? xs_open(XS_OPEN_SOCKETONLY) : NULL;
 	if (!b.xw) {
@@ -225,6 +225,8 @@ int main(int argc, char **argv)
 	}
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
+	if (b.xsfd >= 0)
+		close(b.xsfd);
 	xs_close(b.xw);
 	xs_close(b.xs);
 	unlink(pidfile);

@@ -8,8 +8,9 @@
  * QEMU's own image locking does not see (it locks per inode).
  *
  * Against the host's mounts: read-write refuses all but w!, read-only
- * refuses w. Against every other backend: r conflicts with writers, w with
- * anyone; w! skips the check. One guest may hold one device twice only
+ * refuses w. Against every other backend xmbackd accepted (hotplug-status
+ * connected; it takes one backend at a time): r conflicts with writers, w
+ * with anyone; w! skips the check. One guest may hold one device twice only
  * read-only.
  */
 #include "sharing.h"
@@ -158,6 +159,14 @@ int sharing_check(struct xs_handle *h, unsigned int domid, unsigned long devid,
 			unsigned int od = (unsigned int)atoi(doms[i]);
 			unsigned long ov = strtoul(devs[j], NULL, 10);
 			if (od == domid && ov == devid)
+				continue;
+			/* holders are the backends xmbackd accepted (Xen: those
+			 * whose hotplug script wrote physical-device); not one
+			 * still waiting for this check, nor a refused one */
+			char *hs = xs_readf(h, XBT_NULL, "%s/%s/hotplug-status", path, devs[j]);
+			bool held = hs && strcmp(hs, "connected") == 0;
+			free(hs);
+			if (!held)
 				continue;
 			char *params = xs_readf(h, XBT_NULL, "%s/%s/params", path, devs[j]);
 			char *omode = xs_readf(h, XBT_NULL, "%s/%s/mode", path, devs[j]);

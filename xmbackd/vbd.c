@@ -17,6 +17,7 @@
 #include "qmp.h"
 #include "sharing.h"
 #include "util.h"
+#include "xsbatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,85 @@ static void be_write_t(struct backd *b, xs_transaction_t t, const struct vbd *v,
 static void be_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
 {
 	be_write_t(b, XBT_NULL, v, key, val);
+}
+
+/* What consider() and attach() look at, read in one round trip (xsbatch.h)
+ * instead of one per node while the guest waits for the disk. */
+enum { K_STATE, K_HS, K_MC, K_ONLINE, K_FORCE, K_FE, K_PARAMS, K_MODE, K_TYPE, K_FORMAT,
+       K_DTYPE, K_DEV, K_TOOLDEV, NKEYS };
+static const char *const snap_keys[NKEYS] = {
+	[K_STATE] = "state", [K_HS] = "hotplug-status", [K_MC] = "media-change",
+	[K_ONLINE] = "online", [K_FORCE] = "force", [K_FE] = "frontend", [K_PARAMS] = "params",
+	[K_MODE] = "mode", [K_TYPE] = "type", [K_FORMAT] = "format", [K_DTYPE] = "device-type",
+	[K_DEV] = "dev", [K_TOOLDEV] = NULL, /* the tool record's device */
+};
+
+struct snap {
+	char *v[NKEYS]; /* NULL: no such node */
+};
+
+static void snap_path(const struct vbd *v, int k, char *p, size_t len)
+{
+	if (k == K_TOOLDEV)
+		snprintf(p, len, "%s/device", v->tool);
+	else
+		snprintf(p, len, "%s/%s", v->be, snap_keys[k]);
+}
+
+static int snap_batch(struct backd *b, const struct vbd *v, struct snap *sn)
+{
+	struct xsb q;
+	char p[256];
+	xsb_init(&q);
+	for (int k = 0; k < NKEYS; k++) {
+		snap_path(v, k, p, sizeof(p));
+		xsb_read(&q, 0, p);
+	}
+	int rc = xsb_run(&q, b->xsfd);
+	for (int k = 0; rc == 0 && k < NKEYS; k++) {
+		if (q.r[k].type == XS_READ) {
+			sn->v[k] = q.r[k].body;
+			q.r[k].body = NULL;
+		} else if (xsb_errno(&q, (unsigned int)k) != ENOENT) {
+			rc = -1; /* EACCES, EIO ...: not a snapshot */
+		}
+	}
+	xsb_reset(&q);
+	return rc;
+}
+
+static void snap_free(struct snap *sn)
+{
+	for (int k = 0; k < NKEYS; k++) {
+		free(sn->v[k]);
+		sn->v[k] = NULL;
+	}
+}
+
+/* The batch, on a connection made again if it broke; else node by node. */
+static void snap_read(struct backd *b, const struct vbd *v, struct snap *sn)
+{
+	memset(sn, 0, sizeof(*sn));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (b->xsfd < 0)
+			b->xsfd = unix_connect(xm_xs_socket());
+		if (b->xsfd >= 0 && snap_batch(b, v, sn) == 0)
+			return;
+		snap_free(sn);
+		if (b->xsfd >= 0)
+			close(b->xsfd);
+		b->xsfd = -1;
+	}
+	char p[256];
+	for (int k = 0; k < NKEYS; k++) {
+		snap_path(v, k, p, sizeof(p));
+		sn->v[k] = xs_read(b->xs, XBT_NULL, p, &(unsigned int){ 0 });
+	}
+}
+
+static bool snap_is(const struct snap *sn, int k, const char *val)
+{
+	return sn->v[k] && strcmp(sn->v[k], val) == 0;
 }
 
 /* Size in bytes of a raw target without asking QEMU, or -1. */
@@ -192,15 +272,14 @@ static void tool_write(struct backd *b, const struct vbd *v, const char *key, co
 }
 
 /* Realise a new backend in the guest's QEMU. */
-static void attach(struct backd *b, const struct vbd *v)
+static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
 	if (!q)
 		return; /* not watching that guest (yet): the next scan retries */
-	char *params = be_read(b, v, "params"), *mode = be_read(b, v, "mode");
-	char *type = be_read(b, v, "type"), *format = be_read(b, v, "format");
-	char *dtype = be_read(b, v, "device-type"), *dev = be_read(b, v, "dev");
-	char *fe = be_read(b, v, "frontend");
+	const char *params = sn->v[K_PARAMS], *mode = sn->v[K_MODE], *type = sn->v[K_TYPE];
+	const char *format = sn->v[K_FORMAT], *dtype = sn->v[K_DTYPE], *dev = sn->v[K_DEV];
+	const char *fe = sn->v[K_FE];
 	char err[1024], node[64], devname[64], buf[64], *qerr = NULL;
 	bool cdrom = dtype && strcmp(dtype, "cdrom") == 0;
 	bool media = params && *params;
@@ -300,13 +379,6 @@ out:
 		qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, NULL,
 			 QMP_TIMEOUT);
 	free(qerr);
-	free(params);
-	free(mode);
-	free(type);
-	free(format);
-	free(dtype);
-	free(dev);
-	free(fe);
 }
 
 /* Take the device out of QEMU (if the guest still runs) and forget it. */
@@ -434,35 +506,29 @@ out:
 static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vbd v;
+	struct snap sn;
 	vbd_init(&v, domid, devid);
-	char *state = be_read(b, &v, "state"), *hs = be_read(b, &v, "hotplug-status");
-	char *mc = be_read(b, &v, "media-change");
-	char *dev = xs_readf(b->xs, XBT_NULL, "%s/device", v.tool);
+	snap_read(b, &v, &sn);
+	const char *state = sn.v[K_STATE], *hs = sn.v[K_HS], *mc = sn.v[K_MC];
+	const char *dev = sn.v[K_TOOLDEV], *fe = sn.v[K_FE];
 	int st = state ? atoi(state) : 0;
 
-	if (st == 1 && !hs && be_is(b, &v, "online", "1")) {
-		attach(b, &v);
+	if (st == 1 && !hs && snap_is(&sn, K_ONLINE, "1")) {
+		attach(b, &v, &sn);
 	} else if (st == 5 && dev) {
-		char *fe = be_read(b, &v, "frontend");
 		char *fes = fe ? xs_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
-		if (be_is(b, &v, "force", "1") || !fes || atoi(fes) == 6)
+		if (snap_is(&sn, K_FORCE, "1") || !fes || atoi(fes) == 6)
 			teardown(b, &v, true);
-		free(fe);
 		free(fes);
 	} else if (st == 5 && !dev && hs) {
 		be_write(b, &v, "state", "6"); /* never realised (refused): nothing to undo */
 	} else if (st == 4 && dev && mc && (strcmp(mc, "insert") == 0 || strcmp(mc, "eject") == 0)) {
 		media_change(b, &v, mc);
-	} else if (!state && dev) {
-		char *fe = be_read(b, &v, "frontend");
-		if (!fe) /* the backend vanished (removed by hand): out of the guest too */
-			teardown(b, &v, false);
-		free(fe);
+	} else if (!state && dev && !fe) {
+		/* the backend vanished (removed by hand): out of the guest too */
+		teardown(b, &v, false);
 	}
-	free(state);
-	free(hs);
-	free(mc);
-	free(dev);
+	snap_free(&sn);
 }
 
 static void note_dev(struct backd *b, unsigned int domid, unsigned long devid)

@@ -128,6 +128,23 @@ wait $p1; r1=$?; wait $p2; r2=$?
 "$XM" block-detach "$A" xvde 2>/dev/null; "$XM" block-detach "$Bd" xvde 2>/dev/null
 t_check "race: nothing left in GuestA" no_vbds "$A"
 t_check "race: nothing left in GuestB" no_vbds "$Bd"
+# The same with both transactions landed before xmbackd looks (it is
+# stopped meanwhile): it sees both in one burst of events.
+kill -STOP "$BACKD_PID"
+"$XM" block-attach "$A" "file:$work/shared.img" xvde w >"$work/ra" 2>&1 & p1=$!
+"$XM" block-attach "$Bd" "phy:$loop" xvde w >"$work/rb" 2>&1 & p2=$!
+i=0
+while [ $i -lt 100 ] && ! { xenstore-exists "/local/domain/0/backend/vbd/$A/51776/state" &&
+	xenstore-exists "/local/domain/0/backend/vbd/$Bd/51776/state"; } 2>/dev/null; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -CONT "$BACKD_PID"
+wait $p1; r1=$?; wait $p2; r2=$?
+[ $((r1 + r2)) -eq 1 ] && t_ok "race, both pending at once: exactly one won ($r1/$r2)" ||
+	t_fail "race, both pending" "rc $r1 $r2: $(cat "$work/ra" "$work/rb")"
+"$XM" block-detach "$A" xvde 2>/dev/null; "$XM" block-detach "$Bd" xvde 2>/dev/null
+t_check "race, both pending: nothing left in GuestA" no_vbds "$A"
+t_check "race, both pending: nothing left in GuestB" no_vbds "$Bd"
 
 # ---- errors: one line, exit 1, nothing written ----
 xm_err "no type prefix" "Error: Block device must have physical details specified" "$XM" block-attach "$A" /dev/loop0 xvdf r
