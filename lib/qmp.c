@@ -139,12 +139,10 @@ static char *dup_err(const char *s)
 	return e;
 }
 
-int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
-	     char **err, int timeout_ms)
+int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
 	const char *why = NULL;
-	long id = qmp_send(q, cmd, args);
 
 	if (ret)
 		*ret = NULL;
@@ -183,6 +181,12 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
 		json_decref(m);
 		return 0;
 	}
+}
+
+int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
+	     char **err, int timeout_ms)
+{
+	return qmp_wait_reply(q, qmp_send(q, cmd, args), ret, err, timeout_ms);
 }
 
 int qmp_is_event(json_t *msg, const char *name, const char *device)

@@ -32,6 +32,10 @@ json_t *qmp_next(struct qmp *q);
  * Events that arrive meanwhile are kept for qmp_pop_event/qmp_wait_event. */
 int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
 	     char **err, int timeout_ms);
+/* Wait for the reply to the command qmp_send gave id (-1: the send failed),
+ * as qmp_exec does. QEMU answers a monitor's commands in order, so several
+ * can be sent before the first reply is waited for. */
+int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms);
 /* Oldest kept event, or NULL. */
 json_t *qmp_pop_event(struct qmp *q);
 /* Wait for event `name` (with data.device == device when device != NULL).

@@ -89,7 +89,7 @@ static int request(int argc, char **argv, const char *cmd, const char *what)
 		wait = true;
 		first = 2;
 	}
-	struct xs_handle *h;
+	struct xs_handle *h = NULL;
 	unsigned int id;
 	if (one_guest(argc, argv, first, cmd, &h, &id))
 		return 1;
@@ -131,7 +131,7 @@ int cmd_reboot(int argc, char **argv)
 
 int cmd_destroy(int argc, char **argv)
 {
-	struct xs_handle *h;
+	struct xs_handle *h = NULL;
 	unsigned int id;
 	if (one_guest(argc, argv, 1, "destroy", &h, &id))
 		return 1;
@@ -153,7 +153,7 @@ int cmd_destroy(int argc, char **argv)
 
 int cmd_pause(int argc, char **argv)
 {
-	struct xs_handle *h;
+	struct xs_handle *h = NULL;
 	unsigned int id;
 	if (one_guest(argc, argv, 1, "pause", &h, &id))
 		return 1;
@@ -163,7 +163,7 @@ int cmd_pause(int argc, char **argv)
 
 int cmd_unpause(int argc, char **argv)
 {
-	struct xs_handle *h;
+	struct xs_handle *h = NULL;
 	unsigned int id;
 	if (one_guest(argc, argv, 1, "unpause", &h, &id))
 		return 1;

@@ -296,16 +296,6 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 		fail(b, v, err);
 		goto out;
 	}
-	if (media) {
-		if (qmp_exec(q, "blockdev-add", node_args(node, type, format, params, mode), NULL,
-			     &qerr, QMP_TIMEOUT)) {
-			snprintf(err, sizeof(err), "QEMU cannot open %s: %s", params, qerr);
-			fail(b, v, err);
-			goto out;
-		}
-		node_added = true;
-		log_debug("domain %u vbd %lu: blockdev-add done", v->domid, v->devid);
-	}
 	json_t *args;
 	char bus[32];
 	int scsi_id = -1;
@@ -329,7 +319,23 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 		json_object_set_new(args, "drive", json_string(node));
 	if (strcmp(mode, "w!") == 0)
 		json_object_set_new(args, "share-rw", json_true());
-	if (qmp_exec(q, "device_add", args, NULL, &qerr, QMP_TIMEOUT)) {
+	/* blockdev-add and device_add back to back: QEMU takes a monitor's
+	 * commands in order, so the device costs no second round trip. If the
+	 * node fails, so does the device (no such drive): the node's error is
+	 * the one told. */
+	long node_id = media ? qmp_send(q, "blockdev-add",
+					node_args(node, type, format, params, mode)) : -1;
+	long dev_id = qmp_send(q, "device_add", args);
+	if (media) {
+		if (qmp_wait_reply(q, node_id, NULL, &qerr, QMP_TIMEOUT)) {
+			snprintf(err, sizeof(err), "QEMU cannot open %s: %s", params, qerr);
+			fail(b, v, err);
+			qmp_wait_reply(q, dev_id, NULL, NULL, QMP_TIMEOUT);
+			goto out;
+		}
+		node_added = true;
+	}
+	if (qmp_wait_reply(q, dev_id, NULL, &qerr, QMP_TIMEOUT)) {
 		snprintf(err, sizeof(err), "QEMU cannot add the device: %s", qerr);
 		fail(b, v, err);
 		goto out;

@@ -73,6 +73,8 @@ struct vdev {
 	bool gone;            /* forgotten: freed once idle */
 
 	bool reading, again, read_failed;
+	bool bread;           /* the backend's values are read (since the
+			       * last read_device) */
 	bool dirty;           /* an event: read everything (at vbd_flush) */
 	bool bdirty;          /* a backend state event: read its state, force */
 	unsigned int nreads;  /* reads of the batch still to come */
@@ -119,6 +121,8 @@ struct vbd_front {
 	bool scanning, rescan;
 	unsigned int nprep;   /* prepared transactions (one at most: they
 			       * count against the guest's quota) */
+	char added[8][32];    /* disks of the "add" uevents being handled */
+	unsigned int nadded;
 };
 
 static long now_ms(void)
@@ -156,39 +160,52 @@ static int read_devnum(const char *path, dev_t *out)
 	return 0;
 }
 
-/* The kernel disk QEMU plugged for d: virtio-blk by serial, a scsi cdrom by
- * model. true with d->kname and d->rdev. */
-static bool find_disk(struct vdev *d)
+/* Is the kernel disk kname the one QEMU plugged for d (virtio-blk: serial
+ * = devid; scsi cdrom: model = the vdev name)? true with d->kname and
+ * d->rdev. */
+static bool match_disk(struct vdev *d, const char *kname)
 {
 	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
 	const char *want = cdrom ? d->val[B_DEV] : d->id;
 	char want16[17], path[320], buf[128];
-	if (!want)
+	if (!want || strncmp(kname, cdrom ? "sr" : "vd", 2) != 0 || strlen(kname) >= sizeof(d->kname))
 		return false;
 	if (cdrom) { /* a SCSI product id is 16 characters at most */
 		snprintf(want16, sizeof(want16), "%s", want);
 		want = want16;
 	}
+	snprintf(path, sizeof(path), "/sys/block/%s/%s", kname, cdrom ? "device/model" : "serial");
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
+	if (read_devnum(path, &d->rdev) < 0)
+		return false;
+	snprintf(d->kname, sizeof(d->kname), "%s", kname);
+	return true;
+}
+
+/* The kernel disk QEMU plugged for d: first among the disks whose "add"
+ * uevent is being handled (a serial read is a request to the device), then
+ * among all. true with d->kname and d->rdev. */
+static bool find_disk(struct vdev *d)
+{
+	struct vbd_front *v = d->v;
+	for (unsigned int i = 0; i < v->nadded; i++)
+		if (match_disk(d, v->added[i]))
+			return true;
 	DIR *dir = opendir("/sys/block");
 	if (!dir)
 		return false;
 	bool found = false;
 	struct dirent *e;
 	while (!found && (e = readdir(dir))) {
-		if (strncmp(e->d_name, cdrom ? "sr" : "vd", 2) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/%s", e->d_name,
-			 cdrom ? "device/model" : "serial");
-		if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/dev", e->d_name);
-		if (read_devnum(path, &d->rdev) < 0)
-			continue;
-		size_t kl = strlen(e->d_name);
-		if (kl >= sizeof(d->kname))
-			continue;
-		memcpy(d->kname, e->d_name, kl + 1);
-		found = true;
+		bool tried = false;
+		for (unsigned int i = 0; i < v->nadded && !tried; i++)
+			tried = strcmp(e->d_name, v->added[i]) == 0;
+		/* a disk another vbd has is not this one */
+		for (struct vdev *o = v->devs; o && !tried; o = o->next)
+			tried = o != d && !o->gone && strcmp(o->kname, e->d_name) == 0;
+		found = !tried && match_disk(d, e->d_name);
 	}
 	closedir(dir);
 	return found;
@@ -627,6 +644,12 @@ static void tx_begin(struct vdev *d);
 static void tx_finish(struct vdev *d, bool ok)
 {
 	d->writing = false;
+	if (ok && d->wstate) { /* known without reading it back */
+		char num[8];
+		snprintf(num, sizeof(num), "%d", d->wstate);
+		free(d->val[F_STATE]);
+		d->val[F_STATE] = strdup(num);
+	}
 	log_debug("%s: state write %s", d->name, ok ? "done" : "failed");
 	if (d->wdone)
 		d->wdone(d, ok);
@@ -881,8 +904,12 @@ static void on_read(void *arg, uint32_t type, const char *body, size_t len)
 		}
 	}
 	d->nreads--;
+	if (r->slot == B_TYPE)
+		d->bread = true;
+	/* with the backend's state watched; else decide() sets the watch and
+	 * its first event reads the backend */
 	if (r->slot == F_STATE && !d->read_failed && d->val[F_BACKEND] &&
-	    d->val[F_BACKEND][0] == '/')
+	    d->val[F_BACKEND][0] == '/' && d->bstate[0])
 		read_backend(d);
 	if (!d->nreads)
 		read_done(d);
@@ -900,6 +927,7 @@ static void read_device(struct vdev *d)
 	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
 	char p[128];
 	free_vals(d);
+	d->bread = false;
 	d->reading = true;
 	d->read_failed = false;
 	d->nreads = 0;
@@ -917,7 +945,8 @@ static void read_device(struct vdev *d)
 }
 
 /* After the start only the backend's state and force change: an event on
- * its state reads just those two again (the others are kept). */
+ * its state reads just those two again (the others are kept); the first
+ * event after the watch is set reads all four. */
 static void read_backend_state(struct vdev *d)
 {
 	if (d->gone)
@@ -929,6 +958,12 @@ static void read_backend_state(struct vdev *d)
 	d->reading = true;
 	d->read_failed = false;
 	d->nreads = 0;
+	if (!d->bread) {
+		read_backend(d);
+		if (!d->nreads)
+			d->reading = false;
+		return;
+	}
 	static const int slots[] = { B_STATE, B_FORCE };
 	static const char *const keys[] = { "state", "force" };
 	char p[256];
@@ -1052,18 +1087,20 @@ static void decide(struct vdev *d)
 		forget(d);
 		return;
 	}
-	int fs = ival(d, F_STATE), bs = ival(d, B_STATE);
-	bool force = d->val[B_FORCE] && strcmp(d->val[B_FORCE], "1") == 0;
-	if (!(fs >= 0 && fs < 4 && bs == 4))
-		prep_end(d); /* only for a disk being awaited */
-
 	/* watch the backend's state from now on */
 	if (d->val[F_BACKEND] && d->val[F_BACKEND][0] == '/' && !d->bstate[0]) {
 		snprintf(d->bstate, sizeof(d->bstate), "%s/state", d->val[F_BACKEND]);
 		if (mux_watch(v->mux, d->bstate, on_backend_event, d) < 0)
 			d->bstate[0] = '\0';
-		/* its registration fires it: read_device() then decides */
 	}
+	/* its registration fires it: the backend's values come then */
+	if (d->bstate[0] && !d->bread)
+		return;
+
+	int fs = ival(d, F_STATE), bs = ival(d, B_STATE);
+	bool force = d->val[B_FORCE] && strcmp(d->val[B_FORCE], "1") == 0;
+	if (!(fs >= 0 && fs < 4 && bs >= 1 && bs <= 4))
+		prep_end(d); /* only while the device is being connected */
 
 	if (fs >= 0 && fs < 4) {
 		d->closed = false;
@@ -1072,6 +1109,10 @@ static void decide(struct vdev *d)
 			switch_state(d, 6, NULL, failed);
 			return;
 		}
+		/* the Connected write's transaction, ready before the backend
+		 * realises the device (not amid the guest's hot-plug work) */
+		if (bs >= 1 && bs <= 4)
+			prep_begin(d);
 		if (bs != 4)
 			return;
 		if (!find_disk(d)) {
@@ -1087,7 +1128,6 @@ static void decide(struct vdev *d)
 				return;
 			}
 			d->timer_at = now + (v->nl >= 0 ? SEARCH_POLL_MS : SEARCH_POLL_NL_MS);
-			prep_begin(d);
 			return;
 		}
 		d->search_until = 0;
@@ -1213,8 +1253,10 @@ static void on_vbd_event(void *arg, const char *path)
 	id[n] = '\0';
 	/* the device's directory, or one of the nodes decide() reads; not
 	 * the others a new device comes with */
+	/* (not its state: only this agent writes that, and a removal fires
+	 * on the directory) */
 	const char *key = s[n] ? s + n + 1 : "";
-	if (*key && strcmp(key, "state") != 0 && strcmp(key, "backend") != 0)
+	if (*key && strcmp(key, "backend") != 0)
 		return;
 	struct vdev *d = get_dev(v, id);
 	if (d)
@@ -1285,8 +1327,13 @@ void vbd_readable(struct vbd_front *v)
 			  u.devtype ? u.devtype : "-");
 		if (u.eject && u.devname && strncmp(u.devname, "sr", 2) == 0)
 			eject_request(v, u.devname);
-		if (strcmp(u.action, "add") == 0)
+		if (strcmp(u.action, "add") == 0) {
 			kick = true;
+			if (u.devname && u.devtype && strcmp(u.devtype, "disk") == 0 &&
+			    v->nadded < sizeof(v->added) / sizeof(v->added[0]) &&
+			    strlen(u.devname) < sizeof(v->added[0]))
+				snprintf(v->added[v->nadded++], sizeof(v->added[0]), "%s", u.devname);
+		}
 		/* a partition table read again: partitions removed and added */
 		if (u.devtype && strcmp(u.devtype, "partition") == 0)
 			parts = true;
@@ -1295,13 +1342,13 @@ void vbd_readable(struct vbd_front *v)
 		for (struct vdev *d = v->devs; d; d = d->next)
 			if (!d->gone && d->parts_on)
 				sync_parts(d, false);
-	if (!kick)
-		return;
-	for (struct vdev *d = v->devs, *next; d; d = next) {
-		next = d->next; /* decide() may free d */
-		if (d->search_until)
-			decide(d);
-	}
+	if (kick)
+		for (struct vdev *d = v->devs, *next; d; d = next) {
+			next = d->next; /* decide() may free d */
+			if (d->search_until)
+				decide(d);
+		}
+	v->nadded = 0;
 }
 
 int vbd_fd(const struct vbd_front *v)
