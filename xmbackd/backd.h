@@ -22,6 +22,16 @@ struct vbd_key {
 };
 
 #define VBD_PENDING_MAX 64
+#define MEDIA_WAIT_MAX 16
+
+/* A media change waiting for the guest to let go of the tray. */
+struct media_wait {
+	unsigned int domid;
+	unsigned long devid;
+	long deadline;          /* give up then (ms, CLOCK_MONOTONIC) */
+	long next;              /* try again then */
+	bool touched;           /* still wanted after the last try */
+};
 
 struct backd {
 	/* Requests go on xs, which never has a watch: libxenstore then reads
@@ -34,6 +44,8 @@ struct backd {
 	struct vbd_key pending[VBD_PENDING_MAX];
 	unsigned int npending;
 	bool pending_overflow;  /* too many: vbd_flush() looks at everything */
+	struct media_wait mwait[MEDIA_WAIT_MAX];
+	unsigned int nmwait;
 };
 
 /* guests.c */
@@ -42,6 +54,9 @@ struct backd {
 void guests_scan(struct backd *b);
 /* The guest's QMP socket is readable: events, or its QEMU went away. */
 void guests_qmp_ready(struct backd *b, struct guest *g);
+/* Handle the QMP events that arrived while xmbackd waited for replies
+ * (qmp_exec keeps them): the kept list never grows. */
+void guests_events(struct backd *b);
 /* Free the guests marked gone. */
 void guests_reap(struct backd *b);
 void guests_free(struct backd *b);
@@ -57,5 +72,13 @@ void vbd_scan(struct backd *b);
  * a vbd event (the caller rescans everything). */
 bool vbd_note(struct backd *b, const char *path);
 void vbd_flush(struct backd *b);
+/* Media changes refused while the guest holds the tray locked are tried
+ * again (every 200 ms, and when QEMU says the tray opened) for 2.5 s,
+ * without holding up anything else. Milliseconds until the next try, or
+ * -1; vbd_media_retry() makes the tries that are due. */
+int vbd_media_timeout(const struct backd *b);
+void vbd_media_retry(struct backd *b);
+/* QEMU's DEVICE_TRAY_MOVED (opened) for device qdev_id of domid. */
+void vbd_tray_opened(struct backd *b, unsigned int domid, const char *qdev_id);
 
 #endif

@@ -107,6 +107,22 @@ void guests_scan(struct backd *b)
 	free(ids);
 }
 
+static void on_event(struct backd *b, struct guest *g, json_t *m)
+{
+	const char *ev = json_string_value(json_object_get(m, "event"));
+	if (!ev)
+		return;
+	if (strcmp(ev, "SHUTDOWN") == 0 || strcmp(ev, "RESET") == 0 || strcmp(ev, "STOP") == 0 ||
+	    strcmp(ev, "RESUME") == 0 || strcmp(ev, "GUEST_PANICKED") == 0)
+		log_info("domain %u: QEMU event %s", g->domid, ev);
+	if (strcmp(ev, "DEVICE_TRAY_MOVED") == 0) {
+		json_t *data = json_object_get(m, "data");
+		if (json_is_true(json_object_get(data, "tray-open")))
+			vbd_tray_opened(b, g->domid,
+					json_string_value(json_object_get(data, "id")));
+	}
+}
+
 void guests_qmp_ready(struct backd *b, struct guest *g)
 {
 	if (qmp_read(g->q) < 0) {
@@ -115,12 +131,19 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	}
 	json_t *m;
 	while ((m = qmp_next(g->q))) {
-		const char *ev = json_string_value(json_object_get(m, "event"));
-		if (ev && (strcmp(ev, "SHUTDOWN") == 0 || strcmp(ev, "RESET") == 0 ||
-			   strcmp(ev, "STOP") == 0 || strcmp(ev, "RESUME") == 0 ||
-			   strcmp(ev, "GUEST_PANICKED") == 0))
-			log_info("domain %u: QEMU event %s", g->domid, ev);
+		on_event(b, g, m);
 		json_decref(m);
+	}
+}
+
+void guests_events(struct backd *b)
+{
+	for (struct guest *g = b->guests; g; g = g->next) {
+		json_t *m;
+		while (!g->gone && g->q && (m = qmp_pop_event(g->q))) {
+			on_event(b, g, m);
+			json_decref(m);
+		}
 	}
 }
 

@@ -184,7 +184,8 @@ int main(int argc, char **argv)
 			p[n++].events = POLLIN;
 		}
 		/* A periodic rescan catches guests whose monitor was busy. */
-		int r = poll(p, (nfds_t)n, 2000);
+		int mt = vbd_media_timeout(&b);
+		int r = poll(p, (nfds_t)n, mt >= 0 && mt < 2000 ? mt : 2000);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -192,7 +193,7 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		bool rescan = r == 0;
+		bool rescan = r == 0 && mt < 0;
 		if (p[0].revents) {
 			char **w;
 			while ((w = xs_check_watch(b.xw))) {
@@ -221,6 +222,8 @@ int main(int argc, char **argv)
 		} else {
 			vbd_flush(&b);
 		}
+		guests_events(&b);
+		vbd_media_retry(&b);
 		guests_reap(&b);
 	}
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");

@@ -1111,8 +1111,11 @@ static void decide(struct vdev *d)
 		}
 		/* the Connected write's transaction, ready before the backend
 		 * realises the device (not amid the guest's hot-plug work) */
-		if (bs >= 1 && bs <= 4)
+		if (bs >= 1 && bs <= 4) {
 			prep_begin(d);
+			if (!d->parts_adopted) /* now, not once the disk is there */
+				adopt_parts(d);
+		}
 		if (bs != 4)
 			return;
 		if (!find_disk(d)) {

@@ -25,6 +25,7 @@ genisoimage -quiet -R -J -V XMDVD -o "$work/dvd.iso" "$work/iso" 2>/dev/null
 cp "$work/dvd.iso" "$work/dvd2.iso"
 truncate -s 64M "$work/disk.img" && mkfs.ext4 -q -F -L xmdisk "$work/disk.img"
 truncate -s 32M "$work/shared.img" && mkfs.ext4 -q -F "$work/shared.img"
+truncate -s 8M "$work/disk2.img"
 loop=$(losetup -f --show "$work/shared.img") && loops="$loop"
 isoloop=$(losetup -f --show -r "$work/dvd.iso") && loops="$loops $isoloop"
 
@@ -176,9 +177,18 @@ head -1 "$work/bl" | grep -qx 'Vdev  BE handle state evt-ch ring-ref BE-path' &&
 # ---- CD/DVD media ----
 guest_run "$A" "mount /dev/xvdc /tmp/mnt && cat /tmp/mnt/README.TXT" | grep -q "hello from the DVD" &&
 	t_ok "cdrom: the disc mounts in the guest (iso9660 on scsi-cd)" || t_fail "cdrom mount" "$(tail -5 "$work/pty.txt")"
-"$XM" cd-eject "$A" xvdc >/dev/null 2>"$work/err"; rc=$?
+# The refused eject waits ~2.5 s for the guest to let go; meanwhile xmbackd
+# serves others: an attach to GuestB started after it returns before it.
+"$XM" cd-eject "$A" xvdc >/dev/null 2>"$work/err" & pe=$!
+sleep 0.3
+"$XM" block-attach "$Bd" "file:$work/disk2.img" xvdf w 2>"$work/err2"; ra=$?
+kill -0 $pe 2>/dev/null; running=$?
+wait $pe; rc=$?
 [ $rc -eq 1 ] && grep -q "locked" "$work/err" && t_ok "cd-eject refused while mounted: $(cat "$work/err")" ||
 	t_fail "eject while mounted" "rc=$rc $(cat "$work/err")"
+[ $ra -eq 0 ] && [ $running -eq 0 ] && t_ok "an attach elsewhere completes while the locked eject waits" ||
+	t_fail "attach during a waiting eject" "rc=$ra, eject still running: $([ $running -eq 0 ] && echo yes || echo no) $(cat "$work/err2")"
+"$XM" block-detach "$Bd" xvdf
 guest_run "$A" "umount /tmp/mnt" >/dev/null
 "$XM" cd-insert "$A" xvdc "$work/dvd2.iso" && t_ok "cd-insert of another disc after umount" || t_fail "cd-insert" "$(cat "$work/err")"
 guest_run "$A" "mount /dev/xvdc /tmp/mnt && ls /tmp/mnt && umount /tmp/mnt" | grep -q README && t_ok "the new disc reads" ||
