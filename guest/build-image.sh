@@ -30,7 +30,7 @@ XMFRONT=${2:-}
 [ -z "$XMFRONT" ] || [ -f "$XMFRONT" ] || die "xmfront binary $XMFRONT not found"
 
 # Modules the guest needs (ext4, devtmpfs, acpiphp, pciehp are built in).
-MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console"
+MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop"
 KMETA=linux-image-cloud-amd64
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XENSTORE_BIN=/usr/bin/xenstore

@@ -494,6 +494,33 @@ static unsigned int open_count(const dev_t *set, unsigned int n, long *pid)
 }
 
 /* Is the disk in use in the guest? true with a reason for the log. */
+/* Is a loop device of the guest backed by one of these? A loop device
+ * holds its backing device open in the kernel: no process has it open, it
+ * is not an exclusive holder and it is not in holders/. true with its
+ * name. */
+static bool loop_backed(const dev_t *set, unsigned int n, char *name, size_t len)
+{
+	DIR *dir = opendir("/sys/block");
+	if (!dir)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dir))) {
+		char path[320], file[4096];
+		struct stat st;
+		if (strncmp(e->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", e->d_name);
+		if (read_small_file(path, file, sizeof(file)) < 0)
+			continue; /* not bound */
+		found = stat(file, &st) == 0 && S_ISBLK(st.st_mode) && in_set(st.st_rdev, set, n);
+		if (found)
+			snprintf(name, len, "%.32s", e->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
 static bool in_use(const struct vdev *d, char *why, size_t len)
 {
 	dev_t set[MAX_PARTS];
@@ -532,6 +559,11 @@ static bool in_use(const struct vdev *d, char *why, size_t len)
 			snprintf(why, len, "held by another block device");
 			return true;
 		}
+	}
+	char loop[64];
+	if (loop_backed(set, n, loop, sizeof(loop))) {
+		snprintf(why, len, "backs /dev/%s", loop);
+		return true;
 	}
 	long pid = 0;
 	unsigned int c = open_count(set, n, &pid);

@@ -110,6 +110,16 @@ t1=$(ms)
 # an agent restarted with a device connected takes it up again
 got=$(guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1')
 [ "$got" = b ] && t_ok "agent restart keeps /dev/xvda2" || t_fail "agent restart" "$got"
+# a loop device of the guest on the vbd holds it (no process, no holders/)
+got=$(guest_run "$ID" 'losetup /dev/loop0 /dev/xvda2 && losetup /dev/loop0 | grep -c xvda2')
+[ "$got" = 1 ] && t_ok "a guest loop device on /dev/xvda2" || t_fail "guest losetup" "$got"
+xm_run env XM_DETACH_TIMEOUT=2 "$XM" block-detach "$ID" xvda2
+case "$rc:$out" in
+1:*"Device in use"*) t_ok "detach refused while a guest loop device is backed by it: $out" ;;
+*) t_fail "detach with a loop device on it" "rc=$rc $out" ;;
+esac
+got=$(guest_run "$ID" 'grep -c "xvda2: in use (backs /dev/loop0)" /var/log/xmfront.log; losetup -d /dev/loop0')
+[ "$got" -ge 1 ] 2>/dev/null && t_ok "the agent names the loop device" || t_fail "agent's reason" "$got"
 t0=$(ms)
 xm_run "$XM" block-detach "$ID" xvda2
 t1=$(ms)
