@@ -105,8 +105,8 @@ run_xm() { # CYCLE
 		checked=$((checked + 1))
 	fi
 	[ "$1" = 0 ] && return
-	echo "xa $(cat "$work/xa")" >>"$work/results"
-	echo "xd $(cat "$work/xd")" >>"$work/results"
+	echo "xa $(cat "$work/xa") $1" >>"$work/results"
+	echo "xd $(cat "$work/xd") $1" >>"$work/results"
 	echo "# cycle $1 xm: attach $(cat "$work/xa") / detach $(cat "$work/xd")" >&2
 }
 run_floor() { # CYCLE
@@ -115,8 +115,8 @@ run_floor() { # CYCLE
 	helper "$work/fd" floor-detach "$CTL" || fail "QMP detach, cycle $1"
 	mon_stop
 	[ "$1" = 0 ] && return
-	echo "fa $(cat "$work/fa")" >>"$work/results"
-	echo "fd $(cat "$work/fd")" >>"$work/results"
+	echo "fa $(cat "$work/fa") $1" >>"$work/results"
+	echo "fd $(cat "$work/fd") $1" >>"$work/results"
 	echo "# cycle $1 floor: attach $(cat "$work/fa") / detach $(cat "$work/fd")" >&2
 }
 
@@ -131,8 +131,8 @@ while [ "$c" -le "$CYCLES" ]; do
 done
 accel=$(tr '\0' '\n' <"/proc/$(cat "$XM_RUNDIR/dom/$D/qemu.pid")/cmdline" | sed -n 's/^q35,accel=//p')
 
-# results: "xa XM BE1 BE4 FE4 KMSG", "xd XM BE5 FE6 BE6", "fa ADD PLUG KMSG UEV",
-# "fd DEL DELETED BDEL"
+# results: "xa XM BE1 BE4 FE4 KMSG C", "xd XM BE5 FE6 BE6 C", "fa ADD PLUG KMSG UEV C",
+# "fd DEL DELETED BDEL C" (C: the cycle)
 awk -v n="$CYCLES" -v accel="$accel" -v checked="$checked" '
 function sorted(k,   m, i, j, t) {
 	m = cnt[k]
@@ -145,16 +145,20 @@ function med(k,   m) { m = sorted(k); return m % 2 ? s[(m + 1) / 2] : (s[m / 2] 
 function p90(k,   m, i) { m = sorted(k); i = int(0.9 * m); if (i < 0.9 * m) i++; return s[i] }  # nearest rank
 function add(k, x) { v[k, ++cnt[k]] = (x + 0) * 1000 }
 function row(label, k) { printf "%-52s %8.1f %8.1f\n", label, med(k), p90(k) }
+function addr(k, x) { v[k, ++cnt[k]] = x }
+function rrow(label, k) { printf "%-52s %8.2f %8.2f\n", label, med(k), p90(k) }
 $1 == "xa" {
+	A[$NF] = $2
 	add("a", $2); add("a_cli", $3); add("a_backd", $4 - $3); add("a_guest", $5 - $4)
 	add("a_ret", $2 - $5); add("a_kmsg", $6); add("a_kfe", $5 - $6)
 }
-$1 == "xd" { add("d", $2); add("d_cli", $3); add("d_guest", $4 - $3); add("d_backd", $5 - $4); add("d_ret", $2 - $5) }
+$1 == "xd" { D[$NF] = $2; add("d", $2); add("d_cli", $3); add("d_guest", $4 - $3); add("d_backd", $5 - $4); add("d_ret", $2 - $5) }
 $1 == "fa" {
+	F[$NF] = $5
 	add("f", $5); add("f_add", $2); add("f_plug", $3 - $2); add("f_probe", $4 - $3)
 	add("f_uev", $5 - $4); add("fk", $4)
 }
-$1 == "fd" { add("g", $4); add("g_del", $2); add("g_dd", $3 - $2); add("g_bdel", $4 - $3) }
+$1 == "fd" { G[$NF] = $4; add("g", $4); add("g_del", $2); add("g_dd", $3 - $2); add("g_bdel", $4 - $3) }
 function ratio(label, a, b) { printf "%-52s %8.2f %8.2f\n", label, med(a) / med(b), p90(a) / p90(b) }
 END {
 	printf "%-52s %8s %8s\n", "ms (" n " cycles)", "median", "p90"
@@ -183,6 +187,12 @@ END {
 	ratio("(c)/(d)  detach / floor (target <= 1.2)", "d", "g")
 	ratio("(start -> guest kernel line)/(floor to it)", "a_kmsg", "fk")
 	ratio("(a)/(floor to the kernel line)", "a", "fk")
+	# each cycle against the floor of the same cycle (run next to it): the
+	# slow drifts of the machine cancel
+	for (c in A) if (c in F) addr("pa", A[c] / F[c])
+	for (c in D) if (c in G) addr("pd", D[c] / G[c])
+	rrow("(a)/(b) cycle by cycle: median, p90 of the ratios", "pa")
+	rrow("(c)/(d) cycle by cycle: median, p90 of the ratios", "pd")
 	printf "(accel=%s; p90 = nearest rank; ratios of medians and of p90s;" \
 		" disk usable in the guest (read + write) checked in %d cycles)\n", accel, checked
 }' "$work/results"

@@ -17,6 +17,7 @@
 #include "qmp.h"
 #include "sharing.h"
 #include "util.h"
+#include "wire.h"
 #include "xsbatch.h"
 
 #include <errno.h>
@@ -272,6 +273,71 @@ static void tool_write(struct backd *b, const struct vbd *v, const char *key, co
 	xs_write(b->xs, XBT_NULL, p, val, (unsigned int)strlen(val));
 }
 
+/* One node to write: dir/key = val. */
+struct kv {
+	const char *dir, *key, *val;
+};
+
+static int commit_batch(struct backd *b, const struct kv *kv, int n)
+{
+	struct xsb_reply r;
+	struct xsb q;
+	char p[320];
+	if (b->xsfd < 0 && (b->xsfd = unix_connect(xm_xs_socket())) < 0)
+		return -1;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		if (xsb_call(b->xsfd, XS_TRANSACTION_START, 0, "", 1, &r) < 0)
+			return -1;
+		uint32_t tx = r.type == XS_ERROR ? 0 : (uint32_t)strtoul(r.body, NULL, 10);
+		free(r.body);
+		if (!tx)
+			return -1;
+		xsb_init(&q);
+		for (int i = 0; i < n; i++) {
+			snprintf(p, sizeof(p), "%s/%s", kv[i].dir, kv[i].key);
+			xsb_write(&q, tx, p, kv[i].val);
+		}
+		int rc = xsb_run(&q, b->xsfd);
+		bool ok = rc == 0;
+		for (unsigned int i = 0; ok && i < q.n; i++)
+			ok = xsb_errno(&q, i) == 0;
+		xsb_reset(&q);
+		if (rc < 0)
+			return -1;
+		if (xsb_call(b->xsfd, XS_TRANSACTION_END, tx, ok ? "T" : "F", 2, &r) < 0)
+			return -1;
+		int end = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
+		free(r.body);
+		if (!ok || (end && end != EAGAIN))
+			return -1;
+		if (!end)
+			return 0;
+	}
+	return -1;
+}
+
+/* Write the nodes in one transaction, in one round trip (xsbatch.h); on a
+ * broken connection or a refusal the same through libxenstore. */
+static void commit(struct backd *b, const struct kv *kv, int n)
+{
+	if (commit_batch(b, kv, n) == 0)
+		return;
+	if (b->xsfd >= 0)
+		close(b->xsfd);
+	b->xsfd = -1;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		xs_transaction_t t = xs_transaction_start(b->xs);
+		char p[320];
+		for (int i = 0; i < n; i++) {
+			snprintf(p, sizeof(p), "%s/%s", kv[i].dir, kv[i].key);
+			if (!xs_write(b->xs, t, p, kv[i].val, (unsigned int)strlen(kv[i].val)))
+				log_warn("cannot write %s: %s", p, strerror(errno));
+		}
+		if (xs_transaction_end(b->xs, t, false) || errno != EAGAIN)
+			return;
+	}
+}
+
 /* Realise a new backend in the guest's QEMU. */
 static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 {
@@ -343,38 +409,38 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	}
 	node_added = false; /* owned by the device now; recorded below */
 	log_debug("domain %u vbd %lu: device_add done", v->domid, v->devid);
-	tool_write(b, v, "node", media ? node : "");
-	tool_write(b, v, "device", devname);
-	tool_write(b, v, "bus", bus);
-	if (scsi_id >= 0) {
-		snprintf(buf, sizeof(buf), "%d", scsi_id);
-		tool_write(b, v, "scsi-id", buf);
-	}
 
-	/* The results and Connected in one transaction: one wake-up for xm
-	 * and the guest instead of ten. */
+	/* What was made, the results and Connected in one transaction: one
+	 * wake-up for xm and the guest, and QEMU's main loop left to the
+	 * guest's hot-plug work. */
+	struct kv kv[16];
+	int nkv = 0;
+	char pd[32], sectors[32], info[8], sid[16];
 	struct stat st;
 	bool raw = !format || strcmp(format, "qcow2") != 0;
 	long long size = !media ? 0 : raw ? raw_size(params) : node_size(q, node);
 	char *real = media ? realpath(params, NULL) : NULL;
-	for (int attempt = 0; attempt < 10; attempt++) {
-		xs_transaction_t t = xs_transaction_start(b->xs);
-		if (media && stat(params, &st) == 0 && S_ISBLK(st.st_mode)) {
-			snprintf(buf, sizeof(buf), "%x:%x", major(st.st_rdev), minor(st.st_rdev));
-			be_write_t(b, t, v, "physical-device", buf);
-		}
-		if (media)
-			be_write_t(b, t, v, "physical-device-path", real ? real : params);
-		snprintf(buf, sizeof(buf), "%lld", size > 0 ? size / 512 : 0);
-		be_write_t(b, t, v, "sectors", buf);
-		be_write_t(b, t, v, "sector-size", "512");
-		snprintf(buf, sizeof(buf), "%d", (cdrom ? 1 : 0) | (strcmp(mode, "r") == 0 ? 4 : 0));
-		be_write_t(b, t, v, "info", buf);
-		be_write_t(b, t, v, "hotplug-status", "connected");
-		be_write_t(b, t, v, "state", "4");
-		if (xs_transaction_end(b->xs, t, false) || errno != EAGAIN)
-			break;
+	kv[nkv++] = (struct kv){ v->tool, "node", media ? node : "" };
+	kv[nkv++] = (struct kv){ v->tool, "device", devname };
+	kv[nkv++] = (struct kv){ v->tool, "bus", bus };
+	if (scsi_id >= 0) {
+		snprintf(sid, sizeof(sid), "%d", scsi_id);
+		kv[nkv++] = (struct kv){ v->tool, "scsi-id", sid };
 	}
+	if (media && stat(params, &st) == 0 && S_ISBLK(st.st_mode)) {
+		snprintf(pd, sizeof(pd), "%x:%x", major(st.st_rdev), minor(st.st_rdev));
+		kv[nkv++] = (struct kv){ v->be, "physical-device", pd };
+	}
+	if (media)
+		kv[nkv++] = (struct kv){ v->be, "physical-device-path", real ? real : params };
+	snprintf(sectors, sizeof(sectors), "%lld", size > 0 ? size / 512 : 0);
+	kv[nkv++] = (struct kv){ v->be, "sectors", sectors };
+	kv[nkv++] = (struct kv){ v->be, "sector-size", "512" };
+	snprintf(info, sizeof(info), "%d", (cdrom ? 1 : 0) | (strcmp(mode, "r") == 0 ? 4 : 0));
+	kv[nkv++] = (struct kv){ v->be, "info", info };
+	kv[nkv++] = (struct kv){ v->be, "hotplug-status", "connected" };
+	kv[nkv++] = (struct kv){ v->be, "state", "4" };
+	commit(b, kv, nkv);
 	free(real);
 	char fs[256];
 	snprintf(fs, sizeof(fs), "%s/state", fe);
