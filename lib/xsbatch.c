@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 void xsb_init(struct xsb *b)
@@ -108,10 +109,12 @@ void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *con
 	xsb_add(b, XS_SET_PERMS, tx, body, off);
 }
 
+/* send(MSG_NOSIGNAL): a daemon gone mid-batch is an error, not SIGPIPE
+ * (libxenstore ignores SIGPIPE around its requests likewise). */
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -161,10 +164,16 @@ int xsb_errno(const struct xsb *b, unsigned int i)
 int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
 	     struct xsb_reply *r)
 {
-	struct xsd_sockmsg h;
-	char *rb;
+	struct xsd_sockmsg h = { type, 0, tx, (uint32_t)len };
+	char buf[WIRE_MSG_MAX], *rb;
 	r->body = NULL;
-	if (wire_send(fd, type, 0, tx, body, len) < 0 || wire_recv(fd, &h, &rb) < 0)
+	if (len > XENSTORE_PAYLOAD_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	memcpy(buf, &h, WIRE_HDR_LEN);
+	memcpy(buf + WIRE_HDR_LEN, body, len);
+	if (write_all(fd, buf, WIRE_HDR_LEN + len) < 0 || wire_recv(fd, &h, &rb) < 0)
 		return -1;
 	*r = (struct xsb_reply){ h.type, rb, h.len };
 	return 0;

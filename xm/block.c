@@ -281,7 +281,7 @@ static int create_dirs(const struct dev *d, const struct diskspec *s)
 	return rc;
 }
 
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec)
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec, bool last)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct dev d;
@@ -350,8 +350,14 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	}
 	free(hs);
 	free(fe_err);
-	/* No unwatch: closing the connection drops the watches (4 round trips
-	 * fewer before xm returns). */
+	/* The last use of the handle (block-attach) leaves the watches to the
+	 * closing connection: 4 round trips fewer before xm returns. */
+	if (!last) {
+		xs_unwatch(h, w1, tokens[0]);
+		xs_unwatch(h, w2, tokens[1]);
+		xs_unwatch(h, w3, tokens[2]);
+		xs_unwatch(h, w4, tokens[3]);
+	}
 	if (why) {
 		force_remove(h, &d);
 		/* Strip a leading errno from a guest's "16 Device in use" text. */
@@ -393,7 +399,7 @@ int cmd_block_attach(int argc, char **argv)
 	if (!rc && id == 0)
 		rc = xm_error("Cannot attach block devices to Domain-0");
 	if (!rc)
-		rc = xm_block_attach(h, id, &s);
+		rc = xm_block_attach(h, id, &s, true);
 	xs_close(h);
 	return rc;
 }

@@ -278,7 +278,8 @@ struct kv {
 	const char *dir, *key, *val;
 };
 
-static int commit_batch(struct backd *b, const struct kv *kv, int n)
+/* 0 committed, 1 not: must_exist is gone (nothing written), -1 failed. */
+static int commit_batch(struct backd *b, const char *must_exist, const struct kv *kv, int n)
 {
 	struct xsb_reply r;
 	struct xsb q;
@@ -293,12 +294,14 @@ static int commit_batch(struct backd *b, const struct kv *kv, int n)
 		if (!tx)
 			return -1;
 		xsb_init(&q);
+		xsb_read(&q, tx, must_exist);
 		for (int i = 0; i < n; i++) {
 			snprintf(p, sizeof(p), "%s/%s", kv[i].dir, kv[i].key);
 			xsb_write(&q, tx, p, kv[i].val);
 		}
 		int rc = xsb_run(&q, b->xsfd);
-		bool ok = rc == 0;
+		bool gone = rc == 0 && xsb_errno(&q, 0) == ENOENT;
+		bool ok = rc == 0 && !gone;
 		for (unsigned int i = 0; ok && i < q.n; i++)
 			ok = xsb_errno(&q, i) == 0;
 		xsb_reset(&q);
@@ -308,6 +311,8 @@ static int commit_batch(struct backd *b, const struct kv *kv, int n)
 			return -1;
 		int end = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
 		free(r.body);
+		if (gone)
+			return 1;
 		if (!ok || (end && end != EAGAIN))
 			return -1;
 		if (!end)
@@ -316,17 +321,26 @@ static int commit_batch(struct backd *b, const struct kv *kv, int n)
 	return -1;
 }
 
-/* Write the nodes in one transaction, in one round trip (xsbatch.h); on a
- * broken connection or a refusal the same through libxenstore. */
-static void commit(struct backd *b, const struct kv *kv, int n)
+/* Write the nodes in one transaction, in one round trip (xsbatch.h), if
+ * must_exist still does (a directory removed meanwhile is not made again);
+ * on a broken connection or a refusal the same through libxenstore. true
+ * if written. */
+static bool commit(struct backd *b, const char *must_exist, const struct kv *kv, int n)
 {
-	if (commit_batch(b, kv, n) == 0)
-		return;
+	int rc = commit_batch(b, must_exist, kv, n);
+	if (rc >= 0)
+		return rc == 0;
 	if (b->xsfd >= 0)
 		close(b->xsfd);
 	b->xsfd = -1;
 	for (int attempt = 0; attempt < 10; attempt++) {
 		xs_transaction_t t = xs_transaction_start(b->xs);
+		char *there = xs_read(b->xs, t, must_exist, &(unsigned int){ 0 });
+		if (!there) {
+			xs_transaction_end(b->xs, t, true);
+			return false;
+		}
+		free(there);
 		char p[320];
 		for (int i = 0; i < n; i++) {
 			snprintf(p, sizeof(p), "%s/%s", kv[i].dir, kv[i].key);
@@ -334,9 +348,12 @@ static void commit(struct backd *b, const struct kv *kv, int n)
 				log_warn("cannot write %s: %s", p, strerror(errno));
 		}
 		if (xs_transaction_end(b->xs, t, false) || errno != EAGAIN)
-			return;
+			return true;
 	}
+	return true;
 }
+
+static void unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
 
 /* Realise a new backend in the guest's QEMU. */
 static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
@@ -396,8 +413,16 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	if (media) {
 		if (qmp_wait_reply(q, node_id, NULL, &qerr, QMP_TIMEOUT)) {
 			snprintf(err, sizeof(err), "QEMU cannot open %s: %s", params, qerr);
+			/* the device cannot have a drive then, unless a node of
+			 * that name was left over (a teardown whose unplug timed
+			 * out): take the device and that node out again, before
+			 * the failure is told */
+			if (qmp_wait_reply(q, dev_id, NULL, NULL, QMP_TIMEOUT) == 0) {
+				log_warn("domain %u vbd %lu: device added on a stale %s: removed",
+					 v->domid, v->devid, node);
+				unplug(q, v, devname, node);
+			}
 			fail(b, v, err);
-			qmp_wait_reply(q, dev_id, NULL, NULL, QMP_TIMEOUT);
 			goto out;
 		}
 		node_added = true;
@@ -440,7 +465,16 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	kv[nkv++] = (struct kv){ v->be, "info", info };
 	kv[nkv++] = (struct kv){ v->be, "hotplug-status", "connected" };
 	kv[nkv++] = (struct kv){ v->be, "state", "4" };
-	commit(b, kv, nkv);
+	char fepath[160];
+	snprintf(fepath, sizeof(fepath), "%s/frontend", v->be);
+	if (!commit(b, fepath, kv, nkv)) {
+		/* xm gave up and removed the device meanwhile: undo */
+		log_info("domain %u vbd %lu: removed while being connected: unplugged", v->domid,
+			 v->devid);
+		unplug(q, v, devname, media ? node : NULL);
+		free(real);
+		goto out;
+	}
 	free(real);
 	char fs[256];
 	snprintf(fs, sizeof(fs), "%s/state", fe);
@@ -455,32 +489,38 @@ out:
 }
 
 /* Take the device out of QEMU (if the guest still runs) and forget it. */
+/* Take device devname (and then node, if any) out of the guest's QEMU:
+ * device_del, its DEVICE_DELETED, blockdev-del. */
+static void unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)
+{
+	char *qerr = NULL;
+	if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
+		     QMP_TIMEOUT) == 0) {
+		/* Two DEVICE_DELETED come: the virtio backend's path first.
+		 * Only the one for our id means the node is free. */
+		if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0)
+			log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid, v->devid,
+				 devname);
+	} else {
+		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname, qerr);
+	}
+	free(qerr);
+	qerr = NULL;
+	if (node && *node &&
+	    qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
+		     QMP_TIMEOUT))
+		log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node, qerr);
+	free(qerr);
+}
+
 static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
 	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
 	char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
-	char *qerr = NULL;
 
-	if (q && devname) {
-		if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
-			     QMP_TIMEOUT) == 0) {
-			/* Two DEVICE_DELETED come: the virtio backend's path first.
-			 * Only the one for our id means the node is free. */
-			if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0)
-				log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid,
-					 v->devid, devname);
-		} else {
-			log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid,
-				 devname, qerr);
-		}
-		free(qerr);
-		qerr = NULL;
-		if (node && *node && qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node),
-					      NULL, &qerr, QMP_TIMEOUT))
-			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node,
-				 qerr);
-	}
+	if (q && devname)
+		unplug(q, v, devname, node);
 	xs_rm(b->xs, XBT_NULL, v->tool);
 	char *fe = be_read(b, v, "frontend");
 	if (fe) {
@@ -492,7 +532,6 @@ static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 		be_write(b, v, "state", "6");
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
 	free(fe);
-	free(qerr);
 	free(devname);
 	free(node);
 }
@@ -726,6 +765,8 @@ bool vbd_note(struct backd *b, const char *path)
 		unsigned int nv = 0;
 		snprintf(dir, sizeof(dir), BE "/%u", domid);
 		char **devs = xs_directory(b->xs, XBT_NULL, dir, &nv);
+		if (!devs)
+			return false; /* removed with its devices: look at everything */
 		for (unsigned int j = 0; j < nv; j++)
 			note_dev(b, domid, strtoul(devs[j], NULL, 10));
 		free(devs);

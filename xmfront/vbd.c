@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/cdrom.h>
+#include <linux/loop.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ struct vdev {
 	bool reading, again, read_failed;
 	bool bread;           /* the backend's values are read (since the
 			       * last read_device) */
+	bool fstale;          /* the frontend values may be wrong (a write
+			       * failed): read everything at the next event */
+	unsigned int read_epoch; /* mux epoch of the last read_device */
 	bool dirty;           /* an event: read everything (at vbd_flush) */
 	bool bdirty;          /* a backend state event: read its state, force */
 	unsigned int nreads;  /* reads of the batch still to come */
@@ -513,7 +517,19 @@ static bool loop_backed(const dev_t *set, unsigned int n, char *name, size_t len
 		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", e->d_name);
 		if (read_small_file(path, file, sizeof(file)) < 0)
 			continue; /* not bound */
-		found = stat(file, &st) == 0 && S_ISBLK(st.st_mode) && in_set(st.st_rdev, set, n);
+		/* the kernel's own answer (the backing inode's rdev, whatever
+		 * its path), else the path it shows */
+		struct loop_info64 li;
+		snprintf(path, sizeof(path), "/dev/%.32s", e->d_name);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &li) == 0) {
+			found = in_set((dev_t)li.lo_rdevice, set, n);
+		} else {
+			found = stat(file, &st) == 0 && S_ISBLK(st.st_mode) &&
+				in_set(st.st_rdev, set, n);
+		}
+		if (fd >= 0)
+			close(fd);
 		if (found)
 			snprintf(name, len, "%.32s", e->d_name);
 	}
@@ -676,6 +692,8 @@ static void tx_begin(struct vdev *d);
 static void tx_finish(struct vdev *d, bool ok)
 {
 	d->writing = false;
+	if (!ok)
+		d->fstale = true;
 	if (ok && d->wstate) { /* known without reading it back */
 		char num[8];
 		snprintf(num, sizeof(num), "%d", d->wstate);
@@ -830,6 +848,10 @@ static void on_prep_start(void *arg, uint32_t type, const char *body, size_t len
 static void prep_begin(struct vdev *d)
 {
 	struct vbd_front *v = d->v;
+	/* one lost with a host connection holds the place for nothing */
+	for (struct vdev *o = v->devs; o; o = o->next)
+		if (o->prep == PREP_READY && o->prep_epoch != mux_epoch(v->mux))
+			prep_close(v, o, 0, 0);
 	if (d->prep != PREP_NONE || v->nprep || d->writing)
 		return;
 	d->prep = PREP_STARTING;
@@ -936,7 +958,7 @@ static void on_read(void *arg, uint32_t type, const char *body, size_t len)
 		}
 	}
 	d->nreads--;
-	if (r->slot == B_TYPE)
+	if (r->slot == B_TYPE && !d->read_failed)
 		d->bread = true;
 	/* with the backend's state watched; else decide() sets the watch and
 	 * its first event reads the backend */
@@ -960,6 +982,8 @@ static void read_device(struct vdev *d)
 	char p[128];
 	free_vals(d);
 	d->bread = false;
+	d->fstale = false;
+	d->read_epoch = mux_epoch(d->v->mux);
 	d->reading = true;
 	d->read_failed = false;
 	d->nreads = 0;
@@ -983,7 +1007,10 @@ static void read_backend_state(struct vdev *d)
 {
 	if (d->gone)
 		return;
-	if (d->reading || d->writing || !d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/') {
+	/* everything again after a failed write or a lost connection: a
+	 * write may have landed without its reply */
+	if (d->reading || d->writing || !d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/' ||
+	    d->fstale || d->read_epoch != mux_epoch(d->v->mux)) {
 		read_device(d);
 		return;
 	}

@@ -147,6 +147,16 @@ wait $p1; r1=$?; wait $p2; r2=$?
 t_check "race, both pending: nothing left in GuestA" no_vbds "$A"
 t_check "race, both pending: nothing left in GuestB" no_vbds "$Bd"
 
+# ---- a node left over in QEMU (an unplug that timed out) under our name:
+# blockdev-add fails, and the device sent with it must not stay bound to it
+"$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" blockdev-add \
+	'{"node-name":"xmblk-51792","driver":"raw","file":{"driver":"file","filename":"'"$work/disk2.img"'"}}' >/dev/null
+"$XM" block-attach "$A" "file:$work/disk.img" xvdf w >/dev/null 2>"$work/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "QEMU cannot open" "$work/err" && t_ok "stale node: the attach fails: $(cat "$work/err")" ||
+	t_fail "stale node attach" "rc=$rc $(cat "$work/err")"
+left=$(no_vbds "$A") && t_ok "stale node: no device left on it, the node removed too" ||
+	t_fail "stale node: left behind" "$left"
+
 # ---- errors: one line, exit 1, nothing written ----
 xm_err "no type prefix" "Error: Block device must have physical details specified" "$XM" block-attach "$A" /dev/loop0 xvdf r
 xm_err "bad type" 'Error: Block device type "nbd" is invalid.' "$XM" block-attach "$A" nbd:x xvdf r
