@@ -1,0 +1,470 @@
+/*
+ * disk.c — the guest side of the block frontend (vbd-int.h): which kernel
+ * disk QEMU plugged for a vbd (virtio-blk by serial, a scsi cdrom by
+ * model), its /dev/<xvd name> node and the partition nodes of a whole-disk
+ * vbd, and whether the guest still uses it (mounts, exclusive holders,
+ * holders/, loop devices, open files). Reads sysfs and /proc; no XenStore.
+ */
+#include "vbd-int.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+bool is_num(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+
+int read_devnum(const char *path, dev_t *out)
+{
+	char buf[32];
+	unsigned int ma, mi;
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -1;
+	*out = makedev(ma, mi);
+	return 0;
+}
+
+/* Is the kernel disk kname the one QEMU plugged for d (virtio-blk: serial
+ * = devid; scsi cdrom: model = the vdev name)? true with d->kname and
+ * d->rdev. */
+static bool match_disk(struct vdev *d, const char *kname)
+{
+	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
+	const char *want = cdrom ? d->val[B_DEV] : d->id;
+	char want16[17], path[320], buf[128];
+	if (!want || strncmp(kname, cdrom ? "sr" : "vd", 2) != 0 || strlen(kname) >= sizeof(d->kname))
+		return false;
+	if (cdrom) { /* a SCSI product id is 16 characters at most */
+		snprintf(want16, sizeof(want16), "%s", want);
+		want = want16;
+	}
+	snprintf(path, sizeof(path), "/sys/block/%s/%s", kname, cdrom ? "device/model" : "serial");
+	if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
+	if (read_devnum(path, &d->rdev) < 0)
+		return false;
+	snprintf(d->kname, sizeof(d->kname), "%s", kname);
+	return true;
+}
+
+/* The kernel disk QEMU plugged for d: first among the disks whose "add"
+ * uevent is being handled (a serial read is a request to the device), then
+ * among all. true with d->kname and d->rdev. */
+bool find_disk(struct vdev *d)
+{
+	struct vbd_front *v = d->v;
+	for (unsigned int i = 0; i < v->nadded; i++)
+		if (match_disk(d, v->added[i]))
+			return true;
+	DIR *dir = opendir("/sys/block");
+	if (!dir)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dir))) {
+		bool tried = false;
+		for (unsigned int i = 0; i < v->nadded && !tried; i++)
+			tried = strcmp(e->d_name, v->added[i]) == 0;
+		/* a disk another vbd has is not this one */
+		for (struct vdev *o = v->devs; o && !tried; o = o->next)
+			tried = o != d && !o->gone && strcmp(o->kname, e->d_name) == 0;
+		found = !tried && match_disk(d, e->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Is the disk still the one we matched? */
+bool disk_present(const struct vdev *d)
+{
+	char path[96];
+	dev_t rdev;
+	snprintf(path, sizeof(path), "/sys/block/%s/dev", d->kname);
+	return read_devnum(path, &rdev) == 0 && rdev == d->rdev;
+}
+
+static void node_path(const struct vdev *d, char *out, size_t len)
+{
+	snprintf(out, len, "/dev/%s", d->name);
+}
+
+/* p as a block node of rdev, mode 0660 (one that is already right is
+ * kept). 0 or -1 (logged). */
+static int put_node(const struct vdev *d, const char *p, dev_t rdev)
+{
+	struct stat st;
+	if (lstat(p, &st) == 0) {
+		if (S_ISBLK(st.st_mode) && st.st_rdev == rdev)
+			return 0;
+		unlink(p);
+	}
+	if (mknod(p, S_IFBLK | 0660, rdev) < 0 || chmod(p, 0660) < 0) {
+		log_warn("%s: cannot make %s: %s", d->name, p, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* /dev/<name> as a block node of the disk. 0 or -1 (logged). */
+int make_node(const struct vdev *d)
+{
+	char p[64];
+	node_path(d, p, sizeof(p));
+	return put_node(d, p, d->rdev);
+}
+
+/* Remove /dev/<name> if it is a block node. true if one was removed. */
+bool drop_node(const struct vdev *d)
+{
+	char p[64];
+	struct stat st;
+	node_path(d, p, sizeof(p));
+	if (lstat(p, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	return unlink(p) == 0;
+}
+
+/* --- partition nodes of a whole-disk vbd --- */
+
+static void part_path(const struct vdev *d, unsigned int num, char *out, size_t len)
+{
+	snprintf(out, len, "/dev/%s%u", d->name, num);
+}
+
+/* Is name the vbd name of another device of ours (xvdb2 attached on its
+ * own beside xvdb)? Its node is that device's, not a partition node. */
+static bool name_taken(const struct vdev *d, const char *name)
+{
+	for (const struct vdev *e = d->v->devs; e; e = e->next)
+		if (e != d && !e->gone && strcmp(e->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The partitions the kernel has on d's disk (/sys/block/vdX/vdXN). */
+static unsigned int disk_parts(const struct vdev *d, struct part *out, unsigned int max)
+{
+	char path[320], buf[16];
+	unsigned int n = 0;
+	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return 0;
+	size_t kl = strlen(d->kname);
+	struct dirent *e;
+	while (n < max && (e = readdir(dir))) {
+		if (strncmp(e->d_name, d->kname, kl) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/partition", d->kname, e->d_name);
+		if (read_small_file(path, buf, sizeof(buf)) < 0 || !is_num(buf) || strlen(buf) > 3)
+			continue;
+		out[n].num = (unsigned int)atoi(buf);
+		if (out[n].num < 1 || out[n].num > 255)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
+		if (read_devnum(path, &out[n].rdev) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* Take over the partition nodes an earlier agent made: /dev/<name><N>
+ * block nodes that are not another device's node nor a whole disk. */
+void adopt_parts(struct vdev *d)
+{
+	d->parts_adopted = true;
+	if (!d->whole)
+		return;
+	DIR *dir = opendir("/dev");
+	if (!dir)
+		return;
+	size_t nl = strlen(d->name);
+	struct dirent *e;
+	while (d->nparts < MAX_PARTS && (e = readdir(dir))) {
+		const char *num = e->d_name + nl;
+		if (strncmp(e->d_name, d->name, nl) != 0 || !is_num(num) || num[0] == '0' ||
+		    strlen(num) > 3 || atoi(num) > 255 || name_taken(d, e->d_name))
+			continue;
+		char p[320];
+		struct stat st;
+		snprintf(p, sizeof(p), "/dev/%s", e->d_name);
+		if (lstat(p, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+		if (access(p, F_OK) == 0) {
+			char pp[340];
+			snprintf(pp, sizeof(pp), "%s/partition", p);
+			if (access(pp, F_OK) < 0)
+				continue; /* a whole disk: not ours */
+		}
+		bool dup = false;
+		for (unsigned int i = 0; i < d->nparts; i++)
+			dup = dup || d->parts[i].num == (unsigned int)atoi(num);
+		if (!dup)
+			d->parts[d->nparts++] = (struct part){ (unsigned int)atoi(num), st.st_rdev };
+	}
+	closedir(dir);
+}
+
+/* Remove a partition node if it is still the one made. */
+static void drop_part(const struct vdev *d, const struct part *pt)
+{
+	char p[64];
+	struct stat st;
+	part_path(d, pt->num, p, sizeof(p));
+	if (lstat(p, &st) == 0 && S_ISBLK(st.st_mode) && st.st_rdev == pt->rdev)
+		unlink(p);
+}
+
+/* Remove all partition nodes (close, forced removal). */
+void drop_parts(struct vdev *d)
+{
+	d->parts_on = false;
+	if (!d->parts_adopted)
+		adopt_parts(d);
+	for (unsigned int i = 0; i < d->nparts; i++)
+		drop_part(d, &d->parts[i]);
+	d->nparts = 0;
+}
+
+/* Bring the partition nodes in line with the kernel's partitions of the
+ * disk: make the new, remove those gone or renumbered. Changes are logged
+ * unless quiet (at connect). */
+void sync_parts(struct vdev *d, bool quiet)
+{
+	if (!d->whole || !d->kname[0])
+		return;
+	if (!d->parts_adopted)
+		adopt_parts(d);
+	struct part now[MAX_PARTS];
+	unsigned int n = disk_parts(d, now, MAX_PARTS);
+	char p[64];
+	for (unsigned int i = 0; i < d->nparts;) {
+		bool keep = false;
+		for (unsigned int j = 0; j < n && !keep; j++)
+			keep = now[j].num == d->parts[i].num && now[j].rdev == d->parts[i].rdev;
+		if (keep) {
+			i++;
+			continue;
+		}
+		drop_part(d, &d->parts[i]);
+		if (!quiet)
+			log_info("%s: partition %s%u removed", d->name, d->name, d->parts[i].num);
+		d->parts[i] = d->parts[--d->nparts];
+	}
+	for (unsigned int j = 0; j < n; j++) {
+		bool have = false;
+		for (unsigned int i = 0; i < d->nparts && !have; i++)
+			have = d->parts[i].num == now[j].num;
+		if (have || d->nparts >= MAX_PARTS)
+			continue;
+		part_path(d, now[j].num, p, sizeof(p));
+		if (name_taken(d, p + 5) || put_node(d, p, now[j].rdev) < 0)
+			continue;
+		d->parts[d->nparts++] = now[j];
+		if (!quiet)
+			log_info("%s: partition %s added (%u:%u)", d->name, p + 5,
+				 major(now[j].rdev), minor(now[j].rdev));
+	}
+}
+
+/* The disk's numbers: the whole disk, then its partitions. */
+static unsigned int disk_numbers(const struct vdev *d, dev_t *out, unsigned int max)
+{
+	unsigned int n = 0;
+	char path[320];
+	out[n++] = d->rdev;
+	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return n;
+	size_t kl = strlen(d->kname);
+	struct dirent *e;
+	while (n < max && (e = readdir(dir))) {
+		if (strncmp(e->d_name, d->kname, kl) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
+		if (read_devnum(path, &out[n]) == 0)
+			n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static bool in_set(dev_t x, const dev_t *set, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (set[i] == x)
+			return true;
+	return false;
+}
+
+/* A mount of the disk or a partition: its mount point in where. */
+bool mounted(const dev_t *set, unsigned int n, char *where, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char line[1024], mnt[512];
+	unsigned int ma, mi;
+	bool hit = false;
+	while (!hit && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %511s", &ma, &mi, mnt) == 3 &&
+		    in_set(makedev(ma, mi), set, n)) {
+			snprintf(where, len, "%s", mnt);
+			hit = true;
+		}
+	}
+	fclose(f);
+	return hit;
+}
+
+/* Open file descriptors of other processes on the disk or its partitions:
+ * how many; the first holder's pid in *pid. */
+static unsigned int open_count(const dev_t *set, unsigned int n, long *pid)
+{
+	DIR *proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	unsigned int count = 0;
+	long self = (long)getpid();
+	struct dirent *e;
+	while ((e = readdir(proc))) {
+		if (!is_num(e->d_name) || atol(e->d_name) == self)
+			continue;
+		char path[300];
+		snprintf(path, sizeof(path), "/proc/%.20s/fd", e->d_name);
+		DIR *fds = opendir(path);
+		if (!fds)
+			continue;
+		struct dirent *f;
+		while ((f = readdir(fds))) {
+			if (!is_num(f->d_name))
+				continue;
+			struct stat st;
+			snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s", e->d_name, f->d_name);
+			if (stat(path, &st) == 0 && S_ISBLK(st.st_mode) &&
+			    in_set(st.st_rdev, set, n)) {
+				if (!count++)
+					*pid = atol(e->d_name);
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return count;
+}
+
+/* Is the disk in use in the guest? true with a reason for the log. */
+/* Is a loop device of the guest backed by one of these? A loop device
+ * holds its backing device open in the kernel: no process has it open, it
+ * is not an exclusive holder and it is not in holders/. true with its
+ * name. */
+static bool loop_backed(const dev_t *set, unsigned int n, char *name, size_t len)
+{
+	DIR *dir = opendir("/sys/block");
+	if (!dir)
+		return false;
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(dir))) {
+		char path[320], file[4096];
+		struct stat st;
+		if (strncmp(e->d_name, "loop", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%s/loop/backing_file", e->d_name);
+		if (read_small_file(path, file, sizeof(file)) < 0)
+			continue; /* not bound */
+		/* the kernel's own answer (the backing inode's rdev, whatever
+		 * its path), else the path it shows */
+		struct loop_info64 li;
+		snprintf(path, sizeof(path), "/dev/%.32s", e->d_name);
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &li) == 0) {
+			found = in_set((dev_t)li.lo_rdevice, set, n);
+		} else {
+			found = stat(file, &st) == 0 && S_ISBLK(st.st_mode) &&
+				in_set(st.st_rdev, set, n);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (found)
+			snprintf(name, len, "%.32s", e->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
+bool in_use(const struct vdev *d, char *why, size_t len)
+{
+	dev_t set[MAX_PARTS];
+	unsigned int n = disk_numbers(d, set, MAX_PARTS);
+	char where[512], path[320];
+
+	if (mounted(set, n, where, sizeof(where))) {
+		snprintf(why, len, "mounted on %s", where);
+		return true;
+	}
+	/* Held exclusively (a mount elsewhere, swap, a file system driver,
+	 * O_EXCL): the kernel says EBUSY. */
+	snprintf(path, sizeof(path), "/dev/%s", d->kname);
+	int fd = open(path, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		char mine[64];
+		node_path(d, mine, sizeof(mine));
+		if (errno == ENOENT)
+			fd = open(mine, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	}
+	if (fd < 0 && errno == EBUSY) {
+		snprintf(why, len, "held exclusively");
+		return true;
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "/sys/block/%s/holders", d->kname);
+	DIR *h = opendir(path);
+	if (h) {
+		struct dirent *e;
+		bool held = false;
+		while (!held && (e = readdir(h)))
+			held = e->d_name[0] != '.';
+		closedir(h);
+		if (held) {
+			snprintf(why, len, "held by another block device");
+			return true;
+		}
+	}
+	char loop[64];
+	if (loop_backed(set, n, loop, sizeof(loop))) {
+		snprintf(why, len, "backs /dev/%s", loop);
+		return true;
+	}
+	long pid = 0;
+	unsigned int c = open_count(set, n, &pid);
+	if (c) {
+		snprintf(why, len, "open %u time%s (pid %ld)", c, c == 1 ? "" : "s", pid);
+		return true;
+	}
+	return false;
+}
+
