@@ -6,13 +6,13 @@
  * a restarted xmbackd carries on where the last one stopped: a backend at
  * Initialising is realised (sharing check, blockdev-add, device_add), one at
  * Closing is torn down once its frontend has closed (or at once with
- * force), a media change is carried out. What xmbackd made in QEMU is
+ * force), a media change is carried out (media.c). What xmbackd made in QEMU is
  * recorded under /tool/xm/domain/D/vbd/DEVID.
  *
  * QMP calls block (a few ms each; DEVICE_DELETED ~0.1 s): xmbackd handles
  * one backend at a time, which is also what makes the sharing check atomic.
  */
-#include "backd.h"
+#include "vbd-int.h"
 #include "dom.h"
 #include "qmp.h"
 #include "sharing.h"
@@ -29,21 +29,10 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
-#define ROOT_PORTS 8
-#define QMP_TIMEOUT 10000
-#define BE "/local/domain/0/backend/vbd"
 
-struct vbd {
-	unsigned int domid;
-	unsigned long devid;
-	char be[128];           /* backend dir */
-	char tool[128];         /* /tool/xm/domain/D/vbd/DEVID */
-};
-
-static void vbd_init(struct vbd *v, unsigned int domid, unsigned long devid)
+void vbd_init(struct vbd *v, unsigned int domid, unsigned long devid)
 {
 	v->domid = domid;
 	v->devid = devid;
@@ -51,12 +40,12 @@ static void vbd_init(struct vbd *v, unsigned int domid, unsigned long devid)
 	snprintf(v->tool, sizeof(v->tool), XM_TOOL_ROOT "/domain/%u/vbd/%lu", domid, devid);
 }
 
-static char *be_read(struct backd *b, const struct vbd *v, const char *key)
+char *be_read(struct backd *b, const struct vbd *v, const char *key)
 {
 	return xs_readf(b->xs, XBT_NULL, "%s/%s", v->be, key);
 }
 
-static bool be_is(struct backd *b, const struct vbd *v, const char *key, const char *val)
+bool be_is(struct backd *b, const struct vbd *v, const char *key, const char *val)
 {
 	char *s = be_read(b, v, key);
 	bool r = s && strcmp(s, val) == 0;
@@ -73,7 +62,7 @@ static void be_write_t(struct backd *b, xs_transaction_t t, const struct vbd *v,
 		log_warn("cannot write %s: %s", p, strerror(errno));
 }
 
-static void be_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
+void be_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
 {
 	be_write_t(b, XBT_NULL, v, key, val);
 }
@@ -266,7 +255,7 @@ static long long node_size(struct qmp *q, const char *node)
 	return size;
 }
 
-static void tool_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
+void tool_write(struct backd *b, const struct vbd *v, const char *key, const char *val)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s", v->tool, key);
@@ -542,174 +531,8 @@ static void teardown(struct backd *b, const struct vbd *v, bool write_state)
  * unlocks it if the disc is not mounted: so "locked" is retried for a
  * while before it is the answer.
  */
-#define MEDIA_RETRY_MS 200
-#define MEDIA_WAIT_MS 2500
 
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static struct media_wait *mwait_find(struct backd *b, const struct vbd *v)
-{
-	for (unsigned int i = 0; i < b->nmwait; i++)
-		if (b->mwait[i].domid == v->domid && b->mwait[i].devid == v->devid)
-			return &b->mwait[i];
-	return NULL;
-}
-
-static void mwait_drop(struct backd *b, const struct vbd *v)
-{
-	struct media_wait *w = mwait_find(b, v);
-	if (w)
-		*w = b->mwait[--b->nmwait];
-}
-
-/* The eject was refused because the guest has the tray locked: wait (true)
- * or, past the deadline or with no room, give up (false). */
-static bool mwait_again(struct backd *b, const struct vbd *v)
-{
-	long now = mono_ms();
-	struct media_wait *w = mwait_find(b, v);
-	if (!w) {
-		if (b->nmwait == MEDIA_WAIT_MAX)
-			return false;
-		w = &b->mwait[b->nmwait++];
-		*w = (struct media_wait){ v->domid, v->devid, now + MEDIA_WAIT_MS, 0, false };
-	}
-	if (now >= w->deadline) {
-		mwait_drop(b, v);
-		return false;
-	}
-	w->next = now + MEDIA_RETRY_MS;
-	w->touched = true;
-	return true;
-}
-
-int vbd_media_timeout(const struct backd *b)
-{
-	if (!b->nmwait)
-		return -1;
-	long now = mono_ms(), first = b->mwait[0].next;
-	for (unsigned int i = 1; i < b->nmwait; i++)
-		if (b->mwait[i].next < first)
-			first = b->mwait[i].next;
-	return first <= now ? 0 : (int)(first - now);
-}
-
-static void consider(struct backd *b, unsigned int domid, unsigned long devid);
-
-void vbd_media_retry(struct backd *b)
-{
-	long now = mono_ms();
-	struct media_wait due[MEDIA_WAIT_MAX];
-	unsigned int n = 0;
-	for (unsigned int i = 0; i < b->nmwait; i++)
-		if (b->mwait[i].next <= now) {
-			b->mwait[i].touched = false;
-			due[n++] = b->mwait[i];
-		}
-	for (unsigned int i = 0; i < n; i++) {
-		consider(b, due[i].domid, due[i].devid); /* media_change() again, if still asked */
-		struct vbd v = { .domid = due[i].domid, .devid = due[i].devid };
-		struct media_wait *e = mwait_find(b, &v);
-		if (e && !e->touched) /* not asked any more: forget it */
-			mwait_drop(b, &v);
-	}
-}
-
-void vbd_tray_opened(struct backd *b, unsigned int domid, const char *qdev_id)
-{
-	unsigned long devid;
-	int n = 0;
-	if (!qdev_id || sscanf(qdev_id, "xmdev-%lu%n", &devid, &n) != 1 || qdev_id[n])
-		return;
-	struct vbd v = { .domid = domid, .devid = devid };
-	struct media_wait *w = mwait_find(b, &v);
-	if (w)
-		w->next = 0; /* the guest let go: at once */
-}
-
-/* QEMU's eject, once. 0, or -1 with *qerr; *locked when the guest holds
- * the tray (QEMU has asked it to let go). */
-static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bool *locked)
-{
-	free(*qerr);
-	*qerr = NULL;
-	int rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force), NULL,
-			  qerr, QMP_TIMEOUT);
-	*locked = rc != 0 && !force && *qerr && strstr(*qerr, "is locked");
-	return rc;
-}
-
-/* block-configure / cd-insert / cd-eject. */
-static void media_change(struct backd *b, const struct vbd *v, const char *what)
-{
-	struct qmp *q = guest_qmp(b, v->domid);
-	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
-	char *params = be_read(b, v, "params"), *format = be_read(b, v, "format");
-	char *mode = be_read(b, v, "mode");
-	char *qerr = NULL, err[1024];
-	bool force = be_is(b, v, "force", "1");
-	bool locked = false;
-	int rc;
-
-	if (!q || !devname) {
-		free(devname);
-		free(params);
-		free(format);
-		free(mode);
-		return;
-	}
-	if (strcmp(what, "eject") == 0) {
-		rc = eject(q, devname, force, &qerr, &locked);
-	} else if (params && *params && sharing_check(b->xs, v->domid, v->devid, params,
-							  mode ? mode : "r", err, sizeof(err))) {
-		mwait_drop(b, v);
-		be_write(b, v, "hotplug-error", err);
-		be_write(b, v, "media-change", "error");
-		goto out;
-	} else {
-		/* The tray must be free first: a disc the guest holds stays. */
-		rc = eject(q, devname, force, &qerr, &locked);
-		if (rc == 0) {
-			json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
-						 params ? params : "", "format",
-						 format && *format ? format : "raw",
-						 "read-only-mode", "read-only");
-			rc = qmp_exec(q, "blockdev-change-medium", args, NULL, &qerr, QMP_TIMEOUT);
-		}
-	}
-	if (rc && locked && mwait_again(b, v))
-		goto out; /* asked of the guest: tried again later */
-	mwait_drop(b, v);
-	if (rc) {
-		snprintf(err, sizeof(err), "%s", qerr ? qerr : "QEMU refused");
-		be_write(b, v, "hotplug-error", err);
-		be_write(b, v, "media-change", "error");
-		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, what, err);
-	} else {
-		/* The medium now belongs to the device; nothing of ours to delete. */
-		char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
-		if (node && *node)
-			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL,
-				 NULL, QMP_TIMEOUT);
-		free(node);
-		tool_write(b, v, "node", "");
-		be_write(b, v, "media-change", "done");
-		log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, what);
-	}
-out:
-	free(qerr);
-	free(devname);
-	free(params);
-	free(format);
-	free(mode);
-}
-
-static void consider(struct backd *b, unsigned int domid, unsigned long devid)
+void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vbd v;
 	struct snap sn;
@@ -812,7 +635,7 @@ void vbd_flush(struct backd *b)
 		return;
 	}
 	for (unsigned int i = 0; i < n; i++)
-		consider(b, b->pending[i].domid, b->pending[i].devid);
+		vbd_consider(b, b->pending[i].domid, b->pending[i].devid);
 }
 
 void vbd_scan(struct backd *b)
@@ -825,7 +648,7 @@ void vbd_scan(struct backd *b)
 		snprintf(path, sizeof(path), BE "/%s", doms[i]);
 		char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
 		for (unsigned int j = 0; j < nv; j++)
-			consider(b, (unsigned int)atoi(doms[i]), strtoul(devs[j], NULL, 10));
+			vbd_consider(b, (unsigned int)atoi(doms[i]), strtoul(devs[j], NULL, 10));
 		free(devs);
 	}
 	free(doms);

@@ -1,0 +1,180 @@
+/*
+ * media.c — CD/DVD media changes of a cdrom vbd (docs/vbd.md "CD/DVD
+ * media"): QEMU's eject and blockdev-change-medium, the sharing check of
+ * a new disc, and the wait for a guest that holds the tray locked (retried
+ * from the main loop, so that nothing else waits meanwhile).
+ */
+#include "vbd-int.h"
+#include "dom.h"
+#include "qmp.h"
+#include "sharing.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MEDIA_RETRY_MS 200
+#define MEDIA_WAIT_MS 2500
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static struct media_wait *mwait_find(struct backd *b, const struct vbd *v)
+{
+	for (unsigned int i = 0; i < b->nmwait; i++)
+		if (b->mwait[i].domid == v->domid && b->mwait[i].devid == v->devid)
+			return &b->mwait[i];
+	return NULL;
+}
+
+static void mwait_drop(struct backd *b, const struct vbd *v)
+{
+	struct media_wait *w = mwait_find(b, v);
+	if (w)
+		*w = b->mwait[--b->nmwait];
+}
+
+/* The eject was refused because the guest has the tray locked: wait (true)
+ * or, past the deadline or with no room, give up (false). */
+static bool mwait_again(struct backd *b, const struct vbd *v)
+{
+	long now = mono_ms();
+	struct media_wait *w = mwait_find(b, v);
+	if (!w) {
+		if (b->nmwait == MEDIA_WAIT_MAX)
+			return false;
+		w = &b->mwait[b->nmwait++];
+		*w = (struct media_wait){ v->domid, v->devid, now + MEDIA_WAIT_MS, 0, false };
+	}
+	if (now >= w->deadline) {
+		mwait_drop(b, v);
+		return false;
+	}
+	w->next = now + MEDIA_RETRY_MS;
+	w->touched = true;
+	return true;
+}
+
+int vbd_media_timeout(const struct backd *b)
+{
+	if (!b->nmwait)
+		return -1;
+	long now = mono_ms(), first = b->mwait[0].next;
+	for (unsigned int i = 1; i < b->nmwait; i++)
+		if (b->mwait[i].next < first)
+			first = b->mwait[i].next;
+	return first <= now ? 0 : (int)(first - now);
+}
+
+void vbd_media_retry(struct backd *b)
+{
+	long now = mono_ms();
+	struct media_wait due[MEDIA_WAIT_MAX];
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < b->nmwait; i++)
+		if (b->mwait[i].next <= now) {
+			b->mwait[i].touched = false;
+			due[n++] = b->mwait[i];
+		}
+	for (unsigned int i = 0; i < n; i++) {
+		vbd_consider(b, due[i].domid, due[i].devid); /* media_change() again, if still asked */
+		struct vbd v = { .domid = due[i].domid, .devid = due[i].devid };
+		struct media_wait *e = mwait_find(b, &v);
+		if (e && !e->touched) /* not asked any more: forget it */
+			mwait_drop(b, &v);
+	}
+}
+
+void vbd_tray_opened(struct backd *b, unsigned int domid, const char *qdev_id)
+{
+	unsigned long devid;
+	int n = 0;
+	if (!qdev_id || sscanf(qdev_id, "xmdev-%lu%n", &devid, &n) != 1 || qdev_id[n])
+		return;
+	struct vbd v = { .domid = domid, .devid = devid };
+	struct media_wait *w = mwait_find(b, &v);
+	if (w)
+		w->next = 0; /* the guest let go: at once */
+}
+
+/* QEMU's eject, once. 0, or -1 with *qerr; *locked when the guest holds
+ * the tray (QEMU has asked it to let go). */
+static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bool *locked)
+{
+	free(*qerr);
+	*qerr = NULL;
+	int rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force), NULL,
+			  qerr, QMP_TIMEOUT);
+	*locked = rc != 0 && !force && *qerr && strstr(*qerr, "is locked");
+	return rc;
+}
+
+void media_change(struct backd *b, const struct vbd *v, const char *what)
+{
+	struct qmp *q = guest_qmp(b, v->domid);
+	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	char *params = be_read(b, v, "params"), *format = be_read(b, v, "format");
+	char *mode = be_read(b, v, "mode");
+	char *qerr = NULL, err[1024];
+	bool force = be_is(b, v, "force", "1");
+	bool locked = false;
+	int rc;
+
+	if (!q || !devname) {
+		free(devname);
+		free(params);
+		free(format);
+		free(mode);
+		return;
+	}
+	if (strcmp(what, "eject") == 0) {
+		rc = eject(q, devname, force, &qerr, &locked);
+	} else if (params && *params && sharing_check(b->xs, v->domid, v->devid, params,
+							  mode ? mode : "r", err, sizeof(err))) {
+		mwait_drop(b, v);
+		be_write(b, v, "hotplug-error", err);
+		be_write(b, v, "media-change", "error");
+		goto out;
+	} else {
+		/* The tray must be free first: a disc the guest holds stays. */
+		rc = eject(q, devname, force, &qerr, &locked);
+		if (rc == 0) {
+			json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
+						 params ? params : "", "format",
+						 format && *format ? format : "raw",
+						 "read-only-mode", "read-only");
+			rc = qmp_exec(q, "blockdev-change-medium", args, NULL, &qerr, QMP_TIMEOUT);
+		}
+	}
+	if (rc && locked && mwait_again(b, v))
+		goto out; /* asked of the guest: tried again later */
+	mwait_drop(b, v);
+	if (rc) {
+		snprintf(err, sizeof(err), "%s", qerr ? qerr : "QEMU refused");
+		be_write(b, v, "hotplug-error", err);
+		be_write(b, v, "media-change", "error");
+		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, what, err);
+	} else {
+		/* The medium now belongs to the device; nothing of ours to delete. */
+		char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+		if (node && *node)
+			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL,
+				 NULL, QMP_TIMEOUT);
+		free(node);
+		tool_write(b, v, "node", "");
+		be_write(b, v, "media-change", "done");
+		log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, what);
+	}
+out:
+	free(qerr);
+	free(devname);
+	free(params);
+	free(format);
+	free(mode);
+}
