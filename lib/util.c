@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -148,4 +149,25 @@ int unix_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+int write_full(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	bool sock = true;
+	while (n > 0) {
+		/* on a socket without SIGPIPE: a peer gone is an error */
+		ssize_t w = sock ? send(fd, p, n, MSG_NOSIGNAL) : write(fd, p, n);
+		if (w < 0 && sock && errno == ENOTSOCK) {
+			sock = false;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

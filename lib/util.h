@@ -22,6 +22,9 @@ int mkdir_p(const char *path);
 /* Read a small (sysfs, /proc) file into buf, without trailing white space.
  * 0 or -1 (errno). */
 int read_small_file(const char *path, char *buf, size_t len);
+/* Write all n bytes (EINTR and short writes retried; on a socket with
+ * MSG_NOSIGNAL: a peer gone is -1 with EPIPE, not SIGPIPE). 0 or -1. */
+int write_full(int fd, const void *buf, size_t n);
 /* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
 int fd_nonblock(int fd);
 

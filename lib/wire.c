@@ -1,5 +1,6 @@
 /* wire.c — XenStore wire framing; see wire.h. */
 #include "wire.h"
+#include "util.h"
 
 #include <string.h>
 #include <stdlib.h>
@@ -94,21 +95,6 @@ enum wire_status wire_in_next(struct wire_in *in, struct xsd_sockmsg *hdr,
 	return WIRE_OK;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int wire_send(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	      const void *body, size_t len)
 {
@@ -122,7 +108,7 @@ int wire_send(int fd, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	memcpy(buf, &h, WIRE_HDR_LEN);
 	if (len)
 		memcpy(buf + WIRE_HDR_LEN, body, len);
-	return write_all(fd, buf, WIRE_HDR_LEN + len);
+	return write_full(fd, buf, WIRE_HDR_LEN + len);
 }
 
 static int read_all(int fd, void *p, size_t n)

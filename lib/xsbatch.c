@@ -3,11 +3,11 @@
  */
 #include "xsbatch.h"
 #include "wire.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 void xsb_init(struct xsb *b)
@@ -109,22 +109,6 @@ void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *con
 	xsb_add(b, XS_SET_PERMS, tx, body, off);
 }
 
-/* send(MSG_NOSIGNAL): a daemon gone mid-batch is an error, not SIGPIPE
- * (libxenstore ignores SIGPIPE around its requests likewise). */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int xsb_run(struct xsb *b, int fd)
 {
 	if (b->err) {
@@ -135,7 +119,7 @@ int xsb_run(struct xsb *b, int fd)
 	b->r = calloc(b->n ? b->n : 1, sizeof(*b->r));
 	if (!b->r)
 		return -1;
-	if (write_all(fd, b->buf, b->len) < 0)
+	if (write_full(fd, b->buf, b->len) < 0)
 		return -1;
 	for (unsigned int i = 0; i < b->n; i++) {
 		struct xsd_sockmsg h;
@@ -173,7 +157,7 @@ int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
 	}
 	memcpy(buf, &h, WIRE_HDR_LEN);
 	memcpy(buf + WIRE_HDR_LEN, body, len);
-	if (write_all(fd, buf, WIRE_HDR_LEN + len) < 0 || wire_recv(fd, &h, &rb) < 0)
+	if (write_full(fd, buf, WIRE_HDR_LEN + len) < 0 || wire_recv(fd, &h, &rb) < 0)
 		return -1;
 	*r = (struct xsb_reply){ h.type, rb, h.len };
 	return 0;

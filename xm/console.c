@@ -16,20 +16,6 @@
 
 #define CTRL_RBRACKET 0x1d
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int xm_console_attach(unsigned int domid)
 {
 	struct xs_handle *h = xm_xs_open();
@@ -71,17 +57,17 @@ int xm_console_attach(unsigned int domid)
 				break;
 			char *esc = memchr(buf, CTRL_RBRACKET, (size_t)n);
 			if (esc) {
-				write_all(fd, buf, (size_t)(esc - buf));
+				write_full(fd, buf, (size_t)(esc - buf));
 				break;
 			}
-			if (write_all(fd, buf, (size_t)n) < 0)
+			if (write_full(fd, buf, (size_t)n) < 0)
 				break;
 		}
 		if (p[1].revents & (POLLIN | POLLHUP)) {
 			ssize_t n = read(fd, buf, sizeof(buf));
 			if (n <= 0)
 				break; /* the domain went away */
-			if (write_all(1, buf, (size_t)n) < 0) {
+			if (write_full(1, buf, (size_t)n) < 0) {
 				rc = 1;
 				break;
 			}

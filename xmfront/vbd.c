@@ -374,20 +374,31 @@ static void switch_state(struct vdev *d, int state, const char *err,
 
 static void on_read(void *arg, uint32_t type, const char *body, size_t len);
 
+/* Read dir/key into slot (one of a batch: d->nreads counts it). false
+ * when the host is not there (d->read_failed; d->reading cleared if
+ * nothing of the batch is in flight). */
+static bool read_val(struct vdev *d, const char *dir, const char *key, int slot)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[slot]) < 0) {
+		d->read_failed = true;
+		if (!d->nreads)
+			d->reading = false;
+		return false;
+	}
+	d->busy++;
+	d->nreads++;
+	return true;
+}
+
 static void read_backend(struct vdev *d)
 {
 	static const char *const keys[] = { [B_STATE] = "state", [B_DEV] = "dev",
 					    [B_TYPE] = "device-type", [B_FORCE] = "force" };
-	char p[256];
-	for (int s = B_STATE; s < NVALS; s++) {
-		snprintf(p, sizeof(p), "%s/%s", d->val[F_BACKEND], keys[s]);
-		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[s]) < 0) {
-			d->read_failed = true;
+	for (int s = B_STATE; s < NVALS; s++)
+		if (!read_val(d, d->val[F_BACKEND], keys[s], s))
 			break;
-		}
-		d->busy++;
-		d->nreads++;
-	}
 }
 
 static void read_done(struct vdev *d)
@@ -445,7 +456,7 @@ static void read_device(struct vdev *d)
 		return;
 	}
 	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
-	char p[128];
+	char dir[64];
 	free_vals(d);
 	d->bread = false;
 	d->fstale = false;
@@ -453,17 +464,10 @@ static void read_device(struct vdev *d)
 	d->reading = true;
 	d->read_failed = false;
 	d->nreads = 0;
-	for (int s = F_BACKEND; s <= F_STATE; s++) {
-		snprintf(p, sizeof(p), VBD_DIR "/%s/%s", d->id, keys[s]);
-		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[s]) < 0) {
-			d->read_failed = true;
-			if (!d->nreads)
-				d->reading = false;
+	snprintf(dir, sizeof(dir), VBD_DIR "/%s", d->id);
+	for (int s = F_BACKEND; s <= F_STATE; s++)
+		if (!read_val(d, dir, keys[s], s))
 			return;
-		}
-		d->busy++;
-		d->nreads++;
-	}
 }
 
 /* After the start only the backend's state and force change: an event on
@@ -491,19 +495,11 @@ static void read_backend_state(struct vdev *d)
 	}
 	static const int slots[] = { B_STATE, B_FORCE };
 	static const char *const keys[] = { "state", "force" };
-	char p[256];
 	for (int i = 0; i < 2; i++) {
 		free(d->val[slots[i]]);
 		d->val[slots[i]] = NULL;
-		snprintf(p, sizeof(p), "%s/%s", d->val[F_BACKEND], keys[i]);
-		if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[slots[i]]) < 0) {
-			d->read_failed = true;
-			if (!d->nreads)
-				d->reading = false;
+		if (!read_val(d, d->val[F_BACKEND], keys[i], slots[i]))
 			return;
-		}
-		d->busy++;
-		d->nreads++;
 	}
 }
 
