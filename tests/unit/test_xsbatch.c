@@ -1,0 +1,195 @@
+/*
+ * test_xsbatch.c — batched XenStore requests (lib/xsbatch.c) against a
+ * scripted peer on a socketpair: the framing of each request (ids 0..n-1,
+ * the transaction, the payloads), replies taken in order, errors mapped,
+ * a peer that answers out of order or goes away.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wire.h"
+#include "xsbatch.h"
+
+/* The peer: reads n requests, checks what the parent queued (tx 7, ids in
+ * order), then answers each, in order unless swap. Exits 0 if all was as
+ * expected, else with the number of the first wrong request + 1. */
+static pid_t peer(int fd, unsigned int n, bool swap)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	struct xsd_sockmsg h[16];
+	char *body[16];
+	for (unsigned int i = 0; i < n; i++) {
+		if (wire_recv(fd, &h[i], &body[i]) < 0 || h[i].req_id != i || h[i].tx_id != 7)
+			_exit(10 + (int)i);
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int k = swap && n > 1 ? (i + 1) % n : i;
+		const char *reply = "OK";
+		uint32_t type = h[k].type;
+		if (h[k].type == XS_READ && strcmp(body[k], "/missing") == 0) {
+			type = XS_ERROR;
+			reply = "ENOENT";
+		} else if (h[k].type == XS_READ) {
+			reply = "value";
+		}
+		if (wire_send(fd, type, h[k].req_id, h[k].tx_id, reply, strlen(reply) + 1) < 0)
+			_exit(2);
+	}
+	/* the payloads as XenStore wants them */
+	for (unsigned int i = 0; i < n; i++) {
+		if (h[i].type == XS_WRITE &&
+		    (h[i].len != sizeof("/a/b") + 3 || memcmp(body[i], "/a/b\0abc", h[i].len) != 0))
+			_exit(30 + (int)i);
+		if (h[i].type == XS_SET_PERMS &&
+		    (h[i].len != sizeof("/a") + 3 + 3 || memcmp(body[i], "/a\0n0\0r3", h[i].len) != 0))
+			_exit(40 + (int)i);
+		free(body[i]);
+	}
+	_exit(0);
+}
+
+static int peer_status(pid_t pid)
+{
+	int st;
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static void queue_four(struct xsb *b)
+{
+	static const char *const perms[] = { "n0", "r3" };
+	xsb_read(b, 7, "/x");
+	xsb_read(b, 7, "/missing");
+	xsb_write(b, 7, "/a/b", "abc");
+	xsb_set_perms(b, 7, "/a", perms, 2);
+}
+
+static void test_batch_in_order(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = peer(sv[1], 4, false);
+	close(sv[1]);
+	struct xsb b;
+	xsb_init(&b);
+	queue_four(&b);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(xsb_run(&b, sv[0]), 0);
+	assert_int_equal(b.r[0].type, XS_READ);
+	assert_string_equal(b.r[0].body, "value");
+	assert_int_equal(xsb_errno(&b, 0), 0);
+	assert_int_equal(b.r[1].type, XS_ERROR);
+	assert_int_equal(xsb_errno(&b, 1), ENOENT);
+	assert_int_equal(b.r[2].type, XS_WRITE);
+	assert_int_equal(b.r[3].type, XS_SET_PERMS);
+	assert_int_equal(xsb_errno(&b, 9), 0); /* out of range: no error */
+	xsb_reset(&b);
+	assert_int_equal(b.n, 0);
+	close(sv[0]);
+	assert_int_equal(peer_status(pid), 0);
+}
+
+static void test_reply_out_of_order(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = peer(sv[1], 4, true);
+	close(sv[1]);
+	struct xsb b;
+	xsb_init(&b);
+	queue_four(&b);
+	errno = 0;
+	assert_int_equal(xsb_run(&b, sv[0]), -1);
+	assert_int_equal(errno, EPROTO);
+	xsb_reset(&b);
+	close(sv[0]);
+	peer_status(pid);
+}
+
+static void test_peer_gone(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]); /* writing must fail with EPIPE, not kill the test with SIGPIPE */
+	struct xsb b;
+	xsb_init(&b);
+	xsb_read(&b, 0, "/x");
+	assert_int_equal(xsb_run(&b, sv[0]), -1);
+	assert_int_equal(errno, EPIPE);
+	struct xsb_reply r;
+	assert_int_equal(xsb_call(sv[0], XS_TRANSACTION_START, 0, "", 1, &r), -1);
+	assert_null(r.body);
+	xsb_reset(&b);
+	close(sv[0]);
+}
+
+static void test_call(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct xsd_sockmsg h;
+		char *body;
+		if (wire_recv(sv[1], &h, &body) < 0 || h.type != XS_TRANSACTION_START || h.len != 1)
+			_exit(1);
+		_exit(wire_send(sv[1], XS_TRANSACTION_START, h.req_id, 0, "42", 3) < 0 ? 2 : 0);
+	}
+	close(sv[1]);
+	struct xsb_reply r;
+	assert_int_equal(xsb_call(sv[0], XS_TRANSACTION_START, 0, "", 1, &r), 0);
+	assert_int_equal(r.type, XS_TRANSACTION_START);
+	assert_string_equal(r.body, "42");
+	free(r.body);
+	close(sv[0]);
+	assert_int_equal(peer_status(pid), 0);
+}
+
+static void test_too_big(void **state)
+{
+	(void)state;
+	struct xsb b;
+	xsb_init(&b);
+	char *big = malloc(XENSTORE_PAYLOAD_MAX + 10);
+	assert_non_null(big);
+	memset(big, 'v', XENSTORE_PAYLOAD_MAX + 9);
+	big[XENSTORE_PAYLOAD_MAX + 9] = '\0';
+	xsb_write(&b, 0, "/a", big);
+	xsb_read(&b, 0, "/b"); /* ignored once an error is set */
+	errno = 0;
+	assert_int_equal(xsb_run(&b, -1), -1);
+	assert_int_equal(errno, E2BIG);
+	xsb_reset(&b);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_in_order),
+		cmocka_unit_test(test_reply_out_of_order),
+		cmocka_unit_test(test_peer_gone),
+		cmocka_unit_test(test_call),
+		cmocka_unit_test(test_too_big),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
