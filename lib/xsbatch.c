@@ -121,21 +121,44 @@ int xsb_run(struct xsb *b, int fd)
 		return -1;
 	if (write_full(fd, b->buf, b->len) < 0)
 		return -1;
-	for (unsigned int i = 0; i < b->n; i++) {
+	/* the replies come together: read them in as few reads as they take */
+	struct wire_in *in = malloc(sizeof(*in));
+	if (!in)
+		return -1;
+	in->start = in->end = 0;
+	int rc = 0;
+	for (unsigned int got = 0; got < b->n;) {
 		struct xsd_sockmsg h;
-		char *body;
-		if (wire_recv(fd, &h, &body) < 0)
-			return -1;
+		const char *body;
+		enum wire_status st = wire_in_next(in, &h, &body);
+		if (st == WIRE_AGAIN) {
+			st = wire_in_fill(in, fd);
+			if (st == WIRE_EOF || st == WIRE_ERR) {
+				if (st == WIRE_EOF)
+					errno = ECONNRESET;
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		/* replies come in order; anything else (a watch event on a
 		 * connection that set none) is a broken peer */
-		if (h.req_id != i) {
-			free(body);
+		if (st != WIRE_OK || h.req_id != got) {
 			errno = EPROTO;
-			return -1;
+			rc = -1;
+			break;
 		}
-		b->r[i] = (struct xsb_reply){ h.type, body, h.len };
+		char *copy = malloc(h.len + 1);
+		if (!copy) {
+			rc = -1;
+			break;
+		}
+		memcpy(copy, body, h.len);
+		copy[h.len] = '\0';
+		b->r[got++] = (struct xsb_reply){ h.type, copy, h.len };
 	}
-	return 0;
+	free(in);
+	return rc;
 }
 
 int xsb_errno(const struct xsb *b, unsigned int i)
