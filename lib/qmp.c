@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 struct qmp {
@@ -17,13 +16,6 @@ struct qmp {
 	json_t *kept;       /* array of events seen by blocking calls */
 	long next_id;
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 int qmp_fd(const struct qmp *q)
 {

@@ -171,3 +171,10 @@ int write_full(int fd, const void *buf, size_t n)
 	}
 	return 0;
 }
+
+long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}

@@ -25,6 +25,8 @@ int read_small_file(const char *path, char *buf, size_t len);
 /* Write all n bytes (EINTR and short writes retried; on a socket with
  * MSG_NOSIGNAL: a peer gone is -1 with EPIPE, not SIGPIPE). 0 or -1. */
 int write_full(int fd, const void *buf, size_t n);
+/* Milliseconds of CLOCK_MONOTONIC (deadlines, timers). */
+long now_ms(void);
 /* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
 int fd_nonblock(int fd);
 

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BE_ROOT "/local/domain/0/backend/vbd"
@@ -42,13 +41,6 @@ static void dev_init(struct dev *d, unsigned int domid, unsigned long devid)
 	snprintf(d->errdir, sizeof(d->errdir), "/local/domain/%u/error/device/vbd/%lu", domid, devid);
 	snprintf(d->err, sizeof(d->err), "%s/error", d->errdir);
 	snprintf(d->tool, sizeof(d->tool), XM_TOOL_ROOT "/domain/%u/vbd/%lu", domid, devid);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static int timeout_ms(const char *env, int def)

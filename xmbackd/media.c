@@ -13,17 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MEDIA_RETRY_MS 200
 #define MEDIA_WAIT_MS 2500
-
-static long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
 
 static struct media_wait *mwait_find(struct backd *b, const struct vbd *v)
 {
@@ -44,7 +36,7 @@ static void mwait_drop(struct backd *b, const struct vbd *v)
  * or, past the deadline or with no room, give up (false). */
 static bool mwait_again(struct backd *b, const struct vbd *v)
 {
-	long now = mono_ms();
+	long now = now_ms();
 	struct media_wait *w = mwait_find(b, v);
 	if (!w) {
 		if (b->nmwait == MEDIA_WAIT_MAX)
@@ -65,7 +57,7 @@ int vbd_media_timeout(const struct backd *b)
 {
 	if (!b->nmwait)
 		return -1;
-	long now = mono_ms(), first = b->mwait[0].next;
+	long now = now_ms(), first = b->mwait[0].next;
 	for (unsigned int i = 1; i < b->nmwait; i++)
 		if (b->mwait[i].next < first)
 			first = b->mwait[i].next;
@@ -74,7 +66,7 @@ int vbd_media_timeout(const struct backd *b)
 
 void vbd_media_retry(struct backd *b)
 {
-	long now = mono_ms();
+	long now = now_ms();
 	struct media_wait due[MEDIA_WAIT_MAX];
 	unsigned int n = 0;
 	for (unsigned int i = 0; i < b->nmwait; i++)

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/reboot.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef XMFRONT_VERSION
@@ -36,13 +35,6 @@ struct agent {
 };
 
 #define RETRY_ANNOUNCE_MS 1000
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* "path\0value" (the value has no NUL on the wire). */
 static int write_node(struct agent *a, const char *path, const char *value,

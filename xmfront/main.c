@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/var/run/xenstored/socket"
@@ -361,13 +360,6 @@ static int run(struct xmfront *x)
 	}
 	free(pfd);
 	return 0;
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* Wait for the virtio-serial port to show up (its module was just loaded). */

@@ -32,7 +32,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VBD_DIR "device/vbd"
@@ -42,13 +41,6 @@
 #define RECHECK_MS 500       /* refused close: look again */
 #define ERR_NODISK "19 no disk appeared for this device"
 #define ERR_BUSY "16 Device in use; refusing to close"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 static int ival(const struct vdev *d, int slot)
 {
@@ -218,19 +210,28 @@ static void on_tx_check(void *arg, uint32_t type, const char *body, size_t len)
 		tx_finish(d, false);
 }
 
+/* "123" as a transaction id, 0 if it is not one. */
+static uint32_t tx_id(uint32_t type, const char *body, size_t len)
+{
+	char num[16];
+	if (type == XS_ERROR || len == 0 || len >= sizeof(num))
+		return 0;
+	memcpy(num, body, len);
+	num[len] = '\0';
+	return (uint32_t)strtoul(num, NULL, 10);
+}
+
 static void on_tx_start(void *arg, uint32_t type, const char *body, size_t len)
 {
 	struct vdev *d = arg;
-	char num[16], p[96];
+	char p[96];
 	if (!reply_for(d))
 		return;
-	if (type == XS_ERROR || len == 0 || len >= sizeof(num)) {
+	d->tx = tx_id(type, body, len);
+	if (!d->tx) {
 		tx_finish(d, false);
 		return;
 	}
-	memcpy(num, body, len);
-	num[len] = '\0';
-	d->tx = (uint32_t)strtoul(num, NULL, 10);
 	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
 	if (request_path(d, XS_READ, d->tx, p, on_tx_check) < 0)
 		tx_finish(d, false);
@@ -245,16 +246,6 @@ static void tx_begin(struct vdev *d)
 
 /* --- the prepared transaction -------------------------------------------------- */
 
-/* "123" as a transaction id, 0 if it is not one. */
-static uint32_t tx_id(uint32_t type, const char *body, size_t len)
-{
-	char num[16];
-	if (type == XS_ERROR || len == 0 || len >= sizeof(num))
-		return 0;
-	memcpy(num, body, len);
-	num[len] = '\0';
-	return (uint32_t)strtoul(num, NULL, 10);
-}
 
 /* Back to PREP_NONE, ending tx (if it is still good) without a reply. */
 static void prep_close(struct vbd_front *v, struct vdev *d, uint32_t tx, unsigned int epoch)
