@@ -229,5 +229,18 @@ esac
 left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null)
 [ -z "$left" ] && t_ok "no vbd nodes left" || t_fail "vbd nodes left" "$left"
 
+# ---- the agent's priority and its uevent monitor ----
+got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/stat; done')
+[ "$got" = -10 ] && t_ok "the agent runs at niceness -10 (its default)" || t_fail "agent niceness" "'$got'"
+got=$(guest_run "$ID" 'xmfront --nice x; echo rc=$?' 2>&1)
+[ "$got" = "xmfront: --nice wants -20..19, not 'x'
+rc=2" ] && t_ok "xmfront --nice x: one line, exit 2" || t_fail "bad --nice" "$got"
+guest_run "$ID" '{ xmfront --uevents >/tmp/uev.txt 2>&1 & echo $! >/tmp/uev.pid; }' >/dev/null
+xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
+xm_run "$XM" block-detach "$ID" xvdb
+got=$(guest_run "$ID" 'kill $(cat /tmp/uev.pid); grep -c "^xmfront-uevent add vd[a-z]* disk$" /tmp/uev.txt; grep -c "^xmfront-uevent remove vd[a-z]* disk$" /tmp/uev.txt')
+[ "$got" = "1
+1" ] && t_ok "xmfront --uevents prints the disk's add and remove" || t_fail "uevent monitor" "$got"
+
 guest_run "$ID" "cat /var/log/xmfront.log" | grep -v '^$' | sed 's/^/    guest log: /' | tail -20
 t_summary
