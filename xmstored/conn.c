@@ -10,6 +10,7 @@
  * cxenstored drops events past a domain's memory quota.
  */
 #include "core.h"
+#include "trace.h"
 #include "domain.h"
 #include "util.h"
 
@@ -59,6 +60,7 @@ struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonl
 		return NULL;
 	}
 	c->ep_events = EPOLLIN;
+	trace_conn(d->trace, "NEW", c);
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;
@@ -71,6 +73,7 @@ void conn_close(struct daemon *d, struct conn *c)
 	if (c->dropped_events)
 		log_warn("connection of domain %u: dropped %lu watch events (client not reading)",
 			 c->who.domid, c->dropped_events);
+	trace_conn(d->trace, "END", c);
 	core_conn_reset(d, c);
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
@@ -87,12 +90,12 @@ void conn_close(struct daemon *d, struct conn *c)
 void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *body, size_t len)
 {
-	(void)d;
 	struct xsd_sockmsg h = { type, req_id, tx_id, (uint32_t)len };
 	size_t need = WIRE_HDR_LEN + len;
 
 	if (c->dead)
 		return;
+	trace_msg(d->trace, "OUT", c, type, req_id, tx_id, body, len);
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 	if (c->out_len + need > c->out_cap) {
@@ -161,6 +164,7 @@ static void conn_process(struct daemon *d, struct conn *c)
 			c->dead = true;
 			return;
 		}
+		trace_msg(d->trace, "IN", c, h.type, h.req_id, h.tx_id, body, h.len);
 		core_request(d, c, &h, body);
 	}
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "wire.h"
 #include "store.h"
@@ -58,6 +59,7 @@ struct daemon {
 	unsigned int max_watches; /* per domain (Xen: 128) */
 	unsigned int max_txs;     /* per connection (Xen: 10) */
 	size_t out_max;           /* queued bytes beyond which events drop */
+	FILE *trace;              /* --trace-file, or NULL */
 	unsigned long requests;
 };
 

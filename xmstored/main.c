@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  -F, --pid-file FILE     write the daemon's pid to FILE\n"
 		"  -l, --log FILE          log to FILE (default: stderr)\n"
 		"  -V, --verbose           log every connection and domain event\n"
+		"  -T, --trace-file FILE   trace every message in and out to FILE\n"
 		"  -E, --entry-nb N        nodes per domain (default 1000)\n"
 		"  -S, --entry-size N      bytes per node (default 2048)\n"
 		"  -W, --watch-nb N        watches per domain (default 128)\n"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'F' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'V' },
+		{ "trace-file", required_argument, NULL, 'T' },
 		{ "entry-nb", required_argument, NULL, 'E' },
 		{ "entry-size", required_argument, NULL, 'S' },
 		{ "watch-nb", required_argument, NULL, 'W' },
@@ -81,7 +83,7 @@ int main(int argc, char **argv)
 	};
 	static struct daemon d;
 	const char *sock = getenv("XENSTORED_PATH");
-	const char *pidfile = NULL, *logfile = NULL, *chan = NULL;
+	const char *pidfile = NULL, *logfile = NULL, *chan = NULL, *tracefile = NULL;
 	bool fg = false;
 	int verbose = LOG_INFO_, o;
 
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 	d.max_watches = 128;
 	d.max_txs = 10;
 	d.out_max = 1024 * 1024;
-	while ((o = getopt_long(argc, argv, "s:c:NfF:l:VE:S:W:t:A:M:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:c:NfF:l:VT:E:S:W:t:A:M:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 's': sock = optarg; break;
 		case 'c': chan = optarg; break;
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 		case 'F': pidfile = optarg; break;
 		case 'l': logfile = optarg; break;
 		case 'V': verbose = LOG_DEBUG_; break;
+		case 'T': tracefile = optarg; break;
 		case 'E': d.store.q.nodes = num_arg("--entry-nb", optarg); break;
 		case 'S': d.store.q.node_size = num_arg("--entry-size", optarg); break;
 		case 'W': d.max_watches = num_arg("--watch-nb", optarg); break;
@@ -126,6 +129,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_open("xmstored", lf, verbose);
+	if (tracefile && !(d.trace = fopen(tracefile, "a"))) {
+		log_err("cannot open trace file %s: %s", tracefile, strerror(errno));
+		if (lf)
+			fclose(lf);
+		store_fini(&d.store);
+		return 1;
+	}
 
 	char sockdir[4096], ro[4200], chanbuf[4200];
 	snprintf(sockdir, sizeof(sockdir), "%s", sock);
@@ -210,6 +220,8 @@ out:
 		close(d.epfd);
 	if (pidfile && rc == 0)
 		unlink(pidfile);
+	if (d.trace)
+		fclose(d.trace);
 	if (lf)
 		fclose(lf);
 	return rc;

@@ -2,7 +2,7 @@
 # watch matching, quotas) is a library without I/O (libxsd) so that the unit
 # tests and the fuzzer link it directly; the daemon adds sockets and dispatch.
 XSD_LIB_SRCS := xmstored/store.c xmstored/perms.c xmstored/watch.c xmstored/path.c
-XSD_SRCS := xmstored/core.c xmstored/conn.c xmstored/domain.c xmstored/control.c
+XSD_SRCS := xmstored/core.c xmstored/conn.c xmstored/trace.c xmstored/domain.c xmstored/control.c
 LIBXSD := $(B)/xmstored/libxsd.a
 XMSTORED := $(B)/xmstored/xmstored
 
