@@ -120,6 +120,15 @@ case "$rc:$out" in
 esac
 got=$(guest_run "$ID" 'grep -c "xvda2: in use (backs /dev/loop0)" /var/log/xmfront.log; losetup -d /dev/loop0')
 [ "$got" -ge 1 ] 2>/dev/null && t_ok "the agent names the loop device" || t_fail "agent's reason" "$got"
+# a process of the guest with the device open (not mounted) holds it too
+got=$(guest_run "$ID" '{ sleep 60 </dev/xvda2 & echo $! >/tmp/holder.pid; }; sleep 0.2; cat /tmp/holder.pid')
+xm_run env XM_DETACH_TIMEOUT=2 "$XM" block-detach "$ID" xvda2
+case "$rc:$out" in
+1:*"Device in use"*) t_ok "detach refused while a guest process has /dev/xvda2 open: $out" ;;
+*) t_fail "detach while open" "rc=$rc $out" ;;
+esac
+n=$(guest_run "$ID" "grep -c 'xvda2: in use (open 1 time (pid $got))' /var/log/xmfront.log; kill $got")
+[ "$n" -ge 1 ] 2>/dev/null && t_ok "the agent names the process (pid $got)" || t_fail "agent's reason for an open" "$n"
 t0=$(ms)
 xm_run "$XM" block-detach "$ID" xvda2
 t1=$(ms)
