@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -109,7 +110,21 @@ void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *con
 	xsb_add(b, XS_SET_PERMS, tx, body, off);
 }
 
-int xsb_run(struct xsb *b, int fd)
+/* A watch event in a connection's buffer: the token's bit in c->fired
+ * (tokens not ours are ignored). */
+static void note_event(struct xsc *c, const char *body, size_t len)
+{
+	const char *v[2];
+	if (wire_split(body, len, v, 2) < 2)
+		return;
+	for (unsigned int i = 0; i < c->ntokens && i < 32; i++)
+		if (strcmp(v[1], c->tokens[i]) == 0)
+			c->fired |= 1u << i;
+}
+
+/* Send b on fd and read its n replies through in. Watch events between
+ * them go to c (none expected without one: a broken peer). */
+static int run(struct xsb *b, int fd, struct wire_in *in, struct xsc *c)
 {
 	if (b->err) {
 		errno = b->err;
@@ -122,11 +137,6 @@ int xsb_run(struct xsb *b, int fd)
 	if (write_full(fd, b->buf, b->len) < 0)
 		return -1;
 	/* the replies come together: read them in as few reads as they take */
-	struct wire_in *in = malloc(sizeof(*in));
-	if (!in)
-		return -1;
-	in->start = in->end = 0;
-	int rc = 0;
 	for (unsigned int got = 0; got < b->n;) {
 		struct xsd_sockmsg h;
 		const char *body;
@@ -136,27 +146,36 @@ int xsb_run(struct xsb *b, int fd)
 			if (st == WIRE_EOF || st == WIRE_ERR) {
 				if (st == WIRE_EOF)
 					errno = ECONNRESET;
-				rc = -1;
-				break;
+				return -1;
 			}
 			continue;
 		}
-		/* replies come in order; anything else (a watch event on a
-		 * connection that set none) is a broken peer */
+		if (st == WIRE_OK && h.type == XS_WATCH_EVENT && c) {
+			note_event(c, body, h.len);
+			continue;
+		}
+		/* replies come in order; anything else is a broken peer */
 		if (st != WIRE_OK || h.req_id != got) {
 			errno = EPROTO;
-			rc = -1;
-			break;
+			return -1;
 		}
 		char *copy = malloc(h.len + 1);
-		if (!copy) {
-			rc = -1;
-			break;
-		}
+		if (!copy)
+			return -1;
 		memcpy(copy, body, h.len);
 		copy[h.len] = '\0';
 		b->r[got++] = (struct xsb_reply){ h.type, copy, h.len };
 	}
+	return 0;
+}
+
+int xsb_run(struct xsb *b, int fd)
+{
+	struct wire_in *in = malloc(sizeof(*in));
+	if (!in)
+		return -1;
+	in->start = in->end = 0;
+	int rc = run(b, fd, in, NULL);
 	free(in);
 	return rc;
 }
@@ -184,4 +203,90 @@ int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
 		return -1;
 	*r = (struct xsb_reply){ h.type, rb, h.len };
 	return 0;
+}
+
+/* --- a connection with watches ------------------------------------------ */
+
+int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntokens)
+{
+	c->fd = fd;
+	c->tokens = tokens;
+	c->ntokens = ntokens;
+	c->fired = 0;
+	c->in = malloc(sizeof(*c->in));
+	if (!c->in)
+		return -1;
+	c->in->start = c->in->end = 0;
+	return 0;
+}
+
+void xsc_close(struct xsc *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->in);
+	c->in = NULL;
+}
+
+int xsc_run(struct xsc *c, struct xsb *b)
+{
+	return run(b, c->fd, c->in, c);
+}
+
+int xsc_call(struct xsc *c, uint32_t type, uint32_t tx, const void *body, size_t len,
+	     struct xsb_reply *r)
+{
+	struct xsb b;
+	xsb_init(&b);
+	xsb_add(&b, type, tx, body, len);
+	r->body = NULL;
+	int rc = xsc_run(c, &b);
+	if (rc == 0) {
+		*r = b.r[0];
+		b.r[0].body = NULL;
+	}
+	xsb_reset(&b);
+	return rc;
+}
+
+int xsc_wait(struct xsc *c, int timeout_ms)
+{
+	long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		struct xsd_sockmsg h;
+		const char *body;
+		enum wire_status st;
+		while ((st = wire_in_next(c->in, &h, &body)) == WIRE_OK) {
+			if (h.type != XS_WATCH_EVENT) { /* no request is in flight */
+				errno = EPROTO;
+				return -1;
+			}
+			note_event(c, body, h.len);
+		}
+		if (st != WIRE_AGAIN) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (c->fired) {
+			int m = (int)c->fired;
+			c->fired = 0;
+			return m;
+		}
+		long left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int n = poll(&p, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n <= 0)
+			continue;
+		st = wire_in_fill(c->in, c->fd);
+		if (st == WIRE_EOF || st == WIRE_ERR) {
+			if (st == WIRE_EOF)
+				errno = ECONNRESET;
+			return -1;
+		}
+	}
 }

@@ -5,14 +5,20 @@
  * libxenstore has one request in flight per handle, so the twenty-odd
  * writes of a device's transaction cost twenty-odd round trips; xenstored
  * answers a connection's requests in order, so they can all go out
- * together. Used for that transaction only; everything else (watches,
- * single reads) stays on libxenstore.
+ * together.
+ *
+ * struct xsc adds watch events to such a connection, for a command that
+ * sets a few watches and waits (xm block-attach): the events that arrive
+ * between replies are kept by token, and no reader thread is needed, as
+ * libxenstore needs one for a handle with watches.
  */
 #ifndef XM_XSBATCH_H
 #define XM_XSBATCH_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct wire_in;
 
 struct xsb_reply {
 	uint32_t type;   /* the request's type, or XS_ERROR */
@@ -49,5 +55,28 @@ void xsb_reset(struct xsb *b);
 /* One request on its own: type, tx, payload; the reply in *r. 0 or -1. */
 int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
 	     struct xsb_reply *r);
+
+/* A connection that watches: tokens[i] (i < 32) is what a watch of it was
+ * set with; events are kept as bits of fired. */
+struct xsc {
+	int fd;
+	struct wire_in *in;
+	const char *const *tokens;
+	unsigned int ntokens;
+	unsigned int fired;
+};
+
+/* Take over the connected fd. 0 or -1 (no memory). */
+int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntokens);
+/* Close the connection (its watches go with it). */
+void xsc_close(struct xsc *c);
+/* As xsb_run / xsb_call on c; watch events meanwhile are kept. */
+int xsc_run(struct xsc *c, struct xsb *b);
+int xsc_call(struct xsc *c, uint32_t type, uint32_t tx, const void *body, size_t len,
+	     struct xsb_reply *r);
+/* Wait up to timeout_ms for watch events (none may be requested): the bits
+ * of the tokens that fired since the last call (then cleared), 0 when none
+ * did in time, -1 on a broken connection (errno). */
+int xsc_wait(struct xsc *c, int timeout_ms);
 
 #endif

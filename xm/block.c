@@ -99,46 +99,151 @@ static bool wait_change(struct xs_handle *h, long deadline)
 	return wait_tokens(h, deadline, NULL, 0) >= 0;
 }
 
-static void remove_dirs(struct xs_handle *h, const struct dev *d)
+/* --- requests on a plain connection (xsbatch.h) ------------------------------ */
+
+/* Connect for the device's requests and waits, watching with tokens.
+ * 0, or 1 (printed). */
+static int conn_open(struct xsc *c, const char *const *tokens, unsigned int n)
 {
-	for (int attempt = 0; attempt < 10; attempt++) {
-		xs_transaction_t t = xs_transaction_start(h);
-		xs_rm(h, t, d->be);
-		xs_rm(h, t, d->fe);
-		xs_rm(h, t, d->errdir);
-		/* Drop /local/domain/0/backend/vbd/D when it is now empty. */
-		if (xs_transaction_end(h, t, false) || errno != EAGAIN)
-			break;
+	int fd = unix_connect(xm_xs_socket());
+	if (fd < 0)
+		return xm_error("cannot connect to XenStore at %s: %s", xm_xs_socket(),
+				strerror(errno));
+	if (xsc_init(c, fd, tokens, n) < 0) {
+		close(fd);
+		return xm_error("out of memory");
 	}
-	char p[64];
-	snprintf(p, sizeof(p), BE_ROOT "/%u", d->domid);
-	unsigned int n = 0;
-	char **left = xs_directory(h, XBT_NULL, p, &n);
-	if (left && n == 0)
-		xs_rm(h, XBT_NULL, p);
-	free(left);
+	return 0;
 }
 
-/* Take a device down without the guest and remove every trace. */
-static void force_remove(struct xs_handle *h, const struct dev *d)
+/* The value of dir/key, malloc'd, or NULL (absent, or a broken connection). */
+static char *crd(struct xsc *c, const char *dir, const char *key)
 {
-	char *realised = rd(h, d->tool, "device");
-	if (realised) {
-		xs_transaction_t t = xs_transaction_start(h);
-		wr(h, t, d->be, "online", "0");
-		wr(h, t, d->be, "force", "1");
-		wr(h, t, d->be, "state", "5");
-		xs_transaction_end(h, t, false);
+	char p[256];
+	struct xsb_reply r;
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	if (xsc_call(c, XS_READ, 0, p, strlen(p) + 1, &r) < 0)
+		return NULL;
+	if (r.type == XS_ERROR) {
+		free(r.body);
+		return NULL;
+	}
+	return r.body;
+}
+
+static int crd_int(struct xsc *c, const char *dir, const char *key)
+{
+	char *s = crd(c, dir, key);
+	int v = s ? atoi(s) : -1;
+	free(s);
+	return v;
+}
+
+/* One transaction of the requests fill() queues in it (xsb_* on b, in
+ * transaction tx), sent in one go; retried on EAGAIN. 0, or -1 (errno). */
+static int ctx(struct xsc *c, void (*fill)(struct xsb *b, uint32_t tx, const void *arg),
+	       const void *arg)
+{
+	struct xsb b;
+	xsb_init(&b);
+	int rc = -1;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		struct xsb_reply r;
+		if (xsc_call(c, XS_TRANSACTION_START, 0, "", 1, &r) < 0)
+			break;
+		uint32_t tx = r.type == XS_ERROR ? 0 : (uint32_t)strtoul(r.body, NULL, 10);
+		int err = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
+		free(r.body);
+		if (!tx) {
+			errno = err ? err : EIO;
+			break;
+		}
+		xsb_reset(&b);
+		fill(&b, tx, arg);
+		xsb_add(&b, XS_TRANSACTION_END, tx, "T", 2);
+		if (xsc_run(c, &b) < 0)
+			break;
+		int end = xsb_errno(&b, b.n - 1);
+		if (!end) {
+			rc = 0;
+			break;
+		}
+		if (end != EAGAIN) {
+			errno = end;
+			break;
+		}
+	}
+	xsb_reset(&b);
+	return rc;
+}
+
+static void fill_remove(struct xsb *b, uint32_t tx, const void *arg)
+{
+	const struct dev *d = arg;
+	xsb_add(b, XS_RM, tx, d->be, strlen(d->be) + 1);
+	xsb_add(b, XS_RM, tx, d->fe, strlen(d->fe) + 1);
+	xsb_add(b, XS_RM, tx, d->errdir, strlen(d->errdir) + 1);
+}
+
+static void remove_dirs(struct xsc *c, const struct dev *d)
+{
+	ctx(c, fill_remove, d);
+	/* Drop /local/domain/0/backend/vbd/D when it is now empty. */
+	char p[64];
+	struct xsb_reply r;
+	snprintf(p, sizeof(p), BE_ROOT "/%u", d->domid);
+	if (xsc_call(c, XS_DIRECTORY, 0, p, strlen(p) + 1, &r) == 0) {
+		bool empty = r.type != XS_ERROR && r.len == 0;
+		free(r.body);
+		if (empty && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &r) == 0)
+			free(r.body);
+	}
+}
+
+static void fill_force(struct xsb *b, uint32_t tx, const void *arg)
+{
+	const struct dev *d = arg;
+	char p[200];
+	snprintf(p, sizeof(p), "%s/online", d->be);
+	xsb_write(b, tx, p, "0");
+	snprintf(p, sizeof(p), "%s/force", d->be);
+	xsb_write(b, tx, p, "1");
+	snprintf(p, sizeof(p), "%s/state", d->be);
+	xsb_write(b, tx, p, "5");
+}
+
+/* Watch dir/key with token (EEXIST: it is already). 0 or -1. */
+static int cwatch(struct xsc *c, const char *dir, const char *key, const char *token)
+{
+	char body[320];
+	struct xsb_reply r;
+	int n = snprintf(body, sizeof(body), "%s/%s", dir, key);
+	size_t tl = strlen(token) + 1;
+	if (n < 0 || (size_t)n + 1 + tl > sizeof(body))
+		return -1;
+	memcpy(body + n + 1, token, tl);
+	if (xsc_call(c, XS_WATCH, 0, body, (size_t)n + 1 + tl, &r) < 0)
+		return -1;
+	free(r.body);
+	return 0;
+}
+
+/* Take a device down without the guest and remove every trace. c has a
+ * token (its first is used for the backend's state). */
+static void force_remove(struct xsc *c, const struct dev *d)
+{
+	char *realised = crd(c, d->tool, "device");
+	if (realised && ctx(c, fill_force, d) == 0 &&
+	    cwatch(c, d->be, "state", c->tokens[0]) == 0) {
 		long deadline = now_ms() + 15000;
-		char sp[160];
-		snprintf(sp, sizeof(sp), "%s/state", d->be);
-		xs_watch(h, sp, "force");
-		while (rd_int(h, d->be, "state") != 6 && wait_change(h, deadline))
-			;
-		xs_unwatch(h, sp, "force");
+		while (crd_int(c, d->be, "state") != 6) {
+			long left = deadline - now_ms();
+			if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+				break;
+		}
 	}
 	free(realised);
-	remove_dirs(h, d);
+	remove_dirs(c, d);
 }
 
 static bool agent_ready(struct xs_handle *h, unsigned int domid)
@@ -210,19 +315,15 @@ static void queue_dirs(struct xsb *b, uint32_t tx, const struct dev *d, const st
 /* Both directories in one transaction, sent in one go (xsbatch.h: three
  * round trips instead of some twenty-five); the frontend's and backend's
  * existence is the "already connected" test, inside it. 0 or 1 (printed). */
-static int create_dirs(const struct dev *d, const struct diskspec *s)
+static int create_dirs(struct xsc *c, const struct dev *d, const struct diskspec *s)
 {
-	int fd = unix_connect(xm_xs_socket());
-	if (fd < 0)
-		return xm_error("cannot connect to XenStore at %s: %s", xm_xs_socket(),
-				strerror(errno));
 	struct xsb b;
 	xsb_init(&b);
 	int rc = 1;
 	char p[256];
 	for (int attempt = 0;; attempt++) {
 		struct xsb_reply r;
-		if (xsb_call(fd, XS_TRANSACTION_START, 0, "", 1, &r) < 0 || r.type == XS_ERROR) {
+		if (xsc_call(c, XS_TRANSACTION_START, 0, "", 1, &r) < 0 || r.type == XS_ERROR) {
 			xm_error("cannot start a XenStore transaction: %s",
 				 strerror(r.body ? wire_error_num(r.body) : errno));
 			free(r.body);
@@ -236,7 +337,7 @@ static int create_dirs(const struct dev *d, const struct diskspec *s)
 		snprintf(p, sizeof(p), "%s/frontend", d->be);
 		xsb_read(&b, tx, p);
 		queue_dirs(&b, tx, d, s);
-		if (xsb_run(&b, fd) < 0) {
+		if (xsc_run(c, &b) < 0) {
 			xm_error("cannot write the device's XenStore nodes: %s", strerror(errno));
 			break;
 		}
@@ -245,7 +346,7 @@ static int create_dirs(const struct dev *d, const struct diskspec *s)
 			err = xsb_errno(&b, i);
 		bool exists = b.r[0].type != XS_ERROR || b.r[1].type != XS_ERROR;
 		bool commit = !exists && !err;
-		if (xsb_call(fd, XS_TRANSACTION_END, tx, commit ? "T" : "F", 2, &r) < 0) {
+		if (xsc_call(c, XS_TRANSACTION_END, tx, commit ? "T" : "F", 2, &r) < 0) {
 			xm_error("XenStore transaction failed: %s", strerror(errno));
 			break;
 		}
@@ -269,11 +370,105 @@ static int create_dirs(const struct dev *d, const struct diskspec *s)
 		}
 	}
 	xsb_reset(&b);
-	close(fd);
 	return rc;
 }
 
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec, bool last)
+/* What xm waits on while a device connects: watched, and read again when
+ * their watch fires (all of them the first time, and after 200 ms without
+ * events). The tokens are the bits of xsc_wait(). */
+enum { W_BE, W_FE, W_ERR, W_HS, W_N };
+static const char *const attach_tokens[W_N] = { "be", "fe", "err", "hs" };
+
+static void watched_path(const struct dev *d, int w, char *p, size_t len)
+{
+	if (w == W_BE)
+		snprintf(p, len, "%s/state", d->be);
+	else if (w == W_FE)
+		snprintf(p, len, "%s/state", d->fe);
+	else if (w == W_ERR)
+		snprintf(p, len, "%s", d->err);
+	else
+		snprintf(p, len, "%s/hotplug-status", d->be);
+}
+
+/* Wait until backend and frontend are both Connected, or why not (malloc'd
+ * text). The watches and the first reads go in one round trip, every
+ * wake-up's reads in one more. */
+static char *wait_connected(struct xsc *c, const struct dev *d)
+{
+	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
+	char p[W_N][200], body[256];
+	for (int w = 0; w < W_N; w++)
+		watched_path(d, w, p[w], sizeof(p[w]));
+	struct xsb b;
+	xsb_init(&b);
+	for (int w = 0; w < W_N; w++) {
+		size_t pl = strlen(p[w]) + 1, tl = strlen(attach_tokens[w]) + 1;
+		memcpy(body, p[w], pl);
+		memcpy(body + pl, attach_tokens[w], tl);
+		xsb_add(&b, XS_WATCH, 0, body, pl + tl);
+	}
+	unsigned int first = b.n, dirty = (1u << W_N) - 1;
+	char *val[W_N] = { NULL }, *why = NULL;
+	for (;;) {
+		int slot[W_N], n = 0;
+		for (int w = 0; w < W_N; w++)
+			if (dirty & (1u << w)) {
+				xsb_read(&b, 0, p[w]);
+				slot[n++] = w;
+			}
+		if (xsc_run(c, &b) < 0) {
+			why = strdup("lost the connection to XenStore");
+			break;
+		}
+		if (first) { /* the reads cover what the registrations fired */
+			c->fired = 0;
+			first = 0;
+		}
+		for (int i = 0; i < n; i++) {
+			struct xsb_reply *r = &b.r[b.n - (unsigned int)n + (unsigned int)i];
+			free(val[slot[i]]);
+			val[slot[i]] = NULL;
+			if (r->type != XS_ERROR) { /* taken */
+				val[slot[i]] = r->body;
+				r->body = NULL;
+			}
+		}
+		xsb_reset(&b);
+		int bs = val[W_BE] ? atoi(val[W_BE]) : -1, fs = val[W_FE] ? atoi(val[W_FE]) : -1;
+		if (val[W_HS] && strcmp(val[W_HS], "error") == 0) {
+			why = crd(c, d->be, "hotplug-error");
+			if (!why)
+				why = strdup("the backend failed");
+		} else if (val[W_ERR] && *val[W_ERR]) {
+			why = val[W_ERR];
+			val[W_ERR] = NULL;
+		} else if (fs == 6 || bs < 0 || fs < 0) {
+			why = strdup("the device went away while connecting");
+		} else if (bs == 4 && fs == 4) {
+			break;
+		}
+		if (why)
+			break;
+		long left = deadline - now_ms();
+		int m = left > 0 ? xsc_wait(c, left > 200 ? 200 : (int)left) : 0;
+		if (m < 0) {
+			why = strdup("lost the connection to XenStore");
+			break;
+		}
+		if (left <= 0) {
+			why = strdup("timed out waiting for the backend and the guest to connect");
+			break;
+		}
+		dirty = m ? (unsigned int)m : (1u << W_N) - 1;
+	}
+	xsb_reset(&b);
+	for (int w = 0; w < W_N; w++)
+		free(val[w]);
+	return why;
+}
+
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct dev d;
@@ -284,74 +479,19 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	if (!agent_ready(h, domid))
 		return xm_error("Domain %u has no running agent (xmfront): its block devices "
 				"cannot be connected", domid);
-	if (create_dirs(&d, s))
+	/* The device's own connection: its watches need no reader thread,
+	 * and they go when it is closed (xsbatch.h). */
+	struct xsc c;
+	if (conn_open(&c, attach_tokens, W_N))
 		return 1;
-
-	/* Only the nodes that decide: each wake-up costs reads while the
-	 * guest is probing the new disk. */
-	char w1[160], w2[160], w3[200], w4[160];
-	snprintf(w1, sizeof(w1), "%s/state", d.be);
-	snprintf(w2, sizeof(w2), "%s/state", d.fe);
-	snprintf(w3, sizeof(w3), "%s", d.err);
-	snprintf(w4, sizeof(w4), "%s/hotplug-status", d.be);
-	/* Each wake-up reads again only what fired (all of it the first
-	 * time, and after 200 ms without events). */
-	static const char *const tokens[] = { "be", "fe", "err", "hs" };
-	enum { W_BE = 1, W_FE = 2, W_ERR = 4, W_HS = 8, W_ALL = 15 };
-	xs_watch(h, w1, tokens[0]);
-	xs_watch(h, w2, tokens[1]);
-	xs_watch(h, w3, tokens[2]);
-	xs_watch(h, w4, tokens[3]);
-	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
-	char *why = NULL, *hs = NULL, *fe_err = NULL;
-	int bs = -1, fs = -1, dirty = W_ALL;
-	for (;;) {
-		if (dirty & W_HS) {
-			free(hs);
-			hs = rd(h, d.be, "hotplug-status");
-		}
-		if (dirty & W_ERR) {
-			free(fe_err);
-			fe_err = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
-		}
-		if (dirty & W_BE)
-			bs = rd_int(h, d.be, "state");
-		if (dirty & W_FE)
-			fs = rd_int(h, d.fe, "state");
-		if (hs && strcmp(hs, "error") == 0) {
-			why = rd(h, d.be, "hotplug-error");
-			if (!why)
-				why = strdup("the backend failed");
-		} else if (fe_err && *fe_err) {
-			why = fe_err;
-			fe_err = NULL;
-		} else if (fs == 6 || bs < 0 || fs < 0) {
-			why = strdup("the device went away while connecting");
-		} else if (bs == 4 && fs == 4) {
-			break;
-		}
-		if (why)
-			break;
-		dirty = wait_tokens(h, deadline, tokens, 4);
-		if (dirty < 0) {
-			why = strdup("timed out waiting for the backend and the guest to connect");
-			break;
-		}
-		if (!dirty)
-			dirty = W_ALL;
+	if (create_dirs(&c, &d, s)) {
+		xsc_close(&c);
+		return 1;
 	}
-	free(hs);
-	free(fe_err);
-	/* The last use of the handle (block-attach) leaves the watches to the
-	 * closing connection: 4 round trips fewer before xm returns. */
-	if (!last) {
-		xs_unwatch(h, w1, tokens[0]);
-		xs_unwatch(h, w2, tokens[1]);
-		xs_unwatch(h, w3, tokens[2]);
-		xs_unwatch(h, w4, tokens[3]);
-	}
+	char *why = wait_connected(&c, &d);
+	int rc = why ? 1 : 0;
 	if (why) {
-		force_remove(h, &d);
+		force_remove(&c, &d);
 		/* Strip a leading errno from a guest's "16 Device in use" text. */
 		const char *msg = why;
 		while (*msg >= '0' && *msg <= '9')
@@ -360,9 +500,9 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 			msg++;
 		xm_error("%s", *msg ? msg : why);
 		free(why);
-		return 1;
 	}
-	return 0;
+	xsc_close(&c);
+	return rc;
 }
 
 int cmd_block_attach(int argc, char **argv)
@@ -391,7 +531,7 @@ int cmd_block_attach(int argc, char **argv)
 	if (!rc && id == 0)
 		rc = xm_error("Cannot attach block devices to Domain-0");
 	if (!rc)
-		rc = xm_block_attach(h, id, &s, true);
+		rc = xm_block_attach(h, id, &s);
 	xs_close(h);
 	return rc;
 }
@@ -429,6 +569,65 @@ static int find_dev(int argc, char **argv, struct xs_handle **h, struct dev *d, 
 	return 0;
 }
 
+static void fill_closing(struct xsb *b, uint32_t tx, const void *arg)
+{
+	const struct dev *d = arg;
+	char p[200];
+	snprintf(p, sizeof(p), "%s/online", d->be);
+	xsb_write(b, tx, p, "0");
+	snprintf(p, sizeof(p), "%s/state", d->be);
+	xsb_write(b, tx, p, "5");
+}
+
+static void fill_reconnect(struct xsb *b, uint32_t tx, const void *arg)
+{
+	const struct dev *d = arg;
+	char p[200];
+	snprintf(p, sizeof(p), "%s/state", d->be);
+	xsb_write(b, tx, p, "4");
+	snprintf(p, sizeof(p), "%s/online", d->be);
+	xsb_write(b, tx, p, "1");
+	xsb_add(b, XS_RM, tx, d->errdir, strlen(d->errdir) + 1); /* the guest clears it too */
+}
+
+/* Ask the guest to let go (backend Closing) and wait for the backend to
+ * close; refused or no answer: back to Connected, nothing changed. 0 or 1
+ * (printed). c watches with one token. */
+static int detach(struct xsc *c, const struct dev *d, const char *label)
+{
+	struct xsb_reply r;
+	if (xsc_call(c, XS_RM, 0, d->err, strlen(d->err) + 1, &r) < 0)
+		return xm_error("cannot reach XenStore: %s", strerror(errno));
+	free(r.body);
+	if (ctx(c, fill_closing, d) < 0)
+		return xm_error("XenStore transaction failed: %s", strerror(errno));
+	long deadline = now_ms() + timeout_ms("XM_DETACH_TIMEOUT", 10000);
+	int bs = -1;
+	if (cwatch(c, d->be, "state", c->tokens[0]) == 0) {
+		c->fired = 0; /* the read below covers the registration */
+		while ((bs = crd_int(c, d->be, "state")) != 6 && bs >= 0) {
+			long left = deadline - now_ms();
+			if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+				break;
+		}
+	}
+	if (bs == 6 || bs < 0) {
+		remove_dirs(c, d);
+		return 0;
+	}
+	char *why = crd(c, d->errdir, "error");
+	ctx(c, fill_reconnect, d);
+	const char *msg = why ? why : "the guest did not release it";
+	while (*msg >= '0' && *msg <= '9')
+		msg++;
+	while (*msg == ' ')
+		msg++;
+	int rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s", label, d->devid,
+			  msg);
+	free(why);
+	return rc;
+}
+
 int cmd_block_detach(int argc, char **argv)
 {
 	bool force = false;
@@ -450,49 +649,22 @@ int cmd_block_detach(int argc, char **argv)
 	char vname[64];
 	if (find_dev(3, args, &h, &d, vname, sizeof(vname)))
 		return 1;
+	xs_close(h);
+	/* The rest on a plain connection: batched, its watch needs no
+	 * reader thread (xsbatch.h). */
+	static const char *const tokens[] = { "be" };
+	struct xsc c;
+	if (conn_open(&c, tokens, 1))
+		return 1;
 	if (force) {
 		fprintf(stderr, "Warning: forcing the detach of %s without the guest's consent: "
 			"data it has not written out is lost.\n", pos[1]);
-		force_remove(h, &d);
-		xs_close(h);
+		force_remove(&c, &d);
+		xsc_close(&c);
 		return 0;
 	}
-	/* Ask the guest to let go: backend Closing. */
-	xs_rm(h, XBT_NULL, d.err);
-	xs_transaction_t t = xs_transaction_start(h);
-	wr(h, t, d.be, "online", "0");
-	wr(h, t, d.be, "state", "5");
-	xs_transaction_end(h, t, false);
-
-	char sp[160];
-	snprintf(sp, sizeof(sp), "%s/state", d.be);
-	xs_watch(h, sp, "be");
-	long deadline = now_ms() + timeout_ms("XM_DETACH_TIMEOUT", 10000);
-	int bs;
-	while ((bs = rd_int(h, d.be, "state")) != 6 && bs >= 0 && wait_change(h, deadline))
-		;
-	xs_unwatch(h, sp, "be");
-	int rc = 0;
-	if (bs == 6 || bs < 0) {
-		remove_dirs(h, &d);
-	} else {
-		/* Refused or no answer: back to Connected, nothing changed. */
-		char *why = xs_read(h, XBT_NULL, d.err, &(unsigned int){ 0 });
-		t = xs_transaction_start(h);
-		wr(h, t, d.be, "state", "4");
-		wr(h, t, d.be, "online", "1");
-		xs_rm(h, t, d.errdir); /* the guest clears it too, on seeing 4 */
-		xs_transaction_end(h, t, false);
-		const char *msg = why ? why : "the guest did not release it";
-		while (*msg >= '0' && *msg <= '9')
-			msg++;
-		while (*msg == ' ')
-			msg++;
-		rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s", pos[1], d.devid,
-			      msg);
-		free(why);
-	}
-	xs_close(h);
+	int rc = detach(&c, &d, pos[1]);
+	xsc_close(&c);
 	return rc;
 }
 

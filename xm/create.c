@@ -515,7 +515,7 @@ int cmd_create(int argc, char **argv)
 			goto out;
 		}
 		for (int i = 0; i < c.ndisks; i++)
-			if (xm_block_attach(h, id, &disks[i], false))
+			if (xm_block_attach(h, id, &disks[i]))
 				goto out;
 	}
 	printf("Started domain %s (id=%u)\n", c.name, id);

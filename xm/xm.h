@@ -43,10 +43,8 @@ int cmd_cd_eject(int argc, char **argv);
 
 struct diskspec;
 /* block.c: attach a parsed device to a running domain and wait until both
- * ends are connected; on failure nothing is left. 0, or 1 (printed). last:
- * h is closed right after (its watches are left to the close). */
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s,
-		    bool last);
+ * ends are connected; on failure nothing is left. 0, or 1 (printed). */
+int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

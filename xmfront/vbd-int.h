@@ -78,11 +78,13 @@ struct vdev {
 	void (*wdone)(struct vdev *d, bool ok);
 	bool from_prep;       /* the write in flight is the prepared one */
 
-	/* While the disk is awaited, the transaction of the Connected write is
-	 * opened and the state read in it ahead of time: once the disk shows,
-	 * Connected costs one round trip instead of three. */
+	/* The transaction of the next state write, opened and the state read in
+	 * it ahead of time: while the disk is awaited (Connected), and from the
+	 * backend event that may be a Closing (Closed, while the in-use check
+	 * runs). The write then costs one round trip instead of three. */
 	enum { PREP_NONE, PREP_STARTING, PREP_READY } prep;
 	bool prep_drop;       /* STARTING but no longer wanted: end it */
+	bool prep_then;       /* STARTING, and the write waits for it */
 	uint32_t prep_tx;     /* 0 until known */
 	unsigned int prep_epoch;
 };

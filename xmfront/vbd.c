@@ -246,6 +246,17 @@ static void tx_begin(struct vdev *d)
 
 /* --- the prepared transaction -------------------------------------------------- */
 
+static void prep_commit(struct vdev *d);
+
+/* The prepared transaction did not come about: a write that waits for it
+ * goes the usual way. */
+static void prep_fallback(struct vdev *d)
+{
+	if (d->prep_then) {
+		d->prep_then = false;
+		tx_begin(d);
+	}
+}
 
 /* Back to PREP_NONE, ending tx (if it is still good) without a reply. */
 static void prep_close(struct vbd_front *v, struct vdev *d, uint32_t tx, unsigned int epoch)
@@ -274,10 +285,15 @@ static void on_prep_check(void *arg, uint32_t type, const char *body, size_t len
 	}
 	if (d->prep_drop || type == XS_ERROR) { /* not wanted, or the dir is gone */
 		prep_close(v, d, tx, epoch);
+		prep_fallback(d);
 		return;
 	}
 	d->prep = PREP_READY;
-	log_debug("%s: Connected write prepared (transaction %u)", d->name, tx);
+	log_debug("%s: state write prepared (transaction %u)", d->name, tx);
+	if (d->prep_then) {
+		d->prep_then = false;
+		prep_commit(d);
+	}
 }
 
 static void on_prep_start(void *arg, uint32_t type, const char *body, size_t len)
@@ -293,15 +309,18 @@ static void on_prep_start(void *arg, uint32_t type, const char *body, size_t len
 	}
 	if (!tx || d->prep_drop || mux_epoch(v->mux) != epoch) { /* EQUOTA, say */
 		prep_close(v, d, tx, epoch);
+		prep_fallback(d);
 		return;
 	}
 	d->prep_tx = tx;
 	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
-	if (request_path(d, XS_READ, tx, p, on_prep_check) < 0)
+	if (request_path(d, XS_READ, tx, p, on_prep_check) < 0) {
 		prep_close(v, d, tx, epoch);
+		prep_fallback(d);
+	}
 }
 
-/* Open the Connected write's transaction ahead (one device at a time). */
+/* Open the next state write's transaction ahead (one device at a time). */
 static void prep_begin(struct vdev *d)
 {
 	struct vbd_front *v = d->v;
@@ -313,6 +332,7 @@ static void prep_begin(struct vdev *d)
 		return;
 	d->prep = PREP_STARTING;
 	d->prep_drop = false;
+	d->prep_then = false;
 	d->prep_tx = 0;
 	d->prep_epoch = mux_epoch(v->mux);
 	v->nprep++;
@@ -329,6 +349,24 @@ static void prep_end(struct vdev *d)
 		d->prep_drop = true; /* closed when its replies come */
 }
 
+/* Write the state (wstate) in the prepared transaction, READY: the state
+ * was read in it, so write and commit at once (a conflict, e.g. the
+ * directory removed since, is EAGAIN: the whole write again). */
+static void prep_commit(struct vdev *d)
+{
+	char p[96], num[8];
+	d->tx = d->prep_tx;
+	d->prep = PREP_NONE;
+	d->prep_tx = 0;
+	d->v->nprep--;
+	d->from_prep = true;
+	snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
+	snprintf(num, sizeof(num), "%d", d->wstate);
+	request_write(d, d->tx, p, num);
+	if (request(d, XS_TRANSACTION_END, d->tx, "T", 2, on_tx_end) < 0)
+		tx_finish(d, false);
+}
+
 /* Write state (if not 0) and the error text (if any) while the frontend
  * directory exists; done(d, ok) after. */
 static void switch_state(struct vdev *d, int state, const char *err,
@@ -340,21 +378,13 @@ static void switch_state(struct vdev *d, int state, const char *err,
 	d->werr = err;
 	d->wdone = done;
 	log_debug("%s: state %d%s%s", d->name, state, err ? ", error " : "", err ? err : "");
-	if (d->prep == PREP_READY && state && !err && mux_epoch(d->v->mux) == d->prep_epoch) {
-		/* the state was read in it: write and commit at once (a
-		 * conflict, e.g. the directory removed since, is EAGAIN: the
-		 * whole write again) */
-		char p[96], num[8];
-		d->tx = d->prep_tx;
-		d->prep = PREP_NONE;
-		d->prep_tx = 0;
-		d->v->nprep--;
-		d->from_prep = true;
-		snprintf(p, sizeof(p), VBD_DIR "/%s/state", d->id);
-		snprintf(num, sizeof(num), "%d", state);
-		request_write(d, d->tx, p, num);
-		if (request(d, XS_TRANSACTION_END, d->tx, "T", 2, on_tx_end) < 0)
-			tx_finish(d, false);
+	bool usable = state && !err && mux_epoch(d->v->mux) == d->prep_epoch;
+	if (d->prep == PREP_READY && usable) {
+		prep_commit(d);
+		return;
+	}
+	if (d->prep == PREP_STARTING && !d->prep_drop && usable) {
+		d->prep_then = true; /* written as soon as its read is back */
 		return;
 	}
 	prep_end(d);
@@ -484,6 +514,11 @@ static void read_backend_state(struct vdev *d)
 			d->reading = false;
 		return;
 	}
+	/* Connected, this may be the Closing: the Closed write's transaction
+	 * opened first, so that its read in it travels while the in-use check
+	 * runs (prep_begin sends nothing if it cannot) */
+	if (ival(d, F_STATE) == 4 && !d->refusing)
+		prep_begin(d);
 	static const int slots[] = { B_STATE, B_FORCE };
 	static const char *const keys[] = { "state", "force" };
 	for (int i = 0; i < 2; i++) {
@@ -611,8 +646,9 @@ static void decide(struct vdev *d)
 
 	int fs = ival(d, F_STATE), bs = ival(d, B_STATE);
 	bool force = d->val[B_FORCE] && strcmp(d->val[B_FORCE], "1") == 0;
-	if (!(fs >= 0 && fs < 4 && bs >= 1 && bs <= 4))
-		prep_end(d); /* only while the device is being connected */
+	/* only while the device is being connected, or closed */
+	if (!(fs >= 0 && fs < 4 && bs >= 1 && bs <= 4) && !(fs == 4 && bs == 5 && !d->refusing))
+		prep_end(d);
 
 	if (fs >= 0 && fs < 4) {
 		d->closed = false;
@@ -692,6 +728,7 @@ static void decide(struct vdev *d)
 			close_now(d, d->refusing ? " after release" : "");
 			return;
 		}
+		prep_end(d);
 		if (force)
 			return; /* torn down without us: the directory goes next */
 		d->timer_at = now_ms() + RECHECK_MS;

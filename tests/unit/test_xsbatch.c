@@ -2,7 +2,9 @@
  * test_xsbatch.c — batched XenStore requests (lib/xsbatch.c) against a
  * scripted peer on a socketpair: the framing of each request (ids 0..n-1,
  * the transaction, the payloads), replies taken in order, errors mapped,
- * a peer that answers out of order or goes away.
+ * a peer that answers out of order or goes away; and a connection with
+ * watches (struct xsc): events between replies kept by token, waited for
+ * with a timeout, a peer that sends a reply nobody asked for.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +185,100 @@ static void test_too_big(void **state)
 	free(big);
 }
 
+static void send_event(int fd, const char *path, const char *token)
+{
+	char body[128];
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+	memcpy(body, path, pl);
+	memcpy(body + pl, token, tl);
+	if (wire_send(fd, XS_WATCH_EVENT, 0, 0, body, pl + tl) < 0)
+		_exit(3);
+}
+
+static const char *const tokens[] = { "be", "fe", "err" };
+
+/* Events before, between and after replies are kept by token; unknown
+ * tokens are ignored; xsc_wait hands them out once, then times out. */
+static void test_conn_events(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]); /* so that the parent's close is an EOF here */
+		struct xsd_sockmsg h[2];
+		char *body[2];
+		for (int i = 0; i < 2; i++)
+			if (wire_recv(sv[1], &h[i], &body[i]) < 0 || h[i].req_id != (uint32_t)i)
+				_exit(1);
+		send_event(sv[1], "/a", "fe");
+		if (wire_send(sv[1], XS_READ, 0, 0, "v0", 3) < 0)
+			_exit(2);
+		send_event(sv[1], "/b", "nobody");
+		send_event(sv[1], "/c", "err");
+		if (wire_send(sv[1], XS_READ, 1, 0, "v1", 3) < 0)
+			_exit(2);
+		/* then, after a pause, one more */
+		usleep(50 * 1000);
+		send_event(sv[1], "/d", "be");
+		char c;
+		_exit(read(sv[1], &c, 1) == 0 ? 0 : 4); /* until the parent closes */
+	}
+	close(sv[1]);
+	struct xsc c;
+	assert_int_equal(xsc_init(&c, sv[0], tokens, 3), 0);
+	struct xsb b;
+	xsb_init(&b);
+	xsb_read(&b, 0, "/x");
+	xsb_read(&b, 0, "/y");
+	assert_int_equal(xsc_run(&c, &b), 0);
+	assert_string_equal(b.r[0].body, "v0");
+	assert_string_equal(b.r[1].body, "v1");
+	xsb_reset(&b);
+	assert_int_equal(c.fired, 2u | 4u);
+	assert_int_equal(xsc_wait(&c, 1000), 2 | 4); /* kept ones, at once */
+	assert_int_equal(c.fired, 0u);
+	assert_int_equal(xsc_wait(&c, 5000), 1); /* the late one */
+	struct timeval t0, t1;
+	gettimeofday(&t0, NULL);
+	assert_int_equal(xsc_wait(&c, 100), 0); /* nothing more: timeout */
+	gettimeofday(&t1, NULL);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	assert_true(ms >= 90);
+	xsc_close(&c);
+	assert_int_equal(c.fd, -1);
+	assert_int_equal(peer_status(pid), 0);
+}
+
+/* While nothing was asked, only events may come: a reply is a broken
+ * peer, and so is a closed connection. */
+static void test_conn_wait_broken(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct xsc c;
+	assert_int_equal(xsc_init(&c, sv[0], tokens, 3), 0);
+	assert_int_equal(wire_send(sv[1], XS_READ, 5, 0, "x", 2), 0);
+	errno = 0;
+	assert_int_equal(xsc_wait(&c, 1000), -1);
+	assert_int_equal(errno, EPROTO);
+	xsc_close(&c);
+	close(sv[1]);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(xsc_init(&c, sv[0], tokens, 3), 0);
+	close(sv[1]);
+	errno = 0;
+	assert_int_equal(xsc_wait(&c, 1000), -1);
+	assert_int_equal(errno, ECONNRESET);
+	struct xsb_reply r;
+	assert_int_equal(xsc_call(&c, XS_READ, 0, "/x", 3, &r), -1);
+	assert_null(r.body);
+	xsc_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_peer_gone),
 		cmocka_unit_test(test_call),
 		cmocka_unit_test(test_too_big),
+		cmocka_unit_test(test_conn_events),
+		cmocka_unit_test(test_conn_wait_broken),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
