@@ -31,7 +31,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ROOT_PORTS 8   /* hot-plug slots: one device per pcie-root-port */
 
 static const char default_cmdline[] =
 	"console=ttyS0 quiet i8042.noaux i8042.nokbd i8042.nopnp mitigations=off "
@@ -349,7 +348,8 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	ARG("virtio-scsi-pci,id=scsi0");
 	for (int i = 1; i <= ROOT_PORTS; i++) {
 		ARG("-device");
-		ARGF("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,slot=%d", i, i, i);
+		ARGF("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,slot=%d,addr=0x%x", i, i, i,
+		     ROOT_PORT_DEV0 + i - 1);
 	}
 	ARG("-pidfile");
 	ARGF("%s/qemu.pid", dir);

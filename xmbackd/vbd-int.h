@@ -10,7 +10,6 @@
 
 #include <stdbool.h>
 
-#define ROOT_PORTS 8
 #define QMP_TIMEOUT 10000
 #define BE "/local/domain/0/backend/vbd"
 

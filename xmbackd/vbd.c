@@ -370,7 +370,7 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 		goto out;
 	}
 	json_t *args;
-	char bus[32];
+	char bus[32], slot[32] = "";
 	int scsi_id = -1;
 	if (cdrom) {
 		scsi_id = free_scsi_id(b, v->domid);
@@ -384,6 +384,7 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 			goto out;
 		}
 		snprintf(bus, sizeof(bus), "rp%d", port);
+		snprintf(slot, sizeof(slot), "0000:00:%02x.0", ROOT_PORT_DEV0 + port - 1);
 		snprintf(buf, sizeof(buf), "%lu", v->devid);
 		args = json_pack("{s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "id", devname,
 				 "bus", bus, "serial", buf);
@@ -452,6 +453,8 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	kv[nkv++] = (struct kv){ v->be, "sector-size", "512" };
 	snprintf(info, sizeof(info), "%d", (cdrom ? 1 : 0) | (strcmp(mode, "r") == 0 ? 4 : 0));
 	kv[nkv++] = (struct kv){ v->be, "info", info };
+	if (slot[0]) /* where the guest finds the disk (dom.h) */
+		kv[nkv++] = (struct kv){ v->be, "pci-root-port", slot };
 	kv[nkv++] = (struct kv){ v->be, "hotplug-status", "connected" };
 	kv[nkv++] = (struct kv){ v->be, "state", "4" };
 	char fepath[160];

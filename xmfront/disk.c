@@ -42,10 +42,34 @@ int read_devnum(const char *path, dev_t *out)
 	return 0;
 }
 
-/* Is the kernel disk kname the one QEMU plugged for d (virtio-blk: serial
- * = devid; scsi cdrom: model = the vdev name)? true with d->kname and
- * d->rdev. */
-static bool match_disk(struct vdev *d, const char *kname)
+/* Is the virtio disk under the root port the backend put d's device on
+ * (pci-root-port)? Its device path says, from the uevent (devpath) or
+ * sysfs: no request to the device. A root port holds one device, and one
+ * is only reused once QEMU has deleted the device it held. */
+static bool on_slot(const struct vdev *d, const char *kname, const char *devpath)
+{
+	const char *slot = d->val[B_SLOT];
+	char link[320], want[48];
+	if (!slot || !*slot || strlen(slot) > 32)
+		return false;
+	if (!devpath || !*devpath) {
+		char sys[96];
+		snprintf(sys, sizeof(sys), "/sys/block/%s", kname);
+		ssize_t n = readlink(sys, link, sizeof(link) - 1);
+		if (n < 0)
+			return false;
+		link[n] = '\0';
+		devpath = link;
+	}
+	snprintf(want, sizeof(want), "/%s/", slot);
+	return strstr(devpath, want) != NULL;
+}
+
+/* Is the kernel disk kname the one QEMU plugged for d? A virtio disk is
+ * known by its root port (on_slot), else by its serial (= devid), a
+ * request to the device; a scsi cdrom by its model (= the vdev name). a:
+ * kname's "add" uevent, or NULL. true with d->kname and d->rdev. */
+static bool match_disk(struct vdev *d, const char *kname, const struct added *a)
 {
 	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
 	const char *want = cdrom ? d->val[B_DEV] : d->id;
@@ -56,24 +80,34 @@ static bool match_disk(struct vdev *d, const char *kname)
 		snprintf(want16, sizeof(want16), "%s", want);
 		want = want16;
 	}
-	snprintf(path, sizeof(path), "/sys/block/%s/%s", kname, cdrom ? "device/model" : "serial");
-	if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
-		return false;
-	snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
-	if (read_devnum(path, &d->rdev) < 0)
-		return false;
+	if (cdrom || !on_slot(d, kname, a ? a->path : NULL)) {
+		snprintf(path, sizeof(path), "/sys/block/%s/%s", kname,
+			 cdrom ? "device/model" : "serial");
+		if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
+			return false;
+		log_debug("%s: %s has %s %s", d->name, kname, cdrom ? "model" : "serial", want);
+	} else {
+		log_debug("%s: %s is on root port %s", d->name, kname, d->val[B_SLOT]);
+	}
+	if (a && a->rdev) {
+		d->rdev = a->rdev;
+	} else {
+		snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
+		if (read_devnum(path, &d->rdev) < 0)
+			return false;
+	}
 	snprintf(d->kname, sizeof(d->kname), "%s", kname);
 	return true;
 }
 
 /* The kernel disk QEMU plugged for d: first among the disks whose "add"
- * uevent is being handled (a serial read is a request to the device), then
- * among all. true with d->kname and d->rdev. */
+ * uevent is being handled, then among all. true with d->kname and
+ * d->rdev. */
 bool find_disk(struct vdev *d)
 {
 	struct vbd_front *v = d->v;
 	for (unsigned int i = 0; i < v->nadded; i++)
-		if (match_disk(d, v->added[i]))
+		if (match_disk(d, v->added[i].name, &v->added[i]))
 			return true;
 	DIR *dir = opendir("/sys/block");
 	if (!dir)
@@ -83,11 +117,11 @@ bool find_disk(struct vdev *d)
 	while (!found && (e = readdir(dir))) {
 		bool tried = false;
 		for (unsigned int i = 0; i < v->nadded && !tried; i++)
-			tried = strcmp(e->d_name, v->added[i]) == 0;
+			tried = strcmp(e->d_name, v->added[i].name) == 0;
 		/* a disk another vbd has is not this one */
 		for (struct vdev *o = v->devs; o && !tried; o = o->next)
 			tried = o != d && !o->gone && strcmp(o->kname, e->d_name) == 0;
-		found = !tried && match_disk(d, e->d_name);
+		found = !tried && match_disk(d, e->d_name, NULL);
 	}
 	closedir(dir);
 	return found;

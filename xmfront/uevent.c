@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,9 +31,19 @@ int uevent_open(void)
 	return fd;
 }
 
+/* A device number's decimal digits, or -1. */
+static long num(const char *s)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	return errno || end == s || *end || v < 0 || v > 0xfffff ? -1 : v;
+}
+
 int uevent_parse(char *buf, size_t n, struct uevent *u)
 {
 	memset(u, 0, sizeof(*u));
+	u->major = u->minor = -1;
 	buf[n] = '\0';
 	for (const char *p = buf; p < buf + n; p += strlen(p) + 1) {
 		if (strncmp(p, "ACTION=", 7) == 0)
@@ -43,6 +54,12 @@ int uevent_parse(char *buf, size_t n, struct uevent *u)
 			u->devname = p + 8;
 		else if (strncmp(p, "DEVTYPE=", 8) == 0)
 			u->devtype = p + 8;
+		else if (strncmp(p, "DEVPATH=", 8) == 0)
+			u->devpath = p + 8;
+		else if (strncmp(p, "MAJOR=", 6) == 0)
+			u->major = num(p + 6);
+		else if (strncmp(p, "MINOR=", 6) == 0)
+			u->minor = num(p + 6);
 		else if (strcmp(p, "DISK_EJECT_REQUEST=1") == 0)
 			u->eject = true;
 	}

@@ -14,6 +14,8 @@ struct uevent {
 	const char *subsys;  /* block ... */
 	const char *devname; /* vda, sr0, vda1 ... or NULL */
 	const char *devtype; /* disk, partition ... or NULL */
+	const char *devpath; /* /devices/pci0000:00/.../block/vda, or NULL */
+	long major, minor;   /* -1 if not given */
 	bool eject;          /* DISK_EJECT_REQUEST=1 */
 };
 

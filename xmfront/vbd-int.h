@@ -16,7 +16,7 @@
 
 #define MAX_PARTS 64
 
-enum { F_BACKEND, F_STATE, B_STATE, B_DEV, B_TYPE, B_FORCE, NVALS };
+enum { F_BACKEND, F_STATE, B_STATE, B_DEV, B_TYPE, B_FORCE, B_SLOT, NVALS };
 
 struct vdev;
 
@@ -49,7 +49,8 @@ struct vdev {
 			       * failed): read everything at the next event */
 	unsigned int read_epoch; /* mux epoch of the last read_device */
 	bool dirty;           /* an event: read everything (at vbd_flush) */
-	bool bdirty;          /* a backend state event: read its state, force */
+	bool bdirty;          /* a backend state event: read its state, force,
+			       * pci-root-port (written with Connected) */
 	unsigned int nreads;  /* reads of the batch still to come */
 	char *val[NVALS];     /* NULL: the node does not exist */
 	struct rq rq[NVALS];
@@ -96,7 +97,11 @@ struct vbd_front {
 	bool scanning, rescan;
 	unsigned int nprep;   /* prepared transactions (one at most: they
 			       * count against the guest's quota) */
-	char added[8][32];    /* disks of the "add" uevents being handled */
+	struct added {        /* disks of the "add" uevents being handled */
+		char name[32];
+		char path[256];   /* DEVPATH, "" if unknown */
+		dev_t rdev;       /* MAJOR:MINOR, 0 if unknown */
+	} added[8];
 	unsigned int nadded;
 };
 

@@ -3,7 +3,7 @@
  *
  * Everything is driven by XenStore state, read again on every watch event:
  * for one device the frontend's backend and state, then the backend's
- * state, dev, device-type and force (replies of one connection come in
+ * state, dev, device-type, force and pci-root-port (replies of one connection come in
  * order, so the last reply of a batch closes it). decide() then compares
  * that with the guest (disk.c: sysfs, mounts, open files) and acts. A start, a
  * reconnect or an agent restart is thus the same as any event: the
@@ -416,7 +416,8 @@ static bool read_val(struct vdev *d, const char *dir, const char *key, int slot)
 static void read_backend(struct vdev *d)
 {
 	static const char *const keys[] = { [B_STATE] = "state", [B_DEV] = "dev",
-					    [B_TYPE] = "device-type", [B_FORCE] = "force" };
+					    [B_TYPE] = "device-type", [B_FORCE] = "force",
+					    [B_SLOT] = "pci-root-port" };
 	for (int s = B_STATE; s < NVALS; s++)
 		if (!read_val(d, d->val[F_BACKEND], keys[s], s))
 			break;
@@ -491,9 +492,9 @@ static void read_device(struct vdev *d)
 			return;
 }
 
-/* After the start only the backend's state and force change: an event on
- * its state reads just those two again (the others are kept); the first
- * event after the watch is set reads all four. */
+/* After the start only the backend's state, force and pci-root-port (with
+ * Connected) change: an event on its state reads just those again (the
+ * others are kept); the first event after the watch is set reads all. */
 static void read_backend_state(struct vdev *d)
 {
 	if (d->gone)
@@ -519,9 +520,9 @@ static void read_backend_state(struct vdev *d)
 	 * runs (prep_begin sends nothing if it cannot) */
 	if (ival(d, F_STATE) == 4 && !d->refusing)
 		prep_begin(d);
-	static const int slots[] = { B_STATE, B_FORCE };
-	static const char *const keys[] = { "state", "force" };
-	for (int i = 0; i < 2; i++) {
+	static const int slots[] = { B_STATE, B_FORCE, B_SLOT };
+	static const char *const keys[] = { "state", "force", "pci-root-port" };
+	for (int i = 0; i < 3; i++) {
 		free(d->val[slots[i]]);
 		d->val[slots[i]] = NULL;
 		if (!read_val(d, d->val[F_BACKEND], keys[i], slots[i]))
@@ -883,8 +884,16 @@ void vbd_readable(struct vbd_front *v)
 			kick = true;
 			if (u.devname && u.devtype && strcmp(u.devtype, "disk") == 0 &&
 			    v->nadded < sizeof(v->added) / sizeof(v->added[0]) &&
-			    strlen(u.devname) < sizeof(v->added[0]))
-				snprintf(v->added[v->nadded++], sizeof(v->added[0]), "%s", u.devname);
+			    strlen(u.devname) < sizeof(v->added[0].name)) {
+				struct added *a = &v->added[v->nadded++];
+				snprintf(a->name, sizeof(a->name), "%s", u.devname);
+				a->path[0] = '\0';
+				if (u.devpath && strlen(u.devpath) < sizeof(a->path))
+					snprintf(a->path, sizeof(a->path), "%s", u.devpath);
+				a->rdev = u.major > 0 && u.minor >= 0
+						  ? makedev((unsigned int)u.major, (unsigned int)u.minor)
+						  : 0;
+			}
 		}
 		/* a partition table read again: partitions removed and added */
 		if (u.devtype && strcmp(u.devtype, "partition") == 0)

@@ -110,6 +110,31 @@ t1=$(ms)
 # an agent restarted with a device connected takes it up again
 got=$(guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1')
 [ "$got" = b ] && t_ok "agent restart keeps /dev/xvda2" || t_fail "agent restart" "$got"
+# The agent knows a virtio disk by the root port the backend names
+# (pci-root-port: no request to the device), else by its serial: a port
+# where the disk is not must not lose it.
+BEP=/local/domain/0/backend/vbd/$ID/51714
+slot=$(xenstore-read "$BEP/pci-root-port" 2>&1)
+restart_v() { # restart the agent verbosely; prints the node's type, then the log
+	guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; : >/tmp/v.log; /sbin/xmfront -v </dev/null >>/tmp/v.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1; cat /tmp/v.log; cat /tmp/v.log >>/var/log/xmfront.log'
+}
+got=$(guest_run "$ID" "readlink /sys/block/vda")
+case "$slot:$got" in
+0000:00:1?.0:*/"$slot"/*) t_ok "the backend names the disk's root port ($slot)" ;;
+*) t_fail "pci-root-port" "'$slot', guest: $got" ;;
+esac
+got=$(restart_v)
+case "$got" in
+b*"xvda2: vda is on root port $slot"*) t_ok "restarted agent finds the disk by its root port" ;;
+*) t_fail "disk by root port" "$got" ;;
+esac
+xenstore-write "$BEP/pci-root-port" 0000:00:1e.0
+got=$(restart_v)
+case "$got" in
+b*"xvda2: vda has serial 51714"*) t_ok "a root port without the disk: found by its serial" ;;
+*) t_fail "disk by serial" "$got" ;;
+esac
+xenstore-write "$BEP/pci-root-port" "$slot"
 # a loop device of the guest on the vbd holds it (no process, no holders/)
 got=$(guest_run "$ID" 'losetup /dev/loop0 /dev/xvda2 && losetup /dev/loop0 | grep -c xvda2')
 [ "$got" = 1 ] && t_ok "a guest loop device on /dev/xvda2" || t_fail "guest losetup" "$got"
