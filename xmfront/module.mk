@@ -20,6 +20,7 @@ PROGS += $(XMFRONT)
 
 # The multiplexer is pure (no I/O): its unit test links the normal object.
 $(B)/tests/unit/test_xmfront_mux: $(B)/xmfront/mux.o $(B)/lib/wire.o $(B)/lib/util.o
+$(B)/tests/unit/test_xmfront_uevent: $(B)/xmfront/uevent.o $(B)/lib/util.o
 
 # tests/guest/xstest: a static XenStore test client, used on the host (to
 # introduce a domain) and inside the guest (a client that holds a
