@@ -534,6 +534,13 @@ static void on_backend_event(void *arg, const char *path)
 {
 	struct vdev *d = arg;
 	(void)path;
+	/* the registration's event, on the connection it was set on: the
+	 * reads sent with the watch cover it */
+	if (d->skip_reg) {
+		d->skip_reg = false;
+		if (d->skip_epoch == mux_epoch(d->v->mux))
+			return;
+	}
 	d->bdirty = true; /* read at vbd_flush(), once for a burst */
 }
 
@@ -635,13 +642,31 @@ static void decide(struct vdev *d)
 		forget(d);
 		return;
 	}
-	/* watch the backend's state from now on */
+	/* watch the backend's state from now on, and read its values in the
+	 * same round trip (they cover the event of the registration, which is
+	 * sent before their replies); for a device being connected, the
+	 * Connected write's transaction is opened ahead of them. Round trips
+	 * the guest makes now share its vCPU with the hot-plug about to come. */
 	if (d->val[F_BACKEND] && d->val[F_BACKEND][0] == '/' && !d->bstate[0]) {
 		snprintf(d->bstate, sizeof(d->bstate), "%s/state", d->val[F_BACKEND]);
-		if (mux_watch(v->mux, d->bstate, on_backend_event, d) < 0)
+		if (mux_watch(v->mux, d->bstate, on_backend_event, d) < 0) {
 			d->bstate[0] = '\0';
+		} else {
+			d->skip_reg = true;
+			d->skip_epoch = mux_epoch(v->mux);
+			int f = ival(d, F_STATE);
+			if (f >= 0 && f < 4)
+				prep_begin(d);
+			d->reading = true;
+			d->read_failed = false;
+			d->nreads = 0;
+			read_backend(d);
+			if (!d->nreads)
+				d->reading = false;
+			return;
+		}
 	}
-	/* its registration fires it: the backend's values come then */
+	/* values not read yet (a failed read): the next event reads them */
 	if (d->bstate[0] && !d->bread)
 		return;
 

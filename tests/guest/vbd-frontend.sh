@@ -115,8 +115,10 @@ got=$(guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do
 # where the disk is not must not lose it.
 BEP=/local/domain/0/backend/vbd/$ID/51714
 slot=$(xenstore-read "$BEP/pci-root-port" 2>&1)
-restart_v() { # restart the agent verbosely; prints the node's type, then the log
-	guest_run "$ID" 'kill $(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; : >/tmp/v.log; /sbin/xmfront -v </dev/null >>/tmp/v.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1; cat /tmp/v.log; cat /tmp/v.log >>/var/log/xmfront.log'
+nrestart=0
+restart_v() { # restart the agent verbosely; prints the node's type, then its log
+	nrestart=$((nrestart + 1))
+	guest_run "$ID" "kill \$(pidof xmfront); while pidof xmfront >/dev/null; do sleep 0.1; done; echo '=== restart $nrestart' >>/var/log/xmfront.log; /sbin/xmfront -v </dev/null >>/var/log/xmfront.log 2>&1 & sleep 1; ls -l /dev/xvda2 | cut -c1; sed -n '/^=== restart $nrestart\$/,\$p' /var/log/xmfront.log"
 }
 got=$(guest_run "$ID" "readlink /sys/block/vda")
 case "$slot:$got" in
