@@ -278,5 +278,5 @@ got=$(guest_run "$ID" 'kill $(cat /tmp/uev.pid); grep -c "^xmfront-uevent add vd
 [ "$got" = "1
 1" ] && t_ok "xmfront --uevents prints the disk's add and remove" || t_fail "uevent monitor" "$got"
 
-guest_run "$ID" "cat /var/log/xmfront.log" | grep -v '^$' | sed 's/^/    guest log: /' | tail -20
+guest_run "$ID" "cat /var/log/xmfront.log" | grep -v -e '^$' -e '\[debug\]' | sed 's/^/    guest log: /' | tail -20
 t_summary
