@@ -408,7 +408,10 @@ static char *wait_connected(struct xsc *c, const struct dev *d)
 		memcpy(body + pl, attach_tokens[w], tl);
 		xsb_add(&b, XS_WATCH, 0, body, pl + tl);
 	}
-	unsigned int first = b.n, dirty = (1u << W_N) - 1;
+	/* (the registrations' events are not taken as covered by these reads:
+	 * xenstored sends one event per path and token while a copy is
+	 * unsent, so one may stand for a later change too) */
+	unsigned int dirty = (1u << W_N) - 1;
 	char *val[W_N] = { NULL }, *why = NULL;
 	for (;;) {
 		int slot[W_N], n = 0;
@@ -420,10 +423,6 @@ static char *wait_connected(struct xsc *c, const struct dev *d)
 		if (xsc_run(c, &b) < 0) {
 			why = strdup("lost the connection to XenStore");
 			break;
-		}
-		if (first) { /* the reads cover what the registrations fired */
-			c->fired = 0;
-			first = 0;
 		}
 		for (int i = 0; i < n; i++) {
 			struct xsb_reply *r = &b.r[b.n - (unsigned int)n + (unsigned int)i];
@@ -604,7 +603,6 @@ static int detach(struct xsc *c, const struct dev *d, const char *label)
 	long deadline = now_ms() + timeout_ms("XM_DETACH_TIMEOUT", 10000);
 	int bs = -1;
 	if (cwatch(c, d->be, "state", c->tokens[0]) == 0) {
-		c->fired = 0; /* the read below covers the registration */
 		while ((bs = crd_int(c, d->be, "state")) != 6 && bs >= 0) {
 			long left = deadline - now_ms();
 			if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)

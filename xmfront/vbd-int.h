@@ -49,9 +49,6 @@ struct vdev {
 			       * failed): read everything at the next event */
 	unsigned int read_epoch; /* mux epoch of the last read_device */
 	bool dirty;           /* an event: read everything (at vbd_flush) */
-	bool skip_reg;        /* the backend watch's registration event is
-			       * covered by the reads sent with it */
-	unsigned int skip_epoch; /* mux epoch of that watch */
 	bool bdirty;          /* a backend state event: read its state, force,
 			       * pci-root-port (written with Connected) */
 	unsigned int nreads;  /* reads of the batch still to come */

@@ -534,13 +534,9 @@ static void on_backend_event(void *arg, const char *path)
 {
 	struct vdev *d = arg;
 	(void)path;
-	/* the registration's event, on the connection it was set on: the
-	 * reads sent with the watch cover it */
-	if (d->skip_reg) {
-		d->skip_reg = false;
-		if (d->skip_epoch == mux_epoch(d->v->mux))
-			return;
-	}
+	/* Even the registration's event is read: xenstored sends one event
+	 * per path and token while a copy is still unsent, so it may stand
+	 * for a change made after the reads sent with the watch. */
 	d->bdirty = true; /* read at vbd_flush(), once for a burst */
 }
 
@@ -643,17 +639,14 @@ static void decide(struct vdev *d)
 		return;
 	}
 	/* watch the backend's state from now on, and read its values in the
-	 * same round trip (they cover the event of the registration, which is
-	 * sent before their replies); for a device being connected, the
-	 * Connected write's transaction is opened ahead of them. Round trips
-	 * the guest makes now share its vCPU with the hot-plug about to come. */
+	 * same round trip; for a device being connected, the Connected
+	 * write's transaction is opened ahead of them. Round trips the guest
+	 * makes now share its vCPU with the hot-plug about to come. */
 	if (d->val[F_BACKEND] && d->val[F_BACKEND][0] == '/' && !d->bstate[0]) {
 		snprintf(d->bstate, sizeof(d->bstate), "%s/state", d->val[F_BACKEND]);
 		if (mux_watch(v->mux, d->bstate, on_backend_event, d) < 0) {
 			d->bstate[0] = '\0';
 		} else {
-			d->skip_reg = true;
-			d->skip_epoch = mux_epoch(v->mux);
 			int f = ival(d, F_STATE);
 			if (f >= 0 && f < 4)
 				prep_begin(d);
