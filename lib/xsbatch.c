@@ -290,3 +290,38 @@ int xsc_wait(struct xsc *c, int timeout_ms)
 		}
 	}
 }
+
+int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b)
+{
+	char buf[WIRE_MSG_MAX];
+	size_t al = strlen(a) + 1, bl = b ? strlen(b) + 1 : 0;
+	if (al + bl > XENSTORE_PAYLOAD_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	struct xsd_sockmsg h = { type, 0, 0, (uint32_t)(al + bl) };
+	memcpy(buf, &h, WIRE_HDR_LEN);
+	memcpy(buf + WIRE_HDR_LEN, a, al);
+	if (bl)
+		memcpy(buf + WIRE_HDR_LEN + al, b, bl);
+	return write_full(c->fd, buf, WIRE_HDR_LEN + al + bl);
+}
+
+int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body)
+{
+	enum wire_status st = wire_in_next(c->in, h, body);
+	if (st == WIRE_AGAIN && fill) {
+		st = wire_in_fill(c->in, c->fd);
+		if (st == WIRE_OK)
+			st = wire_in_next(c->in, h, body);
+	}
+	if (st == WIRE_OK)
+		return 1;
+	if (st == WIRE_AGAIN)
+		return 0;
+	if (st == WIRE_EOF)
+		errno = ECONNRESET;
+	else if (st == WIRE_PROTO)
+		errno = EPROTO;
+	return -1;
+}

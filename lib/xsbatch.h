@@ -15,10 +15,12 @@
 #ifndef XM_XSBATCH_H
 #define XM_XSBATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct wire_in;
+struct xsd_sockmsg;
 
 struct xsb_reply {
 	uint32_t type;   /* the request's type, or XS_ERROR */
@@ -78,5 +80,21 @@ int xsc_call(struct xsc *c, uint32_t type, uint32_t tx, const void *body, size_t
  * of the tokens that fired since the last call (then cleared), 0 when none
  * did in time, -1 on a broken connection (errno). */
 int xsc_wait(struct xsc *c, int timeout_ms);
+
+/*
+ * The same connection as an event stream, for a daemon's loop (xmbackd):
+ * requests are sent without waiting (their replies come through xsc_next
+ * like the events), and each message is taken with its path when poll says
+ * the fd is readable. A connection read this way is not given to xsc_run or
+ * xsc_call, which keep only the bits of events.
+ */
+/* Queue the strings a, b (each with its NUL; b may be NULL) as one request
+ * of type, not waiting for its reply. 0 or -1 (errno). */
+int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b);
+/* The next message: 1 with *h and *body (valid until the next call; a
+ * payload of h->len bytes), 0 when none is complete after one read (call
+ * it only when the fd is readable, or with fill false), -1 on a broken
+ * connection or a malformed message (errno). */
+int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body);
 
 #endif

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include <xenstore.h>
 
+#include "xsbatch.h"
+
 struct qmp;
 
 struct guest {
@@ -35,10 +37,12 @@ struct media_wait {
 
 struct backd {
 	/* Requests go on xs, which never has a watch: libxenstore then reads
-	 * each reply in the calling thread. On xw (watches only) every reply
-	 * would pass through its reader thread: two more wake-ups each. */
+	 * each reply in the calling thread (with a watch, everything would
+	 * pass through its reader thread: two more wake-ups each). The watches
+	 * are on xw, a plain connection read as an event stream (xsbatch.h):
+	 * a burst of events is one read, in this thread. */
 	struct xs_handle *xs;
-	struct xs_handle *xw;
+	struct xsc xw;
 	int xsfd;               /* plain connection for batched reads, or -1 */
 	struct guest *guests;
 	struct vbd_key pending[VBD_PENDING_MAX];

@@ -7,6 +7,8 @@
 #include "dom.h"
 #include "qmp.h"
 #include "util.h"
+#include "wire.h"
+#include "xsbatch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,50 @@ static int pidfile_take(const char *path)
 	return 0;
 }
 
+/* Set a watch on w and wait for its reply. 0, or -1 (errno). */
+static int watch(struct xsc *w, const char *path, const char *token)
+{
+	char body[256];
+	struct xsb_reply r;
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+	if (pl + tl > sizeof(body)) {
+		errno = E2BIG;
+		return -1;
+	}
+	memcpy(body, path, pl);
+	memcpy(body + pl, token, tl);
+	if (xsc_call(w, XS_WATCH, 0, body, pl + tl, &r) < 0)
+		return -1;
+	int err = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
+	free(r.body);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The watch connection is readable: its events (a device's: that device,
+ * each once; anything else, as the domains, releases or the vbd root:
+ * *rescan), and the replies to the watches vbd.c sets and removes (an
+ * error is logged). 0, or -1 if the connection is gone. */
+static int events(struct backd *b, bool *rescan)
+{
+	struct xsd_sockmsg h;
+	const char *body, *v[2];
+	int r;
+	for (bool fill = true; (r = xsc_next(&b->xw, fill, &h, &body)) == 1; fill = false) {
+		if (h.type == XS_WATCH_EVENT && wire_split(body, h.len, v, 2) == 2) {
+			log_debug("event %s", v[0]);
+			if (!vbd_note(b, v[0]))
+				*rescan = true;
+		} else if (h.type == XS_ERROR) {
+			log_warn("XenStore refused a watch change: %.*s", (int)h.len, body);
+		}
+	}
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -122,10 +168,12 @@ int main(int argc, char **argv)
 
 	struct backd b = { .xsfd = -1 };
 	b.xs = xs_open(XS_OPEN_SOCKETONLY);
-	b.xw = b.xs ? xs_open(XS_OPEN_SOCKETONLY) : NULL;
-	if (!b.xw) {
+	int wfd = b.xs ? unix_connect(xm_xs_socket()) : -1;
+	if (wfd < 0 || xsc_init(&b.xw, wfd, NULL, 0) < 0) {
 		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
 			strerror(errno));
+		if (wfd >= 0)
+			close(wfd);
 		if (b.xs)
 			xs_close(b.xs);
 		return 1;
@@ -146,7 +194,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (pidfile_take(pidfile) < 0) {
-		xs_close(b.xw);
+		xsc_close(&b.xw);
 		xs_close(b.xs);
 		return 1;
 	}
@@ -156,11 +204,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	init_dom0(b.xs);
-	if (!xs_watch(b.xw, XM_TOOL_ROOT "/domain", "domains") ||
-	    !xs_watch(b.xw, "@releaseDomain", "release") ||
-	    !xs_watch(b.xw, "/local/domain/0/backend/vbd", "vbd")) {
+	/* the scans below cover what these watches fire now */
+	if (watch(&b.xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
+	    watch(&b.xw, "@releaseDomain", "release") < 0 ||
+	    watch(&b.xw, "/local/domain/0/backend/vbd", "vbd") < 0) {
 		log_err("cannot watch XenStore: %s", strerror(errno));
-		xs_close(b.xw);
+		xsc_close(&b.xw);
 		xs_close(b.xs);
 		unlink(pidfile);
 		return 1;
@@ -174,7 +223,7 @@ int main(int argc, char **argv)
 		struct pollfd p[256];
 		struct guest *gs[256];
 		int n = 0;
-		p[n].fd = xs_fileno(b.xw);
+		p[n].fd = b.xw.fd;
 		p[n++].events = POLLIN;
 		for (struct guest *g = b.guests; g && n < 256; g = g->next) {
 			if (g->gone || !g->q)
@@ -194,22 +243,10 @@ int main(int argc, char **argv)
 			break;
 		}
 		bool rescan = r == 0 && mt < 0;
-		if (p[0].revents) {
-			char **w;
-			while ((w = xs_check_watch(b.xw))) {
-				log_debug("event %s", w[XS_WATCH_PATH]);
-				/* Devices' events: those devices, each once.
-				 * Anything else (domains, releases, the vbd
-				 * root): everything. */
-				if (!vbd_note(&b, w[XS_WATCH_PATH]))
-					rescan = true;
-				free(w);
-			}
-			if (errno != EAGAIN) {
-				log_err("lost the XenStore connection: %s", strerror(errno));
-				rc = 1;
-				break;
-			}
+		if (p[0].revents && events(&b, &rescan) < 0) {
+			log_err("lost the XenStore connection: %s", strerror(errno));
+			rc = 1;
+			break;
 		}
 		for (int i = 1; i < n; i++)
 			if (p[i].revents)
@@ -230,7 +267,7 @@ int main(int argc, char **argv)
 	guests_free(&b);
 	if (b.xsfd >= 0)
 		close(b.xsfd);
-	xs_close(b.xw);
+	xsc_close(&b.xw);
 	xs_close(b.xs);
 	unlink(pidfile);
 	if (lf)

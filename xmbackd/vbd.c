@@ -397,6 +397,7 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	 * commands in order, so the device costs no second round trip. If the
 	 * node fails, so does the device (no such drive): the node's error is
 	 * the one told. */
+	log_debug("domain %u vbd %lu: to QEMU on %s", v->domid, v->devid, bus);
 	long node_id = media ? qmp_send(q, "blockdev-add",
 					node_args(node, type, format, params, mode)) : -1;
 	long dev_id = qmp_send(q, "device_add", args);
@@ -470,7 +471,7 @@ static void attach(struct backd *b, const struct vbd *v, const struct snap *sn)
 	free(real);
 	char fs[256];
 	snprintf(fs, sizeof(fs), "%s/state", fe);
-	xs_watch(b->xw, fs, "frontend");
+	xsc_send(&b->xw, XS_WATCH, fs, "frontend");
 	log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
 		 media ? params : "(no medium)", mode, cdrom ? "cdrom" : "disk", bus);
 out:
@@ -518,7 +519,7 @@ static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 	if (fe) {
 		char fs[256];
 		snprintf(fs, sizeof(fs), "%s/state", fe);
-		xs_unwatch(b->xw, fs, "frontend");
+		xsc_send(&b->xw, XS_UNWATCH, fs, "frontend");
 	}
 	if (write_state)
 		be_write(b, v, "state", "6");
