@@ -4,7 +4,8 @@
  * the transaction, the payloads), replies taken in order, errors mapped,
  * a peer that answers out of order or goes away; and a connection with
  * watches (struct xsc): events between replies kept by token, waited for
- * with a timeout, a peer that sends a reply nobody asked for.
+ * with a timeout, a peer that sends a reply nobody asked for; and the
+ * same connection read as an event stream (xmbackd's).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,6 +280,51 @@ static void test_conn_wait_broken(void **state)
 	xsc_close(&c);
 }
 
+/* The event stream: a request sent without waiting, then its reply and
+ * the events in order, each with its path; nothing more once drained; a
+ * closed peer. */
+static void test_conn_stream(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct xsc c;
+	assert_int_equal(xsc_init(&c, sv[0], NULL, 0), 0);
+	assert_int_equal(xsc_send(&c, XS_WATCH, "/p/state", "tok"), 0);
+	struct xsd_sockmsg h;
+	char *body;
+	assert_int_equal(wire_recv(sv[1], &h, &body), 0);
+	assert_int_equal(h.type, XS_WATCH);
+	assert_int_equal(h.len, sizeof("/p/state") + sizeof("tok"));
+	assert_memory_equal(body, "/p/state\0tok", h.len);
+	free(body);
+	assert_int_equal(wire_send(sv[1], XS_WATCH, 0, 0, "OK", 3), 0);
+	send_event(sv[1], "/p/state", "tok");
+	send_event(sv[1], "/p/other", "tok");
+	assert_int_equal(wire_send(sv[1], XS_ERROR, 0, 0, "ENOSPC", 7), 0);
+	const char *b;
+	struct xsd_sockmsg m;
+	assert_int_equal(xsc_next(&c, true, &m, &b), 1);
+	assert_int_equal(m.type, XS_WATCH);
+	assert_int_equal(xsc_next(&c, false, &m, &b), 1);
+	assert_int_equal(m.type, XS_WATCH_EVENT);
+	assert_string_equal(b, "/p/state");
+	assert_int_equal(xsc_next(&c, false, &m, &b), 1);
+	assert_string_equal(b, "/p/other");
+	assert_int_equal(xsc_next(&c, false, &m, &b), 1);
+	assert_int_equal(m.type, XS_ERROR);
+	assert_int_equal(xsc_next(&c, false, &m, &b), 0); /* drained, no read */
+	assert_int_equal(xsc_send(&c, XS_UNWATCH, "/p/state", NULL), 0);
+	assert_int_equal(wire_recv(sv[1], &h, &body), 0);
+	assert_int_equal(h.len, sizeof("/p/state"));
+	free(body);
+	close(sv[1]);
+	errno = 0;
+	assert_int_equal(xsc_next(&c, true, &m, &b), -1);
+	assert_int_equal(errno, ECONNRESET);
+	xsc_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_conn_events),
 		cmocka_unit_test(test_conn_wait_broken),
+		cmocka_unit_test(test_conn_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
