@@ -157,6 +157,29 @@ t_check "race, both pending: nothing left in GuestB" no_vbds "$Bd"
 left=$(no_vbds "$A") && t_ok "stale node: no device left on it, the node removed too" ||
 	t_fail "stale node: left behind" "$left"
 
+# ---- xm gives up while xmbackd waits for QEMU: QEMU is stopped, so the
+# commands xmbackd sends wait; xm's attach times out and removes the
+# nodes; once QEMU runs again the device it adds must be taken out again
+qpid=$(cat "$XM_RUNDIR/dom/$A/qemu.pid")
+kill -STOP "$qpid"
+XM_ATTACH_TIMEOUT=1 "$XM" block-attach "$A" "file:$work/disk.img" xvdf w >/dev/null 2>"$work/err"; rc=$?
+kill -CONT "$qpid"
+[ $rc -eq 1 ] && grep -q "timed out" "$work/err" && t_ok "QEMU stopped: the attach times out: $(cat "$work/err")" ||
+	t_fail "attach with QEMU stopped" "rc=$rc $(cat "$work/err")"
+i=0
+while ! grep -q "vbd 51792: removed while being connected: unplugged" "$work/backd.log" && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+grep -q "vbd 51792: removed while being connected: unplugged" "$work/backd.log" &&
+	t_ok "xmbackd takes the late device out again" || t_fail "late device" "$(tail -3 "$work/backd.log")"
+i=0
+while ! no_vbds "$A" >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+left=$(no_vbds "$A") && t_ok "QEMU stopped: nothing left, in XenStore or QEMU" ||
+	t_fail "QEMU stopped: left behind" "$left"
+got=$(guest_run "$A" 'ls /dev/xvdf 2>&1; grep -l 51792 /sys/block/vd*/serial 2>/dev/null | wc -l')
+case "$got" in *"No such file"*0) t_ok "QEMU stopped: no disk or node in the guest" ;;
+*) t_fail "QEMU stopped: guest" "$got" ;; esac
+
 # ---- errors: one line, exit 1, nothing written ----
 xm_err "no type prefix" "Error: Block device must have physical details specified" "$XM" block-attach "$A" /dev/loop0 xvdf r
 xm_err "bad type" 'Error: Block device type "nbd" is invalid.' "$XM" block-attach "$A" nbd:x xvdf r
