@@ -72,6 +72,19 @@ void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path)
 	xsb_add(b, XS_MKDIR, tx, path, strlen(path) + 1);
 }
 
+void xsb_watch(struct xsb *b, const char *path, const char *token)
+{
+	char body[XENSTORE_PAYLOAD_MAX];
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+	if (pl + tl > sizeof(body)) {
+		b->err = E2BIG;
+		return;
+	}
+	memcpy(body, path, pl);
+	memcpy(body + pl, token, tl);
+	xsb_add(b, XS_WATCH, 0, body, pl + tl);
+}
+
 void xsb_write(struct xsb *b, uint32_t tx, const char *path, const char *value)
 {
 	char body[XENSTORE_PAYLOAD_MAX];

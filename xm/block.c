@@ -200,32 +200,34 @@ static void remove_dirs(struct xsc *c, const struct dev *d)
 	}
 }
 
+/* Queue the write of d's backend node key = val in transaction tx. */
+static void queue_be(struct xsb *b, uint32_t tx, const struct dev *d, const char *key,
+		     const char *val)
+{
+	char p[200];
+	snprintf(p, sizeof(p), "%s/%s", d->be, key);
+	xsb_write(b, tx, p, val);
+}
+
 static void fill_force(struct xsb *b, uint32_t tx, const void *arg)
 {
 	const struct dev *d = arg;
-	char p[200];
-	snprintf(p, sizeof(p), "%s/online", d->be);
-	xsb_write(b, tx, p, "0");
-	snprintf(p, sizeof(p), "%s/force", d->be);
-	xsb_write(b, tx, p, "1");
-	snprintf(p, sizeof(p), "%s/state", d->be);
-	xsb_write(b, tx, p, "5");
+	queue_be(b, tx, d, "online", "0");
+	queue_be(b, tx, d, "force", "1");
+	queue_be(b, tx, d, "state", "5");
 }
 
 /* Watch dir/key with token (EEXIST: it is already). 0 or -1. */
 static int cwatch(struct xsc *c, const char *dir, const char *key, const char *token)
 {
-	char body[320];
-	struct xsb_reply r;
-	int n = snprintf(body, sizeof(body), "%s/%s", dir, key);
-	size_t tl = strlen(token) + 1;
-	if (n < 0 || (size_t)n + 1 + tl > sizeof(body))
-		return -1;
-	memcpy(body + n + 1, token, tl);
-	if (xsc_call(c, XS_WATCH, 0, body, (size_t)n + 1 + tl, &r) < 0)
-		return -1;
-	free(r.body);
-	return 0;
+	char p[256];
+	struct xsb b;
+	snprintf(p, sizeof(p), "%s/%s", dir, key);
+	xsb_init(&b);
+	xsb_watch(&b, p, token);
+	int rc = xsc_run(c, &b);
+	xsb_reset(&b);
+	return rc;
 }
 
 /* Take a device down without the guest and remove every trace. c has a
@@ -397,16 +399,12 @@ static void watched_path(const struct dev *d, int w, char *p, size_t len)
 static char *wait_connected(struct xsc *c, const struct dev *d)
 {
 	long deadline = now_ms() + timeout_ms("XM_ATTACH_TIMEOUT", 30000);
-	char p[W_N][200], body[256];
-	for (int w = 0; w < W_N; w++)
-		watched_path(d, w, p[w], sizeof(p[w]));
+	char p[W_N][200];
 	struct xsb b;
 	xsb_init(&b);
 	for (int w = 0; w < W_N; w++) {
-		size_t pl = strlen(p[w]) + 1, tl = strlen(attach_tokens[w]) + 1;
-		memcpy(body, p[w], pl);
-		memcpy(body + pl, attach_tokens[w], tl);
-		xsb_add(&b, XS_WATCH, 0, body, pl + tl);
+		watched_path(d, w, p[w], sizeof(p[w]));
+		xsb_watch(&b, p[w], attach_tokens[w]);
 	}
 	/* (the registrations' events are not taken as covered by these reads:
 	 * xenstored sends one event per path and token while a copy is
@@ -571,21 +569,15 @@ static int find_dev(int argc, char **argv, struct xs_handle **h, struct dev *d, 
 static void fill_closing(struct xsb *b, uint32_t tx, const void *arg)
 {
 	const struct dev *d = arg;
-	char p[200];
-	snprintf(p, sizeof(p), "%s/online", d->be);
-	xsb_write(b, tx, p, "0");
-	snprintf(p, sizeof(p), "%s/state", d->be);
-	xsb_write(b, tx, p, "5");
+	queue_be(b, tx, d, "online", "0");
+	queue_be(b, tx, d, "state", "5");
 }
 
 static void fill_reconnect(struct xsb *b, uint32_t tx, const void *arg)
 {
 	const struct dev *d = arg;
-	char p[200];
-	snprintf(p, sizeof(p), "%s/state", d->be);
-	xsb_write(b, tx, p, "4");
-	snprintf(p, sizeof(p), "%s/online", d->be);
-	xsb_write(b, tx, p, "1");
+	queue_be(b, tx, d, "state", "4");
+	queue_be(b, tx, d, "online", "1");
 	xsb_add(b, XS_RM, tx, d->errdir, strlen(d->errdir) + 1); /* the guest clears it too */
 }
 

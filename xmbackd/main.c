@@ -80,24 +80,16 @@ static int pidfile_take(const char *path)
 /* Set a watch on w and wait for its reply. 0, or -1 (errno). */
 static int watch(struct xsc *w, const char *path, const char *token)
 {
-	char body[256];
-	struct xsb_reply r;
-	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
-	if (pl + tl > sizeof(body)) {
-		errno = E2BIG;
-		return -1;
-	}
-	memcpy(body, path, pl);
-	memcpy(body + pl, token, tl);
-	if (xsc_call(w, XS_WATCH, 0, body, pl + tl, &r) < 0)
-		return -1;
-	int err = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
-	free(r.body);
+	struct xsb b;
+	xsb_init(&b);
+	xsb_watch(&b, path, token);
+	int rc = xsc_run(w, &b), err = rc == 0 ? xsb_errno(&b, 0) : 0;
+	xsb_reset(&b);
 	if (err) {
 		errno = err;
 		return -1;
 	}
-	return 0;
+	return rc;
 }
 
 /* The watch connection is readable: its events (a device's: that device,
