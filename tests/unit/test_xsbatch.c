@@ -325,6 +325,41 @@ static void test_conn_stream(void **state)
 	xsc_close(&c);
 }
 
+/* xsb_watch: a WATCH outside any transaction, "path\0token\0"; one too big
+ * for a payload fails the batch. */
+static void test_watch_framing(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct xsb b;
+	xsb_init(&b);
+	xsb_watch(&b, "/a/state", "be");
+	assert_int_equal(b.n, 1);
+	assert_int_equal(write(sv[0], b.buf, b.len), (ssize_t)b.len);
+	struct xsd_sockmsg h;
+	char *body;
+	assert_int_equal(wire_recv(sv[1], &h, &body), 0);
+	assert_int_equal(h.type, XS_WATCH);
+	assert_int_equal(h.tx_id, 0);
+	assert_int_equal(h.len, sizeof("/a/state") + sizeof("be"));
+	assert_memory_equal(body, "/a/state\0be", h.len);
+	free(body);
+	xsb_reset(&b);
+	char *big = malloc(XENSTORE_PAYLOAD_MAX);
+	assert_non_null(big);
+	memset(big, 'p', XENSTORE_PAYLOAD_MAX - 1);
+	big[XENSTORE_PAYLOAD_MAX - 1] = '\0';
+	xsb_watch(&b, big, "tok");
+	errno = 0;
+	assert_int_equal(xsb_run(&b, sv[0]), -1);
+	assert_int_equal(errno, E2BIG);
+	xsb_reset(&b);
+	free(big);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_conn_events),
 		cmocka_unit_test(test_conn_wait_broken),
 		cmocka_unit_test(test_conn_stream),
+		cmocka_unit_test(test_watch_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
