@@ -417,7 +417,6 @@ static unsigned int open_count(const dev_t *set, unsigned int n, long *pid)
 	return count;
 }
 
-/* Is the disk in use in the guest? true with a reason for the log. */
 /* Is a loop device of the guest backed by one of these? A loop device
  * holds its backing device open in the kernel: no process has it open, it
  * is not an exclusive holder and it is not in holders/. true with its
@@ -457,6 +456,7 @@ static bool loop_backed(const dev_t *set, unsigned int n, char *name, size_t len
 	return found;
 }
 
+/* Is the disk in use in the guest? true with a reason for the log. */
 bool in_use(const struct vdev *d, char *why, size_t len)
 {
 	dev_t set[MAX_PARTS];
