@@ -3,6 +3,8 @@
 #
 #   xs_start xm|cx|ox DIR   start a XenStore daemon with its socket under DIR;
 #                           sets XS_SOCK, XS_PID and exports XENSTORED_PATH
+#                           (xm = our xmstored; cx, ox = Xen's own daemons, see
+#                           tests/refxs/refxs.sh)
 #   xs_stop                 stop the daemon started last (SIGTERM, waits)
 #   t_ok NAME / t_fail NAME WHY / t_check NAME CMD... / t_summary
 #
@@ -10,7 +12,7 @@
 # returns non-zero when anything failed.
 
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-REFXS=${REFXS:-$TOP/../shared/refxs/refxsd}
+. "$TOP/tests/refxs/refxs.sh"
 T_PASS=0
 T_FAIL=0
 
@@ -45,9 +47,7 @@ xs_start() {
 		xs_wait_socket "$XS_SOCK" || { echo "xmstored did not start" >&2; cat "$dir/xmstored.stderr" >&2; return 1; }
 		;;
 	cx|ox)
-		out=$("$REFXS" "$kind" "$dir") || return 1
-		XS_SOCK=$(echo "$out" | sed -n 1p)
-		XS_PID=$(echo "$out" | sed -n 2p)
+		refxs_start "$kind" "$dir" || return 1
 		;;
 	*) echo "xs_start: unknown kind $kind" >&2; return 1 ;;
 	esac
