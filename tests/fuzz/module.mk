@@ -1,10 +1,35 @@
-# libFuzzer target for xmstored's decoder and dispatcher. Always clang, with
-# the fuzzer, address and undefined sanitizers, whatever $(CC) is.
-FUZZ_SRCS := lib/wire.c lib/htab.c lib/util.c $(XSD_LIB_SRCS) $(XSD_SRCS) tests/fuzz/fuzz_request.c
-FUZZER := $(B)/tests/fuzz/fuzz_request
-$(FUZZER): $(FUZZ_SRCS) $(wildcard lib/*.h xmstored/*.h)
+# libFuzzer targets, one per parser (git's oss-fuzz/fuzz-*.c habit): every
+# tests/fuzz/fuzz_NAME.c is a program $(B)/tests/fuzz/fuzz_NAME, run by
+# tests/fuzz/run.sh. Always clang with the fuzzer, address and undefined
+# sanitizers, whatever $(CC) and SANITIZE are, so the code a target reaches
+# is compiled again for it under $(B)/fuzz-obj: all of lib/*.c (an archive,
+# from which each target takes what it uses) and the program sources named
+# below.
+FUZZ_CC := clang
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -std=gnu11 -g -O1 $(FUZZ_SAN) $(WARN) -Wno-unused-command-line-argument \
+	-Ilib -I. -D_GNU_SOURCE
+FUZZ_OBJ := $(B)/fuzz-obj
+FUZZ_LIBXM := $(FUZZ_OBJ)/lib/libxm.a
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_PROGS := $(FUZZ_NAMES:%=$(B)/tests/fuzz/fuzz_%)
+
+$(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $(WARN) -Wno-unused-command-line-argument \
-		-Ilib -Ixmstored -D_GNU_SOURCE -o $@ $(FUZZ_SRCS)
-TESTPROGS += $(FUZZER)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIBXM): $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(wildcard lib/*.c))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The program sources a target needs besides lib/.
+$(FUZZ_OBJ)/tests/fuzz/fuzz_request.o: FUZZ_INC := -Ixmstored
+$(B)/tests/fuzz/fuzz_request: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(XSD_LIB_SRCS) $(XSD_SRCS))
+$(B)/tests/fuzz/fuzz_uevent: $(FUZZ_OBJ)/xmfront/uevent.o
+$(B)/tests/fuzz/fuzz_config: $(FUZZ_OBJ)/xm/config.o
+
+$(FUZZ_PROGS): $(B)/tests/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_LIBXM)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(FUZZ_LIBXM) -lpthread -ljansson -lxenstore
+
+TESTPROGS += $(FUZZ_PROGS)
