@@ -16,6 +16,8 @@
  *
  *   xc_interface_open, xc_domain_getinfo(list)   a handle; domain 0 exists,
  *                                                running, and no other one
+ *   xc_map_foreign_range                         fails with ENOSYS, as
+ *                                                xengnttab_map_grant_ref
  *   xenevtchn_open/fdopen, xenevtchn_fd          an eventfd that never becomes
  *                                                readable: no event ever comes,
  *                                                the poll loop sees sockets only
@@ -24,6 +26,8 @@
  *   xengnttab_map_grant_ref                      fails with ENOSYS: a guest's
  *                                                ring cannot be mapped, so an
  *                                                INTRODUCE of a guest fails
+ *                                                (cxenstored maps it so,
+ *                                                oxenstored by the call above)
  *   open(/proc/xen/xsd_port)                     a memory file holding "1"
  *   open(/proc/xen/xsd_kva)                      a zeroed page-sized memory
  *                                                file: dom0's ring, which no
@@ -47,6 +51,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define XC_WANT_COMPAT_MAP_FOREIGN_API /* declares xc_map_foreign_range */
 #include <xenctrl.h>
 #include <xenevtchn.h>
 #include <xengnttab.h>
@@ -96,6 +101,15 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
 	info->domain = 0;
 	info->flags = XEN_DOMINF_running;
 	return 1;
+}
+
+/* oxenstored maps a guest's ring page through the control interface */
+void *xc_map_foreign_range(xc_interface *xch, uint32_t dom, int size, int prot,
+			   unsigned long mfn)
+{
+	(void)xch; (void)dom; (void)size; (void)prot; (void)mfn;
+	errno = ENOSYS;
+	return NULL;
 }
 
 /* ---- event channels: a descriptor that stays silent ------------------- */
