@@ -9,6 +9,7 @@
  */
 #include "agent.h"
 #include "mux.h"
+#include "outq.h"
 #include "port.h"
 #include "uevent.h"
 #include "vbd.h"
@@ -34,12 +35,6 @@
 #define DEFAULT_NICE -10
 #define STR_(x) #x
 #define XSTR(x) STR_(x)
-
-/* Bytes waiting to be written to one fd. */
-struct outq {
-	char *buf;
-	size_t off, len, cap;
-};
 
 struct client {
 	struct client *next;
@@ -82,64 +77,6 @@ static const char usage_text[] =
 	"                      (\"xmfront-uevent ACTION DEVNAME DEVTYPE\"), until killed\n"
 	"  -v, --verbose       log connections and requests\n"
 	"  -h, --help          this text\n";
-
-/* --- output queues ------------------------------------------------------- */
-
-static int outq_put(struct outq *q, const struct xsd_sockmsg *h, const char *body)
-{
-	size_t need = WIRE_HDR_LEN + h->len;
-
-	if (q->off && q->off == q->len)
-		q->off = q->len = 0;
-	if (q->len + need > q->cap) {
-		if (q->off) {
-			memmove(q->buf, q->buf + q->off, q->len - q->off);
-			q->len -= q->off;
-			q->off = 0;
-		}
-		if (q->len + need > q->cap) {
-			size_t cap = q->cap ? q->cap : 4096;
-			while (cap < q->len + need)
-				cap *= 2;
-			char *b = realloc(q->buf, cap);
-			if (!b)
-				return -1;
-			q->buf = b;
-			q->cap = cap;
-		}
-	}
-	memcpy(q->buf + q->len, h, WIRE_HDR_LEN);
-	if (h->len)
-		memcpy(q->buf + q->len + WIRE_HDR_LEN, body, h->len);
-	q->len += need;
-	return 0;
-}
-
-static size_t outq_size(const struct outq *q)
-{
-	return q->len - q->off;
-}
-
-static void outq_clear(struct outq *q)
-{
-	q->off = q->len = 0;
-}
-
-/* Write what the fd takes. 0, or -1 on an error other than EAGAIN. */
-static int outq_flush(struct outq *q, int fd)
-{
-	while (q->off < q->len) {
-		ssize_t n = write(fd, q->buf + q->off, q->len - q->off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? 0 : -1;
-		}
-		q->off += (size_t)n;
-	}
-	q->off = q->len = 0;
-	return 0;
-}
 
 /* --- mux callbacks ---------------------------------------------------------- */
 
@@ -289,7 +226,7 @@ static void clients_reap(struct xmfront *x)
 		log_debug("client %d gone", c->fd);
 		mux_client_gone(x->mux, c->mc);
 		close(c->fd);
-		free(c->out.buf);
+		outq_free(&c->out);
 		free(c);
 		x->nclients--;
 	}

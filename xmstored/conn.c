@@ -1,8 +1,8 @@
 /*
  * conn.c — connections: byte I/O, output queues, back-pressure.
  *
- * Each connection has an incremental reader (wire.h) and an output byte
- * queue. After a batch of input every connection with queued bytes is
+ * Each connection has an incremental reader (wire.h) and an output queue
+ * (outq.h). After a batch of input every connection with queued bytes is
  * flushed with one write(2). A client that stops reading cannot stall the
  * daemon or grow it without bound: once its queue passes OUT_HIGH we stop
  * reading its requests (they stay in the socket) until it drains, and watch
@@ -26,7 +26,7 @@
 /* Watch for input unless backed up; for output while some is queued. */
 static void conn_epoll(struct daemon *d, struct conn *c)
 {
-	size_t queued = c->out_len - c->out_off;
+	size_t queued = outq_size(&c->out);
 	uint32_t want = (queued ? EPOLLOUT : 0) | (queued < OUT_HIGH ? EPOLLIN : 0);
 	if (want == c->ep_events)
 		return;
@@ -83,7 +83,7 @@ void conn_close(struct daemon *d, struct conn *c)
 		d->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	free(c->out);
+	outq_free(&c->out);
 	free(c);
 }
 
@@ -91,61 +91,14 @@ void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id
 		uint32_t tx_id, const void *body, size_t len)
 {
 	struct xsd_sockmsg h = { type, req_id, tx_id, (uint32_t)len };
-	size_t need = WIRE_HDR_LEN + len;
 
 	if (c->dead)
 		return;
 	trace_msg(d->trace, "OUT", c, type, req_id, tx_id, body, len);
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	if (c->out_len + need > c->out_cap) {
-		if (c->out_off > 0) {
-			memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-			c->out_len -= c->out_off;
-			c->out_off = 0;
-		}
-		size_t cap = c->out_cap ? c->out_cap : 4096;
-		while (cap < c->out_len + need)
-			cap *= 2;
-		if (cap != c->out_cap) {
-			char *o = realloc(c->out, cap);
-			if (!o) {
-				log_err("out of memory queueing for domain %u: closing", c->who.domid);
-				c->dead = true;
-				return;
-			}
-			c->out = o;
-			c->out_cap = cap;
-		}
+	if (outq_put(&c->out, &h, body) < 0) {
+		log_err("out of memory queueing for domain %u: closing", c->who.domid);
+		c->dead = true;
 	}
-	memcpy(c->out + c->out_len, &h, WIRE_HDR_LEN);
-	if (len)
-		memcpy(c->out + c->out_len + WIRE_HDR_LEN, body, len);
-	c->out_len += need;
-}
-
-/* Write what is queued; 0 when fully drained, 1 when blocked, -1 on error. */
-static int conn_flush(struct conn *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return 1;
-			return -1;
-		}
-		c->out_off += (size_t)n;
-	}
-	c->out_off = c->out_len = 0;
-	if (c->out_cap > 256 * 1024) { /* give back a burst's memory */
-		free(c->out);
-		c->out = NULL;
-		c->out_cap = 0;
-	}
-	return 0;
 }
 
 /* Handle the complete requests buffered for c, unless it is backed up. */
@@ -154,7 +107,7 @@ static void conn_process(struct daemon *d, struct conn *c)
 	struct xsd_sockmsg h;
 	const char *body;
 
-	while (!c->dead && c->out_len - c->out_off < OUT_HIGH) {
+	while (!c->dead && outq_size(&c->out) < OUT_HIGH) {
 		enum wire_status st = wire_in_next(&c->in, &h, &body);
 		if (st == WIRE_AGAIN)
 			return;
@@ -189,8 +142,8 @@ void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
 		p += n;
 		len -= n;
 		conn_process(d, c);
-		if (c->out_len - c->out_off >= OUT_HIGH)
-			c->out_off = c->out_len = 0; /* nobody reads: discard */
+		if (outq_size(&c->out) >= OUT_HIGH)
+			outq_clear(&c->out); /* nobody reads: discard */
 	}
 }
 
@@ -211,19 +164,20 @@ static void conn_sweep(struct daemon *d)
 	/* Watch events first: a watcher waits on them, a writer's reply can
 	 * follow. (Errors are dealt with in the pass below.) */
 	for (c = d->conns; c; c = c->next) {
-		if (c->got_event && !c->dead && c->out_len > c->out_off && conn_flush(c) < 0)
+		if (c->got_event && !c->dead && outq_size(&c->out) &&
+		    outq_flush(&c->out, c->fd) < 0)
 			c->dead = true;
 		c->got_event = false;
 	}
 	for (c = d->conns; c; c = next) {
 		next = c->next;
-		if (!c->dead && c->out_len > c->out_off) {
-			int r = conn_flush(c);
+		if (!c->dead && outq_size(&c->out)) {
+			int r = outq_flush(&c->out, c->fd);
 			if (r < 0)
 				c->dead = true;
 			if (r == 0 && wire_in_pending(&c->in)) {
 				conn_process(d, c); /* requests held back while it was backed up */
-				if (!c->dead && c->out_len > c->out_off)
+				if (!c->dead && outq_size(&c->out))
 					next = c; /* flush again */
 			}
 		}

@@ -505,14 +505,15 @@ void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
  */
 static bool event_queued(const struct conn *c, const char *body, size_t len)
 {
-	size_t off = c->out_off, end = c->out_len;
-	if (end - off > 65536)
+	const char *q = outq_data(&c->out);
+	size_t off = 0, end = outq_size(&c->out);
+	if (end > 65536)
 		return false;
 	while (off + WIRE_HDR_LEN <= end) {
 		struct xsd_sockmsg h;
-		memcpy(&h, c->out + off, WIRE_HDR_LEN);
+		memcpy(&h, q + off, WIRE_HDR_LEN);
 		if (h.type == XS_WATCH_EVENT && h.len == len &&
-		    memcmp(c->out + off + WIRE_HDR_LEN, body, len) == 0)
+		    memcmp(q + off + WIRE_HDR_LEN, body, len) == 0)
 			return true;
 		off += WIRE_HDR_LEN + h.len;
 	}
@@ -533,7 +534,7 @@ static void fire_one(struct daemon *d, const struct event *e)
 			size_t pl = strlen(p) + 1, tl = strlen(w->token) + 1;
 			if (pl + tl > sizeof(buf))
 				continue;
-			if (c->out_len - c->out_off > d->out_max) {
+			if (outq_size(&c->out) > d->out_max) {
 				c->dropped_events++;
 				continue;
 			}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "outq.h"
 #include "wire.h"
 #include "store.h"
 #include "watch.h"
@@ -41,8 +42,7 @@ struct conn {
 	struct conn_tx *txs;
 	unsigned int ntxs;
 	uint32_t next_txid;
-	char *out;                /* queued bytes: out[out_off, out_len) */
-	size_t out_off, out_len, out_cap;
+	struct outq out;          /* replies and events queued */
 	unsigned long dropped_events;
 	bool got_event;           /* a watch event queued in this batch */
 	struct wire_in in;
