@@ -168,3 +168,21 @@ int wire_split(const char *body, size_t len, const char **v, int max)
 	}
 	return n;
 }
+
+size_t wire_pack(char *buf, size_t cap, const char *const *v, int n, bool last_nul)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(v[i]) + (i < n - 1 || last_nul);
+	if (len > cap)
+		return len;
+	char *p = buf;
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(v[i]) + (i < n - 1 || last_nul);
+		if (l)
+			memcpy(p, v[i], l);
+		p += l;
+	}
+	return len;
+}

@@ -10,6 +10,7 @@
 #ifndef XM_WIRE_H
 #define XM_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
@@ -62,5 +63,14 @@ int wire_error_num(const char *s);
  * after the last NUL are not a string.
  */
 int wire_split(const char *body, size_t len, const char **v, int max);
+
+/*
+ * The other way: pack the n strings of v into buf as one payload, each with
+ * its NUL ("path\0token\0"), the last one too unless last_nul is false (a
+ * WRITE's "path\0value": the value has none on the wire). Returns the
+ * payload's length, as snprintf: when that is over cap nothing was written
+ * (buf may be NULL with cap 0, to size a buffer).
+ */
+size_t wire_pack(char *buf, size_t cap, const char *const *v, int n, bool last_nul);
 
 #endif

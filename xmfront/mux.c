@@ -502,17 +502,15 @@ void mux_client_request(struct mux *m, struct mux_client *c, const struct xsd_so
 	}
 	if (type == XS_WATCH) {
 		/* kept to undo the record if the host refuses the watch */
-		size_t pl = strlen(v[0]) + 1, tl = strlen(v[1]) + 1;
-		p->body = malloc(pl + tl);
+		p->len = wire_pack(NULL, 0, v, 2, true);
+		p->body = malloc(p->len);
 		if (!p->body) {
 			free(p);
 			watch_remove(c, v[0], v[1], true);
 			reply_error(m, c, h->req_id, ENOMEM);
 			return;
 		}
-		memcpy(p->body, v[0], pl);
-		memcpy(p->body + pl, v[1], tl);
-		p->len = pl + tl;
+		wire_pack(p->body, p->len, v, 2, true);
 	}
 	p->kind = P_CLIENT;
 	p->type = type;

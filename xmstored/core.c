@@ -252,14 +252,11 @@ static int do_watch(struct req *r)
 		c->dom->nwatches++;
 	reply_str(r, "OK");
 	/* Fire once up front (Xen does: it simplifies clients). */
-	const char *rel = w->path + w->prefix_len;
-	size_t pl = strlen(rel) + 1, tl = strlen(w->token) + 1;
+	const char *ev[2] = { w->path + w->prefix_len, w->token };
 	char buf[XENSTORE_PAYLOAD_MAX];
-	if (pl + tl <= sizeof(buf)) {
-		memcpy(buf, rel, pl);
-		memcpy(buf + pl, w->token, tl);
-		conn_queue(r->d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
-	}
+	size_t len = wire_pack(buf, sizeof(buf), ev, 2, true);
+	if (len <= sizeof(buf))
+		conn_queue(r->d, c, XS_WATCH_EVENT, 0, 0, buf, len);
 	return 0;
 }
 
@@ -531,18 +528,17 @@ static void fire_one(struct daemon *d, const struct event *e)
 			const char *p = watch_match(w, e);
 			if (!p)
 				continue;
-			size_t pl = strlen(p) + 1, tl = strlen(w->token) + 1;
-			if (pl + tl > sizeof(buf))
+			const char *ev[2] = { p, w->token };
+			size_t len = wire_pack(buf, sizeof(buf), ev, 2, true);
+			if (len > sizeof(buf))
 				continue;
 			if (outq_size(&c->out) > d->out_max) {
 				c->dropped_events++;
 				continue;
 			}
-			memcpy(buf, p, pl);
-			memcpy(buf + pl, w->token, tl);
-			if (p[0] != '@' && event_queued(c, buf, pl + tl))
+			if (p[0] != '@' && event_queued(c, buf, len))
 				continue;
-			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, pl + tl);
+			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, len);
 			c->got_event = true;
 		}
 	}
