@@ -46,7 +46,7 @@ int read_devnum(const char *path, dev_t *out)
  * (pci-root-port)? Its device path says, from the uevent (devpath) or
  * sysfs: no request to the device. A root port holds one device, and one
  * is only reused once QEMU has deleted the device it held. */
-static bool on_slot(const struct vdev *d, const char *kname, const char *devpath)
+static bool on_slot(const struct vbd_dev *d, const char *kname, const char *devpath)
 {
 	const char *slot = d->val[B_SLOT];
 	char link[320], want[48];
@@ -69,7 +69,7 @@ static bool on_slot(const struct vdev *d, const char *kname, const char *devpath
  * known by its root port (on_slot), else by its serial (= devid), a
  * request to the device; a scsi cdrom by its model (= the vdev name). a:
  * kname's "add" uevent, or NULL. true with d->kname and d->rdev. */
-static bool match_disk(struct vdev *d, const char *kname, const struct added *a)
+static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_added *a)
 {
 	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
 	const char *want = cdrom ? d->val[B_DEV] : d->id;
@@ -103,7 +103,7 @@ static bool match_disk(struct vdev *d, const char *kname, const struct added *a)
 /* The kernel disk QEMU plugged for d: first among the disks whose "add"
  * uevent is being handled, then among all. true with d->kname and
  * d->rdev. */
-bool find_disk(struct vdev *d)
+bool find_disk(struct vbd_dev *d)
 {
 	struct vbd_front *v = d->v;
 	for (unsigned int i = 0; i < v->nadded; i++)
@@ -119,8 +119,8 @@ bool find_disk(struct vdev *d)
 		for (unsigned int i = 0; i < v->nadded && !tried; i++)
 			tried = strcmp(e->d_name, v->added[i].name) == 0;
 		/* a disk another vbd has is not this one */
-		for (struct vdev *o = v->devs; o && !tried; o = o->next)
-			tried = o != d && !o->gone && strcmp(o->kname, e->d_name) == 0;
+		for (struct vbd_dev *o = v->devs; o && !tried; o = o->next)
+			tried = o != d && !o->forgotten && strcmp(o->kname, e->d_name) == 0;
 		found = !tried && match_disk(d, e->d_name, NULL);
 	}
 	closedir(dir);
@@ -128,7 +128,7 @@ bool find_disk(struct vdev *d)
 }
 
 /* Is the disk still the one we matched? */
-bool disk_present(const struct vdev *d)
+bool disk_present(const struct vbd_dev *d)
 {
 	char path[96];
 	dev_t rdev;
@@ -136,14 +136,14 @@ bool disk_present(const struct vdev *d)
 	return read_devnum(path, &rdev) == 0 && rdev == d->rdev;
 }
 
-static void node_path(const struct vdev *d, char *out, size_t len)
+static void node_path(const struct vbd_dev *d, char *out, size_t len)
 {
 	snprintf(out, len, "/dev/%s", d->name);
 }
 
 /* p as a block node of rdev, mode 0660 (one that is already right is
  * kept). 0 or -1 (logged). */
-static int put_node(const struct vdev *d, const char *p, dev_t rdev)
+static int put_node(const struct vbd_dev *d, const char *p, dev_t rdev)
 {
 	struct stat st;
 	if (lstat(p, &st) == 0) {
@@ -159,7 +159,7 @@ static int put_node(const struct vdev *d, const char *p, dev_t rdev)
 }
 
 /* /dev/<name> as a block node of the disk. 0 or -1 (logged). */
-int make_node(const struct vdev *d)
+int make_node(const struct vbd_dev *d)
 {
 	char p[64];
 	node_path(d, p, sizeof(p));
@@ -167,7 +167,7 @@ int make_node(const struct vdev *d)
 }
 
 /* Remove /dev/<name> if it is a block node. true if one was removed. */
-bool drop_node(const struct vdev *d)
+bool drop_node(const struct vbd_dev *d)
 {
 	char p[64];
 	struct stat st;
@@ -179,23 +179,23 @@ bool drop_node(const struct vdev *d)
 
 /* --- partition nodes of a whole-disk vbd --- */
 
-static void part_path(const struct vdev *d, unsigned int num, char *out, size_t len)
+static void part_path(const struct vbd_dev *d, unsigned int num, char *out, size_t len)
 {
 	snprintf(out, len, "/dev/%s%u", d->name, num);
 }
 
 /* Is name the vbd name of another device of ours (xvdb2 attached on its
  * own beside xvdb)? Its node is that device's, not a partition node. */
-static bool name_taken(const struct vdev *d, const char *name)
+static bool name_taken(const struct vbd_dev *d, const char *name)
 {
-	for (const struct vdev *e = d->v->devs; e; e = e->next)
-		if (e != d && !e->gone && strcmp(e->name, name) == 0)
+	for (const struct vbd_dev *e = d->v->devs; e; e = e->next)
+		if (e != d && !e->forgotten && strcmp(e->name, name) == 0)
 			return true;
 	return false;
 }
 
 /* The partitions the kernel has on d's disk (/sys/block/vdX/vdXN). */
-static unsigned int disk_parts(const struct vdev *d, struct part *out, unsigned int max)
+static unsigned int disk_parts(const struct vbd_dev *d, struct vbd_part *out, unsigned int max)
 {
 	char path[320], buf[16];
 	unsigned int n = 0;
@@ -224,10 +224,10 @@ static unsigned int disk_parts(const struct vdev *d, struct part *out, unsigned 
 
 /* Take over the partition nodes an earlier agent made: /dev/<name><N>
  * block nodes that are not another device's node nor a whole disk. */
-void adopt_parts(struct vdev *d)
+void adopt_parts(struct vbd_dev *d)
 {
 	d->parts_adopted = true;
-	if (!d->whole)
+	if (!d->whole_disk)
 		return;
 	DIR *dir = opendir("/dev");
 	if (!dir)
@@ -255,13 +255,13 @@ void adopt_parts(struct vdev *d)
 		for (unsigned int i = 0; i < d->nparts; i++)
 			dup = dup || d->parts[i].num == (unsigned int)atoi(num);
 		if (!dup)
-			d->parts[d->nparts++] = (struct part){ (unsigned int)atoi(num), st.st_rdev };
+			d->parts[d->nparts++] = (struct vbd_part){ (unsigned int)atoi(num), st.st_rdev };
 	}
 	closedir(dir);
 }
 
 /* Remove a partition node if it is still the one made. */
-static void drop_part(const struct vdev *d, const struct part *pt)
+static void drop_part(const struct vbd_dev *d, const struct vbd_part *pt)
 {
 	char p[64];
 	struct stat st;
@@ -271,9 +271,9 @@ static void drop_part(const struct vdev *d, const struct part *pt)
 }
 
 /* Remove all partition nodes (close, forced removal). */
-void drop_parts(struct vdev *d)
+void drop_parts(struct vbd_dev *d)
 {
-	d->parts_on = false;
+	d->parts_tracked = false;
 	if (!d->parts_adopted)
 		adopt_parts(d);
 	for (unsigned int i = 0; i < d->nparts; i++)
@@ -284,13 +284,13 @@ void drop_parts(struct vdev *d)
 /* Bring the partition nodes in line with the kernel's partitions of the
  * disk: make the new, remove those gone or renumbered. Changes are logged
  * unless quiet (at connect). */
-void sync_parts(struct vdev *d, bool quiet)
+void sync_parts(struct vbd_dev *d, bool quiet)
 {
-	if (!d->whole || !d->kname[0])
+	if (!d->whole_disk || !d->kname[0])
 		return;
 	if (!d->parts_adopted)
 		adopt_parts(d);
-	struct part now[MAX_PARTS];
+	struct vbd_part now[MAX_PARTS];
 	unsigned int n = disk_parts(d, now, MAX_PARTS);
 	char p[64];
 	for (unsigned int i = 0; i < d->nparts;) {
@@ -323,7 +323,7 @@ void sync_parts(struct vdev *d, bool quiet)
 }
 
 /* The disk's numbers: the whole disk, then its partitions. */
-static unsigned int disk_numbers(const struct vdev *d, dev_t *out, unsigned int max)
+static unsigned int disk_numbers(const struct vbd_dev *d, dev_t *out, unsigned int max)
 {
 	unsigned int n = 0;
 	char path[320];
@@ -457,7 +457,7 @@ static bool loop_backed(const dev_t *set, unsigned int n, char *name, size_t len
 }
 
 /* Is the disk in use in the guest? true with a reason for the log. */
-bool in_use(const struct vdev *d, char *why, size_t len)
+bool in_use(const struct vbd_dev *d, char *why, size_t len)
 {
 	dev_t set[MAX_PARTS];
 	unsigned int n = disk_numbers(d, set, MAX_PARTS);
