@@ -32,11 +32,5 @@ int fd_nonblock(int fd);
 
 #endif
 
-#ifndef XM_UTIL_SOCK
-#define XM_UTIL_SOCK
-/* A listening AF_UNIX stream socket at path (an old socket file is
- * replaced), non-blocking, close-on-exec, mode 0600. fd or -1. */
-int unix_listen(const char *path);
-/* A blocking connection to path. fd or -1. */
-int unix_connect(const char *path);
-#endif
+/* transitional: callers move to sock.h */
+#include "sock.h"

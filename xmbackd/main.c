@@ -6,6 +6,7 @@
 #include "backd.h"
 #include "dom.h"
 #include "qmp.h"
+#include "sock.h"
 #include "util.h"
 #include "wire.h"
 #include "xsbatch.h"

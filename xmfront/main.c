@@ -11,6 +11,7 @@
 #include "mux.h"
 #include "outq.h"
 #include "port.h"
+#include "sock.h"
 #include "uevent.h"
 #include "vbd.h"
 #include "util.h"

@@ -1,6 +1,7 @@
 /* domain.c — introduced domains and their channel sockets; see domain.h. */
 #include "domain.h"
 #include "core.h"
+#include "sock.h"
 #include "util.h"
 
 #include <errno.h>

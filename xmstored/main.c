@@ -3,6 +3,7 @@
  */
 #include "core.h"
 #include "domain.h"
+#include "sock.h"
 #include "util.h"
 
 #include <errno.h>
