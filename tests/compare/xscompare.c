@@ -740,7 +740,7 @@ static const struct step c_domain[] = {
 
 /*
  * What INTRODUCE of a guest does where there is no hypervisor to map its
- * ring: cxenstored under refxsd answers ENOSYS (the shim's grant mapping),
+ * ring: cxenstored under tests/refxs answers ENOSYS (the shim's grant mapping),
  * xmstored opens a channel instead. Not run by default (see --list).
  */
 static const struct step c_introduce_nohv[] = {
