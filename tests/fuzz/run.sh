@@ -1,35 +1,103 @@
 #!/bin/sh
-# Run the libFuzzer target briefly (FUZZ_SECONDS, default 20) from seeds made
-# here: a few well-formed requests of each kind. A crash, leak or sanitizer
-# report fails the tier.
+# Run every libFuzzer target ($B/tests/fuzz/fuzz_NAME, one per parser: see
+# module.mk) for a bounded time from its seeds: the files committed under
+# tests/fuzz/seeds/NAME/ and the binary ones made here (XenStore messages,
+# uevent datagrams). A crash, leak, broken invariant, hang or sanitizer
+# report fails the tier. In make check fuzz_request runs 20 s and each other
+# target 6 s, about a minute in all.
+#
+# Longer by hand: FUZZ_SECONDS sets every target's time, FUZZ_TARGETS picks
+# some, KEEP=1 keeps the work folder (the corpora grown, each log, any
+# crash-* input), e.g. an hour each, from the top of the tree:
+#   FUZZ_SECONDS=3600 KEEP=1 B=build/asan sh tests/fuzz/run.sh
+#   FUZZ_TARGETS="qmp config" FUZZ_SECONDS=600 B=build/asan sh tests/fuzz/run.sh
+# An input that failed replays with: $B/tests/fuzz/fuzz_NAME FILE
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
-fz="$TOP/$B/tests/fuzz/fuzz_request"
-[ -x "$fz" ] || { t_fail fuzz "missing $fz"; t_summary; exit 1; }
+# libxlutil leaks on some syntax errors (see lsan.supp)
+LSAN_OPTIONS=suppressions=$TOP/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+export LSAN_OPTIONS
 work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-mkdir "$work/corpus"
-# msg TYPE PAYLOAD: header (type, req 1, tx 0, len) little-endian + payload
+trap '[ -n "${KEEP:-}" ] && echo "fuzz work folder kept: $work" || rm -rf "$work"' EXIT
+
+# msg TYPE PAYLOAD [REQ]: a XenStore message, header (type, req, tx 0, len)
+# little-endian + payload; '|' in PAYLOAD stands for NUL
 msg() {
 	len=$(printf '%s' "$2" | tr '|' '\0' | wc -c)
-	printf "\\$(printf %03o "$1")\\0\\0\\0\\001\\0\\0\\0\\0\\0\\0\\0\\$(printf %03o "$len")\\0\\0\\0"
+	printf "\\$(printf %03o "$1")\\0\\0\\0\\$(printf %03o "${3:-1}")\\0\\0\\0\\0\\0\\0\\0\\$(printf %03o "$len")\\0\\0\\0"
 	printf '%s' "$2" | tr '|' '\0'
 }
-i=0
-for spec in "2:/tool|" "11:/a/b|value" "1:/|" "3:/tool|" "4:/a|tok|" "12:/x/y|" "13:/a|" \
-	"14:/a|r0|w1|" "6:|" "7:T|" "10:1|" "17:0|" "8:3|5|7|" "0:check|" "24:/|0|" \
-	"21:|" "11:rel/path|v" "2:@introduceDomain|" "5:/a|tok|"; do
-	i=$((i + 1))
-	{ printf '\000'; msg "${spec%%:*}" "${spec#*:}"; } > "$work/corpus/s$i"
-	{ printf '\001'; msg "${spec%%:*}" "${spec#*:}"; } > "$work/corpus/d$i"
+
+# fuzz_request: a few well-formed requests of each kind, as a privileged
+# client (first byte 0) and as domain 1 (1)
+seeds_request() {
+	i=0
+	for spec in "2:/tool|" "11:/a/b|value" "1:/|" "3:/tool|" "4:/a|tok|" "12:/x/y|" "13:/a|" \
+		"14:/a|r0|w1|" "6:|" "7:T|" "10:1|" "17:0|" "8:3|5|7|" "0:check|" "24:/|0|" \
+		"21:|" "11:rel/path|v" "2:@introduceDomain|" "5:/a|tok|"; do
+		i=$((i + 1))
+		{ printf '\000'; msg "${spec%%:*}" "${spec#*:}"; } > "$1/s$i"
+		{ printf '\001'; msg "${spec%%:*}" "${spec#*:}"; } > "$1/d$i"
+	done
+}
+
+# fuzz_xsc: first byte 0 xmbackd's loop, 1 xm's event wait, 2 a READ
+# (req 0) and its reply among events
+seeds_xsc() {
+	ev1=/local/domain/0/backend/vbd/1/51712/state\|backend\|
+	ev2=/local/domain/1/device/vbd/51712/state\|frontend\|
+	for m in 0 1 2; do
+		{ printf "\\00$m"; msg 15 "$ev1"; msg 15 "$ev2"; msg 2 "4" 0; } > "$1/events$m"
+		{ printf "\\00$m"; msg 15 "$ev2"; msg 16 "ENOENT|" 0; msg 15 "@releaseDomain|error|"; } > "$1/error$m"
+		{ printf "\\00$m"; msg 4 "OK|" 0; msg 15 "/a|nobody's|"; msg 15 "/a|"; } > "$1/odd$m"
+	done
+	# a header whose length is over XENSTORE_PAYLOAD_MAX (4097)
+	printf '\000\017\0\0\0\0\0\0\0\0\0\0\0\001\020\0\0' > "$1/toolong"
+}
+
+# fuzz_uevent: the kernel's datagrams for a disk coming, a partition, an
+# eject request, a disk going, something not a block device, a bad number
+seeds_uevent() {
+	i=0
+	dp=/devices/pci0000:00/0000:00:10.0/0000:01:00.0/virtio2/block/vda
+	for s in \
+		"add@$dp|ACTION=add|DEVPATH=$dp|SUBSYSTEM=block|MAJOR=254|MINOR=0|DEVNAME=vda|DEVTYPE=disk|DISKSEQ=9|SEQNUM=1234" \
+		"add@$dp/vda1|ACTION=add|DEVPATH=$dp/vda1|SUBSYSTEM=block|MAJOR=254|MINOR=1|DEVNAME=vda1|DEVTYPE=partition|PARTN=1|SEQNUM=1235" \
+		"change@/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sr0|ACTION=change|SUBSYSTEM=block|DISK_EJECT_REQUEST=1|MAJOR=11|MINOR=0|DEVNAME=sr0|DEVTYPE=disk|SEQNUM=77" \
+		"remove@$dp|ACTION=remove|DEVPATH=$dp|SUBSYSTEM=block|MAJOR=254|MINOR=0|DEVNAME=vda|DEVTYPE=disk|SEQNUM=1240|" \
+		"add@/module/loop|ACTION=add|DEVPATH=/module/loop|SUBSYSTEM=module|SEQNUM=5" \
+		"add@$dp|ACTION=add|SUBSYSTEM=block|MAJOR=25x|MINOR=-1|DEVNAME=vda"; do
+		i=$((i + 1))
+		printf '%s' "$s" | tr '|' '\0' > "$1/u$i"
+	done
+}
+
+# run NAME SECONDS [libFuzzer options]
+run() {
+	name=$1 secs=${FUZZ_SECONDS:-$2}
+	shift 2
+	fz="$TOP/$B/tests/fuzz/fuzz_$name"
+	[ -x "$fz" ] || { t_fail "fuzz_$name" "missing $fz"; return; }
+	mkdir "$work/$name"
+	case $name in request | xsc | uevent) "seeds_$name" "$work/$name" ;; esac
+	seeds=$TOP/tests/fuzz/seeds/$name
+	[ -d "$seeds" ] || seeds=$work/$name
+	if "$fz" -artifact_prefix="$work/$name-" -max_total_time="$secs" -rss_limit_mb=1024 \
+		-print_final_stats=1 "$@" "$work/$name" "$seeds" > "$work/$name.log" 2>&1; then
+		t_ok "fuzz_$name ${secs}s: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/$name.log" | awk '{print $2}') runs"
+	else
+		t_fail "fuzz_$name" "libFuzzer reported a problem (KEEP=1 keeps $work)"
+		grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$work/$name.log" | head -20
+	fi
+}
+
+for name in ${FUZZ_TARGETS:-request diskspec vdev qmp xsc uevent config}; do
+	case $name in
+	request) run request 20 -max_len=9000 ;;
+	xsc) run xsc 6 -max_len=40000 -timeout=20 ;;
+	config) run config 6 -max_len=8192 -timeout=20 ;;
+	*) run "$name" 6 -timeout=20 ;;
+	esac
 done
-secs=${FUZZ_SECONDS:-20}
-if "$fz" -artifact_prefix="$work/" -max_total_time="$secs" -max_len=9000 -rss_limit_mb=1024 -print_final_stats=1 \
-	"$work/corpus" > "$work/log" 2>&1; then
-	t_ok "fuzz_request ${secs}s: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | awk '{print $2}') runs"
-else
-	t_fail fuzz_request "libFuzzer reported a problem"
-	grep -E 'ERROR|SUMMARY|runtime error' "$work/log" | head -20
-fi
 t_summary
