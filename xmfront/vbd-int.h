@@ -49,7 +49,7 @@ struct vbd_dev {
 
 	/* the nodes, read again on every event */
 	char *val[NVALS];     /* NULL: the node does not exist */
-	struct vbd_read rq[NVALS];
+	struct vbd_read read_arg[NVALS]; /* on_read's arg for each slot */
 	bool read_busy;       /* a batch of reads is in flight */
 	unsigned int reads_due; /* reads of the batch still to come */
 	bool read_failed;     /* one of the batch failed (the host went away) */

@@ -220,7 +220,7 @@ static bool read_val(struct vbd_dev *d, const char *dir, const char *key, int sl
 {
 	char p[256];
 	snprintf(p, sizeof(p), "%s/%s", dir, key);
-	if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->rq[slot]) < 0) {
+	if (mux_request(d->v->mux, XS_READ, p, strlen(p) + 1, on_read, &d->read_arg[slot]) < 0) {
 		d->read_failed = true;
 		if (!d->reads_due)
 			d->read_busy = false;
@@ -385,7 +385,7 @@ static struct vbd_dev *get_dev(struct vbd_front *v, const char *id)
 	unsigned int part;
 	d->whole_disk = vdev_split(devid, NULL, &part) == 0 && part == 0;
 	for (int s = 0; s < NVALS; s++)
-		d->rq[s] = (struct vbd_read){ d, s };
+		d->read_arg[s] = (struct vbd_read){ d, s };
 	d->next = v->devs;
 	v->devs = d;
 	return d;
