@@ -267,9 +267,10 @@ static int open_any(const char *path, int flags, mode_t mode)
 	return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
-/* The mode argument is there only when the flags ask to create a file. */
+/* The mode argument is there only when the flags ask to create a file
+ * (O_TMPFILE includes O_DIRECTORY, which alone does not). */
 #define OPEN_MODE(flags, mode) do {                                    \
-	if ((flags) & (O_CREAT | O_TMPFILE)) {                         \
+	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {  \
 		va_list ap;                                            \
 		va_start(ap, flags);                                   \
 		mode = va_arg(ap, mode_t);                             \
