@@ -4,6 +4,7 @@
  * watches and the guests' QMP sockets.
  */
 #include "backd.h"
+#include "daemon.h"
 #include "dom.h"
 #include "qmp.h"
 #include "sock.h"
@@ -12,7 +13,6 @@
 #include "xsbatch.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -55,29 +55,6 @@ static void init_dom0(struct xs_handle *h)
 	free(n);
 }
 
-static int pidfile_take(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f) {
-		long pid = 0;
-		if (fscanf(f, "%ld", &pid) != 1)
-			pid = 0;
-		fclose(f);
-		if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0) {
-			fprintf(stderr, "xmbackd: already running (pid %ld, %s)\n", pid, path);
-			return -1;
-		}
-	}
-	f = fopen(path, "w");
-	if (!f) {
-		fprintf(stderr, "xmbackd: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
-	return 0;
-}
-
 /* Set a watch on w and wait for its reply. 0, or -1 (errno). */
 static int watch(struct xsc *w, const char *path, const char *token)
 {
@@ -114,7 +91,15 @@ static int events(struct backd *b, bool *rescan)
 	return r;
 }
 
-int main(int argc, char **argv)
+struct opts {
+	bool fg;
+	const char *logfile, *pidfile;
+	char pidbuf[1024];
+	int level;
+};
+
+/* The options into o: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "foreground", no_argument, NULL, 'f' },
@@ -124,18 +109,14 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool fg = false;
-	const char *logfile = NULL;
-	char pidbuf[1024];
-	const char *pidfile = NULL;
-	int level = LOG_INFO_, o;
+	int c;
 
-	while ((o = getopt_long(argc, argv, "fp:l:vh", opts, NULL)) != -1) {
-		switch (o) {
-		case 'f': fg = true; break;
-		case 'p': pidfile = optarg; break;
-		case 'l': logfile = optarg; break;
-		case 'v': level = LOG_DEBUG_; break;
+	while ((c = getopt_long(argc, argv, "fp:l:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->fg = true; break;
+		case 'p': o->pidfile = optarg; break;
+		case 'l': o->logfile = optarg; break;
+		case 'v': o->level = LOG_DEBUG_; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -144,49 +125,146 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The run directory, the pid file's name, the log. 0, or -1 (said). */
+static int prepare(struct opts *o, FILE **lf)
+{
 	if (mkdir_p(xm_rundir()) < 0) {
 		fprintf(stderr, "xmbackd: cannot create %s: %s\n", xm_rundir(), strerror(errno));
-		return 1;
+		return -1;
 	}
-	if (!pidfile) {
-		snprintf(pidbuf, sizeof(pidbuf), "%s/xmbackd.pid", xm_rundir());
-		pidfile = pidbuf;
+	if (!o->pidfile) {
+		snprintf(o->pidbuf, sizeof(o->pidbuf), "%s/xmbackd.pid", xm_rundir());
+		o->pidfile = o->pidbuf;
 	}
-	FILE *lf = NULL;
-	if (logfile && !(lf = fopen(logfile, "a"))) {
-		fprintf(stderr, "xmbackd: cannot open log %s: %s\n", logfile, strerror(errno));
-		return 1;
+	*lf = NULL;
+	if (o->logfile && !(*lf = fopen(o->logfile, "a"))) {
+		fprintf(stderr, "xmbackd: cannot open log %s: %s\n", o->logfile, strerror(errno));
+		return -1;
 	}
-	log_open("xmbackd", lf, level);
+	log_open("xmbackd", *lf, o->level);
+	return 0;
+}
 
-	struct backd b = { .xsfd = -1 };
-	b.xs = xs_open(XS_OPEN_SOCKETONLY);
-	int wfd = b.xs ? unix_connect(xm_xs_socket()) : -1;
-	if (wfd < 0 || xsc_init(&b.xw, wfd, NULL, 0) < 0) {
+/* Both XenStore connections: requests (libxenstore) and watches. 0, or -1
+ * (said). */
+static int connect_store(struct backd *b)
+{
+	b->xs = xs_open(XS_OPEN_SOCKETONLY);
+	int wfd = b->xs ? unix_connect(xm_xs_socket()) : -1;
+	if (wfd < 0 || xsc_init(&b->xw, wfd, NULL, 0) < 0) {
 		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
 			strerror(errno));
 		if (wfd >= 0)
 			close(wfd);
-		if (b.xs)
-			xs_close(b.xs);
+		if (b->xs)
+			xs_close(b->xs);
+		return -1;
+	}
+	return 0;
+}
+
+/* Detach unless told not to, then take the pid file. 0, or -1 (said). */
+static int become_daemon(const struct opts *o, bool keep_stderr)
+{
+	long holder;
+
+	if (!o->fg && daemonize(keep_stderr) < 0)
+		return -1;
+	if (pidfile_take(o->pidfile, &holder) < 0) {
+		if (holder)
+			fprintf(stderr, "xmbackd: already running (pid %ld, %s)\n", holder,
+				o->pidfile);
+		else
+			fprintf(stderr, "xmbackd: cannot write %s: %s\n", o->pidfile,
+				strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The watches that drive xmbackd; the scans that follow cover what they
+ * fire now. 0, or -1 (logged). */
+static int watch_all(struct backd *b)
+{
+	if (watch(&b->xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
+	    watch(&b->xw, "@releaseDomain", "release") < 0 ||
+	    watch(&b->xw, "/local/domain/0/backend/vbd", "vbd") < 0) {
+		log_err("cannot watch XenStore: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* What to poll: the watch connection first, then each live guest's QMP
+ * socket (gs[i] is p[i]'s guest). How many. */
+static int poll_set(struct backd *b, struct pollfd *p, struct guest **gs, int max)
+{
+	int n = 0;
+	p[n].fd = b->xw.fd;
+	p[n++].events = POLLIN;
+	for (struct guest *g = b->guests; g && n < max; g = g->next) {
+		if (g->gone || !g->q)
+			continue;
+		gs[n] = g;
+		p[n].fd = qmp_fd(g->q);
+		p[n++].events = POLLIN;
+	}
+	return n;
+}
+
+/* One turn of the loop: wait for events, QMP or a timer, and act on them.
+ * 0, or -1 when xmbackd has to stop (logged). */
+static int turn(struct backd *b)
+{
+	struct pollfd p[256];
+	struct guest *gs[256];
+	int n = poll_set(b, p, gs, 256);
+	/* A periodic rescan catches guests whose monitor was busy. */
+	int mt = vbd_media_timeout(b);
+	int r = poll(p, (nfds_t)n, mt >= 0 && mt < 2000 ? mt : 2000);
+	if (r < 0) {
+		if (errno == EINTR)
+			return 0;
+		log_err("poll: %s", strerror(errno));
+		return -1;
+	}
+	bool rescan = r == 0 && mt < 0;
+	if (p[0].revents && events(b, &rescan) < 0) {
+		log_err("lost the XenStore connection: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 1; i < n; i++)
+		if (p[i].revents)
+			guests_qmp_ready(b, gs[i]);
+	if (rescan) {
+		b->npending = 0; /* the scan covers them */
+		b->pending_overflow = false;
+		guests_scan(b);
+		vbd_scan(b);
+	} else {
+		vbd_flush(b);
+	}
+	guests_events(b);
+	vbd_media_retry(b);
+	guests_reap(b);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .level = LOG_INFO_ };
+	struct backd b = { .xsfd = -1 };
+	FILE *lf;
+
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	if (prepare(&o, &lf) < 0 || connect_store(&b) < 0)
 		return 1;
-	}
-	if (!fg) {
-		pid_t pid = fork();
-		if (pid < 0)
-			return 1;
-		if (pid > 0)
-			_exit(0);
-		setsid();
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			if (lf)
-				dup2(nul, 2);
-		}
-	}
-	if (pidfile_take(pidfile) < 0) {
+	if (become_daemon(&o, lf == NULL) < 0) {
 		xsc_close(&b.xw);
 		xs_close(b.xs);
 		return 1;
@@ -197,72 +275,25 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	init_dom0(b.xs);
-	/* the scans below cover what these watches fire now */
-	if (watch(&b.xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
-	    watch(&b.xw, "@releaseDomain", "release") < 0 ||
-	    watch(&b.xw, "/local/domain/0/backend/vbd", "vbd") < 0) {
-		log_err("cannot watch XenStore: %s", strerror(errno));
+	if (watch_all(&b) < 0) {
 		xsc_close(&b.xw);
 		xs_close(b.xs);
-		unlink(pidfile);
+		unlink(o.pidfile);
 		return 1;
 	}
 	log_info("started; XenStore %s, run dir %s", xm_xs_socket(), xm_rundir());
 	guests_scan(&b);
 	vbd_scan(&b);
-
-	int rc = 0;
-	while (!stop) {
-		struct pollfd p[256];
-		struct guest *gs[256];
-		int n = 0;
-		p[n].fd = b.xw.fd;
-		p[n++].events = POLLIN;
-		for (struct guest *g = b.guests; g && n < 256; g = g->next) {
-			if (g->gone || !g->q)
-				continue;
-			gs[n] = g;
-			p[n].fd = qmp_fd(g->q);
-			p[n++].events = POLLIN;
-		}
-		/* A periodic rescan catches guests whose monitor was busy. */
-		int mt = vbd_media_timeout(&b);
-		int r = poll(p, (nfds_t)n, mt >= 0 && mt < 2000 ? mt : 2000);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll: %s", strerror(errno));
-			rc = 1;
-			break;
-		}
-		bool rescan = r == 0 && mt < 0;
-		if (p[0].revents && events(&b, &rescan) < 0) {
-			log_err("lost the XenStore connection: %s", strerror(errno));
-			rc = 1;
-			break;
-		}
-		for (int i = 1; i < n; i++)
-			if (p[i].revents)
-				guests_qmp_ready(&b, gs[i]);
-		if (rescan) {
-			b.npending = 0; /* the scan covers them */
-			b.pending_overflow = false;
-			guests_scan(&b);
-			vbd_scan(&b);
-		} else {
-			vbd_flush(&b);
-		}
-		guests_events(&b);
-		vbd_media_retry(&b);
-		guests_reap(&b);
-	}
+	rc = 0;
+	while (!stop && rc == 0)
+		rc = turn(&b) < 0 ? 1 : 0;
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
 	if (b.xsfd >= 0)
 		close(b.xsfd);
 	xsc_close(&b.xw);
 	xs_close(b.xs);
-	unlink(pidfile);
+	unlink(o.pidfile);
 	if (lf)
 		fclose(lf);
 	return rc;

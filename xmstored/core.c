@@ -562,3 +562,29 @@ void core_conn_reset(struct daemon *d, struct conn *c)
 	c->txs = NULL;
 	c->ntxs = 0;
 }
+
+int core_store_init(struct daemon *d)
+{
+	if (store_init(&d->store) < 0)
+		return -1;
+	d->store.domain_exists = domain_exists_cb;
+	d->store.domain_ctx = d;
+	return 0;
+}
+
+int core_init(struct daemon *d)
+{
+	d->max_watches = 128;
+	d->max_txs = 10;
+	d->out_max = 1024 * 1024;
+	return core_store_init(d);
+}
+
+void core_fini(struct daemon *d)
+{
+	while (d->conns)
+		conn_close(d, d->conns);
+	domain_release_all(d);
+	events_free(&d->ev);
+	store_fini(&d->store);
+}

@@ -63,6 +63,17 @@ struct daemon {
 	unsigned long requests;
 };
 
+/*
+ * A new daemon with Xen's defaults: the store (its quotas: store_init)
+ * with its domain hook, 128 watches a domain, 10 transactions a connection,
+ * 1 MiB queued for a connection before its watch events drop. 0 or -1 (no
+ * memory). core_store_init does the store part alone (the fuzzer's reset).
+ */
+int core_init(struct daemon *d);
+int core_store_init(struct daemon *d);
+/* Close every connection, release every domain, free the store. */
+void core_fini(struct daemon *d);
+
 /* Process one complete request from c. */
 void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 		  const char *body);

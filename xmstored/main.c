@@ -2,12 +2,11 @@
  * main.c — xmstored: options, sockets, pid file, signals, the loop.
  */
 #include "core.h"
-#include "domain.h"
+#include "daemon.h"
 #include "sock.h"
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile int stop;
@@ -62,7 +60,20 @@ static unsigned int num_arg(const char *opt, const char *s)
 	return (unsigned int)v;
 }
 
-int main(int argc, char **argv)
+struct opts {
+	const char *sock, *pidfile, *logfile, *chan, *tracefile;
+	bool fg;
+	int verbose;
+};
+
+/* The sockets: PATH read-write, PATH_ro read-only, domain channels. */
+struct socks {
+	char dir[4096], ro[4200], chan[4200];
+	int rw_fd, ro_fd;
+};
+
+/* The options into o and d's limits: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
@@ -82,148 +93,158 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct daemon d;
-	const char *sock = getenv("XENSTORED_PATH");
-	const char *pidfile = NULL, *logfile = NULL, *chan = NULL, *tracefile = NULL;
-	bool fg = false;
-	int verbose = LOG_INFO_, o;
+	int c;
 
-	if (store_init(&d.store) < 0) {
-		fprintf(stderr, "xmstored: out of memory\n");
-		return 1;
-	}
-	d.max_watches = 128;
-	d.max_txs = 10;
-	d.out_max = 1024 * 1024;
-	while ((o = getopt_long(argc, argv, "s:c:NfF:l:VT:E:S:W:t:A:M:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 's': sock = optarg; break;
-		case 'c': chan = optarg; break;
-		case 'N': case 'f': fg = true; break;
-		case 'F': pidfile = optarg; break;
-		case 'l': logfile = optarg; break;
-		case 'V': verbose = LOG_DEBUG_; break;
-		case 'T': tracefile = optarg; break;
-		case 'E': d.store.q.nodes = num_arg("--entry-nb", optarg); break;
-		case 'S': d.store.q.node_size = num_arg("--entry-size", optarg); break;
-		case 'W': d.max_watches = num_arg("--watch-nb", optarg); break;
-		case 't': d.max_txs = num_arg("--transaction", optarg); break;
-		case 'A': d.store.q.perms = num_arg("--perm-nb", optarg); break;
-		case 'M': d.store.q.path_rel = num_arg("--path-max", optarg); break;
-		case 'h': usage(stdout); store_fini(&d.store); return 0;
-		default: usage(stderr); store_fini(&d.store); return 2;
+	while ((c = getopt_long(argc, argv, "s:c:NfF:l:VT:E:S:W:t:A:M:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->sock = optarg; break;
+		case 'c': o->chan = optarg; break;
+		case 'N': case 'f': o->fg = true; break;
+		case 'F': o->pidfile = optarg; break;
+		case 'l': o->logfile = optarg; break;
+		case 'V': o->verbose = LOG_DEBUG_; break;
+		case 'T': o->tracefile = optarg; break;
+		case 'E': d->store.q.nodes = num_arg("--entry-nb", optarg); break;
+		case 'S': d->store.q.node_size = num_arg("--entry-size", optarg); break;
+		case 'W': d->max_watches = num_arg("--watch-nb", optarg); break;
+		case 't': d->max_txs = num_arg("--transaction", optarg); break;
+		case 'A': d->store.q.perms = num_arg("--perm-nb", optarg); break;
+		case 'M': d->store.q.path_rel = num_arg("--path-max", optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "xmstored: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
-		store_fini(&d.store);
 		return 2;
 	}
-	if (!sock || !*sock)
-		sock = "/run/xenstored/socket";
+	if (!o->sock || !*o->sock)
+		o->sock = "/run/xenstored/socket";
+	return -1;
+}
 
-	FILE *lf = NULL;
-	if (logfile && !(lf = fopen(logfile, "a"))) {
-		fprintf(stderr, "xmstored: cannot open log %s: %s\n", logfile, strerror(errno));
-		store_fini(&d.store);
+/* The log (stderr without one) and the trace file. 0, or 1 when one of
+ * them cannot be opened. */
+static int open_files(struct daemon *d, const struct opts *o, FILE **lf)
+{
+	*lf = NULL;
+	if (o->logfile && !(*lf = fopen(o->logfile, "a"))) {
+		fprintf(stderr, "xmstored: cannot open log %s: %s\n", o->logfile, strerror(errno));
 		return 1;
 	}
-	log_open("xmstored", lf, verbose);
-	if (tracefile && !(d.trace = fopen(tracefile, "a"))) {
-		log_err("cannot open trace file %s: %s", tracefile, strerror(errno));
-		if (lf)
-			fclose(lf);
-		store_fini(&d.store);
+	log_open("xmstored", *lf, o->verbose);
+	if (o->tracefile && !(d->trace = fopen(o->tracefile, "a"))) {
+		log_err("cannot open trace file %s: %s", o->tracefile, strerror(errno));
+		if (*lf)
+			fclose(*lf);
+		*lf = NULL;
 		return 1;
 	}
+	return 0;
+}
 
-	char sockdir[4096], ro[4200], chanbuf[4200];
-	snprintf(sockdir, sizeof(sockdir), "%s", sock);
-	dirname(sockdir);
-	snprintf(ro, sizeof(ro), "%s_ro", sock);
-	if (!chan) {
-		snprintf(chanbuf, sizeof(chanbuf), "%s/domains", sockdir);
-		chan = chanbuf;
+/* Where the sockets go: PATH_ro beside PATH; the channels in
+ * <socket dir>/domains unless -c says. */
+static void socket_paths(struct socks *s, struct opts *o)
+{
+	snprintf(s->dir, sizeof(s->dir), "%s", o->sock);
+	dirname(s->dir);
+	snprintf(s->ro, sizeof(s->ro), "%s_ro", o->sock);
+	if (!o->chan) {
+		snprintf(s->chan, sizeof(s->chan), "%s/domains", s->dir);
+		o->chan = s->chan;
 	}
-	d.chan_dir = chan;
-	d.store.domain_exists = domain_exists_cb;
-	d.store.domain_ctx = &d;
+}
 
-	int rc = 1, rw_fd = -1, ro_fd = -1;
-	if (mkdir_p(sockdir) < 0) {
-		log_err("cannot create %s: %s", sockdir, strerror(errno));
-		goto out;
+/* The sockets, the loop's epoll, detaching, the pid file. 0, or -1
+ * (logged). */
+static int start(struct daemon *d, const struct opts *o, struct socks *s, bool keep_stderr)
+{
+	if (mkdir_p(s->dir) < 0) {
+		log_err("cannot create %s: %s", s->dir, strerror(errno));
+		return -1;
 	}
-	if ((rw_fd = unix_listen(sock)) < 0 || (ro_fd = unix_listen(ro)) < 0) {
-		log_err("cannot listen on %s: %s", rw_fd < 0 ? sock : ro, strerror(errno));
-		goto out;
+	if ((s->rw_fd = unix_listen(o->sock)) < 0 || (s->ro_fd = unix_listen(s->ro)) < 0) {
+		log_err("cannot listen on %s: %s", s->rw_fd < 0 ? o->sock : s->ro,
+			strerror(errno));
+		return -1;
 	}
-	if ((d.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+	if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		log_err("epoll: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (!fg) {
-		pid_t pid = fork();
-		if (pid < 0) {
-			log_err("fork: %s", strerror(errno));
-			goto out;
-		}
-		if (pid > 0)
-			_exit(0);
-		setsid();
-		int nul = open("/dev/null", 2);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			if (lf)
-				dup2(nul, 2);
-			if (nul > 2)
-				close(nul);
-		}
+	if (!o->fg && daemonize(keep_stderr) < 0) {
+		log_err("fork: %s", strerror(errno));
+		return -1;
 	}
-	if (pidfile) {
-		FILE *pf = fopen(pidfile, "w");
-		if (!pf) {
-			log_err("cannot write pid file %s: %s", pidfile, strerror(errno));
-			goto out;
-		}
-		fprintf(pf, "%d\n", (int)getpid());
-		fclose(pf);
+	if (o->pidfile && pidfile_write(o->pidfile) < 0) {
+		log_err("cannot write pid file %s: %s", o->pidfile, strerror(errno));
+		return -1;
 	}
+	return 0;
+}
 
+/* Serve until SIGTERM or SIGINT: 0, or 1 if the loop failed. */
+static int serve(struct daemon *d, const struct opts *o, const struct socks *s)
+{
 	struct sigaction sa = { .sa_handler = on_signal };
+	int rc = 1;
+
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("listening on %s and %s; domain channels in %s", sock, ro, chan);
-
-	if (daemon_loop(&d, rw_fd, ro_fd, &stop) < 0)
+	log_info("listening on %s and %s; domain channels in %s", o->sock, s->ro, o->chan);
+	if (daemon_loop(d, s->rw_fd, s->ro_fd, &stop) < 0)
 		log_err("event loop: %s", strerror(errno));
 	else
 		rc = 0;
 	log_info("shutting down");
-out:
-	while (d.conns)
-		conn_close(&d, d.conns);
-	domain_release_all(&d);
-	events_free(&d.ev);
-	store_fini(&d.store);
-	if (rw_fd >= 0) {
-		close(rw_fd);
-		unlink(sock);
+	return rc;
+}
+
+/* Everything undone; the pid file stays after a failure. */
+static void finish(struct daemon *d, const struct opts *o, const struct socks *s, int rc,
+		   FILE *lf)
+{
+	core_fini(d);
+	if (s->rw_fd >= 0) {
+		close(s->rw_fd);
+		unlink(o->sock);
 	}
-	if (ro_fd >= 0) {
-		close(ro_fd);
-		unlink(ro);
+	if (s->ro_fd >= 0) {
+		close(s->ro_fd);
+		unlink(s->ro);
 	}
-	if (d.epfd > 0)
-		close(d.epfd);
-	if (pidfile && rc == 0)
-		unlink(pidfile);
-	if (d.trace)
-		fclose(d.trace);
+	if (d->epfd > 0)
+		close(d->epfd);
+	if (o->pidfile && rc == 0)
+		unlink(o->pidfile);
+	if (d->trace)
+		fclose(d->trace);
 	if (lf)
 		fclose(lf);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	static struct socks s = { .rw_fd = -1, .ro_fd = -1 };
+	struct opts o = { .sock = getenv("XENSTORED_PATH"), .verbose = LOG_INFO_ };
+	FILE *lf = NULL;
+
+	if (core_init(&d) < 0) {
+		fprintf(stderr, "xmstored: out of memory\n");
+		return 1;
+	}
+	int rc = parse_args(argc, argv, &d, &o);
+	if (rc >= 0 || (rc = open_files(&d, &o, &lf)) != 0) {
+		core_fini(&d);
+		return rc;
+	}
+	socket_paths(&s, &o);
+	d.chan_dir = o.chan;
+	rc = start(&d, &o, &s, lf == NULL) < 0 ? 1 : serve(&d, &o, &s);
+	finish(&d, &o, &s, rc, lf);
 	return rc;
 }

@@ -21,13 +21,8 @@ static void setup(void)
 	static char dir[] = "/tmp/xmstored-fuzz-XXXXXX";
 	if (!mkdtemp(dir))
 		abort();
-	if (store_init(&d.store) < 0)
+	if (core_init(&d) < 0)
 		abort();
-	d.store.domain_exists = domain_exists_cb;
-	d.store.domain_ctx = &d;
-	d.max_watches = 128;
-	d.max_txs = 10;
-	d.out_max = 1 << 20;
 	d.chan_dir = dir;
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0 || domain_introduce(&d, 1))
@@ -69,9 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Keep the tree from growing without bound over a long run. */
 	if (d.store.nodes.count > 20000) {
 		store_fini(&d.store);
-		store_init(&d.store);
-		d.store.domain_exists = domain_exists_cb;
-		d.store.domain_ctx = &d;
+		core_store_init(&d);
 	}
 	return 0;
 }
