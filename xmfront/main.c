@@ -314,7 +314,15 @@ static void locate_port(struct port *p, const char *name)
 	}
 }
 
-int main(int argc, char **argv)
+struct opts {
+	const char *port_path, *name, *sock;
+	struct agent_opts ao;
+	int verbose, nice_val;
+	bool uevents;
+};
+
+/* The options into o: -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "port", required_argument, NULL, 'p' },
@@ -327,29 +335,25 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *port_path = NULL, *name = DEFAULT_PORT_NAME, *sock = DEFAULT_SOCKET;
-	struct agent_opts ao = { 0 };
-	struct xmfront x = { .port = { .fd = -1 }, .listen_fd = -1 };
-	int verbose = 0, opt, nice_val = DEFAULT_NICE;
-	bool uevents = false;
+	int opt;
 	char *end;
 
 	while ((opt = getopt_long(argc, argv, "p:n:s:vh", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'p': port_path = optarg; break;
-		case 'n': name = optarg; break;
-		case 's': sock = optarg; break;
-		case 'D': ao.dry_run = true; break;
-		case 'U': uevents = true; break;
+		case 'p': o->port_path = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'D': o->ao.dry_run = true; break;
+		case 'U': o->uevents = true; break;
 		case 'N':
 			errno = 0;
-			nice_val = (int)strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || nice_val < -20 || nice_val > 19) {
+			o->nice_val = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->nice_val < -20 || o->nice_val > 19) {
 				fprintf(stderr, "xmfront: --nice wants -20..19, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
-		case 'v': verbose = 1; break;
+		case 'v': o->verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: fputs(usage_text, stderr); return 2;
 		}
@@ -358,15 +362,13 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	log_open("xmfront", stderr, verbose ? LOG_DEBUG_ : LOG_INFO_);
-	signal(SIGPIPE, SIG_IGN);
-	/* The guest's kernel announces a new disk to every uevent listener
-	 * (mdev too) at once: on one vCPU the frontend should run first. */
-	if (nice_val && setpriority(PRIO_PROCESS, 0, nice_val) < 0)
-		log_warn("cannot set niceness %d: %s", nice_val, strerror(errno));
-	if (uevents)
-		return uevent_monitor();
+	return -1;
+}
 
+/* Listen for guest clients on sock (its directory made first). 0, or -1
+ * (logged). */
+static int listen_clients(struct xmfront *x, const char *sock)
+{
 	char dir[256];
 	snprintf(dir, sizeof(dir), "%s", sock);
 	char *slash = strrchr(dir, '/');
@@ -374,34 +376,63 @@ int main(int argc, char **argv)
 		*slash = '\0';
 		mkdir_p(dir);
 	}
-	x.listen_fd = unix_listen(sock);
-	if (x.listen_fd < 0) {
+	x->listen_fd = unix_listen(sock);
+	if (x->listen_fd < 0) {
 		log_err("cannot listen on %s: %s", sock, strerror(errno));
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	if (port_path) {
-		if (port_set_path(&x.port, port_path) < 0) {
-			log_err("%s: %s", port_path, strerror(errno));
-			return 1;
+/* The port: -p's, or the virtio-serial port named name once it shows up;
+ * a device is opened now, a socket when its host side is there. 0, or -1
+ * (logged). */
+static int find_port(struct xmfront *x, const struct opts *o)
+{
+	if (o->port_path) {
+		if (port_set_path(&x->port, o->port_path) < 0) {
+			log_err("%s: %s", o->port_path, strerror(errno));
+			return -1;
 		}
 	} else {
-		locate_port(&x.port, name);
+		locate_port(&x->port, o->name);
 	}
-	if (!x.port.is_socket && port_open(&x.port) < 0) {
-		log_err("cannot open %s: %s", x.port.path, strerror(errno));
+	if (!x->port.is_socket && port_open(&x->port) < 0) {
+		log_err("cannot open %s: %s", x->port.path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .name = DEFAULT_PORT_NAME, .sock = DEFAULT_SOCKET,
+			  .nice_val = DEFAULT_NICE };
+	struct xmfront x = { .port = { .fd = -1 }, .listen_fd = -1 };
+
+	int rc = parse_args(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	log_open("xmfront", stderr, o.verbose ? LOG_DEBUG_ : LOG_INFO_);
+	signal(SIGPIPE, SIG_IGN);
+	/* The guest's kernel announces a new disk to every uevent listener
+	 * (mdev too) at once: on one vCPU the frontend should run first. */
+	if (o.nice_val && setpriority(PRIO_PROCESS, 0, o.nice_val) < 0)
+		log_warn("cannot set niceness %d: %s", o.nice_val, strerror(errno));
+	if (o.uevents)
+		return uevent_monitor();
+	if (listen_clients(&x, o.sock) < 0 || find_port(&x, &o) < 0)
 		return 1;
-	}
 	x.mux = mux_new(&ops, &x);
-	if (!x.mux || !(x.agent = agent_new(x.mux, &ao)) || !(x.vbd = vbd_new(x.mux))) {
+	if (!x.mux || !(x.agent = agent_new(x.mux, &o.ao)) || !(x.vbd = vbd_new(x.mux))) {
 		log_err("out of memory");
 		return 1;
 	}
-	log_info("port %s, clients on %s", x.port.path, sock);
-	int rc = run(&x);
+	log_info("port %s, clients on %s", x.port.path, o.sock);
+	rc = run(&x);
 	vbd_free(x.vbd);
 	agent_free(x.agent);
 	mux_free(x.mux);
-	unlink(sock);
+	unlink(o.sock);
 	return rc;
 }

@@ -430,93 +430,115 @@ void mux_client_gone(struct mux *m, struct mux_client *c)
 	free(c);
 }
 
+/* What every client request passes before it goes to the host: the port is
+ * up, the type is one a client sends, its transaction is live (and a
+ * TRANSACTION_END ends it from now on, whatever the reply). false when it
+ * was answered here. */
+static bool client_check(struct mux *m, struct mux_client *c, const struct xsd_sockmsg *h)
+{
+	uint32_t type = h->type;
+
+	if (!m->connected) {
+		reply_error(m, c, h->req_id, EIO);
+		return false;
+	}
+	if (type >= XS_TYPE_COUNT || type == XS_WATCH_EVENT || type == XS_ERROR) {
+		reply_error(m, c, h->req_id, EINVAL);
+		return false;
+	}
+	if (!h->tx_id)
+		return true;
+	struct txn *t = tx_find(c, h->tx_id);
+	if (!t) {
+		reply_error(m, c, h->req_id, ENOENT);
+		return false;
+	}
+	if (t->stale) {
+		if (type == XS_TRANSACTION_END)
+			tx_remove(c, t);
+		reply_error(m, c, h->req_id, EAGAIN);
+		return false;
+	}
+	if (type == XS_TRANSACTION_END)
+		tx_remove(c, t);
+	return true;
+}
+
+/* WATCH and UNWATCH: v gets the path and token, the client's watch is
+ * recorded (or dropped), and buf the request for the host, its token
+ * tagged with the client. The length of that, or 0 when answered here. */
+static size_t client_watch(struct mux *m, struct mux_client *c, const struct xsd_sockmsg *h,
+			   const char *body, const char *v[2], char *buf, size_t cap)
+{
+	if (wire_split(body, h->len, v, 2) < 2) {
+		reply_error(m, c, h->req_id, EINVAL);
+		return 0;
+	}
+	size_t len = tagged(buf, cap, 'c', c->id, v[0], v[1]);
+	if (!len) {
+		reply_error(m, c, h->req_id, E2BIG);
+		return 0;
+	}
+	if (h->type == XS_UNWATCH) {
+		watch_remove(c, v[0], v[1], false);
+	} else if (watch_add(c, v[0], v[1]) < 0) {
+		reply_error(m, c, h->req_id, ENOMEM);
+		return 0;
+	}
+	return len;
+}
+
+/* The record of a client's request on its way to the host; a WATCH's keeps
+ * "path\0token\0" to undo the client's watch if the host refuses it. NULL
+ * when out of memory (the watch undone already). */
+static struct pending *client_pending(struct mux_client *c, uint32_t type, const char *v[2])
+{
+	struct pending *p = calloc(1, sizeof(*p));
+	if (p && type == XS_WATCH) {
+		p->len = wire_pack(NULL, 0, v, 2, true);
+		p->body = malloc(p->len);
+		if (!p->body) {
+			free(p);
+			p = NULL;
+		} else {
+			wire_pack(p->body, p->len, v, 2, true);
+		}
+	}
+	if (!p && type == XS_WATCH)
+		watch_remove(c, v[0], v[1], true);
+	return p;
+}
+
 void mux_client_request(struct mux *m, struct mux_client *c, const struct xsd_sockmsg *h,
 			const char *body)
 {
-	uint32_t type = h->type;
 	const char *v[2] = { NULL, NULL };
 	char buf[XENSTORE_PAYLOAD_MAX];
 	const char *out = body;
 	size_t olen = h->len;
 
-	if (!m->connected) {
-		reply_error(m, c, h->req_id, EIO);
+	if (!client_check(m, c, h))
 		return;
-	}
-	if (type >= XS_TYPE_COUNT || type == XS_WATCH_EVENT || type == XS_ERROR) {
-		reply_error(m, c, h->req_id, EINVAL);
-		return;
-	}
-	if (h->tx_id) {
-		struct txn *t = tx_find(c, h->tx_id);
-		if (!t) {
-			reply_error(m, c, h->req_id, ENOENT);
+	if (h->type == XS_WATCH || h->type == XS_UNWATCH) {
+		olen = client_watch(m, c, h, body, v, buf, sizeof(buf));
+		if (!olen)
 			return;
-		}
-		if (t->stale) {
-			if (type == XS_TRANSACTION_END)
-				tx_remove(c, t);
-			reply_error(m, c, h->req_id, EAGAIN);
-			return;
-		}
-		if (type == XS_TRANSACTION_END)
-			tx_remove(c, t); /* ended from now on, whatever the reply */
-	}
-
-	switch (type) {
-	case XS_WATCH:
-	case XS_UNWATCH:
-		if (wire_split(body, h->len, v, 2) < 2) {
-			reply_error(m, c, h->req_id, EINVAL);
-			return;
-		}
-		olen = tagged(buf, sizeof(buf), 'c', c->id, v[0], v[1]);
-		if (!olen) {
-			reply_error(m, c, h->req_id, E2BIG);
-			return;
-		}
 		out = buf;
-		if (type == XS_WATCH) {
-			if (watch_add(c, v[0], v[1]) < 0) {
-				reply_error(m, c, h->req_id, ENOMEM);
-				return;
-			}
-		} else {
-			watch_remove(c, v[0], v[1], false);
-		}
-		break;
-	case XS_RESET_WATCHES:
+	} else if (h->type == XS_RESET_WATCHES) {
 		client_drop_state(m, c);
 		reply_local(m, c, h->req_id, XS_RESET_WATCHES, 0, "OK", 3);
 		return;
-	default:
-		break;
 	}
-
-	struct pending *p = calloc(1, sizeof(*p));
+	struct pending *p = client_pending(c, h->type, v);
 	if (!p) {
-		if (type == XS_WATCH)
-			watch_remove(c, v[0], v[1], true);
 		reply_error(m, c, h->req_id, ENOMEM);
 		return;
 	}
-	if (type == XS_WATCH) {
-		/* kept to undo the record if the host refuses the watch */
-		p->len = wire_pack(NULL, 0, v, 2, true);
-		p->body = malloc(p->len);
-		if (!p->body) {
-			free(p);
-			watch_remove(c, v[0], v[1], true);
-			reply_error(m, c, h->req_id, ENOMEM);
-			return;
-		}
-		wire_pack(p->body, p->len, v, 2, true);
-	}
 	p->kind = P_CLIENT;
-	p->type = type;
+	p->type = h->type;
 	p->client = c;
 	p->client_req = h->req_id;
-	p->port_id = port_send(m, type, h->tx_id, out, olen);
+	p->port_id = port_send(m, h->type, h->tx_id, out, olen);
 	pend_append(m, p);
 }
 
