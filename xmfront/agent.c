@@ -41,14 +41,13 @@ static int write_node(struct agent *a, const char *path, const char *value,
 		      mux_reply_fn *fn)
 {
 	char buf[512];
-	size_t pl = strlen(path) + 1, vl = strlen(value);
-	if (pl + vl > sizeof(buf)) {
+	const char *const v[] = { path, value };
+	size_t len = wire_pack(buf, sizeof(buf), v, 2, false);
+	if (len > sizeof(buf)) {
 		errno = E2BIG;
 		return -1;
 	}
-	memcpy(buf, path, pl);
-	memcpy(buf + pl, value, vl);
-	return mux_request(a->mux, XS_WRITE, buf, pl + vl, fn, a);
+	return mux_request(a->mux, XS_WRITE, buf, len, fn, a);
 }
 
 static void log_failure(const char *what, uint32_t type, const char *body, size_t len)

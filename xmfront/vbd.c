@@ -125,12 +125,11 @@ int dev_request_path(struct vbd_dev *d, uint32_t type, uint32_t tx, const char *
 int dev_request_write(struct vbd_dev *d, uint32_t tx, const char *path, const char *value)
 {
 	char buf[512];
-	size_t pl = strlen(path) + 1, vl = strlen(value);
-	if (pl + vl > sizeof(buf))
+	const char *const v[] = { path, value };
+	size_t len = wire_pack(buf, sizeof(buf), v, 2, false);
+	if (len > sizeof(buf))
 		return -1;
-	memcpy(buf, path, pl);
-	memcpy(buf + pl, value, vl);
-	return dev_request(d, XS_WRITE, tx, buf, pl + vl, NULL);
+	return dev_request(d, XS_WRITE, tx, buf, len, NULL);
 }
 
 static void free_vals(struct vbd_dev *d)
@@ -600,6 +599,8 @@ static void state_closed(struct vbd_dev *d)
 	drop_parts(d);
 }
 
+/* Bring d in line with the values just read: the state machine (see the
+ * head of the file), on the frontend's state. */
 static void decide(struct vbd_dev *d)
 {
 	if (d->forgotten)
