@@ -6,11 +6,12 @@
  * state, so that a write never re-creates a directory the toolstack has
  * just removed. Three round trips:
  *
- *   TRANSACTION_START -> READ state -> (ENOENT: end the transaction
- *   unapplied, the write fails) WRITE state, WRITE error, END "T"
+ *   TRANSACTION_START -> READ state -> (an error, the directory gone: end
+ *   the transaction unapplied, the write fails) WRITE state, WRITE error,
+ *   END "T"
  *
  * An EAGAIN at the end (the state node changed meanwhile) starts the whole
- * write again, ten times at most.
+ * write again (ten tries in all).
  *
  * The prepared transaction: the first two round trips of the next write
  * made ahead of time (xenbus_prepare), while nothing waits for them. A
