@@ -17,6 +17,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const tokens[] = { "backend", "frontend", "error", "" };
+static const char path[] = "/local/domain/1/device/vbd";
 
 static void read_stream(struct xsc *c)
 {
@@ -64,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wait_events(&c);
 		break;
 	default:
-		if (xsc_call(&c, XS_READ, 0, "/local/domain/1/device", 23, &r) == 0)
+		if (xsc_call(&c, XS_READ, 0, path, sizeof(path), &r) == 0)
 			free(r.body);
 		wait_events(&c);
 	}
