@@ -210,6 +210,19 @@ void vbd_state_written(struct vbd_dev *d, bool ok)
 
 /* --- reading a device --------------------------------------------------------- */
 
+/* Can d be read, or decided on, now? Not once it is forgotten; not while
+ * a read or a write is in flight (everything is read again after it). */
+static bool dev_ready(struct vbd_dev *d)
+{
+	if (d->forgotten)
+		return false;
+	if (d->read_busy || d->write.busy) {
+		d->read_again = true;
+		return false;
+	}
+	return true;
+}
+
 static void on_read(void *arg, uint32_t type, const char *body, size_t len);
 
 /* Read dir/key into slot (one of a batch: d->reads_due counts it). false
@@ -288,12 +301,8 @@ static void on_read(void *arg, uint32_t type, const char *body, size_t len)
 /* Read the device's nodes again, then decide(). */
 static void read_device(struct vbd_dev *d)
 {
-	if (d->forgotten)
+	if (!dev_ready(d))
 		return;
-	if (d->read_busy || d->write.busy) {
-		d->read_again = true;
-		return;
-	}
 	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
 	char dir[64];
 	free_vals(d);
@@ -603,12 +612,8 @@ static void state_closed(struct vbd_dev *d)
  * head of the file), on the frontend's state. */
 static void decide(struct vbd_dev *d)
 {
-	if (d->forgotten)
+	if (!dev_ready(d))
 		return;
-	if (d->read_busy || d->write.busy) {
-		d->read_again = true;
-		return;
-	}
 	if (!mux_connected(d->v->mux))
 		return;
 	d->decide_at = 0;
