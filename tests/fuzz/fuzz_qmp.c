@@ -21,6 +21,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char dir[] = "/tmp/xm-fuzz-qmp-XXXXXX";
 static struct sockaddr_un addr = { .sun_family = AF_UNIX };
 static int lfd = -1;
 static sem_t go, done;
@@ -34,10 +35,12 @@ static void *qemu(void *arg)
 
 	(void)arg;
 	for (;;) {
-		sem_wait(&go);
-		int fd = accept(lfd, NULL, NULL);
-		if (fd < 0)
-			abort();
+		while (sem_wait(&go) < 0)
+			;
+		int fd;
+		while ((fd = accept(lfd, NULL, NULL)) < 0)
+			if (errno != EINTR)
+				abort();
 		for (size_t off = 0; off < in_len;) {
 			ssize_t w = send(fd, in + off, in_len - off, MSG_NOSIGNAL);
 			if (w <= 0)
@@ -53,9 +56,14 @@ static void *qemu(void *arg)
 	return NULL;
 }
 
+static void cleanup(void)
+{
+	unlink(addr.sun_path);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
-	static char dir[] = "/tmp/xm-fuzz-qmp-XXXXXX";
 	pthread_t t;
 
 	if (!mkdtemp(dir))
@@ -66,6 +74,7 @@ static void setup(void)
 	    listen(lfd, 1) < 0 || sem_init(&go, 0, 0) || sem_init(&done, 0, 0) ||
 	    pthread_create(&t, NULL, qemu, NULL))
 		abort();
+	atexit(cleanup);
 }
 
 static void use(struct qmp *q)
