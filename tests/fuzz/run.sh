@@ -1,10 +1,11 @@
 #!/bin/sh
-# Run every libFuzzer target ($B/tests/fuzz/fuzz_NAME, one per parser: see
-# module.mk) for a bounded time from its seeds: the files committed under
-# tests/fuzz/seeds/NAME/ and the binary ones made here (XenStore messages,
-# uevent datagrams). A crash, leak, broken invariant, hang or sanitizer
-# report fails the tier. In make check fuzz_request runs 20 s and each other
-# target 5 s: about a minute in all, with start-up.
+# Run every libFuzzer target (tests/fuzz/fuzz_NAME.c, built as
+# $B/tests/fuzz/fuzz_NAME: one per parser, see module.mk) for a bounded
+# time from its seeds: the files committed under tests/fuzz/seeds/NAME/ and
+# the binary ones made here (XenStore messages, uevent datagrams). A crash,
+# leak, broken invariant, hang or sanitizer report fails the tier.
+# In make check fuzz_request runs 20 s and each other target 5 s: about a
+# minute in all, with start-up.
 #
 # Longer by hand: FUZZ_SECONDS sets every target's time, FUZZ_TARGETS picks
 # some, KEEP=1 keeps the work folder (the corpora grown, each log, any
@@ -92,7 +93,9 @@ run() {
 	fi
 }
 
-for name in ${FUZZ_TARGETS:-request diskspec vdev qmp xsc uevent config}; do
+# every tests/fuzz/fuzz_NAME.c, unless FUZZ_TARGETS names some
+all=$(cd "$TOP/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+for name in ${FUZZ_TARGETS:-$all}; do
 	case $name in
 	request) run request 20 -max_len=9000 ;;
 	xsc) run xsc 5 -max_len=40000 -timeout=20 ;;
