@@ -17,14 +17,6 @@
 
 #define XM_TOOL_ROOT "/tool/xm"
 
-/* A guest's hot-plug slots for disks: xm create gives it ROOT_PORTS
- * pcie-root-ports rp1..rpN at fixed addresses on pcie.0 (rpN at device
- * ROOT_PORT_DEV0 + N - 1, function 0), xmbackd puts each disk on a free one
- * and tells the guest which (the backend's pci-root-port node, "0000:00:DD.0"),
- * so that its agent knows the disk by the kernel's device path. */
-#define ROOT_PORTS 8
-#define ROOT_PORT_DEV0 0x10
-
 /* $XM_RUNDIR or /run/xm. */
 const char *xm_rundir(void);
 /* The XenStore socket: $XENSTORED_PATH or /run/xenstored/socket. */

@@ -29,7 +29,7 @@ static void free_replies(struct xsb *b)
 void xsb_reset(struct xsb *b)
 {
 	free_replies(b);
-	free(b->buf);
+	outq_free(&b->q);
 	xsb_init(b);
 }
 
@@ -41,24 +41,11 @@ void xsb_add(struct xsb *b, uint32_t type, uint32_t tx, const void *body, size_t
 		b->err = E2BIG;
 		return;
 	}
-	size_t need = b->len + WIRE_HDR_LEN + len;
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		while (cap < need)
-			cap *= 2;
-		char *nb = realloc(b->buf, cap);
-		if (!nb) {
-			b->err = ENOMEM;
-			return;
-		}
-		b->buf = nb;
-		b->cap = cap;
-	}
 	struct xsd_sockmsg h = { type, b->n, tx, (uint32_t)len };
-	memcpy(b->buf + b->len, &h, WIRE_HDR_LEN);
-	if (len)
-		memcpy(b->buf + b->len + WIRE_HDR_LEN, body, len);
-	b->len = need;
+	if (outq_put(&b->q, &h, body) < 0) {
+		b->err = ENOMEM;
+		return;
+	}
 	b->n++;
 }
 
@@ -72,37 +59,35 @@ void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path)
 	xsb_add(b, XS_MKDIR, tx, path, strlen(path) + 1);
 }
 
-void xsb_watch(struct xsb *b, const char *path, const char *token)
+/* A payload of the n strings of v (wire_pack), queued as one request. */
+static void add_strings(struct xsb *b, uint32_t type, uint32_t tx, const char *const *v, int n,
+		bool last_nul)
 {
 	char body[XENSTORE_PAYLOAD_MAX];
-	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
-	if (pl + tl > sizeof(body)) {
-		b->err = E2BIG;
+	size_t len = wire_pack(body, sizeof(body), v, n, last_nul);
+	if (len > sizeof(body)) {
+		if (!b->err)
+			b->err = E2BIG;
 		return;
 	}
-	memcpy(body, path, pl);
-	memcpy(body + pl, token, tl);
-	xsb_add(b, XS_WATCH, 0, body, pl + tl);
+	xsb_add(b, type, tx, body, len);
+}
+
+void xsb_watch(struct xsb *b, const char *path, const char *token)
+{
+	const char *v[] = { path, token };
+	add_strings(b, XS_WATCH, 0, v, 2, true);
 }
 
 void xsb_write(struct xsb *b, uint32_t tx, const char *path, const char *value)
 {
-	char body[XENSTORE_PAYLOAD_MAX];
-	size_t pl = strlen(path) + 1, vl = strlen(value);
-	if (pl + vl > sizeof(body)) {
-		b->err = E2BIG;
-		return;
-	}
-	memcpy(body, path, pl);
-	memcpy(body + pl, value, vl);
-	xsb_add(b, XS_WRITE, tx, body, pl + vl);
+	const char *v[] = { path, value };
+	add_strings(b, XS_WRITE, tx, v, 2, false);
 }
 
 void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *const *perms,
 		   int nperms)
 {
-	char body[XENSTORE_PAYLOAD_MAX];
-	size_t off = 0;
 	const char *parts[1 + 16];
 	if (nperms > 16) {
 		b->err = EINVAL;
@@ -111,16 +96,7 @@ void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *con
 	parts[0] = path;
 	for (int i = 0; i < nperms; i++)
 		parts[1 + i] = perms[i];
-	for (int i = 0; i <= nperms; i++) {
-		size_t l = strlen(parts[i]) + 1;
-		if (off + l > sizeof(body)) {
-			b->err = E2BIG;
-			return;
-		}
-		memcpy(body + off, parts[i], l);
-		off += l;
-	}
-	xsb_add(b, XS_SET_PERMS, tx, body, off);
+	add_strings(b, XS_SET_PERMS, tx, parts, 1 + nperms, true);
 }
 
 /* A watch event in a connection's buffer: the token's bit in c->fired
@@ -147,7 +123,7 @@ static int run(struct xsb *b, int fd, struct wire_in *in, struct xsc *c)
 	b->r = calloc(b->n ? b->n : 1, sizeof(*b->r));
 	if (!b->r)
 		return -1;
-	if (write_full(fd, b->buf, b->len) < 0)
+	if (write_full(fd, outq_data(&b->q), outq_size(&b->q)) < 0)
 		return -1;
 	/* the replies come together: read them in as few reads as they take */
 	for (unsigned int got = 0; got < b->n;) {
@@ -307,17 +283,15 @@ int xsc_wait(struct xsc *c, int timeout_ms)
 int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b)
 {
 	char buf[WIRE_MSG_MAX];
-	size_t al = strlen(a) + 1, bl = b ? strlen(b) + 1 : 0;
-	if (al + bl > XENSTORE_PAYLOAD_MAX) {
+	const char *v[] = { a, b };
+	size_t len = wire_pack(buf + WIRE_HDR_LEN, XENSTORE_PAYLOAD_MAX, v, b ? 2 : 1, true);
+	if (len > XENSTORE_PAYLOAD_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
-	struct xsd_sockmsg h = { type, 0, 0, (uint32_t)(al + bl) };
+	struct xsd_sockmsg h = { type, 0, 0, (uint32_t)len };
 	memcpy(buf, &h, WIRE_HDR_LEN);
-	memcpy(buf + WIRE_HDR_LEN, a, al);
-	if (bl)
-		memcpy(buf + WIRE_HDR_LEN + al, b, bl);
-	return write_full(c->fd, buf, WIRE_HDR_LEN + al + bl);
+	return write_full(c->fd, buf, WIRE_HDR_LEN + len);
 }
 
 int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body)
@@ -337,4 +311,135 @@ int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body)
 	else if (st == WIRE_PROTO)
 		errno = EPROTO;
 	return -1;
+}
+
+/* --- single requests and transactions ------------------------------------ */
+
+/* One request of strings; the reply's body (malloc'd) or NULL (errno). */
+static char *call(struct xsc *c, uint32_t type, uint32_t tx, const char *path,
+		  unsigned int *len)
+{
+	struct xsb_reply r;
+	if (xsc_call(c, type, tx, path, strlen(path) + 1, &r) < 0)
+		return NULL;
+	if (r.type == XS_ERROR) {
+		errno = wire_error_num(r.body);
+		free(r.body);
+		return NULL;
+	}
+	if (len)
+		*len = r.len;
+	return r.body;
+}
+
+char *xsc_read(struct xsc *c, uint32_t tx, const char *path)
+{
+	return call(c, XS_READ, tx, path, NULL);
+}
+
+char *xsc_directory(struct xsc *c, uint32_t tx, const char *path, unsigned int *n)
+{
+	unsigned int len = 0;
+	char *body = call(c, XS_DIRECTORY, tx, path, &len);
+	*n = 0;
+	for (unsigned int i = 0; body && i < len; i++)
+		if (body[i] == '\0')
+			(*n)++;
+	return body;
+}
+
+int xsc_watch(struct xsc *c, const char *path, const char *token)
+{
+	struct xsb b;
+	xsb_init(&b);
+	xsb_watch(&b, path, token);
+	int rc = xsc_run(c, &b), err = rc == 0 ? xsb_errno(&b, 0) : 0;
+	xsb_reset(&b);
+	if (err && err != EEXIST) {
+		errno = err;
+		return -1;
+	}
+	return rc;
+}
+
+/* Start a transaction: its id, or 0 (errno). */
+static uint32_t tx_start(struct xsc *c)
+{
+	char *id = call(c, XS_TRANSACTION_START, 0, "", NULL);
+	uint32_t tx = id ? (uint32_t)strtoul(id, NULL, 10) : 0;
+	if (id && !tx)
+		errno = EIO;
+	free(id);
+	return tx;
+}
+
+/* End transaction tx: 0, or the store's errno (EAGAIN: conflict), or -1
+ * with errno on a broken connection. */
+static int tx_end(struct xsc *c, uint32_t tx, bool commit)
+{
+	struct xsb_reply r;
+	if (xsc_call(c, XS_TRANSACTION_END, tx, commit ? "T" : "F", 2, &r) < 0)
+		return -1;
+	int err = r.type == XS_ERROR ? wire_error_num(r.body) : 0;
+	free(r.body);
+	return err;
+}
+
+/* One try: 0 committed, > 0 a veto, -1 failed or conflicted (errno). */
+static int tx_try(struct xsc *c, struct xsb *b, xsc_fill_fn *fill, xsc_check_fn *check,
+		  void *arg)
+{
+	uint32_t tx = tx_start(c);
+	if (!tx)
+		return -1;
+	xsb_reset(b);
+	int v = fill(c, b, tx, arg);
+	if (v == 0 && !check) { /* requests and end in one go */
+		xsb_add(b, XS_TRANSACTION_END, tx, "T", 2);
+		if (xsc_run(c, b) < 0)
+			return -1;
+		int end = xsb_errno(b, b->n - 1);
+		if (end)
+			errno = end;
+		return end ? -1 : 0;
+	}
+	if (v == 0 && xsc_run(c, b) < 0)
+		return -1;
+	if (v == 0)
+		v = check(b, arg);
+	int e = errno, end = tx_end(c, tx, v == 0);
+	if (v != 0) {
+		errno = e;
+		return v;
+	}
+	if (end)
+		errno = end > 0 ? end : errno;
+	return end ? -1 : 0;
+}
+
+int xsc_transaction(struct xsc *c, xsc_fill_fn *fill, xsc_check_fn *check, void *arg)
+{
+	struct xsb b;
+	xsb_init(&b);
+	int rc = -1;
+	for (int i = 0; i < XSC_TXN_TRIES; i++) {
+		rc = tx_try(c, &b, fill, check, arg);
+		if (rc >= 0 || errno != EAGAIN)
+			break;
+	}
+	xsb_reset(&b);
+	return rc;
+}
+
+int xsb_all_ok(const struct xsb *b, void *arg)
+{
+	(void)arg;
+	for (unsigned int i = 0; i < b->n; i++) {
+		int e = xsb_errno(b, i);
+		if (e) {
+			errno = e;
+			return -1;
+		}
+	}
+	return 0;
 }

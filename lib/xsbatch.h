@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outq.h"
+
 struct wire_in;
 struct xsd_sockmsg;
 
@@ -29,8 +31,7 @@ struct xsb_reply {
 };
 
 struct xsb {
-	char *buf;       /* the requests, framed */
-	size_t len, cap;
+	struct outq q;   /* the requests, framed */
 	unsigned int n;  /* requests */
 	int err;         /* first error while building (errno), 0 if none */
 	struct xsb_reply *r; /* after xsb_run: n replies */
@@ -97,5 +98,52 @@ int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b);
  * it only when the fd is readable, or with fill false), -1 on a broken
  * connection or a malformed message (errno). */
 int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body);
+
+/*
+ * Single requests on c, in transaction tx (0: none), for code that must
+ * see a value before it can go on (a transaction's fill, a wait loop).
+ */
+/* The node's value (malloc'd), or NULL: absent (errno ENOENT), refused or
+ * a broken connection (errno). */
+char *xsc_read(struct xsc *c, uint32_t tx, const char *path);
+/* The node's children as one malloc'd block of NUL-terminated names
+ * (*n of them, *n may be 0), or NULL (errno). */
+char *xsc_directory(struct xsc *c, uint32_t tx, const char *path, unsigned int *n);
+/* Set a watch and wait for its reply. 0 (also when it was set already:
+ * EEXIST) or -1 (errno). */
+int xsc_watch(struct xsc *c, const char *path, const char *token);
+
+/*
+ * Transactions: every transaction of xm and xmbackd runs through
+ * xsc_transaction(), with one retry policy. fill queues the transaction's
+ * requests on b in transaction tx (it may read in tx on c first, to decide
+ * what to queue); check then looks at their replies and decides to commit.
+ * Without a check the transaction's end goes out with the requests (one
+ * round trip) and it commits whatever the replies were.
+ *
+ * fill and check return 0 to go on, a positive value to veto: the
+ * transaction is ended without effect and xsc_transaction returns that
+ * value; -1 (errno) aborts it as a failure.
+ */
+typedef int xsc_fill_fn(struct xsc *c, struct xsb *b, uint32_t tx, void *arg);
+typedef int xsc_check_fn(const struct xsb *b, void *arg);
+
+/* Tries while the store answers EAGAIN (another transaction committed
+ * first): enough for a burst of xm creates racing for domain ids. */
+#define XSC_TXN_TRIES 100
+
+/* 0 committed, > 0 a veto (nothing written), -1 failed (errno: EAGAIN
+ * when every try conflicted). */
+int xsc_transaction(struct xsc *c, xsc_fill_fn *fill, xsc_check_fn *check, void *arg);
+/* A check: commit only if every reply succeeded; else -1 with the first
+ * failure's errno. */
+int xsb_all_ok(const struct xsb *b, void *arg);
+
+/* Is c connected (xsc_init done, xsc_close not)? A zeroed struct xsc is
+ * not. */
+static inline bool xsc_connected(const struct xsc *c)
+{
+	return c->in != NULL;
+}
 
 #endif

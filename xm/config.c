@@ -208,6 +208,97 @@ static bool one_of(const char *v, const char *a, const char *b)
 	return strcmp(v, a) == 0 || (b && strcmp(v, b) == 0);
 }
 
+/* name, memory, vcpus. 0 or -1 (err). */
+static int load_identity(XLU_Config *x, struct domcfg *c, const char *path, char *err,
+			 size_t len)
+{
+	if (get_str(x, "name", &c->name, err, len) ||
+	    get_num(x, "memory", &c->memory_mib, 128, err, len) ||
+	    get_num(x, "vcpus", &c->vcpus, 1, err, len))
+		return -1;
+	if (!c->name || !*c->name)
+		return fail(err, len, "%s: no domain name given (name = \"...\")", path);
+	for (const char *p = c->name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return fail(err, len, "invalid domain name '%s' (letters, digits, '-', '_', '.')",
+				    c->name);
+	if (strcmp(c->name, "Domain-0") == 0 || isdigit((unsigned char)c->name[0]))
+		return fail(err, len, "invalid domain name '%s'", c->name);
+	if (c->memory_mib < 32 || c->memory_mib > 65536)
+		return fail(err, len, "memory = %ld: must be 32 to 65536 (MiB)", c->memory_mib);
+	if (c->vcpus < 1 || c->vcpus > 64)
+		return fail(err, len, "vcpus = %ld: must be 1 to 64", c->vcpus);
+	return 0;
+}
+
+/* kernel, ramdisk and the command line (root, cmdline, extra). 0 or -1. */
+static int load_image(XLU_Config *x, struct domcfg *c, const char *path, char *err, size_t len)
+{
+	char *s = NULL;
+	if (get_str(x, "kernel", &s, err, len))
+		return -1;
+	if (!s)
+		return fail(err, len, "%s: no kernel given (kernel = \"...\")", path);
+	c->kernel = resolve(path, s);
+	free(s);
+	if (access(c->kernel, R_OK) < 0)
+		return fail(err, len, "kernel %s: %s", c->kernel, strerror(errno));
+	if (get_str(x, "ramdisk", &s, err, len))
+		return -1;
+	if (s) {
+		c->ramdisk = resolve(path, s);
+		free(s);
+		if (access(c->ramdisk, R_OK) < 0)
+			return fail(err, len, "ramdisk %s: %s", c->ramdisk, strerror(errno));
+	}
+	char *extra = NULL, *cmdline = NULL, *root = NULL;
+	int rc = -1;
+	if (get_str(x, "extra", &extra, err, len) || get_str(x, "cmdline", &cmdline, err, len) ||
+	    get_str(x, "root", &root, err, len))
+		goto out;
+	if (asprintf(&c->extra, "%s%s%s%s%s", root ? "root=" : "", root ? root : "",
+		     root ? " " : "", cmdline ? cmdline : "", extra ? extra : "") < 0)
+		c->extra = NULL;
+	rc = 0;
+out:
+	free(extra);
+	free(cmdline);
+	free(root);
+	return rc;
+}
+
+/* uuid and the on_* actions. 0 or -1. */
+static int load_actions(XLU_Config *x, struct domcfg *c, char *err, size_t len)
+{
+	if (get_str(x, "uuid", &c->uuid, err, len) ||
+	    get_str(x, "on_poweroff", &c->on_poweroff, err, len) ||
+	    get_str(x, "on_reboot", &c->on_reboot, err, len) ||
+	    get_str(x, "on_crash", &c->on_crash, err, len))
+		return -1;
+	if (c->on_poweroff && !one_of(c->on_poweroff, "destroy", NULL))
+		return fail(err, len, "on_poweroff = \"%s\" is not supported (only \"destroy\")",
+			    c->on_poweroff);
+	if (c->on_reboot && !one_of(c->on_reboot, "restart", "destroy"))
+		return fail(err, len, "on_reboot = \"%s\" is not supported (\"restart\" or \"destroy\")",
+			    c->on_reboot);
+	if (c->on_crash && !one_of(c->on_crash, "destroy", NULL))
+		return fail(err, len, "on_crash = \"%s\" is not supported (only \"destroy\")",
+			    c->on_crash);
+	return 0;
+}
+
+/* disk = [...], as given (parsed by the caller). */
+static void load_disks(XLU_Config *x, struct domcfg *c)
+{
+	XLU_ConfigList *list;
+	int n;
+	if (xlu.get_list(x, "disk", &list, &n, 1) == 0) {
+		c->disks = calloc((size_t)n + 1, sizeof(char *));
+		for (int i = 0; c->disks && i < n; i++)
+			c->disks[c->ndisks++] = strdup(xlu.get_listitem(list, i));
+	}
+}
+
 int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 {
 	memset(c, 0, sizeof(*c));
@@ -236,95 +327,10 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 		fail(err, len, "%s", report && *report ? report : "cannot parse config file");
 		goto out;
 	}
-	if (scan_keys(text, path, err, len))
+	if (scan_keys(text, path, err, len) || load_identity(x, c, path, err, len) ||
+	    load_image(x, c, path, err, len) || load_actions(x, c, err, len))
 		goto out;
-
-	char *s = NULL;
-	if (get_str(x, "name", &c->name, err, len) ||
-	    get_num(x, "memory", &c->memory_mib, 128, err, len) ||
-	    get_num(x, "vcpus", &c->vcpus, 1, err, len))
-		goto out;
-	if (!c->name || !*c->name) {
-		fail(err, len, "%s: no domain name given (name = \"...\")", path);
-		goto out;
-	}
-	for (const char *p = c->name; *p; p++) {
-		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) {
-			fail(err, len, "invalid domain name '%s' (letters, digits, '-', '_', '.')", c->name);
-			goto out;
-		}
-	}
-	if (strcmp(c->name, "Domain-0") == 0 || isdigit((unsigned char)c->name[0])) {
-		fail(err, len, "invalid domain name '%s'", c->name);
-		goto out;
-	}
-	if (c->memory_mib < 32 || c->memory_mib > 65536) {
-		fail(err, len, "memory = %ld: must be 32 to 65536 (MiB)", c->memory_mib);
-		goto out;
-	}
-	if (c->vcpus < 1 || c->vcpus > 64) {
-		fail(err, len, "vcpus = %ld: must be 1 to 64", c->vcpus);
-		goto out;
-	}
-	if (get_str(x, "kernel", &s, err, len))
-		goto out;
-	if (!s) {
-		fail(err, len, "%s: no kernel given (kernel = \"...\")", path);
-		goto out;
-	}
-	c->kernel = resolve(path, s);
-	free(s);
-	if (access(c->kernel, R_OK) < 0) {
-		fail(err, len, "kernel %s: %s", c->kernel, strerror(errno));
-		goto out;
-	}
-	if (get_str(x, "ramdisk", &s, err, len))
-		goto out;
-	if (s) {
-		c->ramdisk = resolve(path, s);
-		free(s);
-		if (access(c->ramdisk, R_OK) < 0) {
-			fail(err, len, "ramdisk %s: %s", c->ramdisk, strerror(errno));
-			goto out;
-		}
-	}
-	char *extra = NULL, *cmdline = NULL, *root = NULL;
-	if (get_str(x, "extra", &extra, err, len) || get_str(x, "cmdline", &cmdline, err, len) ||
-	    get_str(x, "root", &root, err, len)) {
-		free(extra);
-		free(cmdline);
-		goto out;
-	}
-	if (asprintf(&c->extra, "%s%s%s%s%s", root ? "root=" : "", root ? root : "",
-		     root ? " " : "", cmdline ? cmdline : "", extra ? extra : "") < 0)
-		c->extra = NULL;
-	free(extra);
-	free(cmdline);
-	free(root);
-	if (get_str(x, "uuid", &c->uuid, err, len) ||
-	    get_str(x, "on_poweroff", &c->on_poweroff, err, len) ||
-	    get_str(x, "on_reboot", &c->on_reboot, err, len) ||
-	    get_str(x, "on_crash", &c->on_crash, err, len))
-		goto out;
-	if (c->on_poweroff && !one_of(c->on_poweroff, "destroy", NULL)) {
-		fail(err, len, "on_poweroff = \"%s\" is not supported (only \"destroy\")", c->on_poweroff);
-		goto out;
-	}
-	if (c->on_reboot && !one_of(c->on_reboot, "restart", "destroy")) {
-		fail(err, len, "on_reboot = \"%s\" is not supported (\"restart\" or \"destroy\")", c->on_reboot);
-		goto out;
-	}
-	if (c->on_crash && !one_of(c->on_crash, "destroy", NULL)) {
-		fail(err, len, "on_crash = \"%s\" is not supported (only \"destroy\")", c->on_crash);
-		goto out;
-	}
-	XLU_ConfigList *list;
-	int n;
-	if (xlu.get_list(x, "disk", &list, &n, 1) == 0) {
-		c->disks = calloc((size_t)n + 1, sizeof(char *));
-		for (int i = 0; c->disks && i < n; i++)
-			c->disks[c->ndisks++] = strdup(xlu.get_listitem(list, i));
-	}
+	load_disks(x, c);
 	rc = 0;
 out:
 	if (x)

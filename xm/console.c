@@ -81,18 +81,12 @@ int xm_console_attach(unsigned int domid)
 	return rc;
 }
 
-int cmd_console(int argc, char **argv)
+int cmd_console(struct xm_ctx *x, int argc, char **argv)
 {
-	if (argc != 2)
+	(void)argv;
+	if (argc != 1)
 		return xm_usage("console");
-	struct xs_handle *h = xm_xs_open();
-	if (!h)
-		return 1;
-	unsigned int id;
-	int rc = xm_find_domain(h, argv[1], &id);
-	xs_close(h);
-	if (rc)
-		return rc;
+	unsigned int id = x->domid;
 	if (id == 0)
 		return xm_error("Domain-0 has no console here");
 	return xm_console_attach(id);

@@ -19,26 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Resolve argv's one domain (a guest, not Domain-0). 0 with *h open, or 1. */
-static int one_guest(int argc, char **argv, int first, const char *cmd,
-		     struct xs_handle **h, unsigned int *id)
-{
-	if (argc - first != 1)
-		return xm_usage(cmd);
-	*h = xm_xs_open();
-	if (!*h)
-		return 1;
-	if (xm_find_domain(*h, argv[first], id)) {
-		xs_close(*h);
-		return 1;
-	}
-	if (*id == 0) {
-		xs_close(*h);
-		return xm_error("Cannot %s Domain-0", cmd);
-	}
-	return 0;
-}
-
 /* Run a QMP command on the domain's ctl monitor. 0 or 1 (printed). */
 static int ctl_exec(unsigned int id, const char *cmd)
 {
@@ -81,18 +61,17 @@ static void wait_gone(struct xs_handle *h, unsigned int id)
 	xs_unwatch(h, path, "gone");
 }
 
-static int request(int argc, char **argv, const char *cmd, const char *what)
+static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, const char *what)
 {
 	bool wait = false;
-	int first = 1;
 	if (argc > 1 && (strcmp(argv[1], "-w") == 0 || strcmp(argv[1], "--wait") == 0)) {
 		wait = true;
-		first = 2;
+		argc--;
 	}
-	struct xs_handle *h = NULL;
-	unsigned int id;
-	if (one_guest(argc, argv, first, cmd, &h, &id))
-		return 1;
+	if (argc != 1)
+		return xm_usage(cmd);
+	struct xs_handle *h = x->h;
+	unsigned int id = x->domid;
 	int rc = 0;
 	char *feat = xs_readf(h, XBT_NULL, "/local/domain/%u/control/feature-%s", id, what);
 	char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", id);
@@ -115,58 +94,47 @@ static int request(int argc, char **argv, const char *cmd, const char *what)
 out:
 	free(feat);
 	free(name);
-	xs_close(h);
 	return rc;
 }
 
-int cmd_shutdown(int argc, char **argv)
+int cmd_shutdown(struct xm_ctx *x, int argc, char **argv)
 {
-	return request(argc, argv, "shutdown", "poweroff");
+	return request(x, argc, argv, "shutdown", "poweroff");
 }
 
-int cmd_reboot(int argc, char **argv)
+int cmd_reboot(struct xm_ctx *x, int argc, char **argv)
 {
-	return request(argc, argv, "reboot", "reboot");
+	return request(x, argc, argv, "reboot", "reboot");
 }
 
-int cmd_destroy(int argc, char **argv)
+int cmd_destroy(struct xm_ctx *x, int argc, char **argv)
 {
-	struct xs_handle *h = NULL;
-	unsigned int id;
-	if (one_guest(argc, argv, 1, "destroy", &h, &id))
-		return 1;
+	(void)argv;
+	if (argc != 1)
+		return xm_usage("destroy");
 	struct dominfo d;
-	dom_info(h, id, &d);
+	dom_info(x->h, x->domid, &d);
 	if (d.qemu_pid > 0 && kill(d.qemu_pid, 0) == 0) {
 		char sock[600], *err = NULL;
-		dom_file(id, "ctl.sock", sock, sizeof(sock));
+		dom_file(x->domid, "ctl.sock", sock, sizeof(sock));
 		struct qmp *q = qmp_connect(sock, 1000, &err);
 		if (q)
 			qmp_exec(q, "quit", NULL, NULL, NULL, 1000);
 		qmp_close(q);
 		free(err);
 	}
-	dom_cleanup(h, id); /* SIGKILL if still there, then every trace */
-	xs_close(h);
+	dom_cleanup(x->h, x->domid); /* SIGKILL if still there, then every trace */
 	return 0;
 }
 
-int cmd_pause(int argc, char **argv)
+int cmd_pause(struct xm_ctx *x, int argc, char **argv)
 {
-	struct xs_handle *h = NULL;
-	unsigned int id;
-	if (one_guest(argc, argv, 1, "pause", &h, &id))
-		return 1;
-	xs_close(h);
-	return ctl_exec(id, "stop");
+	(void)argv;
+	return argc != 1 ? xm_usage("pause") : ctl_exec(x->domid, "stop");
 }
 
-int cmd_unpause(int argc, char **argv)
+int cmd_unpause(struct xm_ctx *x, int argc, char **argv)
 {
-	struct xs_handle *h = NULL;
-	unsigned int id;
-	if (one_guest(argc, argv, 1, "unpause", &h, &id))
-		return 1;
-	xs_close(h);
-	return ctl_exec(id, "cont");
+	(void)argv;
+	return argc != 1 ? xm_usage("unpause") : ctl_exec(x->domid, "cont");
 }

@@ -114,6 +114,7 @@ static void fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
 	if (alive)
 		q = qmp_connect(ctl, 2000, &err);
 	free(err);
+	err = NULL;
 	json_t *ret = NULL;
 	if (q && qmp_exec(q, "query-status", NULL, &ret, &err, 2000) == 0) {
 		const char *st = json_string_value(json_object_get(ret, "status"));
@@ -154,8 +155,9 @@ static json_t *row_json(const struct row *r)
 			 r->status, "cpu_time", r->secs);
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(struct xm_ctx *x, int argc, char **argv)
 {
+	(void)x;
 	bool lng = false;
 	int first = 1;
 
@@ -231,35 +233,23 @@ out:
 	return rc;
 }
 
-int cmd_domid(int argc, char **argv)
+int cmd_domid(struct xm_ctx *x, int argc, char **argv)
 {
-	if (argc != 2)
+	(void)argv;
+	if (argc != 1)
 		return xm_usage("domid");
-	struct xs_handle *h = xm_xs_open();
-	if (!h)
-		return 1;
-	unsigned int id;
-	int rc = xm_find_domain(h, argv[1], &id);
-	if (!rc)
-		printf("%u\n", id);
-	xs_close(h);
-	return rc;
+	printf("%u\n", x->domid);
+	return 0;
 }
 
-int cmd_domname(int argc, char **argv)
+int cmd_domname(struct xm_ctx *x, int argc, char **argv)
 {
-	if (argc != 2)
+	(void)argv;
+	if (argc != 1)
 		return xm_usage("domname");
-	struct xs_handle *h = xm_xs_open();
-	if (!h)
-		return 1;
-	unsigned int id;
-	int rc = xm_find_domain(h, argv[1], &id);
-	if (!rc) {
-		char *name = id ? xs_readf(h, XBT_NULL, "/local/domain/%u/name", id) : NULL;
-		printf("%s\n", id ? (name ? name : "") : "Domain-0");
-		free(name);
-	}
-	xs_close(h);
-	return rc;
+	unsigned int id = x->domid;
+	char *name = id ? xs_readf(x->h, XBT_NULL, "/local/domain/%u/name", id) : NULL;
+	printf("%s\n", id ? (name ? name : "") : "Domain-0");
+	free(name);
+	return 0;
 }

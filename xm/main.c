@@ -1,39 +1,50 @@
 /*
  * main.c — xm: the command table, usage, dispatch. One file per command
- * group (create.c, list.c, console.c, lifecycle.c); the row here carries the
- * usage string so that --help, the man page and the code agree.
+ * or tight group (create.c, list.c, console.c, lifecycle.c, block-attach.c,
+ * block-detach.c, block-media.c, block-list.c); the row here carries the
+ * usage string so that --help, the man page and the code agree, and the
+ * flags that let main() open XenStore and resolve a command's domain once.
  */
 #include "xm.h"
 #include "dom.h"
+#include "util.h"
+#include "xsbatch.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const struct cmd xm_cmds[] = {
-	{ "create", cmd_create, "<ConfigFile> [-c]", "Create a domain from a config file." },
-	{ "list", cmd_list, "[-l|--long] [Domain ...]", "List information about domains." },
-	{ "console", cmd_console, "<Domain>", "Attach to a domain's console (Ctrl-] leaves)." },
-	{ "shutdown", cmd_shutdown, "[-w] <Domain>", "Shut down a domain through its agent." },
-	{ "reboot", cmd_reboot, "<Domain>", "Reboot a domain through its agent." },
-	{ "destroy", cmd_destroy, "<Domain>", "Terminate a domain immediately." },
-	{ "pause", cmd_pause, "<Domain>", "Pause execution of a domain." },
-	{ "unpause", cmd_unpause, "<Domain>", "Unpause a paused domain." },
-	{ "domid", cmd_domid, "<DomainName>", "Convert a domain name to a domain id." },
-	{ "domname", cmd_domname, "<DomainId>", "Convert a domain id to a domain name." },
-	{ "block-attach", cmd_block_attach,
+	{ "create", cmd_create, 0, "<ConfigFile> [-c] [-n|--dry-run]",
+	  "Create a domain from a config file (-n: print the parsed config as JSON)." },
+	{ "list", cmd_list, 0, "[-l|--long] [Domain ...]", "List information about domains." },
+	{ "console", cmd_console, CMD_DOMAIN, "<Domain>",
+	  "Attach to a domain's console (Ctrl-] leaves)." },
+	{ "shutdown", cmd_shutdown, CMD_GUEST, "[-w] <Domain>",
+	  "Shut down a domain through its agent." },
+	{ "reboot", cmd_reboot, CMD_GUEST, "<Domain>", "Reboot a domain through its agent." },
+	{ "destroy", cmd_destroy, CMD_GUEST, "<Domain>", "Terminate a domain immediately." },
+	{ "pause", cmd_pause, CMD_GUEST, "<Domain>", "Pause execution of a domain." },
+	{ "unpause", cmd_unpause, CMD_GUEST, "<Domain>", "Unpause a paused domain." },
+	{ "domid", cmd_domid, CMD_DOMAIN, "<DomainName>", "Convert a domain name to a domain id." },
+	{ "domname", cmd_domname, CMD_DOMAIN, "<DomainId>",
+	  "Convert a domain id to a domain name." },
+	{ "block-attach", cmd_block_attach, CMD_DOMAIN,
 	  "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain] | <Domain> <DiskSpec>",
 	  "Attach a block device (phy:, file:, tap:aio:, qcow2: ...) to a domain." },
-	{ "block-detach", cmd_block_detach, "<Domain> <DevId> [-f|--force]",
+	{ "block-detach", cmd_block_detach, CMD_DOMAIN, "<Domain> <DevId> [-f|--force]",
 	  "Detach a block device; refused while the guest uses it, unless forced." },
-	{ "block-list", cmd_block_list, "<Domain> [--long]", "List a domain's block devices." },
-	{ "block-configure", cmd_block_configure, "<Domain> <BackDev> <FrontDev> <Mode> [-f]",
-	  "Change the medium of a CD/DVD drive." },
-	{ "cd-insert", cmd_cd_insert, "<Domain> <VirtualDevice> <Target>",
+	{ "block-list", cmd_block_list, CMD_DOMAIN, "<Domain> [--long]",
+	  "List a domain's block devices." },
+	{ "block-configure", cmd_block_configure, CMD_DOMAIN,
+	  "<Domain> <BackDev> <FrontDev> <Mode> [-f]", "Change the medium of a CD/DVD drive." },
+	{ "cd-insert", cmd_cd_insert, CMD_DOMAIN, "<Domain> <VirtualDevice> <Target>",
 	  "Insert a CD/DVD image into a domain's drive." },
-	{ "cd-eject", cmd_cd_eject, "<Domain> <VirtualDevice> [-f]",
+	{ "cd-eject", cmd_cd_eject, CMD_DOMAIN, "<Domain> <VirtualDevice> [-f]",
 	  "Eject the medium of a domain's CD/DVD drive." },
-	{ NULL, NULL, NULL, NULL },
+	{ NULL, NULL, 0, NULL, NULL },
 };
 
 int xm_error(const char *fmt, ...)
@@ -63,22 +74,23 @@ int xm_usage(const char *cmd)
 	return 1;
 }
 
-bool xm_wants_help(int argc, char **argv, const char *cmd)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			const struct cmd *c = find_cmd(cmd);
-			printf("Usage: xm %s %s\n\n%s\n", c->name, c->args, c->help);
-			return true;
-		}
-	}
-	return false;
-}
-
 int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid)
 {
 	if (dom_lookup(h, spec, domid) < 0)
 		return xm_error("Domain '%s' does not exist.", spec);
+	return 0;
+}
+
+int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)
+{
+	int fd = unix_connect(xm_xs_socket());
+	if (fd < 0)
+		return xm_error("cannot connect to XenStore at %s: %s", xm_xs_socket(),
+				strerror(errno));
+	if (xsc_init(c, fd, tokens, n) < 0) {
+		close(fd);
+		return xm_error("out of memory");
+	}
 	return 0;
 }
 
@@ -89,6 +101,43 @@ static void help(FILE *f)
 		fprintf(f, " %-15s %s\n %-15s   %s\n", c->name, c->args, "", c->help);
 	fprintf(f, "\n<Domain> can be a domain name or id. Environment: XENSTORED_PATH "
 		   "(XenStore socket), XM_RUNDIR (run-time files, default /run/xm).\n");
+}
+
+/* --help / -h among the command's arguments: its usage on stdout. */
+static bool wants_help(const struct cmd *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("Usage: xm %s %s\n\n%s\n", c->name, c->args, c->help);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A CMD_DOMAIN command: open XenStore, resolve its first operand (taken out
+ * of argv) and run it. */
+static int run_on_domain(const struct cmd *c, int argc, char **argv)
+{
+	int d = 1;
+	while (d < argc && argv[d][0] == '-')
+		d++;
+	if (d == argc)
+		return xm_usage(c->name);
+	struct xm_ctx x = { .domain = argv[d] };
+	for (int i = d; i + 1 < argc; i++)
+		argv[i] = argv[i + 1];
+	argv[--argc] = NULL;
+	x.h = xm_xs_open();
+	if (!x.h)
+		return 1;
+	int rc = xm_find_domain(x.h, x.domain, &x.domid);
+	if (!rc && x.domid == 0 && (c->flags & CMD_GUEST) == CMD_GUEST)
+		rc = xm_error("Cannot %s Domain-0", c->name);
+	if (!rc)
+		rc = c->fn(&x, argc, argv);
+	xs_close(x.h);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -107,7 +156,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error: Sub-command %s not found! ('xm help' lists them)\n", argv[1]);
 		return 1;
 	}
-	if (xm_wants_help(argc - 1, argv + 1, c->name))
+	if (wants_help(c, argc - 1, argv + 1))
 		return 0;
-	return c->fn(argc - 1, argv + 1);
+	if (c->flags & CMD_DOMAIN)
+		return run_on_domain(c, argc - 1, argv + 1);
+	struct xm_ctx x = { .h = NULL };
+	return c->fn(&x, argc - 1, argv + 1);
 }

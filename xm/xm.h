@@ -1,13 +1,28 @@
-/* xm.h — the xm toolstack CLI: command table entries and shared helpers. */
+/* xm.h — the xm toolstack CLI: the command table and what commands share. */
 #ifndef XM_XM_H
 #define XM_XM_H
 
 #include <stdbool.h>
 #include <xenstore.h>
 
+/* What main() hands a command. For a command flagged CMD_DOMAIN, main()
+ * has opened XenStore and resolved the domain (the first operand, taken out
+ * of argv); for the others h is NULL. */
+struct xm_ctx {
+	struct xs_handle *h;
+	unsigned int domid;
+	const char *domain;  /* the domain as typed */
+};
+
+/* The first operand is a domain (name or id, Domain-0 included). */
+#define CMD_DOMAIN 1u
+/* ... and it must be a guest: "Cannot <command> Domain-0". */
+#define CMD_GUEST (CMD_DOMAIN | 2u)
+
 struct cmd {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	int (*fn)(struct xm_ctx *x, int argc, char **argv);
+	unsigned int flags;
 	const char *args;    /* SYNOPSIS after the command name */
 	const char *help;    /* one line */
 };
@@ -18,32 +33,41 @@ extern const struct cmd xm_cmds[];
 int xm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print the usage of cmd on stderr; returns 1. */
 int xm_usage(const char *cmd);
-/* True (and usage printed on stdout) if argv asks for --help / -h. */
-bool xm_wants_help(int argc, char **argv, const char *cmd);
 /* Resolve a domain by name or id, printing xm's error if unknown. 0 / 1. */
 int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid);
+/* A plain XenStore connection (xsbatch.h) watching with tokens: batched
+ * requests, watches without a reader thread. 0, or 1 (printed). */
+struct xsc;
+int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n);
 
-/* commands */
-int cmd_create(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_console(int argc, char **argv);
-int cmd_shutdown(int argc, char **argv);
-int cmd_reboot(int argc, char **argv);
-int cmd_destroy(int argc, char **argv);
-int cmd_pause(int argc, char **argv);
-int cmd_unpause(int argc, char **argv);
-int cmd_domid(int argc, char **argv);
-int cmd_domname(int argc, char **argv);
-int cmd_block_attach(int argc, char **argv);
-int cmd_block_detach(int argc, char **argv);
-int cmd_block_list(int argc, char **argv);
-int cmd_block_configure(int argc, char **argv);
-int cmd_cd_insert(int argc, char **argv);
-int cmd_cd_eject(int argc, char **argv);
+/* dryrun.c: what -n prints. A disk spec as a JSON object; a config and
+ * its disks, as JSON on stdout (0, or 1 printed). */
+struct domcfg;
+struct diskspec;
+int xm_print_disk(const struct diskspec *s);
+int xm_print_plan(const struct domcfg *c, const struct diskspec *disks);
+
+/* commands: create.c, list.c, console.c, lifecycle.c, block-*.c */
+int cmd_create(struct xm_ctx *x, int argc, char **argv);
+int cmd_list(struct xm_ctx *x, int argc, char **argv);
+int cmd_console(struct xm_ctx *x, int argc, char **argv);
+int cmd_shutdown(struct xm_ctx *x, int argc, char **argv);
+int cmd_reboot(struct xm_ctx *x, int argc, char **argv);
+int cmd_destroy(struct xm_ctx *x, int argc, char **argv);
+int cmd_pause(struct xm_ctx *x, int argc, char **argv);
+int cmd_unpause(struct xm_ctx *x, int argc, char **argv);
+int cmd_domid(struct xm_ctx *x, int argc, char **argv);
+int cmd_domname(struct xm_ctx *x, int argc, char **argv);
+int cmd_block_attach(struct xm_ctx *x, int argc, char **argv);
+int cmd_block_detach(struct xm_ctx *x, int argc, char **argv);
+int cmd_block_list(struct xm_ctx *x, int argc, char **argv);
+int cmd_block_configure(struct xm_ctx *x, int argc, char **argv);
+int cmd_cd_insert(struct xm_ctx *x, int argc, char **argv);
+int cmd_cd_eject(struct xm_ctx *x, int argc, char **argv);
 
 struct diskspec;
-/* block.c: attach a parsed device to a running domain and wait until both
- * ends are connected; on failure nothing is left. 0, or 1 (printed). */
+/* block-attach.c: attach a parsed device to a running domain and wait until
+ * both ends are connected; on failure nothing is left. 0, or 1 (printed). */
 int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */

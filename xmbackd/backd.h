@@ -43,7 +43,9 @@ struct backd {
 	 * a burst of events is one read, in this thread. */
 	struct xs_handle *xs;
 	struct xsc xw;
-	int xsfd;               /* plain connection for batched reads, or -1 */
+	struct xsc xr;          /* batched reads, transactions (nodes.c); made
+	                         * when first needed: zeroed is not connected */
+	int xsfd;               /* unused: goes with main.c's next change */
 	struct guest *guests;
 	struct vbd_key pending[VBD_PENDING_MAX];
 	unsigned int npending;

@@ -1,4 +1,4 @@
-# xmbackd: the backend daemon (guest watch now; block backends next).
+# xmbackd: the backend daemon (guest watch and cleanup, block backends).
 XMBACKD_SRCS := $(wildcard xmbackd/*.c)
 XMBACKD := $(B)/xmbackd/xmbackd
 $(XMBACKD): $(XMBACKD_SRCS:%.c=$(B)/%.o) $(LIBXM)

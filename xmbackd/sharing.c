@@ -15,6 +15,7 @@
  */
 #include "sharing.h"
 #include "dom.h"
+#include "vbd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,12 +149,12 @@ int sharing_check(struct xs_handle *h, unsigned int domid, unsigned long devid,
 	}
 
 	unsigned int nd = 0;
-	char **doms = xs_directory(h, XBT_NULL, "/local/domain/0/backend/vbd", &nd);
+	char **doms = xs_directory(h, XBT_NULL, VBD_BACKEND_ROOT, &nd);
 	int rc = 0;
 	for (unsigned int i = 0; i < nd && rc == 0; i++) {
 		unsigned int nv = 0;
 		char path[256];
-		snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%s", doms[i]);
+		snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%s", doms[i]);
 		char **devs = xs_directory(h, XBT_NULL, path, &nv);
 		for (unsigned int j = 0; j < nv && rc == 0; j++) {
 			unsigned int od = (unsigned int)atoi(doms[i]);

@@ -17,7 +17,8 @@ PTY="$TOP/$B/tests/guest/ptydrive"
 BACKD_PID=
 
 guests_setup() {
-	san=$( [ "$B" = build/asan ] && echo address,undefined )
+	# the build's flavour: $SANITIZE if set (a build dir of its own), else by name
+	san=${SANITIZE-$( [ "$B" = build/asan ] && echo address,undefined )}
 	make -s -C "$TOP" SANITIZE="$san" B="$B" programs "$B/tests/guest/ptydrive" >/dev/null &&
 		make -s -C "$TOP" SANITIZE="$san" B="$B" image >/dev/null 2>&1 || return 1
 	work=$(mktemp -d /tmp/xm-guests.XXXXXX)

@@ -336,7 +336,7 @@ static void test_watch_framing(void **state)
 	xsb_init(&b);
 	xsb_watch(&b, "/a/state", "be");
 	assert_int_equal(b.n, 1);
-	assert_int_equal(write(sv[0], b.buf, b.len), (ssize_t)b.len);
+	assert_int_equal(write(sv[0], outq_data(&b.q), outq_size(&b.q)), (ssize_t)outq_size(&b.q));
 	struct xsd_sockmsg h;
 	char *body;
 	assert_int_equal(wire_recv(sv[1], &h, &body), 0);

@@ -1,0 +1,39 @@
+/*
+ * block.h — what xm's block commands share (block-attach.c, block-detach.c,
+ * block-media.c, block-list.c; the protocol is docs/vbd.md, its names
+ * lib/vbd.h). They talk to XenStore on a plain connection (xsbatch.h):
+ * batched requests, transactions through xsc_transaction, watches without
+ * a reader thread.
+ */
+#ifndef XM_BLOCK_H
+#define XM_BLOCK_H
+
+#include "vbd.h"
+
+struct diskspec;
+struct xm_ctx;
+struct xsc;
+
+/* Milliseconds from the environment variable env (whole seconds), or def. */
+int blk_timeout_ms(const char *env, int def);
+/* The state of dir (a backend or frontend): enum xenbus_state, or -1. */
+int blk_state(struct xsc *c, const char *dir);
+/* Check the backend exists and suits the type and mode; an xl spec that
+ * named no backend type gets the one its target calls for (as libxl).
+ * 0 or 1 (printed). */
+int blk_check_backend(struct diskspec *s);
+/* The device x's domain has under the name given ("xvdb", "/dev/xvdb",
+ * "xvdc:cdrom", a number). 0, or 1 (printed: unknown name, no such
+ * device). */
+int blk_find(struct xm_ctx *x, const char *name, struct vbd *v);
+/* Watch dir/state with c's first token and wait until it is Closed or
+ * gone, or the deadline (now_ms()) passes: the last state read. */
+int blk_wait_closed(struct xsc *c, const char *dir, long deadline);
+/* Remove the device's directories (and the domain's backend directory
+ * when it is left empty). */
+void blk_remove(struct xsc *c, const struct vbd *v);
+/* Take a device down without the guest (xmbackd unplugs it: online 0,
+ * force 1, Closing) and remove every trace. */
+void blk_force_remove(struct xsc *c, const struct vbd *v);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * create-store.c — xm create's XenStore side: reserve a domain id and name,
+ * write the domain's Xen-shaped tree, wait for its agent (create.c has the
+ * order of the steps). Both writes are transactions (xsc_transaction).
+ */
+#include "create.h"
+#include "xm.h"
+#include "config.h"
+#include "dom.h"
+#include "wire.h"
+#include "util.h"
+#include "xsbatch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DOMID_MAX 0x7FF0 /* ids wrap below Xen's DOMID_FIRST_RESERVED */
+
+struct reserve {
+	const char *name;
+	unsigned int id;  /* out: the id taken */
+	int clash;        /* out: the id that has the name, on a veto */
+};
+
+/* The id of a domain under dir (a DIRECTORY of ids) named name, or -1. */
+static int named(struct xsc *c, uint32_t tx, const char *dir, const char *name)
+{
+	unsigned int n = 0;
+	char *ids = xsc_directory(c, tx, dir, &n), path[128];
+	int clash = -1;
+	for (const char *id = ids; id && n-- && clash < 0; id += strlen(id) + 1) {
+		snprintf(path, sizeof(path), "%s/%s/name", dir, id);
+		char *nm = xsc_read(c, tx, path);
+		if (nm && strcmp(nm, name) == 0)
+			clash = atoi(id);
+		free(nm);
+	}
+	free(ids);
+	return clash;
+}
+
+/* Is id taken (by a live domain, or one being created)? */
+static bool id_used(struct xsc *c, uint32_t tx, unsigned int id)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/local/domain/%u/name", id);
+	char *a = xsc_read(c, tx, path);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", id);
+	char *b = a ? NULL : xsc_read(c, tx, path);
+	bool used = a || b;
+	free(a);
+	free(b);
+	return used;
+}
+
+static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
+{
+	struct reserve *r = arg;
+	r->clash = named(c, tx, "/local/domain", r->name);
+	if (r->clash < 0)
+		r->clash = named(c, tx, XM_TOOL_ROOT "/domain", r->name);
+	if (r->clash >= 0)
+		return 1;
+	char *next = xsc_read(c, tx, XM_TOOL_ROOT "/next-domid"), v[16], path[128];
+	unsigned int id = next ? (unsigned int)atoi(next) : 1;
+	free(next);
+	if (id == 0 || id >= DOMID_MAX)
+		id = 1;
+	while (id_used(c, tx, id))
+		if (++id >= DOMID_MAX)
+			id = 1;
+	r->id = id;
+	snprintf(v, sizeof(v), "%u", id + 1 >= DOMID_MAX ? 1 : id + 1);
+	xsb_write(b, tx, XM_TOOL_ROOT "/next-domid", v);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", id);
+	xsb_write(b, tx, path, r->name);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
+	xsb_write(b, tx, path, "creating");
+	return 0;
+}
+
+int create_reserve(struct xsc *c, const char *name, unsigned int *domid)
+{
+	struct reserve r = { .name = name };
+	int rc = xsc_transaction(c, fill_reserve, xsb_all_ok, &r);
+	if (rc > 0)
+		return xm_error("Domain '%s' already exists with ID '%d'", name, r.clash);
+	if (rc < 0 && errno == EAGAIN)
+		return xm_error("XenStore too busy to reserve a domain id");
+	if (rc < 0)
+		return xm_error("cannot reserve a domain id in XenStore: %s", strerror(errno));
+	*domid = r.id;
+	return 0;
+}
+
+struct domtree {
+	unsigned int id;
+	const struct domcfg *c;
+	const char *uuid, *dir;
+};
+
+/* Queue dir/key = val (a path made from fmt), with perms (NULL: inherit). */
+static void put(struct xsb *b, uint32_t tx, const char *const *perms, int np, const char *val,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void put(struct xsb *b, uint32_t tx, const char *const *perms, int np, const char *val,
+		const char *fmt, ...)
+{
+	char path[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	xsb_write(b, tx, path, val);
+	if (perms)
+		xsb_set_perms(b, tx, path, perms, np);
+}
+
+/* /local/domain/N: readable by the domain and owned by dom0, its own
+ * directories owned by it. */
+static void fill_local(struct xsb *b, uint32_t tx, const struct domtree *d, const char *const *ro,
+		       const char *const *rw)
+{
+	static const char *const own[] = { "control", "control/shutdown", "device", "error",
+		"drivers", "attr", "data", "messages", "feature", NULL };
+	unsigned int id = d->id;
+	char v[64], mem[32];
+	snprintf(mem, sizeof(mem), "%ld", d->c->memory_mib * 1024);
+	put(b, tx, ro, 2, "", "/local/domain/%u", id);
+	put(b, tx, ro, 2, d->c->name, "/local/domain/%u/name", id);
+	snprintf(v, sizeof(v), "%u", id);
+	put(b, tx, ro, 2, v, "/local/domain/%u/domid", id);
+	snprintf(v, sizeof(v), "/vm/%s", d->uuid);
+	put(b, tx, ro, 2, v, "/local/domain/%u/vm", id);
+	put(b, tx, ro, 2, "", "/local/domain/%u/memory", id);
+	put(b, tx, ro, 2, mem, "/local/domain/%u/memory/target", id);
+	put(b, tx, ro, 2, mem, "/local/domain/%u/memory/static-max", id);
+	put(b, tx, ro, 2, "", "/local/domain/%u/cpu", id);
+	for (long i = 0; i < d->c->vcpus; i++) {
+		put(b, tx, ro, 2, "", "/local/domain/%u/cpu/%ld", id, i);
+		put(b, tx, ro, 2, "online", "/local/domain/%u/cpu/%ld/availability", id, i);
+	}
+	for (int i = 0; own[i]; i++)
+		put(b, tx, rw, 1, "", "/local/domain/%u/%s", id, own[i]);
+}
+
+/* /vm/<uuid>: the VM record, as xm keeps it; /tool/xm/domain/N: ours. */
+static void fill_vm_tool(struct xsb *b, uint32_t tx, const struct domtree *d,
+			 const char *const *ro)
+{
+	static const char *const files[][2] = { { "qmp", "qmp.sock" }, { "ctl", "ctl.sock" },
+		{ "console", "console.sock" }, { "console-log", "console.log" } };
+	const struct domcfg *c = d->c;
+	const char *tool = XM_TOOL_ROOT "/domain";
+	char vm[64], mem[32], vcpus[32], f[1024];
+	snprintf(vm, sizeof(vm), "/vm/%s", d->uuid);
+	snprintf(mem, sizeof(mem), "%ld", c->memory_mib);
+	snprintf(vcpus, sizeof(vcpus), "%ld", c->vcpus);
+	put(b, tx, ro, 2, "", "%s", vm);
+	put(b, tx, ro, 2, c->name, "%s/name", vm);
+	put(b, tx, ro, 2, d->uuid, "%s/uuid", vm);
+	put(b, tx, ro, 2, mem, "%s/memory", vm);
+	put(b, tx, ro, 2, vcpus, "%s/vcpus", vm);
+	put(b, tx, ro, 2, c->on_poweroff ? c->on_poweroff : "destroy", "%s/on_poweroff", vm);
+	put(b, tx, ro, 2, c->on_reboot ? c->on_reboot : "restart", "%s/on_reboot", vm);
+	put(b, tx, ro, 2, c->on_crash ? c->on_crash : "destroy", "%s/on_crash", vm);
+	put(b, tx, NULL, 0, c->kernel, "%s/image/kernel", vm);
+	put(b, tx, NULL, 0, c->ramdisk ? c->ramdisk : "", "%s/image/ramdisk", vm);
+	put(b, tx, NULL, 0, c->extra ? c->extra : "", "%s/image/cmdline", vm);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(f, sizeof(f), "%s/%s", d->dir, files[i][1]);
+		put(b, tx, NULL, 0, f, "%s/%u/%s", tool, d->id, files[i][0]);
+	}
+	put(b, tx, NULL, 0, d->dir, "%s/%u/dir", tool, d->id);
+	put(b, tx, NULL, 0, d->uuid, "%s/%u/uuid", tool, d->id);
+	put(b, tx, NULL, 0, vcpus, "%s/%u/vcpus", tool, d->id);
+	put(b, tx, NULL, 0, c->file, "%s/%u/config", tool, d->id);
+}
+
+static int fill_domain(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
+{
+	const struct domtree *d = arg;
+	char dom[16];
+	snprintf(dom, sizeof(dom), "r%u", d->id);
+	const char *ro[2] = { "n0", dom };
+	char own[16];
+	snprintf(own, sizeof(own), "n%u", d->id);
+	const char *rw[1] = { own };
+	(void)c;
+	fill_local(b, tx, d, ro, rw);
+	fill_vm_tool(b, tx, d, ro);
+	return 0;
+}
+
+int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg,
+			const char *uuid, const char *dir)
+{
+	struct domtree d = { id, cfg, uuid, dir };
+	if (xsc_transaction(c, fill_domain, xsb_all_ok, &d) != 0)
+		return xm_error("cannot write the domain's XenStore nodes: %s", strerror(errno));
+	return 0;
+}
+
+int create_wait_agent(struct xsc *c, unsigned int id, int ms)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/local/domain/%u/attr/xmfront/state", id);
+	if (xsc_watch(c, path, c->tokens[0]) < 0)
+		return -1;
+	long deadline = now_ms() + ms;
+	for (;;) {
+		char *s = xsc_read(c, 0, path);
+		bool ready = s && strcmp(s, "ready") == 0;
+		free(s);
+		if (ready)
+			return 0;
+		long left = deadline - now_ms();
+		if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+			return -1;
+	}
+}

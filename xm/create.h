@@ -1,0 +1,27 @@
+/* create.h — the pieces of xm create (create.c runs them in order). */
+#ifndef XM_CREATE_H
+#define XM_CREATE_H
+
+#include <sys/types.h>
+
+struct domcfg;
+struct xsc;
+
+/* create-store.c. Each 0, or 1 with the error printed. */
+/* Step 1: a free domain id and the name, in one transaction (ids increase
+ * as in Xen and are never those of a live domain; two creates of one name:
+ * the loser's transaction conflicts, retries, sees the name). */
+int create_reserve(struct xsc *c, const char *name, unsigned int *domid);
+/* Step 3: /local/domain/N, /vm/<uuid> and /tool/xm/domain/N in one
+ * transaction, with Xen's permissions. */
+int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg,
+			const char *uuid, const char *dir);
+/* Wait up to ms for the guest agent's "ready" (c watches with its first
+ * token). 0, or -1 (not in time, or XenStore gone). */
+int create_wait_agent(struct xsc *c, unsigned int id, int ms);
+
+/* create-qemu.c. Step 4: start QEMU; its pid in *qpid. 0, or 1 (printed). */
+int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
+		      const char *dir, pid_t *qpid);
+
+#endif
