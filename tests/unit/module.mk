@@ -1,7 +1,9 @@
 # Unit tests (cmocka): every tests/unit/test_*.c is one program, linked with
-# the pure libraries. tests/unit/run.sh runs them all.
+# the store fixture (fixture.c) and the pure libraries. tests/unit/run.sh
+# runs them all.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_PROGS := $(UNIT_SRCS:%.c=$(B)/%)
-$(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBXSRV) $(LIBXSD) $(LIBXM)
+UNIT_FIXTURE := $(B)/tests/unit/fixture.o
+$(UNIT_PROGS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_FIXTURE) $(LIBXSRV) $(LIBXSD) $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lxlutil -lxenlight -lxentoollog
 TESTPROGS += $(UNIT_PROGS)

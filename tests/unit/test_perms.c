@@ -14,24 +14,9 @@
 #include <string.h>
 
 #include "../../xmstored/perms.h"
+#include "fixture.h"
 
 #define ALL (PERM_READ | PERM_WRITE | PERM_OWNER)
-
-/* Wire strings are NUL-separated; spell them with ',' here. */
-static int parse(const char *spec, struct perm *out, unsigned int *n)
-{
-	char buf[256];
-	size_t len = strlen(spec);
-	assert_true(len + 1 < sizeof(buf));
-	memcpy(buf, spec, len + 1);
-	*n = 1;
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			(*n)++;
-		}
-	return perms_parse(buf, *n, out);
-}
 
 static void test_parse_letters(void **state)
 {
@@ -39,7 +24,7 @@ static void test_parse_letters(void **state)
 	unsigned int n;
 	(void)state;
 	memset(p, 0xaa, sizeof(p));
-	assert_int_equal(parse("r5,w7,b0,n12", p, &n), 0);
+	assert_int_equal(fx_perms("r5,w7,b0,n12", p, &n), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(p[0].perms, PERM_READ);
 	assert_int_equal(p[0].id, 5);
@@ -57,11 +42,11 @@ static void test_parse_ids(void **state)
 	unsigned int n;
 	(void)state;
 	/* strtol with base 0, as Xen. */
-	assert_int_equal(parse("r0x10,w010,b65535", p, &n), 0);
+	assert_int_equal(fx_perms("r0x10,w010,b65535", p, &n), 0);
 	assert_int_equal(p[0].id, 16);
 	assert_int_equal(p[1].id, 8);
 	assert_int_equal(p[2].id, 65535);
-	assert_int_equal(parse("n-1", p, &n), 0);
+	assert_int_equal(fx_perms("n-1", p, &n), 0);
 	assert_int_equal(p[0].id, UINT32_MAX);
 }
 
@@ -70,13 +55,13 @@ static void test_parse_bad_letters(void **state)
 	struct perm p[3];
 	unsigned int n;
 	(void)state;
-	assert_int_equal(parse("x1", p, &n), EINVAL);
-	assert_int_equal(parse("R1", p, &n), EINVAL);
-	assert_int_equal(parse("1", p, &n), EINVAL);
-	assert_int_equal(parse("", p, &n), EINVAL);
-	assert_int_equal(parse(" r1", p, &n), EINVAL);
+	assert_int_equal(fx_perms("x1", p, &n), EINVAL);
+	assert_int_equal(fx_perms("R1", p, &n), EINVAL);
+	assert_int_equal(fx_perms("1", p, &n), EINVAL);
+	assert_int_equal(fx_perms("", p, &n), EINVAL);
+	assert_int_equal(fx_perms(" r1", p, &n), EINVAL);
 	/* A bad entry after good ones fails the whole set. */
-	assert_int_equal(parse("r1,b2,q3", p, &n), EINVAL);
+	assert_int_equal(fx_perms("r1,b2,q3", p, &n), EINVAL);
 }
 
 /* Xen rejects an id with trailing garbage or no digits at all:
@@ -86,10 +71,10 @@ static void test_parse_bad_ids(void **state)
 	struct perm p[2];
 	unsigned int n;
 	(void)state;
-	assert_int_equal(parse("r5x", p, &n), EINVAL);
-	assert_int_equal(parse("r", p, &n), EINVAL);
-	assert_int_equal(parse("n0,b1 ", p, &n), EINVAL);
-	assert_int_equal(parse("w0,r", p, &n), EINVAL);
+	assert_int_equal(fx_perms("r5x", p, &n), EINVAL);
+	assert_int_equal(fx_perms("r", p, &n), EINVAL);
+	assert_int_equal(fx_perms("n0,b1 ", p, &n), EINVAL);
+	assert_int_equal(fx_perms("w0,r", p, &n), EINVAL);
 }
 
 static void test_format(void **state)

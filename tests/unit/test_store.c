@@ -4,8 +4,8 @@
  * going away. Expected results follow Xen 4.17's xenstored (get_node(),
  * errno_from_parents(), create_node(), do_rm(), do_set_perms() ...).
  *
- * Leak accounting: every test gets a fresh store; teardown frees it and
- * asserts that no node record is left (store_nodes_alive() == 0).
+ * Leak accounting: every test gets a fresh store (fixture.h); teardown
+ * frees it and asserts that no node record is left (store_nodes_alive() == 0).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,55 +22,18 @@
 #include "../../xmstored/path.h"
 #include "../../xmstored/perms.h"
 #include "../../xmstored/store.h"
+#include "fixture.h"
 
-/* ---- fixture ---- */
-
-#define MAXDOM 16
-
-struct fx {
-	struct store s;
-	struct events ev;
-	bool dom[MAXDOM];      /* domains that exist */
-};
-
-static const struct caller PRIV = { .domid = 0, .priv = true };
-static const struct caller D1 = { .domid = 1 };
-static const struct caller D2 = { .domid = 2 };
-static const struct caller D3 = { .domid = 3 };
-
-static bool dom_exists(void *ctx, uint32_t id)
-{
-	const struct fx *f = ctx;
-	return id < MAXDOM && f->dom[id];
-}
-
-/* "n1,r2" -> perms (NUL-separated on the wire). */
-static int spec_perms(const char *spec, struct perm *p, unsigned int *n)
-{
-	char buf[128];
-	size_t len = strlen(spec);
-	assert_true(len < sizeof(buf));
-	memcpy(buf, spec, len + 1);
-	*n = 1;
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			(*n)++;
-		}
-	return perms_parse(buf, *n, p);
-}
+/* ---- helpers (outside any transaction) ---- */
 
 static int setp(struct fx *f, const struct caller *c, const char *name, const char *spec)
 {
-	struct perm p[16];
-	unsigned int n;
-	assert_int_equal(spec_perms(spec, p, &n), 0);
-	return store_set_perms(&f->s, NULL, c, name, p, n, &f->ev);
+	return fx_setp(f, NULL, c, name, spec);
 }
 
 static int wr(struct fx *f, const struct caller *c, const char *name, const char *data)
 {
-	return store_write(&f->s, NULL, c, name, data, strlen(data), &f->ev);
+	return fx_write(f, NULL, c, name, data);
 }
 
 static int rd(struct fx *f, const struct caller *c, const char *name, const struct node **n)
@@ -95,15 +58,7 @@ static const struct node *node(struct fx *f, const char *name)
 /* A node's value as a string, "<absent>" if there is no such node. */
 static const char *val(struct fx *f, const char *name)
 {
-	static char buf[8192];
-	const struct node *n = node(f, name);
-	if (!n)
-		return "<absent>";
-	assert_true(n->datalen < sizeof(buf));
-	if (n->datalen)
-		memcpy(buf, n->data, n->datalen);
-	buf[n->datalen] = '\0';
-	return buf;
+	return fx_val(f, NULL, name);
 }
 
 /* "n1,r2" for a node's permissions (IGNORE marks not shown). */
@@ -124,18 +79,7 @@ static const char *perms_of(struct fx *f, const char *name)
 /* "a,b,c": a node's children in DIRECTORY order. */
 static const char *kids(struct fx *f, const char *name)
 {
-	static char buf[4096];
-	const struct node *n = node(f, name);
-	if (!n)
-		return "<absent>";
-	assert_true(n->childlen < sizeof(buf));
-	if (n->childlen)
-		memcpy(buf, n->children, n->childlen);
-	buf[n->childlen] = '\0';
-	for (size_t i = 0; i + 1 < n->childlen; i++)
-		if (buf[i] == '\0')
-			buf[i] = ',';
-	return buf;
+	return fx_kids(f, NULL, name);
 }
 
 static uint64_t gen(struct fx *f, const char *name)
@@ -145,62 +89,9 @@ static uint64_t gen(struct fx *f, const char *name)
 	return n->gen;
 }
 
-/* The queued events, "path" or "path!" (exact), space-separated; cleared. */
-static const char *evs(struct fx *f)
-{
-	static char buf[4096];
-	size_t len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < f->ev.n; i++) {
-		int w = snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i ? " " : "",
-				 f->ev.v[i]->path, f->ev.v[i]->exact ? "!" : "");
-		assert_true(w > 0 && (size_t)w < sizeof(buf) - len);
-		len += (size_t)w;
-	}
-	events_clear(&f->ev);
-	return buf;
-}
-
 static int owned(struct fx *f, uint32_t domid)
 {
 	return store_owned(&f->s, NULL, domid);
-}
-
-/* /local/domain/<id>, owned by the domain, as a toolstack makes it. */
-static void make_domain(struct fx *f, uint32_t id)
-{
-	char name[64], spec[16];
-	snprintf(name, sizeof(name), "/local/domain/%u", id);
-	snprintf(spec, sizeof(spec), "n%u", id);
-	f->dom[id] = true;
-	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, name, &f->ev), 0);
-	assert_int_equal(setp(f, &PRIV, name, spec), 0);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	assert_int_equal(store_nodes_alive(), 0);
-	assert_int_equal(store_init(&f->s), 0);
-	f->s.domain_exists = dom_exists;
-	f->s.domain_ctx = f;
-	make_domain(f, 1);
-	make_domain(f, 2);
-	make_domain(f, 3);
-	events_clear(&f->ev);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	events_free(&f->ev);
-	store_fini(&f->s);
-	free(f);
-	assert_int_equal(store_nodes_alive(), 0);
-	return 0;
 }
 
 /* ---- the initial tree ---- */
@@ -504,7 +395,7 @@ static void test_rm_missing(void **state)
 	assert_int_equal(store_rm(&f->s, NULL, &D1, "/local/domain/2/x", &f->ev), EACCES);
 	assert_int_equal(store_rm(&f->s, NULL, &D1, "/local/domain/2/x/y", &f->ev), EACCES);
 	assert_int_equal(store_rm(&f->s, NULL, &D1, "/nope", &f->ev), EACCES);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 }
 
 static void test_rm_root_and_permissions(void **state)
@@ -667,7 +558,7 @@ static void test_set_perms_unknown_domains(void **state)
 	assert_string_equal(perms_of(f, "/sp"), "n0");
 	assert_int_equal(setp(f, &PRIV, "/nope", "n7"), ENOENT);
 	/* Other entries naming missing domains are kept, marked IGNORE. */
-	assert_int_equal(spec_perms("r0,b9,w1", p, &n), 0);
+	assert_int_equal(fx_perms("r0,b9,w1", p, &n), 0);
 	assert_int_equal(store_set_perms(&f->s, NULL, &PRIV, "/sp", p, n, &f->ev), 0);
 	const struct node *nd = node(f, "/sp");
 	assert_int_equal(nd->nperms, 3);
@@ -732,7 +623,7 @@ static void test_quota_nodes(void **state)
 	assert_int_equal(gen(f, "/local/domain/1"), g);
 	assert_int_equal(owned(f, 1), 1);
 	assert_int_equal(store_nodes_alive(), alive);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 	assert_int_equal(store_mkdir(&f->s, NULL, &D1, "/local/domain/1/a/b/c", &f->ev), ENOSPC);
 	assert_null(node(f, "/local/domain/1/a"));
 	/* Up to the quota. */
@@ -802,7 +693,7 @@ static void test_quota_node_size_parent(void **state)
 	assert_int_equal(gen(f, "/local/domain/1"), g);
 	assert_int_equal(owned(f, 1), 3);
 	assert_int_equal(store_nodes_alive(), alive + 2);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 	/* The new node's own record counts too: 24 + 8 + 31 < 64 <= 24 + 8 + 32. */
 	assert_int_equal(wr(f, &D1, "/local/domain/1/aaaaaaaaa0/b",
 			    "1234567890123456789012345678901"), 0);
@@ -831,7 +722,7 @@ static void test_quota_node_size_new_ancestor(void **state)
 	assert_int_equal(gen(f, "/local/domain/1"), g);
 	assert_int_equal(owned(f, 1), 1);
 	assert_int_equal(store_nodes_alive(), alive);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 }
 
 /* ---- a domain goes away ---- */
@@ -901,7 +792,7 @@ static void test_forget_domain(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_initial_tree),
 		T(test_write_read),

@@ -23,32 +23,13 @@
 #include "../../xmstored/perms.h"
 #include "../../xmstored/store.h"
 #include "../../xmstored/watch.h"
-
-#define MAXDOM 16
-#define MAXTX 4
-
-struct fx {
-	struct store s;
-	struct events ev;
-	struct txn *open[MAXTX];
-	bool dom[MAXDOM];
-};
-
-static const struct caller PRIV = { .domid = 0, .priv = true };
-static const struct caller D1 = { .domid = 1 };
-static const struct caller D2 = { .domid = 2 };
-
-static bool dom_exists(void *ctx, uint32_t id)
-{
-	const struct fx *f = ctx;
-	return id < MAXDOM && f->dom[id];
-}
+#include "fixture.h"
 
 static struct txn *tx_begin(struct fx *f)
 {
 	struct txn *t = store_txn_begin(&f->s);
 	assert_non_null(t);
-	for (int i = 0; i < MAXTX; i++)
+	for (int i = 0; i < FX_MAXTX; i++)
 		if (!f->open[i]) {
 			f->open[i] = t;
 			return t;
@@ -59,34 +40,10 @@ static struct txn *tx_begin(struct fx *f)
 
 static int tx_end(struct fx *f, struct txn *t, bool commit)
 {
-	for (int i = 0; i < MAXTX; i++)
+	for (int i = 0; i < FX_MAXTX; i++)
 		if (f->open[i] == t)
 			f->open[i] = NULL;
 	return store_txn_end(&f->s, t, commit, &f->ev);
-}
-
-static int setp(struct fx *f, struct txn *t, const struct caller *c,
-		const char *name, const char *spec)
-{
-	struct perm p[16];
-	char buf[128];
-	unsigned int n = 1;
-	size_t len = strlen(spec);
-	assert_true(len < sizeof(buf));
-	memcpy(buf, spec, len + 1);
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			n++;
-		}
-	assert_int_equal(perms_parse(buf, n, p), 0);
-	return store_set_perms(&f->s, t, c, name, p, n, &f->ev);
-}
-
-static int wr(struct fx *f, struct txn *t, const struct caller *c,
-	      const char *name, const char *data)
-{
-	return store_write(&f->s, t, c, name, data, strlen(data), &f->ev);
 }
 
 static int rd(struct fx *f, struct txn *t, const struct caller *c, const char *name)
@@ -100,60 +57,11 @@ static int rm(struct fx *f, struct txn *t, const struct caller *c, const char *n
 	return store_rm(&f->s, t, c, name, &f->ev);
 }
 
-/* Value seen by a privileged reader in view t; "<absent>" if none. */
-static const char *val(struct fx *f, struct txn *t, const char *name)
-{
-	static char buf[4096];
-	const struct node *n;
-	int err = store_read(&f->s, t, &PRIV, name, &n);
-	if (err) {
-		assert_int_equal(err, ENOENT);
-		return "<absent>";
-	}
-	assert_true(n->datalen < sizeof(buf));
-	if (n->datalen)
-		memcpy(buf, n->data, n->datalen);
-	buf[n->datalen] = '\0';
-	return buf;
-}
-
-static const char *kids(struct fx *f, struct txn *t, const char *name)
-{
-	static char buf[4096];
-	const struct node *n;
-	int err = store_read(&f->s, t, &PRIV, name, &n);
-	if (err)
-		return "<absent>";
-	assert_true(n->childlen < sizeof(buf));
-	if (n->childlen)
-		memcpy(buf, n->children, n->childlen);
-	buf[n->childlen] = '\0';
-	for (size_t i = 0; i + 1 < n->childlen; i++)
-		if (buf[i] == '\0')
-			buf[i] = ',';
-	return buf;
-}
-
 static uint64_t gen(struct fx *f, const char *name)
 {
 	const struct node *n;
 	assert_int_equal(store_read(&f->s, NULL, &PRIV, name, &n), 0);
 	return n->gen;
-}
-
-static const char *evs(struct fx *f)
-{
-	static char buf[4096];
-	size_t len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < f->ev.n; i++) {
-		int w = snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i ? " " : "",
-				 f->ev.v[i]->path, f->ev.v[i]->exact ? "!" : "");
-		assert_true(w > 0 && (size_t)w < sizeof(buf) - len);
-		len += (size_t)w;
-	}
-	events_clear(&f->ev);
-	return buf;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -187,44 +95,14 @@ static const char *evset(struct fx *f)
 	return buf;
 }
 
-static void make_domain(struct fx *f, uint32_t id)
-{
-	char name[64], spec[16];
-	snprintf(name, sizeof(name), "/local/domain/%u", id);
-	snprintf(spec, sizeof(spec), "n%u", id);
-	f->dom[id] = true;
-	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, name, &f->ev), 0);
-	assert_int_equal(setp(f, NULL, &PRIV, name, spec), 0);
-}
-
 /* Domains 1 and 2; /p and /q with a child each. */
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	assert_int_equal(store_nodes_alive(), 0);
-	assert_int_equal(store_init(&f->s), 0);
-	f->s.domain_exists = dom_exists;
-	f->s.domain_ctx = f;
-	make_domain(f, 1);
-	make_domain(f, 2);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/old", "p"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/q/old", "q"), 0);
+	struct fx *f = fx_new(2);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/old", "p"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/q/old", "q"), 0);
 	events_clear(&f->ev);
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	for (int i = 0; i < MAXTX; i++)
-		if (f->open[i])
-			store_txn_end(&f->s, f->open[i], false, &f->ev);
-	events_free(&f->ev);
-	store_fini(&f->s);
-	free(f);
-	assert_int_equal(store_nodes_alive(), 0);
 	return 0;
 }
 
@@ -235,28 +113,28 @@ static void test_isolation_and_commit(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/new/leaf", "1"), 0);
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "changed"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/new/leaf", "1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "changed"), 0);
 	/* The transaction sees its changes ... */
-	assert_string_equal(val(f, t, "/p/new/leaf"), "1");
-	assert_string_equal(val(f, t, "/p/old"), "changed");
-	assert_string_equal(kids(f, t, "/p"), "old,new");
+	assert_string_equal(fx_val(f, t, "/p/new/leaf"), "1");
+	assert_string_equal(fx_val(f, t, "/p/old"), "changed");
+	assert_string_equal(fx_kids(f, t, "/p"), "old,new");
 	/* ... nobody else does. */
-	assert_string_equal(val(f, NULL, "/p/new/leaf"), "<absent>");
-	assert_string_equal(val(f, NULL, "/p/new"), "<absent>");
-	assert_string_equal(val(f, NULL, "/p/old"), "p");
-	assert_string_equal(kids(f, NULL, "/p"), "old");
+	assert_string_equal(fx_val(f, NULL, "/p/new/leaf"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/p/new"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "p");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "old");
 	/* Another transaction neither. */
 	struct txn *u = tx_begin(f);
-	assert_string_equal(val(f, u, "/p/new/leaf"), "<absent>");
-	assert_string_equal(val(f, u, "/p/old"), "p");
+	assert_string_equal(fx_val(f, u, "/p/new/leaf"), "<absent>");
+	assert_string_equal(fx_val(f, u, "/p/old"), "p");
 	assert_int_equal(tx_end(f, u, false), 0);
 
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/p/new/leaf"), "1");
-	assert_string_equal(val(f, NULL, "/p/new"), "");
-	assert_string_equal(val(f, NULL, "/p/old"), "changed");
-	assert_string_equal(kids(f, NULL, "/p"), "old,new");
+	assert_string_equal(fx_val(f, NULL, "/p/new/leaf"), "1");
+	assert_string_equal(fx_val(f, NULL, "/p/new"), "");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "changed");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "old,new");
 }
 
 static void test_abort_discards(void **state)
@@ -266,15 +144,15 @@ static void test_abort_discards(void **state)
 	uint64_t gp = gen(f, "/p");
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/new/leaf", "1"), 0);
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "changed"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/new/leaf", "1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "changed"), 0);
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
-	assert_int_equal(setp(f, t, &PRIV, "/p", "n0,r1"), 0);
+	assert_int_equal(fx_setp(f, t, &PRIV, "/p", "n0,r1"), 0);
 	assert_int_equal(tx_end(f, t, false), 0);
-	assert_string_equal(evs(f), "");
-	assert_string_equal(val(f, NULL, "/p/new"), "<absent>");
-	assert_string_equal(val(f, NULL, "/p/old"), "p");
-	assert_string_equal(val(f, NULL, "/q/old"), "q");
+	assert_string_equal(fx_evs(f), "");
+	assert_string_equal(fx_val(f, NULL, "/p/new"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "p");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "q");
 	assert_int_equal(rd(f, NULL, &D1, "/p"), EACCES);
 	assert_int_equal(gen(f, "/p"), gp);
 	assert_int_equal(store_nodes_alive(), alive);
@@ -287,19 +165,19 @@ static void test_commit_rm_and_perms(void **state)
 	struct txn *t = tx_begin(f);
 
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
-	assert_string_equal(val(f, t, "/q/old"), "<absent>");
-	assert_string_equal(val(f, t, "/q"), "<absent>");
-	assert_string_equal(val(f, NULL, "/q/old"), "q");
-	assert_int_equal(setp(f, t, &PRIV, "/p/old", "n0,r1"), 0);
+	assert_string_equal(fx_val(f, t, "/q/old"), "<absent>");
+	assert_string_equal(fx_val(f, t, "/q"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "q");
+	assert_int_equal(fx_setp(f, t, &PRIV, "/p/old", "n0,r1"), 0);
 	assert_int_equal(rd(f, t, &D1, "/p/old"), 0);
 	assert_int_equal(rd(f, NULL, &D1, "/p/old"), EACCES);
 	/* Removing a missing node in the tx: fine if its parent exists there. */
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
 	assert_int_equal(rm(f, t, &PRIV, "/q/old"), ENOENT);
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/q"), "<absent>");
-	assert_string_equal(val(f, NULL, "/q/old"), "<absent>");
-	assert_string_equal(kids(f, NULL, "/"), "tool,local,p");
+	assert_string_equal(fx_val(f, NULL, "/q"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "<absent>");
+	assert_string_equal(fx_kids(f, NULL, "/"), "tool,local,p");
 	assert_int_equal(rd(f, NULL, &D1, "/p/old"), 0);
 	assert_int_equal(store_nodes_alive(), alive - 2);
 }
@@ -311,14 +189,14 @@ static void test_rm_then_recreate(void **state)
 	struct txn *t = tx_begin(f);
 
 	assert_int_equal(rm(f, t, &PRIV, "/p"), 0);
-	assert_int_equal(wr(f, t, &PRIV, "/p", "again"), 0);
-	assert_string_equal(kids(f, t, "/p"), "");
-	assert_string_equal(val(f, t, "/p/old"), "<absent>");
+	assert_int_equal(fx_write(f, t, &PRIV, "/p", "again"), 0);
+	assert_string_equal(fx_kids(f, t, "/p"), "");
+	assert_string_equal(fx_val(f, t, "/p/old"), "<absent>");
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/p"), "again");
-	assert_string_equal(kids(f, NULL, "/p"), "");
-	assert_string_equal(val(f, NULL, "/p/old"), "<absent>");
-	assert_string_equal(kids(f, NULL, "/"), "tool,local,q,p");
+	assert_string_equal(fx_val(f, NULL, "/p"), "again");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "<absent>");
+	assert_string_equal(fx_kids(f, NULL, "/"), "tool,local,q,p");
 	assert_int_equal(store_nodes_alive(), alive - 1);
 }
 
@@ -328,14 +206,14 @@ static void test_create_then_rm_in_tx(void **state)
 	long alive = store_nodes_alive();
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/tmp/a", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/tmp/a", "x"), 0);
 	assert_int_equal(store_owned(&f->s, t, 1), 3);
 	assert_int_equal(rm(f, t, &D1, "/local/domain/1/tmp"), 0);
 	assert_int_equal(store_owned(&f->s, t, 1), 1);
-	assert_string_equal(val(f, t, "/local/domain/1/tmp"), "<absent>");
+	assert_string_equal(fx_val(f, t, "/local/domain/1/tmp"), "<absent>");
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/local/domain/1/tmp"), "<absent>");
-	assert_string_equal(kids(f, NULL, "/local/domain/1"), "");
+	assert_string_equal(fx_val(f, NULL, "/local/domain/1/tmp"), "<absent>");
+	assert_string_equal(fx_kids(f, NULL, "/local/domain/1"), "");
 	assert_int_equal(store_owned(&f->s, NULL, 1), 1);
 	assert_int_equal(store_nodes_alive(), alive);
 	/* Nodes that neither existed when the transaction first touched them
@@ -351,15 +229,15 @@ static void test_eagain_read_node_changed(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_string_equal(val(f, t, "/p/old"), "p");
-	assert_int_equal(wr(f, t, &PRIV, "/q/mine", "t"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/old", "outside"), 0);
+	assert_string_equal(fx_val(f, t, "/p/old"), "p");
+	assert_int_equal(fx_write(f, t, &PRIV, "/q/mine", "t"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/old", "outside"), 0);
 	events_clear(&f->ev);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(evs(f), "");
-	assert_string_equal(val(f, NULL, "/q/mine"), "<absent>");
-	assert_string_equal(val(f, NULL, "/p/old"), "outside");
-	assert_string_equal(kids(f, NULL, "/q"), "old");
+	assert_string_equal(fx_evs(f), "");
+	assert_string_equal(fx_val(f, NULL, "/q/mine"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "outside");
+	assert_string_equal(fx_kids(f, NULL, "/q"), "old");
 }
 
 static void test_eagain_read_only_tx(void **state)
@@ -367,7 +245,7 @@ static void test_eagain_read_only_tx(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_string_equal(val(f, t, "/p/old"), "p");
+	assert_string_equal(fx_val(f, t, "/p/old"), "p");
 	assert_int_equal(rm(f, NULL, &PRIV, "/p/old"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
 }
@@ -377,10 +255,10 @@ static void test_eagain_written_node_changed(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "tx"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/old", "outside"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "tx"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/old", "outside"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/p/old"), "outside");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "outside");
 }
 
 static void test_eagain_child_added_to_modified_parent(void **state)
@@ -388,11 +266,11 @@ static void test_eagain_child_added_to_modified_parent(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/x", "tx"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/y", "outside"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/x", "tx"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/y", "outside"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/p/x"), "<absent>");
-	assert_string_equal(kids(f, NULL, "/p"), "old,y");
+	assert_string_equal(fx_val(f, NULL, "/p/x"), "<absent>");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "old,y");
 }
 
 static void test_eagain_child_removed_from_modified_parent(void **state)
@@ -400,10 +278,10 @@ static void test_eagain_child_removed_from_modified_parent(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/x", "tx"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/x", "tx"), 0);
 	assert_int_equal(rm(f, NULL, &PRIV, "/p/old"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(kids(f, NULL, "/p"), "");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "");
 }
 
 static void test_eagain_new_top_level(void **state)
@@ -412,10 +290,10 @@ static void test_eagain_new_top_level(void **state)
 	struct txn *t = tx_begin(f);
 
 	/* Both add a child to "/". */
-	assert_int_equal(wr(f, t, &PRIV, "/t1/a", "tx"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/o1", "outside"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/t1/a", "tx"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/o1", "outside"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/t1"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/t1"), "<absent>");
 }
 
 static void test_eagain_absent_node_appeared(void **state)
@@ -425,10 +303,10 @@ static void test_eagain_absent_node_appeared(void **state)
 
 	/* Looked, was not there; then someone made it. */
 	assert_int_equal(rd(f, t, &PRIV, "/p/ghost"), ENOENT);
-	assert_int_equal(wr(f, t, &PRIV, "/q/mine", "t"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/ghost", "boo"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/q/mine", "t"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/ghost", "boo"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/q/mine"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/q/mine"), "<absent>");
 }
 
 static void test_eagain_both_create_same_node(void **state)
@@ -436,10 +314,10 @@ static void test_eagain_both_create_same_node(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/n", "tx"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/n", "outside"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/n", "tx"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/n", "outside"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/p/n"), "outside");
+	assert_string_equal(fx_val(f, NULL, "/p/n"), "outside");
 }
 
 static void test_eagain_removed_node_changed(void **state)
@@ -448,9 +326,9 @@ static void test_eagain_removed_node_changed(void **state)
 	struct txn *t = tx_begin(f);
 
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/q/old", "outside"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/q/old", "outside"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/q/old"), "outside");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "outside");
 }
 
 static void test_eagain_perms_changed(void **state)
@@ -458,10 +336,10 @@ static void test_eagain_perms_changed(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "tx"), 0);
-	assert_int_equal(setp(f, NULL, &PRIV, "/p/old", "n0,r1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "tx"), 0);
+	assert_int_equal(fx_setp(f, NULL, &PRIV, "/p/old", "n0,r1"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(val(f, NULL, "/p/old"), "p");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "p");
 }
 
 static void test_no_conflict_unrelated(void **state)
@@ -469,22 +347,22 @@ static void test_no_conflict_unrelated(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/x", "tx"), 0);
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "tx"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/x", "tx"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "tx"), 0);
 	/* Outside: other nodes, other parents, even "/" (a new top node). */
-	assert_int_equal(wr(f, NULL, &PRIV, "/q/y", "outside"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/q/old", "outside"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/r", "outside"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/q/y", "outside"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/q/old", "outside"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/r", "outside"), 0);
 	assert_int_equal(rm(f, NULL, &PRIV, "/r"), 0);
 	/* Reading the same nodes outside is not a change. */
-	assert_string_equal(val(f, NULL, "/p/old"), "p");
-	assert_string_equal(kids(f, NULL, "/p"), "old");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "p");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "old");
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/p/x"), "tx");
-	assert_string_equal(val(f, NULL, "/p/old"), "tx");
-	assert_string_equal(val(f, NULL, "/q/y"), "outside");
-	assert_string_equal(val(f, NULL, "/q/old"), "outside");
-	assert_string_equal(kids(f, NULL, "/p"), "old,x");
+	assert_string_equal(fx_val(f, NULL, "/p/x"), "tx");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "tx");
+	assert_string_equal(fx_val(f, NULL, "/q/y"), "outside");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "outside");
+	assert_string_equal(fx_kids(f, NULL, "/p"), "old,x");
 }
 
 static void test_two_transactions(void **state)
@@ -494,19 +372,19 @@ static void test_two_transactions(void **state)
 	struct txn *t2 = tx_begin(f);
 	struct txn *t3 = tx_begin(f);
 
-	assert_int_equal(wr(f, t1, &PRIV, "/p/old", "t1"), 0);
-	assert_int_equal(wr(f, t2, &PRIV, "/p/old", "t2"), 0);
-	assert_int_equal(wr(f, t3, &PRIV, "/q/old", "t3"), 0);
+	assert_int_equal(fx_write(f, t1, &PRIV, "/p/old", "t1"), 0);
+	assert_int_equal(fx_write(f, t2, &PRIV, "/p/old", "t2"), 0);
+	assert_int_equal(fx_write(f, t3, &PRIV, "/q/old", "t3"), 0);
 	assert_int_equal(tx_end(f, t1, true), 0);
 	assert_int_equal(tx_end(f, t2, true), EAGAIN);
 	assert_int_equal(tx_end(f, t3, true), 0);
-	assert_string_equal(val(f, NULL, "/p/old"), "t1");
-	assert_string_equal(val(f, NULL, "/q/old"), "t3");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "t1");
+	assert_string_equal(fx_val(f, NULL, "/q/old"), "t3");
 	/* A retry after EAGAIN works. */
 	t2 = tx_begin(f);
-	assert_int_equal(wr(f, t2, &PRIV, "/p/old", "t2"), 0);
+	assert_int_equal(fx_write(f, t2, &PRIV, "/p/old", "t2"), 0);
 	assert_int_equal(tx_end(f, t2, true), 0);
-	assert_string_equal(val(f, NULL, "/p/old"), "t2");
+	assert_string_equal(fx_val(f, NULL, "/p/old"), "t2");
 }
 
 /* ---- generations ---- */
@@ -517,11 +395,11 @@ static void test_commit_generations(void **state)
 	uint64_t gq = gen(f, "/q/old"), gp = gen(f, "/p"), gpo = gen(f, "/p/old");
 	struct txn *t = tx_begin(f);
 
-	assert_string_equal(val(f, t, "/q/old"), "q");
-	assert_int_equal(wr(f, t, &PRIV, "/p/new", "n"), 0);
+	assert_string_equal(fx_val(f, t, "/q/old"), "q");
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/new", "n"), 0);
 	/* Nothing live changes before the commit. */
 	assert_int_equal(gen(f, "/p"), gp);
-	assert_int_equal(wr(f, NULL, &PRIV, "/other", "o"), 0);   /* unrelated */
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/other", "o"), 0);   /* unrelated */
 	uint64_t go = gen(f, "/other");
 	assert_int_equal(tx_end(f, t, true), 0);
 	/* Written records get fresh generations; read ones keep theirs. */
@@ -539,14 +417,14 @@ static void test_events_at_commit(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/a", "1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/a", "1"), 0);
 	assert_int_equal(store_mkdir(&f->s, t, &PRIV, "/p/b", &f->ev), 0);
-	assert_int_equal(setp(f, t, &PRIV, "/p/a", "n0,r1"), 0);
+	assert_int_equal(fx_setp(f, t, &PRIV, "/p/a", "n0,r1"), 0);
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
 	assert_int_equal(f->ev.n, 0);
 	/* Outside changes report at once ("/" is T's: rm /q changed it). */
-	assert_int_equal(wr(f, NULL, &PRIV, "/local/domain/2/o", "o"), 0);
-	assert_string_equal(evs(f), "/local/domain/2/o");
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/local/domain/2/o", "o"), 0);
+	assert_string_equal(fx_evs(f), "/local/domain/2/o");
 	assert_int_equal(tx_end(f, t, true), 0);
 	/* One event per changed node (Xen's queue_watches()): /p/a once. */
 	assert_string_equal(evset(f), "/p/a /p/b /q /q/old!");
@@ -559,14 +437,14 @@ static void test_events_one_per_node(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/q/old", "x"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/q/old", "x"), 0);
 	assert_int_equal(rm(f, t, &PRIV, "/q"), 0);
 	assert_int_equal(tx_end(f, t, true), 0);
 	assert_string_equal(evset(f), "/q /q/old");
 
 	t = tx_begin(f);
 	assert_int_equal(rm(f, t, &PRIV, "/p"), 0);
-	assert_int_equal(wr(f, t, &PRIV, "/p/old", "y"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/old", "y"), 0);
 	assert_int_equal(tx_end(f, t, true), 0);
 	assert_string_equal(evset(f), "/p /p/old");
 }
@@ -576,16 +454,16 @@ static void test_events_dropped_on_abort_and_eagain(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/a", "1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/a", "1"), 0);
 	assert_int_equal(tx_end(f, t, false), 0);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 
 	t = tx_begin(f);
-	assert_int_equal(wr(f, t, &PRIV, "/p/a", "1"), 0);
-	assert_int_equal(wr(f, NULL, &PRIV, "/p/z", "2"), 0);
-	assert_string_equal(evs(f), "/p/z");
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/a", "1"), 0);
+	assert_int_equal(fx_write(f, NULL, &PRIV, "/p/z", "2"), 0);
+	assert_string_equal(fx_evs(f), "/p/z");
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 }
 
 /* A transaction's events are judged by the nodes as committed (Xen fires
@@ -597,8 +475,8 @@ static void test_event_perms_in_tx(void **state)
 	const struct caller d1 = { .domid = 1 };
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &PRIV, "/p/a", "1"), 0);
-	assert_int_equal(setp(f, t, &PRIV, "/p/a", "n0,r1"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/p/a", "1"), 0);
+	assert_int_equal(fx_setp(f, t, &PRIV, "/p/a", "n0,r1"), 0);
 	assert_int_equal(tx_end(f, t, true), 0);
 	assert_int_equal(f->ev.n, 1);
 	const struct event *e = f->ev.v[0];
@@ -617,7 +495,7 @@ static void test_accounting_at_commit(void **state)
 	struct txn *t = tx_begin(f);
 
 	assert_int_equal(store_owned(&f->s, NULL, 1), 1);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
 	assert_int_equal(store_owned(&f->s, NULL, 1), 1);
 	assert_int_equal(store_owned(&f->s, t, 1), 3);
 	assert_int_equal(store_owned(&f->s, t, 2), 1);
@@ -628,7 +506,7 @@ static void test_accounting_at_commit(void **state)
 	int own0 = store_owned(&f->s, NULL, 0);
 	t = tx_begin(f);
 	assert_int_equal(rm(f, t, &D1, "/local/domain/1/a"), 0);
-	assert_int_equal(setp(f, t, &PRIV, "/p/old", "n2"), 0);
+	assert_int_equal(fx_setp(f, t, &PRIV, "/p/old", "n2"), 0);
 	assert_int_equal(store_owned(&f->s, t, 1), 1);
 	assert_int_equal(store_owned(&f->s, t, 2), 2);
 	assert_int_equal(store_owned(&f->s, t, 0), own0 - 1);
@@ -645,13 +523,13 @@ static void test_accounting_dropped(void **state)
 	struct fx *f = *state;
 	struct txn *t = tx_begin(f);
 
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
 	assert_int_equal(tx_end(f, t, false), 0);
 	assert_int_equal(store_owned(&f->s, NULL, 1), 1);
 
 	t = tx_begin(f);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
-	assert_int_equal(wr(f, NULL, &D1, "/local/domain/1/c", "y"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/a/b", "x"), 0);
+	assert_int_equal(fx_write(f, NULL, &D1, "/local/domain/1/c", "y"), 0);
 	assert_int_equal(tx_end(f, t, true), EAGAIN);
 	assert_int_equal(store_owned(&f->s, NULL, 1), 2);
 }
@@ -662,15 +540,15 @@ static void test_quota_nodes_in_tx(void **state)
 	struct txn *t = tx_begin(f);
 
 	f->s.q.nodes = 3;
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/a", "x"), 0);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/b", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/a", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/b", "x"), 0);
 	/* The pending nodes count. */
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/c", "x"), ENOSPC);
-	assert_string_equal(val(f, t, "/local/domain/1/c"), "<absent>");
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/c", "x"), ENOSPC);
+	assert_string_equal(fx_val(f, t, "/local/domain/1/c"), "<absent>");
 	assert_int_equal(rm(f, t, &D1, "/local/domain/1/a"), 0);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/c", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/c", "x"), 0);
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(kids(f, NULL, "/local/domain/1"), "b,c");
+	assert_string_equal(fx_kids(f, NULL, "/local/domain/1"), "b,c");
 	assert_int_equal(store_owned(&f->s, NULL, 1), 3);
 }
 
@@ -680,26 +558,26 @@ static void test_quota_tx_nodes(void **state)
 	struct txn *t = tx_begin(f);
 
 	f->s.q.tx_nodes = 3;
-	assert_int_equal(wr(f, NULL, &D1, "/local/domain/1/r1", "1"), 0);
-	assert_int_equal(wr(f, NULL, &D1, "/local/domain/1/r2", "2"), 0);
-	assert_int_equal(wr(f, NULL, &D1, "/local/domain/1/r3", "3"), 0);
+	assert_int_equal(fx_write(f, NULL, &D1, "/local/domain/1/r1", "1"), 0);
+	assert_int_equal(fx_write(f, NULL, &D1, "/local/domain/1/r2", "2"), 0);
+	assert_int_equal(fx_write(f, NULL, &D1, "/local/domain/1/r3", "3"), 0);
 	/* Every node touched counts, read or written, and only once. */
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1/r1"), 0);
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1/r1"), 0);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/r2", "x"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/r2", "x"), 0);
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1/r3"), 0);
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1/r1"), 0);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/r2", "y"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/r2", "y"), 0);
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1"), ENOSPC);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/r4", "4"), ENOSPC);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/r4", "4"), ENOSPC);
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/local/domain/1/r2"), "y");
-	assert_string_equal(val(f, NULL, "/local/domain/1/r4"), "<absent>");
+	assert_string_equal(fx_val(f, NULL, "/local/domain/1/r2"), "y");
+	assert_string_equal(fx_val(f, NULL, "/local/domain/1/r4"), "<absent>");
 	/* Privileged transactions are not limited. */
 	t = tx_begin(f);
-	assert_int_equal(wr(f, t, &PRIV, "/many/a/b/c/d/e", "x"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/many/a/b/c/d/e", "x"), 0);
 	assert_int_equal(tx_end(f, t, true), 0);
-	assert_string_equal(val(f, NULL, "/many/a/b/c/d/e"), "x");
+	assert_string_equal(fx_val(f, NULL, "/many/a/b/c/d/e"), "x");
 }
 
 static void test_unprivileged_in_tx(void **state)
@@ -710,10 +588,10 @@ static void test_unprivileged_in_tx(void **state)
 	/* The same permission rules in a transaction's view. */
 	assert_int_equal(rd(f, t, &D1, "/local/domain/2/missing"), EACCES);
 	assert_int_equal(rd(f, t, &D1, "/local/domain/1/missing"), ENOENT);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/2/x", "x"), EACCES);
-	assert_int_equal(wr(f, t, &D1, "/local/domain/1/x", "x"), 0);
-	assert_int_equal(setp(f, t, &D1, "/local/domain/1/x", "n2"), EPERM);
-	assert_int_equal(setp(f, t, &D1, "/local/domain/1/x", "n1,r2"), 0);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/2/x", "x"), EACCES);
+	assert_int_equal(fx_write(f, t, &D1, "/local/domain/1/x", "x"), 0);
+	assert_int_equal(fx_setp(f, t, &D1, "/local/domain/1/x", "n2"), EPERM);
+	assert_int_equal(fx_setp(f, t, &D1, "/local/domain/1/x", "n1,r2"), 0);
 	assert_int_equal(rd(f, t, &D2, "/local/domain/1/x"), 0);
 	assert_int_equal(rd(f, NULL, &D2, "/local/domain/1/x"), EACCES);
 	assert_int_equal(tx_end(f, t, true), 0);
@@ -722,7 +600,7 @@ static void test_unprivileged_in_tx(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_isolation_and_commit),
 		T(test_abort_discards),

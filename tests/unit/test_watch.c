@@ -24,13 +24,7 @@
 #include "../../xmstored/perms.h"
 #include "../../xmstored/store.h"
 #include "../../xmstored/watch.h"
-
-#define MAXDOM 16
-
-static const struct caller PRIV = { .domid = 0, .priv = true };
-static const struct caller D1 = { .domid = 1 };
-static const struct caller D2 = { .domid = 2 };
-static const struct caller D3 = { .domid = 3 };
+#include "fixture.h"
 
 /* ---- the watch list ---- */
 
@@ -212,53 +206,14 @@ static void test_event_visible(void **state)
 
 /* ---- events produced by store operations ---- */
 
-struct fx {
-	struct store s;
-	struct events ev;
-	bool dom[MAXDOM];
-};
-
-static bool dom_exists(void *ctx, uint32_t id)
-{
-	const struct fx *f = ctx;
-	return id < MAXDOM && f->dom[id];
-}
-
 static int setp(struct fx *f, const struct caller *c, const char *name, const char *spec)
 {
-	struct perm p[16];
-	char buf[128];
-	unsigned int n = 1;
-	size_t len = strlen(spec);
-	assert_true(len < sizeof(buf));
-	memcpy(buf, spec, len + 1);
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			n++;
-		}
-	assert_int_equal(perms_parse(buf, n, p), 0);
-	return store_set_perms(&f->s, NULL, c, name, p, n, &f->ev);
+	return fx_setp(f, NULL, c, name, spec);
 }
 
 static int wr(struct fx *f, const struct caller *c, const char *name, const char *data)
 {
-	return store_write(&f->s, NULL, c, name, data, strlen(data), &f->ev);
-}
-
-static const char *evs(struct fx *f)
-{
-	static char buf[4096];
-	size_t len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < f->ev.n; i++) {
-		int w = snprintf(buf + len, sizeof(buf) - len, "%s%s%s", i ? " " : "",
-				 f->ev.v[i]->path, f->ev.v[i]->exact ? "!" : "");
-		assert_true(w > 0 && (size_t)w < sizeof(buf) - len);
-		len += (size_t)w;
-	}
-	events_clear(&f->ev);
-	return buf;
+	return fx_write(f, NULL, c, name, data);
 }
 
 /* Who (of domains 1..3) may see each queued event: "1-3 1 -" ...; cleared. */
@@ -286,59 +241,23 @@ static const char *seen_by(struct fx *f)
 	return buf;
 }
 
-static void make_domain(struct fx *f, uint32_t id)
-{
-	char name[64], spec[16];
-	snprintf(name, sizeof(name), "/local/domain/%u", id);
-	snprintf(spec, sizeof(spec), "n%u", id);
-	f->dom[id] = true;
-	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, name, &f->ev), 0);
-	assert_int_equal(setp(f, &PRIV, name, spec), 0);
-}
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	assert_int_equal(store_nodes_alive(), 0);
-	assert_int_equal(store_init(&f->s), 0);
-	f->s.domain_exists = dom_exists;
-	f->s.domain_ctx = f;
-	make_domain(f, 1);
-	make_domain(f, 2);
-	make_domain(f, 3);
-	events_clear(&f->ev);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	events_free(&f->ev);
-	store_fini(&f->s);
-	free(f);
-	assert_int_equal(store_nodes_alive(), 0);
-	return 0;
-}
-
 static void test_events_write_mkdir(void **state)
 {
 	struct fx *f = *state;
 
 	/* One event for the named node, none for the ancestors made. */
 	assert_int_equal(wr(f, &PRIV, "/a/b/c", "1"), 0);
-	assert_string_equal(evs(f), "/a/b/c");
+	assert_string_equal(fx_evs(f), "/a/b/c");
 	assert_int_equal(wr(f, &PRIV, "/a/b/c", "2"), 0);
-	assert_string_equal(evs(f), "/a/b/c");
+	assert_string_equal(fx_evs(f), "/a/b/c");
 	assert_int_equal(wr(f, &PRIV, "/a", "3"), 0);
-	assert_string_equal(evs(f), "/a");
+	assert_string_equal(fx_evs(f), "/a");
 	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, "/m/n", &f->ev), 0);
-	assert_string_equal(evs(f), "/m/n");
+	assert_string_equal(fx_evs(f), "/m/n");
 	/* mkdir of an existing node changes nothing, tells nobody. */
 	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, "/m/n", &f->ev), 0);
 	assert_int_equal(store_mkdir(&f->s, NULL, &PRIV, "/m", &f->ev), 0);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 	/* A NULL event list is allowed. */
 	assert_int_equal(store_write(&f->s, NULL, &PRIV, "/q", "x", 1, NULL), 0);
 	assert_int_equal(f->ev.n, 0);
@@ -354,15 +273,15 @@ static void test_events_rm(void **state)
 	events_clear(&f->ev);
 	/* Children first, each exact; then the node itself, not exact. */
 	assert_int_equal(store_rm(&f->s, NULL, &PRIV, "/a", &f->ev), 0);
-	assert_string_equal(evs(f), "/a/b/d! /a/b/e/f! /a/b/e! /a/b! /a/c! /a");
+	assert_string_equal(fx_evs(f), "/a/b/d! /a/b/e/f! /a/b/e! /a/b! /a/c! /a");
 	/* A leaf. */
 	assert_int_equal(wr(f, &PRIV, "/l", "1"), 0);
 	events_clear(&f->ev);
 	assert_int_equal(store_rm(&f->s, NULL, &PRIV, "/l", &f->ev), 0);
-	assert_string_equal(evs(f), "/l");
+	assert_string_equal(fx_evs(f), "/l");
 	/* Nothing to remove: no event. */
 	assert_int_equal(store_rm(&f->s, NULL, &PRIV, "/l", &f->ev), 0);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 }
 
 static void test_events_rm_watchers(void **state)
@@ -464,7 +383,7 @@ static void test_events_failed_ops(void **state)
 	assert_int_equal(store_rm(&f->s, NULL, &PRIV, "/", &f->ev), EINVAL);
 	f->s.q.nodes = 1;
 	assert_int_equal(wr(f, &D1, "/local/domain/1/x", "1"), ENOSPC);
-	assert_string_equal(evs(f), "");
+	assert_string_equal(fx_evs(f), "");
 }
 
 static void test_special_event(void **state)
@@ -496,12 +415,12 @@ static void test_events_forget_domain(void **state)
 	events_clear(&f->ev);
 	f->dom[3] = false;
 	store_forget_domain(&f->s, 3, &f->ev);
-	assert_string_equal(evs(f), "/local/domain/3/a/b! /local/domain/3/a! /local/domain/3");
+	assert_string_equal(fx_evs(f), "/local/domain/3/a/b! /local/domain/3/a! /local/domain/3");
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watch_list),
 		cmocka_unit_test(test_match_children),
