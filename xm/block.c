@@ -28,7 +28,8 @@ int blk_timeout_ms(const char *env, int def)
 	return s && atoi(s) > 0 ? atoi(s) * 1000 : def;
 }
 
-int blk_state(struct xsc *c, const char *dir)
+/* The state of dir (a backend or frontend): enum xenbus_state, or -1. */
+static int blk_state(struct xsc *c, const char *dir)
 {
 	char p[200];
 	char *s = xsc_read(c, 0, vbd_path(p, sizeof(p), dir, "state"));

@@ -16,8 +16,6 @@ struct xsc;
 
 /* Milliseconds from the environment variable env (whole seconds), or def. */
 int blk_timeout_ms(const char *env, int def);
-/* The state of dir (a backend or frontend): enum xenbus_state, or -1. */
-int blk_state(struct xsc *c, const char *dir);
 /* Check the backend exists and suits the type and mode; an xl spec that
  * named no backend type gets the one its target calls for (as libxl).
  * 0 or 1 (printed). */

@@ -30,7 +30,17 @@
 
 #define LOOP_MAJOR_NR 7
 
-int ident_of(const char *path, struct ident *id)
+/* A backend's identity: its block device number, and for a file (or a
+ * loop device's backing file) the file's device and inode. */
+struct ident {
+	bool has_rdev, has_file;
+	dev_t rdev;             /* block device number */
+	dev_t fdev;             /* the file's (or a loop device's backing file's) */
+	ino_t fino;
+};
+
+/* Identity of a path. 0 or -1 (errno). */
+static int ident_of(const char *path, struct ident *id)
 {
 	struct stat st;
 
@@ -59,7 +69,7 @@ int ident_of(const char *path, struct ident *id)
 	return 0;
 }
 
-bool ident_same(const struct ident *a, const struct ident *b)
+static bool ident_same(const struct ident *a, const struct ident *b)
 {
 	return (a->has_rdev && b->has_rdev && a->rdev == b->rdev) ||
 	       (a->has_file && b->has_file && a->fdev == b->fdev && a->fino == b->fino);
