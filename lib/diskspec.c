@@ -441,6 +441,58 @@ static const struct rule rules[] = {
 static bool is_lower(char ch) { return ch >= 'a' && ch <= 'z'; }
 static bool is_lower_digit(char ch) { return is_lower(ch) || (ch >= '0' && ch <= '9'); }
 
+/* "lit..." up to and with the next comma (key=value), or the rest of the
+ * spec for target= (its trailing context); -1 if s does not start so. */
+static long match_key(const struct xl *c, const struct rule *r, const char *s, size_t *used)
+{
+	size_t len = strlen(s), n = strlen(r->lit);
+	if (strncmp(s, r->lit, n))
+		return -1;
+	if (r->kind == R_TARGET && !c->split_target) {
+		*used = len;
+		return (long)len;
+	}
+	n += strcspn(s + n, ",");
+	if (s[n] == ',')
+		n++;
+	*used = n;
+	/* a split target= keeps its length: it stays the winning rule */
+	return (long)(r->kind == R_TARGET ? len : n);
+}
+
+/* [a-z][-a-z0-9]*=[^,]+,? — a key nobody knows. */
+static long match_unknown_param(const char *s, size_t *used)
+{
+	size_t n;
+	if (!is_lower(s[0]))
+		return -1;
+	for (n = 1; is_lower_digit(s[n]) || s[n] == '-'; n++)
+		;
+	if (s[n] != '=' || s[n + 1] == '\0' || s[n + 1] == ',')
+		return -1;
+	n += 2;
+	if (s[n] == ',')
+		n++;
+	*used = n;
+	return (long)n;
+}
+
+/* [a-z][a-z0-9]*: — a prefix nobody knows (its trailing context: what
+ * follows is not a name). */
+static long match_unknown_prefix(const char *s, size_t *used)
+{
+	size_t n;
+	if (!is_lower(s[0]))
+		return -1;
+	for (n = 1; is_lower_digit(s[n]); n++)
+		;
+	if (s[n] != ':')
+		return -1;
+	n++;
+	*used = n;
+	return (long)(s[n] && !is_lower_digit(s[n]) ? strlen(s) : n);
+}
+
 /* Length the rule matches at s (trailing context included), -1 if none;
  * *used is what it consumes (yyleng). */
 static long rule_match(const struct xl *c, const struct rule *r, const char *s, size_t *used)
@@ -455,14 +507,8 @@ static long rule_match(const struct xl *c, const struct rule *r, const char *s, 
 		*used = n;
 		return (long)(s[n] ? len : n);
 	case R_KEY:
-		n = strlen(r->lit);
-		if (strncmp(s, r->lit, n))
-			return -1;
-		n += strcspn(s + n, ",");
-		if (s[n] == ',')
-			n++;
-		*used = n;
-		return (long)n;
+	case R_TARGET:
+		return match_key(c, r, s, used);
 	case R_FLAG:
 		n = strlen(r->lit);
 		if (strncmp(s, r->lit, n))
@@ -471,31 +517,8 @@ static long rule_match(const struct xl *c, const struct rule *r, const char *s, 
 			n++;
 		*used = n;
 		return (long)n;
-	case R_TARGET:
-		n = strlen(r->lit);
-		if (strncmp(s, r->lit, n))
-			return -1;
-		if (c->split_target) {
-			n += strcspn(s + n, ",");
-			if (s[n] == ',')
-				n++;
-			*used = n;
-			return (long)len;       /* keep it the winning rule */
-		}
-		*used = len;
-		return (long)len;
 	case R_UNKNOWN_PARAM:
-		if (!is_lower(s[0]))
-			return -1;
-		for (n = 1; is_lower_digit(s[n]) || s[n] == '-'; n++)
-			;
-		if (s[n] != '=' || s[n + 1] == '\0' || s[n + 1] == ',')
-			return -1;
-		n += 2;
-		if (s[n] == ',')
-			n++;
-		*used = n;
-		return (long)n;
+		return match_unknown_param(s, used);
 	case R_PREFIX:
 		n = strlen(r->lit);
 		if (strncmp(s, r->lit, n))
@@ -503,15 +526,7 @@ static long rule_match(const struct xl *c, const struct rule *r, const char *s, 
 		*used = n;
 		return (long)len;
 	case R_UNKNOWN_PREFIX:
-		if (!is_lower(s[0]))
-			return -1;
-		for (n = 1; is_lower_digit(s[n]); n++)
-			;
-		if (s[n] != ':')
-			return -1;
-		n++;
-		*used = n;
-		return (long)(s[n] && !is_lower_digit(s[n]) ? len : n);
+		return match_unknown_prefix(s, used);
 	case R_POSITIONAL:
 		n = strcspn(s, "=,");
 		if (s[n] == ',') {
@@ -571,29 +586,102 @@ static void note_prefix_backend(struct xl *c, enum disk_backend b, bool strong)
 	}
 }
 
+/* The rule that matches longest at s (flex's choice: the first of equal
+ * length), with what it consumes in *used; NULL if none does. */
+static const struct rule *best_rule(const struct xl *c, const char *s, size_t *used)
+{
+	const struct rule *best = NULL;
+	long bestlen = -1;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		size_t u = 0;
+		long l = rule_match(c, &rules[i], s, &u);
+		if (l > bestlen) {
+			bestlen = l;
+			best = &rules[i];
+			*used = u;
+		}
+	}
+	return best;
+}
+
+/* A "key=value," token of action act. */
+static void on_key(struct xl *c, enum ract act, const char *s, size_t used)
+{
+	const char *p;
+	size_t n;
+	key_value(s, used, &p, &n);
+	switch (act) {
+	case A_FORMAT: setformat(c, p, n); break;
+	case A_BADTYPE: xl_err(c, s, used, "unknown value for type"); break;
+	case A_ACCESS: setaccess(c, p, n); break;
+	case A_BACKEND: savestring(c, &c->backend, "backend respecified", p, n); break;
+	case A_BACKENDTYPE: setbackendtype(c, p, n); break;
+	case A_SPECIFICATION: setspecification(c, p, n); break;
+	case A_VDEV: savestring(c, &c->vdev, "vdev respecified", p, n); break;
+	case A_SCRIPT: savestring(c, &c->script, "script respecified", p, n); break;
+	case A_COLO_HOST: savestring(c, &c->colo_host, "colo-host respecified", p, n); break;
+	case A_COLO_PORT:
+		if (!sub_atoi(p, n))
+			xl_err(c, p, n, "unknown value for colo_port");
+		break;
+	case A_COLO_EXPORT:
+		savestring(c, &c->colo_export, "colo-export respecified", p, n);
+		break;
+	case A_ACTIVE_DISK:
+		savestring(c, &c->active_disk, "active-disk respecified", p, n);
+		break;
+	case A_HIDDEN_DISK:
+		savestring(c, &c->hidden_disk, "hidden-disk respecified", p, n);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A deprecated "prefix:" of action act (used bytes, the ':' included). */
+static void on_prefix(struct xl *c, enum ract act, const char *s, size_t used)
+{
+	size_t n = used - 1;   /* the ':' stripped */
+	c->had_depr_prefix = true;
+	if (act == A_FMT_PREFIX) {
+		setformat(c, s, n);
+		note_prefix_backend(c, DISK_QDISK, false);
+	} else if (act == A_SCRIPT_PREFIX) {
+		snprintf(c->scriptbuf, sizeof(c->scriptbuf), "block-%.*s", (int)n, s);
+		savestring(c, &c->script, "script respecified", c->scriptbuf, strlen(c->scriptbuf));
+	} else if (act == A_PHY) {
+		note_prefix_backend(c, DISK_PHY, true);
+	} else if (act == A_FILE) {
+		note_prefix_backend(c, DISK_FILE, true);
+	} else {
+		note_prefix_backend(c, DISK_QDISK, false);
+	}
+}
+
+/* "target=...": the rest of the spec (or up to a comma when split). */
+static void on_target(struct xl *c, const char *s, size_t used)
+{
+	const char *p = s + strlen("target=");
+	size_t n = used - strlen("target=");
+	if (n && p[n - 1] == ',')
+		n--;
+	if (memchr(p, ',', n))
+		c->target_had_comma = true;
+	savestring(c, &c->target, "target respecified", p, n);
+}
+
+/* libxlutil's flex scanner, token by token. */
 static void lex(struct xl *c)
 {
 	const char *s = c->spec;
 
 	while (*s && !c->failed) {
-		const struct rule *best = NULL;
-		long bestlen = -1;
-		size_t used = 0;
-		for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-			size_t u = 0;
-			long l = rule_match(c, &rules[i], s, &u);
-			if (l > bestlen) {
-				bestlen = l;
-				best = &rules[i];
-				used = u;
-			}
-		}
+		size_t used = 0, n;
+		const struct rule *best = best_rule(c, s, &used);
 		if (!best) {            /* a lone newline: nothing matches in flex either */
 			xl_err(c, s, strlen(s), "bad disk syntax");
 			return;
 		}
-		const char *p;
-		size_t n;
 		switch (best->kind) {
 		case R_WS:
 			break;
@@ -604,65 +692,16 @@ static void lex(struct xl *c)
 				c->is_cdrom = false;
 			break;
 		case R_KEY:
-			key_value(s, used, &p, &n);
-			switch (best->act) {
-			case A_FORMAT: setformat(c, p, n); break;
-			case A_BADTYPE: xl_err(c, s, used, "unknown value for type"); break;
-			case A_ACCESS: setaccess(c, p, n); break;
-			case A_BACKEND: savestring(c, &c->backend, "backend respecified", p, n); break;
-			case A_BACKENDTYPE: setbackendtype(c, p, n); break;
-			case A_SPECIFICATION: setspecification(c, p, n); break;
-			case A_VDEV: savestring(c, &c->vdev, "vdev respecified", p, n); break;
-			case A_SCRIPT: savestring(c, &c->script, "script respecified", p, n); break;
-			case A_COLO_HOST:
-				savestring(c, &c->colo_host, "colo-host respecified", p, n);
-				break;
-			case A_COLO_PORT:
-				if (!sub_atoi(p, n))
-					xl_err(c, p, n, "unknown value for colo_port");
-				break;
-			case A_COLO_EXPORT:
-				savestring(c, &c->colo_export, "colo-export respecified", p, n);
-				break;
-			case A_ACTIVE_DISK:
-				savestring(c, &c->active_disk, "active-disk respecified", p, n);
-				break;
-			case A_HIDDEN_DISK:
-				savestring(c, &c->hidden_disk, "hidden-disk respecified", p, n);
-				break;
-			default:
-				break;
-			}
+			on_key(c, best->act, s, used);
 			break;
 		case R_TARGET:
-			p = s + strlen("target=");
-			n = used - strlen("target=");
-			if (n && p[n - 1] == ',')
-				n--;
-			if (memchr(p, ',', n))
-				c->target_had_comma = true;
-			savestring(c, &c->target, "target respecified", p, n);
+			on_target(c, s, used);
 			break;
 		case R_UNKNOWN_PARAM:
 			xl_err(c, s, used, "unknown parameter");
 			break;
 		case R_PREFIX:
-			c->had_depr_prefix = true;
-			n = used - 1;   /* the ':' stripped */
-			if (best->act == A_FMT_PREFIX) {
-				setformat(c, s, n);
-				note_prefix_backend(c, DISK_QDISK, false);
-			} else if (best->act == A_SCRIPT_PREFIX) {
-				snprintf(c->scriptbuf, sizeof(c->scriptbuf), "block-%.*s", (int)n, s);
-				savestring(c, &c->script, "script respecified", c->scriptbuf,
-					   strlen(c->scriptbuf));
-			} else if (best->act == A_PHY) {
-				note_prefix_backend(c, DISK_PHY, true);
-			} else if (best->act == A_FILE) {
-				note_prefix_backend(c, DISK_FILE, true);
-			} else {
-				note_prefix_backend(c, DISK_QDISK, false);
-			}
+			on_prefix(c, best->act, s, used);
 			break;
 		case R_UNKNOWN_PREFIX:
 			xl_err(c, s, used, "unknown deprecated disk prefix");
