@@ -27,6 +27,8 @@ struct req {
 #define F_PRIV    2u  /* privileged connections only */
 #define F_WRITE   4u  /* refused on the read-only socket */
 
+static void core_fire(struct daemon *d);
+
 struct handler {
 	int (*fn)(struct req *r);
 	unsigned int flags;
@@ -544,7 +546,8 @@ static void fire_one(struct daemon *d, const struct event *e)
 	}
 }
 
-void core_fire(struct daemon *d)
+/* Deliver the events in d->ev to every watcher and clear them. */
+static void core_fire(struct daemon *d)
 {
 	for (size_t i = 0; i < d->ev.n; i++)
 		fire_one(d, d->ev.v[i]);

@@ -80,8 +80,6 @@ void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 /* Queue a message to c. */
 void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *body, size_t len);
-/* Deliver the events in d->ev to every watcher and clear them. */
-void core_fire(struct daemon *d);
 /* Drop c's watches and transactions (RESET_WATCHES, close). */
 void core_conn_reset(struct daemon *d, struct conn *c);
 

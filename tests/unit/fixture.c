@@ -100,8 +100,7 @@ int fx_write(struct fx *f, struct txn *t, const struct caller *c, const char *na
 	return store_write(&f->s, t, c, name, data, strlen(data), &f->ev);
 }
 
-/* The node as a privileged reader sees it in t, or NULL if absent. */
-static const struct node *read_node(struct fx *f, struct txn *t, const char *name)
+const struct node *fx_node(struct fx *f, struct txn *t, const char *name)
 {
 	const struct node *n = NULL;
 	int err = store_read(&f->s, t, &PRIV, name, &n);
@@ -129,14 +128,14 @@ static const char *show(char *buf, size_t cap, const char *s, size_t len, bool c
 const char *fx_val(struct fx *f, struct txn *t, const char *name)
 {
 	static char buf[8192];
-	const struct node *n = read_node(f, t, name);
+	const struct node *n = fx_node(f, t, name);
 	return n ? show(buf, sizeof(buf), n->data, n->datalen, false) : "<absent>";
 }
 
 const char *fx_kids(struct fx *f, struct txn *t, const char *name)
 {
 	static char buf[4096];
-	const struct node *n = read_node(f, t, name);
+	const struct node *n = fx_node(f, t, name);
 	return n ? show(buf, sizeof(buf), n->children, n->childlen, true) : "<absent>";
 }
 

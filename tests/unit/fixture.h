@@ -45,6 +45,8 @@ int fx_setp(struct fx *f, struct txn *t, const struct caller *c, const char *nam
 	    const char *spec);
 int fx_write(struct fx *f, struct txn *t, const struct caller *c, const char *name,
 	     const char *data);
+/* The node as a privileged reader sees it in t, or NULL if absent. */
+const struct node *fx_node(struct fx *f, struct txn *t, const char *name);
 /* A node's value, and its children "a,b,c" in DIRECTORY order, as a
  * privileged reader sees them in t; "<absent>" when there is no node. */
 const char *fx_val(struct fx *f, struct txn *t, const char *name);

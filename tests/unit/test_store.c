@@ -45,14 +45,7 @@ static int rd(struct fx *f, const struct caller *c, const char *name, const stru
 /* The node, read with privilege, or NULL if absent. */
 static const struct node *node(struct fx *f, const char *name)
 {
-	const struct node *n = NULL;
-	int err = store_read(&f->s, NULL, &PRIV, name, &n);
-	if (err) {
-		assert_int_equal(err, ENOENT);
-		return NULL;
-	}
-	assert_non_null(n);
-	return n;
+	return fx_node(f, NULL, name);
 }
 
 /* A node's value as a string, "<absent>" if there is no such node. */
