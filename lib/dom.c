@@ -46,7 +46,7 @@ struct xs_handle *xm_xs_open(void)
 	return h;
 }
 
-char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
+char *dom_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
 {
 	char path[1024];
 	va_list ap;
@@ -58,7 +58,7 @@ char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
 	return xs_read(h, t, path, &len);
 }
 
-bool xs_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
+bool dom_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
 	       const char *fmt, ...)
 {
 	char *val;
@@ -107,30 +107,30 @@ int dom_info(struct xs_handle *h, unsigned int domid, struct dominfo *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->domid = domid;
-	char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
+	char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", domid);
 	if (!name)
 		return -1;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	free(name);
 	char *v;
-	if ((v = xs_readf(h, XBT_NULL, "/local/domain/%u/memory/static-max", domid)) ||
-	    (v = xs_readf(h, XBT_NULL, "/local/domain/%u/memory/target", domid))) {
+	if ((v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/static-max", domid)) ||
+	    (v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/target", domid))) {
 		d->mem_kib = atol(v);
 		free(v);
 	}
-	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vcpus", domid))) {
+	if ((v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vcpus", domid))) {
 		d->vcpus = atoi(v);
 		free(v);
 	}
-	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid))) {
+	if ((v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid))) {
 		d->qemu_pid = (pid_t)atol(v);
 		free(v);
 	}
-	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid))) {
+	if ((v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid))) {
 		snprintf(d->uuid, sizeof(d->uuid), "%s", v);
 		free(v);
 	}
-	if ((v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid))) {
+	if ((v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid))) {
 		snprintf(d->dir, sizeof(d->dir), "%s", v);
 		free(v);
 	}
@@ -143,7 +143,7 @@ int dom_lookup(struct xs_handle *h, const char *spec, unsigned int *domid)
 	unsigned long id = strtoul(spec, &end, 10);
 
 	if (*spec && !*end) {
-		char *name = xs_readf(h, XBT_NULL, "/local/domain/%lu/name", id);
+		char *name = dom_readf(h, XBT_NULL, "/local/domain/%lu/name", id);
 		bool ok = name != NULL || id == 0;
 		free(name);
 		if (ok) {
@@ -162,7 +162,7 @@ int dom_lookup(struct xs_handle *h, const char *spec, unsigned int *domid)
 		return -1;
 	int rc = -1;
 	for (size_t i = 0; i < n && rc < 0; i++) {
-		char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
+		char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", ids[i]);
 		if (name && strcmp(name, spec) == 0) {
 			*domid = ids[i];
 			rc = 0;
@@ -216,7 +216,7 @@ void dom_cleanup(struct xs_handle *h, unsigned int domid)
 	if (domid == 0)
 		return;
 	bool known = dom_info(h, domid, &d) == 0;
-	char *v = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
+	char *v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
 	pid_t pid = v ? (pid_t)atol(v) : 0;
 	free(v);
 	if (pid > 0 && pid_is_qemu(pid)) {
@@ -226,8 +226,8 @@ void dom_cleanup(struct xs_handle *h, unsigned int domid)
 			nanosleep(&ts, NULL);
 		}
 	}
-	char *uuid = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid);
-	char *dir = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
+	char *uuid = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid);
+	char *dir = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
 	xs_release_domain(h, domid);
 	snprintf(path, sizeof(path), "/local/domain/%u", domid);
 	xs_rm(h, XBT_NULL, path);

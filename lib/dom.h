@@ -29,10 +29,10 @@ const char *xm_channel_dir(void);
 struct xs_handle *xm_xs_open(void);
 
 /* Read a node as a string (NULL if absent). Caller frees. */
-char *xs_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
+char *dom_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Write a string. */
-bool xs_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
+bool dom_writef(struct xs_handle *h, xs_transaction_t t, const char *path,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 struct dominfo {

@@ -1,5 +1,6 @@
 /* qmp.c — see qmp.h. QMP messages are JSON objects, one per line. */
 #include "qmp.h"
+#include "sock.h"
 #include "util.h"
 
 #include <errno.h>

@@ -31,6 +31,3 @@ long now_ms(void);
 int fd_nonblock(int fd);
 
 #endif
-
-/* transitional: callers move to sock.h */
-#include "sock.h"

@@ -211,7 +211,7 @@ int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntok
 
 void xsc_close(struct xsc *c)
 {
-	if (c->fd >= 0)
+	if (xsc_connected(c) && c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
 	free(c->in);

@@ -72,7 +72,8 @@ struct xsc {
 
 /* Take over the connected fd. 0 or -1 (no memory). */
 int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntokens);
-/* Close the connection (its watches go with it). */
+/* Close the connection (its watches go with it); a zeroed struct xsc, never
+ * connected, is left as it is. */
 void xsc_close(struct xsc *c);
 /* As xsb_run / xsb_call on c; watch events meanwhile are kept. */
 int xsc_run(struct xsc *c, struct xsb *b);

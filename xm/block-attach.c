@@ -212,7 +212,7 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 
 	if (blk_check_backend(s))
 		return 1;
-	char *agent = xs_readf(h, XBT_NULL, "/local/domain/%u/attr/xmfront/state", domid);
+	char *agent = dom_readf(h, XBT_NULL, "/local/domain/%u/attr/xmfront/state", domid);
 	bool ready = agent && strcmp(agent, "ready") == 0;
 	free(agent);
 	if (!ready)

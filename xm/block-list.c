@@ -14,7 +14,7 @@
 /* dir/key, or NULL. Caller frees. */
 static char *rd(struct xs_handle *h, const char *dir, const char *key)
 {
-	return xs_readf(h, XBT_NULL, "%s/%s", dir, key);
+	return dom_readf(h, XBT_NULL, "%s/%s", dir, key);
 }
 
 static void print_long(struct xs_handle *h, const struct vbd *v, const char *id, int st,

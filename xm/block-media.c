@@ -74,7 +74,7 @@ static int media(struct xm_ctx *x, const char *name, struct diskspec *s, bool fo
 	struct vbd v;
 	if (blk_find(x, name, &v))
 		return 1;
-	char *dt = xs_readf(x->h, XBT_NULL, "%s/device-type", v.be);
+	char *dt = dom_readf(x->h, XBT_NULL, "%s/device-type", v.be);
 	bool cd = dt && strcmp(dt, "cdrom") == 0;
 	free(dt);
 	if (!cd)

@@ -68,7 +68,7 @@ int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
 	if (vdev_parse(vname, &devid) < 0)
 		return xm_error("Unable to find number for device (%s)", name);
 	vbd_init(v, x->domid, devid);
-	char *be = xs_readf(x->h, XBT_NULL, "%s/backend", v->fe);
+	char *be = dom_readf(x->h, XBT_NULL, "%s/backend", v->fe);
 	if (!be)
 		return xm_error("Device %s not connected", name);
 	free(be);

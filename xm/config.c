@@ -287,16 +287,25 @@ static int load_actions(XLU_Config *x, struct domcfg *c, char *err, size_t len)
 	return 0;
 }
 
-/* disk = [...], as given (parsed by the caller). */
-static void load_disks(XLU_Config *x, struct domcfg *c)
+/* disk = [...], as given (parsed by the caller). 0 or -1 (err). */
+static int load_disks(XLU_Config *x, struct domcfg *c, const char *path, char *err, size_t len)
 {
 	XLU_ConfigList *list;
 	int n;
-	if (xlu.get_list(x, "disk", &list, &n, 1) == 0) {
-		c->disks = calloc((size_t)n + 1, sizeof(char *));
-		for (int i = 0; c->disks && i < n; i++)
-			c->disks[c->ndisks++] = strdup(xlu.get_listitem(list, i));
+	if (xlu.get_list(x, "disk", &list, &n, 1) != 0)
+		return 0;
+	c->disks = calloc((size_t)n + 1, sizeof(char *));
+	if (!c->disks)
+		return fail(err, len, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const char *item = xlu.get_listitem(list, i); /* NULL: not a string */
+		if (!item)
+			return fail(err, len, "%s: disk = [...] must be a list of strings", path);
+		if (!(c->disks[c->ndisks] = strdup(item)))
+			return fail(err, len, "out of memory");
+		c->ndisks++;
 	}
+	return 0;
 }
 
 int config_load(const char *path, struct domcfg *c, char *err, size_t len)
@@ -328,9 +337,9 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 		goto out;
 	}
 	if (scan_keys(text, path, err, len) || load_identity(x, c, path, err, len) ||
-	    load_image(x, c, path, err, len) || load_actions(x, c, err, len))
+	    load_image(x, c, path, err, len) || load_actions(x, c, err, len) ||
+	    load_disks(x, c, path, err, len))
 		goto out;
-	load_disks(x, c);
 	rc = 0;
 out:
 	if (x)

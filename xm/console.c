@@ -4,6 +4,7 @@
  */
 #include "xm.h"
 #include "dom.h"
+#include "sock.h"
 #include "util.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ int xm_console_attach(unsigned int domid)
 	struct xs_handle *h = xm_xs_open();
 	if (!h)
 		return 1;
-	char *path = xs_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/console", domid);
+	char *path = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/console", domid);
 	xs_close(h);
 	if (!path)
 		return xm_error("Domain %u has no console", domid);

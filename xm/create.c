@@ -16,6 +16,7 @@
 #include "xm.h"
 #include "create.h"
 #include "config.h"
+#include "daemon.h"
 #include "diskspec.h"
 #include "dom.h"
 #include "util.h"
@@ -23,7 +24,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +33,7 @@ static bool xmbackd_running(void)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/xmbackd.pid", xm_rundir());
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
-	long pid = 0;
-	if (fscanf(f, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(f);
-	return pid > 0 && kill((pid_t)pid, 0) == 0;
+	return pidfile_live(path) > 0;
 }
 
 
@@ -132,7 +125,7 @@ static int make_domain(struct xs_handle *h, struct xsc *c, unsigned int id,
 		return 1;
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
-	bool ok = xs_writef(h, XBT_NULL, path, "%ld", (long)qpid);
+	bool ok = dom_writef(h, XBT_NULL, path, "%ld", (long)qpid);
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
 	ok = ok && xs_write(h, XBT_NULL, path, "running", 7);
 	if (!ok)

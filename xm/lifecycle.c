@@ -40,7 +40,7 @@ static int ctl_exec(unsigned int id, const char *cmd)
 
 static bool domain_gone(struct xs_handle *h, unsigned int id)
 {
-	char *n = xs_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	char *n = dom_readf(h, XBT_NULL, "/local/domain/%u/name", id);
 	free(n);
 	return n == NULL;
 }
@@ -73,8 +73,8 @@ static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, con
 	struct xs_handle *h = x->h;
 	unsigned int id = x->domid;
 	int rc = 0;
-	char *feat = xs_readf(h, XBT_NULL, "/local/domain/%u/control/feature-%s", id, what);
-	char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	char *feat = dom_readf(h, XBT_NULL, "/local/domain/%u/control/feature-%s", id, what);
+	char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", id);
 	if (!feat || strcmp(feat, "1") != 0) {
 		rc = xm_error("Domain '%s' has no agent that can %s it "
 			      "(control/feature-%s is not set); use xm destroy", name ? name : "?",

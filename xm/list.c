@@ -248,7 +248,7 @@ int cmd_domname(struct xm_ctx *x, int argc, char **argv)
 	if (argc != 1)
 		return xm_usage("domname");
 	unsigned int id = x->domid;
-	char *name = id ? xs_readf(x->h, XBT_NULL, "/local/domain/%u/name", id) : NULL;
+	char *name = id ? dom_readf(x->h, XBT_NULL, "/local/domain/%u/name", id) : NULL;
 	printf("%s\n", id ? (name ? name : "") : "Domain-0");
 	free(name);
 	return 0;

@@ -7,6 +7,7 @@
  */
 #include "xm.h"
 #include "dom.h"
+#include "sock.h"
 #include "util.h"
 #include "xsbatch.h"
 

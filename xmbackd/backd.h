@@ -45,7 +45,6 @@ struct backd {
 	struct xsc xw;
 	struct xsc xr;          /* batched reads, transactions (nodes.c); made
 	                         * when first needed: zeroed is not connected */
-	int xsfd;               /* unused: goes with main.c's next change */
 	struct guest *guests;
 	struct vbd_key pending[VBD_PENDING_MAX];
 	unsigned int npending;

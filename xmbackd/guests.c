@@ -29,7 +29,7 @@ static struct guest *find(struct backd *b, unsigned int domid)
 
 static void cleanup(struct backd *b, struct guest *g, const char *why)
 {
-	char *name = xs_readf(b->xs, XBT_NULL, "/local/domain/%u/name", g->domid);
+	char *name = dom_readf(b->xs, XBT_NULL, "/local/domain/%u/name", g->domid);
 	log_info("domain %u (%s): %s; cleaning up", g->domid, name ? name : "?", why);
 	free(name);
 	qmp_close(g->q);
@@ -40,7 +40,7 @@ static void cleanup(struct backd *b, struct guest *g, const char *why)
 
 static pid_t qemu_pid(struct backd *b, unsigned int domid)
 {
-	char *v = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
+	char *v = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
 	pid_t p = v ? (pid_t)atol(v) : 0;
 	free(v);
 	return p;
@@ -48,7 +48,7 @@ static pid_t qemu_pid(struct backd *b, unsigned int domid)
 
 static void attach(struct backd *b, unsigned int domid)
 {
-	char *sock = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", domid);
+	char *sock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", domid);
 	char *err = NULL;
 	struct guest *g = calloc(1, sizeof(*g));
 
@@ -99,7 +99,7 @@ void guests_scan(struct backd *b)
 		unsigned int domid = (unsigned int)atoi(ids[i]);
 		if (domid == 0 || find(b, domid))
 			continue;
-		char *state = xs_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
+		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
 		if (state && strcmp(state, "running") == 0)
 			attach(b, domid);
 		free(state);

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 /* Domain 0's own entries, as xen-init-dom0 writes them in Xen. */
 static void init_dom0(struct xs_handle *h)
 {
-	char *n = xs_readf(h, XBT_NULL, "/local/domain/0/name");
+	char *n = dom_readf(h, XBT_NULL, "/local/domain/0/name");
 	if (!n) {
 		xs_write(h, XBT_NULL, "/local/domain/0/name", "Domain-0", 8);
 		xs_write(h, XBT_NULL, "/local/domain/0/domid", "0", 1);
@@ -256,7 +256,7 @@ static int turn(struct backd *b)
 int main(int argc, char **argv)
 {
 	struct opts o = { .level = LOG_INFO_ };
-	struct backd b = { .xsfd = -1 };
+	struct backd b = { .xs = NULL };
 	FILE *lf;
 
 	int rc = parse_args(argc, argv, &o);
@@ -289,8 +289,7 @@ int main(int argc, char **argv)
 		rc = turn(&b) < 0 ? 1 : 0;
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
-	if (b.xsfd >= 0)
-		close(b.xsfd);
+	xsc_close(&b.xr);
 	xsc_close(&b.xw);
 	xs_close(b.xs);
 	unlink(o.pidfile);

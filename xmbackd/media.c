@@ -110,7 +110,7 @@ static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bo
 void media_change(struct backd *b, const struct vbd *v, const char *what)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
-	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
 	char *params = be_read(b, v, "params"), *format = be_read(b, v, "format");
 	char *mode = be_read(b, v, "mode");
 	char *qerr = NULL, err[1024];
@@ -154,7 +154,7 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, what, err);
 	} else {
 		/* The medium now belongs to the device; nothing of ours to delete. */
-		char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+		char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
 		if (node && *node)
 			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL,
 				 NULL, QMP_TIMEOUT);

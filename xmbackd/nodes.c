@@ -7,6 +7,7 @@
  */
 #include "vbd-int.h"
 #include "dom.h"
+#include "sock.h"
 #include "util.h"
 #include "xsbatch.h"
 
@@ -18,7 +19,7 @@
 
 char *be_read(struct backd *b, const struct vbd *v, const char *key)
 {
-	return xs_readf(b->xs, XBT_NULL, "%s/%s", v->be, key);
+	return dom_readf(b->xs, XBT_NULL, "%s/%s", v->be, key);
 }
 
 bool be_is(struct backd *b, const struct vbd *v, const char *key, const char *val)

@@ -62,7 +62,7 @@ static void used_slots(struct backd *b, unsigned int domid, const char *key, con
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
 	char **ids = xs_directory(b->xs, XBT_NULL, path, &nd);
 	for (unsigned int i = 0; i < nd; i++) {
-		char *v = xs_readf(b->xs, XBT_NULL, "%s/%s/%s", path, ids[i], key);
+		char *v = dom_readf(b->xs, XBT_NULL, "%s/%s/%s", path, ids[i], key);
 		size_t pl = strlen(prefix);
 		char *end;
 		long slot = v && strncmp(v, prefix, pl) == 0 ? strtol(v + pl, &end, 10) : -1;

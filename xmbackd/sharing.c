@@ -174,20 +174,20 @@ int sharing_check(struct xs_handle *h, unsigned int domid, unsigned long devid,
 			/* holders are the backends xmbackd accepted (Xen: those
 			 * whose hotplug script wrote physical-device); not one
 			 * still waiting for this check, nor a refused one */
-			char *hs = xs_readf(h, XBT_NULL, "%s/%s/hotplug-status", path, devs[j]);
+			char *hs = dom_readf(h, XBT_NULL, "%s/%s/hotplug-status", path, devs[j]);
 			bool held = hs && strcmp(hs, "connected") == 0;
 			free(hs);
 			if (!held)
 				continue;
-			char *params = xs_readf(h, XBT_NULL, "%s/%s/params", path, devs[j]);
-			char *omode = xs_readf(h, XBT_NULL, "%s/%s/mode", path, devs[j]);
+			char *params = dom_readf(h, XBT_NULL, "%s/%s/params", path, devs[j]);
+			char *omode = dom_readf(h, XBT_NULL, "%s/%s/mode", path, devs[j]);
 			struct ident other;
 			bool same = params && *params && ident_of(params, &other) == 0 &&
 				    ident_same(&me, &other);
 			bool conflict = same && (is_writer(mode) || is_writer(omode));
 			if (conflict) {
-				char *name = xs_readf(h, XBT_NULL, "/local/domain/%u/name", od);
-				char *dev = xs_readf(h, XBT_NULL, "%s/%s/dev", path, devs[j]);
+				char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", od);
+				char *dev = dom_readf(h, XBT_NULL, "%s/%s/dev", path, devs[j]);
 				if (is_writer(omode))
 					snprintf(err, errlen, "Device %s is mounted read-write in a guest "
 						 "domain (%s, %s), and so cannot be mounted now.", target,

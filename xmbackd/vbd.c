@@ -25,8 +25,8 @@
 static void teardown(struct backd *b, const struct vbd *v, bool write_state)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
-	char *devname = xs_readf(b->xs, XBT_NULL, "%s/device", v->tool);
-	char *node = xs_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
 
 	if (q && devname)
 		vbd_unplug(q, v, devname, node);
@@ -58,7 +58,7 @@ void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 	if (st == XenbusStateInitialising && !hs && snap_is(&sn, K_ONLINE, "1")) {
 		vbd_plug(b, &v, &sn);
 	} else if (st == XenbusStateClosing && dev) {
-		char *fes = fe ? xs_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
+		char *fes = fe ? dom_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
 		if (snap_is(&sn, K_FORCE, "1") || !fes || vbd_state_parse(fes) == XenbusStateClosed)
 			teardown(b, &v, true);
 		free(fes);

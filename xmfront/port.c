@@ -7,6 +7,7 @@
  * away" and the port is kept open; the host is back once POLLHUP clears.
  */
 #include "port.h"
+#include "sock.h"
 #include "util.h"
 
 #include <dirent.h>

@@ -14,6 +14,7 @@
  * the agent stopped).
  */
 #include "wire.h"
+#include "sock.h"
 #include "util.h"
 
 #include <stdio.h>

@@ -32,6 +32,7 @@
 #include <xenstore.h>
 
 #include "wire.h"
+#include "sock.h"
 #include "util.h"
 
 #include <errno.h>
