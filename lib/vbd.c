@@ -4,6 +4,8 @@
 #include "vbd.h"
 #include "dom.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,8 +32,9 @@ int vbd_state_parse(const char *s)
 	if (!s || *s < '0' || *s > '9')
 		return -1;
 	char *end;
+	errno = 0;
 	long v = strtol(s, &end, 10);
-	return *end || v > XenbusStateReconfigured ? -1 : (int)v;
+	return *end || errno || v > INT_MAX ? -1 : (int)v;
 }
 
 const char *vbd_state_str(enum xenbus_state st)

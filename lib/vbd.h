@@ -45,8 +45,8 @@ void vbd_init(struct vbd *v, unsigned int domid, unsigned long devid);
  * sizes). Returns out. */
 char *vbd_path(char *out, size_t len, const char *dir, const char *key);
 
-/* A state node's value: its enum xenbus_state, or -1 (absent, not a
- * number). */
+/* A state node's value: a decimal number (an enum xenbus_state, or one no
+ * party knows, taken as it is), or -1 (absent, not a number). */
 int vbd_state_parse(const char *s);
 /* The decimal text of a state ("4" for XenbusStateConnected). */
 const char *vbd_state_str(enum xenbus_state st);

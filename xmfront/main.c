@@ -13,7 +13,7 @@
 #include "port.h"
 #include "sock.h"
 #include "uevent.h"
-#include "vbd.h"
+#include "frontend.h"
 #include "util.h"
 #include "wire.h"
 

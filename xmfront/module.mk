@@ -3,7 +3,7 @@
 # mix, so its objects (and those of lib/ it uses) are built by their own rule
 # under $(B)/xmfront-static/ with release flags, whatever SANITIZE says.
 XMFRONT_SRCS := $(wildcard xmfront/*.c)
-XMFRONT_LIB := lib/wire.c lib/util.c lib/vdev.c lib/outq.c lib/sock.c
+XMFRONT_LIB := lib/wire.c lib/util.c lib/vdev.c lib/outq.c lib/sock.c lib/vbd.c
 XMFRONT_SB := $(B)/xmfront-static
 XMFRONT := $(B)/xmfront/xmfront
 XMFRONT_CFLAGS := -std=gnu11 -O2 $(WARN) $(CFLAGS) -Ilib -D_GNU_SOURCE

@@ -34,6 +34,7 @@
  * which may hold the next write's transaction open ahead (xenbus_prepare):
  * while connecting, and from the backend event that may be the Closing.
  */
+#include "frontend.h"
 #include "vbd.h"
 #include "vbd-int.h"
 #include "mux.h"
@@ -68,7 +69,7 @@
 static enum xenbus_state node_state(const struct vbd_dev *d, enum vbd_slot slot)
 {
 	const char *s = d->val[slot];
-	int n = s && is_num(s) ? atoi(s) : -1;
+	int n = vbd_state_parse(s);
 	return n < 0 ? STATE_NONE : (enum xenbus_state)n;
 }
 
@@ -196,7 +197,7 @@ void vbd_state_written(struct vbd_dev *d, bool ok)
 		d->front_stale = true;
 	if (ok && d->write.state != XB_STATE_KEEP) { /* known without reading it back */
 		char num[8];
-		xenbus_state_str(d->write.state, num, sizeof(num));
+		snprintf(num, sizeof(num), "%s", vbd_state_str(d->write.state));
 		free(d->val[F_STATE]);
 		d->val[F_STATE] = strdup(num);
 	}

@@ -24,6 +24,7 @@
  * usual way.
  */
 #include "xenbus.h"
+#include "vbd.h"
 #include "vbd-int.h"
 #include "mux.h"
 #include "util.h"
@@ -34,11 +35,6 @@
 #include <string.h>
 
 #define MAX_TRIES 10
-
-void xenbus_state_str(enum xenbus_state s, char *buf, size_t len)
-{
-	snprintf(buf, len, "%d", (int)s);
-}
 
 static void state_path(const struct vbd_dev *d, char *buf, size_t len)
 {
@@ -89,7 +85,7 @@ static void on_write_check(void *arg, uint32_t type, const char *body, size_t le
 			write_finish(d, false);
 		return;
 	}
-	xenbus_state_str(d->write.state, num, sizeof(num));
+	snprintf(num, sizeof(num), "%s", vbd_state_str(d->write.state));
 	state_path(d, p, sizeof(p));
 	if (d->write.state != XB_STATE_KEEP)
 		dev_request_write(d, tx, p, num);
@@ -251,7 +247,7 @@ static void prepared_commit(struct vbd_dev *d)
 	d->v->nprepared--;
 	d->write.in_prepared = true;
 	state_path(d, p, sizeof(p));
-	xenbus_state_str(d->write.state, num, sizeof(num));
+	snprintf(num, sizeof(num), "%s", vbd_state_str(d->write.state));
 	dev_request_write(d, d->write.tx, p, num);
 	if (dev_request(d, XS_TRANSACTION_END, d->write.tx, "T", 2, on_write_end) < 0)
 		write_finish(d, false);

@@ -49,7 +49,5 @@ void xenbus_switch_state(struct vbd_dev *d, enum xenbus_state state, const char 
 void xenbus_prepare(struct vbd_dev *d);
 /* The prepared transaction is not going to be used. */
 void xenbus_unprepare(struct vbd_dev *d);
-/* A state as written: "4" for XenbusStateConnected. */
-void xenbus_state_str(enum xenbus_state s, char *buf, size_t len);
 
 #endif

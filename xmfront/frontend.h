@@ -1,6 +1,7 @@
 /*
- * vbd.h — the block frontend of xmfront: what Linux's blkfront does in a Xen
- * guest, for the disks QEMU hot-plugs (docs/vbd.md "Attach", "Detach").
+ * frontend.h — the block frontend of xmfront (vbd.c): what Linux's blkfront
+ * does in a Xen guest, for the disks QEMU hot-plugs (docs/vbd.md "Attach",
+ * "Detach").
  *
  * It watches the domain's device/vbd and each device's backend state. A vbd
  * at Initialising whose backend is Connected is matched to the kernel disk
@@ -16,8 +17,8 @@
  * takes its node with it. A kernel eject request for a cdrom that is not
  * mounted releases the tray.
  */
-#ifndef XMFRONT_VBD_H
-#define XMFRONT_VBD_H
+#ifndef XMFRONT_FRONTEND_H
+#define XMFRONT_FRONTEND_H
 
 struct mux;
 struct vbd_front;
