@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "dom.h"
 #include "qmp.h"
+#include "vbd.h"
 #include "sock.h"
 #include "util.h"
 #include "wire.h"
@@ -53,21 +54,6 @@ static void init_dom0(struct xs_handle *h)
 		xs_write(h, XBT_NULL, "/local/domain/0/domid", "0", 1);
 	}
 	free(n);
-}
-
-/* Set a watch on w and wait for its reply. 0, or -1 (errno). */
-static int watch(struct xsc *w, const char *path, const char *token)
-{
-	struct xsb b;
-	xsb_init(&b);
-	xsb_watch(&b, path, token);
-	int rc = xsc_run(w, &b), err = rc == 0 ? xsb_errno(&b, 0) : 0;
-	xsb_reset(&b);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return rc;
 }
 
 /* The watch connection is readable: its events (a device's: that device,
@@ -189,9 +175,9 @@ static int become_daemon(const struct opts *o, bool keep_stderr)
  * fire now. 0, or -1 (logged). */
 static int watch_all(struct backd *b)
 {
-	if (watch(&b->xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
-	    watch(&b->xw, "@releaseDomain", "release") < 0 ||
-	    watch(&b->xw, "/local/domain/0/backend/vbd", "vbd") < 0) {
+	if (xsc_watch(&b->xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
+	    xsc_watch(&b->xw, "@releaseDomain", "release") < 0 ||
+	    xsc_watch(&b->xw, VBD_BACKEND_ROOT, "vbd") < 0) {
 		log_err("cannot watch XenStore: %s", strerror(errno));
 		return -1;
 	}
