@@ -280,6 +280,16 @@ int xsc_wait(struct xsc *c, int timeout_ms)
 	}
 }
 
+int xsc_wait_until(struct xsc *c, long deadline)
+{
+	long left = deadline - now_ms();
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return xsc_wait(c, left > 200 ? 200 : (int)left);
+}
+
 int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b)
 {
 	char buf[WIRE_MSG_MAX];

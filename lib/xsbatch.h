@@ -83,6 +83,10 @@ int xsc_call(struct xsc *c, uint32_t type, uint32_t tx, const void *body, size_t
  * of the tokens that fired since the last call (then cleared), 0 when none
  * did in time, -1 on a broken connection (errno). */
 int xsc_wait(struct xsc *c, int timeout_ms);
+/* As xsc_wait until deadline (now_ms()), 200 ms at most, so that a caller
+ * reads again now and then: -1 with ETIMEDOUT once the deadline has
+ * passed. */
+int xsc_wait_until(struct xsc *c, long deadline);
 
 /*
  * The same connection as an event stream, for a daemon's loop (xmbackd):

@@ -189,11 +189,11 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 		j = judge(c, v, &w, &why);
 		if (j != 0)
 			break;
-		long left = deadline - now_ms();
-		int m = left > 0 ? xsc_wait(c, left > 200 ? 200 : (int)left) : 0;
-		if (m < 0 || left <= 0) {
-			why = strdup(m < 0 ? "lost the connection to XenStore"
-				     : "timed out waiting for the backend and the guest to connect");
+		int m = xsc_wait_until(c, deadline);
+		if (m < 0) {
+			why = strdup(errno == ETIMEDOUT ?
+				     "timed out waiting for the backend and the guest to connect" :
+				     "lost the connection to XenStore");
 			break;
 		}
 		dirty = m > 0 ? (unsigned int)m : (1u << W_N) - 1;

@@ -55,8 +55,7 @@ static char *wait_done(struct xsc *c, const struct vbd *v)
 		mc = xsc_read(c, 0, mp);
 		if (!mc || strcmp(mc, "done") == 0 || strcmp(mc, "error") == 0)
 			break;
-		long left = deadline - now_ms();
-		if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+		if (xsc_wait_until(c, deadline) < 0)
 			break;
 	}
 	bool done = mc && strcmp(mc, "done") == 0;

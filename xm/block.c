@@ -82,8 +82,7 @@ int blk_wait_closed(struct xsc *c, const char *dir, long deadline)
 		return blk_state(c, dir);
 	int st;
 	while ((st = blk_state(c, dir)) != XenbusStateClosed && st >= 0) {
-		long left = deadline - now_ms();
-		if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+		if (xsc_wait_until(c, deadline) < 0)
 			break;
 	}
 	return st;

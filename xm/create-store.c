@@ -217,8 +217,7 @@ int create_wait_agent(struct xsc *c, unsigned int id, int ms)
 		free(s);
 		if (ready)
 			return 0;
-		long left = deadline - now_ms();
-		if (left <= 0 || xsc_wait(c, left > 200 ? 200 : (int)left) < 0)
+		if (xsc_wait_until(c, deadline) < 0)
 			return -1;
 	}
 }
