@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "wire.h"
 #include "xsbatch.h"
 
@@ -236,6 +238,30 @@ static void test_store_gone(void **state)
 	assert_int_equal(conn_close(&k), 0);
 }
 
+/* A never connected xsc (its reader not set up) closes nothing; the
+ * deadline wait ends with ETIMEDOUT once past, without reading. */
+static void test_zeroed_and_deadline(void **state)
+{
+	(void)state;
+	int fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	struct xsc z = { .fd = fd }; /* in NULL: never connected */
+	assert_false(xsc_connected(&z));
+	xsc_close(&z);
+	assert_true(fcntl(fd, F_GETFD) >= 0); /* not ours to close */
+	close(fd);
+	struct conn k;
+	conn_open(&k, 0);
+	assert_true(xsc_connected(&k.c));
+	errno = 0;
+	assert_int_equal(xsc_wait_until(&k.c, now_ms() - 1), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	long t0 = now_ms();
+	assert_int_equal(xsc_wait_until(&k.c, t0 + 50), 0); /* nothing fired */
+	assert_true(now_ms() - t0 >= 40);
+	assert_int_equal(conn_close(&k), 0);
+}
+
 static void test_single_requests(void **state)
 {
 	(void)state;
@@ -273,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_conflicts_give_up),
 		cmocka_unit_test(test_store_gone),
 		cmocka_unit_test(test_single_requests),
+		cmocka_unit_test(test_zeroed_and_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
