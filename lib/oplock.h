@@ -1,0 +1,29 @@
+/*
+ * oplock.h — "an operation on this device is in progress", told by a lock
+ * that dies with its holder.
+ *
+ * xm holds the lock of a device ($XM_RUNDIR/dom/<domid>/vbd-<devid>.lock,
+ * oplock_path) for the whole of a block-attach or block-detach. xmbackd
+ * finds a backend left half-way (Closing, Closed, refused) and asks
+ * oplock_held(): held means an xm is still working on it and will finish;
+ * not held means that xm died, and xmbackd finishes or undoes the step
+ * itself. flock(2): the kernel drops the lock when the holder dies, even
+ * by kill -9, so no stale pid can pass for a live one.
+ */
+#ifndef XM_OPLOCK_H
+#define XM_OPLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The lock file's path for domid's device devid. */
+void oplock_path(unsigned int domid, unsigned long devid, char *out, size_t len);
+/* Take the lock at path (its directory must exist). The lock's fd, or -1:
+ * errno EWOULDBLOCK when another process holds it, else why it failed. */
+int oplock_take(const char *path);
+/* Drop a lock taken with oplock_take (and remove its file). */
+void oplock_release(int fd, const char *path);
+/* Does some process hold the lock at path? (false when there is no file) */
+bool oplock_held(const char *path);
+
+#endif
