@@ -8,6 +8,7 @@
 #   make check      install deps, build with ASan/UBSan into build/asan, run all tests
 #   make demo       install deps, build, run the walk-through demo
 #   make bench      build release, run the benchmarks under bench/
+#   make install    build (release) and install (PREFIX, DESTDIR: install.mk)
 #
 # SANITIZE=address,undefined switches a build to the sanitizers (check uses it).
 
@@ -37,6 +38,7 @@ all: programs
 include lib/module.mk
 include xmstored/module.mk
 -include $(wildcard tests/*/module.mk bench/module.mk xm/module.mk xmbackd/module.mk xmfront/module.mk guest/module.mk)
+include install.mk
 
 programs: $(PROGS)
 testprogs: $(TESTPROGS)
