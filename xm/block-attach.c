@@ -2,7 +2,11 @@
  * block-attach.c — xm block-attach (and the disks of xm create): write the
  * device's backend and frontend directories in one transaction, then wait
  * until xmbackd has realised it and the guest's agent has connected it
- * (both Connected), or take it down again and say why (docs/vbd.md).
+ * (both Connected), or take it down again and say why (docs/vbd.md). The
+ * device's operation lock is held from before the write to the end; the
+ * crash points xm.attach-written, xm.attach-waiting (each wake-up),
+ * xm.attach-failed and xm.attach-undo-closing/-closed mark the instants
+ * where a killed xm leaves xmbackd an attach to finish or undo.
  */
 #include "block.h"
 #include "xm.h"
@@ -160,6 +164,13 @@ static int judge(struct xsc *c, const struct vbd *v, struct watched *w, char **w
 	return bs == XenbusStateConnected && fs == XenbusStateConnected;
 }
 
+/* Why an attach timed out: the part that did not answer, if known. */
+static char *timed_out(struct xsc *c, unsigned int domid)
+{
+	char *silent = blk_silent_part(c, domid);
+	return silent ? silent : strdup("timed out waiting for the backend and the guest to connect");
+}
+
 /* Wait until backend and frontend are both Connected (0), or -1 with why
  * not in *why (malloc'd; NULL without memory). The watches and the first reads go in one round trip, every
  * wake-up's reads in one more. */
@@ -189,11 +200,11 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 		j = judge(c, v, &w, &why);
 		if (j != 0)
 			break;
+		blk_crash_point("attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
 		if (m < 0) {
-			why = strdup(errno == ETIMEDOUT ?
-				     "timed out waiting for the backend and the guest to connect" :
-				     "lost the connection to XenStore");
+			why = errno != ETIMEDOUT ? strdup("lost the connection to XenStore") :
+				timed_out(c, v->domid);
 			break;
 		}
 		dirty = m > 0 ? (unsigned int)m : (1u << W_N) - 1;
@@ -213,23 +224,37 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	if (blk_check_backend(s))
 		return 1;
 	char *agent = dom_readf(h, XBT_NULL, "/local/domain/%u/attr/xmfront/state", domid);
-	bool ready = agent && strcmp(agent, "ready") == 0;
+	char *link = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/agent", domid);
+	/* the state node outlives the agent; xmbackd records its connection */
+	bool ready = agent && strcmp(agent, "ready") == 0 &&
+		     !(link && strcmp(link, "disconnected") == 0);
 	free(agent);
+	free(link);
 	if (!ready)
 		return xm_error("Domain %u has no running agent (xmfront): its block devices "
 				"cannot be connected", domid);
 	/* The device's own connection: its watches need no reader thread,
 	 * and they go when it is closed (xsbatch.h). */
+	if (blk_need_backd("block devices cannot be connected"))
+		return 1;
 	struct xsc c;
 	if (xm_xsc_open(&c, attach_tokens, W_N))
 		return 1;
+	struct blk_lock l;
 	char *why = NULL;
-	int rc = create_dirs(&c, &v, s);
-	if (!rc && wait_connected(&c, &v, &why) < 0) {
-		blk_force_remove(&c, &v);
-		rc = xm_error("%s", why ? vbd_error_text(why) : "out of memory");
-		free(why);
+	int rc = blk_lock(&l, &v, s->vdev);
+	if (!rc)
+		rc = create_dirs(&c, &v, s);
+	if (!rc) {
+		blk_crash_point("attach", "-written");
+		if (wait_connected(&c, &v, &why) < 0) {
+			blk_crash_point("attach", "-failed");
+			blk_force_remove(&c, &v, "attach-undo");
+			rc = xm_error("%s", why ? vbd_error_text(why) : "out of memory");
+			free(why);
+		}
 	}
+	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
 }

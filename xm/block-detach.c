@@ -4,7 +4,10 @@
  * the frontend is Closed) and remove its directories. A guest that refuses
  * (the device is mounted or open) says why in its error node: the device
  * is put back to Connected, nothing changed. -f takes it down without the
- * guest (docs/vbd.md).
+ * guest (docs/vbd.md). The device's operation lock is held throughout; an
+ * xm killed at a crash point (xm.detach-closing, xm.detach-closed,
+ * xm.detach-force-closing, xm.detach-force-closed) leaves the detach to
+ * xmbackd, which finishes or undoes it.
  */
 #include "block.h"
 #include "xm.h"
@@ -17,11 +20,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a detach's transactions find first: the backend gone (nothing to
+ * do, or nothing left to undo) or already Closed (xmbackd finished the
+ * detach of an xm that died): vetoes, nothing written. */
+enum { BE_GONE = 1, BE_CLOSED = 2 };
+
+static int be_veto(struct xsc *c, const struct vbd *v, uint32_t tx)
+{
+	char p[200];
+	char *s = xsc_read(c, tx, vbd_path(p, sizeof(p), v->be, "state"));
+	int st = vbd_state_parse(s);
+	free(s);
+	if (st < 0)
+		return BE_GONE;
+	return st == XenbusStateClosed ? BE_CLOSED : 0;
+}
+
 static int fill_closing(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
 	const struct vbd *v = arg;
 	char p[200];
-	(void)c;
+	int veto = be_veto(c, v, tx);
+	if (veto)
+		return veto;
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "online"), "0");
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "state"),
 		  vbd_state_str(XenbusStateClosing));
@@ -32,7 +53,9 @@ static int fill_reconnect(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
 	const struct vbd *v = arg;
 	char p[200];
-	(void)c;
+	int veto = be_veto(c, v, tx);
+	if (veto)
+		return veto;
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "state"),
 		  vbd_state_str(XenbusStateConnected));
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "online"), "1");
@@ -40,29 +63,67 @@ static int fill_reconnect(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	return 0;
 }
 
+/* The backend did not close in time. The guest refused, or did not answer:
+ * back to Connected, nothing changed, with the guest's reason or the part
+ * that did not answer. The guest let go but xmbackd did not unplug: left
+ * Closing for xmbackd to finish (the guest no longer has the device; going
+ * back would leave it half-connected). 0 if it closed meanwhile, else 1
+ * (printed). */
+static int give_up(struct xsc *c, const struct vbd *v, const char *label)
+{
+	char p[200];
+	char *why = xsc_read(c, 0, v->err);
+	char *fs = xsc_read(c, 0, vbd_path(p, sizeof(p), v->fe, "state"));
+	bool released = !why && vbd_state_parse(fs) == XenbusStateClosed;
+	free(fs);
+	char *silent = why ? NULL : blk_silent_part(c, v->domid);
+	int rc;
+	if (released) {
+		rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s; the guest has "
+			      "released it, and xmbackd finishes the detach", label, v->devid,
+			      silent ? silent : "xmbackd did not take it down");
+	} else {
+		int veto = xsc_transaction(c, fill_reconnect, NULL, (void *)v);
+		if (veto == BE_GONE || veto == BE_CLOSED) {
+			blk_remove(c, v); /* closed after all */
+			rc = 0;
+		} else {
+			const char *text = why ? vbd_error_text(why) :
+				silent ? silent : "the guest did not release it";
+			rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s", label,
+				      v->devid, text);
+		}
+	}
+	free(why);
+	free(silent);
+	return rc;
+}
+
 /* Ask the guest to let go and wait for the backend to close; refused or no
- * answer: back to Connected, nothing changed. 0 or 1 (printed). c watches
- * with one token. */
+ * answer: see give_up. 0 or 1 (printed). c watches with one token. */
 static int detach(struct xsc *c, const struct vbd *v, const char *label)
 {
 	struct xsb_reply r;
 	if (xsc_call(c, XS_RM, 0, v->err, strlen(v->err) + 1, &r) < 0)
 		return xm_error("cannot reach XenStore: %s", strerror(errno));
 	free(r.body);
-	if (xsc_transaction(c, fill_closing, NULL, (void *)v) < 0)
+	int rc = xsc_transaction(c, fill_closing, NULL, (void *)v);
+	if (rc < 0)
 		return xm_error("XenStore transaction failed: %s", strerror(errno));
-	long deadline = now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000);
-	int bs = blk_wait_closed(c, v->be, deadline);
+	if (rc == BE_GONE)
+		return xm_error("Device %s not connected", label);
+	int bs = XenbusStateClosed;
+	if (rc != BE_CLOSED) {
+		blk_crash_point("detach", "-closing");
+		long deadline = now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000);
+		bs = blk_wait_closed(c, v->be, deadline);
+	}
 	if (bs == XenbusStateClosed || bs < 0) {
+		blk_crash_point("detach", "-closed");
 		blk_remove(c, v);
 		return 0;
 	}
-	char *why = xsc_read(c, 0, v->err);
-	xsc_transaction(c, fill_reconnect, NULL, (void *)v);
-	int rc = xm_error("Device %s (%lu, vbd) could not be disconnected: %s", label, v->devid,
-			  vbd_error_text(why ? why : "the guest did not release it"));
-	free(why);
-	return rc;
+	return give_up(c, v, label);
 }
 
 int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
@@ -82,20 +143,24 @@ int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
 	struct vbd v;
 	if (blk_find(x, dev, &v))
 		return 1;
+	if (blk_need_backd("block devices cannot be disconnected"))
+		return 1;
 	/* The rest on a plain connection: batched, its watch needs no reader
 	 * thread (xsbatch.h). */
 	static const char *const tokens[] = { "be" };
 	struct xsc c;
 	if (xm_xsc_open(&c, tokens, 1))
 		return 1;
-	int rc = 0;
-	if (force) {
+	struct blk_lock l;
+	int rc = blk_lock(&l, &v, dev);
+	if (rc == 0 && force) {
 		fprintf(stderr, "Warning: forcing the detach of %s without the guest's consent: "
 			"data it has not written out is lost.\n", dev);
-		blk_force_remove(&c, &v);
-	} else {
+		blk_force_remove(&c, &v, "detach-force");
+	} else if (rc == 0) {
 		rc = detach(&c, &v, dev);
 	}
+	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
 }

@@ -2,7 +2,8 @@
  * block-media.c — xm block-configure, cd-insert, cd-eject: change the
  * medium of a CD/DVD drive. xm writes the new medium and media-change
  * ("insert" or "eject") in one transaction; xmbackd carries it out in QEMU
- * and answers "done" or "error" there (docs/vbd.md "CD/DVD media").
+ * and answers "done" or "error" there (docs/vbd.md "CD/DVD media"). The
+ * device's operation lock is held while xm writes and waits.
  */
 #include "block.h"
 #include "xm.h"
@@ -64,7 +65,10 @@ static char *wait_done(struct xsc *c, const struct vbd *v)
 	free(mc);
 	if (done)
 		return NULL;
-	return why ? why : strdup("timed out waiting for xmbackd");
+	if (why)
+		return why;
+	char *silent = blk_silent_part(c, v->domid);
+	return silent ? silent : strdup("timed out waiting for xmbackd");
 }
 
 /* Change the medium of a cdrom vbd: s NULL (or empty) ejects. */
@@ -80,20 +84,25 @@ static int media(struct xm_ctx *x, const char *name, struct diskspec *s, bool fo
 		return xm_error("Device %s is not a cdrom: only removable media can be changed", name);
 	if (s && blk_check_backend(s))
 		return 1;
+	if (blk_need_backd("the medium cannot be changed"))
+		return 1;
 	static const char *const tokens[] = { "media" };
 	struct xsc c;
 	if (xm_xsc_open(&c, tokens, 1))
 		return 1;
 	struct change m = { &v, s, force };
-	int rc = 0;
-	if (xsc_transaction(&c, fill_change, NULL, &m) < 0) {
+	struct blk_lock l;
+	int rc = blk_lock(&l, &v, name);
+	if (!rc && xsc_transaction(&c, fill_change, NULL, &m) < 0) {
 		rc = xm_error("XenStore transaction failed: %s", strerror(errno));
-	} else {
+	} else if (!rc) {
+		blk_crash_point("media", "-written");
 		char *why = wait_done(&c, &v);
 		if (why)
 			rc = xm_error("Cannot change the medium of %s: %s", name, why);
 		free(why);
 	}
+	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
 }

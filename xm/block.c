@@ -4,12 +4,20 @@
  * xm writes a device's directories in one transaction and then only waits:
  * xmbackd realises the device, xmfront connects it in the guest. Every
  * failure path leaves nothing behind: a device that got as far as QEMU is
- * torn down (forced), the directories removed.
+ * torn down (forced), the directories removed. Each command holds the
+ * device's operation lock (oplock.h) while it writes and waits, so that
+ * xmbackd can tell an operation in progress from one whose xm died; and
+ * since xmbackd finishes those by itself, what xm removes may be gone
+ * already: that is success. A wait that times out names the part that did
+ * not answer (blk_silent_part).
  */
 #include "block.h"
 #include "xm.h"
+#include "crashpoint.h"
+#include "daemon.h"
 #include "dom.h"
 #include "diskspec.h"
+#include "oplock.h"
 #include "util.h"
 #include "vdev.h"
 #include "wire.h"
@@ -116,7 +124,10 @@ static int fill_force(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
 	const struct vbd *v = arg;
 	char p[200];
-	(void)c;
+	char *st = xsc_read(c, tx, vbd_path(p, sizeof(p), v->be, "state"));
+	free(st);
+	if (!st) /* gone meanwhile (xmbackd finished, or the guest ended) */
+		return 1;
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "online"), "0");
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "force"), "1");
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "state"),
@@ -124,12 +135,85 @@ static int fill_force(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	return 0;
 }
 
-void blk_force_remove(struct xsc *c, const struct vbd *v)
+void blk_force_remove(struct xsc *c, const struct vbd *v, const char *step)
 {
 	char p[200];
 	char *realised = xsc_read(c, 0, vbd_path(p, sizeof(p), v->tool, "device"));
-	if (realised && xsc_transaction(c, fill_force, NULL, (void *)v) == 0)
-		blk_wait_closed(c, v->be, now_ms() + 15000);
+	if (realised && xsc_transaction(c, fill_force, NULL, (void *)v) == 0) {
+		blk_crash_point(step, "-closing");
+		/* without xmbackd nobody closes it: its successor unplugs a
+		 * device whose directories are gone */
+		if (blk_backd_running())
+			blk_wait_closed(c, v->be, now_ms() + 15000);
+		blk_crash_point(step, "-closed");
+	}
 	free(realised);
 	blk_remove(c, v);
+}
+
+void blk_crash_point(const char *step, const char *what)
+{
+	char name[96];
+	snprintf(name, sizeof(name), "xm.%s%s", step, what);
+	crash_point(name);
+}
+
+int blk_lock(struct blk_lock *l, const struct vbd *v, const char *label)
+{
+	oplock_path(v->domid, v->devid, l->path, sizeof(l->path));
+	l->fd = oplock_take(l->path);
+	if (l->fd >= 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return xm_error("another xm is working on device %s of domain %u", label,
+				v->domid);
+	return xm_error("cannot take the operation lock %s: %s", l->path, strerror(errno));
+}
+
+void blk_unlock(struct blk_lock *l)
+{
+	oplock_release(l->fd, l->path);
+	l->fd = -1;
+}
+
+static void backd_pidfile(char *out, size_t len)
+{
+	snprintf(out, len, "%s/xmbackd.pid", xm_rundir());
+}
+
+bool blk_backd_running(void)
+{
+	char path[512];
+	backd_pidfile(path, sizeof(path));
+	return pidfile_live(path) > 0;
+}
+
+char *blk_silent_part(struct xsc *c, unsigned int domid)
+{
+	char p[600];
+	if (!blk_backd_running()) {
+		char pf[512];
+		backd_pidfile(pf, sizeof(pf));
+		snprintf(p, sizeof(p), "xmbackd is not running (no live pid in %s)", pf);
+		return strdup(p);
+	}
+	snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/agent", domid);
+	char *agent = xsc_read(c, 0, p);
+	bool gone = agent && strcmp(agent, "disconnected") == 0;
+	free(agent);
+	if (gone) {
+		snprintf(p, sizeof(p), "the guest's agent (xmfront) of domain %u is not connected",
+			 domid);
+		return strdup(p);
+	}
+	return NULL;
+}
+
+int blk_need_backd(const char *what)
+{
+	char path[512];
+	if (blk_backd_running())
+		return 0;
+	backd_pidfile(path, sizeof(path));
+	return xm_error("xmbackd is not running (no live pid in %s): %s; start it first", path, what);
 }

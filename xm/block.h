@@ -31,7 +31,33 @@ int blk_wait_closed(struct xsc *c, const char *dir, long deadline);
  * when it is left empty). */
 void blk_remove(struct xsc *c, const struct vbd *v);
 /* Take a device down without the guest (xmbackd unplugs it: online 0,
- * force 1, Closing) and remove every trace. */
-void blk_force_remove(struct xsc *c, const struct vbd *v);
+ * force 1, Closing) and remove every trace. step names the crash points
+ * passed on the way ("xm.<step>-closing", "xm.<step>-closed"). */
+void blk_force_remove(struct xsc *c, const struct vbd *v, const char *step);
+/* A crash point "xm.<step><what>" (crashpoint.h). */
+void blk_crash_point(const char *step, const char *what);
+
+/* The device's operation lock (oplock.h), held from before xm's first
+ * write until its last one: xmbackd finishes or undoes an operation whose
+ * lock nobody holds. */
+struct blk_lock {
+	int fd;
+	char path[512];
+};
+/* Take it for v; label is the device as the user named it. 0, or 1
+ * (printed: another xm holds it, or the lock file cannot be made). */
+int blk_lock(struct blk_lock *l, const struct vbd *v, const char *label);
+/* Release it (nothing when not taken). */
+void blk_unlock(struct blk_lock *l);
+
+/* Is xmbackd running (a live pid in $XM_RUNDIR/xmbackd.pid)? */
+bool blk_backd_running(void);
+/* 0 when it is, else 1 (printed: what, "block devices cannot be ...").
+ */
+int blk_need_backd(const char *what);
+/* Which part did not answer when a wait for domid's device timed out: a
+ * text naming xmbackd when it is not running, else the guest's agent when
+ * xmbackd recorded it disconnected, else NULL (malloc'd). */
+char *blk_silent_part(struct xsc *c, unsigned int domid);
 
 #endif
