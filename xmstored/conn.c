@@ -157,10 +157,18 @@ static void conn_readable(struct daemon *d, struct conn *c)
 	conn_process(d, c);
 }
 
+/* The journal's records of this batch are written before any reply. */
+static void persist_flush(struct daemon *d)
+{
+	if (d->persist.flush)
+		d->persist.flush(d->persist.ctx);
+}
+
 /* After a batch: flush every connection, close the dead ones. */
 static void conn_sweep(struct daemon *d)
 {
 	struct conn *c, *next;
+	persist_flush(d);
 	/* Watch events first: a watcher waits on them, a writer's reply can
 	 * follow. (Errors are dealt with in the pass below.) */
 	for (c = d->conns; c; c = c->next) {
@@ -177,6 +185,7 @@ static void conn_sweep(struct daemon *d)
 				c->dead = true;
 			if (r == 0 && wire_in_pending(&c->in)) {
 				conn_process(d, c); /* requests held back while it was backed up */
+				persist_flush(d);
 				if (!c->dead && outq_size(&c->out))
 					next = c; /* flush again */
 			}

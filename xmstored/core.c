@@ -495,6 +495,8 @@ void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 	} else if (d->ev.n) {
 		core_fire(d);
 	}
+	if (d->persist.request_end)
+		d->persist.request_end(d->persist.ctx);
 }
 
 /*

@@ -48,6 +48,19 @@ struct conn {
 	struct wire_in in;
 };
 
+/*
+ * Persistence hooks (journal.c sets them; every one NULL without a journal):
+ * domain changes as they happen, the end of each request (its changes make
+ * one record), and a flush before any reply or event leaves the daemon.
+ */
+enum persist_dom { PERSIST_INTRODUCE, PERSIST_RELEASE, PERSIST_TARGET };
+struct persist {
+	void (*domain)(void *ctx, enum persist_dom op, uint32_t domid, uint32_t target);
+	void (*request_end)(void *ctx);
+	void (*flush)(void *ctx);
+	void *ctx;
+};
+
 struct daemon {
 	struct store store;
 	struct conn *conns;       /* all live connections */
@@ -61,6 +74,7 @@ struct daemon {
 	size_t out_max;           /* queued bytes beyond which events drop */
 	FILE *trace;              /* --trace-file, or NULL */
 	unsigned long requests;
+	struct persist persist;
 };
 
 /*

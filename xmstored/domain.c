@@ -33,6 +33,14 @@ static void fire_special(struct daemon *d, const char *name)
 	store_special_event(&d->store, name, &d->ev);
 }
 
+/* Tell the journal (if any) of a domain change. */
+static void persist_domain(struct daemon *d, enum persist_dom op, uint32_t domid,
+			   uint32_t target)
+{
+	if (d->persist.domain)
+		d->persist.domain(d->persist.ctx, op, domid, target);
+}
+
 int domain_introduce(struct daemon *d, uint32_t domid)
 {
 	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
@@ -66,6 +74,7 @@ int domain_introduce(struct daemon *d, uint32_t domid)
 	}
 	dom->next = d->domains;
 	d->domains = dom;
+	persist_domain(d, PERSIST_INTRODUCE, domid, 0);
 	log_info("domain %u introduced, channel %s", domid, dom->sock_path);
 	fire_special(d, "@introduceDomain");
 	return 0;
@@ -123,6 +132,7 @@ int domain_release(struct daemon *d, uint32_t domid)
 	for (struct conn *c = d->conns; c; c = c->next)
 		if (c->who.has_target && c->who.target == domid)
 			c->who.has_target = false;
+	persist_domain(d, PERSIST_RELEASE, domid, 0);
 	store_forget_domain(&d->store, domid, &d->ev);
 	fire_special(d, "@releaseDomain");
 	log_info("domain %u released", domid);
@@ -136,6 +146,7 @@ int domain_set_target(struct daemon *d, uint32_t domid, uint32_t target)
 		return ENOENT;
 	dom->has_target = true;
 	dom->target = target;
+	persist_domain(d, PERSIST_TARGET, domid, target);
 	for (struct conn *c = d->conns; c; c = c->next) {
 		if (c->dom == dom) {
 			c->who.has_target = true;

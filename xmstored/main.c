@@ -3,6 +3,7 @@
  */
 #include "core.h"
 #include "daemon.h"
+#include "journal.h"
 #include "sock.h"
 #include "util.h"
 
@@ -39,6 +40,11 @@ static void usage(FILE *f)
 		"  -l, --log FILE          log to FILE (default: stderr)\n"
 		"  -V, --verbose           log every connection and domain event\n"
 		"  -T, --trace-file FILE   trace every message in and out to FILE\n"
+		"  -J, --journal-dir DIR   keep the tree across restarts in DIR/xmstored.journal\n"
+		"                          and DIR/xmstored.snap (default: the socket's dir)\n"
+		"      --no-journal        keep the tree in memory only (lost at exit)\n"
+		"      --compact-size N    compact the journal past N bytes (and 4x the\n"
+		"                          last snapshot; default 1048576)\n"
 		"  -E, --entry-nb N        nodes per domain (default 1000)\n"
 		"  -S, --entry-size N      bytes per node (default 2048)\n"
 		"  -W, --watch-nb N        watches per domain (default 128)\n"
@@ -62,9 +68,24 @@ static unsigned int num_arg(const char *opt, const char *s)
 
 struct opts {
 	const char *sock, *pidfile, *logfile, *chan, *tracefile;
-	bool fg;
+	bool fg, no_journal;
 	int verbose;
+	struct journal_opts jr;
 };
+
+enum { OPT_NO_JOURNAL = 256, OPT_COMPACT_SIZE };
+
+static size_t size_arg(const char *opt, const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v == 0 || v > (1ULL << 40)) {
+		fprintf(stderr, "xmstored: invalid value for %s: '%s'\n", opt, s);
+		exit(2);
+	}
+	return (size_t)v;
+}
 
 /* The sockets: PATH read-write, PATH_ro read-only, domain channels. */
 struct socks {
@@ -84,6 +105,9 @@ static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'V' },
 		{ "trace-file", required_argument, NULL, 'T' },
+		{ "journal-dir", required_argument, NULL, 'J' },
+		{ "no-journal", no_argument, NULL, OPT_NO_JOURNAL },
+		{ "compact-size", required_argument, NULL, OPT_COMPACT_SIZE },
 		{ "entry-nb", required_argument, NULL, 'E' },
 		{ "entry-size", required_argument, NULL, 'S' },
 		{ "watch-nb", required_argument, NULL, 'W' },
@@ -95,7 +119,7 @@ static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:c:NfF:l:VT:E:S:W:t:A:M:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:NfF:l:VT:J:E:S:W:t:A:M:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->sock = optarg; break;
 		case 'c': o->chan = optarg; break;
@@ -104,6 +128,9 @@ static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 		case 'l': o->logfile = optarg; break;
 		case 'V': o->verbose = LOG_DEBUG_; break;
 		case 'T': o->tracefile = optarg; break;
+		case 'J': o->jr.dir = optarg; break;
+		case OPT_NO_JOURNAL: o->no_journal = true; break;
+		case OPT_COMPACT_SIZE: o->jr.compact_min = size_arg("--compact-size", optarg); break;
 		case 'E': d->store.q.nodes = num_arg("--entry-nb", optarg); break;
 		case 'S': d->store.q.node_size = num_arg("--entry-size", optarg); break;
 		case 'W': d->max_watches = num_arg("--watch-nb", optarg); break;
@@ -155,6 +182,8 @@ static void socket_paths(struct socks *s, struct opts *o)
 		snprintf(s->chan, sizeof(s->chan), "%s/domains", s->dir);
 		o->chan = s->chan;
 	}
+	if (!o->jr.dir)
+		o->jr.dir = s->dir;
 }
 
 /* The sockets, the loop's epoll, detaching, the pid file. 0, or -1
@@ -174,6 +203,8 @@ static int start(struct daemon *d, const struct opts *o, struct socks *s, bool k
 		log_err("epoll: %s", strerror(errno));
 		return -1;
 	}
+	if (!o->no_journal && journal_open(d, &o->jr) < 0)
+		return -1;
 	if (!o->fg && daemonize(keep_stderr) < 0) {
 		log_err("fork: %s", strerror(errno));
 		return -1;
@@ -207,6 +238,7 @@ static int serve(struct daemon *d, const struct opts *o, const struct socks *s)
 static void finish(struct daemon *d, const struct opts *o, const struct socks *s, int rc,
 		   FILE *lf)
 {
+	journal_close(d);
 	core_fini(d);
 	if (s->rw_fd >= 0) {
 		close(s->rw_fd);

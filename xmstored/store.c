@@ -28,6 +28,7 @@
  * own delta, applied at commit.
  */
 #include "store.h"
+#include "store-priv.h"
 #include "path.h"
 
 #include <errno.h>
@@ -65,7 +66,7 @@ long store_nodes_alive(void)
 
 /* ---- node records ---- */
 
-static void node_free(struct node *n)
+void node_free(struct node *n)
 {
 	if (!n)
 		return;
@@ -77,7 +78,7 @@ static void node_free(struct node *n)
 	nodes_alive--;
 }
 
-static struct node *node_new(const char *name, const struct perm *p, unsigned int np)
+struct node *node_new(const char *name, const struct perm *p, unsigned int np)
 {
 	struct node *n = calloc(1, sizeof(*n));
 	if (!n)
@@ -165,6 +166,13 @@ static struct node *live_find(const struct store *s, const char *name)
 	return e ? htab_container(e, struct node, he) : NULL;
 }
 
+/* A live record changed or went: tell the hook (the journal), if any. */
+static void note_change(struct store *s, const char *name)
+{
+	if (s->on_change)
+		s->on_change(s->change_ctx, name);
+}
+
 /* ---- accounting ---- */
 
 static int *acct_slot(struct acct *a, uint32_t domid, bool create)
@@ -183,7 +191,7 @@ static int *acct_slot(struct acct *a, uint32_t domid, bool create)
 	return &a->v[a->n++].count;
 }
 
-static void acct_add(struct acct *a, uint32_t domid, int d)
+void acct_add(struct acct *a, uint32_t domid, int d)
 {
 	int *c = acct_slot(a, domid, true);
 	if (c)
@@ -292,17 +300,23 @@ static const struct node *v_peek(struct store *s, struct txn *t, const char *nam
 
 /* A record (from v_mut) was changed in place: a fresh generation (a
  * transaction's copy too: DIRECTORY_PART inside it shows that). */
-static void v_changed(struct store *s, struct node *n)
+static void v_changed(struct store *s, struct txn *t, struct node *n)
 {
 	n->gen = ++s->gen;
+	if (!t)
+		note_change(s, n->name);
 }
 
 /* Insert a new record (absent before; v_get was called on its name). */
 static int v_insert(struct store *s, struct txn *t, struct node *n)
 {
 	n->gen = ++s->gen;
-	if (!t)
-		return htab_insert(&s->nodes, &n->he) < 0 ? ENOMEM : 0;
+	if (!t) {
+		if (htab_insert(&s->nodes, &n->he) < 0)
+			return ENOMEM;
+		note_change(s, n->name);
+		return 0;
+	}
 	struct txnode *tn = tx_find(t, n->name);
 	if (!tn)
 		return EIO;
@@ -315,6 +329,7 @@ static int v_insert(struct store *s, struct txn *t, struct node *n)
 static void v_delete(struct store *s, struct txn *t, struct node *n)
 {
 	if (!t) {
+		note_change(s, n->name);
 		htab_remove(&s->nodes, &n->he);
 		node_free(n);
 		s->gen++;
@@ -580,7 +595,7 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 			err = err ? err : ENOMEM;
 			goto out;
 		}
-		v_changed(s, parent);
+		v_changed(s, t, parent);
 		struct node *dummy;
 		if ((err = v_get(s, t, c, nm, &dummy)))
 			goto out;
@@ -630,7 +645,7 @@ int store_write(struct store *s, struct txn *t, const struct caller *c,
 		free(n->data);
 		n->data = d;
 		n->datalen = (uint32_t)len;
-		v_changed(s, n);
+		v_changed(s, t, n);
 	}
 	if (err)
 		return err;
@@ -718,7 +733,7 @@ int store_rm(struct store *s, struct txn *t, const struct caller *c,
 	if (!(parent = v_mut(t, parent)))
 		return ENOMEM;
 	node_del_child(parent, path_base(name));
-	v_changed(s, parent);
+	v_changed(s, t, parent);
 	return 0;
 }
 
@@ -760,7 +775,7 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 	n->nperms = np;
 	account(s, t, old[0].id, -1);
 	account(s, t, p[0].id, 1);
-	v_changed(s, n);
+	v_changed(s, t, n);
 	err = fire(s, t, ev, name, false, n, old, nold);
 	free(old);
 	return err;
@@ -793,8 +808,10 @@ void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
 	     e = htab_next(&s->nodes, &it, e)) {
 		struct node *n = htab_container(e, struct node, he);
 		for (unsigned int i = 1; i < n->nperms; i++)
-			if (n->perms[i].id == domid)
+			if (n->perms[i].id == domid) {
 				n->perms[i].perms |= PERM_IGNORE;
+				note_change(s, n->name);
+			}
 	}
 }
 
@@ -867,6 +884,7 @@ int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev
 		} else {
 			s->gen++;
 		}
+		note_change(s, tn->name);
 	}
 	for (size_t i = 0; i < t->delta.n; i++)
 		acct_add(&s->owned, t->delta.v[i].domid, t->delta.v[i].count);

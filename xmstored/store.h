@@ -65,6 +65,11 @@ struct store {
 	/* Does a domain exist (for IGNORE marks on permissions)? */
 	bool (*domain_exists)(void *ctx, uint32_t domid);
 	void *domain_ctx;
+	/* A live record changed or was removed (after the change; a transaction
+	 * calls it at commit, once per record it changed). The journal's hook;
+	 * NULL: nobody listens. */
+	void (*on_change)(void *ctx, const char *name);
+	void *change_ctx;
 };
 
 struct txn;
@@ -106,5 +111,17 @@ int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev
 int store_special_event(struct store *s, const char *path, struct events *ev);
 void events_clear(struct events *ev);   /* frees every event, keeps v */
 void events_free(struct events *ev);
+
+/*
+ * Loading (store-raw.c, for the journal): records put and removed as they
+ * are, with no permission check, no event and no hook. store_clear empties
+ * the tree; store_loaded rebuilds the per-domain counts from the records
+ * and sets the generation counter to gen (or past the largest record's).
+ */
+const struct node *store_lookup(const struct store *s, const char *name);
+int store_put_raw(struct store *s, const struct node *img);
+void store_del_raw(struct store *s, const char *name);
+void store_clear(struct store *s);
+int store_loaded(struct store *s, uint64_t gen);
 
 #endif
