@@ -1,5 +1,6 @@
 /* dom.c — see dom.h. */
 #include "dom.h"
+#include "daemon.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -37,12 +38,29 @@ const char *xm_channel_dir(void)
 	return buf;
 }
 
+void xm_xs_unreachable(int err)
+{
+	fprintf(stderr, "Error: cannot reach XenStore at %s: %s (is xmstored running?)\n",
+		xm_xs_socket(), strerror(err));
+}
+
+bool xm_xs_lost(int err)
+{
+	return err == ECONNRESET || err == EPIPE || err == ENOTCONN || err == ECONNREFUSED ||
+	       err == ECONNABORTED || err == EBADF || err == ESHUTDOWN || err == EIO;
+}
+
+void xm_xs_lost_error(int err)
+{
+	fprintf(stderr, "Error: lost XenStore at %s: %s (did xmstored stop?)\n",
+		xm_xs_socket(), strerror(err));
+}
+
 struct xs_handle *xm_xs_open(void)
 {
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h)
-		fprintf(stderr, "Error: Unable to connect to xmstored at %s: %s "
-			"(is xmstored running?)\n", xm_xs_socket(), strerror(errno));
+		xm_xs_unreachable(errno);
 	return h;
 }
 
@@ -85,8 +103,11 @@ int dom_list(struct xs_handle *h, unsigned int **ids, size_t *n)
 	unsigned int num = 0;
 	char **ents = xs_directory(h, XBT_NULL, "/local/domain", &num);
 
-	*ids = calloc(num ? num : 1, sizeof(**ids));
+	*ids = NULL;
 	*n = 0;
+	if (!ents && errno != ENOENT)
+		return -1;
+	*ids = calloc(num ? num : 1, sizeof(**ids));
 	if (!*ids) {
 		free(ents);
 		return -1;
@@ -170,6 +191,8 @@ int dom_lookup(struct xs_handle *h, const char *spec, unsigned int *domid)
 		free(name);
 	}
 	free(ids);
+	if (rc < 0)
+		errno = ENOENT;
 	return rc;
 }
 
@@ -178,20 +201,36 @@ void dom_file(unsigned int domid, const char *name, char *out, size_t len)
 	snprintf(out, len, "%s/dom/%u/%s", xm_rundir(), domid, name);
 }
 
-static bool pid_is_qemu(pid_t pid)
+pid_t dom_qemu_pid_in(const char *dir)
 {
-	char path[64], comm[64] = "";
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return false;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "qemu-system", 11) == 0;
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/qemu.pid", dir);
+	long pid = lockfile_holder(path);
+	return pid > 0 ? (pid_t)pid : 0;
 }
 
-static void rm_dir_files(const char *dir)
+pid_t dom_qemu_live(const struct dominfo *d)
+{
+	char dir[600];
+	if (d->dir[0])
+		return dom_qemu_pid_in(d->dir);
+	snprintf(dir, sizeof(dir), "%s/dom/%u", xm_rundir(), d->domid);
+	return dom_qemu_pid_in(dir);
+}
+
+void dom_kill_qemu(const char *dir, pid_t recorded)
+{
+	pid_t pid = dom_qemu_pid_in(dir);
+	if (pid <= 0 || (recorded > 0 && recorded != pid))
+		return;
+	kill(pid, SIGKILL);
+	for (int i = 0; i < 200 && dom_qemu_pid_in(dir) == pid; i++) {
+		struct timespec ts = { 0, 10 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+void dom_rm_dir(const char *dir)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -208,34 +247,9 @@ static void rm_dir_files(const char *dir)
 	rmdir(dir);
 }
 
-void dom_cleanup(struct xs_handle *h, unsigned int domid)
+void dom_rm_backends(struct xs_handle *h, unsigned int domid)
 {
-	struct dominfo d;
 	char path[256];
-
-	if (domid == 0)
-		return;
-	bool known = dom_info(h, domid, &d) == 0;
-	char *v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
-	pid_t pid = v ? (pid_t)atol(v) : 0;
-	free(v);
-	if (pid > 0 && pid_is_qemu(pid)) {
-		kill(pid, SIGKILL);
-		for (int i = 0; i < 200 && kill(pid, 0) == 0 && pid_is_qemu(pid); i++) {
-			struct timespec ts = { 0, 10 * 1000000 };
-			nanosleep(&ts, NULL);
-		}
-	}
-	char *uuid = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid);
-	char *dir = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
-	xs_release_domain(h, domid);
-	snprintf(path, sizeof(path), "/local/domain/%u", domid);
-	xs_rm(h, XBT_NULL, path);
-	if (uuid) {
-		snprintf(path, sizeof(path), "/vm/%s", uuid);
-		xs_rm(h, XBT_NULL, path);
-	}
-	/* Backends in domain 0 for this frontend domain. */
 	unsigned int nt = 0;
 	char **types = xs_directory(h, XBT_NULL, "/local/domain/0/backend", &nt);
 	for (unsigned int i = 0; i < nt; i++) {
@@ -243,12 +257,33 @@ void dom_cleanup(struct xs_handle *h, unsigned int domid)
 		xs_rm(h, XBT_NULL, path);
 	}
 	free(types);
+}
+
+void dom_cleanup(struct xs_handle *h, unsigned int domid)
+{
+	char path[256];
+
+	if (domid == 0)
+		return;
+	char *v = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
+	pid_t pid = v ? (pid_t)atol(v) : 0;
+	free(v);
+	char *uuid = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", domid);
+	char *dir = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
+	if (dir)
+		dom_kill_qemu(dir, pid);
+	xs_release_domain(h, domid);
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	xs_rm(h, XBT_NULL, path);
+	if (uuid) {
+		snprintf(path, sizeof(path), "/vm/%s", uuid);
+		xs_rm(h, XBT_NULL, path);
+	}
+	dom_rm_backends(h, domid);
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u", domid);
 	xs_rm(h, XBT_NULL, path);
 	if (dir)
-		rm_dir_files(dir);
-	else if (known && d.dir[0])
-		rm_dir_files(d.dir);
+		dom_rm_dir(dir);
 	free(uuid);
 	free(dir);
 }

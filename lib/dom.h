@@ -25,8 +25,16 @@ const char *xm_xs_socket(void);
  * <xenstore socket dir>/domains (xmstored's default). */
 const char *xm_channel_dir(void);
 
-/* Open XenStore; on failure prints "Error: ..." naming the socket. */
+/* Open XenStore; on failure prints xm_xs_unreachable's error. */
 struct xs_handle *xm_xs_open(void);
+/* "Error: cannot reach XenStore at <socket>: <err> (is xmstored running?)"
+ * on stderr: the store cannot be connected to (no socket, refused). */
+void xm_xs_unreachable(int err);
+/* Is err what a request gets when the store's connection broke in flight
+ * (the daemon died or stopped)? Not a refusal of the request itself. */
+bool xm_xs_lost(int err);
+/* "Error: lost XenStore at <socket>: <err> (did xmstored stop?)". */
+void xm_xs_lost_error(int err);
 
 /* Read a node as a string (NULL if absent). Caller frees. */
 char *dom_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)
@@ -45,7 +53,8 @@ struct dominfo {
 	char dir[512];          /* run dir */
 };
 
-/* Ids of the guests (not domain 0), ascending; caller frees *ids. */
+/* Ids of the guests (not domain 0), ascending; caller frees *ids. 0, or
+ * -1 (errno: the store refused or was lost, xm_xs_lost). */
 int dom_list(struct xs_handle *h, unsigned int **ids, size_t *n);
 /* Fill d for guest domid from XenStore. 0 or -1 if it does not exist. */
 int dom_info(struct xs_handle *h, unsigned int domid, struct dominfo *d);
@@ -53,11 +62,28 @@ int dom_info(struct xs_handle *h, unsigned int domid, struct dominfo *d);
 int dom_lookup(struct xs_handle *h, const char *spec, unsigned int *domid);
 /* Path of a domain's run-time file. */
 void dom_file(unsigned int domid, const char *name, char *out, size_t len);
+/* The pid of the QEMU whose run dir is dir, alive: the holder of the lock
+ * QEMU keeps on dir/qemu.pid for its life (lib/daemon.h lockfile_holder),
+ * else 0. A dead QEMU is 0 whatever its pid became (reused, a zombie); a
+ * stopped (SIGSTOP) one is alive. */
+pid_t dom_qemu_pid_in(const char *dir);
+/* The same for d: its recorded run dir, else $XM_RUNDIR/dom/<id>. */
+pid_t dom_qemu_live(const struct dominfo *d);
+/* SIGKILL the QEMU alive in run dir dir (dom_qemu_pid_in) if it is the one
+ * recorded (recorded <= 0: none recorded yet, as during a create); wait up
+ * to 2 s for it to die. */
+void dom_kill_qemu(const char *dir, pid_t recorded);
+/* Remove a run dir: the files in it, then the dir. */
+void dom_rm_dir(const char *dir);
+/* Remove domain 0's backends of every type for frontend domain domid. */
+void dom_rm_backends(struct xs_handle *h, unsigned int domid);
 /*
  * Remove every trace of a domain that is gone or going: kill its QEMU if
- * still alive, RELEASE it in XenStore, remove its nodes (/local/domain/N,
- * /vm/<uuid>, /tool/xm/domain/N, backends of it in domain 0) and its run
- * dir. Idempotent: xm destroy and xmbackd may both call it.
+ * still alive (the live holder of its run dir's pid file, when that is the
+ * recorded qemu-pid or none is recorded), RELEASE it in XenStore, remove
+ * its nodes (/local/domain/N, /vm/<uuid>, /tool/xm/domain/N, backends of it
+ * in domain 0) and the run dir its record names. Idempotent: xm destroy and
+ * xmbackd may both call it.
  */
 void dom_cleanup(struct xs_handle *h, unsigned int domid);
 

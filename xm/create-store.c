@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define DOMID_MAX 0x7FF0 /* ids wrap below Xen's DOMID_FIRST_RESERVED */
 
@@ -42,18 +43,64 @@ static int named(struct xsc *c, uint32_t tx, const char *dir, const char *name)
 	return clash;
 }
 
-/* Is id taken (by a live domain, or one being created)? */
-static bool id_used(struct xsc *c, uint32_t tx, unsigned int id)
+/* Does path exist in the store? 1, 0, or -1 (errno: the store refused or
+ * was lost). */
+static int node_exists(struct xsc *c, uint32_t tx, const char *path)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "/local/domain/%u/name", id);
-	char *a = xsc_read(c, tx, path);
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", id);
-	char *b = a ? NULL : xsc_read(c, tx, path);
-	bool used = a || b;
-	free(a);
-	free(b);
-	return used;
+	char *v = xsc_read(c, tx, path);
+	if (v) {
+		free(v);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -1;
+}
+
+/* Is something of a domain with this id alive or left behind? Its nodes
+ * (a live domain, one being created, an orphan's backends), its run dir
+ * (an orphan QEMU after the store lost its records keeps its sockets and
+ * locked pid file there) or its channel socket. 1, 0, or -1 (errno). */
+static int id_used(struct xsc *c, uint32_t tx, unsigned int id)
+{
+	char path[1200];
+	struct stat st;
+	int r;
+	snprintf(path, sizeof(path), "/local/domain/%u", id);
+	if ((r = node_exists(c, tx, path)) != 0)
+		return r;
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u", id);
+	if ((r = node_exists(c, tx, path)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", id);
+	if ((r = node_exists(c, tx, path)) != 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/dom/%u", xm_rundir(), id);
+	if (lstat(path, &st) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/domain-%u.sock", xm_channel_dir(), id);
+	return lstat(path, &st) == 0;
+}
+
+/* The first id from the store's next-domid on that id_used finds free,
+ * wrapping below DOMID_MAX. The id, 0 when none is free, or -1 (errno). */
+static int free_id(struct xsc *c, uint32_t tx)
+{
+	char *next = xsc_read(c, tx, XM_TOOL_ROOT "/next-domid");
+	if (!next && errno != ENOENT)
+		return -1;
+	unsigned int id = next ? (unsigned int)atoi(next) : 1;
+	free(next);
+	if (id == 0 || id >= DOMID_MAX)
+		id = 1;
+	for (unsigned int n = 1; n < DOMID_MAX; n++) {
+		int used = id_used(c, tx, id);
+		if (used < 0)
+			return -1;
+		if (!used)
+			return (int)id;
+		if (++id >= DOMID_MAX)
+			id = 1;
+	}
+	return 0;
 }
 
 static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
@@ -64,20 +111,16 @@ static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 		r->clash = named(c, tx, XM_TOOL_ROOT "/domain", r->name);
 	if (r->clash >= 0)
 		return 1;
-	char *next = xsc_read(c, tx, XM_TOOL_ROOT "/next-domid"), v[16], path[128];
-	unsigned int id = next ? (unsigned int)atoi(next) : 1;
-	free(next);
-	if (id == 0 || id >= DOMID_MAX)
-		id = 1;
-	while (id_used(c, tx, id))
-		if (++id >= DOMID_MAX)
-			id = 1;
-	r->id = id;
-	snprintf(v, sizeof(v), "%u", id + 1 >= DOMID_MAX ? 1 : id + 1);
+	int id = free_id(c, tx);
+	if (id <= 0)
+		return id < 0 ? -1 : 2;
+	char v[16], path[128];
+	r->id = (unsigned int)id;
+	snprintf(v, sizeof(v), "%u", r->id + 1 >= DOMID_MAX ? 1 : r->id + 1);
 	xsb_write(b, tx, XM_TOOL_ROOT "/next-domid", v);
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", id);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", r->id);
 	xsb_write(b, tx, path, r->name);
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", r->id);
 	xsb_write(b, tx, path, "creating");
 	return 0;
 }
@@ -86,14 +129,33 @@ int create_reserve(struct xsc *c, const char *name, unsigned int *domid)
 {
 	struct reserve r = { .name = name };
 	int rc = xsc_transaction(c, fill_reserve, xsb_all_ok, &r);
-	if (rc > 0)
+	if (rc == 1)
 		return xm_error("Domain '%s' already exists with ID '%d'", name, r.clash);
+	if (rc == 2)
+		return xm_error("no free domain id: every id below %d is in use or left behind "
+				"by a domain (nodes, %s/dom/N)", DOMID_MAX, xm_rundir());
 	if (rc < 0 && errno == EAGAIN)
 		return xm_error("XenStore too busy to reserve a domain id");
+	if (rc < 0 && xm_xs_lost(errno)) {
+		xm_xs_lost_error(errno);
+		return 1;
+	}
 	if (rc < 0)
 		return xm_error("cannot reserve a domain id in XenStore: %s", strerror(errno));
 	*domid = r.id;
 	return 0;
+}
+
+int create_unreserve(struct xsc *c, unsigned int id)
+{
+	char path[128];
+	struct xsb b;
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u", id);
+	xsb_init(&b);
+	xsb_add(&b, XS_RM, 0, path, strlen(path) + 1);
+	int rc = xsc_run(c, &b) == 0 ? xsb_errno(&b, 0) : -1;
+	xsb_reset(&b);
+	return rc == 0 || rc == ENOENT ? 0 : -1;
 }
 
 struct domtree {

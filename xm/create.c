@@ -3,15 +3,21 @@
  *
  * Order matters so that a failure leaves nothing behind:
  *  1. reserve a domain id and the name in one transaction (ids increase as
- *     in Xen and are never those of a live domain; two concurrent creates of
- *     one name: the loser's transaction conflicts, retries, sees the name);
+ *     in Xen and are never given while anything of a domain with that id is
+ *     left: its nodes, its run dir, its channel; two concurrent creates of
+ *     one name: the loser's transaction conflicts, retries, sees the name),
+ *     then make the id's run dir with mkdir, which must create it: a dir
+ *     that exists is another domain's (an orphan QEMU after the store lost
+ *     its records) and its id is passed over, never touched;
  *  2. INTRODUCE the domain to xmstored (its channel socket appears);
  *  3. write /local/domain/N, /vm/<uuid> and /tool/xm/domain/N in one
  *     transaction, with Xen's permissions;
  *  4. start QEMU with -daemonize: its parent exits only once the machine is
  *     set up, so a failure is known here, with QEMU's own message;
  *  5. mark the domain running: xmbackd takes it over from there.
- * Any failure after 1 runs dom_cleanup(), which undoes all of it.
+ * A failure undoes what this create made, as struct made records it, and
+ * nothing else: not dom_cleanup(), which removes whatever a domain id's
+ * records name.
  */
 #include "xm.h"
 #include "create.h"
@@ -27,13 +33,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool xmbackd_running(void)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/xmbackd.pid", xm_rundir());
-	return pidfile_live(path) > 0;
+	return pidfile_live(path) != 0;
 }
 
 
@@ -104,24 +111,84 @@ static int plan_load(struct plan *p, int argc, char **argv)
 	return 0;
 }
 
-/* Steps 2 to 5 for the reserved id. 0, or 1 (printed). */
-static int make_domain(struct xs_handle *h, struct xsc *c, unsigned int id,
+/* What this xm create made, each set just before the step that makes it. */
+struct made {
+	unsigned int id;
+	bool reserved;    /* /tool/xm/domain/N: its name and state */
+	bool dir;         /* the run dir, made by our mkdir */
+	bool introduced;
+	bool nodes;       /* /local/domain/N, /vm/<uuid>, backends of N */
+	bool qemu;        /* a QEMU with its pid file in our run dir */
+	char uuid[37];
+	char rundir[512];
+};
+
+/* Step 1: an id and its run dir, both ours. 0, or 1 (printed). */
+static int reserve_id(struct xsc *c, const char *name, struct made *m)
+{
+	char parent[480];
+	snprintf(parent, sizeof(parent), "%s/dom", xm_rundir());
+	if (mkdir_p(parent) < 0)
+		return xm_error("cannot create %s: %s", parent, strerror(errno));
+	for (int tries = 0; tries < 64; tries++) {
+		if (create_reserve(c, name, &m->id))
+			return 1;
+		m->reserved = true;
+		snprintf(m->rundir, sizeof(m->rundir), "%s/%u", parent, m->id);
+		if (mkdir(m->rundir, 0755) == 0) {
+			m->dir = true;
+			return 0;
+		}
+		int e = errno;
+		create_unreserve(c, m->id);
+		m->reserved = false;
+		if (e != EEXIST)
+			return xm_error("cannot create %s: %s", m->rundir, strerror(e));
+	}
+	return xm_error("no free domain id: each one tried had a run dir in %s", parent);
+}
+
+/* Undo what m says this create made, in the reverse order. */
+static void undo(struct xs_handle *h, const struct made *m)
+{
+	char path[128];
+	if (m->qemu)
+		dom_kill_qemu(m->rundir, 0);
+	if (m->nodes) {
+		snprintf(path, sizeof(path), "/local/domain/%u", m->id);
+		xs_rm(h, XBT_NULL, path);
+		snprintf(path, sizeof(path), "/vm/%s", m->uuid);
+		xs_rm(h, XBT_NULL, path);
+		dom_rm_backends(h, m->id);
+	}
+	if (m->introduced)
+		xs_release_domain(h, m->id);
+	if (m->reserved) {
+		snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u", m->id);
+		xs_rm(h, XBT_NULL, path);
+	}
+	if (m->dir)
+		dom_rm_dir(m->rundir);
+}
+
+/* Steps 2 to 5 for the reserved id and its run dir. 0, or 1 (printed). */
+static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 		       const struct plan *p)
 {
-	char uuid[37], dir[512];
+	unsigned int id = m->id;
 	if (p->c.uuid)
-		snprintf(uuid, sizeof(uuid), "%s", p->c.uuid);
+		snprintf(m->uuid, sizeof(m->uuid), "%s", p->c.uuid);
 	else
-		make_uuid(uuid);
-	snprintf(dir, sizeof(dir), "%s/dom/%u", xm_rundir(), id);
-	if (mkdir_p(dir) < 0)
-		return xm_error("cannot create %s: %s", dir, strerror(errno));
+		make_uuid(m->uuid);
 	if (!xs_introduce_domain(h, id, 0, 1))
 		return xm_error("xmstored refused to introduce domain %u: %s", id, strerror(errno));
-	if (create_write_domain(c, id, &p->c, uuid, dir))
+	m->introduced = true;
+	m->nodes = true;
+	if (create_write_domain(c, id, &p->c, m->uuid, m->rundir))
 		return 1;
 	pid_t qpid = 0;
-	if (create_start_qemu(id, &p->c, uuid, dir, &qpid))
+	m->qemu = true;
+	if (create_start_qemu(id, &p->c, m->uuid, m->rundir, &qpid))
 		return 1;
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
@@ -135,9 +202,10 @@ static int make_domain(struct xs_handle *h, struct xsc *c, unsigned int id,
 
 /* disk = [...]: the same path as xm block-attach, once the guest's agent
  * is up. 0, or 1 (printed). */
-static int attach_disks(struct xs_handle *h, struct xsc *c, unsigned int id,
+static int attach_disks(struct xs_handle *h, struct xsc *c, const struct made *m,
 			const struct plan *p)
 {
+	unsigned int id = m->id;
 	if (p->c.ndisks == 0)
 		return 0;
 	if (create_wait_agent(c, id, 60000) < 0)
@@ -165,9 +233,8 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 	static const char *const tokens[] = { "agent" };
 	struct xs_handle *h = xm_xs_open();
 	struct xsc c = { .fd = -1 };
+	struct made m = { .id = 0 };
 	int rc = 1;
-	unsigned int id = 0;
-	bool reserved = false;
 	if (!h || xm_xsc_open(&c, tokens, 1))
 		goto out;
 	if (!xmbackd_running()) {
@@ -175,22 +242,20 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 			 "start it first", xm_rundir());
 		goto out;
 	}
-	if (create_reserve(&c, p.c.name, &id))
+	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
+	    attach_disks(h, &c, &m, &p))
 		goto out;
-	reserved = true;
-	if (make_domain(h, &c, id, &p) || attach_disks(h, &c, id, &p))
-		goto out;
-	printf("Started domain %s (id=%u)\n", p.c.name, id);
+	printf("Started domain %s (id=%u)\n", p.c.name, m.id);
 	fflush(stdout);
 	rc = 0;
 out:
-	if (rc && reserved)
-		dom_cleanup(h, id);
+	if (rc && h)
+		undo(h, &m);
 	xsc_close(&c);
 	if (h)
 		xs_close(h);
 	plan_free(&p);
 	if (rc == 0 && p.console)
-		return xm_console_attach(id);
+		return xm_console_attach(m.id);
 	return rc;
 }

@@ -9,9 +9,15 @@ struct xsc;
 
 /* create-store.c. Each 0, or 1 with the error printed. */
 /* Step 1: a free domain id and the name, in one transaction (ids increase
- * as in Xen and are never those of a live domain; two creates of one name:
- * the loser's transaction conflicts, retries, sees the name). */
+ * as in Xen and are never given while anything of a domain with that id is
+ * left: /local/domain/N, /tool/xm/domain/N, backends of N, the run dir
+ * $XM_RUNDIR/dom/N, the channel socket; two creates of one name: the
+ * loser's transaction conflicts, retries, sees the name). Writes
+ * /tool/xm/domain/N/{name,state} and moves next-domid past N. */
 int create_reserve(struct xsc *c, const char *name, unsigned int *domid);
+/* Give a reserved id back (its /tool/xm/domain/N, which only we wrote):
+ * its run dir turned out to exist. 0 or -1. */
+int create_unreserve(struct xsc *c, unsigned int id);
 /* Step 3: /local/domain/N, /vm/<uuid> and /tool/xm/domain/N in one
  * transaction, with Xen's permissions. */
 int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg,

@@ -3,8 +3,8 @@
  *
  * shutdown/reboot ask the guest through its agent, as Xen does: they write
  * control/shutdown; the agent acknowledges and powers off or reboots.
- * destroy is a hard stop (QMP quit, else SIGKILL) followed by the cleanup
- * xmbackd would do. pause/unpause stop/continue the vCPUs over QMP.
+ * destroy is a hard stop (QMP quit, else SIGKILL of the QEMU that holds its
+ * pid file's lock) followed by the cleanup xmbackd would do. pause/unpause stop/continue the vCPUs over QMP.
  */
 #include "xm.h"
 #include "dom.h"
@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,27 +37,40 @@ static int ctl_exec(unsigned int id, const char *cmd)
 	return rc ? 1 : 0;
 }
 
-static bool domain_gone(struct xs_handle *h, unsigned int id)
+/* 1 when /local/domain/<id> is gone, 0 while it is there, -1 when the
+ * store itself was lost (errno). */
+static int domain_gone(struct xs_handle *h, unsigned int id)
 {
 	char *n = dom_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	int e = errno;
 	free(n);
-	return n == NULL;
+	if (n)
+		return 0;
+	errno = e;
+	return xm_xs_lost(e) ? -1 : 1;
 }
 
-/* Wait until /local/domain/<id> is gone (xmbackd cleaned up). */
-static void wait_gone(struct xs_handle *h, unsigned int id)
+/* Wait until /local/domain/<id> is gone (xmbackd cleaned up). 0, or 1
+ * (printed: the store was lost). */
+static int wait_gone(struct xs_handle *h, unsigned int id)
 {
 	char path[64];
+	int gone;
 	snprintf(path, sizeof(path), "/local/domain/%u", id);
 	xs_watch(h, path, "gone");
-	while (!domain_gone(h, id)) {
+	while ((gone = domain_gone(h, id)) == 0) {
 		struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
 		if (poll(&p, 1, 1000) > 0) {
 			unsigned int n;
 			free(xs_read_watch(h, &n));
 		}
 	}
+	if (gone < 0) {
+		xm_xs_lost_error(errno);
+		return 1;
+	}
 	xs_unwatch(h, path, "gone");
+	return 0;
 }
 
 static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, const char *what)
@@ -84,13 +96,16 @@ static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, con
 	char path[64];
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", id);
 	if (!xs_write(h, XBT_NULL, path, what, (unsigned int)strlen(what))) {
-		rc = xm_error("cannot write %s: %s", path, strerror(errno));
+		if (xm_xs_lost(errno)) {
+			xm_xs_lost_error(errno);
+			rc = 1;
+		} else {
+			rc = xm_error("cannot write %s: %s", path, strerror(errno));
+		}
 		goto out;
 	}
-	if (wait) {
-		wait_gone(h, id);
+	if (wait && (rc = wait_gone(h, id)) == 0)
 		printf("Domain %s terminated\n", name ? name : "?");
-	}
 out:
 	free(feat);
 	free(name);
@@ -114,7 +129,7 @@ int cmd_destroy(struct xm_ctx *x, int argc, char **argv)
 		return xm_usage("destroy");
 	struct dominfo d;
 	dom_info(x->h, x->domid, &d);
-	if (d.qemu_pid > 0 && kill(d.qemu_pid, 0) == 0) {
+	if (dom_qemu_live(&d) > 0) {
 		char sock[600], *err = NULL;
 		dom_file(x->domid, "ctl.sock", sock, sizeof(sock));
 		struct qmp *q = qmp_connect(sock, 1000, &err);

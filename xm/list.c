@@ -5,18 +5,23 @@
  * query-status on the domain's ctl monitor) gives p/s/c, a vCPU thread on a
  * CPU right now gives r, otherwise b; a domain whose QEMU is gone but whose
  * nodes remain is d (dying). Time(s) is the CPU time of the vCPU threads.
+ * QEMU is alive while it holds the lock on its pid file (dom_qemu_live), so
+ * a dead QEMU's pid, reused since, is not taken for it; a stopped QEMU or a
+ * busy monitor costs QMP_LIST_MS and shows as blocked.
  */
 #include "xm.h"
 #include "dom.h"
 #include "qmp.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define QMP_LIST_MS 1000 /* per guest, for its monitor to answer */
 
 struct row {
 	unsigned int domid;
@@ -91,42 +96,49 @@ static void vcpu_threads(pid_t pid, bool *running, double *secs)
 	closedir(d);
 }
 
-static void fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
+/* QEMU's run state over the ctl monitor, into r->status; a busy monitor
+ * (one client at a time) or a stopped QEMU leaves it "unknown" after
+ * QMP_LIST_MS. */
+static void qemu_status(const struct dominfo *d, struct row *r)
 {
-	struct dominfo d;
-	char ctl[600];
-
-	memset(r, 0, sizeof(*r));
-	r->domid = id;
-	strcpy(r->state, "------");
-	strcpy(r->status, "unknown");
-	if (dom_info(h, id, &d) < 0)
-		return;
-	snprintf(r->name, sizeof(r->name), "%s", d.name);
-	snprintf(r->uuid, sizeof(r->uuid), "%s", d.uuid);
-	r->mem_mib = d.mem_kib / 1024;
-	r->vcpus = d.vcpus;
-
-	bool alive = d.qemu_pid > 0 && kill(d.qemu_pid, 0) == 0;
-	char *err = NULL;
-	struct qmp *q = NULL;
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d.dir);
-	if (alive)
-		q = qmp_connect(ctl, 2000, &err);
+	char ctl[600], *err = NULL;
+	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d->dir);
+	struct qmp *q = qmp_connect(ctl, QMP_LIST_MS, &err);
 	free(err);
 	err = NULL;
 	json_t *ret = NULL;
-	if (q && qmp_exec(q, "query-status", NULL, &ret, &err, 2000) == 0) {
+	if (q && qmp_exec(q, "query-status", NULL, &ret, &err, QMP_LIST_MS) == 0) {
 		const char *st = json_string_value(json_object_get(ret, "status"));
 		snprintf(r->status, sizeof(r->status), "%s", st ? st : "unknown");
 	}
 	free(err);
 	json_decref(ret);
 	qmp_close(q);
+}
 
-	bool running;
-	vcpu_threads(d.qemu_pid, &running, &r->secs);
-	if (!alive) {
+/* A guest's row. 0, or -1: it is gone (no name; errno from the store). */
+static int fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
+{
+	struct dominfo d;
+
+	memset(r, 0, sizeof(*r));
+	r->domid = id;
+	strcpy(r->state, "------");
+	strcpy(r->status, "unknown");
+	if (dom_info(h, id, &d) < 0)
+		return -1;
+	snprintf(r->name, sizeof(r->name), "%s", d.name);
+	snprintf(r->uuid, sizeof(r->uuid), "%s", d.uuid);
+	r->mem_mib = d.mem_kib / 1024;
+	r->vcpus = d.vcpus;
+
+	pid_t qemu = dom_qemu_live(&d);
+	bool running = false;
+	if (qemu > 0) {
+		qemu_status(&d, r);
+		vcpu_threads(qemu, &running, &r->secs);
+	}
+	if (qemu <= 0) {
 		r->state[5] = 'd';
 		strcpy(r->status, "dying");
 	} else if (strcmp(r->status, "paused") == 0) {
@@ -139,6 +151,7 @@ static void fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
 	} else {
 		r->state[running ? 0 : 1] = running ? 'r' : 'b';
 	}
+	return 0;
 }
 
 static void print_row(const struct row *r)
@@ -153,6 +166,47 @@ static json_t *row_json(const struct row *r)
 			 "name", r->name, "uuid", r->uuid, "memory", (json_int_t)r->mem_mib,
 			 "vcpus", (json_int_t)r->vcpus, "state", r->state, "status",
 			 r->status, "cpu_time", r->secs);
+}
+
+static void fill_dom0(struct row *r)
+{
+	memset(r, 0, sizeof(*r));
+	strcpy(r->name, "Domain-0");
+	r->mem_mib = host_mem_mib();
+	r->vcpus = sysconf(_SC_NPROCESSORS_ONLN);
+	strcpy(r->state, "r-----");
+	r->secs = host_cpu_secs();
+	strcpy(r->status, "running");
+}
+
+/* The ids to list: the operands, else Domain-0 and every guest. 0, or 1
+ * (printed). */
+static int list_ids(struct xs_handle *h, int argc, char **argv, unsigned int **ids, size_t *n)
+{
+	*n = 0;
+	if (argc > 0) {
+		*ids = calloc((size_t)argc, sizeof(**ids));
+		for (int i = 0; *ids && i < argc; i++, (*n)++)
+			if (xm_find_domain(h, argv[i], &(*ids)[*n]))
+				return 1;
+		return *ids ? 0 : xm_error("out of memory");
+	}
+	unsigned int *g;
+	size_t ng;
+	if (dom_list(h, &g, &ng) < 0) {
+		if (xm_xs_lost(errno)) {
+			xm_xs_lost_error(errno);
+			return 1;
+		}
+		return xm_error("cannot read /local/domain: %s", strerror(errno));
+	}
+	*ids = calloc(ng + 1, sizeof(**ids));
+	if (*ids) {
+		memcpy(*ids + 1, g, ng * sizeof(*g));
+		*n = ng + 1;
+	}
+	free(g);
+	return *ids ? 0 : xm_error("out of memory");
 }
 
 int cmd_list(struct xm_ctx *x, int argc, char **argv)
@@ -170,50 +224,25 @@ int cmd_list(struct xm_ctx *x, int argc, char **argv)
 	struct xs_handle *h = xm_xs_open();
 	if (!h)
 		return 1;
-
 	unsigned int *ids = NULL;
 	size_t n = 0;
-	int rc = 0;
-	if (first < argc) {
-		ids = calloc((size_t)(argc - first), sizeof(*ids));
-		for (int i = first; ids && i < argc; i++) {
-			if (xm_find_domain(h, argv[i], &ids[n])) {
-				rc = 1;
-				goto out;
-			}
-			n++;
-		}
-	} else {
-		unsigned int *g;
-		size_t ng;
-		if (dom_list(h, &g, &ng) < 0) {
-			rc = xm_error("cannot read /local/domain");
-			goto out;
-		}
-		ids = calloc(ng + 1, sizeof(*ids));
-		if (ids) {
-			ids[0] = 0;
-			memcpy(ids + 1, g, ng * sizeof(*g));
-			n = ng + 1;
-		}
-		free(g);
-	}
+	int rc = list_ids(h, argc - first, argv + first, &ids, &n);
+	if (rc)
+		goto out;
 	json_t *arr = lng ? json_array() : NULL;
 	if (!lng)
 		printf("%-40s %5s %5s %5s %10s %9s\n", "Name", "ID", "Mem", "VCPUs", "State",
 		       "Time(s)");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !rc; i++) {
 		struct row r;
 		if (ids[i] == 0) {
-			memset(&r, 0, sizeof(r));
-			strcpy(r.name, "Domain-0");
-			r.mem_mib = host_mem_mib();
-			r.vcpus = sysconf(_SC_NPROCESSORS_ONLN);
-			strcpy(r.state, "r-----");
-			r.secs = host_cpu_secs();
-			strcpy(r.status, "running");
-		} else {
-			fill_guest(h, ids[i], &r);
+			fill_dom0(&r);
+		} else if (fill_guest(h, ids[i], &r) < 0) {
+			if (xm_xs_lost(errno)) {
+				xm_xs_lost_error(errno);
+				rc = 1;
+			}
+			continue; /* gone since it was listed */
 		}
 		if (lng)
 			json_array_append_new(arr, row_json(&r));

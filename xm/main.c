@@ -77,17 +77,22 @@ int xm_usage(const char *cmd)
 
 int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid)
 {
-	if (dom_lookup(h, spec, domid) < 0)
-		return xm_error("Domain '%s' does not exist.", spec);
-	return 0;
+	if (dom_lookup(h, spec, domid) == 0)
+		return 0;
+	if (xm_xs_lost(errno)) {
+		xm_xs_lost_error(errno);
+		return 1;
+	}
+	return xm_error("Domain '%s' does not exist.", spec);
 }
 
 int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)
 {
 	int fd = unix_connect(xm_xs_socket());
-	if (fd < 0)
-		return xm_error("cannot connect to XenStore at %s: %s", xm_xs_socket(),
-				strerror(errno));
+	if (fd < 0) {
+		xm_xs_unreachable(errno);
+		return 1;
+	}
 	if (xsc_init(c, fd, tokens, n) < 0) {
 		close(fd);
 		return xm_error("out of memory");
