@@ -233,10 +233,10 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 	if (!ready)
 		return xm_error("Domain %u has no running agent (xmfront): its block devices "
 				"cannot be connected", domid);
-	/* The device's own connection: its watches need no reader thread,
-	 * and they go when it is closed (xsbatch.h). */
 	if (blk_need_backd("block devices cannot be connected"))
 		return 1;
+	/* The device's own connection: its watches need no reader thread,
+	 * and they go when it is closed (xsbatch.h). */
 	struct xsc c;
 	if (xm_xsc_open(&c, attach_tokens, W_N))
 		return 1;
