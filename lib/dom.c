@@ -52,7 +52,8 @@ bool xm_xs_lost(int err)
 
 void xm_xs_lost_error(int err)
 {
-	fprintf(stderr, "Error: lost XenStore at %s: %s (did xmstored stop?)\n",
+	fprintf(stderr, "Error: lost the connection to XenStore at %s: %s "
+		"(did xmstored stop?)\n",
 		xm_xs_socket(), strerror(err));
 }
 

@@ -33,7 +33,8 @@ void xm_xs_unreachable(int err);
 /* Is err what a request gets when the store's connection broke in flight
  * (the daemon died or stopped)? Not a refusal of the request itself. */
 bool xm_xs_lost(int err);
-/* "Error: lost XenStore at <socket>: <err> (did xmstored stop?)". */
+/* "Error: lost the connection to XenStore at <socket>: <err> (did
+ * xmstored stop?)". */
 void xm_xs_lost_error(int err);
 
 /* Read a node as a string (NULL if absent). Caller frees. */

@@ -23,7 +23,7 @@ static int ctl_exec(unsigned int id, const char *cmd)
 {
 	char sock[600], *err = NULL;
 	dom_file(id, "ctl.sock", sock, sizeof(sock));
-	struct qmp *q = qmp_connect(sock, 5000, &err);
+	struct qmp *q = xm_qmp_connect(sock, 5000, &err);
 	if (!q) {
 		xm_error("domain %u: %s", id, err);
 		free(err);
@@ -132,7 +132,7 @@ int cmd_destroy(struct xm_ctx *x, int argc, char **argv)
 	if (dom_qemu_live(&d) > 0) {
 		char sock[600], *err = NULL;
 		dom_file(x->domid, "ctl.sock", sock, sizeof(sock));
-		struct qmp *q = qmp_connect(sock, 1000, &err);
+		struct qmp *q = xm_qmp_connect(sock, 1000, &err);
 		if (q)
 			qmp_exec(q, "quit", NULL, NULL, NULL, 1000);
 		qmp_close(q);

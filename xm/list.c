@@ -103,7 +103,7 @@ static void qemu_status(const struct dominfo *d, struct row *r)
 {
 	char ctl[600], *err = NULL;
 	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d->dir);
-	struct qmp *q = qmp_connect(ctl, QMP_LIST_MS, &err);
+	struct qmp *q = xm_qmp_connect(ctl, QMP_LIST_MS, &err);
 	free(err);
 	err = NULL;
 	json_t *ret = NULL;

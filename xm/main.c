@@ -7,14 +7,18 @@
  */
 #include "xm.h"
 #include "dom.h"
+#include "qmp.h"
 #include "sock.h"
 #include "util.h"
 #include "xsbatch.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 const struct cmd xm_cmds[] = {
@@ -98,6 +102,33 @@ int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)
 		return xm_error("out of memory");
 	}
 	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+struct qmp *xm_qmp_connect(const char *path, int timeout_ms, char **err)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval arm = { .it_value = { timeout_ms / 1000, (timeout_ms % 1000) * 1000L } };
+	struct itimerval off = { .it_value = { 0, 0 } };
+	sigemptyset(&sa.sa_mask); /* no SA_RESTART: connect() returns EINTR */
+	sigaction(SIGALRM, &sa, &old);
+	setitimer(ITIMER_REAL, &arm, NULL);
+	struct qmp *q = qmp_connect(path, timeout_ms, err);
+	int e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (!q && e == EINTR) {
+		char msg[700];
+		snprintf(msg, sizeof(msg), "QEMU's monitor %s did not answer within %d ms "
+			 "(QEMU stopped, or the monitor busy)", path, timeout_ms);
+		free(*err);
+		*err = strdup(msg);
+	}
+	return q;
 }
 
 static void help(FILE *f)

@@ -40,6 +40,12 @@ int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid);
 struct xsc;
 int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n);
 
+/* qmp_connect (qmp.h) whose connect() too ends at the timeout: a stopped
+ * QEMU's or a busy monitor's listen queue fills up, and a connect to a full
+ * one waits for room, not for a deadline. NULL with *err on failure. */
+struct qmp;
+struct qmp *xm_qmp_connect(const char *path, int timeout_ms, char **err);
+
 /* dryrun.c: what -n prints. A disk spec as a JSON object; a config and
  * its disks, as JSON on stdout (0, or 1 printed). */
 struct domcfg;
