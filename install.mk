@@ -13,6 +13,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 GUESTDIR ?= $(PREFIX)/lib/xm
 DOCDIR ?= $(PREFIX)/share/doc/xm
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 INSTALL ?= install
 
@@ -21,9 +22,11 @@ GUEST_FILES := vmlinux bzImage initramfs.cpio.gz kernel.version
 
 install: programs image
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 755 $(HOST_PROGS) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 644 man/xm.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 completion/xm $(DESTDIR)$(BASHCOMPDIR)/xm
 	$(INSTALL) -m 644 man/xmstored.8 man/xmbackd.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(addprefix $(B)/guest/,$(GUEST_FILES)) $(DESTDIR)$(GUESTDIR)/
 	sed 's|\.\./build/release/guest|$(GUESTDIR)|' examples/XenGuest1.cfg \
@@ -44,6 +47,7 @@ uninstall:
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,xmstored.8 xmbackd.8 xmfront.8)
 	rm -f $(addprefix $(DESTDIR)$(GUESTDIR)/,$(GUEST_FILES))
 	rm -f $(DESTDIR)$(DOCDIR)/examples/XenGuest1.cfg
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/xm
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,xmstored.service xmbackd.service)
 	-rmdir $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 

@@ -4,6 +4,7 @@
  *
  *   expect TEXT   wait until the output shows TEXT (after the last match)
  *   send TEXT     type TEXT and Enter
+ *   type TEXT     type TEXT alone (no Enter: for completion)
  *   raw HEX       type one byte (raw 1d = Ctrl-])
  *   wait          wait for the command to end; its status is ours
  *
@@ -50,8 +51,9 @@ static int pump(int ms)
 		mark = mark > nseen - keep ? mark - (nseen - keep) : 0;
 		nseen = keep;
 	}
-	memcpy(seen + nseen, buf, (size_t)n);
-	nseen += (size_t)n;
+	for (ssize_t i = 0; i < n; i++) /* a bell (readline's "ambiguous") is not text */
+		if (buf[i] != '\a')
+			seen[nseen++] = buf[i];
 	return 1;
 }
 
@@ -99,6 +101,9 @@ int main(int argc, char **argv)
 			size_t n = strlen(line + 5);
 			line[5 + n] = '\r';
 			rc = write(master, line + 5, n + 1) == (ssize_t)(n + 1) ? 0 : 1;
+		} else if (strncmp(line, "type ", 5) == 0) {
+			size_t n = strlen(line + 5);
+			rc = write(master, line + 5, n) == (ssize_t)n ? 0 : 1;
 		} else if (strncmp(line, "raw ", 4) == 0) {
 			char b = (char)strtol(line + 4, NULL, 16);
 			rc = write(master, &b, 1) == 1 ? 0 : 1;
@@ -118,7 +123,15 @@ int main(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	/* a hang-up, as when a terminal goes away: an interactive bash ignores
+	 * SIGTERM */
+	kill(pid, SIGHUP);
+	pid_t r = 0;
+	for (int i = 0; i < 20 && (r = waitpid(pid, NULL, WNOHANG)) == 0; i++)
+		usleep(50000);
+	if (r == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 	return rc;
 }
