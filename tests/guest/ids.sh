@@ -7,7 +7,8 @@
 #       other ids and the orphan's run dir and QEMU are untouched;
 #   (b) a create whose QEMU fails, with a stranger's run dir at the next
 #       id: that dir is passed over and kept, the create's own one removed;
-#   (c) xm list with one QEMU SIGSTOPped, its monitor busy, another killed;
+#   (c) xm list with one QEMU SIGSTOPped, a monitor busy, a QEMU killed;
+#       xm destroy of a stopped QEMU;
 #   (d) the store down (refusing, absent) and lost in flight.
 # QEMUs are killed by the pids their pid files held (saved at create, so an
 # orphan whose run dir went is killed too), never by name.
@@ -72,6 +73,7 @@ guest_cfg "$work/g1.cfg" Orphan1 128 1
 guest_cfg "$work/g2.cfg" Guest2 128 1
 guest_cfg "$work/g3.cfg" Guest3 128 1
 guest_cfg "$work/g4.cfg" Guest4 128 1
+guest_cfg "$work/g5.cfg" Guest5 128 1
 id1=$(create "$work/g1.cfg") && t_ok "a guest runs (id $id1)" || t_fail "create Orphan1" "$id1"
 dir1=$XM_RUNDIR/dom/$id1
 q1=$(cat "$dir1/qemu.pid")
@@ -161,6 +163,21 @@ i=0
 while xenstore-read "/local/domain/$id4/name" >/dev/null 2>&1 && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 ! xenstore-read "/local/domain/$id4/name" >/dev/null 2>&1 && [ ! -d "$XM_RUNDIR/dom/$id4" ] &&
 	t_ok "xmbackd restarted cleans up the killed guest" || t_fail "cleanup of Guest4" "$("$XM" list)"
+
+# xm destroy of a stopped QEMU: its monitor cannot answer, the QEMU that
+# holds the pid file's lock is killed all the same, every trace removed.
+id5=$(create "$work/g5.cfg") || t_fail "create Guest5" "$id5"
+q5=$(cat "$XM_RUNDIR/dom/$id5/qemu.pid")
+kill -STOP "$q5"
+s0=$(date +%s.%N)
+timeout 30 "$XM" destroy "$id5" 2>"$work/err"; rc=$?
+secs=$(echo "$(date +%s.%N) - $s0" | bc)
+i=0
+while [ -d "/proc/$q5" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ $rc -eq 0 ] && [ ! -d "/proc/$q5" ] && [ ! -d "$XM_RUNDIR/dom/$id5" ] &&
+	! xenstore-read "/local/domain/$id5/name" >/dev/null 2>&1 && [ "$(echo "$secs < 10" | bc)" = 1 ] &&
+	t_ok "xm destroy of a stopped QEMU: killed, nothing left ($secs s)" ||
+	t_fail "destroy a stopped QEMU" "rc=$rc after $secs s, QEMU $(cat "/proc/$q5/comm" 2>&1) $(cat "$work/err")"
 
 # ---- (d) the store down or lost ----
 wait_ready "$id3" 60 || t_fail "agent of Guest3" "not ready"
