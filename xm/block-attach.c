@@ -164,6 +164,11 @@ static int judge(struct xsc *c, const struct vbd *v, struct watched *w, char **w
 	return bs == XenbusStateConnected && fs == XenbusStateConnected;
 }
 
+/* The attach's xm lost the store: the lock goes with it, and xmbackd
+ * takes the half-made device over. */
+static const char lost_text[] = "lost the connection to XenStore; xmbackd finishes or undoes "
+				"the attach";
+
 /* Why an attach timed out: the part that did not answer, if known. */
 static char *timed_out(struct xsc *c, unsigned int domid)
 {
@@ -172,8 +177,8 @@ static char *timed_out(struct xsc *c, unsigned int domid)
 }
 
 /* Wait until backend and frontend are both Connected (0), or -1 with why
- * not in *why (malloc'd; NULL without memory). The watches and the first reads go in one round trip, every
- * wake-up's reads in one more. */
+ * not in *why (malloc'd; NULL without memory). The watches and the first
+ * reads go in one round trip, every wake-up's reads in one more. */
 static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 {
 	long deadline = now_ms() + blk_timeout_ms("XM_ATTACH_TIMEOUT", 30000);
@@ -194,7 +199,7 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 	int j = -1;
 	for (;;) {
 		if (read_watched(c, &b, &w, dirty) < 0) {
-			why = strdup("lost the connection to XenStore");
+			why = strdup(lost_text);
 			break;
 		}
 		j = judge(c, v, &w, &why);
@@ -203,8 +208,7 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 		blk_crash_point("attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
 		if (m < 0) {
-			why = errno != ETIMEDOUT ? strdup("lost the connection to XenStore") :
-				timed_out(c, v->domid);
+			why = errno != ETIMEDOUT ? strdup(lost_text) : timed_out(c, v->domid);
 			break;
 		}
 		dirty = m > 0 ? (unsigned int)m : (1u << W_N) - 1;

@@ -118,6 +118,9 @@ static int detach(struct xsc *c, const struct vbd *v, const char *label)
 		long deadline = now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000);
 		bs = blk_wait_closed(c, v->be, deadline);
 	}
+	if (bs == BLK_LOST) /* the lock goes with us: xmbackd takes over */
+		return xm_error("Device %s (%lu, vbd): lost the connection to XenStore while it "
+				"was closing; xmbackd finishes or undoes the detach", label, v->devid);
 	if (bs == XenbusStateClosed || bs < 0) {
 		blk_crash_point("detach", "-closed");
 		blk_remove(c, v);

@@ -36,11 +36,14 @@ int blk_timeout_ms(const char *env, int def)
 	return s && atoi(s) > 0 ? atoi(s) * 1000 : def;
 }
 
-/* The state of dir (a backend or frontend): enum xenbus_state, or -1. */
+/* The state of dir (a backend or frontend): enum xenbus_state, -1 (gone)
+ * or BLK_LOST. */
 static int blk_state(struct xsc *c, const char *dir)
 {
 	char p[200];
 	char *s = xsc_read(c, 0, vbd_path(p, sizeof(p), dir, "state"));
+	if (!s && errno != ENOENT)
+		return BLK_LOST;
 	int st = vbd_state_parse(s);
 	free(s);
 	return st;
@@ -90,8 +93,11 @@ int blk_wait_closed(struct xsc *c, const char *dir, long deadline)
 		return blk_state(c, dir);
 	int st;
 	while ((st = blk_state(c, dir)) != XenbusStateClosed && st >= 0) {
-		if (xsc_wait_until(c, deadline) < 0)
+		if (xsc_wait_until(c, deadline) < 0) {
+			if (errno != ETIMEDOUT)
+				st = BLK_LOST;
 			break;
+		}
 	}
 	return st;
 }
@@ -185,7 +191,7 @@ bool blk_backd_running(void)
 {
 	char path[512];
 	backd_pidfile(path, sizeof(path));
-	return pidfile_live(path) > 0;
+	return pidfile_live(path) != 0; /* -1: locked, its pid not yet written */
 }
 
 char *blk_silent_part(struct xsc *c, unsigned int domid)

@@ -25,7 +25,9 @@ int blk_check_backend(struct diskspec *s);
  * device). */
 int blk_find(struct xm_ctx *x, const char *name, struct vbd *v);
 /* Watch dir/state with c's first token and wait until it is Closed or
- * gone, or the deadline (now_ms()) passes: the last state read. */
+ * gone, or the deadline (now_ms()) passes: the last state read (-1: gone),
+ * or BLK_LOST when the connection to XenStore broke. */
+#define BLK_LOST (-2)
 int blk_wait_closed(struct xsc *c, const char *dir, long deadline);
 /* Remove the device's directories (and the domain's backend directory
  * when it is left empty). */

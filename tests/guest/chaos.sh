@@ -225,7 +225,7 @@ differences() {
 		n=$(fd_count "$2")
 		[ -n "$C" ] && n=$((n - per_guest_fd_${1}))
 		[ "$n" -le $(($3 + 3)) ] || echo "$1 (pid $2): $n descriptors, $3 at the start"
-		kill -0 "$2" 2>/dev/null || echo "$1 (pid $2) is not running"
+		alive "$2" || echo "$1 (pid $2) is not running"
 	done
 	writer_alive
 }
@@ -271,14 +271,15 @@ op_prep() {
 	*) true ;;
 	esac
 }
-op_cmd() { # run operation $1 (xm dies at the crash point $XMAT, if set)
+op_cmd() { # exec operation $1's xm (dying at the crash point $XMAT, if set):
+	   # in a subshell, "(op_cmd OP)", or in the background, its pid is xm's
 	case $1 in
 	create) set -- create "$work/c.cfg" ;;
 	destroy) set -- destroy GuestC ;;
 	attach) set -- block-attach "$A" "file:$work/scratch.img" xvdd w ;;
 	detach) set -- block-detach "$A" xvdd ;;
 	esac
-	env ${XMAT:+XM_CRASH_AT=$XMAT} "$XM" "$@" >"$work/op.out" 2>&1
+	exec env ${XMAT:+XM_CRASH_AT=$XMAT} "$XM" "$@" >"$work/op.out" 2>&1
 }
 # How long the operation takes, about (ms): the range of a random instant.
 op_ms() {
@@ -299,8 +300,10 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 agent_guest() { # whose agent dies for operation $1
 	case $1 in destroy) dom_id_of GuestC ;; *) echo "$A" ;; esac
 }
-agent_restart() {
-	guest_run "$1" 'pidof xmfront >/dev/null || { /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & }' >/dev/null
+agent_restart() { # as the guest's init starts it; 1 if it had not died
+	case $(guest_run "$1" 'pidof xmfront >/dev/null && echo alive || { /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & }') in
+	*alive*) return 1 ;;
+	esac
 	i=0 # xmbackd records the agent's connection (if it does): wait for it
 	while [ "$(xenstore-read "/tool/xm/domain/$1/agent" 2>/dev/null || echo connected)" != connected ] &&
 		[ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -324,7 +327,7 @@ kill_round() { # kill_round VICTIM OP
 		alive "$op_pid" || hit="no (xm had finished)"
 		kill -9 "$op_pid" 2>/dev/null; wait "$op_pid" ;;
 	xm/*)
-		XMAT=$point op_cmd "$op"; [ $? -eq 137 ] || hit="no (xm did not pass it)" ;;
+		(XMAT=$point op_cmd "$op"); [ $? -eq 137 ] || hit="no (xm did not pass it)" ;;
 	xmbackd/sleep:*)
 		op_cmd "$op" & op_pid=$!
 		sleep_ms "$ms"
@@ -348,10 +351,10 @@ kill_round() { # kill_round VICTIM OP
 	agent/*)
 		g=$(agent_guest "$op")
 		guest_run "$g" "(sleep $(sleep_ms_arg "$ms"); kill -9 \$(pidof xmfront)) </dev/null >/dev/null 2>&1 & true" >/dev/null
-		op_cmd "$op"
-		sleep 0.5
+		(op_cmd "$op")
+		sleep_ms "$ms"
 		g=$(agent_guest "$op") # (GuestC may be gone now)
-		[ -n "$g" ] && agent_restart "$g" ;;
+		[ -z "$g" ] || agent_restart "$g" || hit="no (the agent was not killed)" ;;
 	esac
 	return 0
 }
@@ -362,7 +365,7 @@ learn() { # learn OP: prepare, run it with the crash log, keep the points
 	op_prep "$1" >/dev/null 2>&1
 	: > "$XM_CRASH_LOG"
 	t0=$(date +%s%3N)
-	XMAT= op_cmd "$1" || echo "learn $1: $(cat "$work/op.out")" >&2
+	(XMAT= op_cmd "$1") || echo "learn $1: $(cat "$work/op.out")" >&2
 	eval "took_$1=$(($(date +%s%3N) - t0))"
 	sleep 0.5
 	sort -u "$XM_CRASH_LOG" > "$work/points.$1"
@@ -423,7 +426,7 @@ while [ $r -le "$ROUNDS" ]; do
 		failed_rounds=$((failed_rounds + 1)); world_reset; r=$((r + 1)); continue
 	fi
 	kill_round "$victim" "$op"
-	echo "$victim $op $point${hit#yes}" >> "$work/covered"
+	echo "$victim $op $point$( [ "$hit" = yes ] || echo " [$hit]")" >> "$work/covered"
 	end=$(($(date +%s) + SETTLE))
 	while [ -n "$(unsettled)" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.25; done
 	d=$(differences)
