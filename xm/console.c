@@ -25,12 +25,8 @@ int xm_console_attach(unsigned int domid)
 	char *path = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/console", domid);
 	int e = errno;
 	xs_close(h);
-	if (!path && xm_xs_lost(e)) {
-		xm_xs_lost_error(e);
-		return 1;
-	}
 	if (!path)
-		return xm_error("Domain %u has no console", domid);
+		return xm_store_error(e, "Domain %u has no console", domid);
 	int fd = unix_connect(path);
 	if (fd < 0) {
 		e = errno;

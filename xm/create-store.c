@@ -136,12 +136,9 @@ int create_reserve(struct xsc *c, const char *name, unsigned int *domid)
 				"by a domain (nodes, %s/dom/N)", DOMID_MAX, xm_rundir());
 	if (rc < 0 && errno == EAGAIN)
 		return xm_error("XenStore too busy to reserve a domain id");
-	if (rc < 0 && xm_xs_lost(errno)) {
-		xm_xs_lost_error(errno);
-		return 1;
-	}
 	if (rc < 0)
-		return xm_error("cannot reserve a domain id in XenStore: %s", strerror(errno));
+		return xm_store_error(errno, "cannot reserve a domain id in XenStore: %s",
+				      strerror(errno));
 	*domid = r.id;
 	return 0;
 }
@@ -262,7 +259,8 @@ int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg
 {
 	struct domtree d = { id, cfg, uuid, dir };
 	if (xsc_transaction(c, fill_domain, xsb_all_ok, &d) != 0)
-		return xm_error("cannot write the domain's XenStore nodes: %s", strerror(errno));
+		return xm_store_error(errno, "cannot write the domain's XenStore nodes: %s",
+				      strerror(errno));
 	return 0;
 }
 

@@ -181,7 +181,8 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	else
 		make_uuid(m->uuid);
 	if (!xs_introduce_domain(h, id, 0, 1))
-		return xm_error("xmstored refused to introduce domain %u: %s", id, strerror(errno));
+		return xm_store_error(errno, "xmstored refused to introduce domain %u: %s", id,
+				      strerror(errno));
 	m->introduced = true;
 	m->nodes = true;
 	if (create_write_domain(c, id, &p->c, m->uuid, m->rundir))
@@ -196,7 +197,7 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
 	ok = ok && xs_write(h, XBT_NULL, path, "running", 7);
 	if (!ok)
-		return xm_error("cannot record the domain's QEMU: %s", strerror(errno));
+		return xm_store_error(errno, "cannot record the domain's QEMU: %s", strerror(errno));
 	return 0;
 }
 
@@ -209,8 +210,8 @@ static int attach_disks(struct xs_handle *h, struct xsc *c, const struct made *m
 	if (p->c.ndisks == 0)
 		return 0;
 	if (create_wait_agent(c, id, 60000) < 0)
-		return xm_error("domain %s: its agent did not come up within 60 s: cannot connect "
-				"its disks", p->c.name);
+		return xm_store_error(errno, "domain %s: its agent did not come up within 60 s: "
+				      "cannot connect its disks", p->c.name);
 	for (int i = 0; i < p->c.ndisks; i++)
 		if (xm_block_attach(h, id, &p->disks[i]))
 			return 1;

@@ -86,7 +86,12 @@ static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, con
 	unsigned int id = x->domid;
 	int rc = 0;
 	char *feat = dom_readf(h, XBT_NULL, "/local/domain/%u/control/feature-%s", id, what);
+	int e = errno;
 	char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", id);
+	if (!feat && xm_xs_lost(e)) {
+		rc = xm_store_error(e, "cannot read the domain's features");
+		goto out;
+	}
 	if (!feat || strcmp(feat, "1") != 0) {
 		rc = xm_error("Domain '%s' has no agent that can %s it "
 			      "(control/feature-%s is not set); use xm destroy", name ? name : "?",
@@ -96,12 +101,7 @@ static int request(struct xm_ctx *x, int argc, char **argv, const char *cmd, con
 	char path[64];
 	snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", id);
 	if (!xs_write(h, XBT_NULL, path, what, (unsigned int)strlen(what))) {
-		if (xm_xs_lost(errno)) {
-			xm_xs_lost_error(errno);
-			rc = 1;
-		} else {
-			rc = xm_error("cannot write %s: %s", path, strerror(errno));
-		}
+		rc = xm_store_error(errno, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (wait && (rc = wait_gone(h, id)) == 0)

@@ -193,13 +193,8 @@ static int list_ids(struct xs_handle *h, int argc, char **argv, unsigned int **i
 	}
 	unsigned int *g;
 	size_t ng;
-	if (dom_list(h, &g, &ng) < 0) {
-		if (xm_xs_lost(errno)) {
-			xm_xs_lost_error(errno);
-			return 1;
-		}
-		return xm_error("cannot read /local/domain: %s", strerror(errno));
-	}
+	if (dom_list(h, &g, &ng) < 0)
+		return xm_store_error(errno, "cannot read /local/domain: %s", strerror(errno));
 	*ids = calloc(ng + 1, sizeof(**ids));
 	if (*ids) {
 		memcpy(*ids + 1, g, ng * sizeof(*g));

@@ -63,6 +63,21 @@ int xm_error(const char *fmt, ...)
 	return 1;
 }
 
+int xm_store_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+	if (xm_xs_lost(err)) {
+		xm_xs_lost_error(err);
+		return 1;
+	}
+	fputs("Error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
 static const struct cmd *find_cmd(const char *name)
 {
 	for (const struct cmd *c = xm_cmds; c->name; c++)
@@ -83,11 +98,7 @@ int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid)
 {
 	if (dom_lookup(h, spec, domid) == 0)
 		return 0;
-	if (xm_xs_lost(errno)) {
-		xm_xs_lost_error(errno);
-		return 1;
-	}
-	return xm_error("Domain '%s' does not exist.", spec);
+	return xm_store_error(errno, "Domain '%s' does not exist.", spec);
 }
 
 int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)

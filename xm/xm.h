@@ -31,6 +31,10 @@ extern const struct cmd xm_cmds[];
 
 /* Print "Error: <msg>" on stderr; returns 1 (the exit status). */
 int xm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* After a failed XenStore request with errno err: the store lost
+ * (xm_xs_lost: "Error: lost the connection to XenStore at ...") or else
+ * "Error: <msg>". Returns 1. */
+int xm_store_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print the usage of cmd on stderr; returns 1. */
 int xm_usage(const char *cmd);
 /* Resolve a domain by name or id, printing xm's error if unknown. 0 / 1. */

@@ -9,7 +9,8 @@
 #       id: that dir is passed over and kept, the create's own one removed;
 #   (c) xm list with one QEMU SIGSTOPped, a monitor busy, a QEMU killed;
 #       xm destroy of a stopped QEMU;
-#   (d) the store down (refusing, absent) and lost in flight.
+#   (d) the store lost in flight (xm shutdown -w, xm create waiting for the
+#       agent), then down (refusing, absent).
 # QEMUs are killed by the pids their pid files held (saved at create, so an
 # orphan whose run dir went is killed too), never by name.
 set -u
@@ -56,6 +57,10 @@ backd_up() {
 	while flock -n -s "$XM_RUNDIR/xmbackd.pid" true 2>/dev/null && [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
+}
+# running PID: alive and not a zombie (an exited QEMU waits for init).
+running() {
+	st=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${st#Z}" = "$st" ]
 }
 restart_backd() {
 	kill "$BACKD_PID" 2>/dev/null; wait "$BACKD_PID" 2>/dev/null
@@ -172,9 +177,7 @@ kill -STOP "$q5"
 s0=$(date +%s.%N)
 timeout 30 "$XM" destroy "$id5" 2>"$work/err"; rc=$?
 secs=$(echo "$(date +%s.%N) - $s0" | bc)
-i=0
-while [ -d "/proc/$q5" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-[ $rc -eq 0 ] && [ ! -d "/proc/$q5" ] && [ ! -d "$XM_RUNDIR/dom/$id5" ] &&
+[ $rc -eq 0 ] && ! running "$q5" && [ ! -d "$XM_RUNDIR/dom/$id5" ] &&
 	! xenstore-read "/local/domain/$id5/name" >/dev/null 2>&1 && [ "$(echo "$secs < 10" | bc)" = 1 ] &&
 	t_ok "xm destroy of a stopped QEMU: killed, nothing left ($secs s)" ||
 	t_fail "destroy a stopped QEMU" "rc=$rc after $secs s, QEMU $(cat "/proc/$q5/comm" 2>&1) $(cat "$work/err")"
@@ -190,6 +193,34 @@ wait "$XMPID"; rc=$?
 [ $rc -eq 1 ] && grep -q "^Error: lost the connection to XenStore at $XS_SOCK: .* (did xmstored stop?)$" "$work/err" &&
 	t_ok "xmstored killed under xm shutdown -w: exit 1, 'lost the connection to XenStore'" ||
 	t_fail "store lost in flight" "rc=$rc $(cat "$work/err")"
+# xm create with a disk waits for the guest's agent: the store killed then.
+xs_start xm "$work/xs" || t_fail "store restart" "xmstored did not start"
+restart_backd
+truncate -s 8M "$work/disk.img"
+guest_cfg "$work/g6.cfg" Guest6 128 1 "disk = [ 'file:$work/disk.img,xvdb,w' ]"
+n0=$(ls "$XM_RUNDIR"/dom/*/qemu.pid 2>/dev/null | wc -l)
+timeout 60 "$XM" create "$work/g6.cfg" >/dev/null 2>"$work/err" &
+XMPID=$!
+i=0
+while [ "$(ls "$XM_RUNDIR"/dom/*/qemu.pid 2>/dev/null | wc -l)" = "$n0" ] && [ $i -lt 200 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+q6=
+for d in "$XM_RUNDIR"/dom/*; do
+	case " $id1 $id2 $id3 " in *" ${d##*/} "*) ;; *) q6=$(cat "$d/qemu.pid" 2>/dev/null) ;; esac
+done
+echo "$q6" >> "$work/qemu-pids"
+kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null; XS_PID=
+s0=$(date +%s.%N)
+wait "$XMPID"; rc=$?
+secs=$(echo "$(date +%s.%N) - $s0" | bc)
+left=$(ls "$XM_RUNDIR/dom" | sort -n | tr '\n' ' ')
+[ $rc -eq 1 ] && grep -q "^Error: lost the connection to XenStore at $XS_SOCK: " "$work/err" &&
+	[ "$(echo "$secs < 10" | bc)" = 1 ] && [ "$left" = "$id1 $id2 $id3 " ] && [ -n "$q6" ] &&
+	! running "$q6" &&
+	t_ok "xmstored killed under xm create: exit 1 in $secs s, 'lost the connection', its QEMU and run dir gone" ||
+	t_fail "store lost under create" "rc=$rc after $secs s, dirs [$left], QEMU '$q6' $(ps -o stat=,args= -p "$q6" | cut -c1-60): $(cat "$work/err")"
+
 refused="Error: cannot reach XenStore at $XS_SOCK: Connection refused (is xmstored running?)"
 for c in list "destroy $id3" "console $id3" "block-list $id3" "create $work/g2.cfg"; do
 	# shellcheck disable=SC2086
