@@ -54,6 +54,11 @@ void xsb_read(struct xsb *b, uint32_t tx, const char *path)
 	xsb_add(b, XS_READ, tx, path, strlen(path) + 1);
 }
 
+void xsb_rm(struct xsb *b, uint32_t tx, const char *path)
+{
+	xsb_add(b, XS_RM, tx, path, strlen(path) + 1);
+}
+
 void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path)
 {
 	xsb_add(b, XS_MKDIR, tx, path, strlen(path) + 1);

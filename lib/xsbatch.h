@@ -44,6 +44,7 @@ void xsb_add(struct xsb *b, uint32_t type, uint32_t tx, const void *body, size_t
 void xsb_read(struct xsb *b, uint32_t tx, const char *path);
 void xsb_write(struct xsb *b, uint32_t tx, const char *path, const char *value);
 void xsb_mkdir(struct xsb *b, uint32_t tx, const char *path);
+void xsb_rm(struct xsb *b, uint32_t tx, const char *path);
 void xsb_watch(struct xsb *b, const char *path, const char *token);
 /* perms as XenStore spells them: "n0", "r3" ... */
 void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *const *perms,

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <jansson.h>
 #include <xenstore.h>
 
 #include "xsbatch.h"
@@ -15,6 +16,11 @@ struct guest {
 	unsigned int domid;
 	struct qmp *q;          /* our QMP connection to its QEMU */
 	bool gone;              /* cleaned up: drop at the end of the loop turn */
+	bool recheck;           /* reconcile it at the end of the loop turn */
+	int agent;              /* its agent, as last written: -1 not yet, 0 disconnected, 1 connected */
+	long ping_id;           /* the query-chardev in flight (agent.c), or -1 */
+	long ping_at;           /* sent then */
+	bool want_reconcile;    /* reconcile once it answers */
 };
 
 /* A device a watch event was about, to act on once the events are read. */
@@ -51,6 +57,10 @@ struct backd {
 	bool pending_overflow;  /* too many: vbd_flush() looks at everything */
 	struct media_wait mwait[MEDIA_WAIT_MAX];
 	unsigned int nmwait;
+	int tick_ms;            /* the slow timer: reconcile every guest */
+	long next_tick;         /* then (now_ms()) */
+	long next_agent;        /* look at agents not yet connected then */
+	unsigned int agent_passes;
 };
 
 /* guests.c */
@@ -65,6 +75,22 @@ void guests_events(struct backd *b);
 /* Free the guests marked gone. */
 void guests_reap(struct backd *b);
 void guests_free(struct backd *b);
+/* Reconcile the guests whose QEMU reported a change (reconcile.c). */
+void guests_recheck(struct backd *b);
+/* agent.c */
+/* Is the guest's agent connected to its end of the xenbus port (QEMU's
+ * query-chardev: frontend-open)? Asked and waited for; written to
+ * /tool/xm/domain/N/agent when it changed. */
+void guests_agent(struct backd *b, struct guest *g);
+/* Forget what was written (the store restarted): written again. */
+void guests_agent_reset(struct backd *b);
+/* Ask the guest's QEMU about its agent without waiting (and reconcile the
+ * guest once it answers). */
+void guest_ping(struct guest *g, bool reconcile);
+/* The same for the guests whose agent is not connected, or all. */
+void guests_ping(struct backd *b, bool all, bool reconcile);
+/* Is m the answer to the guest's ping? Then taken (true). */
+bool guest_pong(struct backd *b, struct guest *g, json_t *m);
 /* The QMP connection to domid's QEMU, or NULL if not watched. */
 struct qmp *guest_qmp(struct backd *b, unsigned int domid);
 

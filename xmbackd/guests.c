@@ -6,9 +6,14 @@
  * xm destroy, kill -9 alike — and the domain is cleaned up: released in
  * xmstored, its nodes and run-time files removed (dom_cleanup). At start,
  * and whenever /tool/xm/domain changes, the list is re-read, so a restarted
- * xmbackd takes over the guests that are running.
+ * xmbackd takes over the guests that are running, and reconciles each
+ * (reconcile.c) as it attaches to its QMP.
+ *
+ * The guest's agent and the slow timer's look at each QEMU are agent.c's.
  */
 #include "backd.h"
+#include "reconcile.h"
+#include "vbd-int.h"
 #include "dom.h"
 #include "qmp.h"
 #include "util.h"
@@ -58,6 +63,8 @@ static void attach(struct backd *b, unsigned int domid)
 		return;
 	}
 	g->domid = domid;
+	g->agent = -1;
+	g->ping_id = -1;
 	g->q = qmp_connect(sock, 3000, &err);
 	g->next = b->guests;
 	b->guests = g;
@@ -71,6 +78,7 @@ static void attach(struct backd *b, unsigned int domid)
 		}
 	} else {
 		log_info("domain %u: watching its QEMU (%s)", domid, sock);
+		reconcile_guest(b, g, true);
 	}
 	free(err);
 	free(sock);
@@ -80,6 +88,8 @@ void guests_scan(struct backd *b)
 {
 	unsigned int n = 0;
 	char **ids = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &n);
+	if (!ids && errno != ENOENT)
+		return; /* the store is unreachable: nothing is decided on that */
 
 	/* Guests whose record went away (xm destroy cleaned up). */
 	for (struct guest *g = b->guests; g; g = g->next) {
@@ -115,6 +125,16 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 	if (strcmp(ev, "SHUTDOWN") == 0 || strcmp(ev, "RESET") == 0 || strcmp(ev, "STOP") == 0 ||
 	    strcmp(ev, "RESUME") == 0 || strcmp(ev, "GUEST_PANICKED") == 0)
 		log_info("domain %u: QEMU event %s", g->domid, ev);
+	if (strcmp(ev, "DEVICE_DELETED") == 0) {
+		/* one of ours that nobody waited for (a device_del of an
+		 * earlier run, or of someone else): reconcile */
+		const char *dev = json_string_value(json_object_get(json_object_get(m, "data"),
+								  "device"));
+		if (dev && strncmp(dev, "xmdev-", 6) == 0)
+			g->recheck = true;
+	}
+	if (strcmp(ev, "VSERPORT_CHANGE") == 0)
+		guest_ping(g, false); /* the event names the port by qdev id: look */
 	if (strcmp(ev, "DEVICE_TRAY_MOVED") == 0) {
 		json_t *data = json_object_get(m, "data");
 		if (json_is_true(json_object_get(data, "tray-open")))
@@ -131,7 +151,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	}
 	json_t *m;
 	while ((m = qmp_next(g->q))) {
-		on_event(b, g, m);
+		if (!guest_pong(b, g, m))
+			on_event(b, g, m);
 		json_decref(m);
 	}
 }
@@ -173,4 +194,14 @@ void guests_free(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next)
 		g->gone = true;
 	guests_reap(b);
+}
+
+void guests_recheck(struct backd *b)
+{
+	for (struct guest *g = b->guests; g; g = g->next) {
+		if (!g->gone && g->q && g->recheck) {
+			g->recheck = false;
+			reconcile_guest(b, g, false);
+		}
+	}
 }

@@ -1,9 +1,13 @@
 /*
  * main.c — xmbackd: the backend daemon (the role Linux blkback and Xen's
  * hotplug scripts play). Options, pid file, the poll loop over XenStore
- * watches and the guests' QMP sockets.
+ * watches and the guests' QMP sockets, the slow timer that reconciles
+ * every guest (reconcile.c), and the store's loss: xmbackd connects again
+ * (50 ms growing to 1 s between tries, for ever), sets its watches again
+ * and reconciles everything, acting on nothing meanwhile.
  */
 #include "backd.h"
+#include "reconcile.h"
 #include "daemon.h"
 #include "dom.h"
 #include "qmp.h"
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -33,16 +38,19 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE] [-v]\n"
+		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE]\n"
+		"               [-r|--reconcile MS] [-v]\n"
 		"The xm backend daemon: watches running guests, cleans up after them and\n"
 		"realises their block devices in QEMU (docs/vbd.md).\n"
 		"\n"
 		"  -f, --foreground   do not detach\n"
 		"  -p, --pid-file F   pid file (default $XM_RUNDIR/xmbackd.pid; xm checks it)\n"
 		"  -l, --log FILE     log to FILE (default: stderr)\n"
+		"  -r, --reconcile MS reconcile every guest with its QEMU every MS ms\n"
+		"                     (default 5000, or $XMBACKD_RECONCILE_MS)\n"
 		"  -v, --verbose      more detail\n"
 		"  -h, --help         this text\n"
-		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm).\n");
+		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm), XMBACKD_RECONCILE_MS.\n");
 }
 
 /* Domain 0's own entries, as xen-init-dom0 writes them in Xen. */
@@ -70,7 +78,9 @@ static int events(struct backd *b, bool *rescan)
 			log_debug("event %s", v[0]);
 			if (!vbd_note(b, v[0]))
 				*rescan = true;
-		} else if (h.type == XS_ERROR) {
+		} else if (h.type == XS_ERROR && strncmp(body, "EEXIST", h.len < 6 ? h.len : 6) != 0 &&
+			   strncmp(body, "ENOENT", h.len < 6 ? h.len : 6) != 0) {
+			/* (a watch set again, or removed twice: no matter) */
 			log_warn("XenStore refused a watch change: %.*s", (int)h.len, body);
 		}
 	}
@@ -82,6 +92,7 @@ struct opts {
 	const char *logfile, *pidfile;
 	char pidbuf[1024];
 	int level;
+	int reconcile_ms;
 };
 
 /* The options into o: -1 to go on, else the exit status. */
@@ -92,17 +103,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "reconcile", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fp:l:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fp:l:r:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->fg = true; break;
 		case 'p': o->pidfile = optarg; break;
 		case 'l': o->logfile = optarg; break;
 		case 'v': o->level = LOG_DEBUG_; break;
+		case 'r': o->reconcile_ms = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -135,21 +148,31 @@ static int prepare(struct opts *o, FILE **lf)
 }
 
 /* Both XenStore connections: requests (libxenstore) and watches. 0, or -1
- * (said). */
+ * (errno; both closed). */
 static int connect_store(struct backd *b)
 {
 	b->xs = xs_open(XS_OPEN_SOCKETONLY);
 	int wfd = b->xs ? unix_connect(xm_xs_socket()) : -1;
 	if (wfd < 0 || xsc_init(&b->xw, wfd, NULL, 0) < 0) {
-		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
-			strerror(errno));
+		int e = errno;
 		if (wfd >= 0)
 			close(wfd);
 		if (b->xs)
 			xs_close(b->xs);
+		b->xs = NULL;
+		errno = e;
 		return -1;
 	}
 	return 0;
+}
+
+static void disconnect_store(struct backd *b)
+{
+	xsc_close(&b->xr);
+	xsc_close(&b->xw);
+	if (b->xs)
+		xs_close(b->xs);
+	b->xs = NULL;
 }
 
 /* Detach unless told not to, then take the pid file. 0, or -1 (said). */
@@ -184,6 +207,46 @@ static int watch_all(struct backd *b)
 	return 0;
 }
 
+/* Everything looked at again: the guests (attached and reconciled), then
+ * every backend. Logs the time it took since t0. */
+static void take_over(struct backd *b, long t0, const char *why)
+{
+	init_dom0(b->xs);
+	b->npending = 0;
+	b->pending_overflow = false;
+	guests_scan(b);
+	reconcile_all(b, true);
+	vbd_scan(b);
+	unsigned int n = 0;
+	for (struct guest *g = b->guests; g; g = g->next)
+		n += !g->gone;
+	log_info("%s: %u guests reconciled in %ld ms", why, n, now_ms() - t0);
+	b->next_tick = now_ms() + b->tick_ms;
+}
+
+/* The store went away: connect again, for ever (50 ms between tries,
+ * doubling to 1 s), acting on nothing meanwhile; then watch and reconcile
+ * everything. 0, or -1 when told to stop. */
+static int store_reconnect(struct backd *b)
+{
+	long t0 = now_ms();
+	int delay = 50;
+	log_warn("lost the XenStore connection (%s); connecting again", strerror(errno));
+	for (;;) {
+		disconnect_store(b);
+		if (stop)
+			return -1;
+		if (connect_store(b) == 0 && watch_all(b) == 0)
+			break;
+		struct timespec ts = { delay / 1000, (delay % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		delay = delay * 2 > 1000 ? 1000 : delay * 2;
+	}
+	guests_agent_reset(b);
+	take_over(b, t0, "XenStore is back");
+	return 0;
+}
+
 /* What to poll: the watch connection first, then each live guest's QMP
  * socket (gs[i] is p[i]'s guest). How many. */
 static int poll_set(struct backd *b, struct pollfd *p, struct guest **gs, int max)
@@ -201,6 +264,40 @@ static int poll_set(struct backd *b, struct pollfd *p, struct guest **gs, int ma
 	return n;
 }
 
+/* Until the next timer: the media retries', the slow tick's, and the look
+ * at the guests' agents (every 200 ms while one is not connected, every
+ * second else: QEMU sends no VSERPORT_CHANGE for a port without a qdev
+ * id, as xm create makes it). */
+static int poll_timeout(struct backd *b)
+{
+	long now = now_ms(), t = b->next_tick;
+	int mt = vbd_media_timeout(b);
+	if (mt >= 0 && now + mt < t)
+		t = now + mt;
+	if (b->guests && b->next_agent < t)
+		t = b->next_agent;
+	return t <= now ? 0 : (int)(t - now);
+}
+
+/* The timers that are due. */
+static void timers(struct backd *b)
+{
+	long now = now_ms();
+	if (now >= b->next_agent) {
+		b->next_agent = now + 200;
+		/* connected agents every second, the others every time */
+		guests_ping(b, ++b->agent_passes % 5 == 0, false);
+	}
+	if (now >= b->next_tick) {
+		b->next_tick = now + b->tick_ms;
+		b->npending = 0; /* the scan covers them */
+		b->pending_overflow = false;
+		guests_scan(b);
+		vbd_scan(b);
+		guests_ping(b, true, true); /* reconciled as each QEMU answers */
+	}
+}
+
 /* One turn of the loop: wait for events, QMP or a timer, and act on them.
  * 0, or -1 when xmbackd has to stop (logged). */
 static int turn(struct backd *b)
@@ -208,20 +305,16 @@ static int turn(struct backd *b)
 	struct pollfd p[256];
 	struct guest *gs[256];
 	int n = poll_set(b, p, gs, 256);
-	/* A periodic rescan catches guests whose monitor was busy. */
-	int mt = vbd_media_timeout(b);
-	int r = poll(p, (nfds_t)n, mt >= 0 && mt < 2000 ? mt : 2000);
+	int r = poll(p, (nfds_t)n, poll_timeout(b));
 	if (r < 0) {
 		if (errno == EINTR)
 			return 0;
 		log_err("poll: %s", strerror(errno));
 		return -1;
 	}
-	bool rescan = r == 0 && mt < 0;
-	if (p[0].revents && events(b, &rescan) < 0) {
-		log_err("lost the XenStore connection: %s", strerror(errno));
-		return -1;
-	}
+	bool rescan = false;
+	if (p[0].revents && events(b, &rescan) < 0)
+		return store_reconnect(b);
 	for (int i = 1; i < n; i++)
 		if (p[i].revents)
 			guests_qmp_ready(b, gs[i]);
@@ -235,8 +328,17 @@ static int turn(struct backd *b)
 	}
 	guests_events(b);
 	vbd_media_retry(b);
+	timers(b);
+	guests_recheck(b);
 	guests_reap(b);
 	return 0;
+}
+
+static int tick_ms(const struct opts *o)
+{
+	const char *e = getenv("XMBACKD_RECONCILE_MS");
+	int ms = o->reconcile_ms > 0 ? o->reconcile_ms : e && atoi(e) > 0 ? atoi(e) : 5000;
+	return ms < 100 ? 100 : ms;
 }
 
 int main(int argc, char **argv)
@@ -244,15 +346,20 @@ int main(int argc, char **argv)
 	struct opts o = { .level = LOG_INFO_ };
 	struct backd b = { .xs = NULL };
 	FILE *lf;
+	long t0 = now_ms();
 
 	int rc = parse_args(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (prepare(&o, &lf) < 0 || connect_store(&b) < 0)
+	if (prepare(&o, &lf) < 0)
 		return 1;
+	if (connect_store(&b) < 0) {
+		fprintf(stderr, "xmbackd: cannot connect to xmstored at %s: %s\n", xm_xs_socket(),
+			strerror(errno));
+		return 1;
+	}
 	if (become_daemon(&o, lf == NULL) < 0) {
-		xsc_close(&b.xw);
-		xs_close(b.xs);
+		disconnect_store(&b);
 		return 1;
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -260,26 +367,23 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	init_dom0(b.xs);
+	b.tick_ms = tick_ms(&o);
 	if (watch_all(&b) < 0) {
-		xsc_close(&b.xw);
-		xs_close(b.xs);
+		disconnect_store(&b);
 		unlink(o.pidfile);
 		return 1;
 	}
-	log_info("started; XenStore %s, run dir %s", xm_xs_socket(), xm_rundir());
-	guests_scan(&b);
-	vbd_scan(&b);
+	log_info("started; XenStore %s, run dir %s, reconciling every %d ms", xm_xs_socket(),
+		 xm_rundir(), b.tick_ms);
+	take_over(&b, t0, "started");
 	rc = 0;
 	while (!stop && rc == 0)
 		rc = turn(&b) < 0 ? 1 : 0;
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
-	xsc_close(&b.xr);
-	xsc_close(&b.xw);
-	xs_close(b.xs);
+	disconnect_store(&b);
 	unlink(o.pidfile);
 	if (lf)
 		fclose(lf);
-	return rc;
+	return stop ? 0 : rc;
 }

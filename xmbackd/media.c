@@ -7,9 +7,11 @@
 #include "vbd-int.h"
 #include "dom.h"
 #include "qmp.h"
+#include "claims.h"
 #include "sharing.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +97,24 @@ void vbd_tray_opened(struct backd *b, unsigned int domid, const char *qdev_id)
 		w->next = 0; /* the guest let go: at once */
 }
 
+/* The new disc's claim (claims.h), before QEMU opens it: the sharing check
+ * against every holder and the host's mounts. 0, or -1 with why in err. */
+static int media_claim(struct backd *b, const struct vbd *v, const char *params, const char *mode,
+		       char *err, size_t errlen)
+{
+	struct claim c = { .domid = v->domid, .devid = v->devid };
+	char dev[200];
+	snprintf(c.mode, sizeof(c.mode), "%s", mode);
+	if (sharing_host_check(params, mode, err, errlen))
+		return -1;
+	if (sharing_ident(params, c.ident, sizeof(c.ident)) < 0) {
+		snprintf(err, errlen, "%s: %s", params, strerror(errno));
+		return -1;
+	}
+	return claims_take(b, &c, params, vbd_path(dev, sizeof(dev), v->tool, "device"), NULL,
+			   NULL, 0, err, errlen) == 0 ? 0 : -1;
+}
+
 /* QEMU's eject, once. 0, or -1 with *qerr; *locked when the guest holds
  * the tray (QEMU has asked it to let go). */
 static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bool *locked)
@@ -127,8 +147,7 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 	}
 	if (strcmp(what, "eject") == 0) {
 		rc = eject(q, devname, force, &qerr, &locked);
-	} else if (params && *params && sharing_check(b->xs, v->domid, v->devid, params,
-							  mode ? mode : "r", err, sizeof(err))) {
+	} else if (params && *params && media_claim(b, v, params, mode ? mode : "r", err, sizeof(err))) {
 		mwait_drop(b, v);
 		be_write(b, v, "hotplug-error", err);
 		be_write(b, v, "media-change", "error");
@@ -160,6 +179,11 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 				 NULL, QMP_TIMEOUT);
 		free(node);
 		tool_write(b, v, "node", "");
+		if (strcmp(what, "eject") == 0) { /* no disc: holds nothing */
+			struct claim c = { .domid = v->domid, .devid = v->devid };
+			snprintf(c.mode, sizeof(c.mode), "%s", mode ? mode : "r");
+			claims_set(b, &c);
+		}
 		be_write(b, v, "media-change", "done");
 		log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, what);
 	}

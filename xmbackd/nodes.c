@@ -58,7 +58,7 @@ void tool_write(struct backd *b, const struct vbd *v, const char *key, const cha
 /* Run op on b->xr, connecting first if need be; on a failure other than a
  * veto, once more on a new connection (the store restarted, or the
  * connection broke). op's result. */
-static int on_conn(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg)
+int backd_xr(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg)
 {
 	int rc = -1;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -84,7 +84,7 @@ static const char *const snap_keys[NKEYS] = {
 	[K_STATE] = "state", [K_HS] = "hotplug-status", [K_MC] = "media-change",
 	[K_ONLINE] = "online", [K_FORCE] = "force", [K_FE] = "frontend", [K_PARAMS] = "params",
 	[K_MODE] = "mode", [K_TYPE] = "type", [K_FORMAT] = "format", [K_DTYPE] = "device-type",
-	[K_DEV] = "dev", [K_TOOLDEV] = NULL, /* the tool record's device */
+	[K_DEV] = "dev", [K_TOOLDEV] = "device", [K_PHASE] = "phase", /* these two: the record's */
 };
 
 struct snap_req {
@@ -99,8 +99,8 @@ static int snap_batch(struct xsc *c, void *arg)
 	char p[256];
 	xsb_init(&q);
 	for (int k = 0; k < NKEYS; k++) {
-		if (k == K_TOOLDEV)
-			vbd_path(p, sizeof(p), r->v->tool, "device");
+		if (k == K_TOOLDEV || k == K_PHASE)
+			vbd_path(p, sizeof(p), r->v->tool, snap_keys[k]);
 		else
 			vbd_path(p, sizeof(p), r->v->be, snap_keys[k]);
 		xsb_read(&q, 0, p);
@@ -132,7 +132,8 @@ void snap_read(struct backd *b, const struct vbd *v, struct snap *sn)
 {
 	struct snap_req r = { v, sn };
 	memset(sn, 0, sizeof(*sn));
-	if (on_conn(b, snap_batch, &r) < 0)
+	sn->ok = backd_xr(b, snap_batch, &r) == 0;
+	if (!sn->ok)
 		log_warn("domain %u vbd %lu: cannot read its nodes: %s", v->domid, v->devid,
 			 strerror(errno));
 }
@@ -144,8 +145,20 @@ bool snap_is(const struct snap *sn, int k, const char *val)
 
 /* --- the record ---------------------------------------------------------- */
 
+void kv_queue(struct xsb *b, uint32_t tx, const struct kv *kv, int n)
+{
+	char p[320];
+	for (int i = 0; i < n; i++) {
+		const char *path = kv[i].key ? vbd_path(p, sizeof(p), kv[i].dir, kv[i].key) : kv[i].dir;
+		if (kv[i].val)
+			xsb_write(b, tx, path, kv[i].val);
+		else
+			xsb_rm(b, tx, path);
+	}
+}
+
 struct record {
-	const char *must_exist;
+	const char *must_exist, *must_be;
 	const struct kv *kv;
 	int n;
 };
@@ -153,11 +166,10 @@ struct record {
 static int fill_record(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
 	const struct record *r = arg;
-	char p[320];
 	(void)c;
-	xsb_read(b, tx, r->must_exist);
-	for (int i = 0; i < r->n; i++)
-		xsb_write(b, tx, vbd_path(p, sizeof(p), r->kv[i].dir, r->kv[i].key), r->kv[i].val);
+	if (r->must_exist)
+		xsb_read(b, tx, r->must_exist);
+	kv_queue(b, tx, r->kv, r->n);
 	return 0;
 }
 
@@ -165,10 +177,20 @@ enum { RECORD_GONE = 1 };
 
 static int check_record(const struct xsb *b, void *arg)
 {
-	(void)arg;
-	if (xsb_errno(b, 0) == ENOENT)
+	const struct record *r = arg;
+	unsigned int first = r->must_exist ? 1 : 0;
+	if (r->must_exist && xsb_errno(b, 0) == ENOENT)
 		return RECORD_GONE;
-	return xsb_all_ok(b, NULL);
+	if (r->must_be && (b->r[0].type == XS_ERROR || strcmp(b->r[0].body, r->must_be) != 0))
+		return RECORD_GONE;
+	for (unsigned int i = first; i < b->n; i++) {
+		int e = xsb_errno(b, i);
+		if (e && !(e == ENOENT && !r->kv[i - first].val)) { /* rm of nothing: done */
+			errno = e;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int record_op(struct xsc *c, void *arg)
@@ -176,11 +198,23 @@ static int record_op(struct xsc *c, void *arg)
 	return xsc_transaction(c, fill_record, check_record, arg);
 }
 
+int vbd_record_if(struct backd *b, const char *must_exist, const char *must_be,
+		  const struct kv *kv, int n)
+{
+	struct record r = { must_exist, must_be, kv, n };
+	int rc = backd_xr(b, record_op, &r);
+	if (rc < 0)
+		log_warn("cannot record %s: %s", must_exist ? must_exist : kv[0].dir,
+			 strerror(errno));
+	return rc == 0 ? 0 : rc == RECORD_GONE ? 1 : -1;
+}
+
+bool absent(void)
+{
+	return errno == ENOENT;
+}
+
 int vbd_record(struct backd *b, const char *must_exist, const struct kv *kv, int n)
 {
-	struct record r = { must_exist, kv, n };
-	int rc = on_conn(b, record_op, &r);
-	if (rc < 0)
-		log_warn("cannot record %s: %s", must_exist, strerror(errno));
-	return rc == 0 ? 0 : rc == RECORD_GONE ? 1 : -1;
+	return vbd_record_if(b, must_exist, NULL, kv, n);
 }

@@ -3,13 +3,22 @@
  * out again: what Linux blkback and Xen's block hotplug script do in a Xen
  * dom0 (docs/vbd.md). A disk goes on a free pcie-root-port of the guest
  * (lib/vbd.h's hot-plug slots) as virtio-blk, a CD/DVD on the virtio-scsi
- * bus as scsi-cd. What was made, the results and Connected are written in
- * one transaction; a device whose backend was removed meanwhile (xm gave
- * up) is taken out again.
+ * bus as scsi-cd.
+ *
+ * Intent before action: the sharing check and the claim are one
+ * transaction (claims.h) that also writes the record at phase plugging
+ * with the QEMU names it will use, before QEMU is touched; then
+ * blockdev-add and device_add; then the record at phase connected, the
+ * results and Connected in one transaction, only while the backend still
+ * waits (else xm gave up: the device is taken out again). Whatever instant
+ * xmbackd dies at, the record says what QEMU may hold, and reconcile.c
+ * finishes or undoes it.
  */
 #include "vbd-int.h"
 #include "dom.h"
 #include "qmp.h"
+#include "claims.h"
+#include "crashpoint.h"
 #include "sharing.h"
 #include "util.h"
 #include "xsbatch.h"
@@ -208,57 +217,110 @@ static int qemu_add(struct qmp *q, struct plug *p, json_t *args, bool *node_adde
 			goto out;
 		}
 		*node_added = true;
+		crash_point("xmbackd.after-blockdev-add");
 	}
 	if (qmp_wait_reply(q, dev_id, NULL, &qerr, QMP_TIMEOUT)) {
 		snprintf(err, errlen, "QEMU cannot add the device: %s", qerr);
 		goto out;
 	}
-	*node_added = false; /* owned by the device now; recorded next */
+	crash_point("xmbackd.after-device-add");
+	*node_added = false; /* owned by the device now */
 	rc = 0;
 out:
 	free(qerr);
 	return rc;
 }
 
-/* What was made, the results and Connected in one transaction: one wake-up
- * for xm and the guest, and QEMU's main loop left to the guest's hot-plug
- * work. vbd_record's result. */
-static int record(struct backd *b, struct qmp *q, const struct plug *p)
+int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
+		  const char *bus, int scsi_id, const char *node)
 {
-	const struct vbd *v = p->v;
 	struct kv kv[16];
 	int n = 0;
-	char pd[32], sectors[32], info[8], sid[16], fe[160];
-	struct stat st;
-	bool raw = !p->format || strcmp(p->format, "qcow2") != 0;
-	long long size = !p->media ? 0 : raw ? raw_size(p->params) : node_size(q, p->node);
-	char *real = p->media ? realpath(p->params, NULL) : NULL;
+	char pd[32], sectors[32], info[8], sid[16], slot[32] = "", st[200];
+	struct stat s;
+	const char *params = sn->v[K_PARAMS], *mode = sn->v[K_MODE], *format = sn->v[K_FORMAT];
+	bool media = params && *params, cdrom = snap_is(sn, K_DTYPE, "cdrom");
+	bool raw = !format || strcmp(format, "qcow2") != 0;
+	long long size = !media ? 0 : raw ? raw_size(params) : node_size(q, node);
+	char *real = media ? realpath(params, NULL) : NULL;
+	int port = 0;
+	char devname[64];
+	snprintf(devname, sizeof(devname), "xmdev-%lu", v->devid);
+	kv[n++] = (struct kv){ v->tool, "phase", PHASE_CONNECTED };
+	kv[n++] = (struct kv){ v->tool, "device", devname };
+	kv[n++] = (struct kv){ v->tool, "node", media ? node : "" };
+	kv[n++] = (struct kv){ v->tool, "bus", bus };
+	if (scsi_id >= 0) {
+		snprintf(sid, sizeof(sid), "%d", scsi_id);
+		kv[n++] = (struct kv){ v->tool, "scsi-id", sid };
+	}
+	if (media && stat(params, &s) == 0 && S_ISBLK(s.st_mode)) {
+		snprintf(pd, sizeof(pd), "%x:%x", major(s.st_rdev), minor(s.st_rdev));
+		kv[n++] = (struct kv){ v->be, "physical-device", pd };
+	}
+	if (media)
+		kv[n++] = (struct kv){ v->be, "physical-device-path", real ? real : params };
+	snprintf(sectors, sizeof(sectors), "%lld", size > 0 ? size / 512 : 0);
+	kv[n++] = (struct kv){ v->be, "sectors", sectors };
+	kv[n++] = (struct kv){ v->be, "sector-size", "512" };
+	snprintf(info, sizeof(info), "%d",
+		 (cdrom ? 1 : 0) | (mode && strcmp(mode, "r") == 0 ? 4 : 0));
+	kv[n++] = (struct kv){ v->be, "info", info };
+	if (sscanf(bus, "rp%d", &port) == 1 && port > 0) { /* where the guest finds it */
+		snprintf(slot, sizeof(slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + port - 1);
+		kv[n++] = (struct kv){ v->be, "pci-root-port", slot };
+	}
+	kv[n++] = (struct kv){ v->be, "hotplug-status", "connected" };
+	kv[n++] = (struct kv){ v->be, "state", vbd_state_str(XenbusStateConnected) };
+	/* only while the backend still waits for it: xm may have given up
+	 * (removed it, or asked for its removal) meanwhile */
+	int rc = vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"), sn->v[K_STATE], kv, n);
+	free(real);
+	return rc;
+}
+
+/* The claim and the intent (the record at phase plugging: the QEMU names
+ * it will use), in one transaction, while the backend still waits. 0, or
+ * claims_take's refusal. */
+static int intend(struct backd *b, const struct plug *p, const struct claim *c, char *err,
+		  size_t errlen)
+{
+	const struct vbd *v = p->v;
+	struct kv kv[8];
+	int n = 0;
+	char sid[16], st[200];
+	kv[n++] = (struct kv){ v->tool, "phase", PHASE_PLUGGING };
 	kv[n++] = (struct kv){ v->tool, "node", p->media ? p->node : "" };
-	kv[n++] = (struct kv){ v->tool, "device", p->devname };
 	kv[n++] = (struct kv){ v->tool, "bus", p->bus };
 	if (p->scsi_id >= 0) {
 		snprintf(sid, sizeof(sid), "%d", p->scsi_id);
 		kv[n++] = (struct kv){ v->tool, "scsi-id", sid };
 	}
-	if (p->media && stat(p->params, &st) == 0 && S_ISBLK(st.st_mode)) {
-		snprintf(pd, sizeof(pd), "%x:%x", major(st.st_rdev), minor(st.st_rdev));
-		kv[n++] = (struct kv){ v->be, "physical-device", pd };
+	return claims_take(b, c, p->params, vbd_path(st, sizeof(st), v->be, "state"),
+			   vbd_state_str(XenbusStateInitialising), kv, n, err, errlen);
+}
+
+/* Undo the intent: QEMU holds nothing of it (any more). */
+static void release(struct backd *b, const struct vbd *v)
+{
+	struct kv kv = { v->tool, NULL, NULL };
+	claims_release(b, v->domid, v->devid, &kv, 1);
+}
+
+/* The checks before the claim: the host's mounts, the identity. 0 or -1
+ * (why in err). */
+static int precheck(const struct plug *p, struct claim *c, char *err, size_t errlen)
+{
+	snprintf(c->mode, sizeof(c->mode), "%s", p->mode);
+	if (!p->media)
+		return 0;
+	if (sharing_host_check(p->params, p->mode, err, errlen))
+		return -1;
+	if (sharing_ident(p->params, c->ident, sizeof(c->ident)) < 0) {
+		snprintf(err, errlen, "%s: %s", p->params, strerror(errno));
+		return -1;
 	}
-	if (p->media)
-		kv[n++] = (struct kv){ v->be, "physical-device-path", real ? real : p->params };
-	snprintf(sectors, sizeof(sectors), "%lld", size > 0 ? size / 512 : 0);
-	kv[n++] = (struct kv){ v->be, "sectors", sectors };
-	kv[n++] = (struct kv){ v->be, "sector-size", "512" };
-	snprintf(info, sizeof(info), "%d",
-		 (p->cdrom ? 1 : 0) | (strcmp(p->mode, "r") == 0 ? 4 : 0));
-	kv[n++] = (struct kv){ v->be, "info", info };
-	if (p->slot[0]) /* where the guest finds the disk (lib/vbd.h) */
-		kv[n++] = (struct kv){ v->be, "pci-root-port", p->slot };
-	kv[n++] = (struct kv){ v->be, "hotplug-status", "connected" };
-	kv[n++] = (struct kv){ v->be, "state", vbd_state_str(XenbusStateConnected) };
-	int rc = vbd_record(b, vbd_path(fe, sizeof(fe), v->be, "frontend"), kv, n);
-	free(real);
-	return rc;
+	return 0;
 }
 
 void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
@@ -269,6 +331,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	struct plug p = { .v = v, .params = sn->v[K_PARAMS], .mode = sn->v[K_MODE],
 			  .type = sn->v[K_TYPE], .format = sn->v[K_FORMAT], .dev = sn->v[K_DEV],
 			  .scsi_id = -1 };
+	struct claim c = { .domid = v->domid, .devid = v->devid };
 	const char *dtype = sn->v[K_DTYPE], *fe = sn->v[K_FE];
 	char err[1024];
 	bool node_added = false;
@@ -281,59 +344,81 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 		return;
 	}
 	log_debug("domain %u vbd %lu: attach", v->domid, v->devid);
-	if (p.media && sharing_check(b->xs, v->domid, v->devid, p.params, p.mode, err,
-				     sizeof(err))) {
-		fail(b, v, err);
-		return;
-	}
-	json_t *args = device_args(b, &p, err, sizeof(err));
+	json_t *args = precheck(&p, &c, err, sizeof(err)) ? NULL :
+		       device_args(b, &p, err, sizeof(err));
 	if (!args) {
 		fail(b, v, err);
 		return;
 	}
-	log_debug("domain %u vbd %lu: to QEMU on %s", v->domid, v->devid, p.bus);
-	if (qemu_add(q, &p, args, &node_added, err, sizeof(err)) < 0) {
-		fail(b, v, err);
-		goto out;
+	int rc = intend(b, &p, &c, err, sizeof(err));
+	if (rc) {
+		json_decref(args);
+		if (rc != CLAIM_GONE) /* gone: xm gave up meanwhile */
+			fail(b, v, err);
+		return;
 	}
-	log_debug("domain %u vbd %lu: device_add done", v->domid, v->devid);
-	if (record(b, q, &p) != 0) {
-		/* xm gave up and removed the device meanwhile, or the record
-		 * could not be written: a device XenStore does not hold is
-		 * not left in the guest */
+	crash_point("xmbackd.claimed");
+	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p.bus);
+	if (qemu_add(q, &p, args, &node_added, err, sizeof(err)) < 0) {
+		if (node_added)
+			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", p.node), NULL,
+				 NULL, QMP_TIMEOUT);
+		release(b, v);
+		fail(b, v, err);
+		return;
+	}
+	crash_point("xmbackd.before-connected");
+	rc = vbd_connected(b, q, v, sn, p.bus, p.scsi_id, p.node);
+	if (rc == 1) {
+		/* xm gave up and removed the device or asked for its removal
+		 * meanwhile: a device XenStore does not want is not left in
+		 * the guest (the claim goes once QEMU has let it go) */
 		log_info("domain %u vbd %lu: removed while being connected: unplugged", v->domid,
 			 v->devid);
-		vbd_unplug(q, v, p.devname, p.media ? p.node : NULL);
-		goto out;
+		vbd_teardown(b, v, be_exists(b, v));
+		return;
 	}
-	char fs[256];
-	xsc_send(&b->xw, XS_WATCH, vbd_path(fs, sizeof(fs), fe, "state"), "frontend");
+	if (rc < 0)
+		return; /* the store failed: reconcile.c finishes it from the record */
+	crash_point("xmbackd.after-connected");
+	vbd_watch_frontend(b, v, fe, true);
 	log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
 		 p.media ? p.params : "(no medium)", p.mode, p.cdrom ? "cdrom" : "disk", p.bus);
-out:
-	if (node_added)
-		qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", p.node), NULL, NULL,
-			 QMP_TIMEOUT);
 }
 
-void vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)
+int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)
 {
 	char *qerr = NULL;
+	int rc = 0;
 	if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
 		     QMP_TIMEOUT) == 0) {
+		crash_point("xmbackd.after-device-del");
 		/* Two DEVICE_DELETED come: the virtio backend's path first.
 		 * Only the one for our id means the node is free. */
-		if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0)
+		if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0) {
 			log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid, v->devid,
 				 devname);
-	} else {
+			rc = -1;
+		} else {
+			crash_point("xmbackd.after-device-deleted");
+		}
+	} else if (!qerr || !strstr(qerr, "not found")) {
 		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname, qerr);
+		rc = -1;
 	}
 	free(qerr);
 	qerr = NULL;
-	if (node && *node &&
+	if (rc == 0 && node && *node &&
 	    qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
-		     QMP_TIMEOUT))
-		log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node, qerr);
+		     QMP_TIMEOUT)) {
+		if (!qerr || !strstr(qerr, "not found")) {
+			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node,
+				 qerr);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && node && *node)
+		crash_point("xmbackd.after-blockdev-del");
 	free(qerr);
+	return rc;
 }

@@ -1,21 +1,21 @@
 /*
- * sharing.c — may this backend be handed to this guest? Xen's block
- * hotplug check_sharing, done right (docs/vbd.md):
+ * sharing.c — Xen's block hotplug check_sharing, done right (docs/vbd.md):
+ * what a device is, the host's mounts, which modes may share, and Xen's
+ * refusal texts. Who holds a device is the claim registry's (claims.c).
  *
  * A backend's identity is its block device number (st_rdev) and, for a loop
  * device, also the dev:ino of the file behind it; an image file is its
  * dev:ino. So /dev/loop0 and the file it is backed by are one device, which
- * QEMU's own image locking does not see (it locks per inode).
+ * QEMU's own image locking does not see (it locks per inode). The identity
+ * is kept as text ("b7:0 f803:1a2b"), one token per way of naming the
+ * device: two devices are one when they share a token.
  *
  * Against the host's mounts: read-write refuses all but w!, read-only
- * refuses w. Against every other backend xmbackd accepted (hotplug-status
- * connected; it takes one backend at a time): r conflicts with writers, w
- * with anyone; w! skips the check. One guest may hold one device twice only
+ * refuses w. Against other holders: r conflicts with writers, w with
+ * anyone; w! skips the check. One guest may hold one device twice only
  * read-only.
  */
 #include "sharing.h"
-#include "dom.h"
-#include "vbd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,13 +134,56 @@ static bool is_writer(const char *mode)
 	return mode && mode[0] == 'w';
 }
 
-int sharing_check(struct xs_handle *h, unsigned int domid, unsigned long devid,
-		  const char *target, const char *mode, char *err, size_t errlen)
+int sharing_ident(const char *target, char *out, size_t len)
+{
+	struct ident id;
+	int n = 0;
+	out[0] = '\0';
+	if (!target || !*target)
+		return 0;
+	if (ident_of(target, &id) < 0)
+		return -1;
+	if (id.has_rdev)
+		n = snprintf(out, len, "b%x:%x", major(id.rdev), minor(id.rdev));
+	if (id.has_file && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, "%sf%llx:%llx", n ? " " : "",
+			 (unsigned long long)id.fdev, (unsigned long long)id.fino);
+	return 0;
+}
+
+/* Does the space-separated list s hold token t (of length n)? */
+static bool has_token(const char *s, const char *t, size_t n)
+{
+	while (*s) {
+		size_t m = strcspn(s, " ");
+		if (m == n && strncmp(s, t, n) == 0)
+			return true;
+		s += m;
+		while (*s == ' ')
+			s++;
+	}
+	return false;
+}
+
+bool sharing_same(const char *a, const char *b)
+{
+	while (a && b && *a) {
+		size_t m = strcspn(a, " ");
+		if (m && has_token(b, a, m))
+			return true;
+		a += m;
+		while (*a == ' ')
+			a++;
+	}
+	return false;
+}
+
+int sharing_host_check(const char *target, const char *mode, char *err, size_t errlen)
 {
 	struct ident me;
 	char where[2048];
 
-	if (strcmp(mode, "w!") == 0)
+	if (strcmp(mode, "w!") == 0 || !target || !*target)
 		return 0;
 	if (ident_of(target, &me) < 0) {
 		snprintf(err, errlen, "%s: %s", target, strerror(errno));
@@ -157,54 +200,23 @@ int sharing_check(struct xs_handle *h, unsigned int domid, unsigned long devid,
 			 "and so cannot be mounted read-write now.", target, where);
 		return -1;
 	}
+	return 0;
+}
 
-	unsigned int nd = 0;
-	char **doms = xs_directory(h, XBT_NULL, VBD_BACKEND_ROOT, &nd);
-	int rc = 0;
-	for (unsigned int i = 0; i < nd && rc == 0; i++) {
-		unsigned int nv = 0;
-		char path[256];
-		snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%s", doms[i]);
-		char **devs = xs_directory(h, XBT_NULL, path, &nv);
-		for (unsigned int j = 0; j < nv && rc == 0; j++) {
-			unsigned int od = (unsigned int)atoi(doms[i]);
-			unsigned long ov = strtoul(devs[j], NULL, 10);
-			if (od == domid && ov == devid)
-				continue;
-			/* holders are the backends xmbackd accepted (Xen: those
-			 * whose hotplug script wrote physical-device); not one
-			 * still waiting for this check, nor a refused one */
-			char *hs = dom_readf(h, XBT_NULL, "%s/%s/hotplug-status", path, devs[j]);
-			bool held = hs && strcmp(hs, "connected") == 0;
-			free(hs);
-			if (!held)
-				continue;
-			char *params = dom_readf(h, XBT_NULL, "%s/%s/params", path, devs[j]);
-			char *omode = dom_readf(h, XBT_NULL, "%s/%s/mode", path, devs[j]);
-			struct ident other;
-			bool same = params && *params && ident_of(params, &other) == 0 &&
-				    ident_same(&me, &other);
-			bool conflict = same && (is_writer(mode) || is_writer(omode));
-			if (conflict) {
-				char *name = dom_readf(h, XBT_NULL, "/local/domain/%u/name", od);
-				char *dev = dom_readf(h, XBT_NULL, "%s/%s/dev", path, devs[j]);
-				if (is_writer(omode))
-					snprintf(err, errlen, "Device %s is mounted read-write in a guest "
-						 "domain (%s, %s), and so cannot be mounted now.", target,
-						 name ? name : doms[i], dev ? dev : devs[j]);
-				else
-					snprintf(err, errlen, "Device %s is mounted in a guest domain "
-						 "(%s, %s), and so cannot be mounted read-write now.",
-						 target, name ? name : doms[i], dev ? dev : devs[j]);
-				free(name);
-				free(dev);
-				rc = -1;
-			}
-			free(params);
-			free(omode);
-		}
-		free(devs);
-	}
-	free(doms);
-	return rc;
+bool sharing_compatible(const char *mode, const char *omode)
+{
+	if (strcmp(mode, "w!") == 0)
+		return true;
+	return !is_writer(mode) && !is_writer(omode);
+}
+
+void sharing_refusal(const char *target, const char *omode, const char *name, const char *dev,
+		     char *err, size_t errlen)
+{
+	if (is_writer(omode))
+		snprintf(err, errlen, "Device %s is mounted read-write in a guest domain (%s, %s), "
+			 "and so cannot be mounted now.", target, name, dev);
+	else
+		snprintf(err, errlen, "Device %s is mounted in a guest domain (%s, %s), "
+			 "and so cannot be mounted read-write now.", target, name, dev);
 }

@@ -12,6 +12,7 @@
 #include "vbd.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define QMP_TIMEOUT 10000
 
@@ -27,36 +28,78 @@ void be_write_state(struct backd *b, const struct vbd *v, enum xenbus_state st);
 void tool_write(struct backd *b, const struct vbd *v, const char *key, const char *val);
 
 /* What decides a device's fate, read in one round trip (nodes.c) instead
- * of one per node while the guest waits for the disk. */
+ * of one per node while the guest waits for the disk. K_TOOLDEV and
+ * K_PHASE are xmbackd's record's. */
 enum { K_STATE, K_HS, K_MC, K_ONLINE, K_FORCE, K_FE, K_PARAMS, K_MODE, K_TYPE, K_FORMAT,
-       K_DTYPE, K_DEV, K_TOOLDEV, NKEYS };
+       K_DTYPE, K_DEV, K_TOOLDEV, K_PHASE, NKEYS };
 struct snap {
 	char *v[NKEYS]; /* NULL: no such node */
+	bool ok;        /* read (false: XenStore unreachable, all NULL) */
 };
 /* All of sn's nodes, or none (XenStore unreachable: logged). */
 void snap_read(struct backd *b, const struct vbd *v, struct snap *sn);
 void snap_free(struct snap *sn);
 bool snap_is(const struct snap *sn, int k, const char *val);
 
-/* One node to write: dir/key = val. */
+/* The record's phases (/tool/xm/domain/D/vbd/DEVID/phase): the intent is
+ * written before QEMU is touched, the record goes only once QEMU has let
+ * the device go (docs/vbd.md). */
+#define PHASE_PLUGGING "plugging"
+#define PHASE_CONNECTED "connected"
+#define PHASE_UNPLUGGING "unplugging"
+
+/* One node to write: dir/key = val; key NULL: the path is dir; val NULL:
+ * remove it (absent already is fine). */
 struct kv {
 	const char *dir, *key, *val;
 };
+struct xsb;
+/* Queue kv's writes and removals in transaction tx. */
+void kv_queue(struct xsb *b, uint32_t tx, const struct kv *kv, int n);
 /* Write the nodes in one transaction, in one round trip, if must_exist
- * still does (a directory removed meanwhile is not made again). 0 written,
- * 1 not (must_exist is gone), -1 failed (logged). */
+ * (NULL: no condition) still does (a directory removed meanwhile is not
+ * made again). 0 written, 1 not (must_exist is gone), -1 failed (logged). */
 int vbd_record(struct backd *b, const char *must_exist, const struct kv *kv, int n);
+/* The same, if must_exist's value is must_be (NULL: any). */
+int vbd_record_if(struct backd *b, const char *must_exist, const char *must_be,
+		  const struct kv *kv, int n);
+/* Run op on the request connection b->xr, connecting first if need be, once
+ * more on a new connection after a failure. op's result. */
+int backd_xr(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg);
+/* Is the node absent (not: unreadable)? errno after a read that gave
+ * NULL. */
+bool absent(void);
 
 /* plug.c */
-/* Realise a new backend in the guest's QEMU (sharing check, blockdev-add,
- * device_add), record it and say Connected; or say why not. */
+/* Realise a new backend in the guest's QEMU: the claim and the intent in
+ * one transaction (claims.h), blockdev-add, device_add, then the record
+ * and Connected; or say why not. */
 void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn);
+/* A device that QEMU holds and the backend still wants: record it as
+ * connected and say Connected (the end of an attach, done again by
+ * reconcile.c). bus, scsi_id and node as QEMU has them. vbd_record's
+ * result. */
+int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
+		  const char *bus, int scsi_id, const char *node);
 /* Take device devname (and then node, if any) out of the guest's QEMU:
- * device_del, its DEVICE_DELETED, blockdev-del. */
-void vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
+ * device_del, its DEVICE_DELETED, blockdev-del. 0 when QEMU has let it go
+ * (or never had it), -1 when not confirmed. */
+int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
 
 /* vbd.c: act on one device as its XenStore nodes say. */
 void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid);
+/* Does the backend exist (true also when it cannot be read)? */
+bool be_exists(struct backd *b, const struct vbd *v);
+/* Watch (on) or stop watching what the frontend fe answers: its state and
+ * the guest's error node. */
+void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bool on);
+/* Take the device out of QEMU (if the guest still runs), then release its
+ * record and claim (and say Closed when write_state): the record stays, at
+ * phase unplugging, until QEMU has let the device go. */
+void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state);
+/* Remove a backend and frontend left by an xm that died, as its
+ * blk_remove would. */
+void vbd_remove_dirs(struct backd *b, const struct vbd *v);
 
 /* media.c: block-configure / cd-insert / cd-eject (what = "insert" or
  * "eject"), the medium change asked in the backend's media-change. */

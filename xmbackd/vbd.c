@@ -4,45 +4,163 @@
  *
  * Everything is driven by XenStore state, re-read on every watch event, so
  * a restarted xmbackd carries on where the last one stopped: a backend at
- * Initialising is realised (plug.c: sharing check, blockdev-add,
+ * Initialising is realised (plug.c: claim and intent, blockdev-add,
  * device_add), one at Closing is torn down once its frontend has closed
  * (or at once with force), a media change is carried out (media.c). What
- * xmbackd made in QEMU is recorded under /tool/xm/domain/D/vbd/DEVID.
+ * xmbackd made in QEMU is recorded under /tool/xm/domain/D/vbd/DEVID; a
+ * teardown keeps that record (phase unplugging), and so the claim, until
+ * QEMU has let the device go.
+ *
+ * Operations that an xm left half-way when it died (no one holds the
+ * device's operation lock, lib/oplock.h) are finished here, as that xm
+ * would have: a refused or unanswered detach goes back to Connected, a
+ * closed or refused device's directories are removed.
  *
  * QMP calls block (a few ms each; DEVICE_DELETED ~0.1 s): xmbackd handles
  * one backend at a time, which is also what makes the sharing check atomic.
  */
 #include "vbd-int.h"
+#include "claims.h"
+#include "crashpoint.h"
 #include "dom.h"
+#include "oplock.h"
 #include "util.h"
 #include "xsbatch.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Take the device out of QEMU (if the guest still runs) and forget it. */
-static void teardown(struct backd *b, const struct vbd *v, bool write_state)
+bool be_exists(struct backd *b, const struct vbd *v)
+{
+	char *s = be_read(b, v, "frontend");
+	bool r = s || !absent();
+	free(s);
+	return r;
+}
+
+void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bool on)
+{
+	char fs[256];
+	uint32_t type = on ? XS_WATCH : XS_UNWATCH;
+	xsc_send(&b->xw, type, vbd_path(fs, sizeof(fs), fe, "state"), "frontend");
+	xsc_send(&b->xw, type, v->err, "frontend");
+}
+
+void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
+	char *phase = dom_readf(b->xs, XBT_NULL, "%s/phase", v->tool);
+	bool unread = !phase && !absent();
 	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
+	unread = unread || (!devname && !absent());
 	char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
 
-	if (q && devname)
-		vbd_unplug(q, v, devname, node);
-	xs_rm(b->xs, XBT_NULL, v->tool);
-	char *fe = be_read(b, v, "frontend");
-	if (fe) {
-		char fs[256];
-		snprintf(fs, sizeof(fs), "%s/state", fe);
-		xsc_send(&b->xw, XS_UNWATCH, fs, "frontend");
+	if (!devname && phase && asprintf(&devname, "xmdev-%lu", v->devid) < 0)
+		devname = NULL; /* an intent: the name it was to have */
+	if (unread || (devname && !q))
+		goto out; /* the store or the guest's QEMU unreachable: later */
+	if (devname) {
+		tool_write(b, v, "phase", PHASE_UNPLUGGING);
+		if (vbd_unplug(q, v, devname, node) < 0) {
+			log_warn("domain %u vbd %lu: QEMU has not let %s go yet; kept at unplugging",
+				 v->domid, v->devid, devname);
+			goto out;
+		}
 	}
-	if (write_state)
-		be_write_state(b, v, XenbusStateClosed);
+	crash_point("xmbackd.before-closed");
+	struct kv kv[2] = { { v->tool, NULL, NULL },
+			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
+	write_state = write_state && be_exists(b, v); /* not into a removed one */
+	if (claims_release(b, v->domid, v->devid, kv, write_state ? 2 : 1) < 0)
+		goto out;
+	vbd_watch_frontend(b, v, v->fe, false);
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
-	free(fe);
+out:
+	free(phase);
 	free(devname);
 	free(node);
+}
+
+static int fill_remove(struct xsc *c, struct xsb *xb, uint32_t tx, void *arg)
+{
+	const struct vbd *v = arg;
+	(void)c;
+	xsb_rm(xb, tx, v->be);
+	xsb_rm(xb, tx, v->fe);
+	xsb_rm(xb, tx, v->errdir);
+	return 0;
+}
+
+static int remove_op(struct xsc *c, void *arg)
+{
+	int rc = xsc_transaction(c, fill_remove, NULL, arg);
+	/* the domain's backend directory too, once empty (as xm does) */
+	const struct vbd *v = arg;
+	char p[64];
+	unsigned int n = 0;
+	snprintf(p, sizeof(p), VBD_BACKEND_ROOT "/%u", v->domid);
+	char *names = rc == 0 ? xsc_directory(c, 0, p, &n) : NULL;
+	struct xsb_reply r;
+	if (names && n == 0 && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &r) == 0)
+		free(r.body);
+	free(names);
+	return rc < 0 ? -1 : 0;
+}
+
+void vbd_remove_dirs(struct backd *b, const struct vbd *v)
+{
+	if (backd_xr(b, remove_op, (void *)v) == 0)
+		log_info("domain %u vbd %lu: left by an xm that died: removed", v->domid, v->devid);
+}
+
+/* Does an xm work on the device (its operation lock is held)? */
+static bool xm_at_work(const struct vbd *v)
+{
+	char path[512];
+	oplock_path(v->domid, v->devid, path, sizeof(path));
+	return oplock_held(path);
+}
+
+/* A detach at Closing that the guest refused, or cannot answer (its agent
+ * is not connected), and whose xm died: back to Connected, as xm's own
+ * refusal path does. */
+static void abandoned_closing(struct backd *b, const struct vbd *v)
+{
+	char *why = dom_readf(b->xs, XBT_NULL, "%s", v->err);
+	char *agent = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/agent", v->domid);
+	bool refused = why && *why, mute = agent && strcmp(agent, "disconnected") == 0;
+	free(why);
+	free(agent);
+	if ((!refused && !mute) || xm_at_work(v))
+		return;
+	struct kv kv[3] = { { v->be, "state", vbd_state_str(XenbusStateConnected) },
+			    { v->be, "online", "1" },
+			    { v->errdir, NULL, NULL } };
+	char st[200];
+	if (vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"),
+			  vbd_state_str(XenbusStateClosing), kv, 3) == 0)
+		log_info("domain %u vbd %lu: detach %s, its xm gone: Connected again", v->domid,
+			 v->devid, refused ? "refused by the guest" : "not answered");
+}
+
+/* The backend's fate when it is Closing. */
+static void closing(struct backd *b, const struct vbd *v, const struct snap *sn)
+{
+	const char *dev = sn->v[K_TOOLDEV] ? sn->v[K_TOOLDEV] : sn->v[K_PHASE], *fe = sn->v[K_FE];
+	if (!dev) { /* never realised (refused, or undone): nothing to take out */
+		be_write_state(b, v, XenbusStateClosed);
+		return;
+	}
+	char *fes = fe ? dom_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
+	bool fe_gone = !fes && (!fe || absent());
+	if (snap_is(sn, K_FORCE, "1") || fe_gone || vbd_state_parse(fes) == XenbusStateClosed ||
+	    snap_is(sn, K_PHASE, PHASE_UNPLUGGING))
+		vbd_teardown(b, v, true);
+	else if (fes && snap_is(sn, K_PHASE, PHASE_CONNECTED))
+		abandoned_closing(b, v);
+	free(fes);
 }
 
 void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
@@ -52,25 +170,26 @@ void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 	vbd_init(&v, domid, devid);
 	snap_read(b, &v, &sn);
 	const char *state = sn.v[K_STATE], *hs = sn.v[K_HS], *mc = sn.v[K_MC];
-	const char *dev = sn.v[K_TOOLDEV], *fe = sn.v[K_FE];
+	/* dev: a record exists (realised, or an intent) */
+	const char *dev = sn.v[K_TOOLDEV] ? sn.v[K_TOOLDEV] : sn.v[K_PHASE], *fe = sn.v[K_FE];
 	int st = vbd_state_parse(state);
 
-	if (st == XenbusStateInitialising && !hs && snap_is(&sn, K_ONLINE, "1")) {
+	if (!sn.ok)
+		return; /* nothing is decided on a half-read state */
+	if (st == XenbusStateInitialising && !hs && !dev && snap_is(&sn, K_ONLINE, "1")) {
 		vbd_plug(b, &v, &sn);
-	} else if (st == XenbusStateClosing && dev) {
-		char *fes = fe ? dom_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
-		if (snap_is(&sn, K_FORCE, "1") || !fes || vbd_state_parse(fes) == XenbusStateClosed)
-			teardown(b, &v, true);
-		free(fes);
-	} else if (st == XenbusStateClosing && !dev && hs) {
-		/* never realised (refused): nothing to undo */
-		be_write_state(b, &v, XenbusStateClosed);
+	} else if (st == XenbusStateClosing) {
+		closing(b, &v, &sn);
 	} else if (st == XenbusStateConnected && dev && mc &&
 		   (strcmp(mc, "insert") == 0 || strcmp(mc, "eject") == 0)) {
 		media_change(b, &v, mc);
 	} else if (!state && dev && !fe) {
 		/* the backend vanished (removed by hand): out of the guest too */
-		teardown(b, &v, false);
+		vbd_teardown(b, &v, false);
+	} else if (state && ((st == XenbusStateClosed && !dev) || snap_is(&sn, K_HS, "error")) &&
+		   !xm_at_work(&v)) {
+		/* closed or refused, and the xm that waited for it died */
+		vbd_remove_dirs(b, &v);
 	}
 	snap_free(&sn);
 }
@@ -131,10 +250,19 @@ bool vbd_note(struct backd *b, const char *path)
 		note_dev(b, domid, devid);
 		return true;
 	}
+	n = 0; /* the guest refused a close (its error node) */
+	if (sscanf(path, "/local/domain/%u/error/device/vbd/%lu/error%n", &domid, &devid, &n) == 2 &&
+	    path[n] == '\0') {
+		note_dev(b, domid, devid);
+		return true;
+	}
 	/* xmbackd's own records of what it made (under the domains watch) */
 	n = 0;
 	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/vbd%n", &domid, &n) == 1 &&
 	    (path[n] == '\0' || path[n] == '/'))
+		return true;
+	n = 0; /* and its note of the guest's agent */
+	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/agent%n", &domid, &n) == 1 && path[n] == '\0')
 		return true;
 	return false;
 }
@@ -181,8 +309,8 @@ void vbd_scan(struct backd *b)
 			struct vbd v;
 			vbd_init(&v, (unsigned int)atoi(guests[i]), strtoul(devs[j], NULL, 10));
 			char *s = be_read(b, &v, "frontend");
-			if (!s)
-				teardown(b, &v, false);
+			if (!s && absent())
+				vbd_teardown(b, &v, false);
 			free(s);
 		}
 		free(devs);

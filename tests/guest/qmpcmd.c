@@ -1,16 +1,41 @@
 /*
- * qmpcmd — run one QMP command and print its "return" as JSON (tests).
+ * qmpcmd — run one QMP command and print its "return" as JSON (tests); or
+ * wait for one event and print it whole.
  * usage: qmpcmd SOCKET COMMAND [ARGUMENTS-JSON]
+ *        qmpcmd SOCKET --event NAME [TIMEOUT-MS]   (default 10000; exit 1 on timeout)
  */
 #include "qmp.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+static int wait_event(struct qmp *q, const char *name, int timeout_ms)
+{
+	json_t *ev = NULL;
+	if (qmp_wait_event(q, name, NULL, &ev, timeout_ms) < 0) {
+		fprintf(stderr, "qmpcmd: no %s within %d ms\n", name, timeout_ms);
+		return 1;
+	}
+	char *s = json_dumps(ev, JSON_COMPACT);
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(ev);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: qmpcmd SOCKET COMMAND [ARGUMENTS-JSON]\n");
+	if (argc < 3 || argc > 5 || (argc == 5 && strcmp(argv[2], "--event") != 0)) {
+		fprintf(stderr, "usage: qmpcmd SOCKET COMMAND [ARGUMENTS-JSON]\n"
+			"       qmpcmd SOCKET --event NAME [TIMEOUT-MS]\n");
+		return 2;
+	}
+	bool event = strcmp(argv[2], "--event") == 0;
+	if (event && argc < 4) {
+		fprintf(stderr, "qmpcmd: --event needs a NAME\n");
 		return 2;
 	}
 	char *err = NULL;
@@ -19,6 +44,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qmpcmd: %s\n", err);
 		free(err);
 		return 1;
+	}
+	if (event) {
+		/* ready: a caller may now do what makes QEMU send it */
+		fprintf(stderr, "qmpcmd: waiting\n");
+		int rc = wait_event(q, argv[3], argc == 5 ? atoi(argv[4]) : 10000);
+		qmp_close(q);
+		return rc;
 	}
 	json_t *args = NULL, *ret = NULL;
 	if (argc == 4 && !(args = json_loads(argv[3], 0, NULL))) {

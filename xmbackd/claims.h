@@ -1,0 +1,57 @@
+/*
+ * claims.h — the claim registry: who holds which device, in which mode.
+ * The sharing decision sits behind it and nowhere else, so that a
+ * registry for several hosts (a transaction in etcd under the host's
+ * lease) can take the place of this one without a change to the block
+ * path.
+ *
+ * A claim is (domid, devid) holding a device identity (sharing.h: "b7:0
+ * f803:1a2b") in a mode (r, w, w!). Taking one is the sharing check and
+ * the claim in one step, together with the caller's own record (the
+ * attach's intent): refused with Xen's message when a holder conflicts.
+ * Releasing goes with the caller's last writes in one step too.
+ *
+ * This implementation (claims.c) is XenStore on one host: the claim is the
+ * node claim = "MODE IDENT" of the device's record,
+ * /tool/xm/domain/D/vbd/DEVID/claim, so a domain's claims go with its
+ * record when it is cleaned up.
+ */
+#ifndef XMBACKD_CLAIMS_H
+#define XMBACKD_CLAIMS_H
+
+#include "sharing.h"
+#include "vbd-int.h"
+
+struct claim {
+	unsigned int domid;
+	unsigned long devid;
+	char mode[4];
+	char ident[SHARING_IDENT_MAX];
+};
+
+enum { CLAIM_REFUSED = 1, CLAIM_GONE = 2 };
+
+/* Take c's claim on target (its identity c->ident): refused when another
+ * holder conflicts (CLAIM_REFUSED, Xen's message in err; w! is never
+ * refused); else the claim and the caller's nodes (kv, n: the intent) are
+ * written in one transaction, if must_exist (NULL: no condition) still
+ * exists with the value must_be (NULL: any; CLAIM_GONE if not). 0,
+ * CLAIM_REFUSED, CLAIM_GONE, or -1 (the store failed: logged, why in err).
+ * A registry across hosts does the same as one transaction of its own,
+ * under the host's lease, before the caller's nodes are written. */
+int claims_take(struct backd *b, const struct claim *c, const char *target,
+		const char *must_exist, const char *must_be, const struct kv *kv, int n, char *err,
+		size_t errlen);
+/* Set (domid, devid)'s claim to c as it is, with no check: what QEMU
+ * really holds, which no record can overrule. 0 or -1. */
+int claims_set(struct backd *b, const struct claim *c);
+/* Release (domid, devid)'s claim, with the caller's nodes (kv, n) in the
+ * same transaction. 0 or -1. */
+int claims_release(struct backd *b, unsigned int domid, unsigned long devid, const struct kv *kv,
+		   int n);
+/* The claim text of c ("MODE IDENT") into out; and back (0, or -1 if s is
+ * not one). */
+void claim_format(const struct claim *c, char *out, size_t len);
+int claim_parse(const char *s, struct claim *c);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * qview.c — what a guest's QEMU really holds, for reconcile.c: the devices
+ * named xmdev-DEVID (qom-list /machine/peripheral), with the drive each one
+ * has (query-block: node, file, read-only), its share-rw, its bus and SCSI
+ * id (qom-get), and every block node named xmblk-* (query-named-block-nodes
+ * flat), with or without a device. Names not of xmbackd's making are left
+ * out: the guest's own devices are none of its business.
+ */
+#include "qview.h"
+#include "qmp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PERIPHERAL "/machine/peripheral"
+
+/* DEVID of a name "xmdev-DEVID" (prefix given), or false. */
+static bool our_name(const char *name, const char *prefix, unsigned long *devid)
+{
+	size_t pl = strlen(prefix);
+	char *end;
+	if (!name || strncmp(name, prefix, pl) != 0 || !name[pl])
+		return false;
+	*devid = strtoul(name + pl, &end, 10);
+	return *end == '\0';
+}
+
+static json_t *qom_get(struct qmp *q, const char *dev, const char *prop, int timeout_ms)
+{
+	char path[128];
+	json_t *ret = NULL;
+	snprintf(path, sizeof(path), PERIPHERAL "/%s", dev);
+	if (qmp_exec(q, "qom-get", json_pack("{s:s, s:s}", "path", path, "property", prop), &ret,
+		     NULL, timeout_ms) < 0)
+		return NULL;
+	return ret;
+}
+
+/* The devices, from qom-list. 0 or -1. */
+static int read_devices(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	json_t *ret = NULL, *e;
+	size_t i;
+	if (qmp_exec(q, "qom-list", json_pack("{s:s}", "path", PERIPHERAL), &ret, NULL,
+		     timeout_ms) < 0)
+		return -1;
+	v->dev = calloc(json_array_size(ret) + 1, sizeof(*v->dev));
+	if (!v->dev) {
+		json_decref(ret);
+		return -1;
+	}
+	json_array_foreach(ret, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		const char *type = json_string_value(json_object_get(e, "type"));
+		unsigned long devid;
+		if (!our_name(name, "xmdev-", &devid) || !type || strncmp(type, "child<", 6) != 0)
+			continue;
+		struct qdev *d = &v->dev[v->ndev++];
+		d->devid = devid;
+		d->cdrom = strstr(type, "scsi-cd") != NULL;
+		d->scsi_id = -1;
+	}
+	json_decref(ret);
+	return 0;
+}
+
+/* Each device's drive, from query-block. 0 or -1. */
+static int read_drives(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	json_t *ret = NULL, *e;
+	size_t i;
+	if (qmp_exec(q, "query-block", NULL, &ret, NULL, timeout_ms) < 0)
+		return -1;
+	json_array_foreach(ret, i, e) {
+		const char *qdev = json_string_value(json_object_get(e, "qdev"));
+		char name[64];
+		unsigned long devid;
+		if (!qdev || strncmp(qdev, PERIPHERAL "/", sizeof(PERIPHERAL)) != 0)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(qdev + sizeof(PERIPHERAL), "/"),
+			 qdev + sizeof(PERIPHERAL));
+		struct qdev *d = our_name(name, "xmdev-", &devid) ?
+				 (struct qdev *)qview_dev(v, devid) : NULL;
+		json_t *ins = json_object_get(e, "inserted");
+		if (!d || !ins)
+			continue;
+		const char *node = json_string_value(json_object_get(ins, "node-name"));
+		const char *file = json_string_value(json_object_get(ins, "file"));
+		snprintf(d->node, sizeof(d->node), "%s", node ? node : "");
+		snprintf(d->file, sizeof(d->file), "%s", file ? file : "");
+		d->ro = json_is_true(json_object_get(ins, "ro"));
+	}
+	json_decref(ret);
+	return 0;
+}
+
+/* share-rw, the bus and the SCSI id of each device. 0 or -1. */
+static int read_props(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	for (unsigned int i = 0; i < v->ndev; i++) {
+		struct qdev *d = &v->dev[i];
+		char id[64];
+		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
+		json_t *s = qom_get(q, id, "share-rw", timeout_ms);
+		json_t *bus = qom_get(q, id, "parent_bus", timeout_ms);
+		const char *bp = json_string_value(bus);
+		if (!s || !bus) {
+			json_decref(s);
+			json_decref(bus);
+			return -1;
+		}
+		d->share_rw = json_is_true(s);
+		/* "/machine/peripheral/rp1/rp1": the bus is rp1; scsi0.0 likewise */
+		const char *last = bp ? strrchr(bp, '/') : NULL;
+		snprintf(d->bus, sizeof(d->bus), "%s", last ? last + 1 : "");
+		json_decref(s);
+		json_decref(bus);
+		if (d->cdrom) {
+			json_t *sid = qom_get(q, id, "scsi-id", timeout_ms);
+			d->scsi_id = sid ? (int)json_integer_value(sid) : -1;
+			json_decref(sid);
+		}
+	}
+	return 0;
+}
+
+/* Every xmblk-* node. 0 or -1. */
+static int read_nodes(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	json_t *ret = NULL, *e;
+	size_t i;
+	if (qmp_exec(q, "query-named-block-nodes", json_pack("{s:b}", "flat", 1), &ret, NULL,
+		     timeout_ms) < 0)
+		return -1;
+	v->node = calloc(json_array_size(ret) + 1, sizeof(*v->node));
+	if (!v->node) {
+		json_decref(ret);
+		return -1;
+	}
+	json_array_foreach(ret, i, e) {
+		const char *name = json_string_value(json_object_get(e, "node-name"));
+		unsigned long devid;
+		if (our_name(name, "xmblk-", &devid))
+			snprintf(v->node[v->nnode++], sizeof(v->node[0]), "%s", name);
+	}
+	json_decref(ret);
+	return 0;
+}
+
+int qview_read(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	memset(v, 0, sizeof(*v));
+	if (read_devices(q, v, timeout_ms) < 0 || read_drives(q, v, timeout_ms) < 0 ||
+	    read_props(q, v, timeout_ms) < 0 || read_nodes(q, v, timeout_ms) < 0) {
+		qview_free(v);
+		return -1;
+	}
+	return 0;
+}
+
+void qview_free(struct qview *v)
+{
+	free(v->dev);
+	free(v->node);
+	memset(v, 0, sizeof(*v));
+}
+
+const struct qdev *qview_dev(const struct qview *v, unsigned long devid)
+{
+	for (unsigned int i = 0; i < v->ndev; i++)
+		if (v->dev[i].devid == devid)
+			return &v->dev[i];
+	return NULL;
+}
+
+bool qview_node_used(const struct qview *v, const char *name)
+{
+	for (unsigned int i = 0; i < v->ndev; i++)
+		if (strcmp(v->dev[i].node, name) == 0)
+			return true;
+	return false;
+}
+
+bool qview_has_node(const struct qview *v, const char *name)
+{
+	for (unsigned int i = 0; i < v->nnode; i++)
+		if (strcmp(v->node[i], name) == 0)
+			return true;
+	return false;
+}

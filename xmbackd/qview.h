@@ -1,0 +1,40 @@
+/* qview.h — what a guest's QEMU really holds of xmbackd's making: the
+ * xmdev-* devices and xmblk-* block nodes (see qview.c). */
+#ifndef XMBACKD_QVIEW_H
+#define XMBACKD_QVIEW_H
+
+#include <stdbool.h>
+
+struct qmp;
+
+struct qdev {
+	unsigned long devid;    /* of its id xmdev-DEVID */
+	bool cdrom;             /* scsi-cd, else virtio-blk-pci */
+	char node[64];          /* its drive's node name ("" none: an empty cdrom) */
+	char file[512];         /* the image QEMU has open ("" none) */
+	bool ro;                /* opened read-only */
+	bool share_rw;          /* share-rw=on (w!) */
+	char bus[32];           /* rpN or scsi0.0 */
+	int scsi_id;            /* -1 for a disk */
+};
+
+struct qview {
+	struct qdev *dev;
+	unsigned int ndev;
+	char (*node)[64];       /* every xmblk-* node */
+	unsigned int nnode;
+};
+
+/* Read it (query-named-block-nodes flat, qom-list /machine/peripheral,
+ * query-block, and each device's share-rw, bus, scsi-id) within timeout_ms
+ * a call. 0, or -1 (QEMU did not answer: act on nothing). */
+int qview_read(struct qmp *q, struct qview *v, int timeout_ms);
+void qview_free(struct qview *v);
+/* The device xmdev-devid, or NULL. */
+const struct qdev *qview_dev(const struct qview *v, unsigned long devid);
+/* Does QEMU have block node name? */
+bool qview_has_node(const struct qview *v, const char *name);
+/* Is block node name some device's drive? */
+bool qview_node_used(const struct qview *v, const char *name);
+
+#endif

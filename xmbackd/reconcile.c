@@ -1,0 +1,291 @@
+/*
+ * reconcile.c — XenStore is the record, QEMU is the reality: bring them
+ * back together after anything died half-way (docs/vbd.md "Recovery").
+ *
+ * Run for a guest when xmbackd (re)attaches to its QMP, after a store
+ * reconnect, on a slow timer (-r), and when QEMU reports a device of ours
+ * deleted that xmbackd did not wait for. It reads what QEMU holds
+ * (qview.c) and the guest's records, and:
+ *
+ *   record  plugging,   device in QEMU  the attach is finished (connected),
+ *                                       if the backend still waits; else
+ *                                       the device is taken out
+ *   record  plugging,   no device       the intent is undone (node deleted,
+ *                                       claim released): the backend is
+ *                                       plugged again
+ *   record  connected,  device          the claim is set from what QEMU has
+ *                                       open
+ *   record  connected,  no device       the backend is Closed, the record
+ *                                       and claim released
+ *   record  unplugging, device          device_del again (its DEVICE_DELETED
+ *                                       brings the next run)
+ *   record  unplugging, no device       finished: node deleted, record and
+ *                                       claim released, backend Closed
+ *   device without a record             adopted (record and claim rebuilt
+ *                                       from QEMU) if a backend for it wants
+ *                                       that very image, else removed
+ *   xmblk-* node without device or      deleted
+ *   intent
+ *   backend connected, no record and    Closed
+ *   no device
+ *
+ * A claim is never released while QEMU holds the device: claims follow
+ * QEMU, never a lost record.
+ */
+#include "reconcile.h"
+#include "vbd-int.h"
+#include "claims.h"
+#include "crashpoint.h"
+#include "dom.h"
+#include "qmp.h"
+#include "qview.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECONCILE_QMP_TIMEOUT 3000
+
+static void del_node(struct qmp *q, const struct vbd *v, const char *node)
+{
+	char *qerr = NULL;
+	if (qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
+		     QMP_TIMEOUT) == 0)
+		log_info("domain %u vbd %lu: block node %s left in QEMU: deleted", v->domid,
+			 v->devid, node);
+	else if (qerr && !strstr(qerr, "not found"))
+		log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node, qerr);
+	free(qerr);
+}
+
+/* The claim of what QEMU really holds in d. */
+static void qemu_claim(const struct vbd *v, const struct qdev *d, struct claim *c)
+{
+	*c = (struct claim){ .domid = v->domid, .devid = v->devid };
+	snprintf(c->mode, sizeof(c->mode), "%s", d->ro ? "r" : d->share_rw ? "w!" : "w");
+	if (d->file[0] && sharing_ident(d->file, c->ident, sizeof(c->ident)) < 0)
+		c->ident[0] = '\0';
+}
+
+/* Does the backend in sn still wait for the device QEMU holds as d (its
+ * image the one QEMU has open)? */
+static bool be_wants(const struct snap *sn, const struct qdev *d, bool connected_ok)
+{
+	int st = vbd_state_parse(sn->v[K_STATE]);
+	const char *params = sn->v[K_PARAMS];
+	char a[SHARING_IDENT_MAX], b[SHARING_IDENT_MAX];
+	if (!sn->v[K_FE] || !snap_is(sn, K_ONLINE, "1") || snap_is(sn, K_FORCE, "1"))
+		return false;
+	if (!(st == XenbusStateInitialising && !sn->v[K_HS]) &&
+	    !(connected_ok && st == XenbusStateConnected && snap_is(sn, K_HS, "connected")))
+		return false;
+	if (!params || !*params || !d->file[0])
+		return (!params || !*params) && !d->file[0];
+	return sharing_ident(params, a, sizeof(a)) == 0 &&
+	       sharing_ident(d->file, b, sizeof(b)) == 0 && sharing_same(a, b);
+}
+
+/* Finish an attach whose device QEMU holds: the record connected. */
+static void finish_attach(struct backd *b, struct qmp *q, const struct vbd *v,
+			  const struct snap *sn, const struct qdev *d)
+{
+	if (vbd_connected(b, q, v, sn, d->bus, d->scsi_id, d->node) == 0) {
+		vbd_watch_frontend(b, v, v->fe, true);
+		log_info("domain %u vbd %lu: attach finished from QEMU's device (%s)", v->domid,
+			 v->devid, d->file[0] ? d->file : "no medium");
+	}
+}
+
+/* The device is out of QEMU: the record and claim go, the backend (if
+ * any) is Closed. */
+static void release_closed(struct backd *b, const struct vbd *v, bool close_be)
+{
+	struct kv kv[2] = { { v->tool, NULL, NULL },
+			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
+	if (claims_release(b, v->domid, v->devid, kv, close_be ? 2 : 1) == 0)
+		vbd_watch_frontend(b, v, v->fe, false);
+}
+
+/* One record of the guest against QEMU's view. */
+static void one_record(struct backd *b, struct guest *g, const struct qview *qv,
+		       unsigned long devid, bool fresh)
+{
+	struct vbd v;
+	struct snap sn;
+	vbd_init(&v, g->domid, devid);
+	snap_read(b, &v, &sn);
+	const struct qdev *d = qview_dev(qv, devid);
+	const char *phase = sn.v[K_PHASE] ? sn.v[K_PHASE] : PHASE_CONNECTED;
+	bool be = sn.v[K_STATE] != NULL;
+	char node[64];
+	snprintf(node, sizeof(node), "xmblk-%lu", devid);
+	if (!sn.ok || (!sn.v[K_TOOLDEV] && !sn.v[K_PHASE]))
+		goto out; /* unreadable, or released meanwhile */
+	if (d && strcmp(phase, PHASE_PLUGGING) == 0) {
+		crash_point("xmbackd.mid-reconcile");
+		if (be_wants(&sn, d, false))
+			finish_attach(b, g->q, &v, &sn, d);
+		else
+			vbd_teardown(b, &v, be && vbd_state_parse(sn.v[K_STATE]) == XenbusStateClosing);
+	} else if (d && strcmp(phase, PHASE_UNPLUGGING) == 0) {
+		char id[64];
+		snprintf(id, sizeof(id), "xmdev-%lu", devid);
+		qmp_send(g->q, "device_del", json_pack("{s:s}", "id", id)); /* reply ignored */
+	} else if (d) {
+		struct claim c;
+		char want[SHARING_IDENT_MAX + 8];
+		char *have = dom_readf(b->xs, XBT_NULL, "%s/claim", v.tool);
+		qemu_claim(&v, d, &c);
+		claim_format(&c, want, sizeof(want));
+		if (!have || strcmp(have, want) != 0)
+			claims_set(b, &c);
+		free(have);
+		if (fresh && sn.v[K_FE])
+			vbd_watch_frontend(b, &v, v.fe, true);
+	} else {
+		crash_point("xmbackd.mid-reconcile");
+		if (qview_node_used(qv, node) || !qview_has_node(qv, node))
+			node[0] = '\0';
+		if (node[0])
+			del_node(g->q, &v, node);
+		log_info("domain %u vbd %lu: %s record without its device in QEMU: %s", v.domid,
+			 devid, phase, strcmp(phase, PHASE_PLUGGING) == 0 ? "undone" : "closed");
+		release_closed(b, &v, be && strcmp(phase, PHASE_PLUGGING) != 0);
+	}
+out:
+	snap_free(&sn);
+}
+
+/* A device of ours in QEMU that no record holds (its record lost, or never
+ * written by an older xmbackd): adopted if its backend wants that image,
+ * else taken out. Its claim first: QEMU holds it open either way. */
+static void one_orphan(struct backd *b, struct guest *g, const struct qdev *d)
+{
+	struct vbd v;
+	struct snap sn;
+	char id[64];
+	vbd_init(&v, g->domid, d->devid);
+	snap_read(b, &v, &sn);
+	if (!sn.ok || sn.v[K_TOOLDEV] || sn.v[K_PHASE])
+		goto out; /* unreadable, or recorded meanwhile */
+	crash_point("xmbackd.mid-reconcile");
+	struct claim c;
+	qemu_claim(&v, d, &c);
+	if (be_wants(&sn, d, true)) {
+		struct kv kv[3] = { { v.tool, "phase", PHASE_PLUGGING },
+				    { v.tool, "device", id } };
+		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
+		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 2) == 0) {
+			log_info("domain %u vbd %lu: device in QEMU without a record: adopted",
+				 v.domid, v.devid);
+			finish_attach(b, g->q, &v, &sn, d);
+		}
+	} else {
+		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
+		log_info("domain %u vbd %lu: device in QEMU that no backend wants: removed",
+			 v.domid, v.devid);
+		struct kv kv[3] = { { v.tool, "phase", PHASE_UNPLUGGING },
+				    { v.tool, "device", id },
+				    { v.tool, "node", d->node } };
+		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 3) == 0)
+			vbd_teardown(b, &v, false);
+	}
+out:
+	snap_free(&sn);
+}
+
+/* The guest's records: their devids (malloc'd), *n of them, or NULL with
+ * *n 0 (none, or unreadable: *ok false). */
+static unsigned long *records(struct backd *b, unsigned int domid, unsigned int *n, bool *ok)
+{
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
+	*n = 0;
+	char **ids = xs_directory(b->xs, XBT_NULL, path, n);
+	*ok = ids || absent();
+	unsigned long *r = calloc(*n + 1, sizeof(*r));
+	for (unsigned int i = 0; r && i < *n; i++)
+		r[i] = strtoul(ids[i], NULL, 10);
+	if (!r)
+		*n = 0;
+	free(ids);
+	return r;
+}
+
+static bool listed(const unsigned long *ids, unsigned int n, unsigned long devid)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (ids[i] == devid)
+			return true;
+	return false;
+}
+
+/* Backends said connected with neither record nor device: Closed. */
+static void lost_backends(struct backd *b, struct guest *g, const struct qview *qv,
+			  const unsigned long *rec, unsigned int nrec)
+{
+	char path[128];
+	unsigned int n = 0;
+	snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%u", g->domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct vbd v;
+		unsigned long devid = strtoul(ids[i], NULL, 10);
+		if (listed(rec, nrec, devid) || qview_dev(qv, devid))
+			continue;
+		vbd_init(&v, g->domid, devid);
+		char *hs = be_read(b, &v, "hotplug-status"), *st = be_read(b, &v, "state");
+		if (hs && strcmp(hs, "connected") == 0 &&
+		    vbd_state_parse(st) == XenbusStateConnected) {
+			log_info("domain %u vbd %lu: connected, but neither recorded nor in QEMU: "
+				 "closed", v.domid, v.devid);
+			be_write_state(b, &v, XenbusStateClosed);
+		}
+		free(hs);
+		free(st);
+	}
+	free(ids);
+}
+
+int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
+{
+	struct qview qv;
+	bool ok;
+	unsigned int nrec = 0;
+	if (!g->q || g->gone || qview_read(g->q, &qv, RECONCILE_QMP_TIMEOUT) < 0)
+		return -1;
+	unsigned long *rec = records(b, g->domid, &nrec, &ok);
+	if (!ok || !rec) {
+		free(rec);
+		qview_free(&qv);
+		return -1; /* nothing is decided on a half-read state */
+	}
+	for (unsigned int i = 0; i < nrec; i++)
+		one_record(b, g, &qv, rec[i], fresh);
+	for (unsigned int i = 0; i < qv.ndev; i++)
+		if (!listed(rec, nrec, qv.dev[i].devid))
+			one_orphan(b, g, &qv.dev[i]);
+	for (unsigned int i = 0; i < qv.nnode; i++) {
+		unsigned long devid = strtoul(qv.node[i] + 6, NULL, 10);
+		struct vbd v;
+		if (qview_node_used(&qv, qv.node[i]) || listed(rec, nrec, devid))
+			continue; /* a record's node is its record's business */
+		vbd_init(&v, g->domid, devid);
+		del_node(g->q, &v, qv.node[i]);
+	}
+	lost_backends(b, g, &qv, rec, nrec);
+	free(rec);
+	qview_free(&qv);
+	if (fresh) /* else the ping that brought this run said it */
+		guests_agent(b, g);
+	return 0;
+}
+
+void reconcile_all(struct backd *b, bool fresh)
+{
+	for (struct guest *g = b->guests; g; g = g->next)
+		if (!g->gone && g->q)
+			reconcile_guest(b, g, fresh);
+}
