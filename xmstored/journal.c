@@ -48,6 +48,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -59,6 +60,7 @@
 
 struct touched {
 	struct htab_entry he;
+	struct touched *next;   /* in the order first touched */
 	char name[];
 };
 
@@ -72,7 +74,9 @@ struct journal {
 	size_t compact_min;
 	struct jbuf out;        /* records not written yet */
 	size_t out_done;        /* bytes of out already written */
-	struct htab touched;    /* names the current request changed */
+	struct htab touched;    /* names the current request changed, */
+	struct touched *tlist;  /* also listed (no walk over the slots) */
+	int dirfd;              /* the directory, locked (flock) while we run */
 	struct jbuf doms;       /* its domain changes, encoded */
 	uint32_t ndoms;
 	bool lost;              /* a record could not be made: compact */
@@ -264,6 +268,20 @@ static void on_change(void *ctx, const char *name)
 	if (htab_insert(&j->touched, &t->he) < 0) {
 		free(t);
 		j->lost = true;
+		return;
+	}
+	t->next = j->tlist;
+	j->tlist = t;
+}
+
+/* Empty the touched set. */
+static void touched_clear(struct journal *j)
+{
+	while (j->tlist) {
+		struct touched *t = j->tlist;
+		j->tlist = t->next;
+		htab_remove(&j->touched, &t->he);
+		free(t);
 	}
 }
 
@@ -281,23 +299,16 @@ static void on_domain(void *ctx, enum persist_dom op, uint32_t domid, uint32_t t
 /* The touched names as entries of the record being made; the set emptied. */
 static uint32_t put_touched(struct journal *j)
 {
-	size_t it;
 	uint32_t n = 0;
-	struct htab_entry *e = htab_first(&j->touched, &it);
 
-	while (e) {
-		struct htab_entry *next = htab_next(&j->touched, &it, e);
-		struct touched *t = htab_container(e, struct touched, he);
+	for (struct touched *t = j->tlist; t; t = t->next, n++) {
 		const struct node *node = store_lookup(&j->d->store, t->name);
 		if (node)
 			jrec_node(&j->out, node);
 		else
 			jrec_del(&j->out, t->name);
-		n++;
-		htab_remove(&j->touched, e);
-		free(t);
-		e = next;
 	}
+	touched_clear(j);
 	return n;
 }
 
@@ -472,14 +483,9 @@ static void journal_free(struct journal *j)
 		return;
 	if (j->fd >= 0)
 		close(j->fd);
-	size_t it;
-	struct htab_entry *e = htab_first(&j->touched, &it);
-	while (e) {
-		struct htab_entry *next = htab_next(&j->touched, &it, e);
-		htab_remove(&j->touched, e);
-		free(htab_container(e, struct touched, he));
-		e = next;
-	}
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+	touched_clear(j);
 	htab_fini(&j->touched);
 	jbuf_free(&j->out);
 	jbuf_free(&j->doms);
@@ -496,7 +502,7 @@ static struct journal *journal_new_state(struct daemon *d, const struct journal_
 	if (!j)
 		return NULL;
 	j->d = d;
-	j->fd = -1;
+	j->fd = j->dirfd = -1;
 	j->compact_min = o->compact_min ? o->compact_min : COMPACT_MIN_DEFAULT;
 	if (htab_init(&j->touched, 64) < 0 ||
 	    asprintf(&j->jpath, "%s/xmstored.journal", o->dir) < 0 ||
@@ -515,8 +521,15 @@ int journal_open(struct daemon *d, const struct journal_opts *o)
 	long t0 = now_ms();
 	struct journal *j = journal_new_state(d, o);
 
-	if (!j || mkdir_p(o->dir) < 0) {
+	if (!j || mkdir_p(o->dir) < 0 ||
+	    (j->dirfd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_err("journal: cannot set up in %s: %s", o->dir, strerror(errno));
+		journal_free(j);
+		return -1;
+	}
+	/* One daemon per journal: two would interleave their records. */
+	if (flock(j->dirfd, LOCK_EX | LOCK_NB) < 0) {
+		log_err("journal: %s is in use by another xmstored (%s)", o->dir, strerror(errno));
 		journal_free(j);
 		return -1;
 	}

@@ -194,17 +194,19 @@ static int start(struct daemon *d, const struct opts *o, struct socks *s, bool k
 		log_err("cannot create %s: %s", s->dir, strerror(errno));
 		return -1;
 	}
+	if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		log_err("epoll: %s", strerror(errno));
+		return -1;
+	}
+	/* The tree first: a daemon refused its journal (another one holds
+	 * it) must not take the sockets of the one running. */
+	if (!o->no_journal && journal_open(d, &o->jr) < 0)
+		return -1;
 	if ((s->rw_fd = unix_listen(o->sock)) < 0 || (s->ro_fd = unix_listen(s->ro)) < 0) {
 		log_err("cannot listen on %s: %s", s->rw_fd < 0 ? o->sock : s->ro,
 			strerror(errno));
 		return -1;
 	}
-	if ((d->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-		log_err("epoll: %s", strerror(errno));
-		return -1;
-	}
-	if (!o->no_journal && journal_open(d, &o->jr) < 0)
-		return -1;
 	if (!o->fg && daemonize(keep_stderr) < 0) {
 		log_err("fork: %s", strerror(errno));
 		return -1;

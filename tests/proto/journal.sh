@@ -70,6 +70,12 @@ xenstore-write /vm/u1/name g1 /vm/u1/uuid u1 /vm/u1/image/kernel /boot/k &&
 t_check "stock clients: writes, a transaction, chmod, rm" [ $? -eq 0 ]
 dump >"$W/a.before"
 ls "$A/domains" >"$W/a.chans.before"
+# a second daemon on the same journal is refused (its records would interleave)
+# and leaves the running one's sockets alone
+timeout 10 "$TOP/$B/xmstored/xmstored" --foreground --socket "$A/socket" >"$W/second.out" 2>&1; rc=$?
+[ $rc -eq 1 ] && grep -q "is in use by another xmstored" "$W/second.out" && xenstore-read /empty >/dev/null &&
+	t_ok "a second xmstored on the same journal: refused, the first one untouched" ||
+	t_fail "second daemon refused" "rc=$rc $(head -2 "$W/second.out")"
 t_check "domains' channels before" grep -q domain-5.sock "$W/a.chans.before"
 
 kill9 "$A"
