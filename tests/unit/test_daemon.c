@@ -3,7 +3,8 @@
  * while a process holds its lock, so a stale file, one naming a live but
  * unrelated process, a zombie's and a dead holder's are not; a second taker
  * is refused while the first lives and succeeds once it is killed. QEMU's
- * kind of pid file (a POSIX lock, lockf) likewise through lockfile_holder.
+ * kind of pid file (a POSIX lock, lockf) likewise through lockfile_holder;
+ * a pid file taken before daemonize() names and is held by the daemon.
  * Children do the taking (a pid file is held for a process's life) and
  * report through a pipe or their exit status.
  */
@@ -192,6 +193,38 @@ static void test_second_taker_refused_until_killed(void **state)
 	waitpid(first, NULL, 0);
 }
 
+/* Taken before daemonize: the lock goes with the daemon, and so does the
+ * pid in the file. */
+static void test_take_then_daemonize(void **state)
+{
+	struct tmp *t = *state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		long h = 0;
+		if (pidfile_take(t->path, &h) < 0 || daemonize(true) < 0)
+			_exit(1);
+		int me = (int)getpid();
+		if (write(p[1], &me, sizeof(me)) != (ssize_t)sizeof(me))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	int daemon_pid = 0;
+	assert_int_equal(read(p[0], &daemon_pid, sizeof(daemon_pid)), (ssize_t)sizeof(daemon_pid));
+	close(p[0]);
+	waitpid(pid, NULL, 0); /* daemonize's parent exited at once */
+	assert_int_not_equal(daemon_pid, pid);
+	assert_int_equal(pidfile_live(t->path), daemon_pid);
+	kill(daemon_pid, SIGKILL);
+	for (int i = 0; i < 200 && pidfile_live(t->path) != 0; i++)
+		usleep(5000);
+	assert_int_equal(pidfile_live(t->path), 0);
+}
+
 static void test_posix_lock_holder(void **state)
 {
 	struct tmp *t = *state;
@@ -223,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zombie_is_not_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_taker_refused_until_killed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_take_then_daemonize, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_posix_lock_holder, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
