@@ -11,6 +11,8 @@
 
 struct qmp;
 
+#define GUEST_LEFT_MAX 8
+
 struct guest {
 	struct guest *next;
 	unsigned int domid;
@@ -21,6 +23,8 @@ struct guest {
 	long ping_id;           /* the query-chardev in flight (agent.c), or -1 */
 	long ping_at;           /* sent then */
 	bool want_reconcile;    /* reconcile once it answers */
+	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
+	unsigned int nleft;
 };
 
 /* A device a watch event was about, to act on once the events are read. */

@@ -207,15 +207,16 @@ static int watch_all(struct backd *b)
 	return 0;
 }
 
-/* Everything looked at again: the guests (attached and reconciled), then
- * every backend. Logs the time it took since t0. */
+/* Everything looked at again: the guests (those already watched, after a
+ * store reconnect, reconciled; new ones as they are attached), then every
+ * backend. Logs the time it took since t0. */
 static void take_over(struct backd *b, long t0, const char *why)
 {
 	init_dom0(b->xs);
 	b->npending = 0;
 	b->pending_overflow = false;
-	guests_scan(b);
 	reconcile_all(b, true);
+	guests_scan(b);
 	vbd_scan(b);
 	unsigned int n = 0;
 	for (struct guest *g = b->guests; g; g = g->next)

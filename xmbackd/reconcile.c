@@ -24,8 +24,8 @@
  *   device without a record             adopted (record and claim rebuilt
  *                                       from QEMU) if a backend for it wants
  *                                       that very image, else removed
- *   xmblk-* node without device or      deleted
- *   intent
+ *   xmblk-* node without device or      deleted (when seen so at two runs in
+ *   record                              a row)
  *   backend connected, no record and    Closed
  *   no device
  *
@@ -222,6 +222,31 @@ static bool listed(const unsigned long *ids, unsigned int n, unsigned long devid
 	return false;
 }
 
+/* Block nodes of ours that neither a device nor a record holds, seen so
+ * at two runs in a row (one made by hand, or by a tool, a moment before
+ * its device is given time): deleted. */
+static void left_nodes(struct guest *g, const struct qview *qv, const unsigned long *rec,
+		       unsigned int nrec)
+{
+	unsigned long seen[GUEST_LEFT_MAX];
+	unsigned int n = 0;
+	for (unsigned int i = 0; i < qv->nnode; i++) {
+		unsigned long devid = strtoul(qv->node[i] + 6, NULL, 10);
+		struct vbd v;
+		if (qview_node_used(qv, qv->node[i]) || listed(rec, nrec, devid))
+			continue; /* a record's node is its record's business */
+		if (!listed(g->left, g->nleft, devid)) {
+			if (n < GUEST_LEFT_MAX)
+				seen[n++] = devid;
+			continue;
+		}
+		vbd_init(&v, g->domid, devid);
+		del_node(g->q, &v, qv->node[i]);
+	}
+	memcpy(g->left, seen, n * sizeof(seen[0]));
+	g->nleft = n;
+}
+
 /* Backends said connected with neither record nor device: Closed. */
 static void lost_backends(struct backd *b, struct guest *g, const struct qview *qv,
 			  const unsigned long *rec, unsigned int nrec)
@@ -254,7 +279,14 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	struct qview qv;
 	bool ok;
 	unsigned int nrec = 0;
-	if (!g->q || g->gone || qview_read(g->q, &qv, RECONCILE_QMP_TIMEOUT) < 0)
+	if (!g->q || g->gone)
+		return -1;
+	/* a domain the store does not hold (a store that lost its tree) is
+	 * left as it is: its devices are not to be taken from a running guest */
+	char *st = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", g->domid);
+	bool known = st != NULL;
+	free(st);
+	if (!known || qview_read(g->q, &qv, RECONCILE_QMP_TIMEOUT) < 0)
 		return -1;
 	unsigned long *rec = records(b, g->domid, &nrec, &ok);
 	if (!ok || !rec) {
@@ -267,14 +299,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	for (unsigned int i = 0; i < qv.ndev; i++)
 		if (!listed(rec, nrec, qv.dev[i].devid))
 			one_orphan(b, g, &qv.dev[i]);
-	for (unsigned int i = 0; i < qv.nnode; i++) {
-		unsigned long devid = strtoul(qv.node[i] + 6, NULL, 10);
-		struct vbd v;
-		if (qview_node_used(&qv, qv.node[i]) || listed(rec, nrec, devid))
-			continue; /* a record's node is its record's business */
-		vbd_init(&v, g->domid, devid);
-		del_node(g->q, &v, qv.node[i]);
-	}
+	left_nodes(g, &qv, rec, nrec);
 	lost_backends(b, g, &qv, rec, nrec);
 	free(rec);
 	qview_free(&qv);

@@ -206,6 +206,25 @@ until_ok 15 no_vbds "$Bd" && t_ok "an attach refused by the sharing check, its x
 	t_fail "refused attach, xm dead" "$(no_vbds "$Bd") hs=$(xenstore-read "$fb/hotplug-status" 2>&1)"
 reset_a || t_fail "  ... reset" "$(no_vbds "$A")"
 
+# ---- QEMU is the reality: a lost record, a stray device, a stray node ----
+"$XM" block-attach "$A" "phy:$loop" xvdb w >/dev/null 2>&1
+xenstore-rm "/tool/xm/domain/$A/vbd/51728"
+adopted() { [ "$(xenstore-read "/tool/xm/domain/$A/vbd/51728/claim" 2>/dev/null)" = "$1" ] && agree "$A"; }
+claim=$(xenstore-read "/tool/xm/domain/$A/vbd/51728/claim" 2>/dev/null)
+t0=$(now_ms)
+until_ok 10 adopted "w b$(stat -c '%t:%T' "$loop") f$(printf '%x:%x' "$(stat -c %d "$work/shared.img")" "$(stat -c %i "$work/shared.img")")" &&
+	t_ok "a record lost, the device in QEMU: adopted in $(($(now_ms) - t0)) ms, its claim rebuilt from QEMU ($(xenstore-read "/tool/xm/domain/$A/vbd/51728/claim"))" ||
+	t_fail "adopt" "claim '$(xenstore-read "/tool/xm/domain/$A/vbd/51728/claim" 2>&1)' $(agree "$A")"
+out=$(refused_to_b) && t_ok "  ... the claim holds" || t_fail "  ... claim after adoption" "$out"
+reset_a || t_fail "  ... reset after adoption" "$(no_vbds "$A")"
+qmp "$A" blockdev-add '{"node-name":"xmblk-51760","driver":"raw","read-only":true,"file":{"driver":"file","filename":"'"$work/disk.img"'"}}' >/dev/null
+qmp "$A" device_add '{"driver":"virtio-blk-pci","id":"xmdev-51760","bus":"rp8","drive":"xmblk-51760"}' >/dev/null
+qmp "$A" blockdev-add '{"node-name":"xmblk-51776","driver":"raw","read-only":true,"file":{"driver":"file","filename":"'"$work/disk.img"'"}}' >/dev/null
+t0=$(now_ms)
+until_ok 15 no_vbds "$A" &&
+	t_ok "a device no backend wants and a stray node, made in QEMU by hand: removed in $(($(now_ms) - t0)) ms" ||
+	t_fail "stray device" "$(no_vbds "$A")"
+
 # ---- the agent's liveness from its connection ----
 # QEMU 7.2 sends VSERPORT_CHANGE when the guest opens or closes a port that
 # has a qdev id: seen for real on a second port added for the purpose
