@@ -219,6 +219,54 @@ pid_t dom_qemu_live(const struct dominfo *d)
 	return dom_qemu_pid_in(dir);
 }
 
+/* The domain id whose channel (under chan, chan_len long) the QEMU command
+ * line argument arg connects its xenbus port to, or 0. */
+static unsigned int channel_of(const char *arg, const char *chan, size_t chan_len)
+{
+	const char *p = strstr(arg, "id=xenbus,path=");
+	if (!p)
+		return 0;
+	p += strlen("id=xenbus,path=");
+	if (strncmp(p, chan, chan_len) != 0 || strncmp(p + chan_len, "/domain-", 8) != 0)
+		return 0;
+	char *end;
+	unsigned long id = strtoul(p + chan_len + 8, &end, 10);
+	if (strncmp(end, ".sock", 5) != 0 || (end[5] != ',' && end[5] != '\0') || id >= 0x10000)
+		return 0;
+	return (unsigned int)id;
+}
+
+/* Mark in ids the domain whose channel process pid's command line names. */
+static void mark_process(const char *pid, const char *chan, unsigned char *ids, size_t nids)
+{
+	char path[300], buf[32768];
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+		unsigned int id = channel_of(buf + i, chan, strlen(chan));
+		if (id > 0 && id < nids)
+			ids[id / 8] |= (unsigned char)(1u << (id % 8));
+	}
+}
+
+void dom_live_channels(unsigned char *ids, size_t nids)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return;
+	const char *chan = xm_channel_dir();
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
+			mark_process(e->d_name, chan, ids, nids);
+	closedir(d);
+}
+
 void dom_kill_qemu(const char *dir, pid_t recorded)
 {
 	pid_t pid = dom_qemu_pid_in(dir);

@@ -70,6 +70,11 @@ void dom_file(unsigned int domid, const char *name, char *out, size_t len);
 pid_t dom_qemu_pid_in(const char *dir);
 /* The same for d: its recorded run dir, else $XM_RUNDIR/dom/<id>. */
 pid_t dom_qemu_live(const struct dominfo *d);
+/* Mark bit id of ids (nids bits) for every domain id whose channel socket
+ * ($XM_CHANNEL_DIR/domain-<id>.sock) a running process's command line
+ * connects a xenbus port to: the guests' QEMUs of this xmstored, even one
+ * whose run dir and records are gone. */
+void dom_live_channels(unsigned char *ids, size_t nids);
 /* SIGKILL the QEMU alive in run dir dir (dom_qemu_pid_in) if it is the one
  * recorded (recorded <= 0: none recorded yet, as during a create); wait up
  * to 2 s for it to die. */

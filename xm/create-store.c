@@ -24,6 +24,7 @@ struct reserve {
 	const char *name;
 	unsigned int id;  /* out: the id taken */
 	int clash;        /* out: the id that has the name, on a veto */
+	unsigned char live[DOMID_MAX / 8 + 1]; /* ids a running QEMU's channel has */
 };
 
 /* The id of a domain under dir (a DIRECTORY of ids) named name, or -1. */
@@ -55,15 +56,18 @@ static int node_exists(struct xsc *c, uint32_t tx, const char *path)
 	return errno == ENOENT ? 0 : -1;
 }
 
-/* Is something of a domain with this id alive or left behind? Its nodes
+/* Is something of a domain with this id alive or left behind? A running
+ * QEMU connected to its channel (even one whose run dir went), its nodes
  * (a live domain, one being created, an orphan's backends), its run dir
  * (an orphan QEMU after the store lost its records keeps its sockets and
  * locked pid file there) or its channel socket. 1, 0, or -1 (errno). */
-static int id_used(struct xsc *c, uint32_t tx, unsigned int id)
+static int id_used(struct xsc *c, uint32_t tx, const struct reserve *rs, unsigned int id)
 {
 	char path[1200];
 	struct stat st;
 	int r;
+	if (rs->live[id / 8] & (1u << (id % 8)))
+		return 1;
 	snprintf(path, sizeof(path), "/local/domain/%u", id);
 	if ((r = node_exists(c, tx, path)) != 0)
 		return r;
@@ -82,7 +86,7 @@ static int id_used(struct xsc *c, uint32_t tx, unsigned int id)
 
 /* The first id from the store's next-domid on that id_used finds free,
  * wrapping below DOMID_MAX. The id, 0 when none is free, or -1 (errno). */
-static int free_id(struct xsc *c, uint32_t tx)
+static int free_id(struct xsc *c, uint32_t tx, const struct reserve *rs)
 {
 	char *next = xsc_read(c, tx, XM_TOOL_ROOT "/next-domid");
 	if (!next && errno != ENOENT)
@@ -92,7 +96,7 @@ static int free_id(struct xsc *c, uint32_t tx)
 	if (id == 0 || id >= DOMID_MAX)
 		id = 1;
 	for (unsigned int n = 1; n < DOMID_MAX; n++) {
-		int used = id_used(c, tx, id);
+		int used = id_used(c, tx, rs, id);
 		if (used < 0)
 			return -1;
 		if (!used)
@@ -111,7 +115,7 @@ static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 		r->clash = named(c, tx, XM_TOOL_ROOT "/domain", r->name);
 	if (r->clash >= 0)
 		return 1;
-	int id = free_id(c, tx);
+	int id = free_id(c, tx, r);
 	if (id <= 0)
 		return id < 0 ? -1 : 2;
 	char v[16], path[128];
@@ -128,6 +132,7 @@ static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 int create_reserve(struct xsc *c, const char *name, unsigned int *domid)
 {
 	struct reserve r = { .name = name };
+	dom_live_channels(r.live, DOMID_MAX);
 	int rc = xsc_transaction(c, fill_reserve, xsb_all_ok, &r);
 	if (rc == 1)
 		return xm_error("Domain '%s' already exists with ID '%d'", name, r.clash);

@@ -4,8 +4,9 @@
  * Order matters so that a failure leaves nothing behind:
  *  1. reserve a domain id and the name in one transaction (ids increase as
  *     in Xen and are never given while anything of a domain with that id is
- *     left: its nodes, its run dir, its channel; two concurrent creates of
- *     one name: the loser's transaction conflicts, retries, sees the name),
+ *     left: its nodes, its run dir, its channel, a QEMU connected to that
+ *     channel; two concurrent creates of one name: the loser's transaction
+ *     conflicts, retries, sees the name),
  *     then make the id's run dir with mkdir, which must create it: a dir
  *     that exists is another domain's (an orphan QEMU after the store lost
  *     its records) and its id is passed over, never touched;

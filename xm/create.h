@@ -11,8 +11,9 @@ struct xsc;
 /* Step 1: a free domain id and the name, in one transaction (ids increase
  * as in Xen and are never given while anything of a domain with that id is
  * left: /local/domain/N, /tool/xm/domain/N, backends of N, the run dir
- * $XM_RUNDIR/dom/N, the channel socket; two creates of one name: the
- * loser's transaction conflicts, retries, sees the name). Writes
+ * $XM_RUNDIR/dom/N, the channel socket, a running QEMU connected to that
+ * channel (dom_live_channels); two creates of one name: the loser's
+ * transaction conflicts, retries, sees the name). Writes
  * /tool/xm/domain/N/{name,state} and moves next-domid past N. */
 int create_reserve(struct xsc *c, const char *name, unsigned int *domid);
 /* Give a reserved id back (its /tool/xm/domain/N, which only we wrote):

@@ -3,8 +3,9 @@
 # domain lives, xm create removes only what it made, xm list survives a
 # stopped and a killed QEMU, and xm names the store when it is down.
 #   (a) the store loses its records (restarted without its journal, then
-#       nodes removed by hand) under a running guest: the next creates get
-#       other ids and the orphan's run dir and QEMU are untouched;
+#       nodes removed by hand, then a run dir moved away) under running
+#       guests: the next creates get other ids and the orphans' run dirs and
+#       QEMUs are untouched;
 #   (b) a create whose QEMU fails, with a stranger's run dir at the next
 #       id: that dir is passed over and kept, the create's own one removed;
 #   (c) xm list with one QEMU SIGSTOPped, a monitor busy, a QEMU killed;
@@ -79,6 +80,7 @@ guest_cfg "$work/g2.cfg" Guest2 128 1
 guest_cfg "$work/g3.cfg" Guest3 128 1
 guest_cfg "$work/g4.cfg" Guest4 128 1
 guest_cfg "$work/g5.cfg" Guest5 128 1
+guest_cfg "$work/g7.cfg" Guest7 128 1
 id1=$(create "$work/g1.cfg") && t_ok "a guest runs (id $id1)" || t_fail "create Orphan1" "$id1"
 dir1=$XM_RUNDIR/dom/$id1
 q1=$(cat "$dir1/qemu.pid")
@@ -103,6 +105,19 @@ id3=$(create "$work/g3.cfg")
 run_dir_intact "$XM_RUNDIR/dom/$id2" "$(cat "$XM_RUNDIR/dom/$id2/qemu.pid" 2>/dev/null)" &&
 	run_dir_intact "$dir1" "$q1" && t_ok "both orphans' run dirs and QEMUs are untouched" ||
 	t_fail "orphans intact" "$(ls "$XM_RUNDIR/dom/$id1" "$XM_RUNDIR/dom/$id2" 2>&1 | tr '\n' ' ')"
+
+# A run dir and channel socket gone from under a QEMU (moved away, removed
+# here): the QEMU, still connected to the domain's channel, holds the id.
+mv "$XM_RUNDIR/dom/$id2" "$work/moved-rundir"
+rm -f "$work/xs/domains/domain-$id2.sock"
+xenstore-rm /tool/xm/next-domid 2>/dev/null
+id7=$(create "$work/g7.cfg")
+[ -n "$id7" ] && [ "$id7" != "$id1" ] && [ "$id7" != "$id2" ] && [ "$id7" != "$id3" ] &&
+	t_ok "with its run dir gone too, a running QEMU's id is not given ($id7, not $id2)" ||
+	t_fail "create with a run dir gone" "id '$id7' (live: $id1 $id2 $id3)"
+"$XM" destroy "$id7" 2>/dev/null
+mv "$work/moved-rundir" "$XM_RUNDIR/dom/$id2"
+xenstore-write /tool/xm/next-domid "$((id3 + 1))"
 
 # ---- (b) a create that fails once its run dir exists ----
 next=$(xenstore-read /tool/xm/next-domid)
