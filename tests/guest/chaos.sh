@@ -62,11 +62,12 @@ make -s -C "$TOP" SANITIZE="${SANITIZE-$( [ "$B" = build/asan ] && echo address,
 export XM_CRASH_LOG="$work/crash.log"
 
 # ---- randomness: a 31-bit LCG in shell arithmetic, from the seed ----
-rnd_state=$SEED
+rnd_state=$(( (SEED % 2147483648 * 2654435761 + 1) % 2147483648 )) # (spread: near seeds, far sequences)
 rnd() { # rnd N: 0..N-1 in $R
 	rnd_state=$(( (rnd_state * 1103515245 + 12345) % 2147483648 ))
 	R=$(( (rnd_state / 65536) % $1 ))
 }
+rnd 2; rnd 2; rnd 2 # (the first outputs of an LCG follow the seed closely)
 pick() { # pick WORD...: one of them in $R
 	rnd $#; shift "$R"; R=$1
 }
@@ -243,9 +244,15 @@ claims_held() {
 
 # The writer in GuestA goes on writing (its count grows).
 writer_alive() {
-	n=$(guest_run "$A" 'sleep 1; cat /tmp/wcount; [ -f /tmp/wdone ] && echo stopped' 2>/dev/null | tr -d ' \n')
+	# (once more if the console's output was garbled: a kernel message
+	# printed on it in the middle of the markers)
+	for try in 1 2; do
+		n=$(guest_run "$A" 'sleep 1; cat /tmp/wcount; [ -f /tmp/wdone ] && echo stopped' 2>"$work/wa.err" |
+			tr -d ' \n')
+		case $n in ''|*[!0-9]*) ;; *) break ;; esac
+	done
 	case $n in
-	''|*[!0-9]*) echo "GuestA's writer: '$n'" ;;
+	''|*[!0-9]*) echo "GuestA's writer: '$n' $(tr '\n' ' ' < "$work/wa.err"; tail -c 300 "$work/pty.txt" | tr '\n' ' ')" ;;
 	*) [ "$n" -gt "$wrote" ] || echo "GuestA's writer is stuck at $n writes"; wrote=$n ;;
 	esac
 }
@@ -284,7 +291,7 @@ op_cmd() { # exec operation $1's xm (dying at the crash point $XMAT, if set):
 # How long the operation takes, about (ms): the range of a random instant.
 op_ms() {
 	eval "ms=\${took_$1:-500}"
-	echo $((ms > 50 ? ms : 50))
+	echo $((ms * 3 / 4 > 50 ? ms * 3 / 4 : 50)) # (within, not after)
 }
 # Back to the baseline after a round: GuestC and xvdd gone.
 op_undo() {
@@ -314,7 +321,7 @@ points_of() { grep "^$1\." "$work/points.$2" 2>/dev/null; }
 kill_round() { # kill_round VICTIM OP
 	victim=$1; op=$2; hit=yes; XMAT=
 	pts=$(points_of "$victim" "$op"); npts=$(echo "$pts" | grep -c .)
-	rnd 3
+	rnd 4 # a crash point 3 times in 4 where there are some
 	if [ "$victim" = xm ] || [ "$victim" = xmbackd ] && [ "$npts" -gt 0 ] && [ "$R" -gt 0 ]; then
 		rnd "$npts"; point=$(echo "$pts" | sed -n "$((R + 1))p")
 	else
@@ -325,14 +332,14 @@ kill_round() { # kill_round VICTIM OP
 		op_cmd "$op" & op_pid=$!
 		sleep_ms "$ms"
 		alive "$op_pid" || hit="no (xm had finished)"
-		kill -9 "$op_pid" 2>/dev/null; wait "$op_pid" ;;
+		kill -9 "$op_pid" 2>/dev/null; wait "$op_pid" 2>/dev/null ;;
 	xm/*)
 		(XMAT=$point op_cmd "$op"); [ $? -eq 137 ] || hit="no (xm did not pass it)" ;;
 	xmbackd/sleep:*)
 		op_cmd "$op" & op_pid=$!
 		sleep_ms "$ms"
 		kill -9 "$BACKD_PID"; backd_restart
-		wait "$op_pid" ;;
+		wait "$op_pid" 2>/dev/null ;;
 	xmbackd/*)
 		kill "$BACKD_PID"; XM_CRASH_AT=$point; export XM_CRASH_AT
 		backd_restart; unset XM_CRASH_AT
@@ -342,12 +349,12 @@ kill_round() { # kill_round VICTIM OP
 			hit="no (xmbackd did not pass it)"; kill "$BACKD_PID"
 		fi
 		backd_restart
-		wait "$op_pid" ;;
+		wait "$op_pid" 2>/dev/null ;;
 	xmstored/*)
 		op_cmd "$op" & op_pid=$!
 		sleep_ms "$ms"
 		kill -9 "$XS_PID"; store_restart
-		wait "$op_pid" ;;
+		wait "$op_pid" 2>/dev/null ;;
 	agent/*)
 		g=$(agent_guest "$op")
 		guest_run "$g" "(sleep $(sleep_ms_arg "$ms"); kill -9 \$(pidof xmfront)) </dev/null >/dev/null 2>&1 & true" >/dev/null
@@ -369,6 +376,13 @@ learn() { # learn OP: prepare, run it with the crash log, keep the points
 	eval "took_$1=$(($(date +%s%3N) - t0))"
 	sleep 0.5
 	sort -u "$XM_CRASH_LOG" > "$work/points.$1"
+}
+
+# The daemons' log lines of this round (from line $bl0 / $sl0 on), the last
+# few of each: what a failed round prints with its differences.
+round_logs() {
+	tail -n "+$((bl0 + 1))" "$work/backd.log" 2>/dev/null | tail -8 | sed 's/^/        xmbackd: /'
+	tail -n "+$((sl0 + 1))" "$work/xs/xmstored.log" 2>/dev/null | tail -4 | sed 's/^/        xmstored: /'
 }
 
 world_reset() {
@@ -400,6 +414,7 @@ take_baseline
 per_guest_fd_xmstored=$((c_xs - base_fd_xs)); per_guest_fd_xmbackd=$((c_bk - base_fd_bk))
 n_points=$(cat "$work"/points.* | grep -c '^xm')
 t_ok "baseline: GuestA ($A) writing to its xvdb, GuestB ($Bd) holding $loop (xvdc); $n_points crash points learnt"
+for op in create attach detach destroy; do echo "chaos: $op passes $(grep "^xm" "$work/points.$op" | tr "\n" " ")"; done
 d=$(differences)
 [ -z "$d" ] && t_ok "baseline: every invariant holds" ||
 	{ t_fail "baseline" "$d"; t_summary; exit 1; }
@@ -425,6 +440,8 @@ while [ $r -le "$ROUNDS" ]; do
 		t_fail "round $r ($victim, $op): prepare" "$(tail -3 "$work/prep.out")"
 		failed_rounds=$((failed_rounds + 1)); world_reset; r=$((r + 1)); continue
 	fi
+	bl0=$(wc -l < "$work/backd.log" 2>/dev/null || echo 0)
+	sl0=$(wc -l < "$work/xs/xmstored.log" 2>/dev/null || echo 0)
 	kill_round "$victim" "$op"
 	echo "$victim $op $point$( [ "$hit" = yes ] || echo " [$hit]")" >> "$work/covered"
 	end=$(($(date +%s) + SETTLE))
@@ -435,7 +452,7 @@ while [ $r -le "$ROUNDS" ]; do
 		t_ok "$name ($(tr '\n' ' ' < "$work/op.out" | cut -c1-100))"
 	else
 		[ -z "$d" ] && d="undoing the round failed: $(tail -2 "$work/undo.out" | tr '\n' ' ')"
-		t_fail "$name" "$(echo; echo "$d" | sed 's/^/        /'; echo "        xm said: $(tr '\n' ' ' < "$work/op.out")")"
+		t_fail "$name" "$(echo; echo "$d" | sed 's/^/        /'; echo "        xm said: $(tr '\n' ' ' < "$work/op.out")"; round_logs)"
 		failed_rounds=$((failed_rounds + 1))
 		echo "$victim $op $point: $(echo "$d" | sed 's/:.*//; s/[0-9][0-9]*/N/g' | sort -u | tr '\n' ';')" >> "$work/failed"
 		world_reset || { t_fail "round $r: could not make the world again" "$(cat "$work/up.err" 2>/dev/null)"; break; }
