@@ -67,6 +67,10 @@ unset XMSTORED_ARGS XENSTORED_PATH
 TO=""
 command -v timeout >/dev/null 2>&1 && TO="timeout 300"
 
+# Interleaved cell by cell: the three daemons measure the same (op,
+# clients) cell within seconds of each other, in an order rotated every
+# round, so that a machine shared with other work (whose load drifts from
+# one minute to the next) weighs on all three alike.
 round=1
 while [ "$round" -le "$REPEAT" ]; do
 	order=$UP
@@ -76,16 +80,20 @@ while [ "$round" -le "$REPEAT" ]; do
 		[ $# -gt 1 ] && { first=$1; shift; order="$* $first"; }
 		i=$((i + 1))
 	done
-	for d in $order; do
-		read -r sock pid <"$WORK/$d.info"
-		kill -0 "$pid" 2>/dev/null || { echo "# $d: daemon died" >&2; continue; }
-		echo "# round $round: $d" >&2
-		XENSTORED_PATH=$sock $TO $PIN "$XSBENCH" -d "$DUR" -c "$CLIENTS" -o "$OPS" -p "$pid" \
-			>"$WORK/out" 2>>"$WORK/$d.err" &
-		BPID=$!
-		wait "$BPID"
-		BPID=""
-		grep -v '^#' "$WORK/out" | sed "s/^/$d /" >>"$WORK/results"
+	echo "# round $round: $order" >&2
+	for op in $(echo "$OPS" | tr ',' ' '); do
+		for cl in $(echo "$CLIENTS" | tr ',' ' '); do
+			for d in $order; do
+				read -r sock pid <"$WORK/$d.info"
+				kill -0 "$pid" 2>/dev/null || { echo "# $d: daemon died" >&2; continue; }
+				XENSTORED_PATH=$sock $TO $PIN "$XSBENCH" -d "$DUR" -c "$cl" -o "$op" -p "$pid" \
+					>"$WORK/out" 2>>"$WORK/$d.err" &
+				BPID=$!
+				wait "$BPID"
+				BPID=""
+				grep -v '^#' "$WORK/out" | sed "s/^/$d /" >>"$WORK/results"
+			done
+		done
 	done
 	round=$((round + 1))
 done

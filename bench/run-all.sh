@@ -8,6 +8,9 @@
 #   BENCH_CLIENTS=1,2,4 BENCH_OPS=read,write,dir,txn,watch  BENCH_DAEMONS="xm cx ox"
 #   BENCH_CPUS=0        pin daemons and clients to these CPUs (taskset list);
 #                       unset = let the scheduler place them (see README)
+#   BENCH_JOURNAL=1     then bench/journal.sh: xmstored's journal against
+#                       --no-journal and cxenstored, and its recovery time
+#                       (0: skip it)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -157,3 +160,12 @@ END {
 }' "$WORK/results"
 echo "(medians of $REPEAT interleaved runs, ${DUR}s per cell${CPUS:+, pinned to CPUs $CPUS}; cpuus/op = daemon utime+stime per op;" \
 	"xm/cx ops/s > 1 and cpu < 1 favour xmstored)"
+
+# The journal's cost and recovery (bench/journal.sh, its own daemons).
+if [ "${BENCH_JOURNAL:-1}" != 0 ]; then
+	for p in $PIDS; do XS_PID=$p; xs_stop; done
+	PIDS=""
+	echo
+	echo "xmstored's journal (bench/journal.sh):"
+	sh "$TOP/bench/journal.sh" "$B"
+fi

@@ -1,7 +1,7 @@
 # xmstored: the XenStore daemon. The store (tree, permissions, transactions,
 # watch matching, quotas) is a library without I/O (libxsd) so that the unit
 # tests and the fuzzer link it directly; the daemon adds sockets and dispatch.
-XSD_LIB_SRCS := xmstored/store.c xmstored/store-raw.c xmstored/perms.c xmstored/watch.c xmstored/path.c
+XSD_LIB_SRCS := xmstored/store.c xmstored/store-txn.c xmstored/store-event.c xmstored/store-raw.c xmstored/perms.c xmstored/watch.c xmstored/path.c
 XSD_SRCS := xmstored/core.c xmstored/conn.c xmstored/trace.c xmstored/domain.c xmstored/control.c
 # The journal (its records checksummed with zlib's crc32, hence -lz): in
 # libxsrv's archive for the programs that use it (xmstored, test_journal),

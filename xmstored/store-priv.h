@@ -1,15 +1,42 @@
 /*
- * store-priv.h — what store.c shares with store-raw.c (the loading side of
- * the tree): node records and the per-domain counts. Not for other files.
+ * store-priv.h — what the store's files share (store.c: the tree and its
+ * operations; store-txn.c: commit and abort; store-event.c: watch events;
+ * store-raw.c: loading): records, transactions, counts. Not for other files.
  */
 #ifndef XSD_STORE_PRIV_H
 #define XSD_STORE_PRIV_H
 
 #include "store.h"
 
+struct txnode {
+	struct htab_entry he;
+	char *name;
+	uint64_t base_gen;      /* 0: absent when first touched */
+	struct node *n;         /* our copy; NULL: absent/deleted */
+	bool modified;
+	struct perm *first;     /* permissions when first touched (if present) */
+	unsigned int nfirst;
+	bool fired, fire_exact; /* a watch event is due at commit */
+};
+
+struct txn {
+	struct htab ov;
+	struct txnode **fired;  /* nodes with an event due, in order */
+	size_t nfired, capfired;
+	struct acct delta;
+};
+
 /* A record named name with a copy of the permissions; no data, no children. */
 struct node *node_new(const char *name, const struct perm *p, unsigned int np);
 void node_free(struct node *n);
 void acct_add(struct acct *a, uint32_t domid, int d);
+/* The live record of that name, or NULL. */
+struct node *live_find(const struct store *s, const char *name);
+/* Tell the change hook (if any) that the live record name changed. */
+void note_change(struct store *s, const char *name);
+/* Queue an event (see struct event). 0 or ENOMEM. */
+int event_add(struct events *ev, const char *path, bool exact,
+	      const struct node *n, const struct node *parent,
+	      const struct perm *old, unsigned int nold);
 
 #endif

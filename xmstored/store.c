@@ -23,7 +23,8 @@
  * now has gen 9. T's commit compares /a: 9 != 7 -> EAGAIN. Had the other
  * client written /x instead, T would commit, /a and /a/b getting gens 10, 11.
  *
- * Events for watches are collected in the transaction and returned at commit.
+ * Events for watches are collected in the transaction and returned at commit
+ * (the commit itself: store-txn.c; events: store-event.c).
  * Quotas: nodes owned per domain are counted live; a transaction carries its
  * own delta, applied at commit.
  */
@@ -38,24 +39,6 @@
 
 /* Size of Xen's node record header (generation + 3 counts), for the quota. */
 #define NODE_HDR_SIZE 24
-
-struct txnode {
-	struct htab_entry he;
-	char *name;
-	uint64_t base_gen;      /* 0: absent when first touched */
-	struct node *n;         /* our copy; NULL: absent/deleted */
-	bool modified;
-	struct perm *first;     /* permissions when first touched (if present) */
-	unsigned int nfirst;
-	bool fired, fire_exact; /* a watch event is due at commit */
-};
-
-struct txn {
-	struct htab ov;
-	struct txnode **fired;  /* nodes with an event due, in order */
-	size_t nfired, capfired;
-	struct acct delta;
-};
 
 static long nodes_alive;
 
@@ -160,14 +143,14 @@ static bool node_has_child(const struct node *n, const char *base)
 	return false;
 }
 
-static struct node *live_find(const struct store *s, const char *name)
+struct node *live_find(const struct store *s, const char *name)
 {
 	struct htab_entry *e = htab_find(&s->nodes, name);
 	return e ? htab_container(e, struct node, he) : NULL;
 }
 
 /* A live record changed or went: tell the hook (the journal), if any. */
-static void note_change(struct store *s, const char *name)
+void note_change(struct store *s, const char *name)
 {
 	if (s->on_change)
 		s->on_change(s->change_ctx, name);
@@ -343,52 +326,7 @@ static void v_delete(struct store *s, struct txn *t, struct node *n)
 	}
 }
 
-/* ---- events ---- */
-
-static int events_push(struct events *ev, struct event *e)
-{
-	if (ev->n == ev->cap) {
-		size_t cap = ev->cap ? ev->cap * 2 : 8;
-		void *v = realloc(ev->v, cap * sizeof(*ev->v));
-		if (!v)
-			return ENOMEM;
-		ev->v = v;
-		ev->cap = cap;
-	}
-	ev->v[ev->n++] = e;
-	return 0;
-}
-
-static int event_add(struct events *ev, const char *path, bool exact,
-		     const struct node *n, const struct node *parent,
-		     const struct perm *old, unsigned int nold)
-{
-	unsigned int np = n ? n->nperms : 0, npp = parent ? parent->nperms : 0;
-	size_t plen = strlen(path) + 1;
-	struct event *e = malloc(sizeof(*e) + (np + npp + nold) * sizeof(struct perm) + plen);
-	if (!e)
-		return ENOMEM;
-	e->perms = (struct perm *)(e + 1);
-	e->pperms = e->perms + np;
-	e->oldperms = e->pperms + npp;
-	e->path = (char *)(e->oldperms + nold);
-	memcpy(e->path, path, plen);
-	e->exact = exact;
-	e->nperms = np;
-	e->npperms = npp;
-	e->noldperms = nold;
-	if (np)
-		memcpy(e->perms, n->perms, np * sizeof(struct perm));
-	if (npp)
-		memcpy(e->pperms, parent->perms, npp * sizeof(struct perm));
-	if (nold)
-		memcpy(e->oldperms, old, nold * sizeof(struct perm));
-	if (events_push(ev, e)) {
-		free(e);
-		return ENOMEM;
-	}
-	return 0;
-}
+/* ---- events (the rest: store-event.c) ---- */
 
 /*
  * Event for a change of name (node n). A transaction's events wait for the
@@ -430,49 +368,6 @@ static int fire(struct store *s, struct txn *t, struct events *ev,
 		p = v_peek(s, t, parent);
 	}
 	return event_add(ev, name, exact, n, p, old, nold);
-}
-
-/*
- * At commit, the due events. Who may see one is decided as cxenstored
- * does: by the node's permissions when the transaction first touched it,
- * else by the committed node (or its parent); a node that neither existed
- * then nor does now reports nothing.
- */
-static void txn_events(struct store *s, struct txn *t, struct events *ev)
-{
-	char parent[PATH_BUF];
-
-	for (size_t i = 0; i < t->nfired; i++) {
-		struct txnode *tn = t->fired[i];
-		const struct node *live = live_find(s, tn->name), *p = NULL;
-		if (!tn->first && !live)
-			continue;
-		if (live && tn->name[0] == '/' && tn->name[1]) {
-			path_parent(tn->name, parent);
-			p = live_find(s, parent);
-		}
-		event_add(ev, tn->name, tn->fire_exact, live, p, tn->first, tn->nfirst);
-	}
-}
-
-int store_special_event(struct store *s, const char *path, struct events *ev)
-{
-	return event_add(ev, path, false, live_find(s, path), NULL, NULL, 0);
-}
-
-void events_clear(struct events *ev)
-{
-	for (size_t i = 0; i < ev->n; i++)
-		free(ev->v[i]);
-	ev->n = 0;
-}
-
-void events_free(struct events *ev)
-{
-	events_clear(ev);
-	free(ev->v);
-	ev->v = NULL;
-	ev->cap = 0;
 }
 
 /* ---- lookups with Xen's permission rules ---- */
@@ -813,86 +708,6 @@ void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
 				note_change(s, n->name);
 			}
 	}
-}
-
-/* ---- transactions ---- */
-
-struct txn *store_txn_begin(struct store *s)
-{
-	(void)s;
-	struct txn *t = calloc(1, sizeof(*t));
-	if (!t)
-		return NULL;
-	if (htab_init(&t->ov, 16) < 0) {
-		free(t);
-		return NULL;
-	}
-	return t;
-}
-
-static void txn_free(struct txn *t)
-{
-	size_t it;
-	struct htab_entry *e = htab_first(&t->ov, &it);
-	while (e) {
-		struct htab_entry *next = htab_next(&t->ov, &it, e);
-		struct txnode *tn = htab_container(e, struct txnode, he);
-		node_free(tn->n);
-		free(tn->first);
-		free(tn->name);
-		free(tn);
-		e = next;
-	}
-	htab_fini(&t->ov);
-	free(t->fired);
-	free(t->delta.v);
-	free(t);
-}
-
-int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev)
-{
-	size_t it;
-	struct htab_entry *e;
-	int err = 0;
-
-	if (!commit)
-		goto out;
-	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
-		struct txnode *tn = htab_container(e, struct txnode, he);
-		struct node *live = live_find(s, tn->name);
-		if ((live ? live->gen : 0) != tn->base_gen) {
-			err = EAGAIN;
-			goto out;
-		}
-	}
-	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
-		struct txnode *tn = htab_container(e, struct txnode, he);
-		if (!tn->modified)
-			continue;
-		struct node *live = live_find(s, tn->name);
-		if (live) {
-			htab_remove(&s->nodes, &live->he);
-			node_free(live);
-		}
-		if (tn->n) {
-			tn->n->gen = ++s->gen;
-			if (htab_insert(&s->nodes, &tn->n->he) < 0) {
-				err = ENOMEM; /* the live tree lost a node: cannot happen short of OOM */
-				break;
-			}
-			tn->n = NULL;
-		} else {
-			s->gen++;
-		}
-		note_change(s, tn->name);
-	}
-	for (size_t i = 0; i < t->delta.n; i++)
-		acct_add(&s->owned, t->delta.v[i].domid, t->delta.v[i].count);
-	if (ev)
-		txn_events(s, t, ev);
-out:
-	txn_free(t);
-	return err;
 }
 
 /* ---- setup ---- */
