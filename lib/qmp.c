@@ -10,6 +10,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Why a call got no answer (not QEMU's own errors): qmp_io_error() knows them. */
+#define ERR_TIMEOUT "timed out waiting for QEMU"
+#define ERR_POLL "poll failed"
+#define ERR_EOF "QEMU closed the monitor connection"
+#define ERR_SEND "cannot send to QEMU's monitor"
+
 struct qmp {
 	int fd;
 	char *buf;
@@ -83,11 +89,11 @@ static json_t *next_blocking(struct qmp *q, long deadline, const char **why)
 			return m;
 		int r = wait_readable(q, deadline);
 		if (r <= 0) {
-			*why = r == 0 ? "timed out waiting for QEMU" : "poll failed";
+			*why = r == 0 ? ERR_TIMEOUT : ERR_POLL;
 			return NULL;
 		}
 		if (qmp_read(q) < 0) {
-			*why = "QEMU closed the monitor connection";
+			*why = ERR_EOF;
 			return NULL;
 		}
 	}
@@ -143,7 +149,7 @@ int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout
 		*err = NULL;
 	if (id < 0) {
 		if (err)
-			*err = dup_err("cannot send to QEMU's monitor");
+			*err = dup_err(ERR_SEND);
 		return -1;
 	}
 	for (;;) {
@@ -282,4 +288,10 @@ void qmp_close(struct qmp *q)
 	json_decref(q->kept);
 	free(q->buf);
 	free(q);
+}
+
+bool qmp_io_error(const char *err)
+{
+	return err && (strcmp(err, ERR_TIMEOUT) == 0 || strcmp(err, ERR_POLL) == 0 ||
+		       strcmp(err, ERR_EOF) == 0 || strcmp(err, ERR_SEND) == 0);
 }

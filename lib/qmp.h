@@ -11,6 +11,7 @@
 #define XM_QMP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 struct qmp;
 
@@ -42,6 +43,11 @@ json_t *qmp_pop_event(struct qmp *q);
  * 0 with *ev (optional) or -1 on timeout/EOF. Other events stay kept. */
 int qmp_wait_event(struct qmp *q, const char *name, const char *device,
 		   json_t **ev, int timeout_ms);
+
+/* Is err (from qmp_exec, qmp_wait_reply) one of no answer (a timeout, a
+ * broken connection), not QEMU's refusal? Then QEMU may still have done,
+ * or do, what was asked. */
+bool qmp_io_error(const char *err);
 
 /* Is msg an event called name (and for device, when given)? */
 int qmp_is_event(json_t *msg, const char *name, const char *device);

@@ -51,11 +51,14 @@ static long long raw_size(const char *path)
 	return r == 0 ? (long long)sz : -1;
 }
 
+/* The refusal, in one transaction, into a backend that still exists (xm
+ * may have given up and removed it). */
 static void fail(struct backd *b, const struct vbd *v, const char *why)
 {
+	char fe[200];
+	struct kv kv[2] = { { v->be, "hotplug-error", why }, { v->be, "hotplug-status", "error" } };
 	log_info("domain %u vbd %lu: refused: %s", v->domid, v->devid, why);
-	be_write(b, v, "hotplug-error", why);
-	be_write(b, v, "hotplug-status", "error");
+	vbd_record(b, vbd_path(fe, sizeof(fe), v->be, "frontend"), kv, 2);
 }
 
 /*
@@ -149,6 +152,7 @@ struct plug {
 	const struct vbd *v;
 	const char *params, *mode, *type, *format, *dev;
 	bool cdrom, media;
+	bool unsure;       /* QEMU did not answer a call: what it holds is unknown */
 	char node[64];     /* the block node (media only) */
 	char devname[64];  /* the device's QEMU id */
 	char bus[32];      /* rpN or scsi0.0 */
@@ -192,7 +196,8 @@ static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t er
  * commands in order, so the device costs no second round trip. If the node
  * fails, so does the device (no such drive): the node's error is the one
  * told. 0, or -1 with why in err; *node_added says whether the node is
- * left to delete. */
+ * left to delete, p->unsure whether QEMU did not answer (it may yet add
+ * them). */
 static int qemu_add(struct qmp *q, struct plug *p, json_t *args, bool *node_added, char *err,
 		    size_t errlen)
 {
@@ -204,6 +209,7 @@ static int qemu_add(struct qmp *q, struct plug *p, json_t *args, bool *node_adde
 	long dev_id = qmp_send(q, "device_add", args);
 	if (p->media) {
 		if (qmp_wait_reply(q, node_id, NULL, &qerr, QMP_TIMEOUT)) {
+			p->unsure = qmp_io_error(qerr);
 			snprintf(err, errlen, "QEMU cannot open %s: %s", p->params, qerr);
 			/* the device cannot have a drive then, unless a node of
 			 * that name was left over (a teardown whose unplug timed
@@ -220,6 +226,7 @@ static int qemu_add(struct qmp *q, struct plug *p, json_t *args, bool *node_adde
 		crash_point("xmbackd.after-blockdev-add");
 	}
 	if (qmp_wait_reply(q, dev_id, NULL, &qerr, QMP_TIMEOUT)) {
+		p->unsure = qmp_io_error(qerr);
 		snprintf(err, errlen, "QEMU cannot add the device: %s", qerr);
 		goto out;
 	}
@@ -360,10 +367,15 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	crash_point("xmbackd.claimed");
 	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p.bus);
 	if (qemu_add(q, &p, args, &node_added, err, sizeof(err)) < 0) {
-		if (node_added)
-			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", p.node), NULL,
-				 NULL, QMP_TIMEOUT);
-		release(b, v);
+		if (p.unsure) { /* it may hold the device yet: reconcile.c settles it */
+			log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
+				 v->domid, v->devid);
+		} else {
+			if (node_added)
+				qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", p.node),
+					 NULL, NULL, QMP_TIMEOUT);
+			release(b, v);
+		}
 		fail(b, v, err);
 		return;
 	}

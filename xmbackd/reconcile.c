@@ -60,13 +60,19 @@ static void del_node(struct qmp *q, const struct vbd *v, const char *node)
 	free(qerr);
 }
 
-/* The claim of what QEMU really holds in d. */
-static void qemu_claim(const struct vbd *v, const struct qdev *d, struct claim *c)
+/* The claim of what QEMU really holds in d. false: its image's identity is
+ * unknown (the file gone from its path): c has none. */
+static bool qemu_claim(const struct vbd *v, const struct qdev *d, struct claim *c)
 {
 	*c = (struct claim){ .domid = v->domid, .devid = v->devid };
-	snprintf(c->mode, sizeof(c->mode), "%s", d->ro ? "r" : d->share_rw ? "w!" : "w");
-	if (d->file[0] && sharing_ident(d->file, c->ident, sizeof(c->ident)) < 0)
+	/* no medium: holds nothing, as an empty cdrom is attached "r" */
+	snprintf(c->mode, sizeof(c->mode), "%s",
+		 !d->file[0] || d->ro ? "r" : d->share_rw ? "w!" : "w");
+	if (d->file[0] && sharing_ident(d->file, c->ident, sizeof(c->ident)) < 0) {
 		c->ident[0] = '\0';
+		return false;
+	}
+	return true;
 }
 
 /* Does the backend in sn still wait for the device QEMU holds as d (its
@@ -137,9 +143,9 @@ static void one_record(struct backd *b, struct guest *g, const struct qview *qv,
 		struct claim c;
 		char want[SHARING_IDENT_MAX + 8];
 		char *have = dom_readf(b->xs, XBT_NULL, "%s/claim", v.tool);
-		qemu_claim(&v, d, &c);
+		bool known = qemu_claim(&v, d, &c);
 		claim_format(&c, want, sizeof(want));
-		if (!have || strcmp(have, want) != 0)
+		if (known && (!have || strcmp(have, want) != 0))
 			claims_set(b, &c);
 		free(have);
 		if (fresh && sn.v[K_FE])

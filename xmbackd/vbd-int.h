@@ -1,8 +1,9 @@
 /*
  * vbd-int.h — what xmbackd's block backend shares between its files:
  * vbd.c (events: what to do with a device), plug.c (realising and
- * unplugging devices in QEMU), nodes.c (the device's XenStore nodes) and
- * media.c (CD/DVD media changes). Not an interface: backd.h is. The
+ * unplugging devices in QEMU), nodes.c (the device's XenStore nodes),
+ * media.c (CD/DVD media changes), claims.c (the claim registry) and
+ * reconcile.c (XenStore against QEMU). Not an interface: backd.h is. The
  * protocol's names are lib/vbd.h's.
  */
 #ifndef XMBACKD_VBD_INT_H

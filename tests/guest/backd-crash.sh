@@ -129,17 +129,21 @@ done
 # ---- a reconcile killed half-way, then done by the next xmbackd ----
 backd_crashing xmbackd.claimed
 "$XM" block-attach "$A" "phy:$loop" xvdb w >"$work/att.out" 2>&1 & xp=$!
-until_ok 30 dead "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
-XM_CRASH_AT=xmbackd.mid-reconcile; export XM_CRASH_AT # the next one dies reconciling that
-backd_start
-unset XM_CRASH_AT
-if backd_recover mid-reconcile; then
-	wait $xp; rc=$?
-	[ $rc -eq 0 ] && until_ok 15 agree "$A" && note_time "reconcile killed" &&
-		t_ok "reconcile killed half-way: the next xmbackd finishes the attach" ||
-		t_fail "mid-reconcile" "rc=$rc $(cat "$work/att.out") $(agree "$A")"
+if until_ok 30 dead "$BACKD_PID"; then
+	wait "$BACKD_PID" 2>/dev/null
+	XM_CRASH_AT=xmbackd.mid-reconcile; export XM_CRASH_AT
+	backd_start # this one dies reconciling what the last one left
+	unset XM_CRASH_AT
+	if backd_recover mid-reconcile; then
+		wait $xp; rc=$?
+		[ $rc -eq 0 ] && until_ok 15 agree "$A" && note_time "reconcile killed" &&
+			t_ok "reconcile killed half-way: the next xmbackd finishes the attach" ||
+			t_fail "mid-reconcile" "rc=$rc $(cat "$work/att.out") $(agree "$A")"
+	else
+		wait $xp; t_fail "mid-reconcile" "xmbackd did not die reconciling"
+	fi
 else
-	wait $xp; t_fail "mid-reconcile" "xmbackd did not die"
+	wait $xp; t_fail "mid-reconcile" "xmbackd did not die at claimed"
 fi
 out=$(refused_to_b) && t_ok "  ... the claim holds" || t_fail "  ... claim after mid-reconcile" "$out"
 reset_a || t_fail "  ... reset after mid-reconcile" "$(no_vbds "$A")"
@@ -230,12 +234,12 @@ until_ok 15 no_vbds "$A" &&
 # has a qdev id: seen for real on a second port added for the purpose
 qmp "$A" chardev-add '{"id":"probe","backend":{"type":"null","data":{}}}' >/dev/null
 qmp "$A" device_add '{"driver":"virtserialport","bus":"vser0.0","chardev":"probe","name":"xmprobe","id":"xmprobe"}' >/dev/null
-"$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" --event VSERPORT_CHANGE 20000 >"$work/ev" 2>"$work/ev.err" & ep=$!
+"$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" --event VSERPORT_CHANGE 20000 2 >"$work/ev" 2>"$work/ev.err" & ep=$!
 until_ok 5 grep -q waiting "$work/ev.err"
 guest_run "$A" 'for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = xmprobe ] && d=/dev/${p##*/}; done; [ -e "$d" ] || mknod "$d" c $(tr : " " < /sys/class/virtio-ports/${d##*/}/dev); exec 3<>"$d"; sleep 0.2; exec 3>&-' >/dev/null
 wait $ep
-grep -q '"event":"VSERPORT_CHANGE".*"id":"xmprobe"' "$work/ev" &&
-	t_ok "QEMU 7.2 sends VSERPORT_CHANGE on the guest's open: $(grep -o '"data":{[^}]*}' "$work/ev")" ||
+grep -q '"data":{"open":true,"id":"xmprobe"}' "$work/ev" && grep -q '"data":{"open":false,"id":"xmprobe"}' "$work/ev" &&
+	t_ok "QEMU 7.2 sends VSERPORT_CHANGE on the guest's open and close: $(grep -o '"data":{[^}]*}' "$work/ev" | tr '\n' ' ')" ||
 	t_fail "VSERPORT_CHANGE" "$(cat "$work/ev" "$work/ev.err")"
 qmp "$A" device_del '{"id":"xmprobe"}' >/dev/null
 agent_is() { [ "$(xenstore-read "/tool/xm/domain/$1/agent" 2>/dev/null)" = "$2" ]; }

@@ -2,7 +2,9 @@
  * qmpcmd — run one QMP command and print its "return" as JSON (tests); or
  * wait for one event and print it whole.
  * usage: qmpcmd SOCKET COMMAND [ARGUMENTS-JSON]
- *        qmpcmd SOCKET --event NAME [TIMEOUT-MS]   (default 10000; exit 1 on timeout)
+ *        qmpcmd SOCKET --event NAME [TIMEOUT-MS [COUNT]]
+ *               (COUNT events, default 1, each within TIMEOUT-MS, default
+ *               10000; exit 1 on a timeout)
  */
 #include "qmp.h"
 
@@ -11,29 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int wait_event(struct qmp *q, const char *name, int timeout_ms)
+static int wait_event(struct qmp *q, const char *name, int timeout_ms, int count)
 {
-	json_t *ev = NULL;
-	if (qmp_wait_event(q, name, NULL, &ev, timeout_ms) < 0) {
-		fprintf(stderr, "qmpcmd: no %s within %d ms\n", name, timeout_ms);
-		return 1;
+	for (int i = 0; i < count; i++) {
+		json_t *ev = NULL;
+		if (qmp_wait_event(q, name, NULL, &ev, timeout_ms) < 0) {
+			fprintf(stderr, "qmpcmd: no %s within %d ms\n", name, timeout_ms);
+			return 1;
+		}
+		char *s = json_dumps(ev, JSON_COMPACT);
+		if (s)
+			puts(s);
+		fflush(stdout);
+		free(s);
+		json_decref(ev);
 	}
-	char *s = json_dumps(ev, JSON_COMPACT);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(ev);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 3 || argc > 5 || (argc == 5 && strcmp(argv[2], "--event") != 0)) {
+	bool event = argc > 2 && strcmp(argv[2], "--event") == 0;
+	if (argc < 3 || argc > (event ? 6 : 4)) {
 		fprintf(stderr, "usage: qmpcmd SOCKET COMMAND [ARGUMENTS-JSON]\n"
-			"       qmpcmd SOCKET --event NAME [TIMEOUT-MS]\n");
+			"       qmpcmd SOCKET --event NAME [TIMEOUT-MS [COUNT]]\n");
 		return 2;
 	}
-	bool event = strcmp(argv[2], "--event") == 0;
 	if (event && argc < 4) {
 		fprintf(stderr, "qmpcmd: --event needs a NAME\n");
 		return 2;
@@ -48,7 +53,8 @@ int main(int argc, char **argv)
 	if (event) {
 		/* ready: a caller may now do what makes QEMU send it */
 		fprintf(stderr, "qmpcmd: waiting\n");
-		int rc = wait_event(q, argv[3], argc == 5 ? atoi(argv[4]) : 10000);
+		int rc = wait_event(q, argv[3], argc > 4 ? atoi(argv[4]) : 10000,
+				    argc > 5 ? atoi(argv[5]) : 1);
 		qmp_close(q);
 		return rc;
 	}
