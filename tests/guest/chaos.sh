@@ -4,8 +4,11 @@
 # Two guests: GuestA has an ext4 image attached w (xvdb), mounted and written
 # by a loop (dd conv=fsync); GuestB has a host loop device attached w (xvdc)
 # whose backing file is offered to GuestA and must be refused. Then, for
-# CHAOS_ROUNDS rounds, a seeded random choice (CHAOS_SEED) of
-#   victim    xmstored, xmbackd, xm, the guest's agent (xmfront)
+# CHAOS_ROUNDS rounds (16 by default: every victim and operation pair
+# once, in an order drawn from CHAOS_SEED), each round a
+#   victim    xmstored, xmbackd, xm, the guest's agent (xmfront, killed in
+#             the guest through its console: GuestC's for a destroy,
+#             GuestA's otherwise)
 #   operation create / destroy (a third guest, GuestC), attach / detach
 #             (a scratch image on GuestA, xvdd)
 #   kill      a random instant (sleep), or for xm and xmbackd a crash point
