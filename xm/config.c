@@ -367,3 +367,28 @@ void config_free(struct domcfg *c)
 	free(c->disks);
 	memset(c, 0, sizeof(*c));
 }
+
+static bool is_file(const char *path)
+{
+	return access(path, R_OK) == 0;
+}
+
+const char *config_find(const char *name, char *buf, size_t len)
+{
+	if (strchr(name, '/') || is_file(name))
+		return name;
+	const char *path = getenv("XM_CONFIG_PATH");
+	if (!path || !*path)
+		path = XM_CONFIG_PATH_DEFAULT;
+	for (const char *d = path; *d;) {
+		size_t n = strcspn(d, ":");
+		static const char *const suffixes[] = { "", ".cfg" };
+		for (int s = 0; s < 2 && n > 0; s++) {
+			int w = snprintf(buf, len, "%.*s/%s%s", (int)n, d, name, suffixes[s]);
+			if (w > 0 && (size_t)w < len && is_file(buf))
+				return buf;
+		}
+		d += n + (d[n] == ':');
+	}
+	return name;
+}

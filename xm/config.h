@@ -22,4 +22,12 @@ struct domcfg {
 int config_load(const char *path, struct domcfg *c, char *err, size_t errlen);
 void config_free(struct domcfg *c);
 
+/* Where `xm create NAME` reads NAME from, as xm did: NAME itself when it
+ * names a path (has a "/") or exists; else the first of DIR/NAME and
+ * DIR/NAME.cfg for each DIR of $XM_CONFIG_PATH (default ".:/etc/xen").
+ * Not found anywhere: NAME (whose reading then fails with its error). The
+ * result is NAME or buf. */
+#define XM_CONFIG_PATH_DEFAULT ".:/etc/xen"
+const char *config_find(const char *name, char *buf, size_t len);
+
 #endif

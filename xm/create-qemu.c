@@ -24,9 +24,15 @@ static const char default_cmdline[] =
 	"8250.nr_uarts=1 block.events_dfl_poll_msecs=1000";
 
 
+const char *xm_qemu_binary(void)
+{
+	const char *qemu = getenv("XM_QEMU");
+	return qemu && *qemu ? qemu : "qemu-system-x86_64";
+}
+
 /* KVM only where it really works: /dev/kvm usable and the CPU has VMX/SVM
  * (a nested VM may offer /dev/kvm that never runs a guest). XM_ACCEL wins. */
-static const char *pick_accel(void)
+const char *xm_pick_accel(void)
 {
 	const char *env = getenv("XM_ACCEL");
 	if (env && *env)
@@ -62,17 +68,16 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	static char buf[64][1100];
 	char **v = calloc(128, sizeof(char *));
 	int n = 0, b = 0;
-	const char *qemu = getenv("XM_QEMU");
 
 	if (!v)
 		return NULL;
 #define ARG(s) (v[n++] = (char *)(s))
 #define ARGF(...) (snprintf(buf[b], sizeof(buf[b]), __VA_ARGS__), v[n++] = buf[b++])
-	ARG(qemu && *qemu ? qemu : "qemu-system-x86_64");
+	ARG(xm_qemu_binary());
 	ARG("-name");
 	ARGF("guest=%s,process=xm-dom%u,debug-threads=on", c->name, id);
 	ARG("-machine");
-	ARGF("q35,accel=%s", pick_accel());
+	ARGF("q35,accel=%s", xm_pick_accel());
 	ARG("-m");
 	ARGF("%ld", c->memory_mib);
 	ARG("-smp");

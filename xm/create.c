@@ -66,6 +66,7 @@ static void make_uuid(char out[37])
  * made. */
 struct plan {
 	const char *file;
+	char found[4096];    /* the file, when found on XM_CONFIG_PATH */
 	bool console, dry_run;
 	struct domcfg c;
 	struct diskspec *disks;
@@ -93,6 +94,7 @@ static int plan_load(struct plan *p, int argc, char **argv)
 	}
 	if (!p->file)
 		return xm_usage("create");
+	p->file = config_find(p->file, p->found, sizeof(p->found));
 	if (config_load(p->file, &p->c, err, sizeof(err)) < 0) {
 		config_free(&p->c);
 		return xm_error("%s", err);

@@ -27,6 +27,10 @@ int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg
  * token). 0, or -1 (not in time, or XenStore gone). */
 int create_wait_agent(struct xsc *c, unsigned int id, int ms);
 
+/* create-qemu.c. The QEMU to run ($XM_QEMU, else qemu-system-x86_64 on PATH)
+ * and the accelerator: KVM where it really works, else TCG ($XM_ACCEL wins). */
+const char *xm_qemu_binary(void);
+const char *xm_pick_accel(void);
 /* create-qemu.c. Step 4: start QEMU; its pid in *qpid. 0, or 1 (printed). */
 int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
 		      const char *dir, pid_t *qpid);

@@ -10,6 +10,7 @@
 #include "qmp.h"
 #include "sock.h"
 #include "util.h"
+#include "version.h"
 #include "xsbatch.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 
 const struct cmd xm_cmds[] = {
 	{ "create", cmd_create, 0, "<ConfigFile> [-c] [-n|--dry-run]",
-	  "Create a domain from a config file (-n: print the parsed config as JSON)." },
+	  "Create a domain from a config file (a path, or NAME in . or /etc/xen; -n: print it as JSON)." },
 	{ "list", cmd_list, 0, "[-l|--long] [Domain ...]", "List information about domains." },
 	{ "console", cmd_console, CMD_DOMAIN, "<Domain>",
 	  "Attach to a domain's console (Ctrl-] leaves)." },
@@ -49,6 +50,9 @@ const struct cmd xm_cmds[] = {
 	  "Insert a CD/DVD image into a domain's drive." },
 	{ "cd-eject", cmd_cd_eject, CMD_DOMAIN, "<Domain> <VirtualDevice> [-f]",
 	  "Eject the medium of a domain's CD/DVD drive." },
+	{ "info", cmd_info, 0, "", "Get information about the host, QEMU and the control plane." },
+	{ "uptime", cmd_uptime, 0, "[-s] [Domain ...]", "Print the uptime of domains." },
+	{ "help", NULL, 0, "[Command]", "Print the usage of xm, or of one command." },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -147,8 +151,25 @@ static void help(FILE *f)
 	fprintf(f, "Usage: xm <subcommand> [args]\n\nControl, list, and manipulate domains.\n\n");
 	for (const struct cmd *c = xm_cmds; c->name; c++)
 		fprintf(f, " %-15s %s\n %-15s   %s\n", c->name, c->args, "", c->help);
-	fprintf(f, "\n<Domain> can be a domain name or id. Environment: XENSTORED_PATH "
-		   "(XenStore socket), XM_RUNDIR (run-time files, default /run/xm).\n");
+	fprintf(f, "\n<Domain> can be a domain name or id. 'xm help <Command>': one command's "
+		   "usage; 'xm --version': the version.\nEnvironment: XENSTORED_PATH "
+		   "(XenStore socket), XM_RUNDIR (run-time files, default /run/xm), XM_CONFIG_PATH "
+		   "(where create finds a config by name, default .:/etc/xen).\n");
+}
+
+/* xm help [COMMAND]: everything, or one command's usage, on stdout. */
+static int help_cmd(int argc, char **argv)
+{
+	if (argc < 2) {
+		help(stdout);
+		return 0;
+	}
+	const struct cmd *c = find_cmd(argv[1]);
+	if (argc > 2 || !c)
+		return argc > 2 ? xm_usage("help") :
+		       xm_error("Sub-command %s not found! ('xm help' lists them)", argv[1]);
+	printf("Usage: xm %s %s\n\n%s\n", c->name, c->args, c->help);
+	return 0;
 }
 
 /* --help / -h among the command's arguments: its usage on stdout. */
@@ -195,8 +216,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		help(stdout);
+	    strcmp(argv[1], "-h") == 0)
+		return help_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("xm %s\n", XM_VERSION);
 		return 0;
 	}
 	const struct cmd *c = find_cmd(argv[1]);

@@ -74,6 +74,8 @@ int cmd_block_list(struct xm_ctx *x, int argc, char **argv);
 int cmd_block_configure(struct xm_ctx *x, int argc, char **argv);
 int cmd_cd_insert(struct xm_ctx *x, int argc, char **argv);
 int cmd_cd_eject(struct xm_ctx *x, int argc, char **argv);
+int cmd_info(struct xm_ctx *x, int argc, char **argv);
+int cmd_uptime(struct xm_ctx *x, int argc, char **argv);
 
 struct diskspec;
 /* block-attach.c: attach a parsed device to a running domain and wait until

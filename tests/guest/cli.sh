@@ -1,5 +1,7 @@
 #!/bin/sh
-# tests/guest/completion.sh — xm's bash completion (completion/xm), driven
+# tests/guest/cli.sh — xm as a user meets it, on a real guest: xm help
+# [COMMAND], --version, info, uptime, `xm create NAME` finding its config
+# on XM_CONFIG_PATH (. and /etc/xen), and the bash completion (completion/xm), driven
 # through an interactive bash on a pseudo-terminal as a user types: TAB
 # TAB after `xm block-detach GUEST ` must list that guest's devices, read
 # from a real guest with real disks attached. Also the subcommands (taken
@@ -14,12 +16,35 @@ guests_setup || { t_fail setup "build, xmstored or xmbackd failed"; t_summary; e
 command -v bash >/dev/null || { t_fail setup "no bash"; t_summary; exit 1; }
 export PATH="$TOP/$B/xm:$PATH"
 
-guest_cfg "$work/c.cfg" Compl1 160 1
-D=$(guest_create "$work/c.cfg") || { t_fail setup "guest did not start"; t_summary; exit 1; }
+# ---- commands that need no guest ----
+v=$("$XM" --version) && [ "$v" = "xm $(sed -n 's/^xm (\([^)]*\)).*/\1/p;q' "$TOP/debian/changelog")" ] &&
+	t_ok "xm --version is debian/changelog's ($v)" || t_fail "xm --version" "$v"
+"$XM" help block-detach > "$work/h" && head -1 "$work/h" | grep -qx 'Usage: xm block-detach <Domain> <DevId> \[-f|--force\]' &&
+	t_ok "xm help COMMAND" || t_fail "xm help COMMAND" "$(cat "$work/h")"
+xm_err "xm help of no such command" "Error: Sub-command frob not found! ('xm help' lists them)" "$XM" help frob
+"$XM" info > "$work/info" &&
+	grep -qx "nr_cpus                : $(nproc)" "$work/info" &&
+	grep -q "^qemu                   : QEMU emulator version " "$work/info" &&
+	grep -q "^xmbackd                : running (pid $BACKD_PID)\$" "$work/info" &&
+	grep -q "^xenstore               : $XENSTORED_PATH (answering)\$" "$work/info" &&
+	t_ok "xm info: cpus, QEMU, the daemons" || t_fail "xm info" "$(cat "$work/info")"
+
+# ---- xm create NAME: the config found in a directory of XM_CONFIG_PATH ----
+mkdir -p "$work/etc-xen"
+guest_cfg "$work/etc-xen/Compl1.cfg" Compl1 160 1
+export XM_CONFIG_PATH="$work/nowhere:$work/etc-xen"
+D=$(cd / && guest_create Compl1) || { t_fail setup "guest did not start"; t_summary; exit 1; }
 truncate -s 8M "$work/d1.img" "$work/d2.img"
 "$XM" block-attach "$D" "file:$work/d1.img" xvdb r >/dev/null &&
 	"$XM" block-attach "$D" "file:$work/d2.img" xvdc r >/dev/null ||
 	{ t_fail setup "block-attach failed"; t_summary; exit 1; }
+"$XM" list Compl1 >/dev/null && t_ok "xm create NAME finds NAME.cfg on XM_CONFIG_PATH" ||
+	t_fail "xm create NAME" "no Compl1"
+xm_err "xm create of a name found nowhere" \
+	"Error: Cannot read config file Nope: No such file or directory" sh -c "cd / && \"$XM\" create Nope"
+"$XM" uptime > "$work/up" && sed -n 1p "$work/up" | grep -q "^Name  *ID Uptime\$" &&
+	grep -q "^Domain-0  *0 " "$work/up" && grep -Eq "^Compl1  *$D  *0:00:[0-9][0-9]\$" "$work/up" &&
+	t_ok "xm uptime" || t_fail "xm uptime" "$(cat "$work/up")"
 
 # comp NAME STEPS...: an interactive bash with the completion loaded, the
 # steps (ptydrive's) typed into it; ok when every expect matched.
@@ -48,6 +73,7 @@ comp "subcommands from xm --help" \
 	"type xm block-" "raw 09" "raw 09" "expect block-attach" "expect block-configure" \
 	"expect block-detach" "expect block-list"
 comp "domain names" "type xm console Comp" "raw 09" "expect Compl1 "
+comp "create: the configs on XM_CONFIG_PATH" "type xm create Compl" "raw 09" "expect xm create Compl1 "
 comp "block-attach: modes" \
 	"type xm block-attach Compl1 file:/x xvdd w" "raw 09" "raw 09" "expect w!"
 comp "block-attach: a file after file:" \
