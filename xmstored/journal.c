@@ -228,10 +228,12 @@ static int compact(struct journal *j)
 	}
 	crash_point("xmstored.snapshot-renamed");
 	if (file_replace(j->jtmp, j->jpath, JRN_MAGIC, gen, NULL, &fd) < 0) {
+		/* (emptied first: a crash before the header leaves an empty
+		 * journal, which the loader replaces; O_APPEND writes at 0) */
 		char h[FILE_HDR];
+		size_t done;
 		hdr_make(h, JRN_MAGIC, gen);
-		if (pwrite(j->fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-		    ftruncate(j->fd, FILE_HDR) < 0)
+		if (ftruncate(j->fd, 0) < 0 || write_all(j->fd, h, sizeof(h), &done) < 0)
 			log_err("journal: cannot restart %s: %s; changes from now on are not kept",
 				j->jpath, strerror(errno));
 	} else {

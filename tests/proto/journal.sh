@@ -162,6 +162,26 @@ grep -q 'older than the snapshot' "$C/xmstored.log" && t_ok "the stale journal (
 	t_fail "stale journal" "$(grep journal: "$C/xmstored.log" | tail -3 | tr '\n' '|')"
 kill9 "$C"
 
+# A compaction whose new journal cannot be made (a directory in the way of
+# xmstored.journal.tmp) takes the old journal over in place: what follows
+# the snapshot is still kept.
+G=$W/g
+XMSTORED_ARGS="--compact-size 1024"
+export XMSTORED_ARGS
+xs_start xm "$G"
+mkdir "$G/xmstored.journal.tmp"
+i=0
+while [ $i -lt 20 ]; do xenstore-write "/g/n$i" "$(printf '%0100d' $i)"; i=$((i + 1)); done
+xenstore-write /g/last kept
+kill9 "$G"
+restart "$G" "restart after a compaction in place"
+unset XMSTORED_ARGS
+[ "$(xenstore-read /g/last 2>&1)" = kept ] && [ "$(xenstore-read /g/n0 2>&1)" = "$(printf '%0100d' 0)" ] &&
+	grep -q "compacted into snapshot" "$G/xmstored.log" &&
+	t_ok "a compaction that cannot make its new journal file: nothing lost" ||
+	t_fail "compaction in place" "/g/last='$(xenstore-read /g/last 2>&1)' $(grep journal: "$G/xmstored.log" | tail -2 | tr '\n' '|')"
+kill9 "$G"
+
 # --- D: a truncated, then a damaged tail --------------------------------------
 D=$W/d
 xs_start xm "$D"
