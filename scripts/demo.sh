@@ -4,6 +4,16 @@
 # guest" are typed into the guest's serial console (xm console) for you.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+# scripts/demo.sh [BUILD_DIR]          the programs of a build (default
+#                                      build/release), sockets in /tmp
+# scripts/demo.sh --installed [PREFIX] the installed ones (default /usr),
+#                                      their default paths, XenGuest1 from
+#                                      /etc/xen (what the package installs)
+PREFIX=
+if [ "${1:-}" = --installed ]; then
+	PREFIX=${2:-/usr}
+	set -- build/release
+fi
 B=${1:-build/release}
 export B TOP
 . "$TOP/tests/lib.sh"
@@ -26,17 +36,26 @@ ing() { # ing DOMID NAME CMD: a command typed in the guest
 }
 
 say "Start the control plane: xmstored (XenStore) and xmbackd (backend daemon)"
-guests_setup || { echo "demo: setup failed" >&2; exit 1; }
-PATH="$TOP/$B/xm:$TOP/$B/xmstored:$TOP/$B/xmbackd:$PATH"
+if [ -n "$PREFIX" ]; then
+	guests_setup_installed "$PREFIX/sbin" || { echo "demo: setup failed" >&2; exit 1; }
+	PATH="$PREFIX/sbin:$PATH"
+	echo "$PREFIX/sbin/xmstored, $PREFIX/sbin/xmbackd: sockets in /run/xenstored, /run/xm"
+	CFG1=XenGuest1 CFGFILE1=/etc/xen/XenGuest1.cfg # xm create finds it there
+	sed 's/XenGuest1/XenGuest2/' /etc/xen/XenGuest1.cfg > "$work/XenGuest2.cfg"
+else
+	guests_setup || { echo "demo: setup failed" >&2; exit 1; }
+	PATH="$TOP/$B/xm:$TOP/$B/xmstored:$TOP/$B/xmbackd:$PATH"
+	echo "XENSTORED_PATH=$XENSTORED_PATH XM_RUNDIR=$XM_RUNDIR"
+	sed "s|\.\./build/release|$TOP/$B|" "$TOP/examples/XenGuest1.cfg" > "$work/XenGuest1.cfg"
+	sed 's/XenGuest1/XenGuest2/' "$work/XenGuest1.cfg" > "$work/XenGuest2.cfg"
+	CFG1=$work/XenGuest1.cfg CFGFILE1=$work/XenGuest1.cfg
+fi
 XM=xm
-echo "XENSTORED_PATH=$XENSTORED_PATH XM_RUNDIR=$XM_RUNDIR"
-sed "s|\.\./build/release|$TOP/$B|" "$TOP/examples/XenGuest1.cfg" > "$work/XenGuest1.cfg"
-sed 's/XenGuest1/XenGuest2/' "$work/XenGuest1.cfg" > "$work/XenGuest2.cfg"
 
 say "Create the default guest (Debian's kernel, busybox, the xmfront agent)"
-run cat "$work/XenGuest1.cfg"
-printf '$ xm create %s\n' "$work/XenGuest1.cfg"
-D1=$(guest_create "$work/XenGuest1.cfg") || exit 1
+run cat "$CFGFILE1"
+printf '$ xm create %s\n' "$CFG1"
+D1=$(guest_create "$CFG1") || exit 1
 echo "Started domain XenGuest1 (id=$D1); its agent is up"
 run "$XM" list
 

@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential pkg-config libxen-dev xenstore-utils xen-utils-4.17
  libcmocka-dev libjansson-dev clang libclang-rt-14-dev valgrind zlib1g-dev
  qemu-system-x86 qemu-utils busybox-static genisoimage e2fsprogs kmod cpio
- util-linux fdisk procps lz4 bc"
+ util-linux fdisk procps lz4 bc
+ debhelper lintian libsystemd-dev groff-base bsdextrautils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -3,6 +3,8 @@
 #
 #   guests_setup            make programs + image; xmstored and xmbackd in a
 #                           fresh $work (sets XENSTORED_PATH, XM_RUNDIR)
+#   guests_setup_installed SBINDIR  the same with the installed programs and
+#                           their default paths under /run (the package test)
 #   guest_cfg FILE NAME [MEM] [VCPUS] [extra line]
 #   guest_create CFG        xm create + wait for the agent; prints the id
 #   guest_run ID CMD        run CMD in the guest's shell through xm console
@@ -27,15 +29,37 @@ guests_setup() {
 	backd_start
 }
 
+# guests_setup_installed SBINDIR: the installed programs with their default
+# paths (/run/xenstored, /run/xm), as a user of the package runs them; only
+# the test driver ptydrive comes from $B. Refused on a host whose /run
+# already has them: a store or guests in use are never touched.
+guests_setup_installed() {
+	XM="$1/xm"; BACKD="$1/xmbackd"
+	for d in /run/xenstored /run/xm; do
+		[ -z "$(ls -A "$d" 2>/dev/null)" ] || { echo "$d is in use: not touched" >&2; return 1; }
+	done
+	make -s -C "$TOP" B="$B" "$B/tests/guest/ptydrive" >/dev/null || return 1
+	work=$(mktemp -d /tmp/xm-guests.XXXXXX)
+	unset XENSTORED_PATH XM_RUNDIR XM_CHANNEL_DIR
+	"$1/xmstored" --foreground --pid-file /run/xenstored/xmstored.pid \
+		--log "$work/xmstored.log" 2>>"$work/xmstored.stderr" &
+	XS_PID=$!
+	xs_wait_socket /run/xenstored/socket || return 1
+	backd_start
+}
+
 backd_start() {
 	"$BACKD" --foreground --log "$work/backd.log" 2>>"$work/backd.stderr" &
 	BACKD_PID=$!
-	i=0
-	while [ ! -f "$XM_RUNDIR/xmbackd.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	# up once its pid file is locked (a stale file is not enough)
+	pf=${XM_RUNDIR:-/run/xm}/xmbackd.pid i=0
+	while { [ ! -f "$pf" ] || flock -n -s "$pf" true; } && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
 }
 
 guests_teardown() {
-	for p in $(cat "$work"/run/dom/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	for p in $(cat "${XM_RUNDIR:-/run/xm}"/dom/*/qemu.pid 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
 	[ -n "$BACKD_PID" ] && kill "$BACKD_PID" 2>/dev/null
 	xs_stop
 	rm -rf "$work"
