@@ -126,6 +126,21 @@ for p in claimed after-blockdev-add after-device-add before-connected after-conn
 	reset_a || t_fail "  ... reset after $p" "$(no_vbds "$A")"
 done
 
+# xm gives up while xmbackd is down after its device_add (xm removes the
+# directories): the restarted xmbackd takes the device out, then the claim
+backd_crashing xmbackd.after-device-add
+XM_ATTACH_TIMEOUT=2 "$XM" block-attach "$A" "phy:$loop" xvdb w >"$work/att.out" 2>&1; rc=$?
+if backd_recover after-device-add && until_ok 15 no_vbds "$A"; then
+	note_time "attach given up by xm"
+	t_ok "attach given up by xm while xmbackd was down: the device taken out (xm: $rc)"
+else
+	t_fail "attach given up" "$(cat "$work/att.out") $(no_vbds "$A")"
+fi
+"$XM" block-attach "$Bd" "file:$work/shared.img" xvdb w >/dev/null 2>&1 &&
+	t_ok "  ... and its claim released: GuestB takes it w" || t_fail "  ... claim after the given-up attach" "refused"
+"$XM" block-detach "$Bd" xvdb >/dev/null 2>&1
+until_ok 15 no_vbds "$Bd" || t_fail "  ... GuestB reset" "$(no_vbds "$Bd")"
+
 # ---- a reconcile killed half-way, then done by the next xmbackd ----
 backd_crashing xmbackd.claimed
 "$XM" block-attach "$A" "phy:$loop" xvdb w >"$work/att.out" 2>&1 & xp=$!
