@@ -288,8 +288,9 @@ else
 	t_fail "attach after the store restart" "$(cat "$work/err")"
 fi
 
-set -- $TIMES
+set -- $TIMES 0 # (a last 0: none measured)
 min=$1 max=$1
+set -- $TIMES
 for t in "$@"; do [ "$t" -lt "$min" ] && min=$t; [ "$t" -gt "$max" ] && max=$t; done
 echo "     xmbackd restart to reconciled: $# runs, $min ms to $max ms;" \
 	"its own count: $(grep -o 'started: [0-9]* guests reconciled in [0-9]* ms' "$work/backd.log" | sed 's/.* in //' | sort -n | tr '\n' ' ')"
