@@ -43,6 +43,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE # (output into head: still clean up)
 
 # The three daemons: xj (journal, the default), xn (--no-journal), cx.
 UP=""
