@@ -131,8 +131,9 @@ static int fill_force(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	const struct vbd *v = arg;
 	char p[200];
 	char *st = xsc_read(c, tx, vbd_path(p, sizeof(p), v->be, "state"));
+	bool gone = !st; /* meanwhile (xmbackd finished, or the guest ended) */
 	free(st);
-	if (!st) /* gone meanwhile (xmbackd finished, or the guest ended) */
+	if (gone)
 		return 1;
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "online"), "0");
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "force"), "1");

@@ -328,7 +328,8 @@ kill_round() { # kill_round VICTIM OP
 	if [ "$victim" = xm ] || [ "$victim" = xmbackd ] && [ "$npts" -gt 0 ] && [ "$R" -gt 0 ]; then
 		rnd "$npts"; point=$(echo "$pts" | sed -n "$((R + 1))p")
 	else
-		rnd "$(op_ms "$op")"; point="sleep:${R}ms"; ms=$R
+		# the seed draws the fraction; the operation's measured length scales it
+		rnd 1000; ms=$(($(op_ms "$op") * R / 1000)); point="sleep:${ms}ms"
 	fi
 	case $victim/$point in
 	xm/sleep:*)
