@@ -260,14 +260,20 @@ qmp "$A" device_del '{"id":"xmprobe"}' >/dev/null
 agent_is() { [ "$(xenstore-read "/tool/xm/domain/$1/agent" 2>/dev/null)" = "$2" ]; }
 until_ok 5 agent_is "$A" connected && t_ok "agent record: connected" ||
 	t_fail "agent connected" "$(xenstore-read "/tool/xm/domain/$A/agent" 2>&1)"
+"$XM" block-attach "$A" "file:$work/disk.img" xvdc w >/dev/null 2>&1 # (before the agent dies)
 guest_run "$A" 'kill $(pidof xmfront)' >/dev/null
 t0=$(now_ms)
 until_ok 5 agent_is "$A" disconnected &&
 	t_ok "agent killed in the guest: recorded disconnected in $(($(now_ms) - t0)) ms (attr/xmfront/state still says $(xenstore-read "/local/domain/$A/attr/xmfront/state"))" ||
 	t_fail "agent disconnected" "$(xenstore-read "/tool/xm/domain/$A/agent" 2>&1)"
+xenstore-write "$(be "$A" 51744)/online" 0 "$(be "$A" 51744)/state" 5 # an xm that died
+until_ok 10 reconnected && t_ok "a detach its xm left, with no agent to answer it: back to Connected" ||
+	t_fail "unanswered detach, xm dead" "state $(xenstore-read "$(be "$A" 51744)/state")"
 guest_run "$A" '/sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & echo started' >/dev/null
 until_ok 5 agent_is "$A" connected && t_ok "agent started again: connected" ||
 	t_fail "agent back" "$(xenstore-read "/tool/xm/domain/$A/agent" 2>&1)"
+"$XM" block-detach "$A" xvdc >/dev/null 2>&1
+until_ok 15 no_vbds "$A" || t_fail "  ... reset after the agent" "$(no_vbds "$A")"
 
 # ---- xmstored killed and started again under a running xmbackd ----
 kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null
