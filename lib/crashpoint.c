@@ -39,6 +39,8 @@ void crash_point(const char *name)
 	if (strncmp(at, name, n) != 0 || (at[n] != '\0' && at[n] != '@'))
 		return;
 	unsigned long want = at[n] == '@' ? strtoul(at + n + 1, NULL, 10) : 1;
-	if (++passes == want)
-		kill(getpid(), SIGKILL);
+	if (++passes != want)
+		return;
+	const char *how = getenv("XM_CRASH_HOW");
+	kill(getpid(), how && strcmp(how, "stop") == 0 ? SIGSTOP : SIGKILL);
 }

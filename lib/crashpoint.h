@@ -12,6 +12,9 @@
  *   XM_CRASH_AT=name@N    ... the N-th time (1-based)
  *   XM_CRASH_LOG=file     every point passed is appended to file, one name
  *                         a line (what a run covered)
+ *   XM_CRASH_HOW=stop     at XM_CRASH_AT the process stops itself
+ *                         (SIGSTOP) instead: frozen at that instant, a
+ *                         test kills another part, then SIGCONTs it
  *
  * Names are "<program>.<step>", e.g. "xmbackd.after-device-add".
  */

@@ -1,10 +1,14 @@
 /* oplock.c — see oplock.h. */
 #include "oplock.h"
 #include "dom.h"
+#include "util.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,4 +61,52 @@ bool oplock_held(const char *path)
 	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return held;
+}
+
+void createlock_path(char *out, size_t len)
+{
+	snprintf(out, len, "%s/dom/create-%ld-%ld.lock", xm_rundir(), (long)getpid(), now_ms());
+}
+
+/* "create-<digits>-<digits>.lock" */
+static bool createlock_name_ok(const char *n)
+{
+	if (strncmp(n, "create-", 7) != 0)
+		return false;
+	n += 7;
+	for (int part = 0; part < 2; part++) {
+		if (!isdigit((unsigned char)*n))
+			return false;
+		while (isdigit((unsigned char)*n))
+			n++;
+		if (*n++ != (part == 0 ? '-' : '.'))
+			return false;
+	}
+	return strcmp(n, "lock") == 0;
+}
+
+bool createlock_path_ok(const char *path)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/dom/", xm_rundir());
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && createlock_name_ok(path + n);
+}
+
+void createlock_sweep(void)
+{
+	char dir[1024], path[1400];
+	snprintf(dir, sizeof(dir), "%s/dom", xm_rundir());
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!createlock_name_ok(e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (!oplock_held(path))
+			unlink(path);
+	}
+	closedir(d);
 }

@@ -26,4 +26,21 @@ void oplock_release(int fd, const char *path);
 /* Does some process hold the lock at path? (false when there is no file) */
 bool oplock_held(const char *path);
 
+/*
+ * xm create's lock, held from before it reserves a domain id until the
+ * domain runs or is undone. Its path goes into the reservation
+ * (/tool/xm/domain/N/creator, same transaction), so xmbackd tells a create in
+ * progress (held) from one whose xm died or whose undo could not reach the
+ * store (not held): that one it undoes. The name is unique to this process
+ * and instant: $XM_RUNDIR/dom/create-<pid>-<ms>.lock.
+ */
+void createlock_path(char *out, size_t len);
+/* Could path be one createlock_path made? (the only files xmbackd removes by
+ * a path read from the store) */
+bool createlock_path_ok(const char *path);
+/* Remove every create lock in $XM_RUNDIR/dom that nobody holds: those of
+ * xm creates that died before their reservation (oplock_take retries when
+ * the file it opened goes). */
+void createlock_sweep(void);
+
 #endif

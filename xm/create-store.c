@@ -21,7 +21,7 @@
 #define DOMID_MAX 0x7FF0 /* ids wrap below Xen's DOMID_FIRST_RESERVED */
 
 struct reserve {
-	const char *name;
+	const char *name, *creator;
 	unsigned int id;  /* out: the id taken */
 	int clash;        /* out: the id that has the name, on a veto */
 	unsigned char live[DOMID_MAX / 8 + 1]; /* ids a running QEMU's channel has */
@@ -126,12 +126,14 @@ static int fill_reserve(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	xsb_write(b, tx, path, r->name);
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", r->id);
 	xsb_write(b, tx, path, "creating");
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/creator", r->id);
+	xsb_write(b, tx, path, r->creator);
 	return 0;
 }
 
-int create_reserve(struct xsc *c, const char *name, unsigned int *domid)
+int create_reserve(struct xsc *c, const char *name, const char *creator, unsigned int *domid)
 {
-	struct reserve r = { .name = name };
+	struct reserve r = { .name = name, .creator = creator };
 	dom_live_channels(r.live, DOMID_MAX);
 	int rc = xsc_transaction(c, fill_reserve, xsb_all_ok, &r);
 	if (rc == 1)

@@ -18,14 +18,19 @@
  *  5. mark the domain running: xmbackd takes it over from there.
  * A failure undoes what this create made, as struct made records it, and
  * nothing else: not dom_cleanup(), which removes whatever a domain id's
- * records name.
+ * records name. The create lock (lib/oplock.h createlock_path), held from
+ * before step 1 to the end and named in the reservation, tells xmbackd
+ * whether this create is still at work: when xm dies, or its undo cannot
+ * reach a store that went down, xmbackd undoes the domain left "creating".
  */
 #include "xm.h"
 #include "create.h"
 #include "config.h"
 #include "daemon.h"
+#include "crashpoint.h"
 #include "diskspec.h"
 #include "dom.h"
+#include "oplock.h"
 #include "util.h"
 #include "xsbatch.h"
 
@@ -122,6 +127,8 @@ struct made {
 	bool introduced;
 	bool nodes;       /* /local/domain/N, /vm/<uuid>, backends of N */
 	bool qemu;        /* a QEMU with its pid file in our run dir */
+	int lockfd;       /* the create lock (createlock_path), -1 when not held */
+	char lock[1100];
 	char uuid[37];
 	char rundir[512];
 };
@@ -133,10 +140,14 @@ static int reserve_id(struct xsc *c, const char *name, struct made *m)
 	snprintf(parent, sizeof(parent), "%s/dom", xm_rundir());
 	if (mkdir_p(parent) < 0)
 		return xm_error("cannot create %s: %s", parent, strerror(errno));
+	createlock_path(m->lock, sizeof(m->lock));
+	if ((m->lockfd = oplock_take(m->lock)) < 0)
+		return xm_error("cannot take the create lock %s: %s", m->lock, strerror(errno));
 	for (int tries = 0; tries < 64; tries++) {
-		if (create_reserve(c, name, &m->id))
+		if (create_reserve(c, name, m->lock, &m->id))
 			return 1;
 		m->reserved = true;
+		crash_point("xm.create-reserved");
 		snprintf(m->rundir, sizeof(m->rundir), "%s/%u", parent, m->id);
 		if (mkdir(m->rundir, 0755) == 0) {
 			m->dir = true;
@@ -187,13 +198,16 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 		return xm_store_error(errno, "xmstored refused to introduce domain %u: %s", id,
 				      strerror(errno));
 	m->introduced = true;
+	crash_point("xm.create-introduced");
 	m->nodes = true;
 	if (create_write_domain(c, id, &p->c, m->uuid, m->rundir))
 		return 1;
+	crash_point("xm.create-written");
 	pid_t qpid = 0;
 	m->qemu = true;
 	if (create_start_qemu(id, &p->c, m->uuid, m->rundir, &qpid))
 		return 1;
+	crash_point("xm.create-started");
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
 	bool ok = dom_writef(h, XBT_NULL, path, "%ld", (long)qpid);
@@ -201,6 +215,7 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	ok = ok && xs_write(h, XBT_NULL, path, "running", 7);
 	if (!ok)
 		return xm_store_error(errno, "cannot record the domain's QEMU: %s", strerror(errno));
+	crash_point("xm.create-running");
 	return 0;
 }
 
@@ -237,7 +252,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 	static const char *const tokens[] = { "agent" };
 	struct xs_handle *h = xm_xs_open();
 	struct xsc c = { .fd = -1 };
-	struct made m = { .id = 0 };
+	struct made m = { .id = 0, .lockfd = -1 };
 	int rc = 1;
 	if (!h || xm_xsc_open(&c, tokens, 1))
 		goto out;
@@ -255,6 +270,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 out:
 	if (rc && h)
 		undo(h, &m);
+	oplock_release(m.lockfd, m.lock); /* an undo the store refused: xmbackd's now */
 	xsc_close(&c);
 	if (h)
 		xs_close(h);

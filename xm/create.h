@@ -14,8 +14,10 @@ struct xsc;
  * $XM_RUNDIR/dom/N, the channel socket, a running QEMU connected to that
  * channel (dom_live_channels); two creates of one name: the loser's
  * transaction conflicts, retries, sees the name). Writes
- * /tool/xm/domain/N/{name,state} and moves next-domid past N. */
-int create_reserve(struct xsc *c, const char *name, unsigned int *domid);
+ * /tool/xm/domain/N/{name,state,creator} (state "creating", creator the
+ * path of the lock this create holds: lib/oplock.h createlock_path) and
+ * moves next-domid past N. */
+int create_reserve(struct xsc *c, const char *name, const char *creator, unsigned int *domid);
 /* Give a reserved id back (its /tool/xm/domain/N, which only we wrote):
  * its run dir turned out to exist. 0 or -1. */
 int create_unreserve(struct xsc *c, unsigned int id);

@@ -7,6 +7,7 @@
  * pid file's lock) followed by the cleanup xmbackd would do. pause/unpause stop/continue the vCPUs over QMP.
  */
 #include "xm.h"
+#include "crashpoint.h"
 #include "dom.h"
 #include "qmp.h"
 
@@ -138,6 +139,7 @@ int cmd_destroy(struct xm_ctx *x, int argc, char **argv)
 		qmp_close(q);
 		free(err);
 	}
+	crash_point("xm.destroy-quit");
 	dom_cleanup(x->h, x->domid); /* SIGKILL if still there, then every trace */
 	return 0;
 }

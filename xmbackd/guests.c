@@ -15,14 +15,15 @@
 #include "reconcile.h"
 #include "vbd-int.h"
 #include "dom.h"
+#include "oplock.h"
 #include "qmp.h"
 #include "util.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static struct guest *find(struct backd *b, unsigned int domid)
 {
@@ -43,14 +44,6 @@ static void cleanup(struct backd *b, struct guest *g, const char *why)
 	g->gone = true;
 }
 
-static pid_t qemu_pid(struct backd *b, unsigned int domid)
-{
-	char *v = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu-pid", domid);
-	pid_t p = v ? (pid_t)atol(v) : 0;
-	free(v);
-	return p;
-}
-
 static void attach(struct backd *b, unsigned int domid)
 {
 	char *sock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", domid);
@@ -69,8 +62,8 @@ static void attach(struct backd *b, unsigned int domid)
 	g->next = b->guests;
 	b->guests = g;
 	if (!g->q) {
-		pid_t pid = qemu_pid(b, domid);
-		if (pid <= 0 || kill(pid, 0) < 0)
+		struct dominfo d; /* alive: holding its pid file's lock */
+		if (dom_info(b->xs, domid, &d) < 0 || dom_qemu_live(&d) <= 0)
 			cleanup(b, g, "its QEMU is gone");
 		else {
 			log_warn("domain %u: cannot reach QEMU's monitor (%s); will retry", domid, err);
@@ -82,6 +75,38 @@ static void attach(struct backd *b, unsigned int domid)
 	}
 	free(err);
 	free(sock);
+}
+
+/*
+ * A domain left "creating" by an xm create that is no longer at work: its
+ * create lock (named in the reservation) is not held, because xm died, or
+ * because its undo could not reach a store that went down. Undo it as that
+ * create would have: its QEMU (none recorded yet: the one in its run dir),
+ * its introduction, nodes and run dir (dom_cleanup). A record with no
+ * run dir yet may still have one that create made, empty: rmdir only.
+ */
+static void abandoned_create(struct backd *b, unsigned int domid)
+{
+	char *lock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/creator", domid);
+	if (lock && createlock_path_ok(lock) && oplock_held(lock)) {
+		free(lock);
+		return; /* still at work */
+	}
+	char *name = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/name", domid);
+	char *dir = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
+	log_info("domain %u (%s): left half-made by an xm create that is gone; undoing it",
+		 domid, name ? name : "?");
+	dom_cleanup(b->xs, domid);
+	if (!dir) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/dom/%u", xm_rundir(), domid);
+		rmdir(path);
+	}
+	if (lock && createlock_path_ok(lock))
+		unlink(lock);
+	free(dir);
+	free(name);
+	free(lock);
 }
 
 void guests_scan(struct backd *b)
@@ -112,9 +137,12 @@ void guests_scan(struct backd *b)
 		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
 		if (state && strcmp(state, "running") == 0)
 			attach(b, domid);
+		else if (state && strcmp(state, "creating") == 0)
+			abandoned_create(b, domid);
 		free(state);
 	}
 	free(ids);
+	createlock_sweep();
 }
 
 static void on_event(struct backd *b, struct guest *g, json_t *m)
