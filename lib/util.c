@@ -4,21 +4,46 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *log_prog = "xm";
 static FILE *log_file;
 static int log_level = LOG_INFO_;
+/* Where lines go besides a FILE: syslog(3), or stderr read by journald
+ * (JOURNAL_STREAM names it): there a "<N>" prefix gives the priority, and
+ * the journal stamps the time itself. */
+static enum { TO_FILE, TO_SYSLOG, TO_JOURNAL } log_to;
+
+/* Is stderr the stream systemd's JOURNAL_STREAM ("dev:ino") names? */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	return e && sscanf(e, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 void log_open(const char *prog, FILE *f, int level)
 {
 	log_prog = prog;
 	log_file = f;
 	log_level = level;
+	log_to = !f && stderr_is_journal() ? TO_JOURNAL : TO_FILE;
+}
+
+void log_to_syslog(void)
+{
+	if (log_file)
+		return;
+	openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_to = TO_SYSLOG;
 }
 
 void log_set_level(int level)
@@ -29,13 +54,24 @@ void log_set_level(int level)
 void log_msg(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	FILE *f = log_file ? log_file : stderr;
 	struct timespec ts;
 	char line[2048];
 	va_list ap;
 
-	if (level > log_level)
+	if (level > log_level || level < 0 || level > LOG_DEBUG_)
 		return;
+	if (log_to != TO_FILE) {
+		va_start(ap, fmt);
+		vsnprintf(line, sizeof(line), fmt, ap);
+		va_end(ap);
+		if (log_to == TO_SYSLOG)
+			syslog(prio[level], "%s", line);
+		else
+			fprintf(stderr, "<%d>%s\n", prio[level], line);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);

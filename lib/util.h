@@ -7,8 +7,12 @@
 
 enum log_level { LOG_ERR_ = 0, LOG_WARN_ = 1, LOG_INFO_ = 2, LOG_DEBUG_ = 3 };
 
-/* Where log lines go (default stderr) and how much. */
+/* Where log lines go (default stderr: with a time stamp, or as "<N>line"
+ * when stderr is journald's stream, JOURNAL_STREAM) and how much. */
 void log_open(const char *prog, FILE *f, int level);
+/* Log to syslog(3) (facility daemon) from now on, unless log_open was given
+ * a FILE: what a daemon that detached does without --log. */
+void log_to_syslog(void);
 /* Change only the level. */
 void log_set_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -120,7 +120,7 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	ARG("-device");
 	ARG("virtio-serial-pci,id=vser0");
 	ARG("-device");
-	ARG("virtserialport,bus=vser0.0,chardev=xenbus,name=xenbus");
+	ARG("virtserialport,bus=vser0.0,chardev=xenbus,name=xenbus,id=xenbus0");
 	ARG("-device");
 	ARG("virtio-scsi-pci,id=scsi0");
 	for (int i = 1; i <= VBD_ROOT_PORTS; i++) {

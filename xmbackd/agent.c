@@ -7,8 +7,10 @@
  * stale, unlike its own attr/xmfront/state. xmbackd writes it to
  * /tool/xm/domain/N/agent: "connected", or "disconnected" once a connected
  * agent has let go. QEMU 7.2 tells a change at once (VSERPORT_CHANGE) only
- * for a port with a qdev id, and xm create gives none; so xmbackd also asks,
- * every 200 ms while the agent is not connected, every second else.
+ * for a port with a qdev id: xm create names it xenbus0, and the event makes
+ * xmbackd look at once. Guests started by an older xm have no id, and an
+ * event can come while xmbackd is away; so xmbackd also asks, every 200 ms
+ * while the agent is not connected, every second else.
  *
  * That question (query-chardev) is sent without waiting for its answer: a
  * stopped or stuck QEMU must not hold xmbackd up. The slow timer's

@@ -10,6 +10,7 @@
 #include "reconcile.h"
 #include "daemon.h"
 #include "dom.h"
+#include "notify.h"
 #include "qmp.h"
 #include "vbd.h"
 #include "sock.h"
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -f, --foreground   do not detach\n"
 		"  -p, --pid-file F   pid file (default $XM_RUNDIR/xmbackd.pid; xm checks it)\n"
-		"  -l, --log FILE     log to FILE (default: stderr)\n"
+		"  -l, --log FILE     log to FILE (default: stderr; detached: syslog)\n"
 		"  -r, --reconcile MS reconcile every guest with its QEMU every MS ms\n"
 		"                     (default 5000, or $XMBACKD_RECONCILE_MS)\n"
 		"  -v, --verbose      more detail\n"
@@ -182,10 +183,15 @@ static int become_daemon(const struct opts *o, bool keep_stderr)
 
 	if (!o->fg && daemonize(keep_stderr) < 0)
 		return -1;
+	if (!o->fg)
+		log_to_syslog(); /* without --log: nobody reads our stderr now */
 	if (pidfile_take(o->pidfile, &holder) < 0) {
-		if (holder)
+		if (errno == EWOULDBLOCK && holder > 0)
 			fprintf(stderr, "xmbackd: already running (pid %ld, %s)\n", holder,
 				o->pidfile);
+		else if (errno == EWOULDBLOCK)
+			fprintf(stderr, "xmbackd: already running (%s is locked by a process "
+				"that has not written its pid yet)\n", o->pidfile);
 		else
 			fprintf(stderr, "xmbackd: cannot write %s: %s\n", o->pidfile,
 				strerror(errno));
@@ -233,6 +239,7 @@ static int store_reconnect(struct backd *b)
 	long t0 = now_ms();
 	int delay = 50;
 	log_warn("lost the XenStore connection (%s); connecting again", strerror(errno));
+	notify_status("XenStore lost: connecting again");
 	for (;;) {
 		disconnect_store(b);
 		if (stop)
@@ -245,6 +252,7 @@ static int store_reconnect(struct backd *b)
 	}
 	guests_agent_reset(b);
 	take_over(b, t0, "XenStore is back");
+	notify_status("watching the guests of XenStore %s", xm_xs_socket());
 	return 0;
 }
 
@@ -267,8 +275,8 @@ static int poll_set(struct backd *b, struct pollfd *p, struct guest **gs, int ma
 
 /* Until the next timer: the media retries', the slow tick's, and the look
  * at the guests' agents (every 200 ms while one is not connected, every
- * second else: QEMU sends no VSERPORT_CHANGE for a port without a qdev
- * id, as xm create makes it). */
+ * second else: VSERPORT_CHANGE comes only for a port with a qdev id,
+ * which guests of an older xm lack). */
 static int poll_timeout(struct backd *b)
 {
 	long now = now_ms(), t = b->next_tick;
@@ -377,9 +385,11 @@ int main(int argc, char **argv)
 	log_info("started; XenStore %s, run dir %s, reconciling every %d ms", xm_xs_socket(),
 		 xm_rundir(), b.tick_ms);
 	take_over(&b, t0, "started");
+	notify_ready("watching the guests of XenStore %s", xm_xs_socket());
 	rc = 0;
 	while (!stop && rc == 0)
 		rc = turn(&b) < 0 ? 1 : 0;
+	notify_stopping();
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
 	disconnect_store(&b);

@@ -2,5 +2,5 @@
 XMBACKD_SRCS := $(wildcard xmbackd/*.c)
 XMBACKD := $(B)/xmbackd/xmbackd
 $(XMBACKD): $(XMBACKD_SRCS:%.c=$(B)/%.o) $(LIBXM)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson -lsystemd
 PROGS += $(XMBACKD)

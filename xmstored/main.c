@@ -4,6 +4,7 @@
 #include "core.h"
 #include "daemon.h"
 #include "journal.h"
+#include "notify.h"
 #include "sock.h"
 #include "util.h"
 
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 		"  -N, --no-fork, -f, --foreground\n"
 		"                          do not detach\n"
 		"  -F, --pid-file FILE     write the daemon's pid to FILE\n"
-		"  -l, --log FILE          log to FILE (default: stderr)\n"
+		"  -l, --log FILE          log to FILE (default: stderr; detached: syslog)\n"
 		"  -V, --verbose           log every connection and domain event\n"
 		"  -T, --trace-file FILE   trace every message in and out to FILE\n"
 		"  -J, --journal-dir DIR   keep the tree across restarts in DIR/xmstored.journal\n"
@@ -186,7 +187,25 @@ static void socket_paths(struct socks *s, struct opts *o)
 		o->jr.dir = s->dir;
 }
 
-/* The sockets, the loop's epoll, detaching, the pid file. 0, or -1
+/* Take the pid file: 0, or -1 (logged: who holds it). It stays ours across
+ * daemonize (the flock goes with the open file; the child's pid is
+ * written). */
+static int take_pidfile(const char *path)
+{
+	long holder;
+	if (pidfile_take(path, &holder) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK && holder > 0)
+		log_err("already running (pid %ld, %s)", holder, path);
+	else if (errno == EWOULDBLOCK)
+		log_err("already running (%s is locked by a process that has not written "
+			"its pid yet)", path);
+	else
+		log_err("cannot write pid file %s: %s", path, strerror(errno));
+	return -1;
+}
+
+/* The loop's epoll, the journal, the pid file, the sockets, detaching. 0, or -1
  * (logged). */
 static int start(struct daemon *d, const struct opts *o, struct socks *s, bool keep_stderr)
 {
@@ -202,6 +221,16 @@ static int start(struct daemon *d, const struct opts *o, struct socks *s, bool k
 	 * it) must not take the sockets of the one running. */
 	if (!o->no_journal && journal_open(d, &o->jr) < 0)
 		return -1;
+	/* The pid file next, and a socket somebody answers on is never taken
+	 * over (with --no-journal, nothing else stops a second daemon). */
+	if (o->pidfile && take_pidfile(o->pidfile) < 0)
+		return -1;
+	int probe = unix_connect(o->sock);
+	if (probe >= 0) {
+		close(probe);
+		log_err("another XenStore daemon is serving %s: not taken over", o->sock);
+		return -1;
+	}
 	if ((s->rw_fd = unix_listen(o->sock)) < 0 || (s->ro_fd = unix_listen(s->ro)) < 0) {
 		log_err("cannot listen on %s: %s", s->rw_fd < 0 ? o->sock : s->ro,
 			strerror(errno));
@@ -211,10 +240,8 @@ static int start(struct daemon *d, const struct opts *o, struct socks *s, bool k
 		log_err("fork: %s", strerror(errno));
 		return -1;
 	}
-	if (o->pidfile && pidfile_write(o->pidfile) < 0) {
-		log_err("cannot write pid file %s: %s", o->pidfile, strerror(errno));
-		return -1;
-	}
+	if (!o->fg)
+		log_to_syslog(); /* without --log: nobody reads our stderr now */
 	return 0;
 }
 
@@ -228,10 +255,12 @@ static int serve(struct daemon *d, const struct opts *o, const struct socks *s)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("listening on %s and %s; domain channels in %s", o->sock, s->ro, o->chan);
+	notify_ready("serving %s", o->sock);
 	if (daemon_loop(d, s->rw_fd, s->ro_fd, &stop) < 0)
 		log_err("event loop: %s", strerror(errno));
 	else
 		rc = 0;
+	notify_stopping();
 	log_info("shutting down");
 	return rc;
 }

@@ -20,7 +20,7 @@ $(LIBXSRV): $(XSD_SRCS:%.c=$(B)/%.o) $(XSD_JRN_SRCS:%.c=$(B)/%.o)
 	$(AR) rcs $@ $^
 
 $(XMSTORED): $(B)/xmstored/main.o $(LIBXSRV) $(LIBXSD) $(LIBXM)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lz
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lz -lsystemd
 
 # The unit test of the record format links zlib after its archives.
 $(B)/tests/unit/test_journal: -lz

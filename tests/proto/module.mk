@@ -5,3 +5,7 @@ DOMCHAN := $(B)/tests/proto/domchan
 $(DOMCHAN): $(B)/tests/proto/domchan.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 TESTPROGS += $(DOMCHAN)
+# notifyrecv: the service manager's end of sd_notify (tests/proto/notify.sh).
+$(B)/tests/proto/notifyrecv: $(B)/tests/proto/notifyrecv.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+TESTPROGS += $(B)/tests/proto/notifyrecv
