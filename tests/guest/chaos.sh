@@ -179,6 +179,10 @@ unsettled() {
 		q=$(cat "$XM_RUNDIR/dom/$C/qemu.pid" 2>/dev/null)
 		[ -n "$q" ] && kill -0 "$q" 2>/dev/null || echo "GuestC ($C) in XenStore without a QEMU"
 	fi
+	for id in $(xenstore-list /tool/xm/domain 2>/dev/null); do # a reservation only
+		[ "$(xenstore-read "/tool/xm/domain/$id/state" 2>/dev/null)" = creating ] &&
+			echo "domain $id reserved, still 'creating' (xmbackd undoes it once its xm is gone)"
+	done
 	d=$SCRATCH
 	be=$(xenstore-read "/local/domain/0/backend/vbd/$A/$d/state" 2>/dev/null)
 	fe=$(xenstore-read "/local/domain/$A/device/vbd/$d/state" 2>/dev/null)
