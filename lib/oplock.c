@@ -65,7 +65,7 @@ bool oplock_held(const char *path)
 
 void createlock_path(char *out, size_t len)
 {
-	snprintf(out, len, "%s/dom/create-%ld-%ld.lock", xm_rundir(), (long)getpid(), now_ms());
+	snprintf(out, len, "%s/create/create-%ld-%ld.lock", xm_rundir(), (long)getpid(), now_ms());
 }
 
 /* "create-<digits>-<digits>.lock" */
@@ -88,7 +88,7 @@ static bool createlock_name_ok(const char *n)
 bool createlock_path_ok(const char *path)
 {
 	char dir[1024];
-	snprintf(dir, sizeof(dir), "%s/dom/", xm_rundir());
+	snprintf(dir, sizeof(dir), "%s/create/", xm_rundir());
 	size_t n = strlen(dir);
 	return strncmp(path, dir, n) == 0 && createlock_name_ok(path + n);
 }
@@ -96,7 +96,7 @@ bool createlock_path_ok(const char *path)
 void createlock_sweep(void)
 {
 	char dir[1024], path[1400];
-	snprintf(dir, sizeof(dir), "%s/dom", xm_rundir());
+	snprintf(dir, sizeof(dir), "%s/create", xm_rundir());
 	DIR *d = opendir(dir);
 	if (!d)
 		return;

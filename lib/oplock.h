@@ -32,13 +32,14 @@ bool oplock_held(const char *path);
  * (/tool/xm/domain/N/creator, same transaction), so xmbackd tells a create in
  * progress (held) from one whose xm died or whose undo could not reach the
  * store (not held): that one it undoes. The name is unique to this process
- * and instant: $XM_RUNDIR/dom/create-<pid>-<ms>.lock.
+ * and instant: $XM_RUNDIR/create/create-<pid>-<ms>.lock (a folder of its
+ * own: $XM_RUNDIR/dom holds only domains). The caller makes the folder.
  */
 void createlock_path(char *out, size_t len);
 /* Could path be one createlock_path made? (the only files xmbackd removes by
  * a path read from the store) */
 bool createlock_path_ok(const char *path);
-/* Remove every create lock in $XM_RUNDIR/dom that nobody holds: those of
+/* Remove every create lock in $XM_RUNDIR/create that nobody holds: those of
  * xm creates that died before their reservation (oplock_take retries when
  * the file it opened goes). */
 void createlock_sweep(void);

@@ -136,10 +136,13 @@ struct made {
 /* Step 1: an id and its run dir, both ours. 0, or 1 (printed). */
 static int reserve_id(struct xsc *c, const char *name, struct made *m)
 {
-	char parent[480];
+	char parent[480], locks[480];
 	snprintf(parent, sizeof(parent), "%s/dom", xm_rundir());
+	snprintf(locks, sizeof(locks), "%s/create", xm_rundir());
 	if (mkdir_p(parent) < 0)
 		return xm_error("cannot create %s: %s", parent, strerror(errno));
+	if (mkdir_p(locks) < 0)
+		return xm_error("cannot create %s: %s", locks, strerror(errno));
 	createlock_path(m->lock, sizeof(m->lock));
 	if ((m->lockfd = oplock_take(m->lock)) < 0)
 		return xm_error("cannot take the create lock %s: %s", m->lock, strerror(errno));

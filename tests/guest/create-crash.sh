@@ -135,14 +135,14 @@ else
 fi
 
 # ---- a stale create lock is swept, a held one is not ----
-mkdir -p "$XM_RUNDIR/dom"
-stale="$XM_RUNDIR/dom/create-1-2.lock" held="$XM_RUNDIR/dom/create-3-4.lock"
+mkdir -p "$XM_RUNDIR/create"
+stale="$XM_RUNDIR/create/create-1-2.lock" held="$XM_RUNDIR/create/create-3-4.lock"
 : > "$stale"
 flock "$held" sleep 3 & fl=$!
 i=0
 while [ -e "$stale" ] && [ $i -lt 40 ]; do sleep 0.1; i=$((i + 1)); done
 [ ! -e "$stale" ] && [ -e "$held" ] && t_ok "a stale create lock is swept, a held one kept" ||
-	t_fail "create locks" "$(ls "$XM_RUNDIR/dom")"
+	t_fail "create locks" "$(ls "$XM_RUNDIR/create")"
 kill "$fl" 2>/dev/null; wait "$fl" 2>/dev/null
 rm -f "$held"
 
