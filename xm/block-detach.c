@@ -63,7 +63,7 @@ static int fill_reconnect(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	return 0;
 }
 
-/* The backend did not close in time. The guest refused, or did not answer:
+/* The guest refused (its error node), or the backend did not close in time:
  * back to Connected, nothing changed, with the guest's reason or the part
  * that did not answer. The guest let go but xmbackd did not unplug: left
  * Closing for xmbackd to finish (the guest no longer has the device; going
@@ -116,8 +116,10 @@ static int detach(struct xsc *c, const struct vbd *v, const char *label)
 	if (rc != BE_CLOSED) {
 		blk_crash_point("detach", "-closing");
 		long deadline = now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000);
-		bs = blk_wait_closed(c, v->be, deadline);
+		bs = blk_wait_closed_or(c, v->be, v->err, deadline);
 	}
+	if (bs == BLK_REFUSED) /* the guest said why at once: no need to wait */
+		return give_up(c, v, label);
 	if (bs == BLK_LOST) /* the lock goes with us: xmbackd takes over */
 		return xm_error("Device %s (%lu, vbd): lost the connection to XenStore while it "
 				"was closing; xmbackd finishes or undoes the detach", label, v->devid);

@@ -88,11 +88,27 @@ int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
 
 int blk_wait_closed(struct xsc *c, const char *dir, long deadline)
 {
+	return blk_wait_closed_or(c, dir, NULL, deadline);
+}
+
+/* Does the node at path exist? (a read error other than ENOENT: no) */
+static bool node_there(struct xsc *c, const char *path)
+{
+	char *v = xsc_read(c, 0, path);
+	free(v);
+	return v != NULL;
+}
+
+int blk_wait_closed_or(struct xsc *c, const char *dir, const char *err, long deadline)
+{
 	char p[200];
-	if (xsc_watch(c, vbd_path(p, sizeof(p), dir, "state"), c->tokens[0]) < 0)
+	if (xsc_watch(c, vbd_path(p, sizeof(p), dir, "state"), c->tokens[0]) < 0 ||
+	    (err && xsc_watch(c, err, c->tokens[0]) < 0))
 		return blk_state(c, dir);
 	int st;
 	while ((st = blk_state(c, dir)) != XenbusStateClosed && st >= 0) {
+		if (err && node_there(c, err))
+			return BLK_REFUSED;
 		if (xsc_wait_until(c, deadline) < 0) {
 			if (errno != ETIMEDOUT)
 				st = BLK_LOST;

@@ -29,6 +29,10 @@ int blk_find(struct xm_ctx *x, const char *name, struct vbd *v);
  * or BLK_LOST when the connection to XenStore broke. */
 #define BLK_LOST (-2)
 int blk_wait_closed(struct xsc *c, const char *dir, long deadline);
+/* The same, and BLK_REFUSED as soon as the node at err exists (the guest's
+ * refusal, error/device/vbd/<id>/error: it keeps the device). */
+#define BLK_REFUSED (-3)
+int blk_wait_closed_or(struct xsc *c, const char *dir, const char *err, long deadline);
 /* Remove the device's directories (and the domain's backend directory
  * when it is left empty). */
 void blk_remove(struct xsc *c, const struct vbd *v);
