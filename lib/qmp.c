@@ -22,6 +22,9 @@ struct qmp {
 	size_t len, cap;
 	json_t *kept;       /* array of events seen by blocking calls */
 	long next_id;
+	long caps_id;       /* the qmp_capabilities sent (qmp_handshake), or -1 */
+	bool ready;         /* its reply came: commands may be sent */
+	long heard;         /* now_ms() of the last bytes read from QEMU */
 };
 
 int qmp_fd(const struct qmp *q)
@@ -45,6 +48,7 @@ int qmp_read(struct qmp *q)
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 	q->len += (size_t)n;
+	q->heard = now_ms();
 	return 0;
 }
 
@@ -242,10 +246,8 @@ int qmp_wait_event(struct qmp *q, const char *name, const char *device,
 	}
 }
 
-struct qmp *qmp_connect(const char *path, int timeout_ms, char **err)
+struct qmp *qmp_open(const char *path, char **err)
 {
-	long deadline = now_ms() + timeout_ms;
-	const char *why = NULL;
 	struct qmp *q = calloc(1, sizeof(*q));
 
 	*err = NULL;
@@ -255,28 +257,82 @@ struct qmp *qmp_connect(const char *path, int timeout_ms, char **err)
 		return NULL;
 	}
 	q->next_id = 1;
-	if ((q->fd = unix_connect(path)) < 0) {
+	q->caps_id = -1;
+	if ((q->fd = unix_connect_nb(path)) < 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "cannot connect to QEMU monitor %s: %s", path,
+			 errno == EAGAIN ? "it accepts no connection (QEMU stopped or hung?)" :
 			 strerror(errno));
 		*err = dup_err(msg);
 		qmp_close(q);
 		return NULL;
 	}
-	json_t *greet = next_blocking(q, deadline, &why);
-	if (!greet || !json_object_get(greet, "QMP")) {
-		*err = dup_err(greet ? "not a QMP greeting" : why);
-		json_decref(greet);
-		qmp_close(q);
-		return NULL;
-	}
-	json_decref(greet);
-	long left = deadline - now_ms();
-	if (qmp_exec(q, "qmp_capabilities", NULL, NULL, err, left > 0 ? (int)left : 1) < 0) {
-		qmp_close(q);
-		return NULL;
-	}
 	return q;
+}
+
+int qmp_handshake(struct qmp *q, char **err)
+{
+	*err = NULL;
+	if (q->ready)
+		return 1;
+	if (qmp_read(q) < 0) {
+		*err = dup_err(ERR_EOF);
+		return -1;
+	}
+	json_t *m;
+	while ((m = qmp_next(q))) {
+		if (q->caps_id < 0) { /* the greeting first */
+			bool greeting = json_object_get(m, "QMP") != NULL;
+			json_decref(m);
+			if (!greeting) {
+				*err = dup_err("not a QMP greeting");
+				return -1;
+			}
+			if ((q->caps_id = qmp_send(q, "qmp_capabilities", NULL)) < 0) {
+				*err = dup_err(ERR_SEND);
+				return -1;
+			}
+			continue;
+		}
+		if (json_object_get(m, "event")) {
+			json_array_append_new(q->kept, m);
+			continue;
+		}
+		json_t *id = json_object_get(m, "id");
+		bool ours = json_is_integer(id) && json_integer_value(id) == q->caps_id;
+		json_t *e = ours ? json_object_get(m, "error") : NULL;
+		if (e)
+			*err = dup_err(json_string_value(json_object_get(e, "desc")));
+		json_decref(m);
+		if (e)
+			return -1;
+		if (ours) {
+			q->ready = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+struct qmp *qmp_connect(const char *path, int timeout_ms, char **err)
+{
+	long deadline = now_ms() + timeout_ms;
+	struct qmp *q = qmp_open(path, err);
+	if (!q)
+		return NULL;
+	for (;;) {
+		int r = qmp_handshake(q, err);
+		if (r > 0)
+			return q;
+		if (r < 0)
+			break;
+		if ((r = wait_readable(q, deadline)) <= 0) {
+			*err = dup_err(r == 0 ? ERR_TIMEOUT : ERR_POLL);
+			break;
+		}
+	}
+	qmp_close(q);
+	return NULL;
 }
 
 void qmp_close(struct qmp *q)
@@ -294,4 +350,9 @@ bool qmp_io_error(const char *err)
 {
 	return err && (strcmp(err, ERR_TIMEOUT) == 0 || strcmp(err, ERR_POLL) == 0 ||
 		       strcmp(err, ERR_EOF) == 0 || strcmp(err, ERR_SEND) == 0);
+}
+
+long qmp_heard(const struct qmp *q)
+{
+	return q->heard;
 }

@@ -18,8 +18,19 @@ struct qmp;
 /* Connect to a QMP unix socket, read the greeting, negotiate capabilities.
  * On failure NULL, with a message in *err (malloc'd). */
 struct qmp *qmp_connect(const char *path, int timeout_ms, char **err);
+/* The same in steps, for an event loop that must not wait on one QEMU: open
+ * the connection (never waits; NULL with *err when it cannot), then call
+ * qmp_handshake each time qmp_fd is readable: it reads the greeting, sends
+ * qmp_capabilities and takes its reply. 1 once ready (commands may be
+ * sent), 0 not yet, -1 failed (*err). The socket never blocks: a send to a
+ * QEMU that reads nothing fails instead of waiting. */
+struct qmp *qmp_open(const char *path, char **err);
+int qmp_handshake(struct qmp *q, char **err);
 void qmp_close(struct qmp *q);
 int qmp_fd(const struct qmp *q);
+/* now_ms() when QEMU last sent anything (a reply, an event, the greeting)
+ * on this connection, whoever read it; 0 if never. */
+long qmp_heard(const struct qmp *q);
 
 /* Send a command; args is stolen (may be NULL). Returns the id, or -1. */
 long qmp_send(struct qmp *q, const char *cmd, json_t *args);

@@ -39,12 +39,12 @@ int unix_listen(const char *path)
 	return fd;
 }
 
-int unix_connect(const char *path)
+static int connect_flags(const char *path, int flags)
 {
 	struct sockaddr_un a;
 	if (unix_addr(path, &a) < 0)
 		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
@@ -54,4 +54,14 @@ int unix_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+int unix_connect(const char *path)
+{
+	return connect_flags(path, 0);
+}
+
+int unix_connect_nb(const char *path)
+{
+	return connect_flags(path, SOCK_NONBLOCK);
 }

@@ -8,5 +8,9 @@
 int unix_listen(const char *path);
 /* A blocking connection to path. fd or -1. */
 int unix_connect(const char *path);
+/* The same, non-blocking: an AF_UNIX connect never waits, but fails with
+ * EAGAIN when the listener's backlog is full (a listener that does not
+ * accept: stopped, hung); reads and writes never wait either. fd or -1. */
+int unix_connect_nb(const char *path);
 
 #endif

@@ -220,6 +220,15 @@ char *blk_silent_part(struct xsc *c, unsigned int domid)
 		snprintf(p, sizeof(p), "xmbackd is not running (no live pid in %s)", pf);
 		return strdup(p);
 	}
+	snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/qemu", domid);
+	char *qemu = xsc_read(c, 0, p);
+	bool stuck = qemu && strcmp(qemu, "not answering") == 0;
+	free(qemu);
+	if (stuck) {
+		snprintf(p, sizeof(p), "the QEMU of domain %u does not answer (stopped or hung)",
+			 domid);
+		return strdup(p);
+	}
 	snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/agent", domid);
 	char *agent = xsc_read(c, 0, p);
 	bool gone = agent && strcmp(agent, "disconnected") == 0;

@@ -45,6 +45,17 @@ static int xenbus_open(json_t *ret)
 	return open;
 }
 
+/* Write /tool/xm/domain/N/key = val, only into a domain still recorded
+ * (never re-create a removed one). 0 or -1. */
+static int record(struct backd *b, const struct guest *g, const char *key, const char *val)
+{
+	char path[128], st[128];
+	struct kv kv = { path, NULL, val };
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/%s", g->domid, key);
+	snprintf(st, sizeof(st), XM_TOOL_ROOT "/domain/%u/state", g->domid);
+	return vbd_record_if(b, st, NULL, &kv, 1);
+}
+
 /* Record what QEMU said of the agent, if it changed. */
 static void agent_set(struct backd *b, struct guest *g, int open)
 {
@@ -62,13 +73,8 @@ static void agent_set(struct backd *b, struct guest *g, int open)
 			return;
 		}
 	}
-	char path[128], st[128];
 	const char *val = open ? "connected" : "disconnected";
-	struct kv kv = { path, NULL, val };
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/agent", g->domid);
-	snprintf(st, sizeof(st), XM_TOOL_ROOT "/domain/%u/state", g->domid);
-	/* only into a domain still recorded: never re-create a removed one */
-	if (vbd_record_if(b, st, NULL, &kv, 1) == 0) {
+	if (record(b, g, "agent", val) == 0) {
 		if (g->agent >= 0 || !open)
 			log_info("domain %u: agent %s", g->domid, val);
 		g->agent = open;
@@ -92,12 +98,35 @@ void guests_agent_reset(struct backd *b)
 void guest_ping(struct guest *g, bool reconcile)
 {
 	long now = now_ms();
+	if (!g->ready)
+		return;
 	if (reconcile)
 		g->want_reconcile = true;
 	if (g->ping_id >= 0 && now - g->ping_at < PING_LOST_MS)
 		return; /* asked already (an answer taken by a blocking call is lost) */
-	g->ping_id = qmp_send(g->q, "query-chardev", NULL);
+	long id = qmp_send(g->q, "query-chardev", NULL);
+	if (id < 0 && g->ping_id >= 0)
+		return; /* a QEMU that reads nothing: the ping out stands */
+	g->ping_id = id;
 	g->ping_at = now;
+}
+
+/* A ping out for STUCK_MS and nothing heard from QEMU since it went (a
+ * blocking call may have taken the answer, but then QEMU was heard). */
+static bool unanswered(const struct guest *g, long now)
+{
+	return g->ping_id >= 0 && now - g->ping_at >= STUCK_MS &&
+	       now - qmp_heard(g->q) >= STUCK_MS;
+}
+
+void guest_heard(struct backd *b, struct guest *g)
+{
+	if (!g->stuck)
+		return;
+	g->stuck = false;
+	record(b, g, "qemu", "answering");
+	g->recheck = true; /* what waited on it: look again */
+	log_info("domain %u: its QEMU answers again", g->domid);
 }
 
 bool guest_pong(struct backd *b, struct guest *g, json_t *m)
@@ -116,7 +145,18 @@ bool guest_pong(struct backd *b, struct guest *g, json_t *m)
 
 void guests_ping(struct backd *b, bool all, bool reconcile)
 {
-	for (struct guest *g = b->guests; g; g = g->next)
-		if (!g->gone && g->q && (reconcile || all || g->agent != 1))
+	long now = now_ms();
+	for (struct guest *g = b->guests; g; g = g->next) {
+		if (g->gone || !g->ready)
+			continue;
+		if (!g->stuck && unanswered(g, now)) {
+			g->stuck = true;
+			record(b, g, "qemu", "not answering");
+			log_warn("domain %u: its QEMU has not answered for %ld ms (stopped or "
+				 "hung?): its devices wait, no other guest does", g->domid,
+				 now - g->ping_at);
+		}
+		if (reconcile || all || g->agent != 1 || g->stuck)
 			guest_ping(g, reconcile);
+	}
 }

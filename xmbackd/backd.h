@@ -16,13 +16,18 @@ struct qmp;
 struct guest {
 	struct guest *next;
 	unsigned int domid;
-	struct qmp *q;          /* our QMP connection to its QEMU */
+	struct qmp *q;          /* our QMP connection to its QEMU (NULL: to open again) */
+	bool ready;             /* q's handshake done: commands may be sent */
+	bool stuck;             /* its QEMU has not answered a ping for STUCK_MS */
+	bool warned;            /* "does not answer" logged for this spell */
+	long since;             /* q opened then (or when to open it again) */
 	bool gone;              /* cleaned up: drop at the end of the loop turn */
 	bool recheck;           /* reconcile it at the end of the loop turn */
 	int agent;              /* its agent, as last written: -1 not yet, 0 disconnected, 1 connected */
 	long ping_id;           /* the query-chardev in flight (agent.c), or -1 */
 	long ping_at;           /* sent then */
 	bool want_reconcile;    /* reconcile once it answers */
+	bool fresh;             /* ... as after new watches (reconcile_guest) */
 	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
 	unsigned int nleft;
 };
@@ -93,10 +98,21 @@ void guests_agent_reset(struct backd *b);
 void guest_ping(struct guest *g, bool reconcile);
 /* The same for the guests whose agent is not connected, or all. */
 void guests_ping(struct backd *b, bool all, bool reconcile);
+/* QEMU sent something: a guest taken for stuck is not (logged). */
+void guest_heard(struct backd *b, struct guest *g);
 /* Is m the answer to the guest's ping? Then taken (true). */
 bool guest_pong(struct backd *b, struct guest *g, json_t *m);
-/* The QMP connection to domid's QEMU, or NULL if not watched. */
+/* The QMP connection to domid's QEMU, or NULL if not watched, not
+ * connected yet or not answering (guest_stuck). */
 struct qmp *guest_qmp(struct backd *b, unsigned int domid);
+/* Is domid watched but its QEMU not answering: its monitor's handshake not
+ * done, or a ping unanswered for STUCK_MS (stopped, hung)? Its own
+ * operations are refused or wait; no other guest's wait on it. */
+#define STUCK_MS 2000
+bool guest_stuck(struct backd *b, unsigned int domid);
+/* Open again the QMP connections to open again, and say once of one whose
+ * QEMU does not complete the handshake (timers, every 200 ms). */
+void guests_connect(struct backd *b);
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);

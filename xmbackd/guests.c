@@ -44,37 +44,90 @@ static void cleanup(struct backd *b, struct guest *g, const char *why)
 	g->gone = true;
 }
 
-static void attach(struct backd *b, unsigned int domid)
+/* Is the guest's QEMU alive (it holds its pid file's lock)? */
+static bool qemu_alive(struct backd *b, unsigned int domid)
 {
-	char *sock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", domid);
-	char *err = NULL;
-	struct guest *g = calloc(1, sizeof(*g));
+	struct dominfo d;
+	return dom_info(b->xs, domid, &d) == 0 && dom_qemu_live(&d) > 0;
+}
 
-	if (!g || !sock) {
-		free(g);
-		free(sock);
-		return;
-	}
-	g->domid = domid;
-	g->agent = -1;
-	g->ping_id = -1;
-	g->q = qmp_connect(sock, 3000, &err);
-	g->next = b->guests;
-	b->guests = g;
+/* Open the guest's QMP connection without waiting on its QEMU: the
+ * handshake goes on as the socket becomes readable (guests_qmp_ready), so a
+ * stopped or hung QEMU holds up nothing else. A QEMU that is gone is
+ * cleaned up; one that accepts no connection is tried again in a second. */
+static void guest_connect(struct backd *b, struct guest *g)
+{
+	char *sock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qmp", g->domid);
+	char *err = NULL;
+	g->ready = false;
+	g->q = sock ? qmp_open(sock, &err) : NULL;
+	g->since = now_ms();
 	if (!g->q) {
-		struct dominfo d; /* alive: holding its pid file's lock */
-		if (dom_info(b->xs, domid, &d) < 0 || dom_qemu_live(&d) <= 0)
+		if (sock && !qemu_alive(b, g->domid)) {
 			cleanup(b, g, "its QEMU is gone");
-		else {
-			log_warn("domain %u: cannot reach QEMU's monitor (%s); will retry", domid, err);
-			g->gone = true; /* not tracked: the next scan tries again */
+		} else {
+			if (!g->warned)
+				log_warn("domain %u: cannot reach QEMU's monitor (%s); trying again",
+					 g->domid, err ? err : "no socket recorded");
+			g->warned = true;
+			g->since = now_ms() + 1000; /* when to try again */
 		}
-	} else {
-		log_info("domain %u: watching its QEMU (%s)", domid, sock);
-		reconcile_guest(b, g, true);
 	}
 	free(err);
 	free(sock);
+}
+
+static void attach(struct backd *b, unsigned int domid)
+{
+	struct guest *g = calloc(1, sizeof(*g));
+	if (!g)
+		return;
+	g->domid = domid;
+	g->agent = -1;
+	g->ping_id = -1;
+	g->next = b->guests;
+	log_debug("domain %u: connecting to its QEMU", domid);
+	b->guests = g;
+	guest_connect(b, g);
+}
+
+/* The handshake of a connection opened by guest_connect, on readable. */
+static void handshake(struct backd *b, struct guest *g)
+{
+	char *err = NULL;
+	int r = qmp_handshake(g->q, &err);
+	if (r > 0) {
+		g->ready = true;
+		g->warned = false;
+		log_info("domain %u: watching its QEMU", g->domid);
+		reconcile_guest(b, g, true);
+	} else if (r < 0) {
+		qmp_close(g->q);
+		g->q = NULL;
+		if (!qemu_alive(b, g->domid)) {
+			cleanup(b, g, "its QEMU is gone");
+		} else {
+			log_warn("domain %u: QEMU's monitor: %s; trying again", g->domid, err);
+			g->since = now_ms() + 1000;
+		}
+	}
+	free(err);
+}
+
+void guests_connect(struct backd *b)
+{
+	long now = now_ms();
+	for (struct guest *g = b->guests; g; g = g->next) {
+		if (g->gone)
+			continue;
+		if (!g->q && now >= g->since)
+			guest_connect(b, g);
+		else if (g->q && !g->ready && !g->warned && now - g->since > STUCK_MS) {
+			log_warn("domain %u: its QEMU does not answer on its monitor (stopped or "
+				 "hung?); its devices wait", g->domid);
+			g->warned = true;
+		}
+	}
 }
 
 /*
@@ -173,10 +226,15 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 
 void guests_qmp_ready(struct backd *b, struct guest *g)
 {
+	if (!g->ready) {
+		handshake(b, g);
+		return;
+	}
 	if (qmp_read(g->q) < 0) {
 		cleanup(b, g, "QEMU has exited");
 		return;
 	}
+	guest_heard(b, g);
 	json_t *m;
 	while ((m = qmp_next(g->q))) {
 		if (!guest_pong(b, g, m))
@@ -189,7 +247,7 @@ void guests_events(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
-		while (!g->gone && g->q && (m = qmp_pop_event(g->q))) {
+		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
 			on_event(b, g, m);
 			json_decref(m);
 		}
@@ -199,7 +257,13 @@ void guests_events(struct backd *b)
 struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	return g ? g->q : NULL;
+	return g && g->ready && !g->stuck ? g->q : NULL;
+}
+
+bool guest_stuck(struct backd *b, unsigned int domid)
+{
+	struct guest *g = find(b, domid);
+	return g && (g->stuck || !g->ready);
 }
 
 void guests_reap(struct backd *b)
@@ -227,9 +291,10 @@ void guests_free(struct backd *b)
 void guests_recheck(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
-		if (!g->gone && g->q && g->recheck) {
+		if (!g->gone && g->ready && !g->stuck && g->recheck) {
 			g->recheck = false;
-			reconcile_guest(b, g, false);
+			if (reconcile_guest(b, g, g->fresh) == 0)
+				g->fresh = false;
 		}
 	}
 }

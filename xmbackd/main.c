@@ -296,6 +296,7 @@ static void timers(struct backd *b)
 		b->next_agent = now + 200;
 		/* connected agents every second, the others every time */
 		guests_ping(b, ++b->agent_passes % 5 == 0, false);
+		guests_connect(b);
 	}
 	if (now >= b->next_tick) {
 		b->next_tick = now + b->tick_ms;

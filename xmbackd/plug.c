@@ -333,8 +333,15 @@ static int precheck(const struct plug *p, struct claim *c, char *err, size_t err
 void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
-	if (!q)
+	if (!q) {
+		if (guest_stuck(b, v->domid)) { /* refused now, not after xm's timeout */
+			char why[160];
+			snprintf(why, sizeof(why), "the QEMU of domain %u does not answer "
+				 "(stopped or hung)", v->domid);
+			fail(b, v, why);
+		}
 		return; /* not watching that guest (yet): the next scan retries */
+	}
 	struct plug p = { .v = v, .params = sn->v[K_PARAMS], .mode = sn->v[K_MODE],
 			  .type = sn->v[K_TYPE], .format = sn->v[K_FORMAT], .dev = sn->v[K_DEV],
 			  .scsi_id = -1 };

@@ -285,7 +285,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	struct qview qv;
 	bool ok;
 	unsigned int nrec = 0;
-	if (!g->q || g->gone)
+	if (!g->q || !g->ready || g->gone)
 		return -1;
 	/* a domain the store does not hold (a store that lost its tree) is
 	 * left as it is: its devices are not to be taken from a running guest */
@@ -316,7 +316,10 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 
 void reconcile_all(struct backd *b, bool fresh)
 {
+	/* through a ping: a QEMU that does not answer holds up no other */
 	for (struct guest *g = b->guests; g; g = g->next)
-		if (!g->gone && g->q)
-			reconcile_guest(b, g, fresh);
+		if (!g->gone && g->ready) {
+			g->fresh = g->fresh || fresh;
+			guest_ping(g, true);
+		}
 }

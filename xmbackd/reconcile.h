@@ -12,7 +12,8 @@
  * reconnect): watch the frontends of connected devices again. 0, or -1
  * when QEMU or the store could not be read (nothing done). */
 int reconcile_guest(struct backd *b, struct guest *g, bool fresh);
-/* Every guest watched. */
+/* Every guest watched, each as soon as its QEMU answers a ping (so that
+ * one that does not answer holds up no other). */
 void reconcile_all(struct backd *b, bool fresh);
 
 #endif

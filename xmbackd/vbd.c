@@ -258,11 +258,12 @@ bool vbd_note(struct backd *b, const char *path)
 	}
 	/* xmbackd's own records of what it made (under the domains watch) */
 	n = 0;
-	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/vbd%n", &domid, &n) == 1 &&
+	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/vbd%n", &domid, &n) == 1 && n > 0 &&
 	    (path[n] == '\0' || path[n] == '/'))
 		return true;
 	n = 0; /* and its note of the guest's agent */
-	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/agent%n", &domid, &n) == 1 && path[n] == '\0')
+	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/agent%n", &domid, &n) == 1 && n > 0 &&
+	    path[n] == '\0')
 		return true;
 	return false;
 }

@@ -1,0 +1,120 @@
+#!/bin/sh
+# tests/guest/isolation.sh — one stuck guest does not stall the others.
+#
+# Two guests. GuestA's QEMU is stopped (SIGSTOP: a hung or overloaded QEMU);
+# then GuestB's attach and detach of a scratch image are timed, against
+# their time with both guests well (printed, as a ratio). Cases:
+# - A stopped while idle;
+# - A stopped with an attach to A in flight (xmbackd is working on A when
+#   B's request comes);
+# - xmbackd restarted while A is stopped (its take-over meets A first);
+# and the stuck guest's own operations fail with a reason naming its QEMU.
+# The times are printed; the checks are that B's operations complete
+# (before a timeout xm would hit) and that A's fail with their reason —
+# not a latency bound, which a shared machine cannot hold.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${B:-build/asan}
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/guest/lib-guest.sh"
+
+qa=
+trap '[ -n "$qa" ] && kill -CONT "$qa" 2>/dev/null; guests_teardown' EXIT
+trap 'exit 1' INT TERM
+guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
+for g in A B; do
+	truncate -s 16M "$work/$g.img"
+	guest_cfg "$work/$g.cfg" "Guest$g"
+done
+A=$(guest_create "$work/A.cfg") && Bd=$(guest_create "$work/B.cfg") ||
+	{ t_fail setup "two guests"; t_summary; exit 1; }
+t_ok "GuestA ($A) and GuestB ($Bd) up"
+qa=$(cat "$XM_RUNDIR/dom/$A/qemu.pid")
+
+ms_now() { date +%s%3N; }
+# cycle: attach B's image to B, then detach it; prints "attach_ms detach_ms"
+# (1 when either failed, the error in $work/err)
+cycle() {
+	t0=$(ms_now)
+	"$XM" block-attach "$Bd" "file:$work/B.img" xvdb w 2>"$work/err" || return 1
+	t1=$(ms_now)
+	"$XM" block-detach "$Bd" xvdb 2>"$work/err" || return 1
+	echo "$((t1 - t0)) $(($(ms_now) - t1))"
+}
+base=$(cycle) && t_ok "GuestB, both guests well: attach ${base% *} ms, detach ${base#* } ms" ||
+	{ t_fail "baseline cycle" "$(cat "$work/err")"; t_summary; exit 1; }
+ratio() { # ratio "a d": against the baseline
+	echo "attach ${1% *} ms ($(echo "scale=1; ${1% *} / ${base% *}" | bc)x), detach ${1#* } ms ($(echo "scale=1; ${1#* } / ${base#* }" | bc)x)"
+}
+
+# ---- A stopped: found out, its own operations refused at once ----
+kill -STOP "$qa"
+t0=$(ms_now) i=0
+while [ "$(xenstore-read "/tool/xm/domain/$A/qemu" 2>/dev/null)" != "not answering" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ "$(xenstore-read "/tool/xm/domain/$A/qemu" 2>/dev/null)" = "not answering" ] &&
+	t_ok "GuestA's QEMU stopped: recorded 'not answering' after $(($(ms_now) - t0)) ms" ||
+	t_fail "GuestA stopped: /tool/xm/domain/$A/qemu" "'$(xenstore-read "/tool/xm/domain/$A/qemu" 2>&1)'"
+XM_ATTACH_TIMEOUT=30 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a.out" 2>&1 &
+apid=$!
+if got=$(cycle); then
+	t_ok "GuestA stopped: GuestB $(ratio "$got")"
+else
+	t_fail "GuestB while GuestA is stopped" "$(cat "$work/err")"
+fi
+t0=$(ms_now)
+wait "$apid"; rc=$?
+[ $rc -eq 1 ] && grep -q "does not answer (stopped or hung)" "$work/a.out" &&
+	t_ok "GuestA's own attach refused with its reason: $(tail -1 "$work/a.out")" ||
+	t_fail "GuestA's attach while stopped" "rc=$rc $(cat "$work/a.out")"
+[ -z "$(xenstore-list "/local/domain/0/backend/vbd/$A" 2>/dev/null)" ] &&
+	t_ok "... and nothing of it left in XenStore" || t_fail "GuestA's refused attach left" "$(xenstore-ls "/local/domain/0/backend/vbd/$A")"
+
+# ---- A stopped while its attach is in flight, before it is found out ----
+# Known limit (issue 14): xmbackd waits on A's QMP call (up to its 10 s
+# deadline) and GuestB's work waits behind it; printed, not checked.
+kill -CONT "$qa"
+i=0
+while [ "$(xenstore-read "/tool/xm/domain/$A/qemu" 2>/dev/null)" != answering ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+XM_ATTACH_TIMEOUT=30 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a.out" 2>&1 &
+apid=$!
+kill -STOP "$qa"
+if got=$(export XM_ATTACH_TIMEOUT=40 XM_DETACH_TIMEOUT=40; cycle); then
+	echo "     (GuestA stopped under its attach: GuestB $(ratio "$got"): waits on GuestA's QMP deadline)"
+else
+	t_fail "GuestB while GuestA's attach hangs" "$(cat "$work/err")"
+fi
+wait "$apid"; rc=$?
+[ $rc -eq 1 ] && t_ok "GuestA stopped under its own attach: it fails: $(tail -1 "$work/a.out")" ||
+	t_fail "GuestA's attach, stopped under it" "rc=$rc $(cat "$work/a.out")"
+
+# ---- xmbackd restarted while A is stopped ----
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+t0=$(ms_now)
+backd_start
+if got=$(cycle); then
+	t_ok "xmbackd restarted with GuestA stopped: GuestB $(ratio "$got") ($(($(ms_now) - t0)) ms from the restart)"
+else
+	t_fail "GuestB after xmbackd's restart" "$(cat "$work/err")"
+fi
+
+# ---- A continued: everything back ----
+kill -CONT "$qa"
+sleep 1
+i=0
+while ! "$XM" block-attach "$A" "file:$work/A.img" xvdb w 2>"$work/err" && [ $i -lt 10 ]; do
+	sleep 1; i=$((i + 1))
+done
+"$XM" block-detach "$A" xvdb 2>>"$work/err" && t_ok "GuestA continued: its attach and detach work again" ||
+	t_fail "GuestA after SIGCONT" "$(cat "$work/err")"
+got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$(cat "$work/err")"
+
+if grep -l "Sanitizer\|runtime error" "$work"/*.stderr "$work"/xs/*.stderr 2>/dev/null; then
+	t_fail sanitizers "a report in the logs"
+else
+	t_ok "no sanitizer reports"
+fi
+t_summary
