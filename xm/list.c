@@ -6,22 +6,25 @@
  * CPU right now gives r, otherwise b; a domain whose QEMU is gone but whose
  * nodes remain is d (dying). Time(s) is the CPU time of the vCPU threads.
  * QEMU is alive while it holds the lock on its pid file (dom_qemu_live), so
- * a dead QEMU's pid, reused since, is not taken for it; a stopped QEMU or a
- * busy monitor costs QMP_LIST_MS and shows as blocked.
+ * a dead QEMU's pid, reused since, is not taken for it. Every guest's QEMU
+ * is asked at once, under one deadline (QMP_LIST_MS): a stopped QEMU or a
+ * busy monitor shows as blocked, and costs the others nothing.
  */
 #include "xm.h"
 #include "dom.h"
 #include "qmp.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define QMP_LIST_MS 1000 /* per guest, for its monitor to answer */
+#define QMP_LIST_MS 1000 /* for every guest's monitor to answer, all at once */
 
 struct row {
 	unsigned int domid;
@@ -32,6 +35,9 @@ struct row {
 	char state[7];
 	double secs;
 	char status[32];        /* QEMU run state */
+	pid_t qemu;             /* alive (dom_qemu_live), else <= 0 */
+	bool running;           /* a vCPU thread on a CPU now */
+	char dir[512];          /* its run dir */
 };
 
 static long host_mem_mib(void)
@@ -96,24 +102,83 @@ static void vcpu_threads(pid_t pid, bool *running, double *secs)
 	closedir(d);
 }
 
-/* QEMU's run state over the ctl monitor, into r->status; a busy monitor
- * (one client at a time) or a stopped QEMU leaves it "unknown" after
- * QMP_LIST_MS. */
-static void qemu_status(const struct dominfo *d, struct row *r)
+/* QEMU's run state for every row with a live QEMU (r->dir), asked of all
+ * their ctl monitors at once under one deadline, QMP_LIST_MS: a stopped
+ * QEMU or a busy monitor (one client at a time) leaves that row "unknown"
+ * and costs the others nothing. */
+static void statuses(struct row *rows, size_t n)
 {
-	char ctl[600], *err = NULL;
-	snprintf(ctl, sizeof(ctl), "%s/ctl.sock", d->dir);
-	struct qmp *q = xm_qmp_connect(ctl, QMP_LIST_MS, &err);
-	free(err);
-	err = NULL;
-	json_t *ret = NULL;
-	if (q && qmp_exec(q, "query-status", NULL, &ret, &err, QMP_LIST_MS) == 0) {
-		const char *st = json_string_value(json_object_get(ret, "status"));
-		snprintf(r->status, sizeof(r->status), "%s", st ? st : "unknown");
+	struct ask {
+		struct qmp *q;
+		bool ready;
+		long id;
+	} *a = calloc(n, sizeof(*a));
+	struct pollfd *p = calloc(n, sizeof(*p));
+	size_t *of = calloc(n, sizeof(*of));
+	if (!a || !p || !of)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char ctl[600], *err = NULL;
+		if (rows[i].qemu <= 0)
+			continue;
+		snprintf(ctl, sizeof(ctl), "%s/ctl.sock", rows[i].dir);
+		a[i].q = qmp_open(ctl, &err);
+		a[i].id = -1;
+		free(err);
 	}
-	free(err);
-	json_decref(ret);
-	qmp_close(q);
+	long deadline = now_ms() + QMP_LIST_MS;
+	for (;;) {
+		size_t np = 0;
+		for (size_t i = 0; i < n; i++)
+			if (a[i].q) {
+				p[np] = (struct pollfd){ .fd = qmp_fd(a[i].q), .events = POLLIN };
+				of[np++] = i;
+			}
+		long left = deadline - now_ms();
+		if (np == 0 || left <= 0 || poll(p, np, (int)left) <= 0)
+			break;
+		for (size_t k = 0; k < np; k++) {
+			struct ask *s = &a[of[k]];
+			char *err = NULL;
+			bool done = false;
+			if (!p[k].revents)
+				continue;
+			if (!s->ready) {
+				int r = qmp_handshake(s->q, &err);
+				if (r > 0) {
+					s->ready = true;
+					s->id = qmp_send(s->q, "query-status", NULL);
+				}
+				done = r < 0 || (r > 0 && s->id < 0);
+			} else if (qmp_read(s->q) < 0) {
+				done = true;
+			}
+			json_t *m;
+			while (s->ready && !done && (m = qmp_next(s->q))) {
+				json_t *id = json_object_get(m, "id");
+				if (json_is_integer(id) && json_integer_value(id) == s->id) {
+					const char *st = json_string_value(json_object_get(
+						json_object_get(m, "return"), "status"));
+					if (st)
+						snprintf(rows[of[k]].status, sizeof(rows[of[k]].status),
+							 "%s", st);
+					done = true;
+				}
+				json_decref(m);
+			}
+			free(err);
+			if (done) {
+				qmp_close(s->q);
+				s->q = NULL;
+			}
+		}
+	}
+out:
+	for (size_t i = 0; a && i < n; i++)
+		qmp_close(a[i].q);
+	free(a);
+	free(p);
+	free(of);
 }
 
 /* A guest's row. 0, or -1: it is gone (no name; errno from the store). */
@@ -129,16 +194,19 @@ static int fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
 		return -1;
 	snprintf(r->name, sizeof(r->name), "%s", d.name);
 	snprintf(r->uuid, sizeof(r->uuid), "%s", d.uuid);
+	snprintf(r->dir, sizeof(r->dir), "%s", d.dir);
 	r->mem_mib = d.mem_kib / 1024;
 	r->vcpus = d.vcpus;
+	r->qemu = dom_qemu_live(&d);
+	if (r->qemu > 0)
+		vcpu_threads(r->qemu, &r->running, &r->secs);
+	return 0;
+}
 
-	pid_t qemu = dom_qemu_live(&d);
-	bool running = false;
-	if (qemu > 0) {
-		qemu_status(&d, r);
-		vcpu_threads(qemu, &running, &r->secs);
-	}
-	if (qemu <= 0) {
+/* The state flags of a guest's row, once its QEMU's run state is known. */
+static void set_flags(struct row *r)
+{
+	if (r->qemu <= 0) {
 		r->state[5] = 'd';
 		strcpy(r->status, "dying");
 	} else if (strcmp(r->status, "paused") == 0) {
@@ -149,9 +217,8 @@ static int fill_guest(struct xs_handle *h, unsigned int id, struct row *r)
 		   strcmp(r->status, "guest-panicked") == 0) {
 		r->state[4] = 'c';
 	} else {
-		r->state[running ? 0 : 1] = running ? 'r' : 'b';
+		r->state[r->running ? 0 : 1] = r->running ? 'r' : 'b';
 	}
-	return 0;
 }
 
 static void print_row(const struct row *r)
@@ -224,26 +291,40 @@ int cmd_list(struct xm_ctx *x, int argc, char **argv)
 	int rc = list_ids(h, argc - first, argv + first, &ids, &n);
 	if (rc)
 		goto out;
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	size_t nr = 0;
+	if (!rows) {
+		rc = xm_error("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (ids[i] == 0) {
+			fill_dom0(&rows[nr++]);
+		} else if (fill_guest(h, ids[i], &rows[nr]) == 0) {
+			nr++;
+		} else if (xm_xs_lost(errno)) {
+			xm_xs_lost_error(errno);
+			rc = 1;
+		} /* else gone since it was listed */
+	}
+	if (rc) {
+		free(rows);
+		goto out;
+	}
+	statuses(rows, nr);
 	json_t *arr = lng ? json_array() : NULL;
 	if (!lng)
 		printf("%-40s %5s %5s %5s %10s %9s\n", "Name", "ID", "Mem", "VCPUs", "State",
 		       "Time(s)");
-	for (size_t i = 0; i < n && !rc; i++) {
-		struct row r;
-		if (ids[i] == 0) {
-			fill_dom0(&r);
-		} else if (fill_guest(h, ids[i], &r) < 0) {
-			if (xm_xs_lost(errno)) {
-				xm_xs_lost_error(errno);
-				rc = 1;
-			}
-			continue; /* gone since it was listed */
-		}
+	for (size_t i = 0; i < nr; i++) {
+		if (rows[i].domid != 0)
+			set_flags(&rows[i]);
 		if (lng)
-			json_array_append_new(arr, row_json(&r));
+			json_array_append_new(arr, row_json(&rows[i]));
 		else
-			print_row(&r);
+			print_row(&rows[i]);
 	}
+	free(rows);
 	if (lng) {
 		char *s = json_dumps(arr, JSON_INDENT(4));
 		if (s)

@@ -56,6 +56,19 @@ done
 [ "$(xenstore-read "/tool/xm/domain/$A/qemu" 2>/dev/null)" = "not answering" ] &&
 	t_ok "GuestA's QEMU stopped: recorded 'not answering' after $(($(ms_now) - t0)) ms" ||
 	t_fail "GuestA stopped: /tool/xm/domain/$A/qemu" "'$(xenstore-read "/tool/xm/domain/$A/qemu" 2>&1)'"
+# xm list asks every QEMU at once under one deadline: it answers, with the
+# stopped guest shown blocked and the other as it is
+t0=$(ms_now)
+if "$XM" list >"$work/list.out" 2>&1; then
+	la=$(awk -v id="$A" '$2 == id { print $5 }' "$work/list.out")
+	lb=$(awk -v id="$Bd" '$2 == id { print $5 }' "$work/list.out")
+	case "$la:$lb" in
+	-b----:r-----|-b----:-b----) t_ok "xm list with GuestA stopped: $(($(ms_now) - t0)) ms, GuestA $la, GuestB $lb" ;;
+	*) t_fail "xm list with GuestA stopped" "$(cat "$work/list.out")" ;;
+	esac
+else
+	t_fail "xm list with GuestA stopped" "$(cat "$work/list.out")"
+fi
 XM_ATTACH_TIMEOUT=30 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a.out" 2>&1 &
 apid=$!
 if got=$(cycle); then
