@@ -20,7 +20,8 @@ struct qmp {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	json_t *kept;       /* array of events seen by blocking calls */
+	json_t *kept;       /* events (and the reply to keep_id) seen by blocking calls */
+	long keep_id;       /* a reply a blocking call keeps, not drops (qmp_keep), or -1 */
 	long next_id;
 	long caps_id;       /* the qmp_capabilities sent (qmp_handshake), or -1 */
 	bool ready;         /* its reply came: commands may be sent */
@@ -142,6 +143,21 @@ static char *dup_err(const char *s)
 	return e;
 }
 
+/* Is mid the id of the reply kept for the event loop (qmp_keep)? Then it
+ * is kept once. */
+static bool kept_reply(struct qmp *q, json_t *mid)
+{
+	if (q->keep_id < 0 || !json_is_integer(mid) || json_integer_value(mid) != q->keep_id)
+		return false;
+	q->keep_id = -1;
+	return true;
+}
+
+void qmp_keep(struct qmp *q, long id)
+{
+	q->keep_id = id;
+}
+
 int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms)
 {
 	long deadline = now_ms() + timeout_ms;
@@ -163,11 +179,11 @@ int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout
 				*err = dup_err(why);
 			return -1;
 		}
-		if (json_object_get(m, "event")) {
+		json_t *mid = json_object_get(m, "id");
+		if (json_object_get(m, "event") || kept_reply(q, mid)) {
 			json_array_append_new(q->kept, m);
 			continue;
 		}
-		json_t *mid = json_object_get(m, "id");
 		if (!json_is_integer(mid) || json_integer_value(mid) != id) {
 			json_decref(m);
 			continue;
@@ -239,7 +255,7 @@ int qmp_wait_event(struct qmp *q, const char *name, const char *device,
 				json_decref(m);
 			return 0;
 		}
-		if (json_object_get(m, "event"))
+		if (json_object_get(m, "event") || kept_reply(q, json_object_get(m, "id")))
 			json_array_append_new(q->kept, m);
 		else
 			json_decref(m);
@@ -258,6 +274,7 @@ struct qmp *qmp_open(const char *path, char **err)
 	}
 	q->next_id = 1;
 	q->caps_id = -1;
+	q->keep_id = -1;
 	if ((q->fd = unix_connect_nb(path)) < 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "cannot connect to QEMU monitor %s: %s", path,
@@ -355,4 +372,10 @@ bool qmp_io_error(const char *err)
 long qmp_heard(const struct qmp *q)
 {
 	return q->heard;
+}
+
+bool qmp_pending(const struct qmp *q)
+{
+	struct pollfd p = { .fd = q->fd, .events = POLLIN };
+	return json_array_size(q->kept) > 0 || q->len > 0 || poll(&p, 1, 0) > 0;
 }

@@ -31,6 +31,10 @@ int qmp_fd(const struct qmp *q);
 /* now_ms() when QEMU last sent anything (a reply, an event, the greeting)
  * on this connection, whoever read it; 0 if never. */
 long qmp_heard(const struct qmp *q);
+/* Has QEMU sent something not taken yet: kept messages, bytes read but not
+ * parsed, or the socket readable now? (A caller that was busy elsewhere
+ * checks before it calls QEMU silent.) */
+bool qmp_pending(const struct qmp *q);
 
 /* Send a command; args is stolen (may be NULL). Returns the id, or -1. */
 long qmp_send(struct qmp *q, const char *cmd, json_t *args);
@@ -48,7 +52,11 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
  * as qmp_exec does. QEMU answers a monitor's commands in order, so several
  * can be sent before the first reply is waited for. */
 int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms);
-/* Oldest kept event, or NULL. */
+/* The reply to the command qmp_send gave id is for the event loop: a
+ * blocking call that reads it keeps it for qmp_pop_event instead of dropping
+ * it (one id at a time; -1: none). */
+void qmp_keep(struct qmp *q, long id);
+/* Oldest kept event (or kept reply, qmp_keep), or NULL. */
 json_t *qmp_pop_event(struct qmp *q);
 /* Wait for event `name` (with data.device == device when device != NULL).
  * 0 with *ev (optional) or -1 on timeout/EOF. Other events stay kept. */

@@ -103,20 +103,21 @@ void guest_ping(struct guest *g, bool reconcile)
 	if (reconcile)
 		g->want_reconcile = true;
 	if (g->ping_id >= 0 && now - g->ping_at < PING_LOST_MS)
-		return; /* asked already (an answer taken by a blocking call is lost) */
+		return; /* asked already */
 	long id = qmp_send(g->q, "query-chardev", NULL);
 	if (id < 0 && g->ping_id >= 0)
 		return; /* a QEMU that reads nothing: the ping out stands */
 	g->ping_id = id;
 	g->ping_at = now;
+	qmp_keep(g->q, id); /* a blocking call that reads the answer leaves it to guests_events */
 }
 
-/* A ping out for STUCK_MS and nothing heard from QEMU since it went (a
- * blocking call may have taken the answer, but then QEMU was heard). */
+/* A ping out for STUCK_MS and nothing heard from QEMU since it went, nor
+ * anything waiting to be read (xmbackd may have been busy elsewhere). */
 static bool unanswered(const struct guest *g, long now)
 {
 	return g->ping_id >= 0 && now - g->ping_at >= STUCK_MS &&
-	       now - qmp_heard(g->q) >= STUCK_MS;
+	       now - qmp_heard(g->q) >= STUCK_MS && !qmp_pending(g->q);
 }
 
 void guest_heard(struct backd *b, struct guest *g)

@@ -248,7 +248,8 @@ void guests_events(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
 		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
-			on_event(b, g, m);
+			if (!guest_pong(b, g, m))
+				on_event(b, g, m);
 			json_decref(m);
 		}
 	}

@@ -1,0 +1,220 @@
+/*
+ * test_qmp.c — lib/qmp over a real unix socket, the test playing QEMU's
+ * side: the handshake of a non-blocking connection (qmp_open,
+ * qmp_handshake), and what a blocking call does with the messages that are
+ * not its reply: events are kept, a reply the event loop asked to keep
+ * (qmp_keep: xmbackd's ping) is kept for it, any other reply is dropped.
+ * qmp_pending tells a caller that was busy elsewhere that QEMU did speak.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "qmp.h"
+
+struct fake {
+	char dir[64];
+	char path[96];
+	int lfd;         /* listening */
+	int cfd;         /* QEMU's end of the connection */
+	struct qmp *q;
+};
+
+static void say(struct fake *f, const char *line)
+{
+	size_t n = strlen(line);
+	assert_int_equal(write(f->cfd, line, n), (ssize_t)n);
+	assert_int_equal(write(f->cfd, "\r\n", 2), 2);
+}
+
+/* One command line from the client: its "execute" and "id". */
+static long hear(struct fake *f, char *cmd, size_t len)
+{
+	char buf[512];
+	size_t n = 0;
+	while (n < sizeof(buf) - 1) {
+		ssize_t r = read(f->cfd, buf + n, 1);
+		assert_int_equal(r, 1);
+		if (buf[n++] == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	json_t *m = json_loads(buf, 0, NULL);
+	assert_non_null(m);
+	snprintf(cmd, len, "%s", json_string_value(json_object_get(m, "execute")));
+	long id = (long)json_integer_value(json_object_get(m, "id"));
+	json_decref(m);
+	return id;
+}
+
+static void reply(struct fake *f, long id, const char *ret)
+{
+	char line[256];
+	snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %ld}", ret, id);
+	say(f, line);
+}
+
+static int setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *err = NULL, cmd[64];
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_qmp.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/qmp.sock", f->dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(f->lfd, 1) < 0)
+		return -1;
+	f->q = qmp_open(f->path, &err);
+	if (!f->q || (f->cfd = accept(f->lfd, NULL, NULL)) < 0)
+		return -1;
+	assert_int_equal(qmp_handshake(f->q, &err), 0); /* nothing said yet */
+	say(f, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}");
+	assert_int_equal(qmp_handshake(f->q, &err), 0); /* greeting read, caps sent */
+	long id = hear(f, cmd, sizeof(cmd));
+	assert_string_equal(cmd, "qmp_capabilities");
+	reply(f, id, "{}");
+	assert_int_equal(qmp_handshake(f->q, &err), 1);
+	assert_null(err);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fake *f = *state;
+	qmp_close(f->q);
+	close(f->cfd);
+	close(f->lfd);
+	unlink(f->path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* The ping's reply, read by a blocking call, is kept for the event loop;
+ * a stale reply is dropped; an event is kept, in order. */
+static void test_kept_reply(void **state)
+{
+	struct fake *f = *state;
+	char cmd[64];
+	json_t *ret = NULL, *m;
+
+	long ping = qmp_send(f->q, "query-chardev", NULL);
+	assert_true(ping > 0);
+	qmp_keep(f->q, ping);
+	assert_int_equal(hear(f, cmd, sizeof(cmd)), ping);
+	assert_false(qmp_pending(f->q));
+
+	reply(f, 999, "{\"stale\": true}"); /* a timed-out call's late reply */
+	reply(f, ping, "[{\"label\": \"xenbus\"}]");
+	say(f, "{\"event\": \"RESUME\", \"timestamp\": {}}");
+	/* the blocking call's own reply comes after the others; its id is the
+	 * next one, sent by qmp_exec */
+	reply(f, ping + 1, "{\"status\": \"running\"}");
+	assert_int_equal(qmp_exec(f->q, "query-status", NULL, &ret, NULL, 2000), 0);
+	assert_int_equal(hear(f, cmd, sizeof(cmd)), ping + 1);
+	assert_string_equal(cmd, "query-status");
+	assert_string_equal(json_string_value(json_object_get(ret, "status")), "running");
+	json_decref(ret);
+
+	assert_true(qmp_pending(f->q)); /* the kept messages */
+	m = qmp_pop_event(f->q);
+	assert_non_null(m);
+	assert_int_equal(json_integer_value(json_object_get(m, "id")), ping);
+	assert_true(json_is_array(json_object_get(m, "return")));
+	json_decref(m);
+	m = qmp_pop_event(f->q);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "event")), "RESUME");
+	json_decref(m);
+	assert_null(qmp_pop_event(f->q)); /* the stale reply was dropped */
+	assert_false(qmp_pending(f->q));
+}
+
+/* Kept once: a second reply with the same id is not kept again. */
+static void test_kept_once(void **state)
+{
+	struct fake *f = *state;
+	char cmd[64];
+
+	long ping = qmp_send(f->q, "query-chardev", NULL);
+	qmp_keep(f->q, ping);
+	hear(f, cmd, sizeof(cmd));
+	reply(f, ping, "[]");
+	reply(f, ping, "[]");
+	reply(f, ping + 1, "{}");
+	assert_int_equal(qmp_exec(f->q, "query-status", NULL, NULL, NULL, 2000), 0);
+	hear(f, cmd, sizeof(cmd));
+	json_t *m = qmp_pop_event(f->q);
+	assert_non_null(m);
+	json_decref(m);
+	assert_null(qmp_pop_event(f->q));
+}
+
+/* Bytes on the socket not read yet: pending, and heard once read. */
+static void test_pending_socket(void **state)
+{
+	struct fake *f = *state;
+	long before = qmp_heard(f->q);
+
+	assert_false(qmp_pending(f->q));
+	say(f, "{\"event\": \"STOP\", \"timestamp\": {}}");
+	assert_true(qmp_pending(f->q));
+	usleep(2000);
+	assert_int_equal(qmp_read(f->q), 0);
+	assert_true(qmp_heard(f->q) > before);
+	json_t *m = qmp_next(f->q);
+	assert_non_null(m);
+	json_decref(m);
+	assert_false(qmp_pending(f->q));
+}
+
+/* A QEMU that never answers: the blocking call times out, and the late
+ * reply, not kept, is dropped by the next call. */
+static void test_timeout_then_late(void **state)
+{
+	struct fake *f = *state;
+	char cmd[64], *err = NULL;
+
+	assert_int_equal(qmp_exec(f->q, "query-status", NULL, NULL, &err, 50), -1);
+	assert_non_null(err);
+	assert_true(qmp_io_error(err));
+	free(err);
+	long id = hear(f, cmd, sizeof(cmd));
+	reply(f, id, "{\"late\": true}");
+	reply(f, id + 1, "{\"status\": \"running\"}");
+	json_t *ret = NULL;
+	assert_int_equal(qmp_exec(f->q, "query-status", NULL, &ret, NULL, 2000), 0);
+	hear(f, cmd, sizeof(cmd));
+	assert_non_null(json_object_get(ret, "status"));
+	json_decref(ret);
+	assert_null(qmp_pop_event(f->q));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_kept_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_then_late, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
