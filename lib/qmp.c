@@ -15,13 +15,15 @@
 #define ERR_POLL "poll failed"
 #define ERR_EOF "QEMU closed the monitor connection"
 #define ERR_SEND "cannot send to QEMU's monitor"
+#define QMP_KEEP_MAX 8
 
 struct qmp {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	json_t *kept;       /* events (and the reply to keep_id) seen by blocking calls */
-	long keep_id;       /* a reply a blocking call keeps, not drops (qmp_keep), or -1 */
+	json_t *kept;       /* events (and replies to keep[]) seen by blocking calls */
+	long keep[QMP_KEEP_MAX]; /* replies a blocking call keeps, not drops (qmp_keep); 0: none */
+	unsigned int nkeep; /* the next slot of keep[] to fill */
 	long next_id;
 	long caps_id;       /* the qmp_capabilities sent (qmp_handshake), or -1 */
 	bool ready;         /* its reply came: commands may be sent */
@@ -143,19 +145,26 @@ static char *dup_err(const char *s)
 	return e;
 }
 
-/* Is mid the id of the reply kept for the event loop (qmp_keep)? Then it
- * is kept once. */
+/* Is mid the id of a reply kept for the event loop (qmp_keep)? Then it is
+ * kept, once. */
 static bool kept_reply(struct qmp *q, json_t *mid)
 {
-	if (q->keep_id < 0 || !json_is_integer(mid) || json_integer_value(mid) != q->keep_id)
+	if (!json_is_integer(mid))
 		return false;
-	q->keep_id = -1;
-	return true;
+	for (unsigned int i = 0; i < QMP_KEEP_MAX; i++)
+		if (q->keep[i] > 0 && q->keep[i] == json_integer_value(mid)) {
+			q->keep[i] = 0;
+			return true;
+		}
+	return false;
 }
 
 void qmp_keep(struct qmp *q, long id)
 {
-	q->keep_id = id;
+	if (id <= 0)
+		return;
+	q->keep[q->nkeep] = id; /* the oldest goes: its reply came long since */
+	q->nkeep = (q->nkeep + 1) % QMP_KEEP_MAX;
 }
 
 int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms)
@@ -274,7 +283,6 @@ struct qmp *qmp_open(const char *path, char **err)
 	}
 	q->next_id = 1;
 	q->caps_id = -1;
-	q->keep_id = -1;
 	if ((q->fd = unix_connect_nb(path)) < 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "cannot connect to QEMU monitor %s: %s", path,

@@ -156,6 +156,7 @@ void guests_ping(struct backd *b, bool all, bool reconcile)
 			log_warn("domain %u: its QEMU has not answered for %ld ms (stopped or "
 				 "hung?): its devices wait, no other guest does", g->domid,
 				 now - g->ping_at);
+			job_stuck(b, g);
 		}
 		if (reconcile || all || g->agent != 1 || g->stuck)
 			guest_ping(g, reconcile);

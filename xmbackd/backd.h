@@ -10,6 +10,7 @@
 #include "xsbatch.h"
 
 struct qmp;
+struct job;
 
 #define GUEST_LEFT_MAX 8
 
@@ -30,6 +31,8 @@ struct guest {
 	bool fresh;             /* ... as after new watches (reconcile_guest) */
 	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
 	unsigned int nleft;
+	struct job *job;        /* the attach or detach in flight on its QEMU (plug.c), or NULL */
+	bool deferred;          /* a device of it waited for the job: look at them after */
 };
 
 /* A device a watch event was about, to act on once the events are read. */
@@ -102,9 +105,17 @@ void guests_ping(struct backd *b, bool all, bool reconcile);
 void guest_heard(struct backd *b, struct guest *g);
 /* Is m the answer to the guest's ping? Then taken (true). */
 bool guest_pong(struct backd *b, struct guest *g, json_t *m);
-/* The QMP connection to domid's QEMU, or NULL if not watched, not
- * connected yet or not answering (guest_stuck). */
+/* The guest domid, if its QEMU can be asked now: watched, connected, answering
+ * (not guest_stuck) and no job in flight on it (guest_busy); else NULL. */
+struct guest *guest_ready(struct backd *b, unsigned int domid);
+/* Its QMP connection: guest_ready's, or NULL. */
 struct qmp *guest_qmp(struct backd *b, unsigned int domid);
+/* Has domid an attach or detach in flight on its QEMU (plug.c)? Then the
+ * caller leaves the device alone: the guest's devices are looked at again
+ * once the job ends (vbd_scan_domain). */
+bool guest_busy(struct backd *b, unsigned int domid);
+/* Jobs whose deadline passed end as QEMU not answering (timers). */
+void guests_expire(struct backd *b);
 /* Is domid watched but its QEMU not answering: its monitor's handshake not
  * done, or a ping unanswered for STUCK_MS (stopped, hung)? Its own
  * operations are refused or wait; no other guest's wait on it. */

@@ -7,7 +7,7 @@
  * write the claim with the caller's intent. Every record is read inside
  * the transaction, so a claim written meanwhile by anyone makes the commit
  * fail (EAGAIN) and the check is made again; xmbackd is also the only
- * writer of claims and takes one backend at a time.
+ * writer of claims, and takes each claim before QEMU is asked anything.
  */
 #include "claims.h"
 #include "dom.h"

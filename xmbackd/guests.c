@@ -236,8 +236,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	}
 	guest_heard(b, g);
 	json_t *m;
-	while ((m = qmp_next(g->q))) {
-		if (!guest_pong(b, g, m))
+	while (!g->gone && (m = qmp_next(g->q))) {
+		if (!guest_pong(b, g, m) && !job_message(b, g, m))
 			on_event(b, g, m);
 		json_decref(m);
 	}
@@ -248,17 +248,40 @@ void guests_events(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
 		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
-			if (!guest_pong(b, g, m))
+			if (!guest_pong(b, g, m) && !job_message(b, g, m))
 				on_event(b, g, m);
 			json_decref(m);
 		}
 	}
 }
 
-struct qmp *guest_qmp(struct backd *b, unsigned int domid)
+struct guest *guest_ready(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	return g && g->ready && !g->stuck ? g->q : NULL;
+	return g && g->q && g->ready && !g->stuck && !g->job ? g : NULL;
+}
+
+struct qmp *guest_qmp(struct backd *b, unsigned int domid)
+{
+	struct guest *g = guest_ready(b, domid);
+	return g ? g->q : NULL;
+}
+
+bool guest_busy(struct backd *b, unsigned int domid)
+{
+	struct guest *g = find(b, domid);
+	if (!g || !g->job)
+		return false;
+	g->deferred = true;
+	return true;
+}
+
+void guests_expire(struct backd *b)
+{
+	long now = now_ms();
+	for (struct guest *g = b->guests; g; g = g->next)
+		if (g->job && !g->gone)
+			job_expire(b, g, now);
 }
 
 bool guest_stuck(struct backd *b, unsigned int domid)
@@ -274,6 +297,7 @@ void guests_reap(struct backd *b)
 		struct guest *g = *p;
 		if (g->gone) {
 			*p = g->next;
+			job_abort(b, g, true); /* its QEMU is gone, or no longer ours */
 			qmp_close(g->q);
 			free(g);
 		} else {
@@ -284,15 +308,17 @@ void guests_reap(struct backd *b)
 
 void guests_free(struct backd *b)
 {
-	for (struct guest *g = b->guests; g; g = g->next)
+	for (struct guest *g = b->guests; g; g = g->next) {
+		job_abort(b, g, false); /* xmbackd stops: the record says what is left */
 		g->gone = true;
+	}
 	guests_reap(b);
 }
 
 void guests_recheck(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
-		if (!g->gone && g->ready && !g->stuck && g->recheck) {
+		if (!g->gone && g->ready && !g->stuck && !g->job && g->recheck) {
 			g->recheck = false;
 			if (reconcile_guest(b, g, g->fresh) == 0)
 				g->fresh = false;

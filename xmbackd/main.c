@@ -297,6 +297,7 @@ static void timers(struct backd *b)
 		/* connected agents every second, the others every time */
 		guests_ping(b, ++b->agent_passes % 5 == 0, false);
 		guests_connect(b);
+		guests_expire(b);
 	}
 	if (now >= b->next_tick) {
 		b->next_tick = now + b->tick_ms;

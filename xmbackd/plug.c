@@ -192,52 +192,6 @@ static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t er
 	return args;
 }
 
-/* blockdev-add and device_add back to back: QEMU takes a monitor's
- * commands in order, so the device costs no second round trip. If the node
- * fails, so does the device (no such drive): the node's error is the one
- * told. 0, or -1 with why in err; *node_added says whether the node is
- * left to delete, p->unsure whether QEMU did not answer (it may yet add
- * them). */
-static int qemu_add(struct qmp *q, struct plug *p, json_t *args, bool *node_added, char *err,
-		    size_t errlen)
-{
-	const struct vbd *v = p->v;
-	char *qerr = NULL;
-	int rc = -1;
-	long node_id = p->media ? qmp_send(q, "blockdev-add", node_args(p->node, p->type,
-						p->format, p->params, p->mode)) : -1;
-	long dev_id = qmp_send(q, "device_add", args);
-	if (p->media) {
-		if (qmp_wait_reply(q, node_id, NULL, &qerr, QMP_TIMEOUT)) {
-			p->unsure = qmp_io_error(qerr);
-			snprintf(err, errlen, "QEMU cannot open %s: %s", p->params, qerr);
-			/* the device cannot have a drive then, unless a node of
-			 * that name was left over (a teardown whose unplug timed
-			 * out): take the device and that node out again, before
-			 * the failure is told */
-			if (qmp_wait_reply(q, dev_id, NULL, NULL, QMP_TIMEOUT) == 0) {
-				log_warn("domain %u vbd %lu: device added on a stale %s: removed",
-					 v->domid, v->devid, p->node);
-				vbd_unplug(q, v, p->devname, p->node);
-			}
-			goto out;
-		}
-		*node_added = true;
-		crash_point("xmbackd.after-blockdev-add");
-	}
-	if (qmp_wait_reply(q, dev_id, NULL, &qerr, QMP_TIMEOUT)) {
-		p->unsure = qmp_io_error(qerr);
-		snprintf(err, errlen, "QEMU cannot add the device: %s", qerr);
-		goto out;
-	}
-	crash_point("xmbackd.after-device-add");
-	*node_added = false; /* owned by the device now */
-	rc = 0;
-out:
-	free(qerr);
-	return rc;
-}
-
 int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
 		  const char *bus, int scsi_id, const char *node)
 {
@@ -330,10 +284,167 @@ static int precheck(const struct plug *p, struct claim *c, char *err, size_t err
 	return 0;
 }
 
+#define ERR_SEND "cannot send to QEMU's monitor"
+
+/*
+ * A job (vbd-int.h): the QMP half of an attach or a detach in flight on a
+ * guest's QEMU.
+ */
+struct job {
+	bool unplug;
+	struct vbd v;
+	long deadline;          /* QMP_TIMEOUT after its last step (now_ms) */
+	/* attach: blockdev-add and device_add, sent back to back */
+	struct plug p;          /* p.v is &v, its strings sn's */
+	struct snap sn;         /* the backend as the attach found it */
+	long node_id, dev_id;   /* their replies, awaited (-1: come, or none) */
+	bool node_added;        /* the node is ours to delete if the device fails */
+	bool node_failed;       /* its error is the one told */
+	char err[1024];
+	/* detach: device_del, its DEVICE_DELETED, blockdev-del */
+	long del_id, bdel_id;   /* their replies, awaited (-1: come, or none) */
+	bool deleted;           /* DEVICE_DELETED for devname came */
+	bool wait_deleted;      /* device_del answered: DEVICE_DELETED awaited */
+	bool write_state;
+	char devname[64], node[64];
+};
+
+/* Send a job's command; its reply comes to job_message, even when a
+ * blocking call on the guest reads it first (qmp_keep). The id, or -1. */
+static long job_send(struct guest *g, const char *cmd, json_t *args)
+{
+	long id = qmp_send(g->q, cmd, args);
+	qmp_keep(g->q, id);
+	return id;
+}
+
+static void snap_copy(struct snap *to, const struct snap *from)
+{
+	for (int k = 0; k < NKEYS; k++)
+		to->v[k] = from->v[k] ? strdup(from->v[k]) : NULL;
+	to->ok = from->ok;
+}
+
+/* The job leaves the guest (its own end follows); the guest's devices that
+ * waited for it are looked at once the caller is done with j (job_free). */
+static void job_free(struct backd *b, struct guest *g, struct job *j)
+{
+	snap_free(&j->sn);
+	free(j);
+	if (g->deferred && !g->job && !g->gone) {
+		g->deferred = false;
+		vbd_scan_domain(b, g->domid);
+	}
+}
+
+/* m's error, NULL if it is a success; m NULL: no answer, why. */
+static const char *reply_error(json_t *m, const char *why)
+{
+	if (!m)
+		return why;
+	json_t *e = json_object_get(m, "error");
+	if (!e)
+		return NULL;
+	const char *d = json_string_value(json_object_get(e, "desc"));
+	return d ? d : "unknown error";
+}
+
+/* The attach failed (why in j->err): undone, unless QEMU did not answer
+ * and may hold the device yet (the claim is kept; reconcile.c settles it). */
+static void plug_failed(struct backd *b, struct guest *g, struct job *j)
+{
+	const struct vbd *v = &j->v;
+	g->job = NULL;
+	if (j->p.unsure) {
+		log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
+			 v->domid, v->devid);
+	} else {
+		if (j->node_added)
+			qmp_exec(g->q, "blockdev-del", json_pack("{s:s}", "node-name", j->p.node),
+				 NULL, NULL, QMP_TIMEOUT);
+		release(b, v);
+	}
+	fail(b, v, j->err);
+	job_free(b, g, j);
+}
+
+/* QEMU holds the device: recorded, and Connected. */
+static void plug_done(struct backd *b, struct guest *g, struct job *j)
+{
+	const struct vbd *v = &j->v;
+	const struct plug *p = &j->p;
+	g->job = NULL;
+	crash_point("xmbackd.before-connected");
+	int rc = vbd_connected(b, g->q, v, &j->sn, p->bus, p->scsi_id, p->node);
+	if (rc == 1) {
+		/* xm gave up and removed the device or asked for its removal
+		 * meanwhile: a device XenStore does not want is not left in
+		 * the guest (the claim goes once QEMU has let it go) */
+		log_info("domain %u vbd %lu: removed while being connected: unplugged", v->domid,
+			 v->devid);
+		vbd_teardown(b, v, be_exists(b, v));
+	} else if (rc == 0) { /* < 0: the store failed: reconcile.c finishes it from the record */
+		crash_point("xmbackd.after-connected");
+		vbd_watch_frontend(b, v, j->sn.v[K_FE], true);
+		log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
+			 p->media ? p->params : "(no medium)", p->mode, p->cdrom ? "cdrom" : "disk",
+			 p->bus);
+	}
+	job_free(b, g, j);
+}
+
+/* blockdev-add's or device_add's answer (m), or none (m NULL: why). If the
+ * node fails, so does the device (no such drive): the node's error is the
+ * one told. */
+static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, json_t *m,
+		      const char *why)
+{
+	const char *e = reply_error(m, why);
+	struct plug *p = &j->p;
+	if (id == j->node_id) {
+		j->node_id = -1;
+		if (!e) {
+			j->node_added = true;
+			crash_point("xmbackd.after-blockdev-add");
+			return;
+		}
+		p->unsure = !m;
+		j->node_failed = true;
+		snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, e);
+		if (!m)
+			plug_failed(b, g, j); /* the device's answer will not come either */
+		return; /* the device's answer tells whether a stale node was used */
+	}
+	if (id != j->dev_id)
+		return;
+	j->dev_id = -1;
+	if (j->node_failed) {
+		/* the device cannot have a drive then, unless a node of that
+		 * name was left over (a teardown whose unplug timed out): take
+		 * the device and that node out again, before the failure is told */
+		if (!e) {
+			log_warn("domain %u vbd %lu: device added on a stale %s: removed",
+				 j->v.domid, j->v.devid, p->node);
+			vbd_unplug(g->q, &j->v, p->devname, p->node);
+		}
+		plug_failed(b, g, j);
+		return;
+	}
+	if (e) {
+		p->unsure = !m;
+		snprintf(j->err, sizeof(j->err), "QEMU cannot add the device: %s", e);
+		plug_failed(b, g, j);
+		return;
+	}
+	crash_point("xmbackd.after-device-add");
+	j->node_added = false; /* owned by the device now */
+	plug_done(b, g, j);
+}
+
 void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 {
-	struct qmp *q = guest_qmp(b, v->domid);
-	if (!q) {
+	struct guest *g = guest_ready(b, v->domid);
+	if (!g) {
 		if (guest_stuck(b, v->domid)) { /* refused now, not after xm's timeout */
 			char why[160];
 			snprintf(why, sizeof(why), "the QEMU of domain %u does not answer "
@@ -342,67 +453,231 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 		}
 		return; /* not watching that guest (yet): the next scan retries */
 	}
-	struct plug p = { .v = v, .params = sn->v[K_PARAMS], .mode = sn->v[K_MODE],
-			  .type = sn->v[K_TYPE], .format = sn->v[K_FORMAT], .dev = sn->v[K_DEV],
-			  .scsi_id = -1 };
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		fail(b, v, "out of memory");
+		return;
+	}
+	j->v = *v;
+	snap_copy(&j->sn, sn);
+	j->node_id = j->dev_id = j->del_id = j->bdel_id = -1;
+	struct plug *p = &j->p;
+	*p = (struct plug){ .v = &j->v, .params = j->sn.v[K_PARAMS], .mode = j->sn.v[K_MODE],
+			    .type = j->sn.v[K_TYPE], .format = j->sn.v[K_FORMAT],
+			    .dev = j->sn.v[K_DEV], .scsi_id = -1 };
 	struct claim c = { .domid = v->domid, .devid = v->devid };
-	const char *dtype = sn->v[K_DTYPE], *fe = sn->v[K_FE];
-	char err[1024];
-	bool node_added = false;
-	p.cdrom = dtype && strcmp(dtype, "cdrom") == 0;
-	p.media = p.params && *p.params;
-	snprintf(p.node, sizeof(p.node), "xmblk-%lu", v->devid);
-	snprintf(p.devname, sizeof(p.devname), "xmdev-%lu", v->devid);
-	if (!p.mode || !p.type || !fe) {
+	const char *dtype = j->sn.v[K_DTYPE], *fe = j->sn.v[K_FE];
+	p->cdrom = dtype && strcmp(dtype, "cdrom") == 0;
+	p->media = p->params && *p->params;
+	snprintf(p->node, sizeof(p->node), "xmblk-%lu", v->devid);
+	snprintf(p->devname, sizeof(p->devname), "xmdev-%lu", v->devid);
+	if (!p->mode || !p->type || !fe) {
 		fail(b, v, "incomplete backend (params, mode, type, frontend)");
+		job_free(b, g, j);
 		return;
 	}
 	log_debug("domain %u vbd %lu: attach", v->domid, v->devid);
-	json_t *args = precheck(&p, &c, err, sizeof(err)) ? NULL :
-		       device_args(b, &p, err, sizeof(err));
+	json_t *args = precheck(p, &c, j->err, sizeof(j->err)) ? NULL :
+		       device_args(b, p, j->err, sizeof(j->err));
 	if (!args) {
-		fail(b, v, err);
+		fail(b, v, j->err);
+		job_free(b, g, j);
 		return;
 	}
-	int rc = intend(b, &p, &c, err, sizeof(err));
+	int rc = intend(b, p, &c, j->err, sizeof(j->err));
 	if (rc) {
 		json_decref(args);
 		if (rc != CLAIM_GONE) /* gone: xm gave up meanwhile */
-			fail(b, v, err);
+			fail(b, v, j->err);
+		job_free(b, g, j);
 		return;
 	}
 	crash_point("xmbackd.claimed");
-	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p.bus);
-	if (qemu_add(q, &p, args, &node_added, err, sizeof(err)) < 0) {
-		if (p.unsure) { /* it may hold the device yet: reconcile.c settles it */
-			log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
-				 v->domid, v->devid);
+	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p->bus);
+	/* blockdev-add and device_add back to back: QEMU takes a monitor's
+	 * commands in order, so the device costs no second round trip */
+	g->job = j;
+	j->deadline = now_ms() + QMP_TIMEOUT;
+	if (p->media)
+		j->node_id = job_send(g, "blockdev-add",
+				     node_args(p->node, p->type, p->format, p->params, p->mode));
+	if (p->media && j->node_id < 0) {
+		json_decref(args);
+		snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, ERR_SEND);
+	} else if ((j->dev_id = job_send(g, "device_add", args)) < 0) {
+		snprintf(j->err, sizeof(j->err), "QEMU cannot add the device: %s", ERR_SEND);
+	} else {
+		return; /* carried on by job_message */
+	}
+	p->unsure = true; /* what was sent may yet be done */
+	plug_failed(b, g, j);
+}
+
+/* The detach is over: QEMU has let the device go (ok), or has not said so
+ * (the record stays at phase unplugging; a later look tries again). */
+static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok)
+{
+	g->job = NULL;
+	if (ok)
+		vbd_teardown_done(b, &j->v, j->write_state);
+	else
+		log_warn("domain %u vbd %lu: QEMU has not let %s go yet; kept at unplugging",
+			 j->v.domid, j->v.devid, j->devname);
+	job_free(b, g, j);
+}
+
+/* The device is gone from the guest: its node next, if any. */
+static void unplug_node(struct backd *b, struct guest *g, struct job *j)
+{
+	j->wait_deleted = false;
+	if (!j->node[0]) {
+		unplug_end(b, g, j, true);
+		return;
+	}
+	j->deadline = now_ms() + QMP_TIMEOUT;
+	j->bdel_id = job_send(g, "blockdev-del", json_pack("{s:s}", "node-name", j->node));
+	if (j->bdel_id < 0) {
+		log_warn("domain %u vbd %lu: blockdev-del %s: %s", j->v.domid, j->v.devid,
+			 j->node, ERR_SEND);
+		unplug_end(b, g, j, false);
+	}
+}
+
+/* device_del's or blockdev-del's answer (m), or none (m NULL: why). */
+static void unplug_step(struct backd *b, struct guest *g, struct job *j, long id, json_t *m,
+			const char *why)
+{
+	const char *e = reply_error(m, why);
+	const struct vbd *v = &j->v;
+	bool absent_dev = e && m && strstr(e, "not found"); /* never had it, or gone */
+	if (id == j->del_id) {
+		j->del_id = -1;
+		if (e && !absent_dev) {
+			log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid,
+				 j->devname, e);
+			unplug_end(b, g, j, false);
+		} else if (e) {
+			unplug_node(b, g, j);
 		} else {
-			if (node_added)
-				qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", p.node),
-					 NULL, NULL, QMP_TIMEOUT);
-			release(b, v);
+			crash_point("xmbackd.after-device-del");
+			/* Two DEVICE_DELETED come: the virtio backend's path
+			 * first. Only the one for our id means the node is free. */
+			j->wait_deleted = true;
+			j->deadline = now_ms() + QMP_TIMEOUT;
+			if (j->deleted) {
+				crash_point("xmbackd.after-device-deleted");
+				unplug_node(b, g, j);
+			}
 		}
-		fail(b, v, err);
+	} else if (id == j->bdel_id) {
+		j->bdel_id = -1;
+		if (e && !absent_dev) {
+			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, j->node,
+				 e);
+			unplug_end(b, g, j, false);
+			return;
+		}
+		crash_point("xmbackd.after-blockdev-del");
+		unplug_end(b, g, j, true);
+	}
+}
+
+void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, const char *devname,
+		      const char *node, bool write_state)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return; /* tried again at a later look: the record says unplugging */
+	j->unplug = true;
+	j->v = *v;
+	j->write_state = write_state;
+	j->node_id = j->dev_id = j->bdel_id = -1;
+	snprintf(j->devname, sizeof(j->devname), "%s", devname);
+	snprintf(j->node, sizeof(j->node), "%s", node ? node : "");
+	g->job = j;
+	j->deadline = now_ms() + QMP_TIMEOUT;
+	j->del_id = job_send(g, "device_del", json_pack("{s:s}", "id", devname));
+	if (j->del_id < 0) {
+		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname,
+			 ERR_SEND);
+		unplug_end(b, g, j, false);
+	}
+}
+
+bool job_message(struct backd *b, struct guest *g, json_t *m)
+{
+	struct job *j = g->job;
+	if (!j)
+		return false;
+	json_t *mid = json_object_get(m, "id");
+	if (json_is_integer(mid)) {
+		long id = (long)json_integer_value(mid);
+		if (j->unplug && (id == j->del_id || id == j->bdel_id))
+			unplug_step(b, g, j, id, m, NULL);
+		else if (!j->unplug && (id == j->node_id || id == j->dev_id))
+			plug_step(b, g, j, id, m, NULL);
+		else
+			return false;
+		return true;
+	}
+	if (j->unplug && qmp_is_event(m, "DEVICE_DELETED", j->devname)) {
+		j->deleted = true;
+		if (j->wait_deleted) {
+			crash_point("xmbackd.after-device-deleted");
+			unplug_node(b, g, j);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* The job ends as QEMU not answering (why) at the step it is at. */
+static void no_answer(struct backd *b, struct guest *g, struct job *j, const char *why)
+{
+	if (!j->unplug) {
+		plug_step(b, g, j, j->node_id >= 0 ? j->node_id : j->dev_id, NULL, why);
+	} else if (j->del_id >= 0 || j->bdel_id >= 0) {
+		unplug_step(b, g, j, j->del_id >= 0 ? j->del_id : j->bdel_id, NULL, why);
+	} else {
+		log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", j->v.domid, j->v.devid,
+			 j->devname);
+		unplug_end(b, g, j, false);
+	}
+}
+
+void job_expire(struct backd *b, struct guest *g, long now)
+{
+	if (g->job && now >= g->job->deadline)
+		no_answer(b, g, g->job, "timed out waiting for QEMU");
+}
+
+void job_stuck(struct backd *b, struct guest *g)
+{
+	struct job *j = g->job;
+	if (!j)
+		return;
+	if (j->unplug) {
+		unplug_end(b, g, j, false);
 		return;
 	}
-	crash_point("xmbackd.before-connected");
-	rc = vbd_connected(b, q, v, sn, p.bus, p.scsi_id, p.node);
-	if (rc == 1) {
-		/* xm gave up and removed the device or asked for its removal
-		 * meanwhile: a device XenStore does not want is not left in
-		 * the guest (the claim goes once QEMU has let it go) */
-		log_info("domain %u vbd %lu: removed while being connected: unplugged", v->domid,
-			 v->devid);
-		vbd_teardown(b, v, be_exists(b, v));
+	snprintf(j->err, sizeof(j->err), "the QEMU of domain %u does not answer (stopped or hung)",
+		 g->domid);
+	j->p.unsure = true;
+	plug_failed(b, g, j);
+}
+
+void job_abort(struct backd *b, struct guest *g, bool tell)
+{
+	struct job *j = g->job;
+	if (!j)
+		return;
+	if (tell) {
+		no_answer(b, g, j, "QEMU has exited");
 		return;
 	}
-	if (rc < 0)
-		return; /* the store failed: reconcile.c finishes it from the record */
-	crash_point("xmbackd.after-connected");
-	vbd_watch_frontend(b, v, fe, true);
-	log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
-		 p.media ? p.params : "(no medium)", p.mode, p.cdrom ? "cdrom" : "disk", p.bus);
+	g->job = NULL;
+	snap_free(&j->sn);
+	free(j);
 }
 
 int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)

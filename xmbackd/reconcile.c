@@ -287,6 +287,10 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	unsigned int nrec = 0;
 	if (!g->q || !g->ready || g->gone)
 		return -1;
+	if (g->job) { /* after the attach or detach in flight on its QEMU */
+		g->recheck = true;
+		return -1;
+	}
 	/* a domain the store does not hold (a store that lost its tree) is
 	 * left as it is: its devices are not to be taken from a running guest */
 	char *st = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", g->domid);

@@ -83,9 +83,33 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn);
 int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
 		  const char *bus, int scsi_id, const char *node);
 /* Take device devname (and then node, if any) out of the guest's QEMU:
- * device_del, its DEVICE_DELETED, blockdev-del. 0 when QEMU has let it go
- * (or never had it), -1 when not confirmed. */
+ * device_del, its DEVICE_DELETED, blockdev-del, waited for (a rare path: a
+ * device found on a stale node). 0 when QEMU has let it go (or never had
+ * it), -1 when not confirmed. */
 int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
+/*
+ * The QMP half of an attach (vbd_plug) or a detach (vbd_unplug_start) is a
+ * job on the guest: its commands are sent, and the event loop brings their
+ * replies and events to job_message, so that xmbackd never waits on one
+ * guest's QEMU while another's work is ready. One job per guest at a time
+ * (guest_busy); a job's deadline (QMP_TIMEOUT from its last step) ends it
+ * as QEMU not answering.
+ */
+/* Start taking devname (then node) out of g's QEMU; once QEMU has let it
+ * go, vbd_teardown_done(write_state); if not, the record stays at phase
+ * unplugging. */
+void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, const char *devname,
+		      const char *node, bool write_state);
+/* m came from g's QEMU: a reply or event g's job waits for? Then taken. */
+bool job_message(struct backd *b, struct guest *g, json_t *m);
+/* g's job, if its deadline has passed, ends as QEMU not answering. */
+void job_expire(struct backd *b, struct guest *g, long now);
+/* g's QEMU was found not answering (agent.c): its job ends so at once, as
+ * unanswered (what was sent may yet be done: the record says so). */
+void job_stuck(struct backd *b, struct guest *g);
+/* g's QEMU is gone (tell: the job ends as not answered) or xmbackd stops
+ * (the job is dropped: its record says what QEMU may hold). */
+void job_abort(struct backd *b, struct guest *g, bool tell);
 
 /* vbd.c: act on one device as its XenStore nodes say. */
 void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid);
@@ -98,6 +122,11 @@ void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bo
  * record and claim (and say Closed when write_state): the record stays, at
  * phase unplugging, until QEMU has let the device go. */
 void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state);
+/* The end of a teardown, once QEMU has let the device go: the record and
+ * the claim released (and Closed said when write_state). */
+void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state);
+/* Every device of domain domid, as vbd_scan does for all. */
+void vbd_scan_domain(struct backd *b, unsigned int domid);
 /* Remove a backend and frontend left by an xm that died, as its
  * blk_remove would. */
 void vbd_remove_dirs(struct backd *b, const struct vbd *v);

@@ -16,8 +16,11 @@
  * would have: a refused or unanswered detach goes back to Connected, a
  * closed or refused device's directories are removed.
  *
- * QMP calls block (a few ms each; DEVICE_DELETED ~0.1 s): xmbackd handles
- * one backend at a time, which is also what makes the sharing check atomic.
+ * The QMP half of an attach or a detach is a job on the guest (plug.c):
+ * sent, and carried on as QEMU answers, so a stopped QEMU holds up only its
+ * own guest's devices, which wait for their guest's job to end. The claims
+ * are taken in XenStore transactions (claims.h) before QEMU is touched,
+ * which is what makes the sharing check atomic.
  */
 #include "vbd-int.h"
 #include "claims.h"
@@ -50,7 +53,9 @@ void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bo
 
 void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state)
 {
-	struct qmp *q = guest_qmp(b, v->domid);
+	if (guest_busy(b, v->domid))
+		return; /* after the job in flight on its QEMU */
+	struct guest *g = guest_ready(b, v->domid);
 	char *phase = dom_readf(b->xs, XBT_NULL, "%s/phase", v->tool);
 	bool unread = !phase && !absent();
 	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
@@ -59,28 +64,30 @@ void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state)
 
 	if (!devname && phase && asprintf(&devname, "xmdev-%lu", v->devid) < 0)
 		devname = NULL; /* an intent: the name it was to have */
-	if (unread || (devname && !q))
+	if (unread || (devname && !g))
 		goto out; /* the store or the guest's QEMU unreachable: later */
 	if (devname) {
 		tool_write(b, v, "phase", PHASE_UNPLUGGING);
-		if (vbd_unplug(q, v, devname, node) < 0) {
-			log_warn("domain %u vbd %lu: QEMU has not let %s go yet; kept at unplugging",
-				 v->domid, v->devid, devname);
-			goto out;
-		}
+		vbd_unplug_start(b, g, v, devname, node, write_state);
+	} else {
+		vbd_teardown_done(b, v, write_state);
 	}
+out:
+	free(phase);
+	free(devname);
+	free(node);
+}
+
+void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state)
+{
 	crash_point("xmbackd.before-closed");
 	struct kv kv[2] = { { v->tool, NULL, NULL },
 			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
 	write_state = write_state && be_exists(b, v); /* not into a removed one */
 	if (claims_release(b, v->domid, v->devid, kv, write_state ? 2 : 1) < 0)
-		goto out;
+		return;
 	vbd_watch_frontend(b, v, v->fe, false);
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
-out:
-	free(phase);
-	free(devname);
-	free(node);
 }
 
 static int fill_remove(struct xsc *c, struct xsb *xb, uint32_t tx, void *arg)
@@ -167,6 +174,8 @@ void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vbd v;
 	struct snap sn;
+	if (guest_busy(b, domid))
+		return; /* after the job in flight on its QEMU */
 	vbd_init(&v, domid, devid);
 	snap_read(b, &v, &sn);
 	const char *state = sn.v[K_STATE], *hs = sn.v[K_HS], *mc = sn.v[K_MC];
@@ -282,39 +291,55 @@ void vbd_flush(struct backd *b)
 		vbd_consider(b, b->pending[i].domid, b->pending[i].devid);
 }
 
+/* The devices whose backend vanished (xm detach -f gone wrong, a tool
+ * removing nodes by hand) of domain dom: out of the guest too. */
+static void vanished(struct backd *b, const char *dom)
+{
+	unsigned int nv = 0;
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%s/vbd", dom);
+	char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+	for (unsigned int j = 0; j < nv; j++) {
+		struct vbd v;
+		vbd_init(&v, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
+		char *s = be_read(b, &v, "frontend");
+		if (!s && absent())
+			vbd_teardown(b, &v, false);
+		free(s);
+	}
+	free(devs);
+}
+
+static void backends(struct backd *b, const char *dom)
+{
+	unsigned int nv = 0;
+	char path[128];
+	snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%s", dom);
+	char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+	for (unsigned int j = 0; j < nv; j++)
+		vbd_consider(b, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
+	free(devs);
+}
+
+void vbd_scan_domain(struct backd *b, unsigned int domid)
+{
+	char dom[16];
+	snprintf(dom, sizeof(dom), "%u", domid);
+	backends(b, dom);
+	vanished(b, dom);
+}
+
 void vbd_scan(struct backd *b)
 {
 	unsigned int nd = 0;
 	char **doms = xs_directory(b->xs, XBT_NULL, VBD_BACKEND_ROOT, &nd);
-	for (unsigned int i = 0; i < nd; i++) {
-		unsigned int nv = 0;
-		char path[128];
-		snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%s", doms[i]);
-		char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
-		for (unsigned int j = 0; j < nv; j++)
-			vbd_consider(b, (unsigned int)atoi(doms[i]), strtoul(devs[j], NULL, 10));
-		free(devs);
-	}
+	for (unsigned int i = 0; i < nd; i++)
+		backends(b, doms[i]);
 	free(doms);
 
-	/* Devices whose backend vanished (xm detach -f gone wrong, a tool
-	 * removing nodes by hand): take them out of the guest too. */
 	unsigned int ng = 0;
 	char **guests = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &ng);
-	for (unsigned int i = 0; i < ng; i++) {
-		unsigned int nv = 0;
-		char path[128];
-		snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%s/vbd", guests[i]);
-		char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
-		for (unsigned int j = 0; j < nv; j++) {
-			struct vbd v;
-			vbd_init(&v, (unsigned int)atoi(guests[i]), strtoul(devs[j], NULL, 10));
-			char *s = be_read(b, &v, "frontend");
-			if (!s && absent())
-				vbd_teardown(b, &v, false);
-			free(s);
-		}
-		free(devs);
-	}
+	for (unsigned int i = 0; i < ng; i++)
+		vanished(b, guests[i]);
 	free(guests);
 }

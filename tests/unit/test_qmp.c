@@ -3,7 +3,8 @@
  * side: the handshake of a non-blocking connection (qmp_open,
  * qmp_handshake), and what a blocking call does with the messages that are
  * not its reply: events are kept, a reply the event loop asked to keep
- * (qmp_keep: xmbackd's ping) is kept for it, any other reply is dropped.
+ * (qmp_keep: xmbackd's ping, an attach's commands) is kept for it, any
+ * other reply is dropped.
  * qmp_pending tells a caller that was busy elsewhere that QEMU did speak.
  */
 #include <stdarg.h>
@@ -168,6 +169,33 @@ static void test_kept_once(void **state)
 	assert_null(qmp_pop_event(f->q));
 }
 
+/* Several replies kept at once (an attach's blockdev-add and device_add
+ * with a ping), whatever blocking call reads them. */
+static void test_kept_several(void **state)
+{
+	struct fake *f = *state;
+	char cmd[64];
+	long ids[3];
+
+	for (int i = 0; i < 3; i++) {
+		ids[i] = qmp_send(f->q, "query-chardev", NULL);
+		qmp_keep(f->q, ids[i]);
+		hear(f, cmd, sizeof(cmd));
+	}
+	for (int i = 0; i < 3; i++)
+		reply(f, ids[i], "{}");
+	reply(f, ids[2] + 1, "{}");
+	assert_int_equal(qmp_exec(f->q, "query-status", NULL, NULL, NULL, 2000), 0);
+	hear(f, cmd, sizeof(cmd));
+	for (int i = 0; i < 3; i++) {
+		json_t *m = qmp_pop_event(f->q);
+		assert_non_null(m);
+		assert_int_equal(json_integer_value(json_object_get(m, "id")), ids[i]);
+		json_decref(m);
+	}
+	assert_null(qmp_pop_event(f->q));
+}
+
 /* Bytes on the socket not read yet: pending, and heard once read. */
 static void test_pending_socket(void **state)
 {
@@ -213,6 +241,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_kept_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_several, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_then_late, setup, teardown),
 	};
