@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define OUT_HIGH (64 * 1024)
@@ -157,18 +158,26 @@ static void conn_readable(struct daemon *d, struct conn *c)
 	conn_process(d, c);
 }
 
-/* The journal's records of this batch are written before any reply. */
-static void persist_flush(struct daemon *d)
+/* The journal's records of this batch are written before any reply. 0, or
+ * -1: they could not be (d->behind: nothing leaves, nothing is read). */
+static int persist_flush(struct daemon *d)
 {
-	if (d->persist.flush)
-		d->persist.flush(d->persist.ctx);
+	d->behind = d->persist.flush && d->persist.flush(d->persist.ctx) < 0;
+	return d->behind ? -1 : 0;
 }
 
 /* After a batch: flush every connection, close the dead ones. */
 static void conn_sweep(struct daemon *d)
 {
 	struct conn *c, *next;
-	persist_flush(d);
+	if (persist_flush(d) < 0) {
+		for (c = d->conns; c; c = next) { /* only the dead go */
+			next = c->next;
+			if (c->dead)
+				conn_close(d, c);
+		}
+		return;
+	}
 	/* Watch events first: a watcher waits on them, a writer's reply can
 	 * follow. (Errors are dealt with in the pass below.) */
 	for (c = d->conns; c; c = c->next) {
@@ -185,7 +194,8 @@ static void conn_sweep(struct daemon *d)
 				c->dead = true;
 			if (r == 0 && wire_in_pending(&c->in)) {
 				conn_process(d, c); /* requests held back while it was backed up */
-				persist_flush(d);
+				if (persist_flush(d) < 0)
+					return; /* the next sweeps go on, once it is written */
 				if (!c->dead && outq_size(&c->out))
 					next = c; /* flush again */
 			}
@@ -237,6 +247,12 @@ int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 
 	while (!*stop) {
 		struct epoll_event evs[64];
+		if (d->behind) { /* no request is read until the journal is written */
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			conn_sweep(d);
+			continue;
+		}
 		int n = epoll_wait(d->epfd, evs, 64, -1);
 		if (n < 0) {
 			if (errno == EINTR)

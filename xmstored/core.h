@@ -51,13 +51,14 @@ struct conn {
 /*
  * Persistence hooks (journal.c sets them; every one NULL without a journal):
  * domain changes as they happen, the end of each request (its changes make
- * one record), and a flush before any reply or event leaves the daemon.
+ * one record), and a flush before any reply or event leaves the daemon: 0,
+ * or -1 when the records could not be written (the replies must wait).
  */
 enum persist_dom { PERSIST_INTRODUCE, PERSIST_RELEASE, PERSIST_TARGET };
 struct persist {
 	void (*domain)(void *ctx, enum persist_dom op, uint32_t domid, uint32_t target);
 	void (*request_end)(void *ctx);
-	void (*flush)(void *ctx);
+	int (*flush)(void *ctx);
 	void *ctx;
 };
 
@@ -75,6 +76,7 @@ struct daemon {
 	FILE *trace;              /* --trace-file, or NULL */
 	unsigned long requests;
 	struct persist persist;
+	bool behind;              /* the journal could not be written: replies wait */
 };
 
 /*

@@ -16,7 +16,10 @@
  * record and replays atomically. Records are appended to an in-memory
  * buffer, and flush(), called by the loop before it writes any reply or
  * watch event, writes the whole batch with one write(2) (group commit): a
- * reply never leaves before its record is written.
+ * reply never leaves before its record is written. A write that fails (a
+ * full file system) holds every reply and event, and the daemon reads no
+ * request, until the batch is written (tried again every 100 ms): no
+ * client ever sees a change that a restart would not find.
  *
  * Compaction. Once the journal is past max(compact_min, 4 x the last
  * snapshot), the state (every node, every domain) goes to a new snapshot
@@ -80,6 +83,7 @@ struct journal {
 	struct jbuf doms;       /* its domain changes, encoded */
 	uint32_t ndoms;
 	bool lost;              /* a record could not be made: compact */
+	long behind_since;      /* a write failed then (now_ms), until one succeeds; 0: not */
 	size_t retry_at;        /* after a failed compaction: journal size to
 				 * try again at (0: no failure) */
 };
@@ -335,7 +339,7 @@ static void request_end(void *ctx)
 	j->ndoms = 0;
 }
 
-static void flush(void *ctx)
+static int flush(void *ctx)
 {
 	struct journal *j = ctx;
 	size_t done;
@@ -345,16 +349,26 @@ static void flush(void *ctx)
 		j->out_done += done;
 		j->jsize += done;
 		if (r < 0) {
-			log_err("journal: write to %s: %s (will retry)", j->jpath, strerror(errno));
-			return;
+			if (!j->behind_since) {
+				log_err("journal: write to %s: %s; replies wait until it can be "
+					"written", j->jpath, strerror(errno));
+				j->behind_since = now_ms();
+			}
+			return -1;
 		}
 		j->out.len = j->out_done = 0;
 		crash_point("xmstored.journal-written");
+		if (j->behind_since) {
+			log_info("journal: written again after %ld ms; replies go",
+				 now_ms() - j->behind_since);
+			j->behind_since = 0;
+		}
 	}
 	if (j->retry_at && j->jsize < j->retry_at)
-		return;
+		return 0;
 	if (j->lost || (j->jsize > j->compact_min && j->jsize > 4 * j->snap_size))
 		j->retry_at = compact(j) < 0 ? j->jsize + j->compact_min : 0;
+	return 0;
 }
 
 /* ---- loading ---- */

@@ -4,7 +4,8 @@
 # introduced domains and their channels, and the quota counts are the same
 # after a kill -9, after a SIGTERM, after a kill -9 at each crash point of a
 # compaction; a truncated or damaged journal tail is cut (and logged), never
-# half-applied; --no-journal keeps nothing.
+# half-applied; on a full file system no reply leaves before its record is
+# written; --no-journal keeps nothing.
 #
 #   make SANITIZE=address,undefined programs testprogs
 #   B=build/asan sh tests/proto/journal.sh
@@ -26,6 +27,7 @@ cleanup() {
 	for f in "$W"/*/xmstored.pid; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
+	umount "$W/g/j" 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -254,6 +256,69 @@ unset XMSTORED_ARGS
 ! xenstore-read /kept >/dev/null 2>&1 && [ ! -e "$F/xmstored.journal" ] && t_ok "--no-journal: no file, nothing kept" ||
 	t_fail "--no-journal" "$(ls "$F")"
 xs_stop
+
+# --- G: a full file system: replies wait for the journal, nothing is lost -----
+# The journal on a small tmpfs of its own; a filler takes the rest. A write
+# then gets no reply while its record cannot be written (and no other
+# client sees it); once space is freed it is written and answered, and a
+# kill -9 right after finds it. A write whose record never made it out is
+# never answered: killed then, the daemon comes back without it, and its
+# client got an error, not a success.
+G=$W/g
+mkdir -p "$G/j"
+V=$(printf '%03000d' 2) # a record bigger than what a page of the journal has left
+# held_write NAME: writes of V to /full/NAME-1, -2 ... until one gets no
+# answer within a second (the page the journal had begun is full by then);
+# wp = that writer, HELD = its path. 1 if every one was answered.
+held_write() {
+	k=0
+	while [ $k -lt 4 ]; do
+		k=$((k + 1)); HELD=/full/$1-$k
+		timeout 20 xenstore-write "$HELD" "$V" >"$W/held.out" 2>&1 & wp=$!
+		sleep 1
+		kill -0 "$wp" 2>/dev/null && return 0
+		wait "$wp"
+	done
+	return 1
+}
+if mount -t tmpfs -o size=512k xm-journal-test "$G/j" 2>/dev/null; then
+	XMSTORED_ARGS="--journal-dir $G/j"
+	export XMSTORED_ARGS
+	xs_start xm "$G" && xenstore-write /full/before 1
+	dd if=/dev/zero of="$G/j/filler" bs=4k 2>/dev/null # until ENOSPC
+	held_write held
+	seen=$(XENSTORED_PATH=$XS_SOCK timeout 1 xenstore-read /full/before 2>&1); src=$?
+	kill -0 "$wp" 2>/dev/null && [ $src -ne 0 ] &&
+		t_ok "file system full: the write is not answered, nor any other request, while its record cannot be written" ||
+		t_fail "full: replies held" "writer $(kill -0 "$wp" 2>/dev/null && echo waiting || echo done: $(cat "$W/held.out")), reader rc=$src '$seen'"
+	grep -q "replies wait until it can be written" "$G/xmstored.log" && t_ok "... logged once: $(grep -c 'replies wait' "$G/xmstored.log") line" ||
+		t_fail "full: logged" "$(tail -2 "$G/xmstored.log")"
+	rm -f "$G/j/filler"
+	wait "$wp"; rc=$?
+	[ $rc -eq 0 ] && grep -q "written again after" "$G/xmstored.log" &&
+		t_ok "space freed: the record written, the write answered ($(grep -o 'written again after [0-9]* ms' "$G/xmstored.log"))" ||
+		t_fail "full: answered once freed" "rc=$rc $(cat "$W/held.out") $(tail -2 "$G/xmstored.log")"
+	kill9 "$G"
+	restart "$G" "restart after the full file system"
+	kept=$HELD
+	[ "$(xenstore-read "$kept" 2>&1)" = "$V" ] && t_ok "kill -9 then: the answered write is kept" ||
+		t_fail "full: answered write kept" "$kept: '$(xenstore-read "$kept" 2>&1 | head -c 40)'"
+	# the other way: killed while the record waits
+	dd if=/dev/zero of="$G/j/filler" bs=4k 2>/dev/null
+	held_write lost
+	kill9 "$G"
+	wait "$wp"; rc=$?
+	rm -f "$G/j/filler"
+	restart "$G" "restart after a kill with a record waiting"
+	[ $rc -ne 0 ] && ! xenstore-read "$HELD" >/dev/null 2>&1 && [ "$(xenstore-read "$kept")" = "$V" ] &&
+		t_ok "killed while a record waits: the write was never answered, and is not there (rc=$rc: $(head -c 60 "$W/held.out"))" ||
+		t_fail "full: unanswered write" "rc=$rc $(cat "$W/held.out"); $HELD '$(xenstore-read "$HELD" 2>&1 | head -c 40)'"
+	xs_stop
+	unset XMSTORED_ARGS
+	umount "$G/j"
+else
+	echo "     (no tmpfs mount here: the full file system case not run)"
+fi
 
 for f in "$W"/*/xmstored.log "$W"/*/xmstored.stderr; do
 	if grep -Eq 'Sanitizer|runtime error:' "$f"; then
