@@ -89,7 +89,13 @@ guest_create() {
 	id=$(echo "$out" | sed -n 's/^Started domain .* (id=\([0-9]*\))$/\1/p')
 	i=0
 	while [ "$(xenstore-read "/local/domain/$id/attr/xmfront/state" 2>/dev/null)" != ready ]; do
-		i=$((i + 1)); [ $i -gt 600 ] && { echo "agent of $id not ready" >&2; return 1; }
+		i=$((i + 1))
+		if [ $i -gt 600 ]; then
+			echo "agent of $id not ready; its console:" >&2
+			tail -8 "${XM_RUNDIR:-/run/xm}/dom/$id/console.log" >&2 2>/dev/null
+			echo "its nodes: $(xenstore-ls "/local/domain/$id" 2>&1 | head -12 | tr '\n' ' ')" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 	echo "$id"
