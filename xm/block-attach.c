@@ -2,7 +2,10 @@
  * block-attach.c — xm block-attach (and the disks of xm create): write the
  * device's backend and frontend directories in one transaction, then wait
  * until xmbackd has realised it and the guest's agent has connected it
- * (both Connected), or take it down again and say why (docs/vbd.md). The
+ * (both Connected), or take it down again and say why (docs/vbd.md). A
+ * guest whose agent is not up yet (booting) gets the device as in Xen: it
+ * is realised now, and the agent connects it when it starts; xm waits for
+ * that up to its deadline, then says so and leaves it attached. The
  * device's operation lock is held from before the write to the end; the
  * crash points xm.attach-written, xm.attach-waiting (each wake-up),
  * xm.attach-failed and xm.attach-undo-closing/-closed mark the instants
@@ -176,9 +179,28 @@ static char *timed_out(struct xsc *c, unsigned int domid)
 	return silent ? silent : strdup("timed out waiting for the backend and the guest to connect");
 }
 
+/* Is the guest's agent up: announced ready, and not recorded disconnected
+ * by xmbackd (the state node outlives the agent)? */
+static bool agent_up(struct xsc *c, unsigned int domid)
+{
+	char p[128];
+	snprintf(p, sizeof(p), "/local/domain/%u/attr/xmfront/state", domid);
+	char *state = xsc_read(c, 0, p);
+	snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/agent", domid);
+	char *link = xsc_read(c, 0, p);
+	bool up = state && strcmp(state, "ready") == 0 &&
+		  !(link && strcmp(link, "disconnected") == 0);
+	free(state);
+	free(link);
+	return up;
+}
+
 /* Wait until backend and frontend are both Connected (0), or -1 with why
- * not in *why (malloc'd; NULL without memory). The watches and the first
- * reads go in one round trip, every wake-up's reads in one more. */
+ * not in *why (malloc'd; NULL without memory), or 1: at the deadline the
+ * backend is Connected and the guest's agent is not up (still booting, or
+ * restarting): the device stays, for the agent to connect when it starts,
+ * as Xen's frontend does. The watches and the first reads go in one round
+ * trip, every wake-up's reads in one more. */
 static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 {
 	long deadline = now_ms() + blk_timeout_ms("XM_ATTACH_TIMEOUT", 30000);
@@ -207,6 +229,11 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 			break;
 		blk_crash_point("attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
+		if (m < 0 && errno == ETIMEDOUT &&
+		    vbd_state_parse(w.val[W_BE]) == XenbusStateConnected && !agent_up(c, v->domid)) {
+			j = 2; /* attached; the guest connects it when its agent starts */
+			break;
+		}
 		if (m < 0) {
 			why = errno != ETIMEDOUT ? strdup(lost_text) : timed_out(c, v->domid);
 			break;
@@ -216,10 +243,10 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 	for (int i = 0; i < W_N; i++)
 		free(w.val[i]);
 	*why_out = why;
-	return j > 0 ? 0 : -1;
+	return j == 2 ? 1 : j > 0 ? 0 : -1;
 }
 
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *spec)
+int xm_block_attach(unsigned int domid, const struct diskspec *spec)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct vbd v;
@@ -227,16 +254,6 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 
 	if (blk_check_backend(s))
 		return 1;
-	char *agent = dom_readf(h, XBT_NULL, "/local/domain/%u/attr/xmfront/state", domid);
-	char *link = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/agent", domid);
-	/* the state node outlives the agent; xmbackd records its connection */
-	bool ready = agent && strcmp(agent, "ready") == 0 &&
-		     !(link && strcmp(link, "disconnected") == 0);
-	free(agent);
-	free(link);
-	if (!ready)
-		return xm_error("Domain %u has no running agent (xmfront): its block devices "
-				"cannot be connected", domid);
 	if (blk_need_backd("block devices cannot be connected"))
 		return 1;
 	/* The device's own connection: its watches need no reader thread,
@@ -251,11 +268,15 @@ int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct disksp
 		rc = create_dirs(&c, &v, s);
 	if (!rc) {
 		blk_crash_point("attach", "-written");
-		if (wait_connected(&c, &v, &why) < 0) {
+		int w = wait_connected(&c, &v, &why);
+		if (w < 0) {
 			blk_crash_point("attach", "-failed");
 			blk_force_remove(&c, &v, "attach-undo");
 			rc = xm_error("%s", why ? vbd_error_text(why) : "out of memory");
 			free(why);
+		} else if (w > 0) {
+			fprintf(stderr, "Device /dev/%s (%lu, vbd) is attached; domain %u's agent is not "
+				"up yet, and connects it when it starts.\n", s->vdev, s->devid, domid);
 		}
 	}
 	blk_unlock(&l);
@@ -289,5 +310,5 @@ int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)
 		return xm_error("Cannot attach block devices to Domain-0");
 	if (dry_run)
 		return xm_print_disk(&s);
-	return xm_block_attach(x->h, x->domid, &s);
+	return xm_block_attach(x->domid, &s);
 }

@@ -270,21 +270,3 @@ int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg
 				      strerror(errno));
 	return 0;
 }
-
-int create_wait_agent(struct xsc *c, unsigned int id, int ms)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/local/domain/%u/attr/xmfront/state", id);
-	if (xsc_watch(c, path, c->tokens[0]) < 0)
-		return -1;
-	long deadline = now_ms() + ms;
-	for (;;) {
-		char *s = xsc_read(c, 0, path);
-		bool ready = s && strcmp(s, "ready") == 0;
-		free(s);
-		if (ready)
-			return 0;
-		if (xsc_wait_until(c, deadline) < 0)
-			return -1;
-	}
-}

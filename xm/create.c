@@ -222,19 +222,13 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	return 0;
 }
 
-/* disk = [...]: the same path as xm block-attach, once the guest's agent
- * is up. 0, or 1 (printed). */
-static int attach_disks(struct xs_handle *h, struct xsc *c, const struct made *m,
-			const struct plan *p)
+/* disk = [...]: the same path as xm block-attach, while the guest boots:
+ * each device is realised in QEMU at once, and its agent connects it when
+ * it starts. 0, or 1 (printed). */
+static int attach_disks(const struct made *m, const struct plan *p)
 {
-	unsigned int id = m->id;
-	if (p->c.ndisks == 0)
-		return 0;
-	if (create_wait_agent(c, id, 60000) < 0)
-		return xm_store_error(errno, "domain %s: its agent did not come up within 60 s: "
-				      "cannot connect its disks", p->c.name);
 	for (int i = 0; i < p->c.ndisks; i++)
-		if (xm_block_attach(h, id, &p->disks[i]))
+		if (xm_block_attach(m->id, &p->disks[i]))
 			return 1;
 	return 0;
 }
@@ -265,7 +259,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 		goto out;
 	}
 	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
-	    attach_disks(h, &c, &m, &p))
+	    attach_disks(&m, &p))
 		goto out;
 	printf("Started domain %s (id=%u)\n", p.c.name, m.id);
 	fflush(stdout);

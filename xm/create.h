@@ -25,9 +25,6 @@ int create_unreserve(struct xsc *c, unsigned int id);
  * transaction, with Xen's permissions. */
 int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg,
 			const char *uuid, const char *dir);
-/* Wait up to ms for the guest agent's "ready" (c watches with its first
- * token). 0, or -1 (not in time, or XenStore gone). */
-int create_wait_agent(struct xsc *c, unsigned int id, int ms);
 
 /* create-qemu.c. The QEMU to run ($XM_QEMU, else qemu-system-x86_64 on PATH)
  * and the accelerator: KVM where it really works, else TCG ($XM_ACCEL wins). */

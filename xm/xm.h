@@ -79,8 +79,10 @@ int cmd_uptime(struct xm_ctx *x, int argc, char **argv);
 
 struct diskspec;
 /* block-attach.c: attach a parsed device to a running domain and wait until
- * both ends are connected; on failure nothing is left. 0, or 1 (printed). */
-int xm_block_attach(struct xs_handle *h, unsigned int domid, const struct diskspec *s);
+ * both ends are connected (or, the guest's agent not up yet, until its
+ * deadline: the device stays for the agent to connect); on failure nothing
+ * is left. 0, or 1 (printed). */
+int xm_block_attach(unsigned int domid, const struct diskspec *s);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

@@ -116,9 +116,10 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid);
 bool guest_busy(struct backd *b, unsigned int domid);
 /* Jobs whose deadline passed end as QEMU not answering (timers). */
 void guests_expire(struct backd *b);
-/* Is domid watched but its QEMU not answering: its monitor's handshake not
- * done, or a ping unanswered for STUCK_MS (stopped, hung)? Its own
- * operations are refused or wait; no other guest's wait on it. */
+/* Is domid watched but its QEMU not answering: its monitor unreachable or
+ * its handshake not done after STUCK_MS, or a ping unanswered for STUCK_MS
+ * (stopped, hung)? Its own operations are refused or wait; no other
+ * guest's wait on it. */
 #define STUCK_MS 2000
 bool guest_stuck(struct backd *b, unsigned int domid);
 /* Open again the QMP connections to open again, and say once of one whose

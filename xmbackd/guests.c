@@ -101,6 +101,8 @@ static void handshake(struct backd *b, struct guest *g)
 		g->warned = false;
 		log_info("domain %u: watching its QEMU", g->domid);
 		reconcile_guest(b, g, true);
+		vbd_scan_domain(b, g->domid); /* attaches that waited for it (a guest
+					       * just created: xm create's disks) */
 	} else if (r < 0) {
 		qmp_close(g->q);
 		g->q = NULL;
@@ -287,7 +289,9 @@ void guests_expire(struct backd *b)
 bool guest_stuck(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	return g && (g->stuck || !g->ready);
+	/* a monitor being opened is not stuck until said so (guests_connect,
+	 * after STUCK_MS): a guest just created is only a few ms from ready */
+	return g && (g->stuck || (!g->ready && g->warned));
 }
 
 void guests_reap(struct backd *b)
