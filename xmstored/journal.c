@@ -3,9 +3,10 @@
  * snapshots, and loading at start (files and format: journal.h, jrec.h).
  *
  * Durability scope: the daemon, not the host. The files live in the run
- * directory (tmpfs); a write(2) there is in the page cache, which outlives
- * the process however it dies (kill -9 included), so no fsync: a power cut
- * takes the guests down with the store anyway.
+ * directory (tmpfs); what is written there, by write(2) or into a shared
+ * mapping, is in the page cache, which outlives the process however it dies
+ * (kill -9 included), so no fsync: a power cut takes the guests down with
+ * the store anyway.
  *
  * Write path. The store calls on_change() with the name of every live
  * record it changes or removes, and the daemon tells us of domain changes
@@ -15,8 +16,10 @@
  * transaction, or a release with the removal of the domain's nodes, is one
  * record and replays atomically. Records are appended to an in-memory
  * buffer, and flush(), called by the loop before it writes any reply or
- * watch event, writes the whole batch with one write(2) (group commit): a
- * reply never leaves before its record is written. A write that fails (a
+ * watch event, appends the whole batch at once (group commit): a reply
+ * never leaves before its record is written. Appending is a copy into the
+ * journal file's shared mapping, in room allocated ahead (map_room): no
+ * system call per batch (write(2) where the file system cannot allocate). A write that fails (a
  * full file system) holds every reply and event, and the daemon reads no
  * request, until the batch is written (tried again every 100 ms): no
  * client ever sees a change that a restart would not find.
@@ -52,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -60,6 +64,7 @@
 #define JRN_MAGIC "XMSTJRN1"
 #define SNAP_MAGIC "XMSTSNP1"
 #define COMPACT_MIN_DEFAULT (1024 * 1024)
+#define MAP_STEP (64 * 1024)
 
 struct touched {
 	struct htab_entry he;
@@ -84,6 +89,9 @@ struct journal {
 	uint32_t ndoms;
 	bool lost;              /* a record could not be made: compact */
 	long behind_since;      /* a write failed then (now_ms), until one succeeds; 0: not */
+	char *map;              /* the journal file mapped from 0 (map_room), or NULL */
+	size_t map_len;         /* mapped and allocated: room for records up to it */
+	bool no_map;            /* its file system cannot allocate ahead: write(2) */
 	size_t retry_at;        /* after a failed compaction: journal size to
 				 * try again at (0: no failure) */
 };
@@ -126,6 +134,64 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
 	return 0;
 }
 
+/*
+ * The journal file mapped, with room allocated past j->jsize for at least
+ * need bytes: a record is then copied in, with no write(2) of its own (the
+ * page cache of the mapping is the file's, which outlives the daemon as a
+ * write's does). The room is allocated ahead (fallocate, MAP_STEP at a
+ * time), so a full file system is told here, never by a SIGBUS on a copy.
+ * The unused room reads as zeros, which the loader knows from a damaged
+ * tail. 0, or -1 (errno; EOPNOTSUPP: j->no_map, records are written).
+ */
+static int map_room(struct journal *j, size_t need)
+{
+	if (j->no_map || (j->map && need <= j->map_len))
+		return j->no_map ? -1 : 0;
+	size_t len = (need / MAP_STEP + 1) * MAP_STEP;
+	if (fallocate(j->fd, 0, 0, (off_t)len) < 0) {
+		if (errno == EOPNOTSUPP) {
+			log_info("journal: %s cannot be allocated ahead: records are written "
+				 "one write(2) each", j->jpath);
+			j->no_map = true;
+		}
+		return -1;
+	}
+	void *m = j->map ? mremap(j->map, j->map_len, len, MREMAP_MAYMOVE)
+			 : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, j->fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	j->map = m;
+	j->map_len = len;
+	return 0;
+}
+
+/* Drop the mapping; trim: the file back to what is used (a clean stop, or
+ * before it is written by write(2)). */
+static void unmap(struct journal *j, bool trim)
+{
+	if (j->map)
+		munmap(j->map, j->map_len);
+	j->map = NULL;
+	j->map_len = 0;
+	if (trim && j->fd >= 0 && ftruncate(j->fd, (off_t)j->jsize) < 0)
+		log_warn("journal: cannot trim %s: %s", j->jpath, strerror(errno));
+}
+
+/* Append n bytes of records: copied into the mapping, or written. 0, or -1
+ * (errno) with *done bytes appended. */
+static int append(struct journal *j, const char *p, size_t n, size_t *done)
+{
+	*done = 0;
+	if (map_room(j, j->jsize + n) == 0) {
+		memcpy(j->map + j->jsize, p, n);
+		*done = n;
+		return 0;
+	}
+	if (!j->no_map)
+		return -1;
+	return write_all(j->fd, p, n, done);
+}
+
 /* The whole file at path in *buf (malloc'd): 0, 1 if there is none, -1. */
 static int read_file(const char *path, char **buf, size_t *len)
 {
@@ -163,7 +229,7 @@ static int file_replace(const char *tmp, const char *path, const char *magic,
 {
 	char h[FILE_HDR];
 	size_t done;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 
 	hdr_make(h, magic, gen);
 	if (fd < 0 || write_all(fd, h, sizeof(h), &done) < 0 ||
@@ -231,6 +297,7 @@ static int compact(struct journal *j)
 		return -1;
 	}
 	crash_point("xmstored.snapshot-renamed");
+	unmap(j, false); /* the records go either way */
 	if (file_replace(j->jtmp, j->jpath, JRN_MAGIC, gen, NULL, &fd) < 0) {
 		/* (emptied first: a crash before the header leaves an empty
 		 * journal, which the loader replaces; O_APPEND writes at 0) */
@@ -345,7 +412,7 @@ static int flush(void *ctx)
 	size_t done;
 
 	if (j->out.len > j->out_done) {
-		int r = write_all(j->fd, j->out.p + j->out_done, j->out.len - j->out_done, &done);
+		int r = append(j, j->out.p + j->out_done, j->out.len - j->out_done, &done);
 		j->out_done += done;
 		j->jsize += done;
 		if (r < 0) {
@@ -423,9 +490,12 @@ static int replay(struct journal *j, const char *buf, size_t len, size_t *good,
 		(*nrec)++;
 	}
 	*good = off;
-	if (off < len)
+	size_t end = len; /* (trailing zeros: the room allocated ahead, unused) */
+	while (end > off && buf[end - 1] == 0)
+		end--;
+	if (off < end)
 		log_warn("journal: %s: cut %zu bytes at offset %zu (%s record); "
-			 "the %lu records before it are kept", j->jpath, len - off, off,
+			 "the %lu records before it are kept", j->jpath, end - off, off,
 			 st == JREC_SHORT ? "truncated" : "damaged", *nrec);
 	return 0;
 }
@@ -470,7 +540,7 @@ static int load_journal(struct journal *j, struct jdoms *doms)
 	free(buf);
 	if (rc < 0)
 		return -1;
-	j->fd = open(j->jpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+	j->fd = open(j->jpath, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (j->fd < 0 || (good < len && ftruncate(j->fd, (off_t)good) < 0)) {
 		log_err("journal: cannot open %s: %s", j->jpath, strerror(errno));
 		return -1;
@@ -497,6 +567,7 @@ static void journal_free(struct journal *j)
 {
 	if (!j)
 		return;
+	unmap(j, true);
 	if (j->fd >= 0)
 		close(j->fd);
 	if (j->dirfd >= 0)
