@@ -229,13 +229,14 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 			break;
 		blk_crash_point("attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
-		if (m < 0 && errno == ETIMEDOUT &&
-		    vbd_state_parse(w.val[W_BE]) == XenbusStateConnected && !agent_up(c, v->domid)) {
+		bool late = m < 0 && errno == ETIMEDOUT; /* (before anything else sets errno) */
+		if (late && vbd_state_parse(w.val[W_BE]) == XenbusStateConnected &&
+		    !agent_up(c, v->domid)) {
 			j = 2; /* attached; the guest connects it when its agent starts */
 			break;
 		}
 		if (m < 0) {
-			why = errno != ETIMEDOUT ? strdup(lost_text) : timed_out(c, v->domid);
+			why = late ? timed_out(c, v->domid) : strdup(lost_text);
 			break;
 		}
 		dirty = m > 0 ? (unsigned int)m : (1u << W_N) - 1;

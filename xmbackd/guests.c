@@ -147,6 +147,16 @@ static void abandoned_create(struct backd *b, unsigned int domid)
 		free(lock);
 		return; /* still at work */
 	}
+	/* The state again, now that the lock is known free: an xm create
+	 * writes "running" before it lets go, so one that finished since the
+	 * state was read (a scan that lagged) is told from one that died. */
+	char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
+	bool creating = state && strcmp(state, "creating") == 0;
+	free(state);
+	if (!creating) {
+		free(lock);
+		return;
+	}
 	char *name = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/name", domid);
 	char *dir = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
 	log_info("domain %u (%s): left half-made by an xm create that is gone; undoing it",

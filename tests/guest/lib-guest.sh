@@ -94,6 +94,7 @@ guest_create() {
 			echo "agent of $id not ready; its console:" >&2
 			tail -8 "${XM_RUNDIR:-/run/xm}/dom/$id/console.log" >&2 2>/dev/null
 			echo "its nodes: $(xenstore-ls "/local/domain/$id" 2>&1 | head -12 | tr '\n' ' ')" >&2
+			[ -n "${work:-}" ] && tail -6 "$work/backd.log" 2>/dev/null | sed 's/^/  xmbackd: /' >&2
 			return 1
 		fi
 		sleep 0.1
