@@ -14,6 +14,7 @@
 #include "backd.h"
 #include "reconcile.h"
 #include "vbd-int.h"
+#include "crashpoint.h"
 #include "dom.h"
 #include "oplock.h"
 #include "qmp.h"
@@ -202,8 +203,10 @@ void guests_scan(struct backd *b)
 		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
 		if (state && strcmp(state, "running") == 0)
 			attach(b, domid);
-		else if (state && strcmp(state, "creating") == 0)
+		else if (state && strcmp(state, "creating") == 0) {
+			crash_point("xmbackd.scan-creating"); /* (a scan that lags) */
 			abandoned_create(b, domid);
+		}
 		free(state);
 	}
 	free(ids);

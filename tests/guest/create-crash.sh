@@ -16,6 +16,8 @@
 # - a create that is only slow (xm stopped over many reconcile ticks) is
 #   left alone and then completes;
 # - xm destroy killed after QEMU's quit: the domain goes all the same;
+# - a scan of xmbackd that read "creating" and lags until the create has
+#   finished does not undo the running guest;
 # - a stale create lock (an xm that died before its reservation) is swept.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -133,6 +135,31 @@ if "$XM" create "$work/c.cfg" >"$work/out" 2>&1; then
 else
 	t_fail "create for the destroy case" "$(cat "$work/out")"
 fi
+
+# ---- a scan that lags: xmbackd reads "creating", then xm create finishes
+# before xmbackd looks at its lock (xmbackd stopped in between): the guest
+# that now runs is not undone as abandoned (CI found it undone so) ----
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+XM_CRASH_AT=xmbackd.scan-creating XM_CRASH_HOW=stop backd_start
+if "$XM" create "$work/c.cfg" >"$work/out" 2>&1; then
+	i=0 # xmbackd stopped itself at the point (its scan saw the reservation)
+	while [ "$(ps -o stat= -p "$BACKD_PID" 2>/dev/null | cut -c1)" != T ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	st=$(ps -o stat= -p "$BACKD_PID" 2>/dev/null | cut -c1)
+	kill -CONT "$BACKD_PID"
+	sleep 1.5
+	id=$(sed -n 's/^Started domain .* (id=\([0-9]*\))$/\1/p' "$work/out")
+	[ "$st" = T ] && [ "$(xenstore-read "/tool/xm/domain/$id/state" 2>/dev/null)" = running ] &&
+		[ -e "$XM_RUNDIR/dom/$id/qemu.pid" ] && [ -n "$(xenstore-read "/local/domain/$id/name" 2>/dev/null)" ] &&
+		t_ok "a scan that saw 'creating' and lagged past the create's end: the running guest is kept" ||
+		t_fail "lagging scan" "xmbackd state '$st'; $id: $(xenstore-read "/tool/xm/domain/$id/state" 2>&1); $(tail -3 "$work/backd.log")"
+	"$XM" destroy GuestC >/dev/null 2>&1
+else
+	t_fail "create for the lagging scan" "$(cat "$work/out")"
+fi
+kill -CONT "$BACKD_PID" 2>/dev/null
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+[ -z "$(converge 10)" ] || t_fail "after the lagging scan" "$(left)"
 
 # ---- a stale create lock is swept, a held one is not ----
 mkdir -p "$XM_RUNDIR/create"
