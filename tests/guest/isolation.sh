@@ -8,6 +8,7 @@
 # - A stopped with an attach to A in flight (xmbackd is working on A when
 #   B's request comes: its QMP half is a job the event loop carries);
 # - xmbackd restarted while A is stopped (its take-over meets A first);
+# - A's guest flooding XenStore (a loop of xenstore-write in the guest);
 # and the stuck guest's own operations fail with a reason naming its QEMU.
 # The times are printed; the checks are that B's operations complete
 # (before a timeout xm would hit) and that A's fail with their reason —
@@ -127,6 +128,21 @@ done
 "$XM" block-detach "$A" xvdb 2>>"$work/err" && t_ok "GuestA continued: its attach and detach work again" ||
 	t_fail "GuestA after SIGCONT" "$(cat "$work/err")"
 got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$(cat "$work/err")"
+
+# ---- A's guest floods XenStore (its root writing as fast as it can) ----
+# (each xenstore-write: one transaction of 100 nodes, and the count)
+guest_run "$A" 'p=; k=0; while [ $k -lt 100 ]; do p="$p data/f/$k x"; k=$((k + 1)); done; (i=0; while :; do xenstore-write $p data/flood $i; i=$((i + 1)); done) >/dev/null 2>&1 & echo $! >/tmp/flood.pid' >/dev/null
+sleep 1
+n0=$(xenstore-read "/local/domain/$A/data/flood" 2>/dev/null || echo 0)
+if got=$(cycle); then
+	n1=$(xenstore-read "/local/domain/$A/data/flood" 2>/dev/null || echo 0)
+	[ "$n1" -gt "$n0" ] 2>/dev/null &&
+		t_ok "GuestA floods XenStore ($(((n1 - n0) * 101)) node writes during the cycle): GuestB $(ratio "$got")" ||
+		t_fail "GuestA's flood" "not running: data/flood $n0 -> $n1"
+else
+	t_fail "GuestB while GuestA floods XenStore" "$(cat "$work/err")"
+fi
+guest_run "$A" 'kill $(cat /tmp/flood.pid)' >/dev/null
 
 if grep -l "Sanitizer\|runtime error" "$work"/*.stderr "$work"/xs/*.stderr 2>/dev/null; then
 	t_fail sanitizers "a report in the logs"
