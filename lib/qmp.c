@@ -16,6 +16,7 @@
 #define ERR_EOF "QEMU closed the monitor connection"
 #define ERR_SEND "cannot send to QEMU's monitor"
 #define QMP_KEEP_MAX 8
+#define QMP_BUF_MAX (4 << 20) /* unparsed bytes a peer may leave us holding */
 
 struct qmp {
 	int fd;
@@ -37,6 +38,10 @@ int qmp_fd(const struct qmp *q)
 
 int qmp_read(struct qmp *q)
 {
+	if (q->len >= QMP_BUF_MAX) { /* a line that never ends: not QMP */
+		errno = EMSGSIZE;
+		return -1;
+	}
 	if (q->cap - q->len < 4096) {
 		size_t cap = q->cap ? q->cap * 2 : 8192;
 		char *b = realloc(q->buf, cap);

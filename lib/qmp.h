@@ -38,7 +38,8 @@ bool qmp_pending(const struct qmp *q);
 
 /* Send a command; args is stolen (may be NULL). Returns the id, or -1. */
 long qmp_send(struct qmp *q, const char *cmd, json_t *args);
-/* Read what is available on the socket. 0, or -1 on EOF/error. */
+/* Read what is available on the socket. 0, or -1 on EOF/error (EMSGSIZE:
+ * 4 MiB without an end of line, which no QMP message is). */
 int qmp_read(struct qmp *q);
 /* Next complete message already read, or NULL. Caller owns it. */
 json_t *qmp_next(struct qmp *q);

@@ -110,7 +110,9 @@ static void handshake(struct backd *b, struct guest *g)
 		if (!qemu_alive(b, g->domid)) {
 			cleanup(b, g, "its QEMU is gone");
 		} else {
-			log_warn("domain %u: QEMU's monitor: %s; trying again", g->domid, err);
+			if (!g->warned) /* once a spell: it is tried every second */
+				log_warn("domain %u: QEMU's monitor: %s; trying again", g->domid, err);
+			g->warned = true; /* and its guest's operations are refused */
 			g->since = now_ms() + 1000;
 		}
 	}
@@ -245,8 +247,23 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 		handshake(b, g);
 		return;
 	}
+	errno = 0;
 	if (qmp_read(g->q) < 0) {
-		cleanup(b, g, "QEMU has exited");
+		int e = errno;
+		if (!qemu_alive(b, g->domid)) {
+			cleanup(b, g, "QEMU has exited");
+			return;
+		}
+		/* QEMU lives on but its monitor connection broke or talks no
+		 * QMP: opened again in a second; its guest waits meanwhile */
+		log_warn("domain %u: its QEMU's monitor connection failed (%s); opening it again",
+			 g->domid, e ? strerror(e) : "closed");
+		job_abort(b, g, "QEMU's monitor connection failed");
+		qmp_close(g->q);
+		g->q = NULL;
+		g->ready = false;
+		g->warned = true;
+		g->since = now_ms() + 1000;
 		return;
 	}
 	guest_heard(b, g);
@@ -314,7 +331,7 @@ void guests_reap(struct backd *b)
 		struct guest *g = *p;
 		if (g->gone) {
 			*p = g->next;
-			job_abort(b, g, true); /* its QEMU is gone, or no longer ours */
+			job_abort(b, g, "QEMU has exited"); /* or is no longer ours */
 			qmp_close(g->q);
 			free(g);
 		} else {
@@ -326,7 +343,7 @@ void guests_reap(struct backd *b)
 void guests_free(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
-		job_abort(b, g, false); /* xmbackd stops: the record says what is left */
+		job_abort(b, g, NULL); /* xmbackd stops: the record says what is left */
 		g->gone = true;
 	}
 	guests_reap(b);

@@ -666,13 +666,13 @@ void job_stuck(struct backd *b, struct guest *g)
 	plug_failed(b, g, j);
 }
 
-void job_abort(struct backd *b, struct guest *g, bool tell)
+void job_abort(struct backd *b, struct guest *g, const char *why)
 {
 	struct job *j = g->job;
 	if (!j)
 		return;
-	if (tell) {
-		no_answer(b, g, j, "QEMU has exited");
+	if (why) {
+		no_answer(b, g, j, why);
 		return;
 	}
 	g->job = NULL;

@@ -107,9 +107,10 @@ void job_expire(struct backd *b, struct guest *g, long now);
 /* g's QEMU was found not answering (agent.c): its job ends so at once, as
  * unanswered (what was sent may yet be done: the record says so). */
 void job_stuck(struct backd *b, struct guest *g);
-/* g's QEMU is gone (tell: the job ends as not answered) or xmbackd stops
- * (the job is dropped: its record says what QEMU may hold). */
-void job_abort(struct backd *b, struct guest *g, bool tell);
+/* g's QEMU is gone, or its monitor connection lost (why: the job ends as
+ * not answered, for that reason), or xmbackd stops (why NULL: the job is
+ * dropped; its record says what QEMU may hold). */
+void job_abort(struct backd *b, struct guest *g, const char *why);
 
 /* vbd.c: act on one device as its XenStore nodes say. */
 void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid);

@@ -8,6 +8,8 @@
 # - A stopped with an attach to A in flight (xmbackd is working on A when
 #   B's request comes: its QMP half is a job the event loop carries);
 # - xmbackd restarted while A is stopped (its take-over meets A first);
+# - A's monitor answering nothing after its handshake, or garbage
+#   (tests/guest/fakeqmp in place of its qmp.sock);
 # - A's guest flooding XenStore (a loop of xenstore-write in the guest);
 # and the stuck guest's own operations fail with a reason naming its QEMU.
 # The times are printed; the checks are that B's operations complete
@@ -19,8 +21,8 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-qa=
-trap '[ -n "$qa" ] && kill -CONT "$qa" 2>/dev/null; guests_teardown' EXIT
+qa= fake=
+trap '[ -n "$qa" ] && kill -CONT "$qa" 2>/dev/null; [ -n "$fake" ] && kill "$fake" 2>/dev/null; guests_teardown' EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
 for g in A B; do
@@ -128,6 +130,41 @@ done
 "$XM" block-detach "$A" xvdb 2>>"$work/err" && t_ok "GuestA continued: its attach and detach work again" ||
 	t_fail "GuestA after SIGCONT" "$(cat "$work/err")"
 got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$(cat "$work/err")"
+
+# ---- A's monitor misbehaves: a QEMU that accepts QMP but never answers
+# after the handshake, and one that answers garbage (tests/guest/fakeqmp in
+# place of A's qmp.sock; the real QEMU runs on behind it) ----
+FAKEQMP=$TOP/$B/tests/guest/fakeqmp
+qs=$XM_RUNDIR/dom/$A/qmp.sock
+for mode in mute garbage; do
+	kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+	mv "$qs" "$qs.real"
+	"$FAKEQMP" "$mode" "$qs" 2>>"$work/fake.err" & fake=$!
+	i=0; while [ ! -S "$qs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	backd_start
+	sleep 3 # time to find it out
+	if got=$(cycle); then
+		t_ok "GuestA's monitor $mode: GuestB $(ratio "$got")"
+	else
+		t_fail "GuestB while GuestA's monitor is $mode" "$(cat "$work/err")"
+	fi
+	XM_ATTACH_TIMEOUT=20 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a.out" 2>&1; rc=$?
+	[ $rc -eq 1 ] && grep -q "does not answer (stopped or hung)" "$work/a.out" &&
+		[ -z "$(xenstore-list "/local/domain/0/backend/vbd/$A" 2>/dev/null)" ] &&
+		t_ok "... GuestA's own attach refused, nothing left: $(tail -1 "$work/a.out")" ||
+		t_fail "GuestA's attach, its monitor $mode" "rc=$rc $(cat "$work/a.out")"
+	kill -0 "$BACKD_PID" 2>/dev/null || t_fail "xmbackd with a $mode monitor" "it died: $(tail -3 "$work/backd.log")"
+	kill "$fake"; wait "$fake" 2>/dev/null; fake=
+	mv "$qs.real" "$qs"
+done
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+i=0
+while ! "$XM" block-attach "$A" "file:$work/A.img" xvdb w 2>"$work/err" && [ $i -lt 10 ]; do
+	sleep 1; i=$((i + 1))
+done
+"$XM" block-detach "$A" xvdb 2>>"$work/err" && t_ok "GuestA's real monitor back: its attach and detach work" ||
+	t_fail "GuestA after the fake monitors" "$(cat "$work/err")"
 
 # ---- A's guest floods XenStore (its root writing as fast as it can) ----
 # (each xenstore-write: one transaction of 100 nodes, and the count)

@@ -5,3 +5,6 @@ TESTPROGS += $(B)/tests/guest/ptydrive
 $(B)/tests/guest/qmpcmd: $(B)/tests/guest/qmpcmd.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 TESTPROGS += $(B)/tests/guest/qmpcmd
+$(B)/tests/guest/fakeqmp: $(B)/tests/guest/fakeqmp.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+TESTPROGS += $(B)/tests/guest/fakeqmp
