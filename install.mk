@@ -7,7 +7,8 @@
 # whatever the PREFIX: xm create NAME looks there.
 #
 #   make install                    build (release) and install under /usr/local
-#   make install-guest-agent        the static guest agent alone (for a guest)
+#   make install-guest-agent        the static guest agent alone, with its
+#                                   unit (for a guest)
 #   make uninstall                  remove what install put there
 
 PREFIX ?= /usr/local
@@ -42,9 +43,11 @@ install: programs image
 		> $(DESTDIR)$(UNITDIR)/xmbackd.service
 
 install-guest-agent: $(XMFRONT)
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	$(INSTALL) -m 755 $(XMFRONT) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 644 man/xmfront.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/xmfront.service.in \
+		> $(DESTDIR)$(UNITDIR)/xmfront.service
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,xm xmstored xmbackd xmfront)
@@ -54,7 +57,7 @@ uninstall:
 	rm -f $(DESTDIR)$(DOCDIR)/examples/XenGuest1.cfg
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xm
 	rm -f $(DESTDIR)$(XENCONFDIR)/XenGuest1.cfg
-	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,xmstored.service xmbackd.service)
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,xmstored.service xmbackd.service xmfront.service)
 	-rmdir $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 .PHONY: install install-guest-agent uninstall

@@ -7,7 +7,7 @@
 # sockets under /run and XenGuest1 from /etc/xen; then dpkg -r removes
 # every file it installed and stops nothing it did not start (a guest and
 # the daemons the test started run on). The guest agent's package holds a
-# static xmfront that runs.
+# static xmfront that runs, and its unit, which systemd-analyze accepts.
 #
 # It installs into this machine's /usr and /etc (root, as make check is),
 # and refuses to run where /run/xenstored or /run/xm hold anything (a host
@@ -101,4 +101,20 @@ dpkg --purge xm >/dev/null 2>&1
 dpkg-deb -x "$agent" "$P/agent" && ! readelf -l "$P/agent/usr/sbin/xmfront" | grep -q INTERP &&
 	"$P/agent/usr/sbin/xmfront" --help >/dev/null 2>&1 &&
 	t_ok "xm-guest-agent: a static xmfront that runs" || t_fail "xm-guest-agent" "not static, or does not run"
+# its unit, verified as systemd would load it (here from the extracted
+# package: the unit's program and page where the package put them)
+u=$P/agent/lib/systemd/system/xmfront.service
+if [ -f "$u" ] && grep -q '^ExecStart=/usr/sbin/xmfront$' "$u"; then
+	mkdir -p "$P/unit"
+	sed "s|^ExecStart=/usr/sbin/|ExecStart=$P/agent/usr/sbin/|" "$u" >"$P/unit/xmfront.service"
+	if command -v systemd-analyze >/dev/null; then
+		out=$(MANPATH=$P/agent/usr/share/man systemd-analyze verify "$P/unit/xmfront.service" 2>&1)
+		[ -z "$out" ] && t_ok "xm-guest-agent: its unit xmfront.service, accepted by systemd-analyze verify" ||
+			t_fail "xm-guest-agent's unit verified" "$out"
+	else
+		t_ok "xm-guest-agent: its unit xmfront.service (no systemd-analyze here)"
+	fi
+else
+	t_fail "xm-guest-agent's unit" "no $u with ExecStart=/usr/sbin/xmfront"
+fi
 t_summary
