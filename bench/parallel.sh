@@ -13,6 +13,8 @@
 #   BENCH_ROUNDS=6      counted rounds (one uncounted warm-up round first)
 #   BENCH_SETTLE=0.3    seconds of quiet before each timed step
 #   BLKTIME_TIMEOUT=60  seconds before one operation gives up
+#   BENCH_IDLE=5        seconds over which the daemons' idle wake-ups and
+#                       CPU are counted, before the rounds
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -64,6 +66,24 @@ for d in $ids; do
 	while ! ready "$d"; do k=$((k + 1)); [ $k -gt 1200 ] && fail "guest $d not ready"; sleep 0.1; done
 done
 echo "# $N guests up in $(($(date +%s%3N) - t0)) ms" >&2
+# The daemons at idle with N guests: wake-ups (context switches) and CPU
+# per second over IDLE seconds, nothing asked of them (no busy polling:
+# xmbackd's timers and pings, xmstored's answers to them and the agents).
+IDLE=${BENCH_IDLE:-5}
+sample() { # sample PID: "switches cpu_ticks"
+	sw=$(awk '/ctxt_switches/ { s += $2 } END { print s }' "/proc/$1/status")
+	echo "$sw $(awk '{ print $14 + $15 }' "/proc/$1/stat")"
+}
+sleep 2
+b0=$(sample "$BACKD_PID") s0=$(sample "$XS_PID")
+sleep "$IDLE"
+b1=$(sample "$BACKD_PID") s1=$(sample "$XS_PID")
+hz=$(getconf CLK_TCK)
+idle_line() { # NAME BEFORE AFTER
+	set -- "$1" $2 $3
+	echo "$1 $(( ($4 - $2) / IDLE )) $(echo "scale=2; ($5 - $3) * 100 / $hz / $IDLE" | bc)"
+}
+idle_b=$(idle_line xmbackd "$b0" "$b1") idle_s=$(idle_line xmstored "$s0" "$s1")
 # The floor's "visible in the guest" is the disk's add uevent, printed on
 # the console by the guest's uevent monitor, and the kernel's probe line
 # (KERN_NOTICE): as bench/block.sh, the console level is raised, and the
@@ -72,12 +92,12 @@ for d in $ids; do
 	guest_run "$d" "dmesg -n 6" >/dev/null || fail "cannot set guest $d's console level"
 done
 mon() { # mon start|stop
-	for d in $ids; do
+	for dom in $ids; do
 		if [ "$1" = start ]; then
-			guest_run "$d" "{ xmfront --uevents </dev/null >/dev/console 2>&1 & echo \$! >/tmp/uevmon.pid; }" >/dev/null
+			guest_run "$dom" "{ xmfront --uevents </dev/null >/dev/console 2>&1 & echo \$! >/tmp/uevmon.pid; }" >/dev/null
 		else
-			guest_run "$d" 'kill $(cat /tmp/uevmon.pid)' >/dev/null
-		fi || fail "uevent monitor $1 in guest $d"
+			guest_run "$dom" 'kill $(cat /tmp/uevmon.pid)' >/dev/null
+		fi || fail "uevent monitor $1 in guest $dom"
 	done
 }
 img() { echo "$work/img.$1"; }
@@ -154,3 +174,7 @@ END {
 	printf "%-44s %9.2f\n", "(c)/(d) makespan, medians", med("xd") / med("fd")
 	printf "%-44s %9.1f / %.1f\n", "attaches per second: xm / floor", g * 1000 / med("xa"), g * 1000 / med("fa")
 }' "$work/results"
+for l in "$idle_b" "$idle_s"; do
+	set -- $l
+	printf "%-44s %9s wake-ups/s, %s%% of a CPU\n" "$1 at idle ($N guests, ${IDLE} s)" "$2" "$3"
+done
