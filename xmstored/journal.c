@@ -19,10 +19,11 @@
  * watch event, appends the whole batch at once (group commit): a reply
  * never leaves before its record is written. Appending is a copy into the
  * journal file's shared mapping, in room allocated ahead (map_room): no
- * system call per batch (write(2) where the file system cannot allocate). A write that fails (a
- * full file system) holds every reply and event, and the daemon reads no
- * request, until the batch is written (tried again every 100 ms): no
- * client ever sees a change that a restart would not find.
+ * system call per batch (write(2) where the file system cannot allocate).
+ * An append that fails (a full file system) holds every reply and event,
+ * and the daemon reads no request, until the batch is written (tried again
+ * every 100 ms): no client ever sees a change that a restart would not
+ * find.
  *
  * Compaction. Once the journal is past max(compact_min, 4 x the last
  * snapshot), the state (every node, every domain) goes to a new snapshot
