@@ -92,6 +92,26 @@ static void attach(struct backd *b, unsigned int domid)
 	guest_connect(b, g);
 }
 
+/* g's monitor connection failed (what: why, for the log). A QEMU that is
+ * gone is a guest that ended (cleanup); for one that lives on, the job in
+ * flight fails, the connection is opened again in a second (said once a
+ * spell), and meanwhile its guest's operations are refused (guest_stuck). */
+static void monitor_failed(struct backd *b, struct guest *g, const char *what)
+{
+	if (!qemu_alive(b, g->domid)) {
+		cleanup(b, g, "its QEMU is gone");
+		return;
+	}
+	if (!g->warned)
+		log_warn("domain %u: its QEMU's monitor: %s; opening it again", g->domid, what);
+	g->warned = true;
+	job_abort(b, g, "QEMU's monitor connection failed");
+	qmp_close(g->q);
+	g->q = NULL;
+	g->ready = false;
+	g->since = now_ms() + 1000;
+}
+
 /* The handshake of a connection opened by guest_connect, on readable. */
 static void handshake(struct backd *b, struct guest *g)
 {
@@ -105,16 +125,7 @@ static void handshake(struct backd *b, struct guest *g)
 		vbd_scan_domain(b, g->domid); /* attaches that waited for it (a guest
 					       * just created: xm create's disks) */
 	} else if (r < 0) {
-		qmp_close(g->q);
-		g->q = NULL;
-		if (!qemu_alive(b, g->domid)) {
-			cleanup(b, g, "its QEMU is gone");
-		} else {
-			if (!g->warned) /* once a spell: it is tried every second */
-				log_warn("domain %u: QEMU's monitor: %s; trying again", g->domid, err);
-			g->warned = true; /* and its guest's operations are refused */
-			g->since = now_ms() + 1000;
-		}
+		monitor_failed(b, g, err);
 	}
 	free(err);
 }
@@ -248,22 +259,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 		return;
 	}
 	errno = 0;
-	if (qmp_read(g->q) < 0) {
-		int e = errno;
-		if (!qemu_alive(b, g->domid)) {
-			cleanup(b, g, "QEMU has exited");
-			return;
-		}
-		/* QEMU lives on but its monitor connection broke or talks no
-		 * QMP: opened again in a second; its guest waits meanwhile */
-		log_warn("domain %u: its QEMU's monitor connection failed (%s); opening it again",
-			 g->domid, e ? strerror(e) : "closed");
-		job_abort(b, g, "QEMU's monitor connection failed");
-		qmp_close(g->q);
-		g->q = NULL;
-		g->ready = false;
-		g->warned = true;
-		g->since = now_ms() + 1000;
+	if (qmp_read(g->q) < 0) { /* closed, or a line that never ends */
+		monitor_failed(b, g, errno ? strerror(errno) : "closed");
 		return;
 	}
 	guest_heard(b, g);
