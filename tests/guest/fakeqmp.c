@@ -8,6 +8,9 @@
  *   fakeqmp garbage SOCKET   greets, then answers every line it is sent
  *                            with bytes that are no QMP (broken JSON, a
  *                            NUL, an endless line's start)
+ *   fakeqmp endless SOCKET   greets, accepts qmp_capabilities, then
+ *                            answers the next command with a line that
+ *                            never ends (bytes until the client hangs up)
  *
  * One client at a time, as QEMU's monitor; runs until killed.
  */
@@ -35,7 +38,18 @@ static void say(int fd, const char *s, size_t n)
 	}
 }
 
-static void serve(int fd, int garbage)
+enum mode { MUTE, GARBAGE, ENDLESS };
+
+static void endless(int fd)
+{
+	char chunk[65536];
+	memset(chunk, 'x', sizeof(chunk));
+	for (;;)
+		if (write(fd, chunk, sizeof(chunk)) <= 0)
+			return;
+}
+
+static void serve(int fd, enum mode mode)
 {
 	static const char junk[] = "}{\"return\": [1, 2\r\n\x01\x02\xff not json at all\r\n"
 				   "{\"id\": \"x\", \"return\"\0 {{{{{{{{";
@@ -51,8 +65,11 @@ static void serve(int fd, int garbage)
 			if (buf[i] != '\n')
 				continue;
 			lines++;
-			if (garbage) {
+			if (mode == GARBAGE) {
 				say(fd, junk, sizeof(junk) - 1);
+			} else if (mode == ENDLESS && lines == 2) {
+				endless(fd);
+				return;
 			} else if (lines == 1) { /* qmp_capabilities, answered; then silence */
 				const char *id = strstr(buf, "\"id\":");
 				char reply[96];
@@ -66,8 +83,13 @@ static void serve(int fd, int garbage)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[1], "mute") != 0 && strcmp(argv[1], "garbage") != 0)) {
-		fputs("usage: fakeqmp mute|garbage SOCKET\n", stderr);
+	static const char *const modes[] = { "mute", "garbage", "endless" };
+	int mode = -1;
+	for (int i = 0; argc == 3 && i < 3; i++)
+		if (strcmp(argv[1], modes[i]) == 0)
+			mode = i;
+	if (mode < 0) {
+		fputs("usage: fakeqmp mute|garbage|endless SOCKET\n", stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -90,7 +112,7 @@ int main(int argc, char **argv)
 				continue;
 			return 1;
 		}
-		serve(fd, strcmp(argv[1], "garbage") == 0);
+		serve(fd, (enum mode)mode);
 		close(fd);
 	}
 }

@@ -8,8 +8,9 @@
 # - A stopped with an attach to A in flight (xmbackd is working on A when
 #   B's request comes: its QMP half is a job the event loop carries);
 # - xmbackd restarted while A is stopped (its take-over meets A first);
-# - A's monitor answering nothing after its handshake, or garbage
-#   (tests/guest/fakeqmp in place of its qmp.sock);
+# - A's monitor answering nothing after its handshake, garbage, or a line
+#   that never ends (tests/guest/fakeqmp in place of its qmp.sock): A's
+#   domain is not cleaned up while its QEMU runs;
 # - A's guest flooding XenStore (a loop of xenstore-write in the guest);
 # and the stuck guest's own operations fail with a reason naming its QEMU.
 # The times are printed; the checks are that B's operations complete
@@ -100,7 +101,9 @@ XM_ATTACH_TIMEOUT=30 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a
 apid=$!
 t0=$(ms_now)
 kill -STOP "$qa"
-if got=$(cycle); then
+# (xm's own deadlines below xmbackd's 10 s QMP deadline: an xmbackd that
+# waited on GuestA's call would fail GuestB's operations)
+if got=$(export XM_ATTACH_TIMEOUT=8 XM_DETACH_TIMEOUT=8; cycle); then
 	t_ok "GuestA stopped under its attach: GuestB $(ratio "$got")"
 else
 	t_fail "GuestB while GuestA's attach hangs" "$(cat "$work/err")"
@@ -136,7 +139,7 @@ got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$
 # place of A's qmp.sock; the real QEMU runs on behind it) ----
 FAKEQMP=$TOP/$B/tests/guest/fakeqmp
 qs=$XM_RUNDIR/dom/$A/qmp.sock
-for mode in mute garbage; do
+for mode in mute garbage endless; do
 	kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
 	mv "$qs" "$qs.real"
 	"$FAKEQMP" "$mode" "$qs" 2>>"$work/fake.err" & fake=$!
@@ -154,6 +157,8 @@ for mode in mute garbage; do
 		t_ok "... GuestA's own attach refused, nothing left: $(tail -1 "$work/a.out")" ||
 		t_fail "GuestA's attach, its monitor $mode" "rc=$rc $(cat "$work/a.out")"
 	kill -0 "$BACKD_PID" 2>/dev/null || t_fail "xmbackd with a $mode monitor" "it died: $(tail -3 "$work/backd.log")"
+	[ -n "$(xenstore-read "/local/domain/$A/name" 2>/dev/null)" ] && [ -e "$XM_RUNDIR/dom/$A/qemu.pid" ] ||
+		t_fail "GuestA with a $mode monitor" "its domain was cleaned up while its QEMU runs"
 	kill "$fake"; wait "$fake" 2>/dev/null; fake=
 	mv "$qs.real" "$qs"
 done

@@ -4,7 +4,7 @@
  * qmp_handshake), and what a blocking call does with the messages that are
  * not its reply: events are kept, a reply the event loop asked to keep
  * (qmp_keep: xmbackd's ping, an attach's commands) is kept for it, any
- * other reply is dropped.
+ * other reply is dropped; a line that never ends is refused past 4 MiB.
  * qmp_pending tells a caller that was busy elsewhere that QEMU did speak.
  */
 #include <stdarg.h>
@@ -13,7 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +216,26 @@ static void test_pending_socket(void **state)
 	assert_false(qmp_pending(f->q));
 }
 
+/* A peer whose line never ends is not held without bound: past 4 MiB
+ * unparsed, qmp_read fails with EMSGSIZE (xmbackd then opens the monitor
+ * again). */
+static void test_endless_line(void **state)
+{
+	struct fake *f = *state;
+	static char chunk[65536];
+	int rc = 0;
+
+	memset(chunk, 'x', sizeof(chunk));
+	for (int i = 0; i < 100 && rc == 0; i++) { /* up to 6.4 MiB, read as it comes */
+		struct pollfd p = { .fd = qmp_fd(f->q), .events = POLLIN };
+		assert_int_equal(write(f->cfd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+		while (rc == 0 && poll(&p, 1, 0) > 0)
+			rc = qmp_read(f->q);
+	}
+	assert_int_equal(rc, -1);
+	assert_int_equal(errno, EMSGSIZE);
+}
+
 /* A QEMU that never answers: the blocking call times out, and the late
  * reply, not kept, is dropped by the next call. */
 static void test_timeout_then_late(void **state)
@@ -243,6 +265,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kept_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_several, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pending_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endless_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_then_late, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
