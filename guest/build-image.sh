@@ -18,7 +18,8 @@
 #
 # Guest side: /init mounts proc/sys/devtmpfs, loads the modules, starts
 # `mdev -d` (the kernel has no uevent helper), starts /sbin/xmfront if it is
-# in the image, and runs a shell on the serial console with the prompt
+# in the image (and again, with --resync, when it dies other than by a stop
+# asked for), and runs a shell on the serial console with the prompt
 # "xm-guest# ". Leaving that shell powers the guest off.
 set -eu
 
@@ -310,8 +311,30 @@ while read -r m; do
 done </etc/xm-modules
 # hot-plug events: mdev scans what exists, then follows the netlink socket
 mdev -d
+# The agent, supervised as systemd's Restart=on-failure would: an end by
+# SIGKILL, a crash or an error status starts it again 1 s later, with
+# --resync (whoever had the port may have left a frame half-written); a
+# stop asked for (exit 0, SIGTERM, SIGINT) is left stopped, and so is an
+# agent someone else started meanwhile (found by name): no two compete.
 if [ -x /sbin/xmfront ]; then
-	/sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 &
+	(
+		args=
+		while :; do
+			/sbin/xmfront $args </dev/null >>/var/log/xmfront.log 2>&1
+			rc=$?
+			case $rc in 0|130|143)
+				echo "init: xmfront stopped (status $rc); not restarted" >>/var/log/xmfront.log
+				exit 0 ;;
+			esac
+			echo "init: xmfront ended (status $rc); restarting it in 1 s" >>/var/log/xmfront.log
+			sleep 1
+			if pidof xmfront >/dev/null; then
+				echo "init: another xmfront runs; it is left alone" >>/var/log/xmfront.log
+				exit 0
+			fi
+			args=--resync
+		done
+	) </dev/null >/dev/null 2>&1 &
 fi
 cd /root
 setsid cttyhack sh -l

@@ -33,6 +33,8 @@
 #define MAX_CLIENTS 256
 #define CLIENT_OUT_MAX (1u << 20) /* a client that reads nothing is dropped */
 #define RETRY_MS 50
+#define BUSY_RETRY_MS 500  /* the port held by another process: try again */
+#define RESYNC_WAIT_MS 5000
 #define DEFAULT_NICE -10
 #define STR_(x) #x
 #define XSTR(x) STR_(x)
@@ -61,6 +63,7 @@ struct xmfront {
 
 static const char usage_text[] =
 	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--nice N] [--dry-run]\n"
+	"               [--resync]\n"
 	"       xmfront --uevents\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
 	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
@@ -74,6 +77,8 @@ static const char usage_text[] =
 	"      --nice N        scheduling niceness (default " XSTR(DEFAULT_NICE) ": the agent\n"
 	"                      plays an in-kernel frontend; 0 leaves it as started)\n"
 	"      --dry-run       acknowledge shutdown requests, then only exit\n"
+	"      --resync        at start, make the store drop the port's connection\n"
+	"                      (an earlier user may have left it mid-frame)\n"
 	"      --uevents       only print the guest kernel's block device events\n"
 	"                      (\"xmfront-uevent ACTION DEVNAME DEVTYPE\"), until killed\n"
 	"  -v, --verbose       log connections and requests\n"
@@ -318,7 +323,7 @@ struct opts {
 	const char *port_path, *name, *sock;
 	struct agent_opts ao;
 	int verbose, nice_val;
-	bool uevents;
+	bool uevents, resync;
 };
 
 /* The options into o: -1 to go on, else the exit status. */
@@ -331,6 +336,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "nice", required_argument, NULL, 'N' },
 		{ "uevents", no_argument, NULL, 'U' },
+		{ "resync", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -345,6 +351,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 's': o->sock = optarg; break;
 		case 'D': o->ao.dry_run = true; break;
 		case 'U': o->uevents = true; break;
+		case 'R': o->resync = true; break;
 		case 'N':
 			errno = 0;
 			o->nice_val = (int)strtol(optarg, &end, 10);
@@ -397,11 +404,68 @@ static int find_port(struct xmfront *x, const struct opts *o)
 	} else {
 		locate_port(&x->port, o->name);
 	}
-	if (!x->port.is_socket && port_open(&x->port) < 0) {
-		log_err("cannot open %s: %s", x->port.path, strerror(errno));
-		return -1;
+	if (x->port.is_socket)
+		return 0;
+	/* The port takes one opener: EBUSY while another holds it (an agent
+	 * still running, or whatever killed the last one). Wait for it. */
+	bool said = false;
+	while (port_open(&x->port) < 0) {
+		if (errno != EBUSY) {
+			log_err("cannot open %s: %s", x->port.path, strerror(errno));
+			return -1;
+		}
+		if (!said)
+			log_warn("%s is held by another process; waiting for it", x->port.path);
+		said = true;
+		usleep(BUSY_RETRY_MS * 1000);
 	}
+	if (said)
+		log_info("%s free again: opened", x->port.path);
 	return 0;
+}
+
+/*
+ * --resync: an earlier user of the port (an agent killed mid-write, or a
+ * hostile root that held it) may have left a partial frame in the store's
+ * buffer, where our first request would be read as its rest, and watches
+ * and transactions on the connection. 0xff past any such frame: whatever
+ * its alignment, the store meets a header whose length (byte 15 at least)
+ * is over XENSTORE_PAYLOAD_MAX and drops the connection; QEMU then connects
+ * a fresh one (reconnect=1), which run() takes up as after a restart of the
+ * store. A store that keeps the connection is waited for RESYNC_WAIT_MS.
+ */
+static void resync(struct port *p)
+{
+	static char ff[WIRE_MSG_MAX + WIRE_HDR_LEN];
+	size_t done = 0;
+	long end = now_ms() + RESYNC_WAIT_MS;
+
+	while (!port_host_up(p)) {
+		if (now_ms() > end)
+			return; /* no host side: the connection will be new */
+		usleep(RETRY_MS * 1000);
+	}
+	memset(ff, 0xff, sizeof(ff));
+	while (done < sizeof(ff) && now_ms() < end) {
+		ssize_t n = write(p->fd, ff + done, sizeof(ff) - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (!port_host_up(p))
+			break; /* dropped already */
+		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
+		poll(&q, 1, RETRY_MS);
+	}
+	char sink[256];
+	while (port_host_up(p) && now_ms() < end) {
+		struct pollfd q = { .fd = p->fd, .events = POLLIN };
+		ssize_t n = poll(&q, 1, RETRY_MS) > 0 ? read(p->fd, sink, sizeof(sink)) : 1;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	log_info("resync: the host side %s", port_host_up(p) ? "kept the connection" :
+		 "dropped the connection; waiting for a fresh one");
 }
 
 int main(int argc, char **argv)
@@ -421,7 +485,13 @@ int main(int argc, char **argv)
 		log_warn("cannot set niceness %d: %s", o.nice_val, strerror(errno));
 	if (o.uevents)
 		return uevent_monitor();
-	if (listen_clients(&x, o.sock) < 0 || find_port(&x, &o) < 0)
+	/* the port first: an agent waiting for it must not take the socket of
+	 * one that runs */
+	if (find_port(&x, &o) < 0)
+		return 1;
+	if (o.resync && !x.port.is_socket)
+		resync(&x.port);
+	if (listen_clients(&x, o.sock) < 0)
 		return 1;
 	x.mux = mux_new(&ops, &x);
 	if (!x.mux || !(x.agent = agent_new(x.mux, &o.ao)) || !(x.vbd = vbd_new(x.mux))) {
