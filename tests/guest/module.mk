@@ -8,3 +8,11 @@ TESTPROGS += $(B)/tests/guest/qmpcmd
 $(B)/tests/guest/fakeqmp: $(B)/tests/guest/fakeqmp.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 TESTPROGS += $(B)/tests/guest/fakeqmp
+# tests/guest/xshostile: a guest's root attacking its own XenStore port
+# (tests/guest/hostile.sh). Static, built like xmfront and xstest (their
+# objects under $(B)/xmfront-static/, xmfront/module.mk's pattern rule).
+XSHOSTILE_OBJS := $(addprefix $(B)/xmfront-static/,tests/guest/xshostile.o lib/wire.o lib/util.o)
+$(B)/tests/guest/xshostile: $(XSHOSTILE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS) -o $@ $^
+TESTPROGS += $(B)/tests/guest/xshostile
