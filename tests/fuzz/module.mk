@@ -27,9 +27,20 @@ $(FUZZ_OBJ)/tests/fuzz/fuzz_request.o: FUZZ_INC := -Ixmstored
 $(B)/tests/fuzz/fuzz_request: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(XSD_LIB_SRCS) $(XSD_SRCS))
 $(B)/tests/fuzz/fuzz_uevent: $(FUZZ_OBJ)/xmfront/uevent.o
 $(B)/tests/fuzz/fuzz_config: $(FUZZ_OBJ)/xm/config.o
+# the journal: its records alone (with the store library), and the whole
+# start from the files (with the daemon minus main)
+$(FUZZ_OBJ)/tests/fuzz/fuzz_jrec.o $(FUZZ_OBJ)/tests/fuzz/fuzz_journal.o: FUZZ_INC := -Ixmstored
+$(B)/tests/fuzz/fuzz_jrec: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(XSD_LIB_SRCS) xmstored/jrec.c)
+$(B)/tests/fuzz/fuzz_journal: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(XSD_LIB_SRCS) $(XSD_SRCS) $(XSD_JRN_SRCS))
+$(B)/tests/fuzz/fuzz_jrec $(B)/tests/fuzz/fuzz_journal: FUZZ_LIBS := -lz
+# xmbackd: its view of QEMU, and the XenStore values it reads back;
+# xmfront: the xenbus multiplexer
+$(B)/tests/fuzz/fuzz_qview: $(FUZZ_OBJ)/xmbackd/qview.o
+$(B)/tests/fuzz/fuzz_xsvalue: $(FUZZ_OBJ)/xmbackd/claims.o $(FUZZ_OBJ)/xmbackd/sharing.o
+$(B)/tests/fuzz/fuzz_mux: $(FUZZ_OBJ)/xmfront/mux.o
 
 $(FUZZ_PROGS): $(B)/tests/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_LIBXM)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(FUZZ_LIBXM) -lpthread -ljansson -lxenstore
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $(filter %.o,$^) $(FUZZ_LIBXM) $(FUZZ_LIBS) -lpthread -ljansson -lxenstore
 
 TESTPROGS += $(FUZZ_PROGS)
