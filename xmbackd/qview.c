@@ -3,12 +3,16 @@
  * named xmdev-DEVID (qom-list /machine/peripheral), with the drive each one
  * has (query-block: node, file, read-only), its share-rw, its bus and SCSI
  * id (qom-get), and every block node named xmblk-* (query-named-block-nodes
- * flat), with or without a device. Names not of xmbackd's making are left
+ * flat), with or without a device, and the fdsets xmbackd gave
+ * (query-fdsets, fdpass.c): a drive opened from /dev/fdset/N is told by the
+ * path its fdset's opaque names. Names not of xmbackd's making are left
  * out: the guest's own devices are none of its business.
  */
 #include "qview.h"
 #include "qmp.h"
+#include "vbd-int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +24,18 @@ static bool our_name(const char *name, const char *prefix, unsigned long *devid)
 {
 	size_t pl = strlen(prefix);
 	char *end;
-	if (!name || strncmp(name, prefix, pl) != 0 || !name[pl])
+	if (!name || strncmp(name, prefix, pl) != 0)
 		return false;
-	*devid = strtoul(name + pl, &end, 10);
-	return *end == '\0';
+	/* only the name xmbackd makes ("xmdev-%lu"): strtoul alone would also
+	 * take "xmdev-07", "xmdev-+7" or "xmdev- 7", whose DEVID names another
+	 * device (a qom-get of xmdev-7 then fails, and so does every reconcile
+	 * of the guest) */
+	const char *n = name + pl;
+	if (n[0] < '0' || n[0] > '9' || (n[0] == '0' && n[1]))
+		return false;
+	errno = 0;
+	*devid = strtoul(n, &end, 10);
+	return *end == '\0' && errno == 0;
 }
 
 static json_t *qom_get(struct qmp *q, const char *dev, const char *prop, int timeout_ms)
@@ -60,6 +72,7 @@ static int read_devices(struct qmp *q, struct qview *v, int timeout_ms)
 		d->devid = devid;
 		d->cdrom = strstr(type, "scsi-cd") != NULL;
 		d->scsi_id = -1;
+		d->fdset = -1;
 	}
 	json_decref(ret);
 	return 0;
@@ -134,16 +147,58 @@ static int read_nodes(struct qmp *q, struct qview *v, int timeout_ms)
 		     timeout_ms) < 0)
 		return -1;
 	v->node = calloc(json_array_size(ret) + 1, sizeof(*v->node));
-	if (!v->node) {
+	v->fdset_used = calloc(json_array_size(ret) + 1, sizeof(*v->fdset_used));
+	if (!v->node || !v->fdset_used) {
 		json_decref(ret);
 		return -1;
 	}
 	json_array_foreach(ret, i, e) {
 		const char *name = json_string_value(json_object_get(e, "node-name"));
+		long set = fdpass_parse(json_string_value(json_object_get(e, "file")));
 		unsigned long devid;
 		if (our_name(name, "xmblk-", &devid))
 			snprintf(v->node[v->nnode++], sizeof(v->node[0]), "%s", name);
+		if (set >= 0)
+			v->fdset_used[v->nused++] = set;
 	}
+	json_decref(ret);
+	return 0;
+}
+
+/* The fdsets of xmbackd's, and what each drive opened from one is. 0 or -1. */
+static int read_fdsets(struct qmp *q, struct qview *v, int timeout_ms)
+{
+	json_t *ret = NULL, *e, *fd;
+	size_t i, k;
+	if (qmp_exec(q, "query-fdsets", NULL, &ret, NULL, timeout_ms) < 0)
+		return -1;
+	v->fdset = calloc(json_array_size(ret) + 1, sizeof(*v->fdset));
+	v->fdset_devid = calloc(json_array_size(ret) + 1, sizeof(*v->fdset_devid));
+	if (!v->fdset || !v->fdset_devid) {
+		json_decref(ret);
+		return -1;
+	}
+	json_array_foreach(ret, i, e) {
+		long set = (long)json_integer_value(json_object_get(e, "fdset-id"));
+		const char *path = NULL;
+		unsigned long devid = 0;
+		json_array_foreach(json_object_get(e, "fds"), k, fd) {
+			if (fdpass_opaque(json_string_value(json_object_get(fd, "opaque")), &devid,
+					  &path))
+				break;
+		}
+		if (!path)
+			continue;
+		v->fdset[v->nfdset] = set;
+		v->fdset_devid[v->nfdset++] = devid;
+		for (unsigned int d = 0; d < v->ndev; d++)
+			if (fdpass_parse(v->dev[d].file) == set) {
+				v->dev[d].fdset = set;
+				snprintf(v->dev[d].file, sizeof(v->dev[d].file), "%s", path);
+			}
+	}
+	/* a drive on an fdset that is not xmbackd's keeps its /dev/fdset/N:
+	 * an identity unknown, which reconcile.c never takes for "none" */
 	json_decref(ret);
 	return 0;
 }
@@ -152,17 +207,29 @@ int qview_read(struct qmp *q, struct qview *v, int timeout_ms)
 {
 	memset(v, 0, sizeof(*v));
 	if (read_devices(q, v, timeout_ms) < 0 || read_drives(q, v, timeout_ms) < 0 ||
-	    read_props(q, v, timeout_ms) < 0 || read_nodes(q, v, timeout_ms) < 0) {
+	    read_props(q, v, timeout_ms) < 0 || read_nodes(q, v, timeout_ms) < 0 ||
+	    read_fdsets(q, v, timeout_ms) < 0) {
 		qview_free(v);
 		return -1;
 	}
 	return 0;
 }
 
+bool qview_fdset_used(const struct qview *v, long set)
+{
+	for (unsigned int i = 0; i < v->nused; i++)
+		if (v->fdset_used[i] == set)
+			return true;
+	return false;
+}
+
 void qview_free(struct qview *v)
 {
 	free(v->dev);
 	free(v->node);
+	free(v->fdset);
+	free(v->fdset_devid);
+	free(v->fdset_used);
 	memset(v, 0, sizeof(*v));
 }
 
