@@ -6,8 +6,14 @@
  * flushed with one write(2). A client that stops reading cannot stall the
  * daemon or grow it without bound: once its queue passes OUT_HIGH we stop
  * reading its requests (they stay in the socket) until it drains, and watch
- * events beyond d->out_max are dropped for it (counted, logged), as
- * cxenstored drops events past a domain's memory quota.
+ * events beyond d->out_max (for a guest: queued to all the connections of
+ * its domain together) are dropped for it (counted, logged), as cxenstored
+ * drops events past a domain's memory quota. A domain's queued bytes count
+ * in its memory (conn_out_changed keeps them).
+ *
+ * Out of descriptors, accept(2) fails and the listener stays readable: the
+ * listeners then leave the poll set (logged once) until a connection
+ * closes or a second has passed, instead of waking the loop for nothing.
  */
 #include "core.h"
 #include "trace.h"
@@ -84,8 +90,17 @@ void conn_close(struct daemon *d, struct conn *c)
 		d->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	size_t before = outq_size(&c->out);
 	outq_free(&c->out);
+	conn_out_changed(c, before);
+	d->closed++;
 	free(c);
+}
+
+void conn_out_changed(struct conn *c, size_t before)
+{
+	if (c->dom)
+		c->dom->out_bytes += (long)outq_size(&c->out) - (long)before;
 }
 
 void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
@@ -96,10 +111,12 @@ void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id
 	if (c->dead)
 		return;
 	trace_msg(d->trace, "OUT", c, type, req_id, tx_id, body, len);
+	size_t before = outq_size(&c->out);
 	if (outq_put(&c->out, &h, body) < 0) {
 		log_err("out of memory queueing for domain %u: closing", c->who.domid);
 		c->dead = true;
 	}
+	conn_out_changed(c, before);
 }
 
 /* Handle the complete requests buffered for c, unless it is backed up. */
@@ -143,8 +160,11 @@ void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
 		p += n;
 		len -= n;
 		conn_process(d, c);
-		if (outq_size(&c->out) >= OUT_HIGH)
+		if (outq_size(&c->out) >= OUT_HIGH) {
+			size_t before = outq_size(&c->out);
 			outq_clear(&c->out); /* nobody reads: discard */
+			conn_out_changed(c, before);
+		}
 	}
 }
 
@@ -166,6 +186,14 @@ static int persist_flush(struct daemon *d)
 	return d->behind ? -1 : 0;
 }
 
+static int conn_flush(struct conn *c)
+{
+	size_t before = outq_size(&c->out);
+	int r = outq_flush(&c->out, c->fd);
+	conn_out_changed(c, before);
+	return r;
+}
+
 /* After a batch: flush every connection, close the dead ones. */
 static void conn_sweep(struct daemon *d)
 {
@@ -181,15 +209,14 @@ static void conn_sweep(struct daemon *d)
 	/* Watch events first: a watcher waits on them, a writer's reply can
 	 * follow. (Errors are dealt with in the pass below.) */
 	for (c = d->conns; c; c = c->next) {
-		if (c->got_event && !c->dead && outq_size(&c->out) &&
-		    outq_flush(&c->out, c->fd) < 0)
+		if (c->got_event && !c->dead && outq_size(&c->out) && conn_flush(c) < 0)
 			c->dead = true;
 		c->got_event = false;
 	}
 	for (c = d->conns; c; c = next) {
 		next = c->next;
 		if (!c->dead && outq_size(&c->out)) {
-			int r = outq_flush(&c->out, c->fd);
+			int r = conn_flush(c);
 			if (r < 0)
 				c->dead = true;
 			if (r == 0 && wire_in_pending(&c->in)) {
@@ -212,32 +239,93 @@ static void conn_sweep(struct daemon *d)
 	}
 }
 
-static void accept_on(struct daemon *d, int lfd, struct domain *dom, bool ro)
+struct listener {
+	enum poll_kind kind;
+	int fd;
+};
+static struct listener lrw = { POLL_LISTEN, -1 }, lro = { POLL_LISTEN_RO, -1 };
+
+/* Every listener in the poll set (on) or out of it. */
+static void listeners_poll(struct daemon *d, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+	ev.data.ptr = &lrw;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, lrw.fd, &ev);
+	if (lro.fd >= 0) {
+		ev.data.ptr = &lro;
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, lro.fd, &ev);
+	}
+	for (struct domain *dom = d->domains; dom; dom = dom->next) {
+		ev.data.ptr = dom;
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, dom->listen_fd, &ev);
+	}
+}
+
+/* Milliseconds to wait in epoll: -1, or what is left of a pause. */
+static int accept_resume(struct daemon *d)
+{
+	if (!d->accept_paused)
+		return -1;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = (now.tv_sec - d->paused_at.tv_sec) * 1000 +
+		  (now.tv_nsec - d->paused_at.tv_nsec) / 1000000;
+	if (d->closed == 0 && ms < 1000)
+		return (int)(1000 - ms);
+	d->accept_paused = false;
+	listeners_poll(d, true);
+	return -1;
+}
+
+/*
+ * Out of descriptors (or memory for a socket): the pending connection stays
+ * queued and its listener readable. Stop polling every listener (dom0's and
+ * the domains') until a connection closes or a second passes; log once.
+ */
+static void accept_pause(struct daemon *d, int err)
+{
+	if (!d->accept_paused && !d->accept_logged) {
+		log_warn("cannot accept connections: %s; pausing until a descriptor frees",
+			 strerror(err));
+		d->accept_logged = true;
+	}
+	d->accept_paused = true;
+	d->closed = 0;
+	clock_gettime(CLOCK_MONOTONIC, &d->paused_at);
+	listeners_poll(d, false);
+}
+
+void accept_on(struct daemon *d, int lfd, struct domain *dom, bool ro)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(d, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
 		if (!conn_new(d, fd, dom, ro)) {
 			log_err("cannot take a new connection: %s", strerror(errno));
 			close(fd);
+			continue;
 		}
+		if (d->accept_logged) {
+			log_info("accepting connections again");
+			d->accept_logged = false;
+		}
+		if (dom)
+			log_debug("domain %u: channel connected", dom->domid);
 	}
 }
 
-struct listener {
-	enum poll_kind kind;
-	int fd;
-};
-
 int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 {
-	struct listener lrw = { POLL_LISTEN, rw_fd }, lro = { POLL_LISTEN_RO, ro_fd };
 	struct epoll_event ev = { .events = EPOLLIN };
 
+	lrw.fd = rw_fd;
+	lro.fd = ro_fd;
 	ev.data.ptr = &lrw;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, rw_fd, &ev) < 0)
 		return -1;
@@ -253,7 +341,7 @@ int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 			conn_sweep(d);
 			continue;
 		}
-		int n = epoll_wait(d->epfd, evs, 64, -1);
+		int n = epoll_wait(d->epfd, evs, 64, accept_resume(d));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -268,9 +356,11 @@ int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 			case POLL_LISTEN_RO:
 				accept_on(d, ro_fd, NULL, true);
 				break;
-			case POLL_DOMAIN:
-				domain_accept(d, (struct domain *)k);
+			case POLL_DOMAIN: {
+				struct domain *dom = (struct domain *)k;
+				accept_on(d, dom->listen_fd, dom, false);
 				break;
+			}
 			case POLL_CONN: {
 				struct conn *c = (struct conn *)k;
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))

@@ -32,9 +32,35 @@ static const char help_text[] =
 	"check\n"
 	"log [on|off]\n"
 	"print <string>\n"
-	"quota\n"
+	"quota [<domid>]\n"
 	"memreport\n"
 	"help\n";
+
+/* "quota DOMID": what an introduced domain holds against each limit. */
+static int quota_of(struct daemon *d, const char *arg, char **out, size_t *olen)
+{
+	char *end;
+	unsigned long id = strtoul(arg, &end, 10);
+	if (end == arg || *end || id > UINT32_MAX)
+		return EINVAL;
+	struct domain *dom = domain_find(d, (uint32_t)id);
+	if (!dom)
+		return ENOENT;
+	return reply_text(out, olen,
+			  "Domain %u:\n"
+			  "nodes:          %d\n"
+			  "watches:        %u\n"
+			  "transactions:   %u\n"
+			  "memory:         %ld\n"
+			  "  nodes:        %ld\n"
+			  "  transactions: %ld\n"
+			  "  watches:      %ld\n"
+			  "  queued:       %ld\n",
+			  dom->domid, store_owned(&d->store, NULL, dom->domid),
+			  dom->nwatches, dom->ntxs, core_dom_mem(d, dom),
+			  store_owned_bytes(&d->store, dom->domid), dom->tx_bytes,
+			  dom->watch_bytes, dom->out_bytes);
+}
 
 int control_run(struct daemon *d, const char *body, size_t len, char **out, size_t *olen)
 {
@@ -62,6 +88,8 @@ int control_run(struct daemon *d, const char *body, size_t len, char **out, size
 		log_info("control print: %s", v[1]);
 		return reply_text(out, olen, "OK");
 	}
+	if (strcmp(cmd, "quota") == 0 && n >= 2)
+		return quota_of(d, v[1], out, olen);
 	if (strcmp(cmd, "quota") == 0)
 		return reply_text(out, olen,
 				  "Quota settings:\n"
@@ -71,10 +99,13 @@ int control_run(struct daemon *d, const char *body, size_t len, char **out, size
 				  "node-size:      %u\n"
 				  "permissions:    %u\n"
 				  "path-max:       %u\n"
-				  "transaction-nodes: %u\n",
+				  "transaction-nodes: %u\n"
+				  "memory:         %ld\n"
+				  "memory-soft:    %ld\n",
 				  d->store.q.nodes, d->max_watches, d->max_txs,
 				  d->store.q.node_size, d->store.q.perms,
-				  d->store.q.path_rel, d->store.q.tx_nodes);
+				  d->store.q.path_rel, d->store.q.tx_nodes,
+				  d->mem_hard, d->mem_soft);
 	if (strcmp(cmd, "memreport") == 0) {
 		unsigned int nconn = 0, ndom = 0;
 		for (struct conn *c = d->conns; c; c = c->next)

@@ -223,6 +223,12 @@ static int do_set_perms(struct req *r)
 	return err ? err : ack(r);
 }
 
+/* What a watch costs against its domain's memory quota. */
+static long watch_mem(const struct watch *w)
+{
+	return (long)(sizeof(*w) + strlen(w->path) + strlen(w->token) + 2);
+}
+
 static int do_watch(struct req *r)
 {
 	const char *v[2];
@@ -250,8 +256,10 @@ static int do_watch(struct req *r)
 	err = watch_add(&c->watches, name, v[1], relative ? strlen(c->implicit) + 1 : 0, &w);
 	if (err)
 		return err;
-	if (c->dom)
+	if (c->dom) {
 		c->dom->nwatches++;
+		c->dom->watch_bytes += watch_mem(w);
+	}
 	reply_str(r, "OK");
 	/* Fire once up front (Xen does: it simplifies clients). */
 	const char *ev[2] = { w->path + w->prefix_len, w->token };
@@ -264,6 +272,7 @@ static int do_watch(struct req *r)
 
 static int do_unwatch(struct req *r)
 {
+	struct watch *w;
 	const char *v[2];
 	char name[PATH_BUF];
 
@@ -274,11 +283,17 @@ static int do_unwatch(struct req *r)
 		: snprintf(name, sizeof(name), "%s/%s", r->c->implicit, v[0]);
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return ENOENT;
+	for (w = r->c->watches.head; w; w = w->next)
+		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
+			break;
+	long bytes = w ? watch_mem(w) : 0;
 	int err = watch_remove(&r->c->watches, name, v[1]);
 	if (err)
 		return err;
-	if (r->c->dom)
+	if (r->c->dom) {
 		r->c->dom->nwatches--;
+		r->c->dom->watch_bytes -= bytes;
+	}
 	return ack(r);
 }
 
@@ -294,7 +309,7 @@ static int do_transaction_start(struct req *r)
 
 	if (r->t)
 		return EBUSY;
-	if (!c->who.priv && c->ntxs > r->d->max_txs)
+	if (!c->who.priv && (c->dom ? c->dom->ntxs : c->ntxs) > r->d->max_txs)
 		return ENOSPC;
 	struct conn_tx *v = realloc(c->txs, (c->ntxs + 1) * sizeof(*v));
 	if (!v)
@@ -312,6 +327,10 @@ static int do_transaction_start(struct req *r)
 			clash = c->txs[i].id == id;
 	} while (clash);
 	c->txs[c->ntxs++] = (struct conn_tx){ id, t };
+	if (c->dom) {
+		c->dom->ntxs++;
+		store_txn_charge(t, &c->dom->tx_bytes);
+	}
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%u", id);
 	reply_str(r, buf);
@@ -337,10 +356,12 @@ static int do_transaction_end(struct req *r)
 	for (unsigned int i = 0; i < c->ntxs; i++) {
 		if (c->txs[i].t == r->t) {
 			c->txs[i] = c->txs[--c->ntxs];
+			if (c->dom)
+				c->dom->ntxs--;
 			break;
 		}
 	}
-	int err = store_txn_end(&r->d->store, r->t, commit, &r->d->ev);
+	int err = store_txn_end(&r->d->store, r->t, commit, &c->who, &r->d->ev);
 	r->t = NULL;
 	return err ? err : ack(r);
 }
@@ -467,6 +488,41 @@ static struct txn *tx_lookup(struct conn *c, uint32_t id)
 	return NULL;
 }
 
+long core_dom_mem(const struct daemon *d, const struct domain *dom)
+{
+	return store_owned_bytes(&d->store, dom->domid) + dom->tx_bytes +
+	       dom->watch_bytes + dom->out_bytes;
+}
+
+/*
+ * The memory quota (Xen's quota-memory): past the hard limit a domain may
+ * only give back (RM, UNWATCH, RESET_WATCHES, TRANSACTION_END, reads
+ * outside a transaction): ENOMEM for anything that could make it hold
+ * more, and its watch events drop. One request may take it past the limit
+ * by at most its own size. Past the soft limit: one warning.
+ */
+static bool mem_refused(struct daemon *d, struct domain *dom, const struct xsd_sockmsg *h)
+{
+	long mem = core_dom_mem(d, dom);
+	if (mem > d->mem_soft && !dom->over_soft) {
+		log_warn("domain %u holds %ld bytes, past the soft memory quota (%ld)",
+			 dom->domid, mem, d->mem_soft);
+		dom->over_soft = true;
+	} else if (mem <= d->mem_soft) {
+		dom->over_soft = false;
+	}
+	if (mem <= d->mem_hard)
+		return false;
+	switch (h->type) {
+	case XS_RM: case XS_UNWATCH: case XS_RESET_WATCHES: case XS_TRANSACTION_END:
+		return false;
+	case XS_READ: case XS_DIRECTORY: case XS_DIRECTORY_PART: case XS_GET_PERMS:
+		return h->tx_id != 0;
+	default:
+		return true;
+	}
+}
+
 void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 		  const char *body)
 {
@@ -484,6 +540,8 @@ void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 	} else if (!(hd->flags & F_NOTID) && h->tx_id &&
 		   !(r.t = tx_lookup(c, h->tx_id))) {
 		err = ENOENT;
+	} else if (c->dom && !c->who.priv && mem_refused(d, c->dom, h)) {
+		err = ENOMEM;
 	} else {
 		err = hd->fn(&r);
 	}
@@ -536,7 +594,9 @@ static void fire_one(struct daemon *d, const struct event *e)
 			size_t len = wire_pack(buf, sizeof(buf), ev, 2, true);
 			if (len > sizeof(buf))
 				continue;
-			if (outq_size(&c->out) > d->out_max) {
+			if (c->dom ? (size_t)c->dom->out_bytes > d->out_max ||
+					     core_dom_mem(d, c->dom) > d->mem_hard
+				   : outq_size(&c->out) > d->out_max) {
 				c->dropped_events++;
 				continue;
 			}
@@ -558,11 +618,15 @@ static void core_fire(struct daemon *d)
 
 void core_conn_reset(struct daemon *d, struct conn *c)
 {
-	if (c->dom)
+	if (c->dom) {
 		c->dom->nwatches -= c->watches.count;
+		for (struct watch *w = c->watches.head; w; w = w->next)
+			c->dom->watch_bytes -= watch_mem(w);
+		c->dom->ntxs -= c->ntxs;
+	}
 	watch_clear(&c->watches);
 	for (unsigned int i = 0; i < c->ntxs; i++)
-		store_txn_end(&d->store, c->txs[i].t, false, NULL);
+		store_txn_end(&d->store, c->txs[i].t, false, NULL, NULL);
 	free(c->txs);
 	c->txs = NULL;
 	c->ntxs = 0;
@@ -582,6 +646,8 @@ int core_init(struct daemon *d)
 	d->max_watches = 128;
 	d->max_txs = 10;
 	d->out_max = 1024 * 1024;
+	d->mem_hard = 2 * 1024 * 1024 + 512 * 1024;
+	d->mem_soft = 2 * 1024 * 1024;
 	return core_store_init(d);
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "outq.h"
 #include "wire.h"
@@ -71,18 +72,26 @@ struct daemon {
 	int epfd;
 	const char *chan_dir;     /* per-domain channel sockets */
 	unsigned int max_watches; /* per domain (Xen: 128) */
-	unsigned int max_txs;     /* per connection (Xen: 10) */
-	size_t out_max;           /* queued bytes beyond which events drop */
+	unsigned int max_txs;     /* per domain (Xen: 10) */
+	size_t out_max;           /* queued bytes (a domain's, or a dom0
+				   * connection's) beyond which events drop */
+	long mem_hard, mem_soft;  /* a domain's memory quota (Xen: 2.5 MiB; a
+				   * warning past 2 MiB) */
 	FILE *trace;              /* --trace-file, or NULL */
 	unsigned long requests;
 	struct persist persist;
 	bool behind;              /* the journal could not be written: replies wait */
+	/* Out of descriptors: listeners out of the poll set (conn.c). */
+	bool accept_paused, accept_logged;
+	unsigned long closed;     /* connections closed since the pause */
+	struct timespec paused_at;
 };
 
 /*
  * A new daemon with Xen's defaults: the store (its quotas: store_init)
- * with its domain hook, 128 watches a domain, 10 transactions a connection,
- * 1 MiB queued for a connection before its watch events drop. 0 or -1 (no
+ * with its domain hook, 128 watches and 10 transactions a domain, 1 MiB
+ * queued for a domain (or a dom0 connection) before its watch events drop,
+ * 2.5 MiB of memory a domain. 0 or -1 (no
  * memory). core_store_init does the store part alone (the fuzzer's reset).
  */
 int core_init(struct daemon *d);
@@ -93,15 +102,22 @@ void core_fini(struct daemon *d);
 /* Process one complete request from c. */
 void core_request(struct daemon *d, struct conn *c, const struct xsd_sockmsg *h,
 		  const char *body);
+/* c's output queue went from `before` bytes to what it holds now. */
+void conn_out_changed(struct conn *c, size_t before);
 /* Queue a message to c. */
 void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id,
 		uint32_t tx_id, const void *body, size_t len);
 /* Drop c's watches and transactions (RESET_WATCHES, close). */
 void core_conn_reset(struct daemon *d, struct conn *c);
+/* The memory a domain holds in the daemon: the records it owns, its
+ * transactions' copies, its watches and what is queued to it. */
+long core_dom_mem(const struct daemon *d, const struct domain *dom);
 
 /* conn.c */
 struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonly);
 void conn_close(struct daemon *d, struct conn *c);
+/* Accept what is pending on a listener (a dom0 socket: dom NULL). */
+void accept_on(struct daemon *d, int lfd, struct domain *dom, bool ro);
 /* Process bytes as if read from c (the fuzzer's entry point). */
 void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len);
 /* The event loop (returns when *stop is set or on error). */

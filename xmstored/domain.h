@@ -22,7 +22,14 @@ struct domain {
 	char *sock_path;
 	bool has_target;
 	uint32_t target;
-	unsigned int nwatches;    /* over all its connections */
+	/* What it holds, over all its connections (the per-domain limits;
+	 * its memory is these bytes plus the records it owns: core_dom_mem). */
+	unsigned int nwatches;
+	unsigned int ntxs;        /* open transactions */
+	long watch_bytes;         /* watches' paths and tokens */
+	long tx_bytes;            /* transactions' copies of records */
+	long out_bytes;           /* replies and events queued to it */
+	bool over_soft;           /* past the soft memory quota (logged once) */
 	bool shutdown;
 };
 

@@ -49,9 +49,15 @@ static void usage(FILE *f)
 		"  -E, --entry-nb N        nodes per domain (default 1000)\n"
 		"  -S, --entry-size N      bytes per node (default 2048)\n"
 		"  -W, --watch-nb N        watches per domain (default 128)\n"
-		"  -t, --transaction N     transactions per connection (default 10)\n"
+		"  -t, --transaction N     open transactions per domain (default 10)\n"
 		"  -A, --perm-nb N         permission entries per node (default 5)\n"
 		"  -M, --path-max N        path length past /local/domain/N/ (default 2048)\n"
+		"  -Q, --quota WHAT=N      memory: bytes a domain may hold (its nodes, open\n"
+		"                          transactions, watches and queued replies;\n"
+		"                          default 2621440); transaction-nodes: nodes one\n"
+		"                          transaction may touch (default 1024)\n"
+		"  -q, --quota-soft memory=N\n"
+		"                          warn once when a domain holds more (default 2097152)\n"
 		"  -h, --help              this text\n");
 }
 
@@ -88,6 +94,26 @@ static size_t size_arg(const char *opt, const char *s)
 	return (size_t)v;
 }
 
+/* -Q/--quota and -q/--quota-soft WHAT=N, with Xen's names. */
+static int quota_arg(struct daemon *d, bool soft, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	const char *opt = soft ? "--quota-soft" : "--quota";
+	size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+	if (eq && klen == 6 && strncmp(arg, "memory", 6) == 0) {
+		long v = (long)size_arg(opt, eq + 1);
+		*(soft ? &d->mem_soft : &d->mem_hard) = v;
+		return 0;
+	}
+	if (eq && !soft && klen == 17 && strncmp(arg, "transaction-nodes", 17) == 0) {
+		d->store.q.tx_nodes = num_arg(opt, eq + 1);
+		return 0;
+	}
+	fprintf(stderr, "xmstored: %s %s: want %s=N\n", opt, arg,
+		soft ? "memory" : "memory or transaction-nodes");
+	return -1;
+}
+
 /* The sockets: PATH read-write, PATH_ro read-only, domain channels. */
 struct socks {
 	char dir[4096], ro[4200], chan[4200];
@@ -115,12 +141,14 @@ static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 		{ "transaction", required_argument, NULL, 't' },
 		{ "perm-nb", required_argument, NULL, 'A' },
 		{ "path-max", required_argument, NULL, 'M' },
+		{ "quota", required_argument, NULL, 'Q' },
+		{ "quota-soft", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "s:c:NfF:l:VT:J:E:S:W:t:A:M:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:NfF:l:VT:J:E:S:W:t:A:M:Q:q:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->sock = optarg; break;
 		case 'c': o->chan = optarg; break;
@@ -138,6 +166,10 @@ static int parse_args(int argc, char **argv, struct daemon *d, struct opts *o)
 		case 't': d->max_txs = num_arg("--transaction", optarg); break;
 		case 'A': d->store.q.perms = num_arg("--perm-nb", optarg); break;
 		case 'M': d->store.q.path_rel = num_arg("--path-max", optarg); break;
+		case 'Q': case 'q':
+			if (quota_arg(d, c == 'q', optarg) < 0)
+				return 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

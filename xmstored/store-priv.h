@@ -24,12 +24,18 @@ struct txn {
 	struct txnode **fired;  /* nodes with an event due, in order */
 	size_t nfired, capfired;
 	struct acct delta;
+	long bytes;             /* charged for its copies */
+	long *charge;           /* and added here too (store_txn_charge) */
 };
 
 /* A record named name with a copy of the permissions; no data, no children. */
 struct node *node_new(const char *name, const struct perm *p, unsigned int np);
 void node_free(struct node *n);
 void acct_add(struct acct *a, uint32_t domid, int d);
+/* Memory charging: after a record changed (live: to its owner; in t: to t),
+ * and before it leaves its view. */
+void charge(struct store *s, struct txn *t, struct node *n);
+void uncharge(struct store *s, struct txn *t, struct node *n);
 /* The live record of that name, or NULL. */
 struct node *live_find(const struct store *s, const char *name);
 /* Tell the change hook (if any) that the live record name changed. */

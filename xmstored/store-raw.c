@@ -56,6 +56,7 @@ void store_del_raw(struct store *s, const char *name)
 	if (!e)
 		return;
 	htab_remove(&s->nodes, e);
+	uncharge(s, NULL, htab_container(e, struct node, he));
 	node_free(htab_container(e, struct node, he));
 }
 
@@ -81,8 +82,10 @@ int store_loaded(struct store *s, uint64_t gen)
 		s->gen = gen;
 	for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
 	     e = htab_next(&s->nodes, &it, e)) {
-		const struct node *n = htab_container(e, struct node, he);
+		struct node *n = htab_container(e, struct node, he);
 		acct_add(&s->owned, n->perms[0].id, 1);
+		n->charged = 0;
+		charge(s, NULL, n);
 		if (n->gen > s->gen)
 			s->gen = n->gen;
 	}

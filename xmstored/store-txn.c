@@ -65,12 +65,35 @@ static void txn_free(struct txn *t)
 		e = next;
 	}
 	htab_fini(&t->ov);
+	if (t->charge)
+		*t->charge -= t->bytes;
 	free(t->fired);
 	free(t->delta.v);
 	free(t);
 }
 
-int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev)
+void store_txn_charge(struct txn *t, long *ctr)
+{
+	if (t->charge)
+		*t->charge -= t->bytes;
+	t->charge = ctr;
+	if (ctr)
+		*ctr += t->bytes;
+}
+
+/* Would the nodes t creates take a domain past its quota? Others may have
+ * committed since t's writes were checked (Xen: transaction_fix_domains). */
+static bool txn_over_quota(const struct store *s, const struct txn *t)
+{
+	for (size_t i = 0; i < t->delta.n; i++)
+		if (t->delta.v[i].count > 0 &&
+		    store_owned(s, t, t->delta.v[i].domid) > (int)s->q.nodes)
+			return true;
+	return false;
+}
+
+int store_txn_end(struct store *s, struct txn *t, bool commit,
+		  const struct caller *c, struct events *ev)
 {
 	size_t it;
 	struct htab_entry *e;
@@ -86,6 +109,10 @@ int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev
 			goto out;
 		}
 	}
+	if (c && !c->priv && txn_over_quota(s, t)) {
+		err = ENOSPC;
+		goto out;
+	}
 	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
 		struct txnode *tn = htab_container(e, struct txnode, he);
 		if (!tn->modified)
@@ -93,14 +120,19 @@ int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev
 		struct node *live = live_find(s, tn->name);
 		if (live) {
 			htab_remove(&s->nodes, &live->he);
+			uncharge(s, NULL, live);
 			node_free(live);
 		}
 		if (tn->n) {
 			tn->n->gen = ++s->gen;
+			uncharge(s, t, tn->n);
 			if (htab_insert(&s->nodes, &tn->n->he) < 0) {
-				err = ENOMEM; /* the live tree lost a node: cannot happen short of OOM */
+				node_free(tn->n); /* the live tree lost a node: cannot happen short of OOM */
+				tn->n = NULL;
+				err = ENOMEM;
 				break;
 			}
+			charge(s, NULL, tn->n);
 			tn->n = NULL;
 		} else {
 			s->gen++;

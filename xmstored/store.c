@@ -158,36 +158,75 @@ void note_change(struct store *s, const char *name)
 
 /* ---- accounting ---- */
 
-static int *acct_slot(struct acct *a, uint32_t domid, bool create)
+static struct acct_entry *acct_slot(struct acct *a, uint32_t domid, bool create)
 {
 	for (size_t i = 0; i < a->n; i++)
 		if (a->v[i].domid == domid)
-			return &a->v[i].count;
+			return &a->v[i];
 	if (!create)
 		return NULL;
 	void *v = realloc(a->v, (a->n + 1) * sizeof(*a->v));
 	if (!v)
 		return NULL;
 	a->v = v;
-	a->v[a->n].domid = domid;
-	a->v[a->n].count = 0;
-	return &a->v[a->n++].count;
+	a->v[a->n] = (struct acct_entry){ .domid = domid };
+	return &a->v[a->n++];
 }
 
 void acct_add(struct acct *a, uint32_t domid, int d)
 {
-	int *c = acct_slot(a, domid, true);
-	if (c)
-		*c += d;
+	struct acct_entry *e = acct_slot(a, domid, true);
+	if (e)
+		e->count += d;
 }
 
 int store_owned(const struct store *s, const struct txn *t, uint32_t domid)
 {
-	int *c = acct_slot((struct acct *)&s->owned, domid, false);
-	int n = c ? *c : 0;
-	if (t && (c = acct_slot((struct acct *)&t->delta, domid, false)))
-		n += *c;
+	struct acct_entry *e = acct_slot((struct acct *)&s->owned, domid, false);
+	int n = e ? e->count : 0;
+	if (t && (e = acct_slot((struct acct *)&t->delta, domid, false)))
+		n += e->count;
 	return n;
+}
+
+long store_owned_bytes(const struct store *s, uint32_t domid)
+{
+	struct acct_entry *e = acct_slot((struct acct *)&s->owned, domid, false);
+	return e ? e->bytes : 0;
+}
+
+/* What a record costs against the memory quota. */
+static uint32_t node_mem(const struct node *n)
+{
+	return (uint32_t)(node_size(n) + strlen(n->name) + 1);
+}
+
+static void charge_to(struct store *s, struct txn *t, uint32_t domid, long d)
+{
+	if (t) {
+		t->bytes += d;
+		if (t->charge)
+			*t->charge += d;
+		return;
+	}
+	struct acct_entry *e = acct_slot(&s->owned, domid, true);
+	if (e)
+		e->bytes += d;
+}
+
+void uncharge(struct store *s, struct txn *t, struct node *n)
+{
+	if (n->charged)
+		charge_to(s, t, n->charged_to, -(long)n->charged);
+	n->charged = 0;
+}
+
+void charge(struct store *s, struct txn *t, struct node *n)
+{
+	uncharge(s, t, n);
+	n->charged = node_mem(n);
+	n->charged_to = n->perms[0].id;
+	charge_to(s, t, n->charged_to, n->charged);
 }
 
 static void account(struct store *s, struct txn *t, uint32_t domid, int d)
@@ -228,10 +267,16 @@ static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
 		free(tn);
 		return ENOMEM;
 	}
+	if (tn->n) {
+		tn->n->charged = 0;
+		charge(s, t, tn->n);
+	}
 	tn->nfirst = live ? live->nperms : 0;
 	tn->base_gen = live ? live->gen : 0;
 	tn->he.key = tn->name;
 	if (htab_insert(&t->ov, &tn->he) < 0) {
+		if (tn->n)
+			uncharge(s, t, tn->n);
 		node_free(tn->n);
 		free(tn->first);
 		free(tn->name);
@@ -286,6 +331,7 @@ static const struct node *v_peek(struct store *s, struct txn *t, const char *nam
 static void v_changed(struct store *s, struct txn *t, struct node *n)
 {
 	n->gen = ++s->gen;
+	charge(s, t, n);
 	if (!t)
 		note_change(s, n->name);
 }
@@ -297,15 +343,19 @@ static int v_insert(struct store *s, struct txn *t, struct node *n)
 	if (!t) {
 		if (htab_insert(&s->nodes, &n->he) < 0)
 			return ENOMEM;
+		charge(s, t, n);
 		note_change(s, n->name);
 		return 0;
 	}
 	struct txnode *tn = tx_find(t, n->name);
 	if (!tn)
 		return EIO;
+	if (tn->n)
+		uncharge(s, t, tn->n);
 	node_free(tn->n);
 	tn->n = n;
 	tn->modified = true;
+	charge(s, t, n);
 	return 0;
 }
 
@@ -314,12 +364,15 @@ static void v_delete(struct store *s, struct txn *t, struct node *n)
 	if (!t) {
 		note_change(s, n->name);
 		htab_remove(&s->nodes, &n->he);
+		uncharge(s, t, n);
 		node_free(n);
 		s->gen++;
 		return;
 	}
 	struct txnode *tn = tx_find(t, n->name);
 	if (tn) {
+		if (tn->n)
+			uncharge(s, t, tn->n);
 		node_free(tn->n);
 		tn->n = NULL;
 		tn->modified = true;
@@ -513,6 +566,7 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 			goto out;
 		}
 		n->datalen = (uint32_t)len;
+		charge(s, t, n);
 	}
 	*out = n;
 out:

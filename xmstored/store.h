@@ -27,6 +27,9 @@ struct node {
 	uint32_t childlen;
 	struct perm *perms;     /* [0] = owner and default access */
 	uint32_t nperms;
+	/* Memory charged for it (store_mem): to charged_to's count while live,
+	 * to its transaction while a transaction's copy. */
+	uint32_t charged, charged_to;
 };
 
 /* A change, for watch matching: path, and who may see it. */
@@ -53,7 +56,7 @@ struct quota {
 };
 
 struct acct {
-	struct { uint32_t domid; int count; } *v;
+	struct acct_entry { uint32_t domid; int count; long bytes; } *v;
 	size_t n;
 };
 
@@ -97,14 +100,24 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 
 /* Nodes owned by a domain (including a transaction's pending changes). */
 int store_owned(const struct store *s, const struct txn *t, uint32_t domid);
+/* Bytes of the live records a domain owns (name, value, children, perms
+ * and Xen's record header): its share of the memory quota. */
+long store_owned_bytes(const struct store *s, uint32_t domid);
 
 /* A domain went away: remove the nodes it owns, mark it IGNORE elsewhere. */
 void store_forget_domain(struct store *s, uint32_t domid, struct events *ev);
 
 struct txn *store_txn_begin(struct store *s);
-/* Commit (or abort) and free t. Commit returns EAGAIN on a conflict; the
- * transaction's queued events are appended to ev on success. */
-int store_txn_end(struct store *s, struct txn *t, bool commit, struct events *ev);
+/* The bytes of t's copies are added to *ctr as they change (and taken off
+ * at its end): its domain's share of the memory quota. NULL: not counted. */
+void store_txn_charge(struct txn *t, long *ctr);
+/* Commit (or abort) and free t. Commit returns EAGAIN on a conflict, and
+ * ENOSPC when c is unprivileged and the nodes t creates would take a domain
+ * past its node quota (other transactions may have committed since t's
+ * writes were checked: Xen checks again at commit). The transaction's
+ * queued events are appended to ev on success. */
+int store_txn_end(struct store *s, struct txn *t, bool commit,
+		  const struct caller *c, struct events *ev);
 
 /* An event on a special node (@introduceDomain ...), seen by whoever may
  * read that node (domain 0 by default). */

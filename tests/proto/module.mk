@@ -9,3 +9,7 @@ TESTPROGS += $(DOMCHAN)
 $(B)/tests/proto/notifyrecv: $(B)/tests/proto/notifyrecv.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^
 TESTPROGS += $(B)/tests/proto/notifyrecv
+# quota: xmstored's per-domain limits (tests/proto/quota.sh).
+$(B)/tests/proto/quota: $(B)/tests/proto/quota.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+TESTPROGS += $(B)/tests/proto/quota

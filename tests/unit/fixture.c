@@ -41,7 +41,7 @@ void fx_free(struct fx *f)
 {
 	for (int i = 0; i < FX_MAXTX; i++)
 		if (f->open[i])
-			store_txn_end(&f->s, f->open[i], false, &f->ev);
+			store_txn_end(&f->s, f->open[i], false, NULL, &f->ev);
 	events_free(&f->ev);
 	store_fini(&f->s);
 	free(f);

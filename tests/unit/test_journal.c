@@ -245,7 +245,7 @@ static void test_replay_rebuilds(void **state)
 	assert_int_equal(fx_write(f, t, &PRIV, "/t/two", "2"), 0);
 	assert_int_equal(store_rm(&f->s, t, &PRIV, "/local/domain/1/a/b", &f->ev), 0);
 	assert_int_equal(r.n, 0); /* nothing live yet */
-	assert_int_equal(store_txn_end(&f->s, t, true, &f->ev), 0);
+	assert_int_equal(store_txn_end(&f->s, t, true, NULL, &f->ev), 0);
 	record(&r);
 	assert_int_equal(fx_write(f, NULL, &PRIV, "/t/sub/deep/x", "y"), 0);
 	record(&r);
