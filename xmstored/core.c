@@ -408,7 +408,8 @@ static int do_is_domain_introduced(struct req *r)
 	int err = parse_domid(onearg(r), &domid);
 	if (err)
 		return err;
-	reply_str(r, domid == 0 || domain_find(r->d, domid) ? "T" : "F");
+	/* DOMID_SELF (0x7ff0) is introduced as far as Xen's answer goes */
+	reply_str(r, domid == 0 || domid == 0x7ff0 || domain_find(r->d, domid) ? "T" : "F");
 	return 0;
 }
 
@@ -442,7 +443,12 @@ static int do_set_target(struct req *r)
 	const char *v[2];
 	if (wire_split(r->body, r->len, v, 2) < 2)
 		return EINVAL;
-	int err = domain_set_target(r->d, (uint32_t)atoi(v[0]), (uint32_t)atoi(v[1]));
+	uint32_t domid = (uint32_t)atoi(v[0]), target = (uint32_t)atoi(v[1]);
+	/* Domain 0 is always there (cxenstored: OK, and nothing changes for a
+	 * privileged connection); atoi's answer for junk is 0, as there. */
+	if (domid == 0)
+		return target == 0 || domain_find(r->d, target) ? ack(r) : ENOENT;
+	int err = domain_set_target(r->d, domid, target);
 	return err ? err : ack(r);
 }
 

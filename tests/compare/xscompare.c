@@ -16,7 +16,10 @@
  *   --seed N        a random sequence of --count steps (default 200) drawn
  *                   from seed N over a tiny path alphabet, so that writes,
  *                   removals, watches and transactions collide often; three
- *                   connections per daemon are interleaved.
+ *                   connections per daemon are interleaved. With --edges a
+ *                   quarter of the steps are drawn from the corners: the
+ *                   special @ names and domain ids at the edge of their
+ *                   space (see edge_step).
  *
  * How a step is run, and what is compared
  * ---------------------------------------
@@ -1415,6 +1418,74 @@ static void rnd_path(struct buf *b)
 	buf_add(b, "", 1);
 }
 
+/*
+ * --edges: a quarter of the steps from the corners a plain run rarely
+ * reaches (issue 11): every operation on the special names (@introduceDomain,
+ * @releaseDomain, an unknown @name, "@" alone, with a child), and the
+ * domain-id argument of GET_DOMAIN_PATH, IS_DOMAIN_INTRODUCED, RESUME,
+ * RELEASE and SET_TARGET at the edges of the id space and past them, as
+ * numbers, signs, spaces and junk.
+ */
+static bool edges;
+
+static void edge_step(struct step *s, struct buf *b)
+{
+	static const char *const specials[] = {
+		"@introduceDomain", "@releaseDomain", "@other", "@", "@introduceDomain/x",
+		"@releaseDomain/", "@@", "@a b",
+	};
+	static const char *const ids[] = {
+		"0", "1", "7", "32751", "32752", "32767", "32768", "65535", "65536",
+		"2147483647", "2147483648", "4294967295", "4294967296", "-1", "+1",
+		"", "abc", "1x", "007", " 1", "0x10", "18446744073709551616",
+	};
+	const char *sp = specials[rnd(sizeof(specials) / sizeof(specials[0]))];
+	const char *id = ids[rnd(sizeof(ids) / sizeof(ids[0]))];
+	uint32_t w = rnd(14);
+
+	switch (w) {
+	case 0: s->type = XS_READ; break;
+	case 1: s->type = XS_WRITE; break;
+	case 2: s->type = XS_MKDIR; break;
+	case 3: s->type = XS_RM; break;
+	case 4: s->type = XS_DIRECTORY; break;
+	case 5: s->type = XS_GET_PERMS; break;
+	case 6: s->type = XS_SET_PERMS; break;
+	case 7: s->type = XS_WATCH; s->slot = NO_SLOT; break;
+	case 8: s->type = XS_UNWATCH; s->slot = NO_SLOT; break;
+	case 9: s->type = XS_GET_DOMAIN_PATH; break;
+	case 10: s->type = XS_IS_DOMAIN_INTRODUCED; break;
+	case 11: s->type = XS_RESUME; break;
+	case 12: s->type = XS_RELEASE; break;
+	default: s->type = XS_SET_TARGET; break;
+	}
+	s->slot = NO_SLOT;
+	if (w <= 8) {
+		/* SET_PERMS of any other @ name kills cxenstored 4.17 (xmstored:
+		 * EINVAL for a malformed name, ENOENT for an unknown one) */
+		if (s->type == XS_SET_PERMS)
+			sp = rnd(2) ? "@introduceDomain" : "@releaseDomain";
+		buf_str(b, sp);
+		buf_add(b, "", 1);
+		if (s->type == XS_WRITE)
+			buf_str(b, "v");
+		else if (s->type == XS_SET_PERMS)
+		{
+			bool one = rnd(2);
+			buf_add(b, one ? "n0\0" : "r0\0b1\0", one ? 3 : 6);
+		}
+		else if (s->type == XS_WATCH || s->type == XS_UNWATCH)
+			buf_add(b, "t0", 3);
+		return;
+	}
+	buf_str(b, id);
+	buf_add(b, "", 1);
+	if (s->type == XS_SET_TARGET) {
+		buf_str(b, ids[rnd(sizeof(ids) / sizeof(ids[0]))]);
+		buf_add(b, "", 1);
+	}
+}
+
 static struct step *random_steps(uint64_t seed, int count)
 {
 	static const char *const vals[] = { "", "1", "hello", "x y", "1" };
@@ -1451,6 +1522,10 @@ static struct step *random_steps(uint64_t seed, int count)
 		}
 
 		*s = (struct step){ S_REQ, c, 0, NO_SLOT, 0, NO_SLOT, NULL, 0, G_NONE, 0 };
+		if (edges && rnd(4) == 0) {
+			edge_step(s, &b);
+			goto done;
+		}
 		/* half of a connection's requests go into an open transaction */
 		if (open[slot] && rnd(2))
 			s->slot = slot;
@@ -1533,7 +1608,7 @@ done:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xscompare [-v] [--settle MS] [--seed N] [--count N] "
+	fprintf(f, "usage: xscompare [-v] [--settle MS] [--seed N] [--count N] [--edges] "
 		"[--script NAME|--list] SOCKET_A SOCKET_B\n");
 }
 
@@ -1544,6 +1619,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "script", required_argument, NULL, 'c' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "edges", no_argument, NULL, 'e' },
 		{ "settle", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1573,6 +1649,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'e':
+			edges = true;
 			break;
 		case 'l':
 			for (size_t i = 0; i < nscripts; i++)

@@ -23,6 +23,7 @@ B=${B:-build/asan}
 A=${A:-xm}
 B_KIND=${B_KIND:-cx}
 SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20"}
+EDGE_SEEDS=${EDGE_SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
 COUNT=${COUNT:-300}
 X=$TOP/$B/tests/compare/xscompare
 
@@ -87,6 +88,10 @@ for c in $cases; do
 done
 for s in $SEEDS; do
 	run_compare "compare $A/$B_KIND: random seed $s ($COUNT steps)" --seed "$s" --count "$COUNT"
+done
+# the corners: special @ names, domain ids at the edges (xscompare --edges)
+for s in $EDGE_SEEDS; do
+	run_compare "compare $A/$B_KIND: edges seed $s ($COUNT steps)" --edges --seed "$s" --count "$COUNT"
 done
 
 t_summary
