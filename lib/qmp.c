@@ -111,7 +111,45 @@ static json_t *next_blocking(struct qmp *q, long deadline, const char **why)
 	}
 }
 
+/* Send all of s (len bytes); fd, when >= 0, rides on the first sendmsg
+ * as SCM_RIGHTS (QEMU takes it for the command those bytes begin). 0 or -1. */
+static int send_all(int sock, const char *p, size_t left, int fd)
+{
+	while (left > 0) {
+		struct iovec iov = { .iov_base = (void *)p, .iov_len = left };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		if (fd >= 0) {
+			memset(&ctl, 0, sizeof(ctl));
+			mh.msg_control = ctl.buf;
+			mh.msg_controllen = sizeof(ctl.buf);
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		}
+		ssize_t w = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		fd = -1; /* sent with the first bytes */
+		p += w;
+		left -= (size_t)w;
+	}
+	return 0;
+}
+
 long qmp_send(struct qmp *q, const char *cmd, json_t *args)
+{
+	return qmp_send_fd(q, cmd, args, -1);
+}
+
+long qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd)
 {
 	long id = q->next_id++;
 	json_t *m = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
@@ -127,21 +165,9 @@ long qmp_send(struct qmp *q, const char *cmd, json_t *args)
 		return -1;
 	size_t len = strlen(s);
 	s[len] = '\n'; /* replaces the NUL; we send len + 1 bytes */
-	const char *p = s;
-	size_t left = len + 1;
-	while (left > 0) {
-		ssize_t w = send(q->fd, p, left, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			free(s);
-			return -1;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
+	int rc = send_all(q->fd, s, len + 1, fd);
 	free(s);
-	return id;
+	return rc < 0 ? -1 : id;
 }
 
 static char *dup_err(const char *s)

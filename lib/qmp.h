@@ -38,6 +38,10 @@ bool qmp_pending(const struct qmp *q);
 
 /* Send a command; args is stolen (may be NULL). Returns the id, or -1. */
 long qmp_send(struct qmp *q, const char *cmd, json_t *args);
+/* The same with a file descriptor passed along (SCM_RIGHTS) for a command
+ * that takes one (add-fd, getfd); fd < 0: none. QEMU gets its own copy:
+ * the caller still owns fd. */
+long qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd);
 /* Read what is available on the socket. 0, or -1 on EOF/error (EMSGSIZE:
  * 4 MiB without an end of line, which no QMP message is). */
 int qmp_read(struct qmp *q);

@@ -1,22 +1,67 @@
 /*
  * create-qemu.c — xm create's QEMU: the command line for a guest (q35, the
  * console, QMP and xenbus sockets, the hot-plug slots of lib/vbd.h) and its
- * start with -daemonize, whose parent exits once the machine is set up, so
- * that a failure is known at once, with QEMU's own message.
+ * start, deprivileged (man/xmbackd.8 "QEMU deprivileged"):
+ *
+ *  - its own uid and gid, base + domain id ($XM_QEMU_UID_BASE, default
+ *    131072, as Xen's xen-qemuuser-range-base; a base whose range holds a
+ *    user or group is refused). QEMU 7.2 takes -runas UID:GID; it drops to
+ *    it once the machine is set up, after it made its sockets (root's, in
+ *    the run dir, 0700) and opened its pid file, kernel and console log;
+ *  - -chroot into a private mount namespace made here before exec: an
+ *    empty read-only tmpfs (nosuid, nodev, noexec) that holds /dev/null and
+ *    xmstored's channel directory (read-only) at its own path, so the
+ *    xenbus chardev's path means the same before and after the chroot and
+ *    after an xmstored restart; the channel is that uid's only
+ *    (xmstored/domain.c). No image is reachable: xmbackd hands each disk
+ *    over as a descriptor (xmbackd/fdpass.c);
+ *  - -sandbox on with obsolete, spawn and resourcecontrol denied. Not
+ *    elevateprivileges=deny: 7.2 installs the filter before -runas's
+ *    setuid, which it would kill (tried: SIGSYS); the filter sets
+ *    no_new_privs, and the uid has no capability, so nothing it runs can
+ *    gain privileges (and spawn=deny lets it run nothing);
+ *  - rlimits: no core dumps (guest memory), no locked memory, bounded
+ *    descriptors and tasks (the uid's tasks are this QEMU's threads).
+ *
+ * spawn=deny forbids -daemonize's fork (the filter comes first there too),
+ * so QEMU runs in the foreground in a session of its own, its stderr in
+ * qemu.log of the run dir; it is set up once it has taken its uid (read in
+ * /proc), and a failure is its exit, with its last message.
+ *
+ * XM_DEBUG_QEMU_AS_ROOT=1 starts it the old way, as root, unconfined:
+ * for debugging only, never in production.
  */
 #include "create.h"
 #include "xm.h"
 #include "config.h"
 #include "dom.h"
+#include "util.h"
 #include "vbd.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#define QEMU_UID_BASE_DEFAULT 131072UL /* also xmstored/domain.c's */
+#define QEMU_UID_SPAN 0x7FF0UL         /* one uid per domain id below Xen's reserved ones */
+#define QEMU_START_MS 120000           /* a QEMU not set up by then is killed */
+
+/* Limits of a guest's QEMU: descriptors (its disks twice, sockets), tasks
+ * of its uid (its threads: vCPUs, the block thread pool of 64 ...). */
+#define QEMU_NOFILE 4096
+#define QEMU_NPROC 512
 
 static const char default_cmdline[] =
 	"console=ttyS0 quiet i8042.noaux i8042.nokbd i8042.nopnp mitigations=off "
@@ -61,9 +106,76 @@ static bool is_elf(const char *path)
 	return n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
 }
 
-/* Build QEMU's argv (the array is malloc'd; its strings are static). */
+bool xm_qemu_as_root(void)
+{
+	const char *s = getenv("XM_DEBUG_QEMU_AS_ROOT");
+	return s && strcmp(s, "1") == 0;
+}
+
+/* The base of the QEMU uids: 0, or 1 with the error printed. */
+static int uid_base(unsigned long *base)
+{
+	const char *s = getenv("XM_QEMU_UID_BASE");
+	char *end;
+	*base = QEMU_UID_BASE_DEFAULT;
+	if (s && *s) {
+		errno = 0;
+		*base = strtoul(s, &end, 10);
+		if (errno || *end || s[0] == '-' || *base == 0 ||
+		    *base > 0xfffffffeUL - QEMU_UID_SPAN)
+			return xm_error("XM_QEMU_UID_BASE=%s: not a uid from 1 to %lu", s,
+					0xfffffffeUL - QEMU_UID_SPAN);
+	}
+	return 0;
+}
+
+int xm_qemu_uid(unsigned int domid, uid_t *uid)
+{
+	unsigned long base, top;
+	if (uid_base(&base))
+		return 1;
+	top = base + QEMU_UID_SPAN - 1;
+	/* the whole range, so that no domain id ever runs as someone */
+	struct passwd *pw;
+	struct group *gr;
+	setpwent();
+	while ((pw = getpwent()) && !(pw->pw_uid >= base && pw->pw_uid <= top))
+		;
+	if (pw) {
+		int rc = xm_error("the QEMU uid range %lu-%lu (XM_QEMU_UID_BASE) holds user %s "
+				  "(uid %lu): set XM_QEMU_UID_BASE (for xm and xmstored) to a "
+				  "range no user or group has", base, top, pw->pw_name,
+				  (unsigned long)pw->pw_uid);
+		endpwent();
+		return rc;
+	}
+	endpwent();
+	setgrent();
+	while ((gr = getgrent()) && !(gr->gr_gid >= base && gr->gr_gid <= top))
+		;
+	if (gr) {
+		int rc = xm_error("the QEMU gid range %lu-%lu (XM_QEMU_UID_BASE) holds group %s "
+				  "(gid %lu): set XM_QEMU_UID_BASE (for xm and xmstored) to a "
+				  "range no user or group has", base, top, gr->gr_name,
+				  (unsigned long)gr->gr_gid);
+		endgrent();
+		return rc;
+	}
+	endgrent();
+	*uid = (uid_t)(base + domid);
+	return 0;
+}
+
+/* The empty dir QEMU's chroot is mounted on (in its namespace only). */
+static void qemu_root(char *out, size_t len)
+{
+	snprintf(out, len, "%s/qemu-root", xm_rundir());
+}
+
+/* Build QEMU's argv (the array is malloc'd; its strings are static). uid
+ * (uid_t)-1: unconfined (XM_DEBUG_QEMU_AS_ROOT). */
 static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uuid,
-			const char *dir)
+			const char *dir, uid_t uid)
 {
 	static char buf[64][1100];
 	char **v = calloc(128, sizeof(char *));
@@ -130,18 +242,29 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	}
 	ARG("-pidfile");
 	ARGF("%s/qemu.pid", dir);
-	ARG("-daemonize");
+	if (uid == (uid_t)-1) {
+		ARG("-daemonize");
+	} else {
+		ARG("-sandbox");
+		ARG("on,obsolete=deny,spawn=deny,resourcecontrol=deny");
+		ARG("-runas");
+		ARGF("%lu:%lu", (unsigned long)uid, (unsigned long)uid);
+		ARG("-chroot");
+		qemu_root(buf[b], sizeof(buf[b]));
+		v[n++] = buf[b++];
+	}
 	v[n] = NULL;
 #undef ARG
 #undef ARGF
 	return v;
 }
 
-/* Step 4. 0, or 1 with the error printed. */
-int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
-		      const char *dir, pid_t *qpid)
+/* XM_DEBUG_QEMU_AS_ROOT: as root, with -daemonize, whose parent exits
+ * once the machine is set up. 0, or 1 with the error printed. */
+static int start_daemonized(unsigned int id, const struct domcfg *c, const char *uuid,
+			    const char *dir, pid_t *qpid)
 {
-	char **argv = qemu_argv(id, c, uuid, dir);
+	char **argv = qemu_argv(id, c, uuid, dir, (uid_t)-1);
 	int pipefd[2];
 
 	if (!argv || pipe2(pipefd, O_CLOEXEC) < 0)
@@ -202,4 +325,204 @@ int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
 		return xm_error("QEMU started but wrote no pid file (%s)", pf);
 	*qpid = (pid_t)p;
 	return 0;
+}
+
+/* mkdir -p of path's directories below root (root itself exists), 0755. */
+static int mkdirs_under(const char *root, const char *path)
+{
+	char p[4200];
+	int n = snprintf(p, sizeof(p), "%s%s", root, path);
+	if (n < 0 || (size_t)n >= sizeof(p))
+		return -1;
+	for (char *q = p + strlen(root) + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* In the child, before exec: QEMU's own mount namespace, its chroot an
+ * empty read-only tmpfs with /dev/null (QEMU probes its lock kind on it)
+ * and the channel directory, read-only, at its own path. 0, or -1 with
+ * the failed step in *what. */
+static int confine_mounts(const char *root, const char *chan, const char **what)
+{
+	char p[4200];
+	unsigned long nx = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+	*what = "unshare(CLONE_NEWNS)";
+	if (unshare(CLONE_NEWNS) < 0)
+		return -1;
+	*what = "making the mounts private";
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	*what = "the tmpfs of the chroot";
+	if (mount("xm-qemu", root, "tmpfs", nx, "mode=0755,size=64k") < 0)
+		return -1;
+	*what = "/dev/null in the chroot";
+	snprintf(p, sizeof(p), "%s/dev/null", root);
+	int fd = -1;
+	if (mkdirs_under(root, "/dev") < 0 || (fd = open(p, O_CREAT | O_WRONLY | O_CLOEXEC, 0666)) < 0)
+		return -1;
+	close(fd);
+	if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
+		return -1;
+	*what = "the channel directory in the chroot";
+	snprintf(p, sizeof(p), "%s%s", root, chan);
+	if (mkdirs_under(root, chan) < 0 || mount(chan, p, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | nx, NULL) < 0)
+		return -1;
+	*what = "the chroot read-only";
+	return mount(NULL, root, NULL, MS_REMOUNT | MS_RDONLY | nx, "mode=0755,size=64k");
+}
+
+static void set_limit(int res, rlim_t v)
+{
+	struct rlimit r = { v, v };
+	setrlimit(res, &r);
+}
+
+/* The real uid /proc says pid has, or (uid_t)-1. */
+static uid_t proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long u = (unsigned long)-1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return (uid_t)-1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu", &u) == 1)
+			break;
+	fclose(f);
+	return (uid_t)u;
+}
+
+/* The last line QEMU wrote to its log (its error), in msg. */
+static void last_line(const char *log, char *msg, size_t len)
+{
+	char buf[4096];
+	msg[0] = '\0';
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END), from = end > (off_t)sizeof(buf) - 1 ?
+						      end - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	const char *nl = strrchr(buf, '\n');
+	const char *line = nl ? nl + 1 : buf;
+	size_t l = strlen(line);
+	if (l >= len)
+		l = len - 1;
+	memcpy(msg, line, l);
+	msg[l] = '\0';
+}
+
+/* Deprivileged (the head comment). 0, or 1 with the error printed. */
+static int start_confined(unsigned int id, const struct domcfg *c, const char *uuid,
+			  const char *dir, pid_t *qpid)
+{
+	uid_t uid;
+	char root[600], log[1100], sock[4200];
+	struct stat st;
+	if (xm_qemu_uid(id, &uid))
+		return 1;
+	/* the channel must be this uid's (xmstored gives it, from the same base) */
+	snprintf(sock, sizeof(sock), "%s/domain-%u.sock", xm_channel_dir(), id);
+	if (stat(sock, &st) < 0)
+		return xm_error("no channel %s for domain %u: %s", sock, id, strerror(errno));
+	if (st.st_uid != uid)
+		return xm_error("the channel %s belongs to uid %lu, not to domain %u's QEMU uid %lu: "
+				"xmstored and xm must have the same XM_QEMU_UID_BASE", sock,
+				(unsigned long)st.st_uid, id, (unsigned long)uid);
+	qemu_root(root, sizeof(root));
+	if (mkdir(root, 0755) < 0 && errno != EEXIST)
+		return xm_error("cannot create %s: %s", root, strerror(errno));
+	if (lstat(root, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0)
+		return xm_error("%s is not a directory of root's", root);
+	snprintf(log, sizeof(log), "%s/qemu.log", dir);
+	int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	char **argv = qemu_argv(id, c, uuid, dir, uid);
+	if (logfd < 0 || !argv) {
+		if (logfd >= 0)
+			close(logfd);
+		free(argv);
+		return xm_error("cannot start QEMU: %s: %s", log, strerror(errno));
+	}
+	if (getenv("XM_DEBUG")) {
+		for (int i = 0; argv[i]; i++)
+			fprintf(stderr, "%s ", argv[i]);
+		fputc('\n', stderr);
+	}
+	const char *chan = xm_channel_dir();
+	pid_t pid = fork();
+	if (pid == 0) {
+		const char *what = NULL;
+		dup2(logfd, 2);
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		setsid(); /* no terminal's signal reaches it */
+		umask(077);
+		set_limit(RLIMIT_CORE, 0);
+		set_limit(RLIMIT_MEMLOCK, 0);
+		set_limit(RLIMIT_NOFILE, QEMU_NOFILE);
+		set_limit(RLIMIT_NPROC, QEMU_NPROC);
+		if (confine_mounts(root, chan, &what) < 0) {
+			fprintf(stderr, "cannot confine QEMU: %s: %s\n", what, strerror(errno));
+			_exit(126);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(logfd);
+	free(argv);
+	if (pid < 0)
+		return xm_error("fork: %s", strerror(errno));
+	/* set up once it runs as its uid: -runas is its last step before the
+	 * guest runs (as -daemonize's parent exits then) */
+	long deadline = now_ms() + QEMU_START_MS;
+	int status = 0;
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			char msg[1024];
+			last_line(log, msg, sizeof(msg));
+			return xm_error("QEMU could not start domain %s: %s", c->name,
+					*msg ? msg : "no reason given");
+		}
+		if (proc_uid(pid) == uid)
+			break;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return xm_error("QEMU did not set up domain %s in %d s: killed", c->name,
+					QEMU_START_MS / 1000);
+		}
+		struct timespec ts = { 0, 2 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	*qpid = pid;
+	return 0;
+}
+
+/* Step 4. 0, or 1 with the error printed. */
+int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
+		      const char *dir, pid_t *qpid)
+{
+	if (xm_qemu_as_root())
+		return start_daemonized(id, c, uuid, dir, qpid);
+	return start_confined(id, c, uuid, dir, qpid);
 }

@@ -152,7 +152,7 @@ static int reserve_id(struct xsc *c, const char *name, struct made *m)
 		m->reserved = true;
 		crash_point("xm.create-reserved");
 		snprintf(m->rundir, sizeof(m->rundir), "%s/%u", parent, m->id);
-		if (mkdir(m->rundir, 0755) == 0) {
+		if (mkdir(m->rundir, 0700) == 0) { /* root's only: QEMU's sockets */
 			m->dir = true;
 			return 0;
 		}

@@ -2,6 +2,7 @@
 #ifndef XM_CREATE_H
 #define XM_CREATE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct domcfg;
@@ -30,7 +31,14 @@ int create_write_domain(struct xsc *c, unsigned int id, const struct domcfg *cfg
  * and the accelerator: KVM where it really works, else TCG ($XM_ACCEL wins). */
 const char *xm_qemu_binary(void);
 const char *xm_pick_accel(void);
-/* create-qemu.c. Step 4: start QEMU; its pid in *qpid. 0, or 1 (printed). */
+/* create-qemu.c. The uid (and gid) domain domid's QEMU runs under: base
+ * ($XM_QEMU_UID_BASE, default 131072) + domid; refused when the range of
+ * 0x7FF0 uids from base holds a user or group. 0, or 1 (printed). */
+int xm_qemu_uid(unsigned int domid, uid_t *uid);
+/* XM_DEBUG_QEMU_AS_ROOT=1: QEMU runs as root, unconfined (debugging only). */
+bool xm_qemu_as_root(void);
+/* create-qemu.c. Step 4: start QEMU (deprivileged: create-qemu.c's head
+ * comment); its pid in *qpid. 0, or 1 (printed). */
 int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
 		      const char *dir, pid_t *qpid);
 

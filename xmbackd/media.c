@@ -2,7 +2,9 @@
  * media.c — CD/DVD media changes of a cdrom vbd (docs/vbd.md "CD/DVD
  * media"): QEMU's eject and blockdev-change-medium, the sharing check of
  * a new disc, and the wait for a guest that holds the tray locked (retried
- * from the main loop, so that nothing else waits meanwhile).
+ * from the main loop, so that nothing else waits meanwhile). A new disc
+ * goes to QEMU as a descriptor (fdpass.c) in an fdset of its own; the old
+ * disc's fdset goes once the new one is in (or the tray is empty).
  */
 #include "vbd-int.h"
 #include "dom.h"
@@ -12,9 +14,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MEDIA_RETRY_MS 200
 #define MEDIA_WAIT_MS 2500
@@ -127,6 +131,37 @@ static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bo
 	return rc;
 }
 
+/* Hand the new disc to QEMU (fdpass.c) and put it in the tray. 0, or -1
+ * with *qerr; *set the fdset it went into (-1: none). */
+static int insert(struct qmp *q, const struct vbd *v, const char *devname, const char *params,
+		  const char *format, const char *mode, long *set, char **qerr)
+{
+	bool blk = false;
+	char file[96], name[64];
+	*set = -1;
+	int fd = params && *params ? fdpass_open(params, mode, &blk) : -1;
+	if (params && *params && fd < 0) {
+		char why[600];
+		snprintf(why, sizeof(why), "%s: %s", params, strerror(errno));
+		*qerr = strdup(why);
+		return -1;
+	}
+	if (fd >= 0) {
+		*set = fdpass_new_id(v->devid);
+		long id = qmp_send_fd(q, "add-fd", fdpass_add_args(*set, v->devid, params), fd);
+		close(fd);
+		if (qmp_wait_reply(q, id, NULL, qerr, QMP_TIMEOUT) < 0)
+			return -1;
+		/* the protocol said, as /dev/fdset/N is no path QEMU can probe */
+		fdpass_name(name, sizeof(name), *set);
+		snprintf(file, sizeof(file), "%s:%s", blk ? "host_device" : "file", name);
+	}
+	json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
+				 fd >= 0 ? file : "", "format", format && *format ? format : "raw",
+				 "read-only-mode", "read-only");
+	return qmp_exec(q, "blockdev-change-medium", args, NULL, qerr, QMP_TIMEOUT);
+}
+
 void media_change(struct backd *b, const struct vbd *v, const char *what)
 {
 	struct qmp *q = guest_qmp(b, v->domid);
@@ -136,6 +171,7 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 	char *qerr = NULL, err[1024];
 	bool force = be_is(b, v, "force", "1");
 	bool locked = false;
+	long old_set = fdpass_recorded(b, v), new_set = -1;
 	int rc;
 
 	if (!q || !devname) {
@@ -155,18 +191,15 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 	} else {
 		/* The tray must be free first: a disc the guest holds stays. */
 		rc = eject(q, devname, force, &qerr, &locked);
-		if (rc == 0) {
-			json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
-						 params ? params : "", "format",
-						 format && *format ? format : "raw",
-						 "read-only-mode", "read-only");
-			rc = qmp_exec(q, "blockdev-change-medium", args, NULL, &qerr, QMP_TIMEOUT);
-		}
+		if (rc == 0)
+			rc = insert(q, v, devname, params, format, mode ? mode : "r", &new_set,
+				    &qerr);
 	}
 	if (rc && locked && mwait_again(b, v))
 		goto out; /* asked of the guest: tried again later */
 	mwait_drop(b, v);
 	if (rc) {
+		fdpass_remove(q, new_set);
 		snprintf(err, sizeof(err), "%s", qerr ? qerr : "QEMU refused");
 		be_write(b, v, "hotplug-error", err);
 		be_write(b, v, "media-change", "error");
@@ -179,6 +212,13 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 				 NULL, QMP_TIMEOUT);
 		free(node);
 		tool_write(b, v, "node", "");
+		/* the old disc is out of the tray: its fdset has no more use */
+		char set[32] = "";
+		if (new_set >= 0)
+			snprintf(set, sizeof(set), "%ld", new_set);
+		tool_write(b, v, "fdset", set);
+		if (old_set != new_set)
+			fdpass_remove(q, old_set);
 		if (strcmp(what, "eject") == 0) { /* no disc: holds nothing */
 			struct claim c = { .domid = v->domid, .devid = v->devid };
 			snprintf(c.mode, sizeof(c.mode), "%s", mode ? mode : "r");

@@ -107,12 +107,14 @@ static int free_scsi_id(struct backd *b, unsigned int domid)
 	return -1;
 }
 
+/* blockdev-add's arguments: the node opens the fdset (fdpass.c), a block
+ * device as host_device, an image file as file. */
 static json_t *node_args(const char *node, const char *type, const char *format,
-			 const char *target, const char *mode)
+			 long fdset, bool blk, const char *mode)
 {
-	struct stat st;
-	bool blk = stat(target, &st) == 0 && S_ISBLK(st.st_mode);
+	char target[64];
 	bool ro = strcmp(mode, "r") == 0;
+	fdpass_name(target, sizeof(target), fdset);
 	json_t *file = json_pack("{s:s, s:s}", "driver", blk ? "host_device" : "file",
 				 "filename", target);
 	(void)type;
@@ -158,6 +160,9 @@ struct plug {
 	char bus[32];      /* rpN or scsi0.0 */
 	char slot[32];     /* the root port's PCI address, for the guest ("" for a cdrom) */
 	int scsi_id;       /* -1 for a disk */
+	int fd;            /* the image, opened for QEMU (fdpass.c), or -1 */
+	bool blk;          /* ... a block device */
+	long fdset;        /* the fdset QEMU gets it in, or -1 */
 };
 
 /* device_add's arguments, or NULL (no free slot: why in err). */
@@ -249,9 +254,12 @@ static int intend(struct backd *b, const struct plug *p, const struct claim *c, 
 	const struct vbd *v = p->v;
 	struct kv kv[8];
 	int n = 0;
-	char sid[16], st[200];
+	char sid[16], st[200], set[32] = "";
+	if (p->fdset >= 0)
+		snprintf(set, sizeof(set), "%ld", p->fdset);
 	kv[n++] = (struct kv){ v->tool, "phase", PHASE_PLUGGING };
 	kv[n++] = (struct kv){ v->tool, "node", p->media ? p->node : "" };
+	kv[n++] = (struct kv){ v->tool, "fdset", set };
 	kv[n++] = (struct kv){ v->tool, "bus", p->bus };
 	if (p->scsi_id >= 0) {
 		snprintf(sid, sizeof(sid), "%d", p->scsi_id);
@@ -268,19 +276,22 @@ static void release(struct backd *b, const struct vbd *v)
 	claims_release(b, v->domid, v->devid, &kv, 1);
 }
 
-/* The checks before the claim: the host's mounts, the identity. 0 or -1
- * (why in err). */
-static int precheck(const struct plug *p, struct claim *c, char *err, size_t errlen)
+/* The checks before the claim: the host's mounts, the identity; then the
+ * image opened for QEMU as the mode allows (fdpass.c), given to it only
+ * once the claim is taken. 0 or -1 (why in err). */
+static int precheck(struct plug *p, struct claim *c, char *err, size_t errlen)
 {
 	snprintf(c->mode, sizeof(c->mode), "%s", p->mode);
 	if (!p->media)
 		return 0;
 	if (sharing_host_check(p->params, p->mode, err, errlen))
 		return -1;
-	if (sharing_ident(p->params, c->ident, sizeof(c->ident)) < 0) {
+	if (sharing_ident(p->params, c->ident, sizeof(c->ident)) < 0 ||
+	    (p->fd = fdpass_open(p->params, p->mode, &p->blk)) < 0) {
 		snprintf(err, errlen, "%s: %s", p->params, strerror(errno));
 		return -1;
 	}
+	p->fdset = fdpass_new_id(p->v->devid);
 	return 0;
 }
 
@@ -294,10 +305,10 @@ struct job {
 	bool unplug;
 	struct vbd v;
 	long deadline;          /* QMP_TIMEOUT after its last step (now_ms) */
-	/* attach: blockdev-add and device_add, sent back to back */
+	/* attach: add-fd, blockdev-add and device_add, sent back to back */
 	struct plug p;          /* p.v is &v, its strings sn's */
 	struct snap sn;         /* the backend as the attach found it */
-	long node_id, dev_id;   /* their replies, awaited (-1: come, or none) */
+	long fd_id, node_id, dev_id; /* their replies, awaited (-1: come, or none) */
 	bool node_added;        /* the node is ours to delete if the device fails */
 	bool node_failed;       /* its error is the one told */
 	char err[1024];
@@ -318,6 +329,14 @@ static long job_send(struct guest *g, const char *cmd, json_t *args)
 	return id;
 }
 
+/* The same with a descriptor passed along (add-fd). */
+static long job_send_fd(struct guest *g, const char *cmd, json_t *args, int fd)
+{
+	long id = qmp_send_fd(g->q, cmd, args, fd);
+	qmp_keep(g->q, id);
+	return id;
+}
+
 static void snap_copy(struct snap *to, const struct snap *from)
 {
 	for (int k = 0; k < NKEYS; k++)
@@ -329,6 +348,8 @@ static void snap_copy(struct snap *to, const struct snap *from)
  * waited for it are looked at once the caller is done with j (job_free). */
 static void job_free(struct backd *b, struct guest *g, struct job *j)
 {
+	if (j->p.fd >= 0)
+		close(j->p.fd);
 	snap_free(&j->sn);
 	free(j);
 	if (g->deferred && !g->job && !g->gone) {
@@ -362,6 +383,7 @@ static void plug_failed(struct backd *b, struct guest *g, struct job *j)
 		if (j->node_added)
 			qmp_exec(g->q, "blockdev-del", json_pack("{s:s}", "node-name", j->p.node),
 				 NULL, NULL, QMP_TIMEOUT);
+		fdpass_remove(g->q, j->p.fdset);
 		release(b, v);
 	}
 	fail(b, v, j->err);
@@ -401,6 +423,18 @@ static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, 
 {
 	const char *e = reply_error(m, why);
 	struct plug *p = &j->p;
+	if (id == j->fd_id) {
+		j->fd_id = -1;
+		if (!e)
+			return;
+		p->unsure = !m;
+		j->node_failed = true; /* the node cannot open without it */
+		snprintf(j->err, sizeof(j->err), "QEMU cannot take the descriptor of %s: %s",
+			 p->params, e);
+		if (!m)
+			plug_failed(b, g, j);
+		return;
+	}
 	if (id == j->node_id) {
 		j->node_id = -1;
 		if (!e) {
@@ -408,9 +442,10 @@ static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, 
 			crash_point("xmbackd.after-blockdev-add");
 			return;
 		}
-		p->unsure = !m;
+		p->unsure = p->unsure || !m;
+		if (!j->node_failed) /* else add-fd's error is the one told */
+			snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, e);
 		j->node_failed = true;
-		snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, e);
 		if (!m)
 			plug_failed(b, g, j); /* the device's answer will not come either */
 		return; /* the device's answer tells whether a stale node was used */
@@ -460,11 +495,11 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	}
 	j->v = *v;
 	snap_copy(&j->sn, sn);
-	j->node_id = j->dev_id = j->del_id = j->bdel_id = -1;
+	j->fd_id = j->node_id = j->dev_id = j->del_id = j->bdel_id = -1;
 	struct plug *p = &j->p;
 	*p = (struct plug){ .v = &j->v, .params = j->sn.v[K_PARAMS], .mode = j->sn.v[K_MODE],
 			    .type = j->sn.v[K_TYPE], .format = j->sn.v[K_FORMAT],
-			    .dev = j->sn.v[K_DEV], .scsi_id = -1 };
+			    .dev = j->sn.v[K_DEV], .scsi_id = -1, .fd = -1, .fdset = -1 };
 	struct claim c = { .domid = v->domid, .devid = v->devid };
 	const char *dtype = j->sn.v[K_DTYPE], *fe = j->sn.v[K_FE];
 	p->cdrom = dtype && strcmp(dtype, "cdrom") == 0;
@@ -494,13 +529,20 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	}
 	crash_point("xmbackd.claimed");
 	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p->bus);
-	/* blockdev-add and device_add back to back: QEMU takes a monitor's
-	 * commands in order, so the device costs no second round trip */
+	/* add-fd, blockdev-add and device_add back to back: QEMU takes a
+	 * monitor's commands in order, so neither costs a round trip more */
 	g->job = j;
 	j->deadline = now_ms() + QMP_TIMEOUT;
-	if (p->media)
-		j->node_id = job_send(g, "blockdev-add",
-				     node_args(p->node, p->type, p->format, p->params, p->mode));
+	if (p->media) {
+		j->fd_id = job_send_fd(g, "add-fd", fdpass_add_args(p->fdset, v->devid, p->params),
+				       p->fd);
+		close(p->fd); /* QEMU has its own now */
+		p->fd = -1;
+		if (j->fd_id >= 0)
+			j->node_id = job_send(g, "blockdev-add",
+					      node_args(p->node, p->type, p->format, p->fdset,
+							p->blk, p->mode));
+	}
 	if (p->media && j->node_id < 0) {
 		json_decref(args);
 		snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, ERR_SEND);
@@ -518,8 +560,10 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok)
 {
 	g->job = NULL;
-	if (ok)
+	if (ok) {
+		fdpass_remove(g->q, fdpass_recorded(b, &j->v)); /* the device had the last use */
 		vbd_teardown_done(b, &j->v, j->write_state);
+	}
 	else
 		log_warn("domain %u vbd %lu: QEMU has not let %s go yet; kept at unplugging",
 			 j->v.domid, j->v.devid, j->devname);
@@ -591,7 +635,8 @@ void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, con
 	j->unplug = true;
 	j->v = *v;
 	j->write_state = write_state;
-	j->node_id = j->dev_id = j->bdel_id = -1;
+	j->p.fd = -1;
+	j->fd_id = j->node_id = j->dev_id = j->bdel_id = -1;
 	snprintf(j->devname, sizeof(j->devname), "%s", devname);
 	snprintf(j->node, sizeof(j->node), "%s", node ? node : "");
 	g->job = j;
@@ -614,7 +659,7 @@ bool job_message(struct backd *b, struct guest *g, json_t *m)
 		long id = (long)json_integer_value(mid);
 		if (j->unplug && (id == j->del_id || id == j->bdel_id))
 			unplug_step(b, g, j, id, m, NULL);
-		else if (!j->unplug && (id == j->node_id || id == j->dev_id))
+		else if (!j->unplug && (id == j->fd_id || id == j->node_id || id == j->dev_id))
 			plug_step(b, g, j, id, m, NULL);
 		else
 			return false;
@@ -635,7 +680,8 @@ bool job_message(struct backd *b, struct guest *g, json_t *m)
 static void no_answer(struct backd *b, struct guest *g, struct job *j, const char *why)
 {
 	if (!j->unplug) {
-		plug_step(b, g, j, j->node_id >= 0 ? j->node_id : j->dev_id, NULL, why);
+		plug_step(b, g, j, j->fd_id >= 0 ? j->fd_id : j->node_id >= 0 ? j->node_id :
+				   j->dev_id, NULL, why);
 	} else if (j->del_id >= 0 || j->bdel_id >= 0) {
 		unplug_step(b, g, j, j->del_id >= 0 ? j->del_id : j->bdel_id, NULL, why);
 	} else {

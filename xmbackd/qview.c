@@ -10,7 +10,6 @@
  */
 #include "qview.h"
 #include "qmp.h"
-#include "vbd-int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +17,27 @@
 #include <string.h>
 
 #define PERIPHERAL "/machine/peripheral"
+
+bool fdpass_opaque(const char *opaque, unsigned long *devid, const char **path)
+{
+	char *end;
+	if (!opaque || strncmp(opaque, "xmblk-", 6) != 0)
+		return false;
+	*devid = strtoul(opaque + 6, &end, 10);
+	if (end == opaque + 6 || *end != ':' || !end[1])
+		return false;
+	*path = end + 1;
+	return true;
+}
+
+long fdpass_parse(const char *file)
+{
+	char *end;
+	if (!file || strncmp(file, "/dev/fdset/", 11) != 0 || !file[11])
+		return -1;
+	long n = strtol(file + 11, &end, 10);
+	return *end || n < 0 ? -1 : n;
+}
 
 /* DEVID of a name "xmdev-DEVID" (prefix given), or false. */
 static bool our_name(const char *name, const char *prefix, unsigned long *devid)

@@ -28,6 +28,11 @@
  *   record                              a row)
  *   backend connected, no record and    Closed
  *   no device
+ *   fdset of xmbackd's (fdpass.c) that  remove-fd: its descriptor closed
+ *   no block node has open
+ *
+ * A drive QEMU opened from /dev/fdset/N is the image its fdset's opaque
+ * names (qview.c): what it is, after a restart, is known from that.
  *
  * A claim is never released while QEMU holds the device: claims follow
  * QEMU, never a lost record.
@@ -180,10 +185,13 @@ static void one_orphan(struct backd *b, struct guest *g, const struct qdev *d)
 	struct claim c;
 	qemu_claim(&v, d, &c);
 	if (be_wants(&sn, d, true)) {
+		char set[32] = "";
 		struct kv kv[3] = { { v.tool, "phase", PHASE_PLUGGING },
-				    { v.tool, "device", id } };
+				    { v.tool, "device", id }, { v.tool, "fdset", set } };
 		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
-		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 2) == 0) {
+		if (d->fdset >= 0)
+			snprintf(set, sizeof(set), "%ld", d->fdset);
+		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 3) == 0) {
 			log_info("domain %u vbd %lu: device in QEMU without a record: adopted",
 				 v.domid, v.devid);
 			finish_attach(b, g->q, &v, &sn, d);
@@ -253,6 +261,25 @@ static void left_nodes(struct guest *g, const struct qview *qv, const unsigned l
 	g->nleft = n;
 }
 
+/* fdsets of xmbackd's that no block node has open (an attach that died
+ * between add-fd and blockdev-add, a node deleted by hand): their
+ * descriptors closed. No attach is in flight: reconcile waits for jobs,
+ * and media changes are done before it runs. */
+static void left_fdsets(struct guest *g, const struct qview *qv)
+{
+	for (unsigned int i = 0; i < qv->nfdset; i++) {
+		if (qview_fdset_used(qv, qv->fdset[i]))
+			continue;
+		char *qerr = NULL;
+		if (qmp_exec(g->q, "remove-fd", json_pack("{s:I}", "fdset-id",
+							(json_int_t)qv->fdset[i]),
+			     NULL, &qerr, QMP_TIMEOUT) == 0)
+			log_info("domain %u vbd %lu: fdset %ld left in QEMU: removed", g->domid,
+				 qv->fdset_devid[i], qv->fdset[i]);
+		free(qerr);
+	}
+}
+
 /* Backends said connected with neither record nor device: Closed. */
 static void lost_backends(struct backd *b, struct guest *g, const struct qview *qv,
 			  const unsigned long *rec, unsigned int nrec)
@@ -310,6 +337,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 		if (!listed(rec, nrec, qv.dev[i].devid))
 			one_orphan(b, g, &qv.dev[i]);
 	left_nodes(g, &qv, rec, nrec);
+	left_fdsets(g, &qv);
 	lost_backends(b, g, &qv, rec, nrec);
 	free(rec);
 	qview_free(&qv);

@@ -132,6 +132,26 @@ void vbd_scan_domain(struct backd *b, unsigned int domid);
  * blk_remove would. */
 void vbd_remove_dirs(struct backd *b, const struct vbd *v);
 
+/* fdpass.c: QEMU gets each image as a descriptor xmbackd opened, in an
+ * fdset of xmbackd's (add-fd), opened by the node as /dev/fdset/N. */
+/* Open params as mode allows (r: read-only, else read-write): an image
+ * file or a block device (*blk). The descriptor, or -1 (errno). */
+int fdpass_open(const char *params, const char *mode, bool *blk);
+/* A new fdset id (from 1 to INT_MAX) for a descriptor of device devid. */
+long fdpass_new_id(unsigned long devid);
+/* add-fd's arguments: fdset set, opaque "xmblk-DEVID:PATH" (params' real
+ * path). Sent with qmp_send_fd. */
+json_t *fdpass_add_args(long set, unsigned long devid, const char *params);
+/* The name a node opens: /dev/fdset/SET. */
+void fdpass_name(char *out, size_t len, long set);
+/* A decimal fdset id (the record's), or -1. */
+long fdpass_parse_id(const char *s);
+/* remove-fd of fdset set (< 0: none), its reply not waited for: QEMU closes
+ * its descriptor, and the fdset goes once no node uses it. */
+void fdpass_remove(struct qmp *q, long set);
+/* The fdset the device's record names, or -1. */
+long fdpass_recorded(struct backd *b, const struct vbd *v);
+
 /* media.c: block-configure / cd-insert / cd-eject (what = "insert" or
  * "eject"), the medium change asked in the backend's media-change. */
 void media_change(struct backd *b, const struct vbd *v, const char *what);

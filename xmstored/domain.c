@@ -1,15 +1,26 @@
-/* domain.c — introduced domains and their channel sockets; see domain.h. */
+/*
+ * domain.c — introduced domains and their channel sockets; see domain.h.
+ *
+ * Domain N's QEMU runs under its own uid, base + N (xm/create-qemu.c; the
+ * base is $XM_QEMU_UID_BASE, default 131072, as Xen's
+ * xen-qemuuser-range-base), so the channel is made that uid's and mode
+ * 0600: exactly that domain's QEMU (and root) may connect, also when it
+ * reconnects after a restart of xmstored. The directory stays 0755: a
+ * QEMU's chroot shows it (read-only) at its own path.
+ */
 #include "domain.h"
 #include "core.h"
 #include "sock.h"
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Xen reserves ids from DOMID_FIRST_RESERVED (0x7FF0) up. */
@@ -41,6 +52,34 @@ static void persist_domain(struct daemon *d, enum persist_dom op, uint32_t domid
 		d->persist.domain(d->persist.ctx, op, domid, target);
 }
 
+/* The uid (and gid) domid's QEMU runs under, or (uid_t)-1 when the base
+ * is not a number that leaves room for every domain id. */
+static uid_t qemu_uid(uint32_t domid)
+{
+	const char *s = getenv("XM_QEMU_UID_BASE");
+	char *end;
+	unsigned long base = s && *s ? strtoul(s, &end, 10) : 131072UL;
+	if ((s && *s && (*end || s[0] == '-')) || base == 0 ||
+	    base > (unsigned long)UINT_MAX - 1 - DOMID_FIRST_RESERVED)
+		return (uid_t)-1;
+	return (uid_t)(base + domid);
+}
+
+/* The channel is domid's QEMU's only (see the head comment). Refused by
+ * the system (xmstored not root: the unit tests): left root's, logged. */
+static void channel_owner(const struct domain *dom)
+{
+	uid_t uid = qemu_uid(dom->domid);
+	if (uid == (uid_t)-1) {
+		log_warn("domain %u: XM_QEMU_UID_BASE=%s is no uid base: channel left root's",
+			 dom->domid, getenv("XM_QEMU_UID_BASE"));
+		return;
+	}
+	if (chown(dom->sock_path, uid, (gid_t)uid) < 0 || chmod(dom->sock_path, 0600) < 0)
+		log_warn("domain %u: cannot give %s to uid %u: %s", dom->domid, dom->sock_path,
+			 (unsigned int)uid, strerror(errno));
+}
+
 int domain_introduce(struct daemon *d, uint32_t domid)
 {
 	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
@@ -64,6 +103,7 @@ int domain_introduce(struct daemon *d, uint32_t domid)
 		free(dom);
 		return EIO;
 	}
+	channel_owner(dom);
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = dom };
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, dom->listen_fd, &ev) < 0) {
 		close(dom->listen_fd);
