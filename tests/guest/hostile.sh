@@ -33,6 +33,9 @@ SECS=${HOSTILE_SECS:-60}
 RSS_MB=${HOSTILE_RSS_MB:-32}
 
 sampler=
+# ASan keeps freed memory in a quarantine (256 MB by default), which would
+# be counted as the daemons' growth: a small one, so RSS means the heap
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4"
 trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; [ -n "${work:-}" ] && guests_teardown' EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
@@ -71,10 +74,11 @@ rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 rss_line() { echo "xmstored $(($1 / 1024)) MB ($1 kB), xmbackd $(($2 / 1024)) MB ($2 kB)"; }
 
 # ---- B's phases: N attaches and detaches, timed ----
-# phase NAME: the times into $work/NAME.att and NAME.det; 1 if one failed
+# phase NAME [DONE]: the times into $work/NAME.att and NAME.det, N cycles,
+# and on until DONE succeeds (200 at most); 1 if one failed
 phase() {
 	: >"$work/$1.att"; : >"$work/$1.det"; bad=0 i=0
-	while [ $i -lt "$N" ]; do
+	while [ $i -lt "$N" ] || { [ $# -gt 1 ] && [ $i -lt 200 ] && ! $2; }; do
 		i=$((i + 1))
 		t0=$(ms_now)
 		if ! "$XM" block-attach "$Bd" "file:$work/B.img" xvdb w 2>>"$work/$1.err"; then
@@ -133,7 +137,9 @@ attacking() { guest_run "$A" 'grep -c "^phase" /tmp/hostile.out'; }
 # the attack has begun once its first phases are reported
 started() { n=$(attacking); [ "${n:-0}" -ge 2 ] 2>/dev/null; }
 until_ok 60 started || t_fail "the attack" "did not start: $(guest_run "$A" 'cat /tmp/hostile.out')"
-if phase during; then t_ok "during the attack: GuestB $N attaches and detaches: $(stats during)"
+# B's cycles go on until A's agent is back (the attack over)
+back() { [ "$(xenstore-read "/local/domain/$A/attr/xmfront/state" 2>/dev/null)" = ready ]; }
+if phase during back; then t_ok "during the attack: GuestB $(wc -l <"$work/during.att") attaches and detaches: $(stats during)"
 else t_fail "during: GuestB's operations" "$(cat "$work/during.err")"; fi
 dur=$(p50 "$work/during.att") durd=$(p50 "$work/during.det")
 lim=$((3 * base + 500)) limd=$((3 * based + 500))
@@ -150,16 +156,19 @@ echo "# RSS at peak during the attack: $(rss_line "$rss_xs1" "$rss_bk1")"
 
 # ---- what the store answered A ----
 # phase_all NAME AWK: every round's line of phase NAME passes AWK (fields:
-# sent, ok, drops, and ERR=N as e[ERR])
-phase_all() {
-	awk -v p="$1" '
+# sent, ok, drops, and ERR=N as e[ERR]); phase_any: one round's at least
+phase_all() { phase_rounds all "$@"; }
+phase_any() { phase_rounds any "$@"; }
+phase_rounds() {
+	awk -v mode="$1" -v p="$2" '
 		$1 == "phase" && index($2, p "#") == 1 {
 			n++; delete e
 			for (i = 11; i <= NF; i++) if (split($i, kv, "=") == 2) e[kv[1]] = kv[2]
 			sent = $4; ok = $6; drops = $10
-			if (!('"$2"')) { print "round " substr($2, length(p) + 2) ": " $0; bad = 1 }
+			if ('"$3"') good = 1
+			else { print "round " substr($2, length(p) + 2) " " $0; bad = 1 }
 		}
-		END { exit (n && !bad) ? 0 : 1 }' "$work/hostile.out"
+		END { exit (mode == "all" ? n && !bad : good) ? 0 : 1 }' "$work/hostile.out"
 }
 grep -q "^done" "$work/hostile.out" && t_ok "the attack ran to its end: $(grep "^done" "$work/hostile.out"), $(grep -c "^phase quota" "$work/hostile.out") round(s)" ||
 	t_fail "the attack" "no 'done': $(tail -3 "$work/hostile.out")"
@@ -171,17 +180,15 @@ why=$(phase_all txids 'ok == 0') &&
 	t_ok "A's requests on transaction ids not its own: none served" || t_fail "foreign transaction ids" "$why"
 why=$(phase_all huge 'drops == sent') &&
 	t_ok "each frame over XENSTORE_PAYLOAD_MAX dropped A's connection" || t_fail "oversized frames" "$why"
-why=$(phase_all quota 'e["ENOSPC"] + e["EQUOTA"] + e["E2BIG"] > 0') &&
+why=$(phase_any quota 'e["ENOSPC"] + e["EQUOTA"] + e["E2BIG"] > 0') &&
 	t_ok "A's node quota answered (ENOSPC)" || t_fail "node quota" "$why"
-why=$(phase_all watches 'sent > ok') &&
+why=$(phase_any watches 'sent > ok') &&
 	t_ok "A's watches refused past the quota" || t_fail "watch quota" "$why"
 grep -q "byte-by-byte READ of domid answered right" "$work/hostile.out" &&
 	t_ok "a READ sent one byte every 50 ms answered right" || t_fail slowloris "$(grep slowloris "$work/hostile.out")"
 
 # ---- after ----
-back() { [ "$(xenstore-read "/local/domain/$A/attr/xmfront/state" 2>/dev/null)" = ready ]; }
-t0=$(ms_now)
-until_ok 60 back && t_ok "GuestA's agent back after the attack (state ready $(($(ms_now) - t0)) ms after it ended): $(guest_run "$A" 'grep "^init:" /var/log/xmfront.log | tail -1')" ||
+until_ok 60 back && t_ok "GuestA's agent back after the attack: $(guest_run "$A" 'grep "^init:\|resync\|free again" /var/log/xmfront.log | tail -3 | sed "s/^[^:]*: //" | tr "\n" " "')" ||
 	t_fail "GuestA's agent back" "state $(xenstore-read "/local/domain/$A/attr/xmfront/state" 2>&1); log: $(guest_run "$A" 'tail -5 /var/log/xmfront.log')"
 got=$(guest_run "$A" 'cat /mnt/a/f && echo after >>/mnt/a/f && sync && umount /mnt/a && echo unmounted')
 [ "$got" = "before

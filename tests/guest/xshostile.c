@@ -13,16 +13,17 @@
  * and in its share of SECONDS, in rounds until SECONDS have passed (one
  * round at least):
  *
- *   resync     0xff over any partial frame an agent killed mid-write left:
- *              the store drops the connection, QEMU reconnects a clean one
+ *   resync     0xff over any partial frame the agent (killed mid-write)
+ *              or the last round left: the store drops the connection,
+ *              QEMU connects a clean one
+ *   txns       TRANSACTION_STARTs until refused, never ended; 1.5 KB values
+ *              written in each until refused (transactions hold memory)
+ *   storm      20 watches on a node of ours, fired by WRITEs as fast as the
+ *              port takes them, no event read; then drained
  *   quota      node WRITEs, then MKDIRs, pipelined, until the quota answers
  *   paths      deep, long and malformed paths, values at the payload limit
  *   watches    WATCHes until refused
- *   txns       TRANSACTION_STARTs until refused, never ended; 4 KB values
- *              written in each until refused (transactions hold memory)
  *   txids      requests and TRANSACTION_ENDs on transaction ids not ours
- *   storm      a watch on a node of ours, fired by WRITEs as fast as the
- *              port takes them, no event read; then drained
  *   perms      SET_PERMS games on our own nodes
  *   foreign    READ, DIRECTORY, GET_PERMS, WRITE, MKDIR, RM, SET_PERMS on
  *              OTHERDOM's and dom0's nodes (each must be EACCES)
@@ -31,7 +32,8 @@
  *   slowloris  a READ one byte every 50 ms (answered when whole), then a
  *              4096-byte frame trickled and never finished
  *   garbage    random bytes
- *   huge       headers over XENSTORE_PAYLOAD_MAX (each drops the connection)
+ *   huge       headers over XENSTORE_PAYLOAD_MAX, on a connection made clean
+ *              first (each drops the connection: drops counts these only)
  *   truncated  headers cut short, glued to the next frame; the last one is
  *              left in the store's buffer at exit (the agent's respawn must
  *              cope: xmfront --resync)
@@ -334,9 +336,10 @@ static void resync(void)
 	if (!send_raw(ff, sizeof(ff), false))
 		return;
 	long end = ms() + 5000;
-	while (host_up() && ms() < end)
+	unsigned long d0 = st.drops;
+	while (st.drops == d0 && host_up() && ms() < end)
 		pump(50);
-	if (!host_up())
+	if (st.drops == d0 && !host_up())
 		dropped();
 }
 
@@ -423,12 +426,12 @@ static void phase_txns(void)
 			break;
 		ids[nids++] = (uint32_t)strtoul(got_body, NULL, 10);
 	}
-	static char v[3000];
+	static char v[1500]; /* under the store's node size (2048) */
 	memset(v, 'T', sizeof(v));
 	char path[64];
 	for (unsigned int t = 0; t < nids && ms() < end; t++) {
 		unsigned long e0 = errs();
-		for (int i = 0; i < 400 && ms() < end && errs() - e0 < 8; i++) {
+		for (int i = 0; i < 1000 && ms() < end && errs() - e0 < 8; i++) {
 			snprintf(path, sizeof(path), "data/tx%u/%d", t, i);
 			send_write(ids[t], path, v, sizeof(v));
 			window();
@@ -454,6 +457,7 @@ static void phase_txids(void)
 static void phase_storm(void)
 {
 	char buf[64];
+	send_write(0, "data/storm", "s", 1); /* before the quota phase fills it */
 	for (int i = 0; i < 20; i++) {
 		int n = snprintf(buf, sizeof(buf), "data/storm%ctok%d", '\0', i);
 		send_req(XS_WATCH, 0, buf, (size_t)n + 1);
@@ -638,6 +642,8 @@ static void phase_garbage(void)
 static void phase_huge(void)
 {
 	uint32_t lens[] = { XENSTORE_PAYLOAD_MAX + 1, 65536, 1u << 31, 0xffffffffu };
+	resync(); /* a frame left pending would take the headers as its body */
+	st.drops = 0;
 	for (size_t i = 0; i < sizeof(lens) / sizeof(*lens); i++) {
 		struct xsd_sockmsg h = { XS_WRITE, next_id++, 0, lens[i] };
 		char buf[WIRE_HDR_LEN + 64];
@@ -660,8 +666,8 @@ static void phase_truncated(void)
 		st.sent++;
 		send_raw(&h, cut, false);
 		sleep_ms(200);
-		call(XS_READ, 0, "domid", 6);
-		pump(200);
+		send_path(XS_READ, 0, "domid");
+		pump(500);
 	}
 	/* and one left for whoever opens the port next */
 	struct xsd_sockmsg last = { XS_WRITE, next_id++, 0, 40 };
@@ -719,15 +725,12 @@ int main(int argc, char **argv)
 	}
 	deadline = ms() + secs * 1000;
 
-	phase_begin("resync");
-	resync();
-	phase_end();
 	phase_begin("domid");
 	if (call(XS_READ, 0, "domid", 6) != XS_READ) {
 		fprintf(stderr, "xshostile: cannot read domid: %s\n", got_body);
 		return 1;
 	}
-	snprintf(mydom, sizeof(mydom), "%s", got_body);
+	snprintf(mydom, sizeof(mydom), "%.15s", got_body);
 	phase_end();
 	printf("domain %s against domain %u for %ld s\n", mydom, other, secs);
 
@@ -735,9 +738,10 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} phases[] = {
-		{ "quota", phase_quota },       { "paths", phase_paths },
-		{ "watches", phase_watches },   { "txns", phase_txns },
-		{ "txids", phase_txids },       { "storm", phase_storm },
+		{ "resync", resync },           { "txns", phase_txns },
+		{ "storm", phase_storm },       { "quota", phase_quota },
+		{ "paths", phase_paths },       { "watches", phase_watches },
+		{ "txids", phase_txids },
 		{ "perms", phase_perms },       { "foreign", phase_foreign },
 		{ "priv", phase_priv },         { "badtypes", phase_badtypes },
 		{ "slowloris", phase_slowloris }, { "garbage", phase_garbage },
