@@ -98,7 +98,8 @@ replay() {
 	[ -d "$dir" ] || return 0
 	[ -x "$fz" ] || { t_fail "fuzz_$name corpus" "missing $fz"; return; }
 	n=$(ls "$dir" | wc -l)
-	if "$fz" -runs=0 -rss_limit_mb=1024 "$@" "$dir" > "$work/$name.replay.log" 2>&1; then
+	if "$fz" -runs=0 -rss_limit_mb=1024 -artifact_prefix="$work/$name-" "$@" "$dir" \
+		> "$work/$name.replay.log" 2>&1; then
 		t_ok "fuzz_$name corpus: $n files replayed"
 	else
 		t_fail "fuzz_$name corpus" "an input of $dir failed (KEEP=1 keeps $work)"
