@@ -58,7 +58,8 @@
 
 #define USAGE "usage: xshostile OTHERDOM SECONDS [PORT]\n"
 #define WINDOW 32        /* requests in flight when pipelining */
-#define NERR 17          /* xsd_errors, then "other" */
+#define MIN_PHASE_MS 3000
+#define NERR ((int)(sizeof(xsd_errors) / sizeof(*xsd_errors)) + 1) /* and "other" */
 
 struct stats {
 	const char *name;
@@ -309,12 +310,13 @@ static void phase_end(void)
 	fflush(stdout);
 }
 
-/* Its end: share of what is left of the attack, at most max_ms. */
+/* A phase's end: what is left of the attack, at most max_ms, at least
+ * MIN_PHASE_MS (each phase has its say in every round). */
 static long budget(long max_ms)
 {
 	long left = deadline - ms();
-	if (left < 0)
-		left = 0;
+	if (left < MIN_PHASE_MS)
+		left = MIN_PHASE_MS;
 	return ms() + (left < max_ms ? left : max_ms);
 }
 
@@ -476,9 +478,7 @@ static void phase_storm(void)
 		if (!send_raw(req, WIRE_HDR_LEN + (size_t)n, false) && !up)
 			break;
 	}
-	drain(10000);
-	while (inflight) /* what the store still owed, stop waiting */
-		inflight = 0;
+	drain(3000);
 	pump(500);
 }
 
