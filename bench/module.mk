@@ -19,3 +19,8 @@ BLKTIME := $(B)/bench/blktime
 $(BLKTIME): $(B)/bench/blktime.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
 BENCHPROGS += $(BLKTIME)
+
+# bench/xsfill: the filler of bench/memory.sh (many domains' nodes).
+$(B)/bench/xsfill: $(B)/bench/xsfill.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+BENCHPROGS += $(B)/bench/xsfill
