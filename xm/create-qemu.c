@@ -474,15 +474,16 @@ static int start_confined(unsigned int id, const struct domcfg *c, const char *u
 			dup2(nul, 1);
 		}
 		setsid(); /* no terminal's signal reaches it */
-		umask(077);
-		set_limit(RLIMIT_CORE, 0);
-		set_limit(RLIMIT_MEMLOCK, 0);
-		set_limit(RLIMIT_NOFILE, QEMU_NOFILE);
-		set_limit(RLIMIT_NPROC, QEMU_NPROC);
+		umask(022); /* the chroot's folders: the uid must pass them */
 		if (confine_mounts(root, chan, &what) < 0) {
 			fprintf(stderr, "cannot confine QEMU: %s: %s\n", what, strerror(errno));
 			_exit(126);
 		}
+		umask(077); /* its sockets, pid file and log: root's only */
+		set_limit(RLIMIT_CORE, 0);
+		set_limit(RLIMIT_MEMLOCK, 0);
+		set_limit(RLIMIT_NOFILE, QEMU_NOFILE);
+		set_limit(RLIMIT_NPROC, QEMU_NPROC);
 		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
