@@ -356,8 +356,10 @@ static int confine_mounts(const char *root, const char *chan, const char **what)
 	*what = "unshare(CLONE_NEWNS)";
 	if (unshare(CLONE_NEWNS) < 0)
 		return -1;
-	*what = "making the mounts private";
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	/* slave: the host's unmounts still reach this copy (a disk unmounted
+	 * on the host is not kept busy by QEMU); nothing made here goes back */
+	*what = "making the mounts slaves";
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return -1;
 	*what = "the tmpfs of the chroot";
 	if (mount("xm-qemu", root, "tmpfs", nx, "mode=0755,size=64k") < 0)
