@@ -446,23 +446,24 @@ static void resync(struct port *p)
 		usleep(RETRY_MS * 1000);
 	}
 	memset(ff, 0xff, sizeof(ff));
-	while (done < sizeof(ff) && now_ms() < end) {
-		ssize_t n = write(p->fd, ff + done, sizeof(ff) - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (!port_host_up(p))
-			break; /* dropped already */
-		struct pollfd q = { .fd = p->fd, .events = POLLOUT };
-		poll(&q, 1, RETRY_MS);
-	}
-	char sink[256];
+	/* write it, reading (and dropping) what comes meanwhile: a store
+	 * whose output to the port is backed up reads no more input */
+	char sink[512];
 	while (port_host_up(p) && now_ms() < end) {
-		struct pollfd q = { .fd = p->fd, .events = POLLIN };
-		ssize_t n = poll(&q, 1, RETRY_MS) > 0 ? read(p->fd, sink, sizeof(sink)) : 1;
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			break;
+		struct pollfd q = { .fd = p->fd,
+				    .events = POLLIN | (done < sizeof(ff) ? POLLOUT : 0) };
+		if (poll(&q, 1, RETRY_MS) <= 0)
+			continue;
+		if (q.revents & POLLIN) {
+			ssize_t n = read(p->fd, sink, sizeof(sink));
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+				break; /* dropped */
+		}
+		if ((q.revents & POLLOUT) && done < sizeof(ff)) {
+			ssize_t n = write(p->fd, ff + done, sizeof(ff) - done);
+			if (n > 0)
+				done += (size_t)n;
+		}
 	}
 	log_info("resync: the host side %s", port_host_up(p) ? "kept the connection" :
 		 "dropped the connection; waiting for a fresh one");
