@@ -29,8 +29,12 @@ struct txn {
 };
 
 /* A record named name with a copy of the permissions; no data, no children. */
-struct node *node_new(const char *name, const struct perm *p, unsigned int np);
+struct node *node_new(const char *name, const struct perm *p, unsigned int np,
+		      size_t room);
 void node_free(struct node *n);
+/* A copy of the value / the permissions into n: 0 or ENOMEM (n unchanged). */
+int node_set_data(struct node *n, const char *data, size_t len);
+int node_set_perms(struct node *n, const struct perm *p, unsigned int np);
 void acct_add(struct acct *a, uint32_t domid, int d);
 /* Memory charging: after a record changed (live: to its owner; in t: to t),
  * and before it leaves its view. */

@@ -31,15 +31,14 @@ static int copy_bytes(char **dst, const char *src, uint32_t len)
 
 int store_put_raw(struct store *s, const struct node *img)
 {
-	struct node *n = node_new(img->name, img->perms, img->nperms);
+	struct node *n = node_new(img->name, img->perms, img->nperms, img->datalen);
 	if (!n)
 		return ENOMEM;
-	if (copy_bytes(&n->data, img->data, img->datalen) ||
+	if (node_set_data(n, img->data, img->datalen) ||
 	    copy_bytes(&n->children, img->children, img->childlen)) {
 		node_free(n);
 		return ENOMEM;
 	}
-	n->datalen = img->datalen;
 	n->childlen = img->childlen;
 	n->gen = img->gen;
 	store_del_raw(s, img->name);

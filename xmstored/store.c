@@ -33,6 +33,7 @@
 #include "path.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,36 +50,6 @@ long store_nodes_alive(void)
 
 /* ---- node records ---- */
 
-void node_free(struct node *n)
-{
-	if (!n)
-		return;
-	free(n->name);
-	free(n->data);
-	free(n->children);
-	free(n->perms);
-	free(n);
-	nodes_alive--;
-}
-
-struct node *node_new(const char *name, const struct perm *p, unsigned int np)
-{
-	struct node *n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	nodes_alive++;
-	n->name = strdup(name);
-	n->perms = malloc(np * sizeof(*p));
-	if (!n->name || !n->perms) {
-		node_free(n);
-		return NULL;
-	}
-	memcpy(n->perms, p, np * sizeof(*p));
-	n->nperms = np;
-	n->he.key = n->name;
-	return n;
-}
-
 static void *memdup(const void *p, size_t len)
 {
 	void *r = malloc(len ? len : 1);
@@ -87,15 +58,86 @@ static void *memdup(const void *p, size_t len)
 	return r;
 }
 
+/* The room for a value inside n's own allocation. */
+static char *inline_data(const struct node *n)
+{
+	return n->name + strlen(n->name) + 1;
+}
+
+static size_t inline_room(const struct node *n)
+{
+	return malloc_usable_size((void *)n) - (size_t)(inline_data(n) - (const char *)n);
+}
+
+void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	if (n->data != inline_data(n))
+		free(n->data);
+	free(n->children);
+	if (n->perms != &n->perm1)
+		free(n->perms);
+	free(n);
+	nodes_alive--;
+}
+
+/* Set n's permissions (a copy of p): 0 or ENOMEM (n unchanged). */
+int node_set_perms(struct node *n, const struct perm *p, unsigned int np)
+{
+	struct perm *v = &n->perm1;
+	if (np > 1 && !(v = malloc(np * sizeof(*p))))
+		return ENOMEM;
+	memmove(v, p, np * sizeof(*p));
+	if (n->perms && n->perms != &n->perm1 && n->perms != v)
+		free(n->perms);
+	n->perms = v;
+	n->nperms = np;
+	return 0;
+}
+
+/* Set n's value (a copy): in n's own allocation if it fits. 0 or ENOMEM. */
+int node_set_data(struct node *n, const char *data, size_t len)
+{
+	char *in = inline_data(n), *d = in;
+	if (len > inline_room(n) && !(d = malloc(len)))
+		return ENOMEM;
+	if (len)
+		memmove(d, data, len);
+	if (n->data != in && n->data != d)
+		free(n->data);
+	n->data = d;
+	n->datalen = (uint32_t)len;
+	return 0;
+}
+
+/* room: bytes of value to make room for in the record's allocation. */
+struct node *node_new(const char *name, const struct perm *p, unsigned int np, size_t room)
+{
+	size_t nl = strlen(name) + 1;
+	struct node *n = calloc(1, sizeof(*n) + nl + room);
+	if (!n)
+		return NULL;
+	nodes_alive++;
+	n->name = (char *)(n + 1);
+	memcpy(n->name, name, nl);
+	n->data = inline_data(n);
+	if (node_set_perms(n, p, np)) {
+		node_free(n);
+		return NULL;
+	}
+	n->he.key = n->name;
+	return n;
+}
+
 static struct node *node_dup(const struct node *o)
 {
-	struct node *n = node_new(o->name, o->perms, o->nperms);
+	struct node *n = node_new(o->name, o->perms, o->nperms, o->datalen);
 	if (!n)
 		return NULL;
 	n->gen = o->gen;
-	if (o->datalen && !(n->data = memdup(o->data, o->datalen)))
+	if (node_set_data(n, o->data, o->datalen))
 		goto fail;
-	n->datalen = o->datalen;
 	if (o->childlen && !(n->children = memdup(o->children, o->childlen)))
 		goto fail;
 	n->childlen = o->childlen;
@@ -214,10 +256,12 @@ static void charge_to(struct store *s, struct txn *t, uint32_t domid, long d)
 		e->bytes += d;
 }
 
+/* A live record is charged to its owner, perms[0]: a change of owner
+ * uncharges it before the permissions change (store_set_perms). */
 void uncharge(struct store *s, struct txn *t, struct node *n)
 {
 	if (n->charged)
-		charge_to(s, t, n->charged_to, -(long)n->charged);
+		charge_to(s, t, n->perms[0].id, -(long)n->charged);
 	n->charged = 0;
 }
 
@@ -225,8 +269,7 @@ void charge(struct store *s, struct txn *t, struct node *n)
 {
 	uncharge(s, t, n);
 	n->charged = node_mem(n);
-	n->charged_to = n->perms[0].id;
-	charge_to(s, t, n->charged_to, n->charged);
+	charge_to(s, t, n->perms[0].id, n->charged);
 }
 
 static void account(struct store *s, struct txn *t, uint32_t domid, int d)
@@ -547,7 +590,7 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 		struct node *dummy;
 		if ((err = v_get(s, t, c, nm, &dummy)))
 			goto out;
-		if (!(n = node_new(nm, parent->perms, parent->nperms))) {
+		if (!(n = node_new(nm, parent->perms, parent->nperms, l == 1 ? len : 0))) {
 			err = ENOMEM;
 			goto out;
 		}
@@ -561,11 +604,8 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 		parent = n;
 	}
 	if (len) {
-		if (!(n->data = memdup(data, len))) {
-			err = ENOMEM;
+		if ((err = node_set_data(n, data, len)))
 			goto out;
-		}
-		n->datalen = (uint32_t)len;
 		charge(s, t, n);
 	}
 	*out = n;
@@ -586,14 +626,8 @@ int store_write(struct store *s, struct txn *t, const struct caller *c,
 	} else if (!err) {
 		if (!c->priv && NODE_HDR_SIZE + n->nperms * 8 + len + n->childlen >= s->q.node_size)
 			return ENOSPC;
-		char *d = memdup(data, len);
-		if (!d || !(n = v_mut(t, n))) {
-			free(d);
+		if (!(n = v_mut(t, n)) || node_set_data(n, data, len))
 			return ENOMEM;
-		}
-		free(n->data);
-		n->data = d;
-		n->datalen = (uint32_t)len;
 		v_changed(s, t, n);
 	}
 	if (err)
@@ -713,15 +747,19 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 	if (!c->priv && NODE_HDR_SIZE + np * 8 + n->datalen + n->childlen >= s->q.node_size)
 		return ENOSPC;
 
-	struct perm *np_copy = memdup(p, np * sizeof(*p));
-	if (!np_copy || !(n = v_mut(t, n))) {
-		free(np_copy);
+	/* the old entries, for the event (perm1 is about to be overwritten) */
+	unsigned int nold = n->nperms;
+	struct perm *old = memdup(n->perms, nold * sizeof(*p));
+	if (!old || !(n = v_mut(t, n))) {
+		free(old);
 		return ENOMEM;
 	}
-	struct perm *old = n->perms;
-	unsigned int nold = n->nperms;
-	n->perms = np_copy;
-	n->nperms = np;
+	uncharge(s, t, n); /* charged to the old owner */
+	if (node_set_perms(n, p, np)) {
+		charge(s, t, n);
+		free(old);
+		return ENOMEM;
+	}
 	account(s, t, old[0].id, -1);
 	account(s, t, p[0].id, 1);
 	v_changed(s, t, n);
@@ -771,7 +809,7 @@ void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
 static int add_initial(struct store *s, const char *name, const char *child)
 {
 	const struct perm p = { 0, PERM_NONE };
-	struct node *n = node_new(name, &p, 1);
+	struct node *n = node_new(name, &p, 1, 0);
 	if (!n)
 		return -1;
 	if (child && node_add_child(n, child)) {

@@ -17,19 +17,28 @@
 #include "htab.h"
 #include "perms.h"
 
+/*
+ * A record is one allocation: this header, then its name, then its value
+ * while the value fits in the room the allocation had (malloc_usable_size),
+ * else the value in an allocation of its own. One permission entry (the
+ * common case) lives in perm1; more in an allocation of their own. The
+ * children list is its own allocation (it grows as children come).
+ * bench/memory.sh measures what a node costs.
+ */
 struct node {
 	struct htab_entry he;   /* he.key == name */
-	char *name;
+	char *name;             /* in this allocation */
 	uint64_t gen;           /* generation of the last change */
-	char *data;
-	uint32_t datalen;
+	char *data;             /* in this allocation, or its own */
 	char *children;         /* NUL-terminated names, in creation order */
+	struct perm *perms;     /* [0] = owner and default access; &perm1 or its own */
+	uint32_t datalen;
 	uint32_t childlen;
-	struct perm *perms;     /* [0] = owner and default access */
 	uint32_t nperms;
-	/* Memory charged for it (store_mem): to charged_to's count while live,
-	 * to its transaction while a transaction's copy. */
-	uint32_t charged, charged_to;
+	/* Memory charged for it (store_mem): to its owner while live, to its
+	 * transaction while a transaction's copy; 0: not charged. */
+	uint32_t charged;
+	struct perm perm1;
 };
 
 /* A change, for watch matching: path, and who may see it. */
