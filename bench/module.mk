@@ -24,3 +24,9 @@ BENCHPROGS += $(BLKTIME)
 $(B)/bench/xsfill: $(B)/bench/xsfill.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(B)/bench/xsfill
+
+# bench/domscale: many introduced domains with simulated frontends
+# (bench/domscale.sh).
+$(B)/bench/domscale: $(B)/bench/domscale.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
+BENCHPROGS += $(B)/bench/domscale

@@ -11,6 +11,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,4 +201,18 @@ long lockfile_holder(const char *path)
 	if (r < 0 || l.l_type == F_UNLCK)
 		return 0;
 	return l.l_pid > 0 ? (long)l.l_pid : -1;
+}
+
+long raise_nofile(void)
+{
+	struct rlimit r;
+	if (getrlimit(RLIMIT_NOFILE, &r) < 0)
+		return 0;
+	rlim_t want = r.rlim_max == RLIM_INFINITY || r.rlim_max > (1 << 20) ? (1 << 20) : r.rlim_max;
+	if (r.rlim_cur < want) {
+		r.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &r) < 0)
+			getrlimit(RLIMIT_NOFILE, &r);
+	}
+	return (long)r.rlim_cur;
 }

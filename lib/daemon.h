@@ -20,6 +20,12 @@
  * taking it after daemonize is the plain one. */
 int daemonize(bool keep_stderr);
 
+/* Raise the soft limit on open files to the hard one (at most 1<<20): a
+ * daemon with a socket per guest must not stop at the login default of
+ * 1024 when run by hand (its systemd unit sets LimitNOFILE). The limit
+ * reached, or 0 if it could not be read. */
+long raise_nofile(void);
+
 /* The pid in the pid file at path while a process holds its lock (flock;
  * ours included), else 0: no file, not locked (its writer is dead, or a
  * zombie, whatever the number in it). -1: locked, but no pid in it even

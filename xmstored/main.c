@@ -286,7 +286,8 @@ static int serve(struct daemon *d, const struct opts *o, const struct socks *s)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("listening on %s and %s; domain channels in %s", o->sock, s->ro, o->chan);
+	log_info("listening on %s and %s; domain channels in %s (up to %ld descriptors)",
+		 o->sock, s->ro, o->chan, raise_nofile());
 	notify_ready("serving %s", o->sock);
 	if (daemon_loop(d, s->rw_fd, s->ro_fd, &stop) < 0)
 		log_err("event loop: %s", strerror(errno));

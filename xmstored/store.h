@@ -65,7 +65,9 @@ struct quota {
 };
 
 struct acct {
-	struct acct_entry { uint32_t domid; int count; long bytes; } *v;
+	/* count: nodes it owns; bytes: their memory; refs: permission
+	 * entries past the owner's that name it, in live nodes */
+	struct acct_entry { uint32_t domid; int count; int refs; long bytes; } *v;
 	size_t n;
 };
 

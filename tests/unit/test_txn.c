@@ -630,6 +630,15 @@ static void test_quota_nodes_at_commit(void **state)
 	assert_int_equal(store_txn_end(&f->s, p, true, &PRIV, &f->ev), 0);
 }
 
+/* Permission entries (past the owner's) naming a domain, as counted. */
+static int refs_of(struct fx *f, uint32_t domid)
+{
+	for (size_t i = 0; i < f->s.owned.n; i++)
+		if (f->s.owned.v[i].domid == domid)
+			return f->s.owned.v[i].refs;
+	return 0;
+}
+
 /* The bytes charged to each owner as records change equal a count made
  * from scratch (store_loaded recounts), through writes, a transaction's
  * commit and abort, removal and a change of owner; a transaction's copies
@@ -654,14 +663,20 @@ static void test_memory_charges(void **state)
 	assert_int_equal(tx_end(f, t, false), 0);
 	assert_int_equal(tx, 0);
 	assert_int_equal(rm(f, NULL, &D1, "/local/domain/1/a/c"), 0);
+	assert_int_equal(fx_setp(f, NULL, &PRIV, "/local/domain/1/a/b", "n1,r2"), 0);
 	long b[3], want[3];
-	for (uint32_t d = 0; d < 3; d++)
+	int refs[3];
+	for (uint32_t d = 0; d < 3; d++) {
 		b[d] = store_owned_bytes(&f->s, d);
+		refs[d] = refs_of(f, d);
+	}
 	assert_int_equal(store_loaded(&f->s, 0), 0);
 	for (uint32_t d = 0; d < 3; d++) {
 		want[d] = store_owned_bytes(&f->s, d);
 		assert_int_equal(b[d], want[d]);
+		assert_int_equal(refs[d], refs_of(f, d));
 	}
+	assert_true(refs[2] >= 1);
 	/* /local/domain/1 (home), a, a/b with its value, all named */
 	assert_true(b[1] > 3 * 24 && b[1] < 3 * 24 + 200);
 	assert_int_equal(rm(f, NULL, &PRIV, "/local/domain/1/a"), 0);
