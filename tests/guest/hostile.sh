@@ -156,32 +156,38 @@ echo "# RSS at peak during the attack: $(rss_line "$rss_xs1" "$rss_bk1")"
 
 # ---- what the store answered A ----
 # phase_all NAME AWK: every round's line of phase NAME passes AWK (fields:
-# sent, ok, drops, and ERR=N as e[ERR]); phase_any: one round's at least
-phase_all() { phase_rounds all "$@"; }
-phase_any() { phase_rounds any "$@"; }
-phase_rounds() {
-	awk -v mode="$1" -v p="$2" '
-		$1 == "phase" && index($2, p "#") == 1 {
+# sent, ok, drops, nerr errors, and ERR=N as e[ERR]); phase_any: one
+# round's at least; phase_first: the first round's
+phase_all() { phase_rounds all "" "$@"; }
+phase_any() { phase_rounds any "" "$@"; }
+phase_first() { phase_rounds all 1 "$@"; }
+phase_rounds() { # MODE ROUND NAME AWK
+	awk -v mode="$1" -v r="$2" -v p="$3" '
+		$1 == "phase" && index($2, p "#") == 1 && (r == "" || $2 == p "#" r ":") {
 			n++; delete e
-			for (i = 11; i <= NF; i++) if (split($i, kv, "=") == 2) e[kv[1]] = kv[2]
+			nerr = 0
+			for (i = 11; i <= NF; i++) if (split($i, kv, "=") == 2) { e[kv[1]] = kv[2]; nerr += kv[2] }
 			sent = $4; ok = $6; drops = $10
-			if ('"$3"') good = 1
+			if ('"$4"') good = 1
 			else { print "round " substr($2, length(p) + 2) " " $0; bad = 1 }
 		}
 		END { exit (mode == "all" ? n && !bad : good) ? 0 : 1 }' "$work/hostile.out"
 }
 grep -q "^done" "$work/hostile.out" && t_ok "the attack ran to its end: $(grep "^done" "$work/hostile.out"), $(grep -c "^phase quota" "$work/hostile.out") round(s)" ||
 	t_fail "the attack" "no 'done': $(tail -3 "$work/hostile.out")"
-why=$(phase_all foreign 'ok == 0 && e["EACCES"] == sent') &&
-	t_ok "A's requests on GuestB's and dom0's nodes: all EACCES, none answered" || t_fail "foreign nodes" "$why"
+why=$(phase_all foreign-read 'ok == 0 && e["EACCES"] == sent') &&
+	t_ok "A's READ, DIRECTORY, GET_PERMS of GuestB's and dom0's nodes: all EACCES" || t_fail "foreign reads" "$why"
+why=$(phase_all foreign-write 'ok == 0 && nerr == sent') && why=$(phase_first foreign-write 'e["EACCES"] == sent') &&
+	t_ok "A's WRITE, MKDIR, RM, SET_PERMS there: all refused (EACCES while its quotas are not used up)" ||
+	t_fail "foreign writes" "$why"
 why=$(phase_all priv 'ok == 0 && e["EACCES"] == sent') &&
 	t_ok "A's INTRODUCE, RELEASE, SET_TARGET, RESUME, CONTROL: all EACCES" || t_fail "privileged requests" "$why"
 why=$(phase_all txids 'ok == 0') &&
 	t_ok "A's requests on transaction ids not its own: none served" || t_fail "foreign transaction ids" "$why"
 why=$(phase_all huge 'drops == sent') &&
 	t_ok "each frame over XENSTORE_PAYLOAD_MAX dropped A's connection" || t_fail "oversized frames" "$why"
-why=$(phase_any quota 'e["ENOSPC"] + e["EQUOTA"] + e["E2BIG"] > 0') &&
-	t_ok "A's node quota answered (ENOSPC)" || t_fail "node quota" "$why"
+why=$(phase_any quota 'e["ENOSPC"] + e["ENOMEM"] > 0') &&
+	t_ok "A's quota answered (ENOSPC: nodes, ENOMEM: memory)" || t_fail "node quota" "$why"
 why=$(phase_any watches 'sent > ok') &&
 	t_ok "A's watches refused past the quota" || t_fail "watch quota" "$why"
 grep -q "byte-by-byte READ of domid answered right" "$work/hostile.out" &&

@@ -13,30 +13,34 @@
  * and in its share of SECONDS, in rounds until SECONDS have passed (one
  * round at least):
  *
- *   resync     0xff over any partial frame the agent (killed mid-write)
+ *   resync     0xff past any partial frame the agent (killed mid-write)
  *              or the last round left: the store drops the connection,
  *              QEMU connects a clean one
- *   txns       TRANSACTION_STARTs until refused, never ended; 1.5 KB values
- *              written in each until refused (transactions hold memory)
+ *   foreign-read   READ, DIRECTORY, GET_PERMS of OTHERDOM's and dom0's
+ *              nodes (each must be EACCES)
+ *   foreign-write  WRITE, MKDIR, RM, SET_PERMS there (each refused)
+ *   priv       INTRODUCE, RELEASE, SET_TARGET, RESUME, CONTROL (each EACCES)
+ *   txids      requests and TRANSACTION_ENDs on transaction ids not ours
+ *   badtypes   unknown message types, replies sent as requests
  *   storm      20 watches on a node of ours, fired by WRITEs as fast as the
  *              port takes them, no event read; then drained
+ *   txns       TRANSACTION_STARTs until refused, never ended; 1.5 KB values
+ *              written in each until refused (transactions hold memory)
  *   quota      node WRITEs, then MKDIRs, pipelined, until the quota answers
  *   paths      deep, long and malformed paths, values at the payload limit
  *   watches    WATCHes until refused
- *   txids      requests and TRANSACTION_ENDs on transaction ids not ours
  *   perms      SET_PERMS games on our own nodes
- *   foreign    READ, DIRECTORY, GET_PERMS, WRITE, MKDIR, RM, SET_PERMS on
- *              OTHERDOM's and dom0's nodes (each must be EACCES)
- *   priv       INTRODUCE, RELEASE, SET_TARGET, RESUME, CONTROL (each EACCES)
- *   badtypes   unknown message types, replies sent as requests
  *   slowloris  a READ one byte every 50 ms (answered when whole), then a
  *              4096-byte frame trickled and never finished
  *   garbage    random bytes
  *   huge       headers over XENSTORE_PAYLOAD_MAX, on a connection made clean
  *              first (each drops the connection: drops counts these only)
- *   truncated  headers cut short, glued to the next frame; the last one is
- *              left in the store's buffer at exit (the agent's respawn must
- *              cope: xmfront --resync)
+ *   truncated  headers cut short, glued to the next frame
+ *
+ * and at the end, once: leave  20 watches fired for 2 s, no event read
+ *              (the store's output to the port backs up), then a header cut
+ *              short, left at exit to the agent's respawn (xmfront
+ *              --resync must cope with both)
  *
  * One line per phase: "phase NAME#ROUND: sent N ok N events N drops N [ERR=N ...]
  * MS ms", then "done". ok counts non-error replies; drops the times the
@@ -263,13 +267,6 @@ static void drain(long max_ms)
 	pump(50);
 }
 
-/* "a\0b\0..." of n strings; last_nul as wire_pack. */
-static size_t pack(char *buf, const char *const *v, int n, bool last_nul)
-{
-	size_t len = wire_pack(buf, XENSTORE_PAYLOAD_MAX, v, n, last_nul);
-	return len > XENSTORE_PAYLOAD_MAX ? XENSTORE_PAYLOAD_MAX : len;
-}
-
 static uint32_t send_path(uint32_t type, uint32_t tx, const char *path)
 {
 	return send_req(type, tx, path, strlen(path) + 1);
@@ -377,10 +374,8 @@ static void phase_paths(void)
 	}
 	/* one long name, at and past the limits; absolute ones too */
 	for (size_t len = 1000; len <= 3200; len += 300) {
-		n = (size_t)snprintf(p, sizeof(p), "%sdata/",
-				     len > 2000 ? "/local/domain/" : "");
-		if (len > 2000)
-			n = (size_t)snprintf(p, sizeof(p), "/local/domain/%s/data/", mydom);
+		n = (size_t)(len > 2000 ? snprintf(p, sizeof(p), "/local/domain/%s/data/", mydom)
+				       : snprintf(p, sizeof(p), "data/"));
 		while (n < len && n + 1 < sizeof(p))
 			p[n++] = 'L';
 		p[n] = '\0';
@@ -529,30 +524,49 @@ static void phase_perms(void)
 	drain(5000);
 }
 
-/* Each must be refused with EACCES: the test checks "ok 0" and EACCES =
- * sent. */
-static void phase_foreign(void)
+/* Other domains' nodes that exist while the test runs: OTHERDOM's area
+ * (its disk attached) and dom0's backend of that disk. */
+#define NFOREIGN 8
+static void foreign_paths(char p[NFOREIGN][64])
 {
-	char paths[6][64], buf[256];
-	snprintf(paths[0], 64, "/local/domain/%u", other);
-	snprintf(paths[1], 64, "/local/domain/%u/name", other);
-	snprintf(paths[2], 64, "/local/domain/%u/domid", other);
-	snprintf(paths[3], 64, "/local/domain/%u/control/shutdown", other);
-	snprintf(paths[4], 64, "/local/domain/%u/data", other);
-	snprintf(paths[5], 64, "/local/domain/%u/attr", other);
-	for (int i = 0; i < 6; i++) {
+	unsigned int o = other;
+	snprintf(p[0], 64, "/local/domain/%u", o);
+	snprintf(p[1], 64, "/local/domain/%u/name", o);
+	snprintf(p[2], 64, "/local/domain/%u/domid", o);
+	snprintf(p[3], 64, "/local/domain/%u/control/shutdown", o);
+	snprintf(p[4], 64, "/local/domain/%u/data", o);
+	snprintf(p[5], 64, "/local/domain/%u/attr", o);
+	snprintf(p[6], 64, "/local/domain/%u/device/vbd", o);
+	snprintf(p[7], 64, "/local/domain/0/backend/vbd/%u", o);
+}
+
+/* Each must be EACCES: the test checks that EACCES = sent. */
+static void phase_foreign_read(void)
+{
+	char paths[NFOREIGN][64];
+	foreign_paths(paths);
+	for (int i = 0; i < NFOREIGN; i++) {
 		send_path(XS_READ, 0, paths[i]);
 		send_path(XS_DIRECTORY, 0, paths[i]);
 		send_path(XS_GET_PERMS, 0, paths[i]);
+		window();
+	}
+	drain(5000);
+}
+
+/* Each must be refused: EACCES, or a quota's error once ours are used up. */
+static void phase_foreign_write(void)
+{
+	char paths[NFOREIGN][64], buf[80];
+	foreign_paths(paths);
+	for (int i = 0; i < NFOREIGN; i++) {
 		send_write(0, paths[i], "pwned", 5);
-		snprintf(buf, sizeof(buf), "%s/x", paths[i]);
+		snprintf(buf, sizeof(buf), "%.64s/x", paths[i]);
 		send_path(XS_MKDIR, 0, buf);
 		send_write(0, buf, "pwned", 5);
 		send_path(XS_RM, 0, paths[i]);
-		char body[128], own[24];
-		snprintf(own, sizeof(own), "n%s", mydom);
-		const char *const w[] = { paths[i], own };
-		send_req(XS_SET_PERMS, 0, body, pack(body, w, 2, true));
+		int n = snprintf(buf, sizeof(buf), "%.64s%cn%.15s", paths[i], '\0', mydom);
+		send_req(XS_SET_PERMS, 0, buf, (size_t)n + 1);
 		window();
 	}
 	drain(5000);
@@ -669,7 +683,29 @@ static void phase_truncated(void)
 		send_path(XS_READ, 0, "domid");
 		pump(500);
 	}
-	/* and one left for whoever opens the port next */
+}
+
+/* Left to whoever opens the port next: events nobody read (the store's
+ * output to the port backed up) and a header cut short. */
+static void phase_leave(void)
+{
+	resync(); /* the last phase's frames are pending */
+	char buf[64];
+	for (int i = 0; i < 20; i++) {
+		int n = snprintf(buf, sizeof(buf), "data/storm%cleave%d", '\0', i);
+		send_req(XS_WATCH, 0, buf, (size_t)n + 1);
+	}
+	drain(3000);
+	char req[WIRE_HDR_LEN + 32];
+	int n = snprintf(req + WIRE_HDR_LEN, 32, "data/storm%cl", '\0');
+	long end = ms() + 2000;
+	while (ms() < end) {
+		struct xsd_sockmsg h = { XS_WRITE, next_id++, 0, (uint32_t)n };
+		memcpy(req, &h, sizeof(h));
+		st.sent++;
+		if (!send_raw(req, WIRE_HDR_LEN + (size_t)n, false) && !up)
+			break;
+	}
 	struct xsd_sockmsg last = { XS_WRITE, next_id++, 0, 40 };
 	send_raw(&last, 10, false);
 }
@@ -738,12 +774,13 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*fn)(void);
 	} phases[] = {
-		{ "resync", resync },           { "txns", phase_txns },
-		{ "storm", phase_storm },       { "quota", phase_quota },
-		{ "paths", phase_paths },       { "watches", phase_watches },
-		{ "txids", phase_txids },
-		{ "perms", phase_perms },       { "foreign", phase_foreign },
-		{ "priv", phase_priv },         { "badtypes", phase_badtypes },
+		/* the refusals first, while our quotas are not used up */
+		{ "resync", resync },           { "foreign-read", phase_foreign_read },
+		{ "foreign-write", phase_foreign_write }, { "priv", phase_priv },
+		{ "txids", phase_txids },       { "badtypes", phase_badtypes },
+		{ "storm", phase_storm },       { "txns", phase_txns },
+		{ "quota", phase_quota },       { "paths", phase_paths },
+		{ "watches", phase_watches },   { "perms", phase_perms },
 		{ "slowloris", phase_slowloris }, { "garbage", phase_garbage },
 		{ "huge", phase_huge },         { "truncated", phase_truncated },
 	};
@@ -755,6 +792,9 @@ int main(int argc, char **argv)
 			phase_end();
 		}
 	} while (ms() < deadline);
+	phase_begin("leave");
+	phase_leave();
+	phase_end();
 	printf("done in %ld ms\n", ms() - t0);
 	return 0;
 }
