@@ -1,10 +1,14 @@
 /*
  * config.c — xm/xl domain configs. Values come from libxlutil's parser
  * (xlu_cfg_*), as xl reads them. libxlutil cannot list the keys of a file,
- * so a small scan of the top-level assignments finds keys we do not know:
- * a misspelt key must not be silently ignored.
+ * so a small scan of the top-level assignments finds each key and its line,
+ * and checks it against the table of keys (cfgkeys.c): a key xm does not
+ * honour is refused by name with its reason, or accepted when its value
+ * asks for what xm does anyway; a key not in the table is a typo. Nothing
+ * is silently ignored.
  */
 #include "config.h"
+#include "cfgkeys.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -61,11 +65,9 @@ static int xlu_load(char *err, size_t len)
 	return 0;
 }
 
-static const char *const known_keys[] = {
-	"name", "memory", "maxmem", "vcpus", "maxvcpus", "kernel", "ramdisk",
-	"extra", "cmdline", "root", "disk", "on_poweroff", "on_reboot",
-	"on_crash", "uuid", "type", "builder", NULL,
-};
+/* What a config without memory = or vcpus = gets. */
+#define DEFAULT_MEMORY_MIB 128
+#define DEFAULT_VCPUS 1
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -79,8 +81,75 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/* Find the first top-level key not in known_keys; 0 if none. */
-static int scan_keys(const char *text, const char *file, char *err, size_t len)
+/* The value of key k, as the table compares it and a message shows it:
+ * a number in decimal (kind 'n'), or the string, in show quoted; a list
+ * shows as "[...]" and sets *items to its length (else -1). */
+static void value_of(XLU_Config *x, const struct cfgkey *k, char *val, size_t vlen, char *show,
+		     size_t slen, int *items)
+{
+	const char *s;
+	long n;
+	XLU_ConfigList *list;
+	*items = -1;
+	if (k->kind == 'n' && xlu.get_long(x, k->key, &n, 1) == 0) {
+		snprintf(val, vlen, "%ld", n);
+		snprintf(show, slen, "%ld", n);
+	} else if (xlu.get_string(x, k->key, &s, 1) == 0) {
+		snprintf(val, vlen, "%s", s);
+		bool digits = *s && strspn(s, "0123456789") == strlen(s);
+		snprintf(show, slen, digits && k->kind != 's' ? "%s" : "\"%s\"", s);
+	} else {
+		if (xlu.get_list(x, k->key, &list, items, 1) != 0)
+			*items = 0;
+		snprintf(val, vlen, "[...]");
+		snprintf(show, slen, *items ? "[...]" : "[]");
+	}
+}
+
+/* For "=KEY" values: the number KEY gives, or its default. */
+static const char *same_as(const char *key, void *ctx)
+{
+	static char buf[32];
+	long v, def = strcmp(key, "memory") == 0  ? DEFAULT_MEMORY_MIB :
+		      strcmp(key, "vcpus") == 0 ? DEFAULT_VCPUS :
+						  -1;
+	if (xlu.get_long(ctx, key, &v, 1) != 0)
+		v = def;
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return buf;
+}
+
+/* The key s (n bytes) at line of file, against the table. 0, or -1 (err). */
+static int check_key(XLU_Config *x, const char *file, int line, const char *s, size_t n,
+		     char *err, size_t len)
+{
+	const struct cfgkey *k = cfgkey_find(s, n);
+	if (!k) {
+		const char *near = cfgkey_nearest(s, n);
+		return fail(err, len, "%s:%d: unknown config key '%.*s'%s%s%s", file, line, (int)n,
+			    s, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+	}
+	if (k->status == CK_HONOURED)
+		return 0;
+	char val[256], show[256], only[256];
+	int items;
+	value_of(x, k, val, sizeof(val), show, sizeof(show), &items);
+	if (k->status == CK_REFUSED || k->status == CK_PLANNED) {
+		if (items == 0)
+			return 0; /* an empty list asks for nothing */
+		return fail(err, len, "%s:%d: config key '%s' is not supported%s: %s", file, line,
+			    k->key, cfgkey_planned(k) ? " yet" : "", k->why);
+	}
+	if (items < 0 && cfgkey_allows(k, val, same_as, x))
+		return 0;
+	cfgkey_values_text(k, only, sizeof(only));
+	return fail(err, len, "%s:%d: %s = %s is not supported%s (only %s): %s", file, line, k->key,
+		    show, cfgkey_planned(k) ? " yet" : "", only, k->why);
+}
+
+/* Check every top-level key of text against the table, in the order they
+ * come; 0, or -1 with the first refusal in err. */
+static int scan_keys(XLU_Config *x, const char *text, const char *file, char *err, size_t len)
 {
 	int depth = 0, line = 1;
 	bool at_stmt = true;
@@ -100,7 +169,7 @@ static int scan_keys(const char *text, const char *file, char *err, size_t len)
 		if (*p == '\'' || *p == '"') {
 			char q = *p;
 			while (p[1] && p[1] != q)
-				p++;
+				line += *++p == '\n';
 			if (p[1])
 				p++;
 			at_stmt = false;
@@ -116,13 +185,8 @@ static int scan_keys(const char *text, const char *file, char *err, size_t len)
 			const char *s = p;
 			while (isalnum((unsigned char)p[1]) || p[1] == '_')
 				p++;
-			size_t n = (size_t)(p - s) + 1;
-			bool known = false;
-			for (int i = 0; known_keys[i]; i++)
-				known |= strlen(known_keys[i]) == n && strncmp(known_keys[i], s, n) == 0;
-			if (!known)
-				return fail(err, len, "%s:%d: unknown config key '%.*s'", file, line,
-					    (int)n, s);
+			if (check_key(x, file, line, s, (size_t)(p - s) + 1, err, len) < 0)
+				return -1;
 			at_stmt = false;
 		} else if (!isspace((unsigned char)*p)) {
 			at_stmt = false;
@@ -203,18 +267,13 @@ static int get_num(XLU_Config *x, const char *key, long *out, long def, char *er
 	return 0;
 }
 
-static bool one_of(const char *v, const char *a, const char *b)
-{
-	return strcmp(v, a) == 0 || (b && strcmp(v, b) == 0);
-}
-
 /* name, memory, vcpus. 0 or -1 (err). */
 static int load_identity(XLU_Config *x, struct domcfg *c, const char *path, char *err,
 			 size_t len)
 {
 	if (get_str(x, "name", &c->name, err, len) ||
-	    get_num(x, "memory", &c->memory_mib, 128, err, len) ||
-	    get_num(x, "vcpus", &c->vcpus, 1, err, len))
+	    get_num(x, "memory", &c->memory_mib, DEFAULT_MEMORY_MIB, err, len) ||
+	    get_num(x, "vcpus", &c->vcpus, DEFAULT_VCPUS, err, len))
 		return -1;
 	if (!c->name || !*c->name)
 		return fail(err, len, "%s: no domain name given (name = \"...\")", path);
@@ -267,7 +326,7 @@ out:
 	return rc;
 }
 
-/* uuid and the on_* actions. 0 or -1. */
+/* uuid and the on_* actions (their values checked by the table). 0 or -1. */
 static int load_actions(XLU_Config *x, struct domcfg *c, char *err, size_t len)
 {
 	if (get_str(x, "uuid", &c->uuid, err, len) ||
@@ -275,15 +334,6 @@ static int load_actions(XLU_Config *x, struct domcfg *c, char *err, size_t len)
 	    get_str(x, "on_reboot", &c->on_reboot, err, len) ||
 	    get_str(x, "on_crash", &c->on_crash, err, len))
 		return -1;
-	if (c->on_poweroff && !one_of(c->on_poweroff, "destroy", NULL))
-		return fail(err, len, "on_poweroff = \"%s\" is not supported (only \"destroy\")",
-			    c->on_poweroff);
-	if (c->on_reboot && !one_of(c->on_reboot, "restart", "destroy"))
-		return fail(err, len, "on_reboot = \"%s\" is not supported (\"restart\" or \"destroy\")",
-			    c->on_reboot);
-	if (c->on_crash && !one_of(c->on_crash, "destroy", NULL))
-		return fail(err, len, "on_crash = \"%s\" is not supported (only \"destroy\")",
-			    c->on_crash);
 	return 0;
 }
 
@@ -306,6 +356,50 @@ static int load_disks(XLU_Config *x, struct domcfg *c, const char *path, char *e
 		c->ndisks++;
 	}
 	return 0;
+}
+
+/*
+ * xm read its configs as Python (xmexample2 computes names from a vmid,
+ * xmexample.hvm imports os); xl's syntax, which libxlutil reads, has only
+ * KEY = VALUE. When libxlutil's parse error ("FILE:LINE: config parsing
+ * error ...") is at a line that reads as Python, the message says so.
+ */
+#define PYTHON_HINT " (Python: xm reads only xl's KEY = VALUE syntax, see xm.cfg(5))"
+
+static bool pythonic(const char *text, const char *path, const char *report)
+{
+	size_t plen = strlen(path);
+	if (strncmp(report, path, plen) != 0 || report[plen] != ':')
+		return false;
+	long line = strtol(report + plen + 1, NULL, 10);
+	const char *l = text;
+	for (long i = 1; i < line && l; i++)
+		if ((l = strchr(l, '\n')))
+			l++;
+	if (!l)
+		return false;
+	static const char *const words[] = { "import", "from",  "def", "if",     "elif",
+					     "else",   "for",   "while", "return", "try",
+					     "except", "print", "True", "False",  "None" };
+	for (const char *p = l; *p && *p != '\n' && *p != '#'; p++) {
+		if (*p == '\'' || *p == '"') {
+			const char *q = strchr(p + 1, *p);
+			if (!q)
+				return false;
+			p = q;
+		} else if (strchr("%(){}:", *p) || (*p == '+' && p[1] != '=')) {
+			return true;
+		} else if (isalpha((unsigned char)*p) || *p == '_') {
+			size_t n = 1;
+			while (isalnum((unsigned char)p[n]) || p[n] == '_')
+				n++;
+			for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+				if (strlen(words[i]) == n && strncmp(words[i], p, n) == 0)
+					return true;
+			p += n - 1;
+		}
+	}
+	return false;
 }
 
 int config_load(const char *path, struct domcfg *c, char *err, size_t len)
@@ -333,10 +427,11 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 		char *nl = report ? strchr(report, '\n') : NULL;
 		if (nl)
 			*nl = '\0';
-		fail(err, len, "%s", report && *report ? report : "cannot parse config file");
+		fail(err, len, "%s%s", report && *report ? report : "cannot parse config file",
+		     report && pythonic(text, path, report) ? PYTHON_HINT : "");
 		goto out;
 	}
-	if (scan_keys(text, path, err, len) || load_identity(x, c, path, err, len) ||
+	if (scan_keys(x, text, path, err, len) || load_identity(x, c, path, err, len) ||
 	    load_image(x, c, path, err, len) || load_actions(x, c, err, len) ||
 	    load_disks(x, c, path, err, len))
 		goto out;
