@@ -206,6 +206,19 @@ out=$(guest_run "$A" "mount /dev/xvdb /tmp/m && cat /tmp/m/f /tmp/m/g && umount 
 "$XM" block-detach "$A" xvdb && until_ok 5 no_fdsets "$A" && t_ok "  ... detached: no fdset left" ||
 	t_fail "detach after finish" "$(fdsets "$A")"
 
+# ---- the debugging switch: QEMU as root, unconfined; disks still by fd ----
+guest_cfg "$work/d.cfg" PrivDebug
+XM_DEBUG_QEMU_AS_ROOT=1; export XM_DEBUG_QEMU_AS_ROOT
+D=$(guest_create "$work/d.cfg")
+unset XM_DEBUG_QEMU_AS_ROOT
+[ -n "$D" ] && p=$(qpid "$D") &&
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$p/status")" = 0 ] && [ -e "/proc/$p/root/usr" ] &&
+	t_ok "XM_DEBUG_QEMU_AS_ROOT=1: domain $D's QEMU runs as root, unconfined" ||
+	t_fail "debug switch" "id '$D' $(grep -E '^(Uid|Seccomp):' "/proc/${p:-0}/status" 2>&1 | tr '\n' ' ')"
+"$XM" block-attach "$D" "file:$work/img/dvd2.iso" xvdb r && "$XM" block-detach "$D" xvdb && no_fdsets "$D" &&
+	t_ok "  ... attach and detach work there too" || t_fail "debug switch attach" "$(fdsets "$D")"
+"$XM" destroy "$D" >/dev/null 2>&1
+
 # ---- a uid base whose range holds a user is refused ----
 guest_cfg "$work/c.cfg" PrivC
 nobody=$(id -u nobody)
