@@ -33,7 +33,7 @@
 #define NO_USB "a guest has no USB controller"
 #define NO_PVFRONT "a Xen PV device xm's guests do not have"
 #define ARM_ONLY "an ARM setting; xm's guests are x86"
-#define XEND_IP "xend made the kernel's ip= of it; put ip=... in extra ="
+#define XEND_IP "xend made the kernel's ip= of it: put ip=... in extra"
 #define NO_BACKEND "a guest cannot serve other guests' devices"
 #define BOOTLOADER "xm runs no bootloader (pygrub): give kernel = and ramdisk ="
 #define NO_HVM "xm boots no HVM guest (firmware, emulated disks)"
@@ -55,7 +55,7 @@ const struct cfgkey cfgkeys[] = {
 	/* Memory */
 	K("memory", HONOURED, 'n', NULL, NULL),
 	K("maxmem", ACCEPTED_IF_YET, 'n', "=memory",
-	  "xm does not balloon a guest (xm mem-set) above memory ="),
+	  "xm does not balloon a guest (xm mem-set) above memory"),
 	K("vnuma", REFUSED, 'l', NULL, "a guest has one NUMA node"),
 	/* Event actions */
 	K("on_poweroff", HONOURED_IF, 's', "destroy", "a guest that powers off is destroyed"),
@@ -228,8 +228,8 @@ const struct cfgkey cfgkeys[] = {
 	K("gateway", REFUSED, 's', NULL, XEND_IP),
 	K("hostname", REFUSED, 's', NULL, XEND_IP),
 	K("interface", REFUSED, 's', NULL, XEND_IP),
-	K("nfs_server", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it; put it in extra ="),
-	K("nfs_root", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it; put it in extra ="),
+	K("nfs_server", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it: put it in extra"),
+	K("nfs_root", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it: put it in extra"),
 	K("bootargs", PLANNED, 's', NULL, BOOTLOADER),
 	K("vscsi", REFUSED, 'l', NULL, "SCSI passthrough needs Xen's pvSCSI backend"),
 	K("irq", REFUSED, 'l', NULL, NO_PASSTHROUGH),

@@ -315,8 +315,11 @@ static int load_image(XLU_Config *x, struct domcfg *c, const char *path, char *e
 	if (get_str(x, "extra", &extra, err, len) || get_str(x, "cmdline", &cmdline, err, len) ||
 	    get_str(x, "root", &root, err, len))
 		goto out;
-	if (asprintf(&c->extra, "%s%s%s%s%s", root ? "root=" : "", root ? root : "",
-		     root ? " " : "", cmdline ? cmdline : "", extra ? extra : "") < 0)
+	/* root=ROOT, cmdline and extra, a space between each (xl takes cmdline
+	 * alone when it is given; xm.cfg(5) says what xm does) */
+	if (asprintf(&c->extra, "%s%s%s%s%s%s", root ? "root=" : "", root ? root : "",
+		     root && (cmdline || extra) ? " " : "", cmdline ? cmdline : "",
+		     cmdline && extra ? " " : "", extra ? extra : "") < 0)
 		c->extra = NULL;
 	rc = 0;
 out:
