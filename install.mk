@@ -25,11 +25,12 @@ HOST_PROGS := $(XM) $(XMSTORED) $(XMBACKD)
 GUEST_FILES := vmlinux bzImage initramfs.cpio.gz kernel.version
 
 install: programs image
-	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(XENCONFDIR)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(GUESTDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(XENCONFDIR)
 	$(INSTALL) -m 755 $(HOST_PROGS) $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 644 man/xm.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/xm.cfg.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 completion/xm $(DESTDIR)$(BASHCOMPDIR)/xm
 	$(INSTALL) -m 644 man/xmstored.8 man/xmbackd.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(addprefix $(B)/guest/,$(GUEST_FILES)) $(DESTDIR)$(GUESTDIR)/
@@ -51,7 +52,7 @@ install-guest-agent: $(XMFRONT)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,xm xmstored xmbackd xmfront)
-	rm -f $(DESTDIR)$(MANDIR)/man1/xm.1 \
+	rm -f $(DESTDIR)$(MANDIR)/man1/xm.1 $(DESTDIR)$(MANDIR)/man5/xm.cfg.5 \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,xmstored.8 xmbackd.8 xmfront.8)
 	rm -f $(addprefix $(DESTDIR)$(GUESTDIR)/,$(GUEST_FILES))
 	rm -f $(DESTDIR)$(DOCDIR)/examples/XenGuest1.cfg
