@@ -288,8 +288,8 @@ static size_t distance(const char *a, size_t m, const char *b, size_t n, size_t 
 
 const char *cfgkey_nearest(const char *s, size_t n)
 {
-	/* Two edits, one for keys of 4 bytes or fewer: "vcpu" -> "cpu" is not
-	 * a typo of one key rather than another. */
+	/* Two edits, one for keys of 4 bytes or fewer: two edits turn a short
+	 * word into too many keys ("ip" into "irq", "isa", "nx", ...). */
 	size_t max = n <= 4 ? 1 : 2, best = max + 1;
 	const char *found = NULL;
 	for (size_t i = 0; i < cfgkeys_count; i++) {

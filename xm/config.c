@@ -100,9 +100,9 @@ static void value_of(XLU_Config *x, const struct cfgkey *k, char *val, size_t vl
 		snprintf(show, slen, digits && k->kind != 's' ? "%s" : "\"%s\"", s);
 	} else {
 		if (xlu.get_list(x, k->key, &list, items, 1) != 0)
-			*items = 0;
+			*items = -1; /* neither: never an empty list */
 		snprintf(val, vlen, "[...]");
-		snprintf(show, slen, *items ? "[...]" : "[]");
+		snprintf(show, slen, *items == 0 ? "[]" : "[...]");
 	}
 }
 
