@@ -32,9 +32,11 @@ n_src=$(grep -c '^	K(' xm/cfgkeys.c)
 sed -n 's/^	K("\([a-z0-9_]*\)", \([A-Z_]*\), '"'"'\(.\)'"'"', \(NULL\|"[^"]*"\).*/\1 \2 \3 \4/p' \
 	xm/cfgkeys.c | sed 's/ NULL$/ -/; s/ "\([^"]*\)"$/ \1/' > "$W/table"
 n_tab=$(wc -l < "$W/table")
-[ "$n_src" -gt 100 ] && [ "$n_src" -eq "$n_tab" ] &&
-	t_ok "the table's $n_tab entries read from xm/cfgkeys.c" ||
+if [ "$n_src" -gt 100 ] && [ "$n_src" -eq "$n_tab" ]; then
+	t_ok "the table's $n_tab entries read from xm/cfgkeys.c"
+else
 	t_fail "the table read from xm/cfgkeys.c" "$n_tab of $n_src entries in the expected form"
+fi
 
 # "key WORD values yet|-" as the page should show it
 awk '{
@@ -100,7 +102,6 @@ try() {
 	printf 'name = "keys"\nkernel = "%s"\n%s\n' "$KERNEL" "$1" > "$W/k.cfg"
 	"$XM" create -n "$W/k.cfg" > "$W/out" 2>&1
 }
-bad=
 : > "$W/log"
 while read -r key st kind values; do
 	case $st in
