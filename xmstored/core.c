@@ -223,6 +223,74 @@ static int do_set_perms(struct req *r)
 	return err ? err : ack(r);
 }
 
+/*
+ * The watch index: every connection's watches by path, so that a change is
+ * matched against the watches on its path and its ancestors only, not
+ * against every watch of every connection (cxenstored's walk; 8,000
+ * watches at 1,000 domains with 8 disks each: bench/domscale.sh).
+ */
+struct wref {
+	struct wref *next;
+	struct conn *c;
+	struct watch *w;
+};
+
+struct wpath {
+	struct htab_entry he;
+	struct wref *refs;
+	char path[];
+};
+
+static struct wpath *wpath_find(struct daemon *d, const char *path)
+{
+	struct htab_entry *e = htab_find(&d->watch_index, path);
+	return e ? htab_container(e, struct wpath, he) : NULL;
+}
+
+static int windex_add(struct daemon *d, struct conn *c, struct watch *w)
+{
+	struct wpath *p = wpath_find(d, w->path);
+	struct wref *r = malloc(sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	if (!p) {
+		size_t len = strlen(w->path) + 1;
+		if (!(p = calloc(1, sizeof(*p) + len))) {
+			free(r);
+			return ENOMEM;
+		}
+		memcpy(p->path, w->path, len);
+		p->he.key = p->path;
+		if (htab_insert(&d->watch_index, &p->he) < 0) {
+			free(p);
+			free(r);
+			return ENOMEM;
+		}
+	}
+	*r = (struct wref){ p->refs, c, w };
+	p->refs = r;
+	return 0;
+}
+
+static void windex_del(struct daemon *d, struct conn *c, struct watch *w)
+{
+	struct wpath *p = wpath_find(d, w->path);
+	if (!p)
+		return;
+	for (struct wref **r = &p->refs; *r; r = &(*r)->next) {
+		if ((*r)->c == c && (*r)->w == w) {
+			struct wref *x = *r;
+			*r = x->next;
+			free(x);
+			break;
+		}
+	}
+	if (!p->refs) {
+		htab_remove(&d->watch_index, &p->he);
+		free(p);
+	}
+}
+
 /* What a watch costs against its domain's memory quota. */
 static long watch_mem(const struct watch *w)
 {
@@ -256,6 +324,10 @@ static int do_watch(struct req *r)
 	err = watch_add(&c->watches, name, v[1], relative ? strlen(c->implicit) + 1 : 0, &w);
 	if (err)
 		return err;
+	if (windex_add(r->d, c, w)) {
+		watch_remove(&c->watches, name, v[1]);
+		return ENOMEM;
+	}
 	if (c->dom) {
 		c->dom->nwatches++;
 		c->dom->watch_bytes += watch_mem(w);
@@ -287,6 +359,8 @@ static int do_unwatch(struct req *r)
 		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
 			break;
 	long bytes = w ? watch_mem(w) : 0;
+	if (w)
+		windex_del(r->d, r->c, w);
 	int err = watch_remove(&r->c->watches, name, v[1]);
 	if (err)
 		return err;
@@ -585,32 +659,57 @@ static bool event_queued(const struct conn *c, const char *body, size_t len)
 	return false;
 }
 
-static void fire_one(struct daemon *d, const struct event *e)
+/* Queue e to c for watch w, if it fires w (and c may see it). */
+static void fire_to(struct daemon *d, struct conn *c, struct watch *w, const struct event *e)
 {
 	char buf[XENSTORE_PAYLOAD_MAX];
 
-	for (struct conn *c = d->conns; c; c = c->next) {
-		if (c->dead || !c->watches.head || !event_visible(&c->who, e))
+	if (c->dead || !event_visible(&c->who, e))
+		return;
+	const char *p = watch_match(w, e);
+	if (!p)
+		return;
+	const char *ev[2] = { p, w->token };
+	size_t len = wire_pack(buf, sizeof(buf), ev, 2, true);
+	if (len > sizeof(buf))
+		return;
+	if (c->dom ? (size_t)c->dom->out_bytes > d->out_max ||
+			     core_dom_mem(d, c->dom) > d->mem_hard
+		   : outq_size(&c->out) > d->out_max) {
+		c->dropped_events++;
+		return;
+	}
+	if (p[0] != '@' && event_queued(c, buf, len))
+		return;
+	conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, len);
+	c->got_event = true;
+}
+
+static void fire_path(struct daemon *d, const char *path, const struct event *e)
+{
+	struct wpath *wp = wpath_find(d, path);
+	for (struct wref *r = wp ? wp->refs : NULL; r; r = r->next)
+		fire_to(d, r->c, r->w, e);
+}
+
+/* The watches that may fire: on the event's path, on each of its
+ * ancestors, and on "/" (watch_match decides, as before the index). */
+static void fire_one(struct daemon *d, const struct event *e)
+{
+	char pre[PATH_BUF];
+	size_t len = strlen(e->path);
+
+	if (len >= sizeof(pre))
+		return;
+	fire_path(d, e->path, e);
+	if (strcmp(e->path, "/") != 0)
+		fire_path(d, "/", e);
+	memcpy(pre, e->path, len + 1);
+	for (size_t i = len; i > 1; i--) {
+		if (pre[i - 1] != '/' || i - 1 == 0)
 			continue;
-		for (struct watch *w = c->watches.head; w; w = w->next) {
-			const char *p = watch_match(w, e);
-			if (!p)
-				continue;
-			const char *ev[2] = { p, w->token };
-			size_t len = wire_pack(buf, sizeof(buf), ev, 2, true);
-			if (len > sizeof(buf))
-				continue;
-			if (c->dom ? (size_t)c->dom->out_bytes > d->out_max ||
-					     core_dom_mem(d, c->dom) > d->mem_hard
-				   : outq_size(&c->out) > d->out_max) {
-				c->dropped_events++;
-				continue;
-			}
-			if (p[0] != '@' && event_queued(c, buf, len))
-				continue;
-			conn_queue(d, c, XS_WATCH_EVENT, 0, 0, buf, len);
-			c->got_event = true;
-		}
+		pre[i - 1] = '\0';
+		fire_path(d, pre, e);
 	}
 }
 
@@ -624,10 +723,13 @@ static void core_fire(struct daemon *d)
 
 void core_conn_reset(struct daemon *d, struct conn *c)
 {
+	for (struct watch *w = c->watches.head; w; w = w->next) {
+		windex_del(d, c, w);
+		if (c->dom)
+			c->dom->watch_bytes -= watch_mem(w);
+	}
 	if (c->dom) {
 		c->dom->nwatches -= c->watches.count;
-		for (struct watch *w = c->watches.head; w; w = w->next)
-			c->dom->watch_bytes -= watch_mem(w);
 		c->dom->ntxs -= c->ntxs;
 	}
 	watch_clear(&c->watches);
@@ -649,6 +751,8 @@ int core_store_init(struct daemon *d)
 
 int core_init(struct daemon *d)
 {
+	if (htab_init(&d->watch_index, 256) < 0)
+		return -1;
 	d->max_watches = 128;
 	d->max_txs = 10;
 	d->out_max = 1024 * 1024;
@@ -663,5 +767,6 @@ void core_fini(struct daemon *d)
 		conn_close(d, d->conns);
 	domain_release_all(d);
 	events_free(&d->ev);
+	htab_fini(&d->watch_index);
 	store_fini(&d->store);
 }

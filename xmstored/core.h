@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "htab.h"
 #include "outq.h"
 #include "wire.h"
 #include "store.h"
@@ -69,6 +70,7 @@ struct daemon {
 	struct domain *domains;
 	struct domain *dead_domains; /* released, freed after the batch */
 	struct events ev;         /* scratch: events of the current request */
+	struct htab watch_index;  /* every connection's watches, by path (core.c) */
 	int epfd;
 	const char *chan_dir;     /* per-domain channel sockets */
 	unsigned int max_watches; /* per domain (Xen: 128) */
