@@ -68,6 +68,10 @@ struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonl
 	}
 	c->ep_events = EPOLLIN;
 	trace_conn(d->trace, "NEW", c);
+	if (dom) {
+		c->dom_next = dom->conns;
+		dom->conns = c;
+	}
 	c->next = d->conns;
 	if (d->conns)
 		d->conns->prev = c;
@@ -82,6 +86,18 @@ void conn_close(struct daemon *d, struct conn *c)
 			 c->who.domid, c->dropped_events);
 	trace_conn(d->trace, "END", c);
 	core_conn_reset(d, c);
+	if (c->busy)
+		for (struct conn **p = &d->busy; *p; p = &(*p)->busy_next)
+			if (*p == c) {
+				*p = c->busy_next;
+				break;
+			}
+	if (c->dom)
+		for (struct conn **p = &c->dom->conns; *p; p = &(*p)->dom_next)
+			if (*p == c) {
+				*p = c->dom_next;
+				break;
+			}
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	if (c->prev)
@@ -95,6 +111,15 @@ void conn_close(struct daemon *d, struct conn *c)
 	conn_out_changed(c, before);
 	d->closed++;
 	free(c);
+}
+
+void conn_mark(struct daemon *d, struct conn *c)
+{
+	if (c->busy)
+		return;
+	c->busy = true;
+	c->busy_next = d->busy;
+	d->busy = c;
 }
 
 void conn_out_changed(struct conn *c, size_t before)
@@ -112,6 +137,7 @@ void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id
 		return;
 	trace_msg(d->trace, "OUT", c, type, req_id, tx_id, body, len);
 	size_t before = outq_size(&c->out);
+	conn_mark(d, c);
 	if (outq_put(&c->out, &h, body) < 0) {
 		log_err("out of memory queueing for domain %u: closing", c->who.domid);
 		c->dead = true;
@@ -170,6 +196,7 @@ void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
 
 static void conn_readable(struct daemon *d, struct conn *c)
 {
+	conn_mark(d, c);
 	enum wire_status st = wire_in_fill(&c->in, c->fd);
 	if (st == WIRE_EOF || st == WIRE_ERR) {
 		c->dead = true;
@@ -194,13 +221,18 @@ static int conn_flush(struct conn *c)
 	return r;
 }
 
-/* After a batch: flush every connection, close the dead ones. */
+/*
+ * After a batch: flush the connections marked busy (output queued, input
+ * read, or dead), close the dead ones. Only those: a batch costs the same
+ * with 10 connections or 2,000 (bench/domscale.sh). One whose output the
+ * socket would not take waits for EPOLLOUT, which marks it again.
+ */
 static void conn_sweep(struct daemon *d)
 {
 	struct conn *c, *next;
 	if (persist_flush(d) < 0) {
-		for (c = d->conns; c; c = next) { /* only the dead go */
-			next = c->next;
+		for (c = d->busy; c; c = next) { /* only the dead go */
+			next = c->busy_next;
 			if (c->dead)
 				conn_close(d, c);
 		}
@@ -208,29 +240,42 @@ static void conn_sweep(struct daemon *d)
 	}
 	/* Watch events first: a watcher waits on them, a writer's reply can
 	 * follow. (Errors are dealt with in the pass below.) */
-	for (c = d->conns; c; c = c->next) {
+	for (c = d->busy; c; c = c->busy_next) {
 		if (c->got_event && !c->dead && outq_size(&c->out) && conn_flush(c) < 0)
 			c->dead = true;
 		c->got_event = false;
 	}
-	for (c = d->conns; c; c = next) {
-		next = c->next;
-		if (!c->dead && outq_size(&c->out)) {
-			int r = conn_flush(c);
-			if (r < 0)
-				c->dead = true;
-			if (r == 0 && wire_in_pending(&c->in)) {
-				conn_process(d, c); /* requests held back while it was backed up */
-				if (persist_flush(d) < 0)
-					return; /* the next sweeps go on, once it is written */
-				if (!c->dead && outq_size(&c->out))
-					next = c; /* flush again */
+	while (d->busy) {
+		struct conn *list = d->busy;
+		d->busy = NULL;
+		for (c = list; c; c = next) {
+			next = c->busy_next;
+			c->busy = false;
+			if (!c->dead && outq_size(&c->out)) {
+				int r = conn_flush(c);
+				if (r < 0)
+					c->dead = true;
+				if (r == 0 && wire_in_pending(&c->in)) {
+					conn_process(d, c); /* requests held back while it was backed up */
+					if (persist_flush(d) < 0) {
+						/* the next sweeps go on, once it is written */
+						conn_mark(d, c);
+						for (; next; next = list) {
+							list = next->busy_next;
+							next->busy = false;
+							conn_mark(d, next);
+						}
+						return;
+					}
+					if (!c->dead && outq_size(&c->out))
+						conn_mark(d, c); /* flush again */
+				}
 			}
+			if (c->dead)
+				conn_close(d, c);
+			else
+				conn_epoll(d, c);
 		}
-		if (c->dead)
-			conn_close(d, c);
-		else
-			conn_epoll(d, c);
 	}
 	while (d->dead_domains) {
 		struct domain *dom = d->dead_domains;
@@ -365,6 +410,8 @@ int daemon_loop(struct daemon *d, int rw_fd, int ro_fd, volatile int *stop)
 				struct conn *c = (struct conn *)k;
 				if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 					conn_readable(d, c);
+				if (evs[i].events & EPOLLOUT)
+					conn_mark(d, c);
 				break;
 			}
 			}

@@ -33,6 +33,9 @@ enum poll_kind { POLL_LISTEN, POLL_LISTEN_RO, POLL_DOMAIN, POLL_CONN };
 struct conn {
 	enum poll_kind kind;      /* POLL_CONN */
 	struct conn *next, *prev;
+	struct conn *dom_next;    /* its domain's connections (domain.h) */
+	struct conn *busy_next;   /* d->busy: to be flushed or closed */
+	bool busy;
 	int fd;
 	bool readonly;            /* socket_ro: no writes (EROFS) */
 	bool dead;                /* to be closed by the loop */
@@ -67,8 +70,12 @@ struct persist {
 struct daemon {
 	struct store store;
 	struct conn *conns;       /* all live connections */
+	struct conn *busy;        /* those with output, input or death to see to
+				   * after this batch (conn_mark) */
 	struct domain *domains;
 	struct domain *dead_domains; /* released, freed after the batch */
+	struct domain **dom_by_id;   /* introduced domains by id (domain.c) */
+	unsigned int ntargets;    /* domains with a target (SET_TARGET) */
 	struct events ev;         /* scratch: events of the current request */
 	struct htab watch_index;  /* every connection's watches, by path (core.c) */
 	int epfd;
@@ -118,6 +125,8 @@ long core_dom_mem(const struct daemon *d, const struct domain *dom);
 /* conn.c */
 struct conn *conn_new(struct daemon *d, int fd, struct domain *dom, bool readonly);
 void conn_close(struct daemon *d, struct conn *c);
+/* c has output, input or its death to be seen to after this batch. */
+void conn_mark(struct daemon *d, struct conn *c);
 /* Accept what is pending on a listener (a dom0 socket: dom NULL). */
 void accept_on(struct daemon *d, int lfd, struct domain *dom, bool ro);
 /* Process bytes as if read from c (the fuzzer's entry point). */

@@ -16,7 +16,8 @@ struct conn;
 
 struct domain {
 	int kind;                 /* POLL_DOMAIN (core.h) */
-	struct domain *next;
+	struct domain *next, *prev;
+	struct conn *conns;       /* its connections (conn.dom_next) */
 	uint32_t domid;
 	int listen_fd;
 	char *sock_path;
