@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/var/run/xenstored/socket"
@@ -61,9 +62,12 @@ struct xmfront {
 	struct vbd_front *vbd;
 };
 
+/* Left in /run by every agent that opened its port: a boot empties it. */
+#define RAN_MARK "/run/xmfront.ran"
+
 static const char usage_text[] =
 	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--nice N] [--dry-run]\n"
-	"               [--resync]\n"
+	"               [--resync | --resync-restarted]\n"
 	"       xmfront --uevents\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
 	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
@@ -79,6 +83,9 @@ static const char usage_text[] =
 	"      --dry-run       acknowledge shutdown requests, then only exit\n"
 	"      --resync        at start, make the store drop the port's connection\n"
 	"                      (an earlier user may have left it mid-frame)\n"
+	"      --resync-restarted\n"
+	"                      the same, only if an agent ran before in this boot\n"
+	"                      (" RAN_MARK "): a service manager's restart\n"
 	"      --uevents       only print the guest kernel's block device events\n"
 	"                      (\"xmfront-uevent ACTION DEVNAME DEVTYPE\"), until killed\n"
 	"  -v, --verbose       log connections and requests\n"
@@ -323,7 +330,7 @@ struct opts {
 	const char *port_path, *name, *sock;
 	struct agent_opts ao;
 	int verbose, nice_val;
-	bool uevents, resync;
+	bool uevents, resync, resync_restarted;
 };
 
 /* The options into o: -1 to go on, else the exit status. */
@@ -337,6 +344,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "nice", required_argument, NULL, 'N' },
 		{ "uevents", no_argument, NULL, 'U' },
 		{ "resync", no_argument, NULL, 'R' },
+		{ "resync-restarted", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -352,6 +360,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'D': o->ao.dry_run = true; break;
 		case 'U': o->uevents = true; break;
 		case 'R': o->resync = true; break;
+		case 'A': o->resync_restarted = true; break;
 		case 'N':
 			errno = 0;
 			o->nice_val = (int)strtol(optarg, &end, 10);
@@ -490,8 +499,17 @@ int main(int argc, char **argv)
 	 * one that runs */
 	if (find_port(&x, &o) < 0)
 		return 1;
-	if (o.resync && !x.port.is_socket)
+	/* An agent that ran before in this boot (its mark in /run, which a
+	 * boot empties) may have died mid-write: xmfront.service restarts us
+	 * with --resync-restarted. */
+	bool again = o.resync_restarted && access(RAN_MARK, F_OK) == 0;
+	if ((o.resync || again) && !x.port.is_socket)
 		resync(&x.port);
+	if (!x.port.is_socket) {
+		int mark = open(RAN_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (mark >= 0)
+			close(mark);
+	}
 	if (listen_clients(&x, o.sock) < 0)
 		return 1;
 	x.mux = mux_new(&ops, &x);
