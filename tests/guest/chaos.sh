@@ -318,13 +318,21 @@ sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
 agent_guest() { # whose agent dies for operation $1
 	case $1 in destroy) dom_id_of GuestC ;; *) echo "$A" ;; esac
 }
-agent_restart() { # as the guest's init starts it; 1 if it had not died
-	case $(guest_run "$1" 'pidof xmfront >/dev/null && echo alive || { /sbin/xmfront </dev/null >>/var/log/xmfront.log 2>&1 & }') in
-	*alive*) return 1 ;;
-	esac
+agent_back() { # agent_back GUEST OLDPID: 1 if the agent OLDPID had not died
+	# The guest's init starts a killed agent again (1 s later, --resync):
+	# wait for another pid, then for the agent to be connected and ready.
+	i=0
+	while :; do
+		now=$(guest_run "$1" 'pidof xmfront' | tr -d ' \n')
+		[ -n "$now" ] && [ "$now" != "$2" ] && break
+		[ "$now" = "$2" ] && [ $i -ge 2 ] && return 1
+		i=$((i + 1)); [ $i -lt 20 ] || break
+		sleep 0.5
+	done
 	i=0 # xmbackd records the agent's connection (if it does): wait for it
-	while [ "$(xenstore-read "/tool/xm/domain/$1/agent" 2>/dev/null || echo connected)" != connected ] &&
-		[ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while { [ "$(xenstore-read "/tool/xm/domain/$1/agent" 2>/dev/null || echo connected)" != connected ] ||
+		[ "$(xenstore-read "/local/domain/$1/attr/xmfront/state" 2>/dev/null)" != ready ]; } &&
+		[ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
 }
 # Crash points of the victim passed by a clean run of the operation.
 points_of() { grep "^$1\." "$work/points.$2" 2>/dev/null; }
@@ -369,11 +377,12 @@ kill_round() { # kill_round VICTIM OP
 		wait "$op_pid" 2>/dev/null ;;
 	agent/*)
 		g=$(agent_guest "$op")
-		guest_run "$g" "(sleep $(sleep_ms_arg "$ms"); kill -9 \$(pidof xmfront)) </dev/null >/dev/null 2>&1 & true" >/dev/null
+		old=$(guest_run "$g" 'pidof xmfront' | tr -d ' \n')
+		guest_run "$g" "(sleep $(sleep_ms_arg "$ms"); kill -9 $old) </dev/null >/dev/null 2>&1 & true" >/dev/null
 		(op_cmd "$op")
 		sleep_ms "$ms"
 		g=$(agent_guest "$op") # (GuestC may be gone now)
-		[ -z "$g" ] || agent_restart "$g" || hit="no (the agent was not killed)" ;;
+		[ -z "$g" ] || agent_back "$g" "$old" || hit="no (the agent was not killed)" ;;
 	esac
 	return 0
 }
