@@ -6,8 +6,8 @@
 # from its seeds: the files committed under tests/fuzz/seeds/NAME/ and the
 # binary ones made here (XenStore messages, uevent datagrams). A crash,
 # leak, broken invariant, hang or sanitizer report fails the tier.
-# In make check fuzz_request runs 20 s and each other target 5 s, after
-# the corpus replays: about 90 s in all, with start-up.
+# In make check fuzz_request runs 10 s and each other target 4 s, after
+# the corpus replays (about 8 s): about 70 s in all, with start-up.
 #
 # Longer by hand: FUZZ_SECONDS sets every target's time, FUZZ_TARGETS picks
 # some, KEEP=1 keeps the work folder (the corpora grown, each log, any
@@ -166,7 +166,7 @@ if [ "${FUZZ_REPLAY:-1}" = 1 ]; then
 	done
 fi
 for name in $targets; do
-	case $name in request) secs=20 ;; *) secs=5 ;; esac
+	case $name in request) secs=10 ;; *) secs=4 ;; esac
 	# shellcheck disable=SC2046
 	start "$name" "$secs" $(opts "$name")
 done
