@@ -58,6 +58,8 @@
 #define KMSG "-byte logical blocks"
 #define UEVENT "xmfront-uevent add vd"
 #define BLK_NODE "bench-blk"
+#define BLK_FDSET 77
+#define BLK_FDSET_FILE "/dev/fdset/77"
 #define BLK_DEV "bench-dev"
 #define QMP_MS 10000
 
@@ -334,10 +336,22 @@ static int cmd_floor_attach(const char *sock, const char *img, const char *bus, 
 	struct qmp *q = connect_qmp(sock);
 	struct kmsg k = { .ino = -1 };
 	kmsg_follow(&k, log);
+	/* the guest's QEMU opens no file (it is deprivileged): the image goes
+	 * in as a descriptor, as xmbackd gives it, before the clock starts, so
+	 * the floor is the same blockdev-add + device_add as ever */
+	int fd = open(img, O_RDWR | O_CLOEXEC);
+	char *err = NULL;
+	if (fd < 0)
+		die("%s: %s", img, strerror(errno));
+	if (qmp_wait_reply(q, qmp_send_fd(q, "add-fd", json_pack("{s:i, s:s}", "fdset-id",
+								 BLK_FDSET, "opaque", "bench-floor"),
+					  fd), NULL, &err, QMP_MS))
+		die("add-fd: %s", err ? err : "?");
+	close(fd);
 	t0 = now();
 	exec_or_die(q, "blockdev-add",
 		    json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "node-name", BLK_NODE, "driver", "raw",
-			      "read-only", 0, "file", "driver", "file", "filename", img));
+			      "read-only", 0, "file", "driver", "file", "filename", BLK_FDSET_FILE));
 	double added = now();
 	exec_or_die(q, "device_add",
 		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "id", BLK_DEV,
@@ -363,6 +377,7 @@ static int cmd_floor_detach(const char *sock)
 	double deleted = now();
 	exec_or_die(q, "blockdev-del", json_pack("{s:s}", "node-name", BLK_NODE));
 	printf("%.6f %.6f %.6f\n", asked - t0, deleted - t0, now() - t0);
+	exec_or_die(q, "remove-fd", json_pack("{s:i}", "fdset-id", BLK_FDSET));
 	qmp_close(q);
 	return 0;
 }

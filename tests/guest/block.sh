@@ -159,8 +159,9 @@ t_check "race, both pending: nothing left in GuestB" no_vbds "$Bd"
 
 # ---- a node left over in QEMU (an unplug that timed out) under our name:
 # blockdev-add fails, and the device sent with it must not stay bound to it
+# (over null-co: the deprivileged QEMU opens no file by its path)
 "$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" blockdev-add \
-	'{"node-name":"xmblk-51792","driver":"raw","file":{"driver":"file","filename":"'"$work/disk2.img"'"}}' >/dev/null
+	'{"node-name":"xmblk-51792","driver":"raw","file":{"driver":"null-co","size":8388608}}' >/dev/null
 "$XM" block-attach "$A" "file:$work/disk.img" xvdf w >/dev/null 2>"$work/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "QEMU cannot open" "$work/err" && t_ok "stale node: the attach fails: $(cat "$work/err")" ||
 	t_fail "stale node attach" "rc=$rc $(cat "$work/err")"
