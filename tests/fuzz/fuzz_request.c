@@ -6,7 +6,9 @@
 #include "core.h"
 #include "domain.h"
 
+#include <dirent.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -15,12 +17,30 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct daemon d;
+static char dir[] = "/tmp/xmstored-fuzz-XXXXXX";
+
+/* The channel folder and the sockets of the domains introduced in it. */
+static void cleanup(void)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	char p[sizeof(dir) + 260];
+
+	while (dp && (e = readdir(dp)))
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+	if (dp)
+		closedir(dp);
+	rmdir(dir);
+}
 
 static void setup(void)
 {
-	static char dir[] = "/tmp/xmstored-fuzz-XXXXXX";
 	if (!mkdtemp(dir))
 		abort();
+	atexit(cleanup);
 	if (core_init(&d) < 0)
 		abort();
 	d.chan_dir = dir;
