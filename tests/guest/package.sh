@@ -104,7 +104,7 @@ dpkg-deb -x "$agent" "$P/agent" && ! readelf -l "$P/agent/usr/sbin/xmfront" | gr
 # its unit, verified as systemd would load it (here from the extracted
 # package: the unit's program and page where the package put them)
 u=$P/agent/lib/systemd/system/xmfront.service
-if [ -f "$u" ] && grep -q '^ExecStart=/usr/sbin/xmfront$' "$u"; then
+if [ -f "$u" ] && grep -q '^ExecStart=/usr/sbin/xmfront --resync-restarted$' "$u"; then
 	mkdir -p "$P/unit"
 	sed "s|^ExecStart=/usr/sbin/|ExecStart=$P/agent/usr/sbin/|" "$u" >"$P/unit/xmfront.service"
 	if command -v systemd-analyze >/dev/null; then
@@ -115,6 +115,6 @@ if [ -f "$u" ] && grep -q '^ExecStart=/usr/sbin/xmfront$' "$u"; then
 		t_ok "xm-guest-agent: its unit xmfront.service (no systemd-analyze here)"
 	fi
 else
-	t_fail "xm-guest-agent's unit" "no $u with ExecStart=/usr/sbin/xmfront"
+	t_fail "xm-guest-agent's unit" "no $u with ExecStart=/usr/sbin/xmfront --resync-restarted"
 fi
 t_summary
