@@ -40,7 +40,7 @@ sed -i 's|^memory = .*|memory = "lots"|' "$work/mem.cfg"
 xm_err "config: memory not a number" "Error: config key 'memory' must be a number" \
 	"$XM" create "$work/mem.cfg"
 cfg "$work/unknown.cfg" Bad3 128 1 'vfi = [ "bridge=xenbr0" ]'
-xm_err "config: unknown key" "Error: $work/unknown.cfg:6: unknown config key 'vfi'" \
+xm_err "config: unknown key" "Error: $work/unknown.cfg:6: unknown config key 'vfi' (did you mean 'vif'?)" \
 	"$XM" create "$work/unknown.cfg"
 cfg "$work/syntax.cfg" Bad4 128 1 'disk = [ "phy:/dev/x,xvda,w" '
 "$XM" create "$work/syntax.cfg" >/dev/null 2>"$work/err"; rc=$?
