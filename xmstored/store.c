@@ -200,18 +200,30 @@ void note_change(struct store *s, const char *name)
 
 /* ---- accounting ---- */
 
+#define ACCT_IDX_MAX 0x7ff0u /* Xen's DOMID_FIRST_RESERVED */
+
 static struct acct_entry *acct_slot(struct acct *a, uint32_t domid, bool create)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].domid == domid)
-			return &a->v[i];
+	if (a->idx && domid < ACCT_IDX_MAX) {
+		uint32_t k = a->idx[domid];
+		if (k && k <= a->n && a->v[k - 1].domid == domid)
+			return &a->v[k - 1];
+	} else {
+		for (size_t i = 0; i < a->n; i++)
+			if (a->v[i].domid == domid)
+				return &a->v[i];
+	}
 	if (!create)
 		return NULL;
-	void *v = realloc(a->v, (a->n + 1) * sizeof(*a->v));
-	if (!v)
-		return NULL;
-	a->v = v;
+	if ((a->n & (a->n - 1)) == 0) { /* grow at powers of two */
+		void *v = realloc(a->v, (a->n ? 2 * a->n : 1) * sizeof(*a->v));
+		if (!v)
+			return NULL;
+		a->v = v;
+	}
 	a->v[a->n] = (struct acct_entry){ .domid = domid };
+	if (a->idx && domid < ACCT_IDX_MAX)
+		a->idx[domid] = (uint32_t)a->n + 1;
 	return &a->v[a->n++];
 }
 
@@ -853,6 +865,10 @@ int store_init(struct store *s)
 			       .path_rel = 2048 };
 	if (htab_init(&s->nodes, 1024) < 0)
 		return -1;
+	if (!(s->owned.idx = calloc(ACCT_IDX_MAX, sizeof(*s->owned.idx)))) {
+		htab_fini(&s->nodes);
+		return -1;
+	}
 	if (add_initial(s, "/", "tool") || add_initial(s, "/tool", "xenstored") ||
 	    add_initial(s, "/tool/xenstored", NULL) ||
 	    add_initial(s, "@introduceDomain", NULL) ||
@@ -874,6 +890,8 @@ void store_fini(struct store *s)
 	}
 	htab_fini(&s->nodes);
 	free(s->owned.v);
+	free(s->owned.idx);
 	s->owned.v = NULL;
+	s->owned.idx = NULL;
 	s->owned.n = 0;
 }
