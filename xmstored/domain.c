@@ -125,23 +125,6 @@ int domain_introduce(struct daemon *d, uint32_t domid)
 	return 0;
 }
 
-void domain_accept(struct daemon *d, struct domain *dom)
-{
-	for (;;) {
-		int fd = accept4(dom->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("domain %u: accept: %s", dom->domid, strerror(errno));
-			return;
-		}
-		if (!conn_new(d, fd, dom, false)) {
-			close(fd);
-			continue;
-		}
-		log_debug("domain %u: channel connected", dom->domid);
-	}
-}
-
 static void unlink_domain(struct daemon *d, struct domain *dom)
 {
 	if (dom->prev)

@@ -40,8 +40,6 @@ int domain_introduce(struct daemon *d, uint32_t domid);
 /* 0 or errno (ENOENT if not introduced). */
 int domain_release(struct daemon *d, uint32_t domid);
 int domain_set_target(struct daemon *d, uint32_t domid, uint32_t target);
-/* Accept a connection on dom's channel. */
-void domain_accept(struct daemon *d, struct domain *dom);
 bool domain_exists_cb(void *daemon, uint32_t domid);
 void domain_release_all(struct daemon *d);
 /* Free a released domain (after its connections are gone). */
