@@ -20,6 +20,7 @@
 #include "journal.h"
 #include "jrec.h"
 #include "store.h"
+#include "same-tree.h"
 #include "util.h"
 
 #include <fcntl.h>
@@ -126,28 +127,6 @@ static void check_journal_file(void)
 		if (jrec_read(buf + off, (size_t)n - off, &r, &sz) != JREC_OK)
 			abort();
 	}
-}
-
-static bool same_tree(const struct store *a, const struct store *b)
-{
-	size_t it;
-
-	if (a->nodes.count != b->nodes.count)
-		return false;
-	for (struct htab_entry *he = htab_first(&a->nodes, &it); he;
-	     he = htab_next(&a->nodes, &it, he)) {
-		const struct node *x = htab_container(he, struct node, he);
-		const struct node *y = store_lookup(b, x->name);
-		if (!y || x->gen != y->gen || x->datalen != y->datalen ||
-		    x->childlen != y->childlen || x->nperms != y->nperms ||
-		    (x->datalen && memcmp(x->data, y->data, x->datalen)) ||
-		    (x->childlen && memcmp(x->children, y->children, x->childlen)))
-			return false;
-		for (uint32_t i = 0; i < x->nperms; i++)
-			if (x->perms[i].id != y->perms[i].id || x->perms[i].perms != y->perms[i].perms)
-				return false;
-	}
-	return true;
 }
 
 static bool same_domains(struct daemon *a, struct daemon *b)

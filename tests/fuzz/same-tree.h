@@ -1,0 +1,38 @@
+/*
+ * same-tree.h — for the journal's fuzz targets (fuzz_jrec, fuzz_journal):
+ * do two stores hold the same nodes? Included by each; not a library.
+ */
+#ifndef FUZZ_SAME_TREE_H
+#define FUZZ_SAME_TREE_H
+
+#include "store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Same nodes (name, generation, data, children, permissions)? */
+static bool same_tree(const struct store *a, const struct store *b)
+{
+	size_t it;
+
+	if (a->nodes.count != b->nodes.count)
+		return false;
+	for (struct htab_entry *he = htab_first(&a->nodes, &it); he;
+	     he = htab_next(&a->nodes, &it, he)) {
+		const struct node *x = htab_container(he, struct node, he);
+		const struct node *y = store_lookup(b, x->name);
+		if (!y || x->gen != y->gen || x->datalen != y->datalen ||
+		    x->childlen != y->childlen || x->nperms != y->nperms ||
+		    (x->datalen && memcmp(x->data, y->data, x->datalen)) ||
+		    (x->childlen && memcmp(x->children, y->children, x->childlen)))
+			return false;
+		for (uint32_t i = 0; i < x->nperms; i++)
+			if (x->perms[i].id != y->perms[i].id ||
+			    x->perms[i].perms != y->perms[i].perms)
+				return false;
+	}
+	return true;
+}
+
+#endif
