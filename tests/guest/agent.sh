@@ -252,6 +252,24 @@ check "guest: clients work after the restart" "$D
 ok"
 hs_is data/after 2 || t_fail "host sees the write after restart" "data/after='$(hs_read data/after)'"
 
+# --- an agent started again in the same boot resyncs the port --------------------
+# (xmfront.service's --resync-restarted: /run/xmfront.ran says an agent ran)
+gcmd 'grep -c "resync: the host side" /var/log/xmfront.log'
+rs0=${out:-0}
+xenstore-rm /local/domain/$D/attr/xmfront/state
+gcmd 'kill $(pidof xmfront); sleep 1; test -e /run/xmfront.ran && echo marked; /sbin/xmfront --resync-restarted </dev/null >>/var/log/xmfront.log 2>&1 & true'
+check "guest: the first agent left /run/xmfront.ran" marked
+if until_ok 20 hs_is attr/xmfront/state ready; then
+	gcmd 'grep -c "resync: the host side" /var/log/xmfront.log'
+	if [ "${out:-0}" -gt "$rs0" ]; then
+		t_ok "xmfront --resync-restarted after an agent ran: resynced, ready again"
+	else
+		t_fail "resync on restart" "no 'resync:' line in the agent's log ($rs0 before, ${out:-0} after)"
+	fi
+else
+	t_fail "resync on restart" "attr/xmfront/state not ready within 20 s"
+fi
+
 # --- control/shutdown -----------------------------------------------------------
 # reboot: QEMU keeps its channel connection across the guest's reboot, so
 # the new agent starts on a connection that still has the old one's watch
