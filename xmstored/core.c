@@ -191,7 +191,7 @@ static int do_get_perms(struct req *r)
 		err = store_get_perms(&r->d->store, r->t, &r->c->who, name, &n);
 	if (err)
 		return err;
-	size_t len = perms_format(n->perms, n->nperms, buf, sizeof(buf));
+	size_t len = perms_format(node_perms(n), n->nperms, buf, sizeof(buf));
 	if (!len)
 		return E2BIG;
 	reply(r, buf, len);

@@ -263,10 +263,17 @@ static void snapshot_encode(struct daemon *d, struct jbuf *b)
 {
 	size_t it, start = jrec_begin(b);
 	uint32_t n = 0;
+	const struct node **v = store_list(&d->store);
 
-	for (struct htab_entry *e = htab_first(&d->store.nodes, &it); e;
-	     e = htab_next(&d->store.nodes, &it, e), n++)
-		jrec_node(b, htab_container(e, struct node, he));
+	if (v) {
+		for (; n < d->store.nodes.count; n++)
+			jrec_node(b, v[n]);
+		free(v);
+	} else { /* short of memory: in any order (loads back the same tree) */
+		for (const struct node *e = store_first(&d->store, &it); e;
+		     e = store_next(&d->store, &it, e), n++)
+			jrec_node(b, e);
+	}
 	for (struct domain *dom = d->domains; dom; dom = dom->next) {
 		jrec_dom(b, JE_INTRO, dom->domid, 0);
 		n++;

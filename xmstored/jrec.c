@@ -69,7 +69,7 @@ size_t jrec_begin(struct jbuf *b)
 	return start;
 }
 
-void jrec_node(struct jbuf *b, const struct node *n)
+void jrec_img(struct jbuf *b, const struct node_img *n)
 {
 	uint32_t namelen = (uint32_t)strlen(n->name);
 
@@ -86,6 +86,15 @@ void jrec_node(struct jbuf *b, const struct node *n)
 	}
 	jbuf_put(b, n->data, n->datalen);
 	jbuf_put(b, n->children, n->childlen);
+}
+
+void jrec_node(struct jbuf *b, const struct node *n)
+{
+	char name[PATH_BUF];
+	struct node_img img;
+
+	store_img(n, name, &img);
+	jrec_img(b, &img);
 }
 
 void jrec_del(struct jbuf *b, const char *name)
@@ -176,7 +185,7 @@ static bool get_perms(struct cursor *c, struct jent *e, uint32_t n)
 static bool get_node(struct cursor *c, struct jent *e)
 {
 	uint32_t namelen, np, dl, cl;
-	struct node *n = &e->img;
+	struct node_img *n = &e->img;
 
 	memset(n, 0, sizeof(*n));
 	if (!get(c, &namelen, 4) || !get(c, &np, 4) || !get(c, &dl, 4) ||
@@ -186,9 +195,9 @@ static bool get_node(struct cursor *c, struct jent *e)
 	n->name = e->name;
 	n->perms = e->perms;
 	n->nperms = np;
-	n->data = (char *)c->p;
+	n->data = c->p;
 	n->datalen = dl;
-	n->children = (char *)c->p + dl;
+	n->children = c->p + dl;
 	n->childlen = cl;
 	c->p += (size_t)dl + cl;
 	c->left -= (size_t)dl + cl;

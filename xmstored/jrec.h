@@ -53,6 +53,7 @@ int jbuf_put(struct jbuf *b, const void *p, size_t n);
 /* Encoding: begin (returns the record's offset in b), entries, end. */
 size_t jrec_begin(struct jbuf *b);
 void jrec_node(struct jbuf *b, const struct node *n);
+void jrec_img(struct jbuf *b, const struct node_img *n);
 void jrec_del(struct jbuf *b, const char *name);
 void jrec_dom(struct jbuf *b, enum jent_type type, uint32_t domid, uint32_t target);
 /* Fill in the header of the record begun at start: nent entries, gen. */
@@ -79,7 +80,7 @@ enum jrec_status jrec_read(const void *p, size_t avail, struct jrec *r, size_t *
 struct jent {
 	enum jent_type type;
 	char name[PATH_BUF];
-	struct node img;          /* JE_NODE: img.name == name, data/children
+	struct node_img img;      /* JE_NODE: img.name == name, data/children
 				   * point into the record */
 	struct perm *perms;
 	unsigned int cap;

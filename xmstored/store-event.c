@@ -43,9 +43,9 @@ int event_add(struct events *ev, const char *path, bool exact,
 	e->npperms = npp;
 	e->noldperms = nold;
 	if (np)
-		memcpy(e->perms, n->perms, np * sizeof(struct perm));
+		memcpy(e->perms, node_perms(n), np * sizeof(struct perm));
 	if (npp)
-		memcpy(e->pperms, parent->perms, npp * sizeof(struct perm));
+		memcpy(e->pperms, node_perms(parent), npp * sizeof(struct perm));
 	if (nold)
 		memcpy(e->oldperms, old, nold * sizeof(struct perm));
 	if (events_push(ev, e)) {

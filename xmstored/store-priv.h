@@ -28,7 +28,9 @@ struct txn {
 	long *charge;           /* and added here too (store_txn_charge) */
 };
 
-/* A record named name with a copy of the permissions; no data, no children. */
+/* A record named name (whole, no parent pointer: a transaction's copy) with
+ * a copy of the permissions; no data, no children; room: bytes of value
+ * and children to make room for in its allocation. */
 struct node *node_new(const char *name, const struct perm *p, unsigned int np,
 		      size_t room);
 void node_free(struct node *n);
@@ -42,6 +44,15 @@ void charge(struct store *s, struct txn *t, struct node *n);
 void uncharge(struct store *s, struct txn *t, struct node *n);
 /* The live record of that name, or NULL. */
 struct node *live_find(const struct store *s, const char *name);
+/* A new live record named name (absent) with img's contents (not charged,
+ * not counted), or NULL (ENOMEM). */
+struct node *live_add(struct store *s, const char *name, const struct node_img *img);
+/* img's contents and generation into n, in place. 0 or ENOMEM. */
+int node_copy_in(struct node *n, const struct node_img *img);
+/* Take n out of the live table and free it (uncharge it first). */
+void live_del(struct store *s, struct node *n);
+/* Free every live record; the table stays, empty. */
+void live_clear(struct store *s);
 /* Tell the change hook (if any) that the live record name changed. */
 void note_change(struct store *s, const char *name);
 /* Queue an event (see struct event). 0 or ENOMEM. */

@@ -14,61 +14,34 @@
 
 const struct node *store_lookup(const struct store *s, const char *name)
 {
-	struct htab_entry *e = htab_find(&s->nodes, name);
-	return e ? htab_container(e, struct node, he) : NULL;
+	return live_find(s, name);
 }
 
-static int copy_bytes(char **dst, const char *src, uint32_t len)
+/* A record put again is changed in place: the records below it name
+ * themselves through it. */
+int store_put_raw(struct store *s, const struct node_img *img)
 {
-	*dst = NULL;
-	if (!len)
-		return 0;
-	if (!(*dst = malloc(len)))
-		return ENOMEM;
-	memcpy(*dst, src, len);
-	return 0;
-}
-
-int store_put_raw(struct store *s, const struct node *img)
-{
-	struct node *n = node_new(img->name, img->perms, img->nperms, img->datalen);
+	if (img->nperms == 0 || img->nperms > UINT16_MAX)
+		return EINVAL;
+	struct node *n = live_find(s, img->name);
 	if (!n)
-		return ENOMEM;
-	if (node_set_data(n, img->data, img->datalen) ||
-	    copy_bytes(&n->children, img->children, img->childlen)) {
-		node_free(n);
-		return ENOMEM;
-	}
-	n->childlen = img->childlen;
-	n->gen = img->gen;
-	store_del_raw(s, img->name);
-	if (htab_insert(&s->nodes, &n->he) < 0) {
-		node_free(n);
-		return ENOMEM;
-	}
-	return 0;
+		return live_add(s, img->name, img) ? 0 : ENOMEM;
+	uncharge(s, NULL, n);
+	return node_copy_in(n, img);
 }
 
 void store_del_raw(struct store *s, const char *name)
 {
-	struct htab_entry *e = htab_find(&s->nodes, name);
-	if (!e)
+	struct node *n = live_find(s, name);
+	if (!n)
 		return;
-	htab_remove(&s->nodes, e);
-	uncharge(s, NULL, htab_container(e, struct node, he));
-	node_free(htab_container(e, struct node, he));
+	uncharge(s, NULL, n);
+	live_del(s, n);
 }
 
 void store_clear(struct store *s)
 {
-	size_t it;
-	struct htab_entry *e = htab_first(&s->nodes, &it);
-	while (e) {
-		struct htab_entry *next = htab_next(&s->nodes, &it, e);
-		htab_remove(&s->nodes, e);
-		node_free(htab_container(e, struct node, he));
-		e = next;
-	}
+	live_clear(s);
 	s->owned.n = 0;
 }
 
@@ -79,14 +52,58 @@ int store_loaded(struct store *s, uint64_t gen)
 	s->owned.n = 0;
 	if (s->gen < gen)
 		s->gen = gen;
-	for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
-	     e = htab_next(&s->nodes, &it, e)) {
-		struct node *n = htab_container(e, struct node, he);
-		acct_add(&s->owned, n->perms[0].id, 1);
+	for (const struct node *cn = store_first(s, &it); cn; cn = store_next(s, &it, cn)) {
+		struct node *n = (struct node *)cn;
+		acct_add(&s->owned, node_perms(n)[0].id, 1);
 		n->charged = 0;
 		charge(s, NULL, n);
 		if (n->gen > s->gen)
 			s->gen = n->gen;
 	}
 	return store_lookup(s, "/") ? 0 : EINVAL;
+}
+
+/* Components in n's name: its depth below "/". */
+static size_t node_depth(const struct node *n)
+{
+	size_t d = 0;
+	for (; n->parent; n = n->parent)
+		d++;
+	for (const char *p = n->base; *p; p++)
+		d += *p == '/';
+	return d;
+}
+
+const struct node **store_list(const struct store *s)
+{
+	size_t n = s->nodes.count, it, i = 0, maxd = 0;
+	const struct node **v = malloc((n ? n : 1) * sizeof(*v));
+	uint32_t *depth = malloc((n ? n : 1) * sizeof(*depth));
+	size_t *at = NULL;
+
+	if (!v || !depth)
+		goto fail;
+	for (const struct node *e = store_first(s, &it); e; e = store_next(s, &it, e), i++) {
+		size_t d = node_depth(e);
+		depth[i] = (uint32_t)d;
+		if (d > maxd)
+			maxd = d;
+	}
+	/* a counting sort by depth: at[d] is where the next of depth d goes */
+	if (!(at = calloc(maxd + 2, sizeof(*at))))
+		goto fail;
+	for (i = 0; i < n; i++)
+		at[depth[i] + 1]++;
+	for (size_t d = 1; d <= maxd + 1; d++)
+		at[d] += at[d - 1];
+	i = 0;
+	for (const struct node *e = store_first(s, &it); e; e = store_next(s, &it, e), i++)
+		v[at[depth[i]]++] = e;
+	free(at);
+	free(depth);
+	return v;
+fail:
+	free(v);
+	free(depth);
+	return NULL;
 }

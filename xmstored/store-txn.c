@@ -92,11 +92,59 @@ static bool txn_over_quota(const struct store *s, const struct txn *t)
 	return false;
 }
 
+static size_t depth(const char *name)
+{
+	size_t d = 0;
+	for (; *name; name++)
+		d += *name == '/';
+	return d;
+}
+
+static int by_depth(const void *a, const void *b)
+{
+	size_t x = depth((*(struct txnode *const *)a)->name);
+	size_t y = depth((*(struct txnode *const *)b)->name);
+	return x < y ? -1 : x > y;
+}
+
+/* Put t's changed copy tn in place: into the live record (changed in
+ * place), as a new live record, or the live record removed. */
+static int commit_one(struct store *s, struct txn *t, struct txnode *tn)
+{
+	struct node *live = live_find(s, tn->name);
+	int err = 0;
+
+	if (live)
+		uncharge(s, NULL, live);
+	if (tn->n) {
+		uncharge(s, t, tn->n);
+		struct node_img img = {
+			.name = tn->name, .gen = ++s->gen, .data = tn->n->data,
+			.datalen = tn->n->datalen, .children = tn->n->children,
+			.childlen = tn->n->childlen, .perms = node_perms(tn->n),
+			.nperms = tn->n->nperms,
+		};
+		if (live)
+			err = node_copy_in(live, &img);
+		else if (!(live = live_add(s, tn->name, &img)))
+			err = ENOMEM; /* the live tree lost a node: cannot happen short of OOM */
+		if (live)
+			charge(s, NULL, live);
+	} else {
+		if (live)
+			live_del(s, live);
+		s->gen++;
+	}
+	note_change(s, tn->name);
+	return err;
+}
+
 int store_txn_end(struct store *s, struct txn *t, bool commit,
 		  const struct caller *c, struct events *ev)
 {
-	size_t it;
+	size_t it, nmod = 0;
 	struct htab_entry *e;
+	struct txnode **mod = NULL;
 	int err = 0;
 
 	if (!commit)
@@ -108,37 +156,34 @@ int store_txn_end(struct store *s, struct txn *t, bool commit,
 			err = EAGAIN;
 			goto out;
 		}
+		nmod += tn->modified;
 	}
 	if (c && !c->priv && txn_over_quota(s, t)) {
 		err = ENOSPC;
 		goto out;
 	}
+	/* Parents before children, so that a new record finds its parent
+	 * live (its name kept as the parent and its last component);
+	 * removals deepest first. */
+	if (nmod && !(mod = malloc(nmod * sizeof(*mod)))) {
+		err = ENOMEM;
+		goto out;
+	}
+	nmod = 0;
 	for (e = htab_first(&t->ov, &it); e; e = htab_next(&t->ov, &it, e)) {
 		struct txnode *tn = htab_container(e, struct txnode, he);
-		if (!tn->modified)
-			continue;
-		struct node *live = live_find(s, tn->name);
-		if (live) {
-			htab_remove(&s->nodes, &live->he);
-			uncharge(s, NULL, live);
-			node_free(live);
-		}
-		if (tn->n) {
-			tn->n->gen = ++s->gen;
-			uncharge(s, t, tn->n);
-			if (htab_insert(&s->nodes, &tn->n->he) < 0) {
-				node_free(tn->n); /* the live tree lost a node: cannot happen short of OOM */
-				tn->n = NULL;
-				err = ENOMEM;
-				break;
-			}
-			charge(s, NULL, tn->n);
-			tn->n = NULL;
-		} else {
-			s->gen++;
-		}
-		note_change(s, tn->name);
+		if (tn->modified)
+			mod[nmod++] = tn;
 	}
+	if (nmod > 1)
+		qsort(mod, nmod, sizeof(*mod), by_depth);
+	for (size_t i = nmod; i > 0 && !err; i--)
+		if (!mod[i - 1]->n)
+			err = commit_one(s, t, mod[i - 1]);
+	for (size_t i = 0; i < nmod && !err; i++)
+		if (mod[i]->n)
+			err = commit_one(s, t, mod[i]);
+	free(mod);
 	for (size_t i = 0; i < t->delta.n; i++)
 		acct_add(&s->owned, t->delta.v[i].domid, t->delta.v[i].count);
 	if (ev)

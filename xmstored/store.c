@@ -58,93 +58,245 @@ static void *memdup(const void *p, size_t len)
 	return r;
 }
 
-/* The room for a value inside n's own allocation. */
-static char *inline_data(const struct node *n)
+static bool is_root(const struct node *n)
 {
-	return n->name + strlen(n->name) + 1;
+	return !n->parent && n->baselen == 1 && n->base[0] == '/';
 }
 
-static size_t inline_room(const struct node *n)
+size_t node_name(const struct node *n, char *buf)
 {
-	return malloc_usable_size((void *)n) - (size_t)(inline_data(n) - (const char *)n);
+	size_t len = 0, p;
+	const struct node *m;
+
+	for (m = n; m->parent; m = m->parent)
+		len += (size_t)m->baselen + 1;
+	size_t top = (m != n && is_root(m)) ? 0 : m->baselen; /* "/" + base under the root */
+	p = len + top;
+	buf[p] = '\0';
+	for (m = n; m->parent; m = m->parent) {
+		p -= m->baselen;
+		memcpy(buf + p, m->base, m->baselen);
+		buf[--p] = '/';
+	}
+	memcpy(buf, m->base, top);
+	return len + top;
 }
 
+static size_t name_len(const struct node *n)
+{
+	size_t len = 0;
+	for (; n->parent; n = n->parent)
+		len += (size_t)n->baselen + 1;
+	return len + (is_root(n) && len ? 0 : n->baselen);
+}
+
+/* Is n's whole name name[0..len)? Compared from the end, one component
+ * at a time, without building it. */
+static bool node_is(const struct node *n, const char *name, size_t len)
+{
+	for (; n->parent; n = n->parent) {
+		size_t bl = n->baselen;
+		if (len < bl + 1 || name[len - bl - 1] != '/' ||
+		    memcmp(name + len - bl, n->base, bl) != 0)
+			return false;
+		len -= bl + 1;
+		if (is_root(n->parent))
+			return len == 0;
+	}
+	return len == n->baselen && memcmp(name, n->base, len) == 0;
+}
+
+/* The room for a value and children inside n's own allocation. */
+static char *area(const struct node *n)
+{
+	return (char *)n->base + n->baselen + 1;
+}
+
+static size_t area_room(const struct node *n)
+{
+	return malloc_usable_size((void *)n) - (size_t)(area(n) - (const char *)n);
+}
+
+/* The bytes of the area in use by the value / the children. */
+static size_t data_in(const struct node *n)
+{
+	return n->data_out ? 0 : n->datalen;
+}
+
+static size_t kids_in(const struct node *n)
+{
+	return n->kids_out ? 0 : n->childlen;
+}
+
+static struct perm *perms_mut(struct node *n)
+{
+	return n->nperms == 1 ? &n->pv.one : n->pv.many;
+}
+
+/* Free what n holds outside its allocation. */
+static void node_free_parts(struct node *n)
+{
+	if (n->data_out)
+		free(n->data);
+	if (n->kids_out)
+		free(n->children);
+	if (n->nperms > 1)
+		free(n->pv.many);
+	n->data_out = n->kids_out = 0;
+	n->nperms = 0;
+}
+
+/*
+ * Free n, or, while records below still name themselves through it, keep
+ * its header as their name's part (dead) until the last of them goes. A
+ * parent left dead with nothing below goes too.
+ */
 void node_free(struct node *n)
 {
-	if (!n)
-		return;
-	if (n->data != inline_data(n))
-		free(n->data);
-	free(n->children);
-	if (n->perms != &n->perm1)
-		free(n->perms);
-	free(n);
-	nodes_alive--;
+	while (n) {
+		node_free_parts(n);
+		if (n->refs) {
+			n->dead = 1;
+			return;
+		}
+		struct node *p = n->parent;
+		free(n);
+		nodes_alive--;
+		n = (p && --p->refs == 0 && p->dead) ? p : NULL;
+	}
 }
 
 /* Set n's permissions (a copy of p): 0 or ENOMEM (n unchanged). */
 int node_set_perms(struct node *n, const struct perm *p, unsigned int np)
 {
-	struct perm *v = &n->perm1;
-	if (np > 1 && !(v = malloc(np * sizeof(*p))))
+	struct perm *v = NULL;
+	if (np > UINT16_MAX)
 		return ENOMEM;
-	memmove(v, p, np * sizeof(*p));
-	if (n->perms && n->perms != &n->perm1 && n->perms != v)
-		free(n->perms);
-	n->perms = v;
-	n->nperms = np;
+	if (np > 1) {
+		if (!(v = malloc(np * sizeof(*p))))
+			return ENOMEM;
+		memcpy(v, p, np * sizeof(*p));
+	}
+	if (n->nperms > 1)
+		free(n->pv.many);
+	if (np == 1)
+		n->pv.one = p[0];
+	else
+		n->pv.many = v;
+	n->nperms = (uint16_t)np;
 	return 0;
 }
 
-/* Set n's value (a copy): in n's own allocation if it fits. 0 or ENOMEM. */
+/* Set n's value (a copy): in n's own allocation if it fits there beside
+ * the children. 0 or ENOMEM (n unchanged). */
 int node_set_data(struct node *n, const char *data, size_t len)
 {
-	char *in = inline_data(n), *d = in;
-	if (len > inline_room(n) && !(d = malloc(len)))
-		return ENOMEM;
-	if (len)
-		memmove(d, data, len);
-	if (n->data != in && n->data != d)
-		free(n->data);
-	n->data = d;
+	char *a = area(n);
+	size_t kl = kids_in(n);
+
+	if (len + kl <= area_room(n)) {
+		if (n->data_out)
+			free(n->data);
+		if (kl)
+			memmove(a + len, n->children, kl);
+		if (!n->kids_out)
+			n->children = a + len;
+		if (len)
+			memmove(a, data, len);
+		n->data = a;
+		n->data_out = 0;
+	} else {
+		char *d = malloc(len);
+		if (!d)
+			return ENOMEM;
+		memcpy(d, data, len);
+		if (n->data_out)
+			free(n->data);
+		if (kl)
+			memmove(a, n->children, kl);
+		if (!n->kids_out)
+			n->children = a;
+		n->data = d;
+		n->data_out = 1;
+	}
 	n->datalen = (uint32_t)len;
 	return 0;
 }
 
-/* room: bytes of value to make room for in the record's allocation. */
-struct node *node_new(const char *name, const struct perm *p, unsigned int np, size_t room)
+/* Set n's children (a copy of len bytes): 0 or ENOMEM (n unchanged). */
+static int node_set_children(struct node *n, const char *kids, size_t len)
 {
-	size_t nl = strlen(name) + 1;
-	struct node *n = calloc(1, sizeof(*n) + nl + room);
+	size_t dl = data_in(n);
+
+	if (dl + len <= area_room(n)) {
+		if (n->kids_out)
+			free(n->children);
+		n->children = area(n) + dl;
+		n->kids_out = 0;
+	} else {
+		char *c = malloc(len);
+		if (!c)
+			return ENOMEM;
+		if (n->kids_out)
+			free(n->children);
+		n->children = c;
+		n->kids_out = 1;
+	}
+	if (len)
+		memmove(n->children, kids, len);
+	n->childlen = (uint32_t)len;
+	return 0;
+}
+
+/*
+ * A record named base below parent (NULL: base is the whole name) with a
+ * copy of the permissions; no data, no children; room: bytes of value and
+ * children to make room for in the record's allocation.
+ */
+static struct node *node_alloc(struct node *parent, const char *base, size_t bl,
+			       const struct perm *p, unsigned int np, size_t room)
+{
+	if (bl >= PATH_BUF)
+		return NULL;
+	struct node *n = calloc(1, sizeof(*n) + bl + 1 + room);
 	if (!n)
 		return NULL;
 	nodes_alive++;
-	n->name = (char *)(n + 1);
-	memcpy(n->name, name, nl);
-	n->data = inline_data(n);
+	memcpy(n->base, base, bl);
+	n->baselen = (uint16_t)bl & 0x1fff;
+	n->data = n->children = area(n);
 	if (node_set_perms(n, p, np)) {
-		node_free(n);
+		free(n);
+		nodes_alive--;
 		return NULL;
 	}
-	n->he.key = n->name;
+	if (parent) {
+		n->parent = parent;
+		parent->refs++;
+	}
 	return n;
+}
+
+struct node *node_new(const char *name, const struct perm *p, unsigned int np, size_t room)
+{
+	return node_alloc(NULL, name, strlen(name), p, np, room);
 }
 
 static struct node *node_dup(const struct node *o)
 {
-	struct node *n = node_new(o->name, o->perms, o->nperms, o->datalen);
+	char name[PATH_BUF];
+	size_t nl = node_name(o, name);
+	struct node *n = node_alloc(NULL, name, nl, node_perms(o), o->nperms,
+				    o->datalen + o->childlen);
 	if (!n)
 		return NULL;
 	n->gen = o->gen;
-	if (node_set_data(n, o->data, o->datalen))
-		goto fail;
-	if (o->childlen && !(n->children = memdup(o->children, o->childlen)))
-		goto fail;
-	n->childlen = o->childlen;
+	if (node_set_data(n, o->data, o->datalen) ||
+	    node_set_children(n, o->children, o->childlen)) {
+		node_free(n);
+		return NULL;
+	}
 	return n;
-fail:
-	node_free(n);
-	return NULL;
 }
 
 static size_t node_size(const struct node *n)
@@ -155,11 +307,24 @@ static size_t node_size(const struct node *n)
 static int node_add_child(struct node *n, const char *base)
 {
 	size_t bl = strlen(base) + 1;
-	char *c = realloc(n->children, n->childlen + bl);
-	if (!c)
-		return ENOMEM;
-	memcpy(c + n->childlen, base, bl);
-	n->children = c;
+
+	if (!n->kids_out && data_in(n) + n->childlen + bl <= area_room(n)) {
+		memcpy(n->children + n->childlen, base, bl);
+	} else if (n->kids_out) {
+		char *c = realloc(n->children, n->childlen + bl);
+		if (!c)
+			return ENOMEM;
+		memcpy(c + n->childlen, base, bl);
+		n->children = c;
+	} else {
+		char *c = malloc(n->childlen + bl);
+		if (!c)
+			return ENOMEM;
+		memcpy(c, n->children, n->childlen);
+		memcpy(c + n->childlen, base, bl);
+		n->children = c;
+		n->kids_out = 1;
+	}
 	n->childlen += (uint32_t)bl;
 	return 0;
 }
@@ -185,10 +350,156 @@ static bool node_has_child(const struct node *n, const char *base)
 	return false;
 }
 
+/* ---- the live records by name ---- */
+
+static uint32_t hash_name(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static struct node *ntab_find(const struct ntab *t, const char *name, size_t len)
+{
+	uint32_t hv = hash_name(name, len);
+	for (struct node *n = t->slots[hv & (t->nslots - 1)]; n; n = n->next)
+		if (n->hash == hv && node_is(n, name, len))
+			return n;
+	return NULL;
+}
+
+static int ntab_init(struct ntab *t, size_t initial)
+{
+	size_t n = 16;
+	while (n < initial)
+		n <<= 1;
+	if (!(t->slots = calloc(n, sizeof(*t->slots))))
+		return -1;
+	t->nslots = n;
+	t->count = 0;
+	return 0;
+}
+
+/* Insert n (n->hash set, not present): 0 or ENOMEM. */
+static int ntab_insert(struct ntab *t, struct node *n)
+{
+	if (t->count >= t->nslots) {
+		size_t ns = t->nslots * 2;
+		struct node **s = calloc(ns, sizeof(*s));
+		if (!s)
+			return ENOMEM;
+		for (size_t i = 0; i < t->nslots; i++)
+			for (struct node *e = t->slots[i], *next; e; e = next) {
+				next = e->next;
+				e->next = s[e->hash & (ns - 1)];
+				s[e->hash & (ns - 1)] = e;
+			}
+		free(t->slots);
+		t->slots = s;
+		t->nslots = ns;
+	}
+	struct node **slot = &t->slots[n->hash & (t->nslots - 1)];
+	n->next = *slot;
+	*slot = n;
+	t->count++;
+	return 0;
+}
+
+static void ntab_remove(struct ntab *t, struct node *n)
+{
+	for (struct node **p = &t->slots[n->hash & (t->nslots - 1)]; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			t->count--;
+			return;
+		}
+}
+
+const struct node *store_first(const struct store *s, size_t *it)
+{
+	for (*it = 0; *it < s->nodes.nslots; (*it)++)
+		if (s->nodes.slots[*it])
+			return s->nodes.slots[*it];
+	return NULL;
+}
+
+const struct node *store_next(const struct store *s, size_t *it, const struct node *n)
+{
+	if (n->next)
+		return n->next;
+	for ((*it)++; *it < s->nodes.nslots; (*it)++)
+		if (s->nodes.slots[*it])
+			return s->nodes.slots[*it];
+	return NULL;
+}
+
 struct node *live_find(const struct store *s, const char *name)
 {
-	struct htab_entry *e = htab_find(&s->nodes, name);
-	return e ? htab_container(e, struct node, he) : NULL;
+	return ntab_find(&s->nodes, name, strlen(name));
+}
+
+/*
+ * A new live record named name (not present), with a copy of img's value,
+ * children and permissions (name, gen: taken as they are). Its name is
+ * kept as its parent and last component when the parent is live.
+ */
+struct node *live_add(struct store *s, const char *name, const struct node_img *img)
+{
+	size_t len = strlen(name);
+	const char *slash = name[0] == '/' && len > 1 ? strrchr(name, '/') : NULL;
+	struct node *parent = NULL;
+
+	if (slash)
+		parent = slash == name ? live_find(s, "/") :
+			 ntab_find(&s->nodes, name, (size_t)(slash - name));
+	if (parent && slash != name && is_root(parent))
+		parent = NULL; /* "//x": not "/" and "x" */
+	const char *base = parent ? slash + 1 : name;
+	size_t bl = len - (size_t)(base - name);
+	struct node *n = node_alloc(parent, base, bl, img->perms, img->nperms,
+				    (size_t)img->datalen + img->childlen);
+	if (!n)
+		return NULL;
+	n->gen = img->gen;
+	n->hash = hash_name(name, len);
+	if (node_set_data(n, img->data, img->datalen) ||
+	    node_set_children(n, img->children, img->childlen) ||
+	    ntab_insert(&s->nodes, n)) {
+		node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* Put img's value, children and permissions into the record n. 0 or ENOMEM. */
+int node_copy_in(struct node *n, const struct node_img *img)
+{
+	if (node_set_data(n, img->data, img->datalen) ||
+	    node_set_children(n, img->children, img->childlen) ||
+	    node_set_perms(n, img->perms, img->nperms))
+		return ENOMEM;
+	n->gen = img->gen;
+	return 0;
+}
+
+/* Take a live record out of the table and free it (see node_free). */
+void live_del(struct store *s, struct node *n)
+{
+	ntab_remove(&s->nodes, n);
+	node_free(n);
+}
+
+void store_img(const struct node *n, char *namebuf, struct node_img *img)
+{
+	node_name(n, namebuf);
+	*img = (struct node_img){
+		.name = namebuf, .gen = n->gen, .data = n->data, .datalen = n->datalen,
+		.children = n->children, .childlen = n->childlen,
+		.perms = node_perms(n), .nperms = n->nperms,
+	};
 }
 
 /* A live record changed or went: tell the hook (the journal), if any. */
@@ -252,7 +563,7 @@ long store_owned_bytes(const struct store *s, uint32_t domid)
 /* What a record costs against the memory quota. */
 static uint32_t node_mem(const struct node *n)
 {
-	return (uint32_t)(node_size(n) + strlen(n->name) + 1);
+	return (uint32_t)(node_size(n) + name_len(n) + 1);
 }
 
 static void charge_to(struct store *s, struct txn *t, uint32_t domid, long d)
@@ -275,7 +586,7 @@ static void charge_to(struct store *s, struct txn *t, uint32_t domid, long d)
 static void count_refs(struct store *s, const struct node *n, int d)
 {
 	for (uint32_t i = 1; i < n->nperms; i++) {
-		struct acct_entry *e = acct_slot(&s->owned, n->perms[i].id, true);
+		struct acct_entry *e = acct_slot(&s->owned, node_perms(n)[i].id, true);
 		if (e)
 			e->refs += d;
 	}
@@ -284,7 +595,7 @@ static void count_refs(struct store *s, const struct node *n, int d)
 void uncharge(struct store *s, struct txn *t, struct node *n)
 {
 	if (n->charged) {
-		charge_to(s, t, n->perms[0].id, -(long)n->charged);
+		charge_to(s, t, node_perms(n)[0].id, -(long)n->charged);
 		if (!t)
 			count_refs(s, n, -1);
 	}
@@ -295,7 +606,7 @@ void charge(struct store *s, struct txn *t, struct node *n)
 {
 	uncharge(s, t, n);
 	n->charged = node_mem(n);
-	charge_to(s, t, n->perms[0].id, n->charged);
+	charge_to(s, t, node_perms(n)[0].id, n->charged);
 	if (!t)
 		count_refs(s, n, 1);
 }
@@ -332,7 +643,7 @@ static int tx_touch(struct store *s, struct txn *t, const struct caller *c,
 	}
 	struct node *live = live_find(s, name);
 	if (live && (!(tn->n = node_dup(live)) ||
-		     !(tn->first = memdup(live->perms, live->nperms * sizeof(struct perm))))) {
+		     !(tn->first = memdup(node_perms(live), live->nperms * sizeof(struct perm))))) {
 		node_free(tn->n);
 		free(tn->name);
 		free(tn);
@@ -373,13 +684,14 @@ static int v_get(struct store *s, struct txn *t, const struct caller *c,
 	return err;
 }
 
-/* The record to change in place (from v_get): in a transaction, its copy,
- * now marked as changed. NULL: not found (cannot happen). */
+/* The record to change in place (from v_get): in a transaction, its copy
+ * (whose base is its whole name), now marked as changed. NULL: not found
+ * (cannot happen). */
 static struct node *v_mut(struct txn *t, struct node *n)
 {
 	if (!t)
 		return n;
-	struct txnode *tn = tx_find(t, n->name);
+	struct txnode *tn = tx_find(t, n->base);
 	if (!tn || tn->n != n)
 		return NULL;
 	tn->modified = true;
@@ -399,26 +711,29 @@ static const struct node *v_peek(struct store *s, struct txn *t, const char *nam
 
 /* A record (from v_mut) was changed in place: a fresh generation (a
  * transaction's copy too: DIRECTORY_PART inside it shows that). */
-static void v_changed(struct store *s, struct txn *t, struct node *n)
+static void v_changed(struct store *s, struct txn *t, struct node *n, const char *name)
 {
 	n->gen = ++s->gen;
 	charge(s, t, n);
 	if (!t)
-		note_change(s, n->name);
+		note_change(s, name);
 }
 
-/* Insert a new record (absent before; v_get was called on its name). */
-static int v_insert(struct store *s, struct txn *t, struct node *n)
+/* Insert a new record named name (absent before; v_get was called on its
+ * name): live, one made by node_alloc below its live parent; in t, one
+ * made by node_new. */
+static int v_insert(struct store *s, struct txn *t, struct node *n, const char *name)
 {
 	n->gen = ++s->gen;
 	if (!t) {
-		if (htab_insert(&s->nodes, &n->he) < 0)
+		n->hash = hash_name(name, strlen(name));
+		if (ntab_insert(&s->nodes, n))
 			return ENOMEM;
 		charge(s, t, n);
-		note_change(s, n->name);
+		note_change(s, name);
 		return 0;
 	}
-	struct txnode *tn = tx_find(t, n->name);
+	struct txnode *tn = tx_find(t, name);
 	if (!tn)
 		return EIO;
 	if (tn->n)
@@ -430,17 +745,16 @@ static int v_insert(struct store *s, struct txn *t, struct node *n)
 	return 0;
 }
 
-static void v_delete(struct store *s, struct txn *t, struct node *n)
+static void v_delete(struct store *s, struct txn *t, struct node *n, const char *name)
 {
 	if (!t) {
-		note_change(s, n->name);
-		htab_remove(&s->nodes, &n->he);
+		note_change(s, name);
 		uncharge(s, t, n);
-		node_free(n);
+		live_del(s, n);
 		s->gen++;
 		return;
 	}
-	struct txnode *tn = tx_find(t, n->name);
+	struct txnode *tn = tx_find(t, name);
 	if (tn) {
 		if (tn->n)
 			uncharge(s, t, tn->n);
@@ -498,7 +812,7 @@ static int fire(struct store *s, struct txn *t, struct events *ev,
 
 static unsigned int access_of(const struct caller *c, const struct node *n)
 {
-	return perms_for(c, n->perms, n->nperms);
+	return perms_for(c, node_perms(n), n->nperms);
 }
 
 /*
@@ -608,28 +922,34 @@ static int create_node(struct store *s, struct txn *t, const struct caller *c,
 				goto out;
 			}
 	}
+	const char *pname = cur;
 	for (unsigned int l = levels; l > 0; l--) {
-		const char *nm = chain[l - 1];
-		if (!(parent = v_mut(t, parent)) || (err = node_add_child(parent, path_base(nm)))) {
+		const char *nm = chain[l - 1], *base = path_base(nm);
+		if (!(parent = v_mut(t, parent)) || (err = node_add_child(parent, base))) {
 			err = err ? err : ENOMEM;
 			goto out;
 		}
-		v_changed(s, t, parent);
+		v_changed(s, t, parent, pname);
 		struct node *dummy;
 		if ((err = v_get(s, t, c, nm, &dummy)))
 			goto out;
-		if (!(n = node_new(nm, parent->perms, parent->nperms, l == 1 ? len : 0))) {
+		/* room for the value, or for the one child an inner node gets */
+		size_t room = l == 1 ? len : strlen(path_base(chain[l - 2])) + 1;
+		n = t ? node_new(nm, node_perms(parent), parent->nperms, room) :
+			node_alloc(parent, base, strlen(base), node_perms(parent), parent->nperms, room);
+		if (!n) {
 			err = ENOMEM;
 			goto out;
 		}
 		if (!c->priv)
-			n->perms[0].id = c->domid;
-		if ((err = v_insert(s, t, n))) {
+			perms_mut(n)[0].id = c->domid;
+		if ((err = v_insert(s, t, n, nm))) {
 			node_free(n);
 			goto out;
 		}
-		account(s, t, n->perms[0].id, 1);
+		account(s, t, node_perms(n)[0].id, 1);
 		parent = n;
+		pname = nm;
 	}
 	if (len) {
 		if ((err = node_set_data(n, data, len)))
@@ -656,7 +976,7 @@ int store_write(struct store *s, struct txn *t, const struct caller *c,
 			return ENOSPC;
 		if (!(n = v_mut(t, n)) || node_set_data(n, data, len))
 			return ENOMEM;
-		v_changed(s, t, n);
+		v_changed(s, t, n, name);
 	}
 	if (err)
 		return err;
@@ -683,12 +1003,12 @@ int store_mkdir(struct store *s, struct txn *t, const struct caller *c,
  * leaves.
  */
 static int rm_tree(struct store *s, struct txn *t, const struct caller *c,
-		   struct node *n, const char *root, struct events *ev)
+		   struct node *n, const char *name, const char *root, struct events *ev)
 {
 	while (n->childlen > 0) {
 		char child[PATH_BUF];
 		int w = snprintf(child, sizeof(child), "%s/%s",
-				 n->name[1] ? n->name : "", n->children);
+				 name[1] ? name : "", n->children);
 		if (w < 0 || (size_t)w >= sizeof(child))
 			return EIO;
 		struct node *cn;
@@ -699,15 +1019,15 @@ static int rm_tree(struct store *s, struct txn *t, const struct caller *c,
 		 * older than the live tree. cxenstored says EIO. */
 		if (!cn)
 			return EIO;
-		if ((err = rm_tree(s, t, c, cn, root, ev)))
+		if ((err = rm_tree(s, t, c, cn, child, root, ev)))
 			return err;
 		if (!(n = v_mut(t, n)))
 			return ENOMEM;
 		node_del_child(n, path_base(child));
 	}
-	int err = fire(s, t, ev, n->name, strcmp(n->name, root) != 0, n, NULL, 0);
-	account(s, t, n->perms[0].id, -1);
-	v_delete(s, t, n);
+	int err = fire(s, t, ev, name, strcmp(name, root) != 0, n, NULL, 0);
+	account(s, t, node_perms(n)[0].id, -1);
+	v_delete(s, t, n, name);
 	return err;
 }
 
@@ -737,14 +1057,14 @@ int store_rm(struct store *s, struct txn *t, const struct caller *c,
 	 * points (the subtree is gone before the parent turns out stale). */
 	if (!parent)
 		return EINVAL;
-	if ((err = rm_tree(s, t, c, n, name, ev)))
+	if ((err = rm_tree(s, t, c, n, name, name, ev)))
 		return err;
 	if (!node_has_child(parent, path_base(name)))
 		return EIO;
 	if (!(parent = v_mut(t, parent)))
 		return ENOMEM;
 	node_del_child(parent, path_base(name));
-	v_changed(s, t, parent);
+	v_changed(s, t, parent, pname);
 	return 0;
 }
 
@@ -770,14 +1090,14 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 	int err = get_node(s, t, c, name, PERM_WRITE | PERM_OWNER, &n);
 	if (err)
 		return err;
-	if (!c->priv && p[0].id != n->perms[0].id)
+	if (!c->priv && p[0].id != node_perms(n)[0].id)
 		return EPERM;
 	if (!c->priv && NODE_HDR_SIZE + np * 8 + n->datalen + n->childlen >= s->q.node_size)
 		return ENOSPC;
 
 	/* the old entries, for the event (perm1 is about to be overwritten) */
 	unsigned int nold = n->nperms;
-	struct perm *old = memdup(n->perms, nold * sizeof(*p));
+	struct perm *old = memdup(node_perms(n), nold * sizeof(*p));
 	if (!old || !(n = v_mut(t, n))) {
 		free(old);
 		return ENOMEM;
@@ -790,7 +1110,7 @@ int store_set_perms(struct store *s, struct txn *t, const struct caller *c,
 	}
 	account(s, t, old[0].id, -1);
 	account(s, t, p[0].id, 1);
-	v_changed(s, t, n);
+	v_changed(s, t, n, name);
 	/* A special name's permissions only say who sees its events; setting
 	 * them fires nothing (cxenstored's set_perms_special). */
 	err = name[0] == '@' ? 0 : fire(s, t, ev, name, false, n, old, nold);
@@ -814,25 +1134,25 @@ void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
 	/* Remove every subtree whose top node the domain owns. */
 	while (again) {
 		again = false;
-		for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
-		     e = htab_next(&s->nodes, &it, e)) {
-			struct node *n = htab_container(e, struct node, he);
-			if (n->perms[0].id == domid && n->name[0] == '/' && n->name[1]) {
-				char name[PATH_BUF];
-				strcpy(name, n->name);
+		for (const struct node *n = store_first(s, &it); n; n = store_next(s, &it, n)) {
+			char name[PATH_BUF];
+			if (node_perms(n)[0].id == domid && node_name(n, name) > 1 &&
+			    name[0] == '/') {
 				store_rm(s, NULL, &dom0, name, ev);
 				again = true;
 				break;
 			}
 		}
 	}
-	for (struct htab_entry *e = htab_first(&s->nodes, &it); e;
-	     e = htab_next(&s->nodes, &it, e)) {
-		struct node *n = htab_container(e, struct node, he);
+	for (const struct node *cn = store_first(s, &it); cn; cn = store_next(s, &it, cn)) {
+		struct node *n = (struct node *)cn;
+		struct perm *p = perms_mut(n);
 		for (unsigned int i = 1; i < n->nperms; i++)
-			if (n->perms[i].id == domid) {
-				n->perms[i].perms |= PERM_IGNORE;
-				note_change(s, n->name);
+			if (p[i].id == domid) {
+				char name[PATH_BUF];
+				p[i].perms |= PERM_IGNORE;
+				node_name(n, name);
+				note_change(s, name);
 			}
 	}
 }
@@ -842,17 +1162,16 @@ void store_forget_domain(struct store *s, uint32_t domid, struct events *ev)
 static int add_initial(struct store *s, const char *name, const char *child)
 {
 	const struct perm p = { 0, PERM_NONE };
-	struct node *n = node_new(name, &p, 1, 0);
+	const struct node_img img = {
+		.name = name, .data = "", .children = child ? child : "",
+		.childlen = child ? (uint32_t)strlen(child) + 1 : 0, .perms = &p, .nperms = 1,
+	};
+	struct node *n = live_add(s, name, &img);
 	if (!n)
 		return -1;
-	if (child && node_add_child(n, child)) {
-		node_free(n);
-		return -1;
-	}
-	if (v_insert(s, NULL, n)) {
-		node_free(n);
-		return -1;
-	}
+	n->gen = ++s->gen;
+	charge(s, NULL, n);
+	note_change(s, name);
 	acct_add(&s->owned, 0, 1);
 	return 0;
 }
@@ -863,10 +1182,11 @@ int store_init(struct store *s)
 	s->q = (struct quota){ .nodes = 1000, .node_size = 2048,
 			       .perms = PERMS_MAX_DEFAULT, .tx_nodes = 1024,
 			       .path_rel = 2048 };
-	if (htab_init(&s->nodes, 1024) < 0)
+	if (ntab_init(&s->nodes, 1024) < 0)
 		return -1;
 	if (!(s->owned.idx = calloc(ACCT_IDX_MAX, sizeof(*s->owned.idx)))) {
-		htab_fini(&s->nodes);
+		free(s->nodes.slots);
+		s->nodes.slots = NULL;
 		return -1;
 	}
 	if (add_initial(s, "/", "tool") || add_initial(s, "/tool", "xenstored") ||
@@ -879,16 +1199,25 @@ int store_init(struct store *s)
 	return 0;
 }
 
+/* Every live record freed (a record goes once nothing below names itself
+ * through it), the table left empty. */
+void live_clear(struct store *s)
+{
+	for (size_t i = 0; i < s->nodes.nslots; i++)
+		while (s->nodes.slots[i]) {
+			struct node *n = s->nodes.slots[i];
+			s->nodes.slots[i] = n->next;
+			s->nodes.count--;
+			node_free(n);
+		}
+}
+
 void store_fini(struct store *s)
 {
-	size_t it;
-	struct htab_entry *e = htab_first(&s->nodes, &it);
-	while (e) {
-		struct htab_entry *next = htab_next(&s->nodes, &it, e);
-		node_free(htab_container(e, struct node, he));
-		e = next;
-	}
-	htab_fini(&s->nodes);
+	live_clear(s);
+	free(s->nodes.slots);
+	s->nodes.slots = NULL;
+	s->nodes.nslots = 0;
 	free(s->owned.v);
 	free(s->owned.idx);
 	s->owned.v = NULL;

@@ -18,27 +18,65 @@
 #include "perms.h"
 
 /*
- * A record is one allocation: this header, then its name, then its value
- * while the value fits in the room the allocation had (malloc_usable_size),
- * else the value in an allocation of its own. One permission entry (the
- * common case) lives in perm1; more in an allocation of their own. The
- * children list is its own allocation (it grows as children come).
- * bench/memory.sh measures what a node costs.
+ * A record is one allocation: this header, then the last component of its
+ * name (or the whole name, for a record with no parent pointer: "/", the
+ * special names, a transaction's copies, and a record loaded before its
+ * parent), then its value and its children's names while they fit in the
+ * room the allocation had (malloc_usable_size), else each in an allocation
+ * of its own. A live record's name is its parent's name, "/" and the last
+ * component: full names are rebuilt by walking up (node_name), and a lookup
+ * by name hashes the whole name and compares it component by component from
+ * the end. Live records are changed in place (a transaction's commit copies
+ * into them), so that a parent pointer stays valid while the child lives.
+ * One permission entry (the common case) lives in the record; more in an
+ * allocation of their own. bench/memory.sh measures what a node costs.
  */
 struct node {
-	struct htab_entry he;   /* he.key == name */
-	char *name;             /* in this allocation */
+	struct node *next;      /* the store's hash chain */
+	struct node *parent;    /* NULL: base is the whole name */
 	uint64_t gen;           /* generation of the last change */
 	char *data;             /* in this allocation, or its own */
-	char *children;         /* NUL-terminated names, in creation order */
-	struct perm *perms;     /* [0] = owner and default access; &perm1 or its own */
+	char *children;         /* NUL-terminated names, in creation order;
+				 * in this allocation, or its own */
+	union {                 /* node_perms(): [0] = owner, default access */
+		struct perm one;        /* nperms == 1 */
+		struct perm *many;      /* nperms > 1 */
+	} pv;
+	uint32_t hash;          /* of the whole name */
 	uint32_t datalen;
 	uint32_t childlen;
-	uint32_t nperms;
 	/* Memory charged for it (store_mem): to its owner while live, to its
 	 * transaction while a transaction's copy; 0: not charged. */
 	uint32_t charged;
-	struct perm perm1;
+	uint32_t refs;          /* records whose parent pointer is this one;
+				 * a removed record with refs left stays as
+				 * their name until the last goes */
+	uint16_t nperms;
+	uint16_t baselen : 13;  /* strlen(base) */
+	uint16_t data_out : 1;  /* data is an allocation of its own */
+	uint16_t kids_out : 1;  /* children too */
+	uint16_t dead : 1;      /* removed; kept for refs */
+	char base[];
+};
+
+static inline const struct perm *node_perms(const struct node *n)
+{
+	return n->nperms == 1 ? &n->pv.one : n->pv.many;
+}
+
+/* n's whole name into buf (PATH_BUF bytes); returns its length. */
+size_t node_name(const struct node *n, char *buf);
+
+/* A record as plain fields: what the journal writes and loads. */
+struct node_img {
+	const char *name;
+	uint64_t gen;
+	const char *data;
+	uint32_t datalen;
+	const char *children;
+	uint32_t childlen;
+	const struct perm *perms;
+	uint32_t nperms;
 };
 
 /* A change, for watch matching: path, and who may see it. */
@@ -75,8 +113,15 @@ struct acct {
 	uint32_t *idx;
 };
 
+/* The live records by whole name: chained buckets, doubled past a load of 1. */
+struct ntab {
+	struct node **slots;
+	size_t nslots;          /* power of two */
+	size_t count;
+};
+
 struct store {
-	struct htab nodes;
+	struct ntab nodes;
 	uint64_t gen;
 	struct acct owned;      /* nodes owned, per domain */
 	struct quota q;
@@ -147,7 +192,17 @@ void events_free(struct events *ev);
  * and sets the generation counter to gen (or past the largest record's).
  */
 const struct node *store_lookup(const struct store *s, const char *name);
-int store_put_raw(struct store *s, const struct node *img);
+int store_put_raw(struct store *s, const struct node_img *img);
+/* n's fields as an image (name into namebuf, PATH_BUF bytes). */
+void store_img(const struct node *n, char *namebuf, struct node_img *img);
+/* Every live record, in no order: for (n = store_first(s, &it); n;
+ * n = store_next(s, &it, n)); no change to the tree while walking. */
+const struct node *store_first(const struct store *s, size_t *it);
+const struct node *store_next(const struct store *s, size_t *it, const struct node *n);
+/* Every live record (s->nodes.count of them), parents before their
+ * children: what a snapshot writes, so that its records load back each
+ * below its parent. A malloc'd array, or NULL (ENOMEM). */
+const struct node **store_list(const struct store *s);
 void store_del_raw(struct store *s, const char *name);
 void store_clear(struct store *s);
 int store_loaded(struct store *s, uint64_t gen);

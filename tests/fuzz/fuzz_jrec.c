@@ -55,7 +55,7 @@ static void reencode(const struct jrec *r, const char *rec, size_t size)
 			if (e.img.name != e.name || strlen(e.name) == 0 || e.img.nperms == 0 ||
 			    (e.img.childlen && e.img.children[e.img.childlen - 1] != '\0'))
 				abort();
-			jrec_node(&b, &e.img);
+			jrec_img(&b, &e.img);
 		} else if (e.type == JE_DEL) {
 			jrec_del(&b, e.name);
 		} else {
@@ -93,9 +93,8 @@ static void snapshot(const struct store *s, const struct jdoms *d, struct jbuf *
 	size_t it, start = jrec_begin(b);
 	uint32_t n = 0;
 
-	for (struct htab_entry *he = htab_first(&s->nodes, &it); he;
-	     he = htab_next(&s->nodes, &it, he), n++)
-		jrec_node(b, htab_container(he, struct node, he));
+	for (const struct node *e = store_first(s, &it); e; e = store_next(s, &it, e), n++)
+		jrec_node(b, e);
 	for (size_t i = 0; i < d->n; i++, n++) {
 		jrec_dom(b, JE_INTRO, d->v[i].domid, 0);
 		if (d->v[i].has_target) {

@@ -5,6 +5,7 @@
 #ifndef FUZZ_SAME_TREE_H
 #define FUZZ_SAME_TREE_H
 
+#include "path.h"
 #include "store.h"
 
 #include <stdbool.h>
@@ -18,18 +19,18 @@ static bool same_tree(const struct store *a, const struct store *b)
 
 	if (a->nodes.count != b->nodes.count)
 		return false;
-	for (struct htab_entry *he = htab_first(&a->nodes, &it); he;
-	     he = htab_next(&a->nodes, &it, he)) {
-		const struct node *x = htab_container(he, struct node, he);
-		const struct node *y = store_lookup(b, x->name);
+	for (const struct node *x = store_first(a, &it); x; x = store_next(a, &it, x)) {
+		char name[PATH_BUF];
+		node_name(x, name);
+		const struct node *y = store_lookup(b, name);
 		if (!y || x->gen != y->gen || x->datalen != y->datalen ||
 		    x->childlen != y->childlen || x->nperms != y->nperms ||
 		    (x->datalen && memcmp(x->data, y->data, x->datalen)) ||
 		    (x->childlen && memcmp(x->children, y->children, x->childlen)))
 			return false;
 		for (uint32_t i = 0; i < x->nperms; i++)
-			if (x->perms[i].id != y->perms[i].id ||
-			    x->perms[i].perms != y->perms[i].perms)
+			if (node_perms(x)[i].id != node_perms(y)[i].id ||
+			    node_perms(x)[i].perms != node_perms(y)[i].perms)
 				return false;
 	}
 	return true;

@@ -30,11 +30,11 @@
 static void encode_sample(struct jbuf *b)
 {
 	struct perm p[2] = { { 3, PERM_NONE }, { 0, PERM_READ | PERM_IGNORE } };
-	struct node n = { .name = "/local/domain/3/x", .gen = 42, .data = "v\0w",
-			  .datalen = 3, .children = "a\0bb\0", .childlen = 5,
-			  .perms = p, .nperms = 2 };
+	struct node_img n = { .name = "/local/domain/3/x", .gen = 42, .data = "v\0w",
+			      .datalen = 3, .children = "a\0bb\0", .childlen = 5,
+			      .perms = p, .nperms = 2 };
 	size_t start = jrec_begin(b);
-	jrec_node(b, &n);
+	jrec_img(b, &n);
 	jrec_del(b, "/gone");
 	jrec_dom(b, JE_INTRO, 7, 0);
 	jrec_dom(b, JE_TARGET, 7, 3);
@@ -201,8 +201,8 @@ static void same_node(const struct node *a, const struct node *b)
 		assert_memory_equal(a->children, b->children, a->childlen);
 	assert_int_equal(a->nperms, b->nperms);
 	for (unsigned int i = 0; i < a->nperms; i++) {
-		assert_int_equal(a->perms[i].id, b->perms[i].id);
-		assert_int_equal(a->perms[i].perms, b->perms[i].perms);
+		assert_int_equal(node_perms(a)[i].id, node_perms(b)[i].id);
+		assert_int_equal(node_perms(a)[i].perms, node_perms(b)[i].perms);
 	}
 }
 
@@ -210,9 +210,10 @@ static void same_store(struct store *a, struct store *b)
 {
 	size_t it;
 	assert_int_equal(a->nodes.count, b->nodes.count);
-	for (struct htab_entry *e = htab_first(&a->nodes, &it); e; e = htab_next(&a->nodes, &it, e)) {
-		const struct node *n = htab_container(e, struct node, he);
-		same_node(n, store_lookup(b, n->name));
+	for (const struct node *n = store_first(a, &it); n; n = store_next(a, &it, n)) {
+		char name[PATH_BUF];
+		node_name(n, name);
+		same_node(n, store_lookup(b, name));
 	}
 	for (uint32_t d = 0; d < 5; d++)
 		assert_int_equal(store_owned(a, NULL, d), store_owned(b, NULL, d));
@@ -230,8 +231,11 @@ static void test_replay_rebuilds(void **state)
 
 	/* The fixture's domains so far, as a record of everything. */
 	size_t it;
-	for (struct htab_entry *e = htab_first(&f->s.nodes, &it); e; e = htab_next(&f->s.nodes, &it, e))
-		hook(&r, htab_container(e, struct node, he)->name);
+	for (const struct node *n = store_first(&f->s, &it); n; n = store_next(&f->s, &it, n)) {
+		char name[PATH_BUF];
+		node_name(n, name);
+		hook(&r, name);
+	}
 	record(&r);
 	f->s.on_change = hook;
 	f->s.change_ctx = &r;
@@ -266,7 +270,7 @@ static void test_replay_rebuilds(void **state)
 	same_store(&f->s, &b);
 	/* the IGNORE mark made by the release is there */
 	const struct node *n = store_lookup(&b, "/t");
-	assert_true(n->perms[1].perms & PERM_IGNORE);
+	assert_true(node_perms(n)[1].perms & PERM_IGNORE);
 	/* and replaying again changes nothing (whole images) */
 	replay_all(&r.out, &b, &doms);
 	assert_int_equal(store_loaded(&b, 0), 0);

@@ -61,7 +61,7 @@ static const char *perms_of(struct fx *f, const char *name)
 	const struct node *n = node(f, name);
 	if (!n)
 		return "<absent>";
-	size_t len = perms_format(n->perms, n->nperms, buf, sizeof(buf));
+	size_t len = perms_format(node_perms(n), n->nperms, buf, sizeof(buf));
 	assert_true(len > 0);
 	for (size_t i = 0; i + 1 < len; i++)
 		if (buf[i] == '\0')
@@ -125,7 +125,9 @@ static void test_write_read(void **state)
 	assert_int_equal(rd(f, &PRIV, "/a", &n), 0);
 	assert_int_equal(n->datalen, 5);
 	assert_memory_equal(n->data, "hello", 5);
-	assert_string_equal(n->name, "/a");
+	char name[PATH_BUF];
+	node_name(n, name);
+	assert_string_equal(name, "/a");
 	/* Overwrite, shorter, empty. */
 	assert_int_equal(wr(f, &PRIV, "/a", "hi"), 0);
 	assert_string_equal(val(f, "/a"), "hi");
@@ -555,16 +557,16 @@ static void test_set_perms_unknown_domains(void **state)
 	assert_int_equal(store_set_perms(&f->s, NULL, &PRIV, "/sp", p, n, &f->ev), 0);
 	const struct node *nd = node(f, "/sp");
 	assert_int_equal(nd->nperms, 3);
-	assert_int_equal(nd->perms[0].perms, PERM_READ);
-	assert_int_equal(nd->perms[1].id, 9);
-	assert_int_equal(nd->perms[1].perms, PERM_READ | PERM_WRITE | PERM_IGNORE);
-	assert_int_equal(nd->perms[2].perms, PERM_WRITE);
+	assert_int_equal(node_perms(nd)[0].perms, PERM_READ);
+	assert_int_equal(node_perms(nd)[1].id, 9);
+	assert_int_equal(node_perms(nd)[1].perms, PERM_READ | PERM_WRITE | PERM_IGNORE);
+	assert_int_equal(node_perms(nd)[2].perms, PERM_WRITE);
 	assert_string_equal(perms_of(f, "/sp"), "r0,b9,w1");
 	/* Without a domain_exists callback only domain 0 exists. */
 	f->s.domain_exists = NULL;
 	assert_int_equal(setp(f, &PRIV, "/sp", "n1"), ENOENT);
 	assert_int_equal(setp(f, &PRIV, "/sp", "n0,r1"), 0);
-	assert_true(node(f, "/sp")->perms[1].perms & PERM_IGNORE);
+	assert_true(node_perms(node(f, "/sp"))[1].perms & PERM_IGNORE);
 }
 
 static void test_set_perms_unprivileged(void **state)
@@ -755,12 +757,12 @@ static void test_forget_domain(void **state)
 	/* Its entries elsewhere are IGNOREd, others kept. */
 	const struct node *o = node(f, "/other");
 	assert_int_equal(o->nperms, 2);
-	assert_int_equal(o->perms[1].id, 3);
-	assert_true(o->perms[1].perms & PERM_IGNORE);
+	assert_int_equal(node_perms(o)[1].id, 3);
+	assert_true(node_perms(o)[1].perms & PERM_IGNORE);
 	assert_int_equal(rd(f, &D3, "/other", NULL), EACCES);
 	const struct node *sh = node(f, "/local/domain/1/shared");
-	assert_true(sh->perms[1].perms & PERM_IGNORE);
-	assert_false(sh->perms[2].perms & PERM_IGNORE);
+	assert_true(node_perms(sh)[1].perms & PERM_IGNORE);
+	assert_false(node_perms(sh)[2].perms & PERM_IGNORE);
 	assert_int_equal(rd(f, &D2, "/local/domain/1/shared", NULL), 0);
 	assert_string_equal(perms_of(f, "/local/domain/1/shared"), "n1,b3,r2");
 	/* Two removals, each children first. */
