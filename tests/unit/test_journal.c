@@ -280,6 +280,67 @@ static void test_replay_rebuilds(void **state)
 	jbuf_free(&r.out);
 }
 
+/* Records put and removed in any order (a damaged or hand-made journal):
+ * a child put before its parent, a parent removed before its child, a
+ * parent put again over its children. Names and lookups stay right and
+ * nothing is left allocated. */
+static void put(struct store *s, const char *name, const char *kids, uint32_t kl)
+{
+	static const struct perm p = { 0, PERM_NONE };
+	const struct node_img img = { .name = name, .gen = 1, .data = "v", .datalen = 1,
+				      .children = kids, .childlen = kl, .perms = &p, .nperms = 1 };
+	assert_int_equal(store_put_raw(s, &img), 0);
+}
+
+static void named(const struct store *s, const char *name)
+{
+	char buf[PATH_BUF];
+	const struct node *n = store_lookup(s, name);
+	assert_non_null(n);
+	node_name(n, buf);
+	assert_string_equal(buf, name);
+}
+
+static void test_raw_any_order(void **state)
+{
+	(void)state;
+	struct store s;
+
+	assert_int_equal(store_init(&s), 0);
+	long base = store_nodes_alive();
+	put(&s, "/a/b/c", "", 0);         /* before its parents */
+	put(&s, "/a", "b", 2);
+	put(&s, "/a/b", "c", 2);
+	put(&s, "/a/b/d", "", 0);         /* below a live parent */
+	put(&s, "//x", "", 0);            /* not "/" and "x" */
+	named(&s, "/a/b/c");
+	named(&s, "/a/b/d");
+	named(&s, "//x");
+	assert_null(store_lookup(&s, "/x"));
+	assert_null(store_lookup(&s, "/a/b/c/"));
+	store_del_raw(&s, "/a/b");        /* before its children */
+	assert_null(store_lookup(&s, "/a/b"));
+	named(&s, "/a/b/d");
+	put(&s, "/a/b", "d", 2);          /* again, a new record */
+	named(&s, "/a/b");
+	named(&s, "/a/b/d");
+	put(&s, "/a", "b\0e", 4);         /* again, over its children */
+	named(&s, "/a/b/d");
+	assert_int_equal(store_lookup(&s, "/a")->childlen, 4);
+	store_del_raw(&s, "/a");
+	store_del_raw(&s, "/a/b/d");
+	named(&s, "/a/b/c");
+	assert_int_equal(store_loaded(&s, 0), 0);
+	store_del_raw(&s, "/a/b/c");
+	store_del_raw(&s, "/a/b");
+	store_del_raw(&s, "//x");
+	assert_int_equal(store_nodes_alive(), base);
+	put(&s, "/a", "", 0);
+	put(&s, "/a/b", "", 0);
+	store_fini(&s);                   /* with a parent before its child */
+	assert_int_equal(store_nodes_alive(), 0);
+}
+
 static void test_domains(void **state)
 {
 	(void)state;
@@ -313,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_detected),
 		cmocka_unit_test(test_bad_entries),
 		cmocka_unit_test_setup_teardown(test_replay_rebuilds, fx_setup, fx_teardown),
+		cmocka_unit_test(test_raw_any_order),
 		cmocka_unit_test(test_domains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
