@@ -30,8 +30,10 @@ OUT=$1
 XMFRONT=${2:-}
 [ -z "$XMFRONT" ] || [ -f "$XMFRONT" ] || die "xmfront binary $XMFRONT not found"
 
-# Modules the guest needs (ext4, devtmpfs, acpiphp, pciehp are built in).
-MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop"
+# Modules the guest needs (ext4, devtmpfs, acpiphp, pciehp, ACPI CPU hot-plug
+# and the pvpanic core are built in): virtio_balloon for xm mem-set,
+# pvpanic_mmio (QEMU's ISA pvpanic, ACPI QEMU0001) for on_crash.
+MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop virtio_balloon pvpanic_mmio"
 KMETA=linux-image-cloud-amd64
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XENSTORE_BIN=/usr/bin/xenstore

@@ -135,8 +135,9 @@ int dom_info(struct xs_handle *h, unsigned int domid, struct dominfo *d)
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	free(name);
 	char *v;
-	if ((v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/static-max", domid)) ||
-	    (v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/target", domid))) {
+	/* the current target, as xm list shows it (static-max: older records) */
+	if ((v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/target", domid)) ||
+	    (v = dom_readf(h, XBT_NULL, "/local/domain/%u/memory/static-max", domid))) {
 		d->mem_kib = atol(v);
 		free(v);
 	}

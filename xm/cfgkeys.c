@@ -37,6 +37,7 @@
 #define NO_BACKEND "a guest cannot serve other guests' devices"
 #define BOOTLOADER "xm runs no bootloader (pygrub): give kernel = and ramdisk ="
 #define NO_HVM "xm boots no HVM guest (firmware, emulated disks)"
+#define NO_RENAME "xm does not keep a renamed copy of a guest it restarts (rename-restart)"
 
 const struct cfgkey cfgkeys[] = {
 	/* Mandatory, guest type */
@@ -46,24 +47,24 @@ const struct cfgkey cfgkeys[] = {
 	/* CPU allocation and scheduling */
 	K("pool", ACCEPTED_IF, 's', "Pool-0", "cpupools are Xen's scheduler's; xm has only Pool-0"),
 	K("vcpus", HONOURED, 'n', NULL, NULL),
-	K("maxvcpus", ACCEPTED_IF, 'n', "=vcpus", "vCPU hot-plug is not built"),
-	K("cpus", ACCEPTED_IF_YET, 'x', "|all", "xm pins no vCPU"),
+	K("maxvcpus", HONOURED, 'n', NULL, NULL),
+	K("cpus", HONOURED, 'x', NULL, NULL),
 	K("cpus_soft", ACCEPTED_IF, 'x', "|all",
 	  "soft affinity is a Xen scheduler hint; a guest is a QEMU process, which xm does not schedule"),
 	K("cpu_weight", ACCEPTED_IF, 'n', "256", XEN_SCHED),
 	K("cap", ACCEPTED_IF, 'n', "0", XEN_SCHED),
 	/* Memory */
 	K("memory", HONOURED, 'n', NULL, NULL),
-	K("maxmem", ACCEPTED_IF_YET, 'n', "=memory",
-	  "xm does not balloon a guest (xm mem-set) above memory"),
+	K("maxmem", HONOURED, 'n', NULL, NULL),
 	K("vnuma", REFUSED, 'l', NULL, "a guest has one NUMA node"),
 	/* Event actions */
-	K("on_poweroff", HONOURED_IF, 's', "destroy", "a guest that powers off is destroyed"),
-	K("on_reboot", HONOURED_IF, 's', "restart|destroy",
-	  "a guest that reboots is restarted or destroyed"),
+	K("on_poweroff", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
+	  NO_RENAME),
+	K("on_reboot", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
+	  NO_RENAME),
 	K("on_watchdog", REFUSED, 's', NULL, "a guest has no Xen watchdog"),
-	K("on_crash", HONOURED_IF_YET, 's', "destroy",
-	  "xm cannot restart, preserve or dump a crashed guest"),
+	K("on_crash", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
+	  NO_RENAME),
 	K("on_soft_reset", REFUSED, 's', NULL, "soft reset is for kexec in HVM guests: " NO_HVM),
 	/* Direct kernel boot */
 	K("kernel", HONOURED, 's', NULL, NULL),
@@ -221,7 +222,8 @@ const struct cfgkey cfgkeys[] = {
 	K("monitor", REFUSED, 'n', NULL, "QEMU's monitor is xm's own (qmp.sock)"),
 	K("cpu_cap", ACCEPTED_IF, 'n', "0", XEN_SCHED),
 	K("cpuid_check", REFUSED, 'x', NULL, "a CPUID policy is Xen's; a guest has QEMU's CPU model"),
-	K("vcpu_avail", REFUSED, 'n', NULL, "vCPU hot-plug is not built"),
+	K("vcpu_avail", REFUSED, 'n', NULL,
+	  "xend's bitmap of online vCPUs: give vcpus = and maxvcpus = (xm vcpu-set)"),
 	K("dhcp", REFUSED, 's', NULL, XEND_IP),
 	K("ip", REFUSED, 's', NULL, XEND_IP),
 	K("netmask", REFUSED, 's', NULL, XEND_IP),

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include "cfgkeys.h"
+#include "cpus.h"
 
 #include <ctype.h>
 #include <dlfcn.h>
@@ -68,6 +69,7 @@ static int xlu_load(char *err, size_t len)
 /* What a config without memory = or vcpus = gets. */
 #define DEFAULT_MEMORY_MIB 128
 #define DEFAULT_VCPUS 1
+#define MAX_VCPUS 64
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -285,8 +287,63 @@ static int load_identity(XLU_Config *x, struct domcfg *c, const char *path, char
 		return fail(err, len, "invalid domain name '%s'", c->name);
 	if (c->memory_mib < 32 || c->memory_mib > 65536)
 		return fail(err, len, "memory = %ld: must be 32 to 65536 (MiB)", c->memory_mib);
-	if (c->vcpus < 1 || c->vcpus > 64)
-		return fail(err, len, "vcpus = %ld: must be 1 to 64", c->vcpus);
+	if (c->vcpus < 1 || c->vcpus > MAX_VCPUS)
+		return fail(err, len, "vcpus = %ld: must be 1 to %d", c->vcpus, MAX_VCPUS);
+	return 0;
+}
+
+/* maxmem, maxvcpus (each at least its base: xl's rule) and cpus. 0 or -1. */
+static int load_limits(XLU_Config *x, struct domcfg *c, const char *path, char *err,
+		       size_t len)
+{
+	if (get_num(x, "maxmem", &c->maxmem_mib, c->memory_mib, err, len) ||
+	    get_num(x, "maxvcpus", &c->maxvcpus, c->vcpus, err, len))
+		return -1;
+	if (c->maxmem_mib < c->memory_mib || c->maxmem_mib > 65536)
+		return fail(err, len, "%s: maxmem = %ld: must be at least memory = %ld and at most "
+			    "65536 (MiB)", path, c->maxmem_mib, c->memory_mib);
+	if (c->maxvcpus < c->vcpus || c->maxvcpus > MAX_VCPUS)
+		return fail(err, len, "%s: maxvcpus = %ld: must be at least vcpus = %ld and at "
+			    "most %d", path, c->maxvcpus, c->vcpus, MAX_VCPUS);
+	/* cpus = "LIST": every vCPU on LIST; cpus = ["L0", "L1", ...]: vCPU i
+	 * on Li, the vCPUs past the list unpinned (xl.cfg(5)) */
+	const char *s = NULL;
+	XLU_ConfigList *list = NULL;
+	int n = 0;
+	char why[200];
+	cpu_set_t set;
+	bool all;
+	if (xlu.get_string(x, "cpus", &s, 1) == 0) {
+		if (cpus_parse(s, &set, &all, why, sizeof(why)) < 0)
+			return fail(err, len, "%s: cpus = \"%s\": %s", path, s, why);
+		if (all)
+			return 0;
+		n = (int)c->maxvcpus;
+	} else if (xlu.get_list(x, "cpus", &list, &n, 1) == 0) {
+		if (n > c->maxvcpus)
+			return fail(err, len, "%s: cpus = [...] has %d entries for %ld vCPUs "
+				    "(maxvcpus)", path, n, c->maxvcpus);
+	} else {
+		long v;
+		if (xlu.get_long(x, "cpus", &v, 1) == 0)
+			return fail(err, len, "%s: cpus = %ld: must be a string (\"0-1\") or a list of "
+				    "strings", path, v);
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	if (!(c->cpus = calloc((size_t)n, sizeof(char *))))
+		return fail(err, len, "out of memory");
+	c->ncpus = n;
+	for (int i = 0; i < n; i++) {
+		const char *item = list ? xlu.get_listitem(list, i) : s;
+		if (!item)
+			return fail(err, len, "%s: cpus = [...] must be a list of strings", path);
+		if (cpus_parse(item, &set, &all, why, sizeof(why)) < 0)
+			return fail(err, len, "%s: cpus = [...] entry %d: %s", path, i, why);
+		if (!(c->cpus[i] = strdup(all ? "all" : item)))
+			return fail(err, len, "out of memory");
+	}
 	return 0;
 }
 
@@ -435,7 +492,8 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 		goto out;
 	}
 	if (scan_keys(x, text, path, err, len) || load_identity(x, c, path, err, len) ||
-	    load_image(x, c, path, err, len) || load_actions(x, c, err, len) ||
+	    load_limits(x, c, path, err, len) || load_image(x, c, path, err, len) ||
+	    load_actions(x, c, err, len) ||
 	    load_disks(x, c, path, err, len))
 		goto out;
 	rc = 0;
@@ -460,6 +518,9 @@ void config_free(struct domcfg *c)
 	free(c->on_poweroff);
 	free(c->on_reboot);
 	free(c->on_crash);
+	for (int i = 0; i < c->ncpus; i++)
+		free(c->cpus[i]);
+	free(c->cpus);
 	for (int i = 0; i < c->ndisks; i++)
 		free(c->disks[i]);
 	free(c->disks);

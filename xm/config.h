@@ -8,7 +8,11 @@ struct domcfg {
 	char *file;
 	char *name;
 	long memory_mib;
+	long maxmem_mib;   /* maxmem =, default memory: QEMU's -m, ballooned to memory */
 	long vcpus;
+	long maxvcpus;     /* maxvcpus =, default vcpus: -smp vcpus,maxcpus=maxvcpus */
+	char **cpus;       /* cpus =: one CPU list a vCPU (cpus.h), NULL: unpinned */
+	int ncpus;         /* entries of cpus; a string cpus = gives maxvcpus of them */
 	char *kernel;       /* absolute */
 	char *ramdisk;      /* absolute, or NULL */
 	char *extra;        /* appended to the kernel command line */

@@ -190,10 +190,10 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	ARGF("guest=%s,process=xm-dom%u,debug-threads=on", c->name, id);
 	ARG("-machine");
 	ARGF("q35,accel=%s", xm_pick_accel());
-	ARG("-m");
-	ARGF("%ld", c->memory_mib);
-	ARG("-smp");
-	ARGF("%ld", c->vcpus);
+	ARG("-m"); /* maxmem; the balloon holds the guest to memory (create.c) */
+	ARGF("%ld", c->maxmem_mib);
+	ARG("-smp"); /* vCPUs plugged in and out by xm vcpu-set (vcpu.c) */
+	ARGF("%ld,maxcpus=%ld", c->vcpus, c->maxvcpus);
 	ARG("-uuid");
 	ARG(uuid);
 	ARG("-nodefaults");
@@ -212,8 +212,16 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	}
 	ARG("-append");
 	ARGF("%s%s%s", default_cmdline, c->extra && *c->extra ? " " : "", c->extra ? c->extra : "");
-	if (c->on_reboot && strcmp(c->on_reboot, "destroy") == 0)
-		ARG("-no-reboot");
+	/* on_poweroff, on_reboot, on_crash: QEMU stops the guest and xmbackd
+	 * acts (xmbackd/actions.c), except where QEMU does the same itself: a
+	 * poweroff ends QEMU (destroy), a reboot resets in place (restart) or
+	 * ends it (destroy) */
+	bool off_destroy = !c->on_poweroff || strcmp(c->on_poweroff, "destroy") == 0;
+	bool reboot_restart = !c->on_reboot || strcmp(c->on_reboot, "restart") == 0;
+	bool reboot_destroy = c->on_reboot && strcmp(c->on_reboot, "destroy") == 0;
+	ARG("-action");
+	ARGF("panic=pause%s%s", reboot_restart ? "" : ",reboot=shutdown",
+	     off_destroy && (reboot_restart || reboot_destroy) ? "" : ",shutdown=pause");
 	ARG("-chardev");
 	ARGF("socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log",
 	     dir, dir);
@@ -240,6 +248,13 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 		ARGF("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,slot=%d,addr=0x%x", i, i, i,
 		     VBD_ROOT_PORT_DEV0 + i - 1);
 	}
+	/* after the root ports, whose addresses are fixed: the balloon of
+	 * xm mem-set (no deflate on OOM: the guest's MemTotal follows it) and
+	 * the panic notifier of on_crash */
+	ARG("-device");
+	ARG("virtio-balloon-pci,id=balloon0,bus=pcie.0,deflate-on-oom=off");
+	ARG("-device");
+	ARG("pvpanic,id=pvpanic0");
 	ARG("-pidfile");
 	ARGF("%s/qemu.pid", dir);
 	if (uid == (uid_t)-1) {

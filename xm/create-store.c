@@ -193,8 +193,9 @@ static void fill_local(struct xsb *b, uint32_t tx, const struct domtree *d, cons
 	static const char *const own[] = { "control", "control/shutdown", "device", "error",
 		"drivers", "attr", "data", "messages", "feature", NULL };
 	unsigned int id = d->id;
-	char v[64], mem[32];
+	char v[64], mem[32], max[32];
 	snprintf(mem, sizeof(mem), "%ld", d->c->memory_mib * 1024);
+	snprintf(max, sizeof(max), "%ld", d->c->maxmem_mib * 1024);
 	put(b, tx, ro, 2, "", "/local/domain/%u", id);
 	put(b, tx, ro, 2, d->c->name, "/local/domain/%u/name", id);
 	snprintf(v, sizeof(v), "%u", id);
@@ -203,11 +204,12 @@ static void fill_local(struct xsb *b, uint32_t tx, const struct domtree *d, cons
 	put(b, tx, ro, 2, v, "/local/domain/%u/vm", id);
 	put(b, tx, ro, 2, "", "/local/domain/%u/memory", id);
 	put(b, tx, ro, 2, mem, "/local/domain/%u/memory/target", id);
-	put(b, tx, ro, 2, mem, "/local/domain/%u/memory/static-max", id);
+	put(b, tx, ro, 2, max, "/local/domain/%u/memory/static-max", id);
 	put(b, tx, ro, 2, "", "/local/domain/%u/cpu", id);
-	for (long i = 0; i < d->c->vcpus; i++) {
+	for (long i = 0; i < d->c->maxvcpus; i++) {
 		put(b, tx, ro, 2, "", "/local/domain/%u/cpu/%ld", id, i);
-		put(b, tx, ro, 2, "online", "/local/domain/%u/cpu/%ld/availability", id, i);
+		put(b, tx, ro, 2, i < d->c->vcpus ? "online" : "offline",
+		    "/local/domain/%u/cpu/%ld/availability", id, i);
 	}
 	for (int i = 0; own[i]; i++)
 		put(b, tx, rw, 1, "", "/local/domain/%u/%s", id, own[i]);
@@ -243,6 +245,12 @@ static void fill_vm_tool(struct xsb *b, uint32_t tx, const struct domtree *d,
 	put(b, tx, NULL, 0, d->dir, "%s/%u/dir", tool, d->id);
 	put(b, tx, NULL, 0, d->uuid, "%s/%u/uuid", tool, d->id);
 	put(b, tx, NULL, 0, vcpus, "%s/%u/vcpus", tool, d->id);
+	snprintf(f, sizeof(f), "%ld", c->maxvcpus);
+	put(b, tx, NULL, 0, f, "%s/%u/maxvcpus", tool, d->id);
+	snprintf(f, sizeof(f), "%ld", c->maxmem_mib);
+	put(b, tx, NULL, 0, f, "%s/%u/memory-boot", tool, d->id); /* QEMU's -m, MiB */
+	for (int i = 0; i < c->ncpus; i++)
+		put(b, tx, NULL, 0, c->cpus[i], "%s/%u/cpus/%d", tool, d->id, i);
 	put(b, tx, NULL, 0, c->file, "%s/%u/config", tool, d->id);
 }
 

@@ -26,6 +26,7 @@
 #include "xm.h"
 #include "create.h"
 #include "config.h"
+#include "cpus.h"
 #include "daemon.h"
 #include "crashpoint.h"
 #include "diskspec.h"
@@ -108,6 +109,16 @@ static int plan_load(struct plan *p, int argc, char **argv)
 	if (!p->disks) {
 		plan_free(p);
 		return xm_error("out of memory");
+	}
+	for (int i = 0; i < p->c.ncpus; i++) {
+		cpu_set_t set;
+		bool all;
+		if (cpus_parse(p->c.cpus[i], &set, &all, err, sizeof(err)) < 0 ||
+		    (!p->dry_run && cpus_on_host(&set, err, sizeof(err)) < 0)) {
+			xm_error("%s: cpus = ...: %s", p->file, err);
+			plan_free(p);
+			return 1;
+		}
 	}
 	for (int i = 0; i < p->c.ndisks; i++) {
 		if (diskspec_parse_cfg(p->c.disks[i], &p->disks[i], err, sizeof(err)) < 0) {
@@ -211,6 +222,11 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	if (create_start_qemu(id, &p->c, m->uuid, m->rundir, &qpid))
 		return 1;
 	crash_point("xm.create-started");
+	/* QEMU has maxmem: the balloon gives the guest memory; cpus = pins */
+	if (p->c.maxmem_mib > p->c.memory_mib && xm_balloon(id, p->c.memory_mib))
+		return 1;
+	if (p->c.ncpus && xm_vcpu_pin_recorded(h, id))
+		return 1;
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
 	bool ok = dom_writef(h, XBT_NULL, path, "%ld", (long)qpid);

@@ -48,9 +48,15 @@ int xm_print_plan(const struct domcfg *c, const struct diskspec *disks)
 	json_t *arr = json_array();
 	for (int i = 0; arr && i < c->ndisks; i++)
 		json_array_append_new(arr, disk_json(&disks[i]));
-	json_t *j = json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			      "name", c->name, "memory", (json_int_t)c->memory_mib, "vcpus",
-			      (json_int_t)c->vcpus, "kernel", str(c->kernel), "ramdisk",
+	json_t *cpus = c->cpus ? json_array() : json_null();
+	for (int i = 0; c->cpus && cpus && i < c->ncpus; i++)
+		json_array_append_new(cpus, json_string(c->cpus[i]));
+	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			      "s:o}",
+			      "name", c->name, "memory", (json_int_t)c->memory_mib, "maxmem",
+			      (json_int_t)c->maxmem_mib, "vcpus", (json_int_t)c->vcpus, "maxvcpus",
+			      (json_int_t)c->maxvcpus, "cpus", cpus ? cpus : json_null(),
+			      "kernel", str(c->kernel), "ramdisk",
 			      str(c->ramdisk), "extra", str(c->extra), "uuid", str(c->uuid),
 			      "on_poweroff", str(c->on_poweroff), "on_reboot", str(c->on_reboot),
 			      "on_crash", str(c->on_crash), "disks", arr ? arr : json_null());

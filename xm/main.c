@@ -50,6 +50,16 @@ const struct cmd xm_cmds[] = {
 	  "Insert a CD/DVD image into a domain's drive." },
 	{ "cd-eject", cmd_cd_eject, CMD_DOMAIN, "<Domain> <VirtualDevice> [-f]",
 	  "Eject the medium of a domain's CD/DVD drive." },
+	{ "mem-set", cmd_mem_set, CMD_GUEST, "<Domain> <Mem>",
+	  "Set the domain's memory target (MiB; balloon, up to maxmem)." },
+	{ "mem-max", cmd_mem_max, CMD_GUEST, "<Domain> <Mem>",
+	  "Set the domain's maximum memory (MiB; at most what it was started with)." },
+	{ "vcpu-set", cmd_vcpu_set, CMD_GUEST, "<Domain> <vCPUs>",
+	  "Plug vCPUs in or out, up to maxvcpus (the guest brings new ones online)." },
+	{ "vcpu-list", cmd_vcpu_list, 0, "[Domain ...]",
+	  "List the vCPUs of domains: host CPU, state, time and affinity." },
+	{ "vcpu-pin", cmd_vcpu_pin, CMD_GUEST, "<Domain> <VCPU|all> <CPUs|all>",
+	  "Pin vCPUs to host CPUs (\"0-1\", \"0,2\", \"all\")." },
 	{ "info", cmd_info, 0, "", "Get information about the host, QEMU and the control plane." },
 	{ "uptime", cmd_uptime, 0, "[-s] [Domain ...]", "Print the uptime of domains." },
 	{ "help", NULL, 0, "[Command]", "Print the usage of xm, or of one command." },
@@ -143,6 +153,17 @@ struct qmp *xm_qmp_connect(const char *path, int timeout_ms, char **err)
 		free(*err);
 		*err = strdup(msg);
 	}
+	return q;
+}
+
+struct qmp *xm_ctl_open(unsigned int domid)
+{
+	char sock[600], *err = NULL;
+	dom_file(domid, "ctl.sock", sock, sizeof(sock));
+	struct qmp *q = xm_qmp_connect(sock, 5000, &err);
+	if (!q)
+		xm_error("domain %u: %s", domid, err ? err : "cannot reach QEMU");
+	free(err);
 	return q;
 }
 

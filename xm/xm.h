@@ -76,6 +76,19 @@ int cmd_cd_insert(struct xm_ctx *x, int argc, char **argv);
 int cmd_cd_eject(struct xm_ctx *x, int argc, char **argv);
 int cmd_info(struct xm_ctx *x, int argc, char **argv);
 int cmd_uptime(struct xm_ctx *x, int argc, char **argv);
+int cmd_mem_set(struct xm_ctx *x, int argc, char **argv);
+int cmd_mem_max(struct xm_ctx *x, int argc, char **argv);
+int cmd_vcpu_set(struct xm_ctx *x, int argc, char **argv);
+int cmd_vcpu_list(struct xm_ctx *x, int argc, char **argv);
+int cmd_vcpu_pin(struct xm_ctx *x, int argc, char **argv);
+
+/* main.c: the domain's ctl monitor (xm's), connected; NULL, printed. */
+struct qmp *xm_ctl_open(unsigned int domid);
+/* mem.c: set the balloon's target of domid to mib MiB. 0, or 1 (printed). */
+int xm_balloon(unsigned int domid, long mib);
+/* vcpu.c: pin each plugged vCPU of domid that has a CPU list in
+ * /tool/xm/domain/N/cpus/<vcpu> to it. 0, or 1 (printed). */
+int xm_vcpu_pin_recorded(struct xs_handle *h, unsigned int domid);
 
 struct diskspec;
 /* block-attach.c: attach a parsed device to a running domain and wait until

@@ -33,6 +33,10 @@ struct guest {
 	unsigned int nleft;
 	struct job *job;        /* the attach or detach in flight on its QEMU (plug.c), or NULL */
 	bool deferred;          /* a device of it waited for the job: look at them after */
+	/* on_poweroff, on_reboot, on_crash in progress (actions.c) */
+	bool cont_on_reset;     /* restart: cont once QEMU says RESET */
+	long dump_id;           /* the dump-guest-memory sent, or 0 */
+	char then[16];          /* after the dump: "destroy" or "restart" */
 };
 
 /* A device a watch event was about, to act on once the events are read. */
@@ -73,6 +77,7 @@ struct backd {
 	long next_tick;         /* then (now_ms()) */
 	long next_agent;        /* look at agents not yet connected then */
 	unsigned int agent_passes;
+	const char *dump_dir;   /* core dumps of coredump-* (actions.c) */
 };
 
 /* guests.c */
@@ -125,6 +130,15 @@ bool guest_stuck(struct backd *b, unsigned int domid);
 /* Open again the QMP connections to open again, and say once of one whose
  * QEMU does not complete the handshake (timers, every 200 ms). */
 void guests_connect(struct backd *b);
+
+/* actions.c: on_poweroff, on_reboot, on_crash. Is m (an event, or the
+ * reply to a dump) one of theirs? It is acted on; true when it is for
+ * actions.c alone. */
+bool actions_message(struct backd *b, struct guest *g, json_t *m);
+/* A guest just taken over: one found crashed gets its on_crash now (an
+ * xmbackd that was not running when it crashed). Asks QEMU, waiting. */
+void actions_takeover(struct backd *b, struct guest *g);
+#define DUMP_DIR_DEFAULT "/var/lib/xen/dump"
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);

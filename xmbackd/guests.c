@@ -121,6 +121,7 @@ static void handshake(struct backd *b, struct guest *g)
 		g->ready = true;
 		g->warned = false;
 		log_info("domain %u: watching its QEMU", g->domid);
+		actions_takeover(b, g);
 		reconcile_guest(b, g, true);
 		vbd_scan_domain(b, g->domid); /* attaches that waited for it (a guest
 					       * just created: xm create's disks) */
@@ -266,7 +267,7 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	guest_heard(b, g);
 	json_t *m;
 	while (!g->gone && (m = qmp_next(g->q))) {
-		if (!guest_pong(b, g, m) && !job_message(b, g, m))
+		if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m))
 			on_event(b, g, m);
 		json_decref(m);
 	}
@@ -277,7 +278,8 @@ void guests_events(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
 		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
-			if (!guest_pong(b, g, m) && !job_message(b, g, m))
+			if (!guest_pong(b, g, m) && !job_message(b, g, m) &&
+			    !actions_message(b, g, m))
 				on_event(b, g, m);
 			json_decref(m);
 		}

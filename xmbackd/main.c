@@ -40,7 +40,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE]\n"
-		"               [-r|--reconcile MS] [-v]\n"
+		"               [-r|--reconcile MS] [-d|--dump-dir DIR] [-v]\n"
 		"The xm backend daemon: watches running guests, cleans up after them and\n"
 		"realises their block devices in QEMU (docs/vbd.md).\n"
 		"\n"
@@ -49,9 +49,12 @@ static void usage(FILE *f)
 		"  -l, --log FILE     log to FILE (default: stderr; detached: syslog)\n"
 		"  -r, --reconcile MS reconcile every guest with its QEMU every MS ms\n"
 		"                     (default 5000, or $XMBACKD_RECONCILE_MS)\n"
+		"  -d, --dump-dir DIR core dumps of on_crash = coredump-* go to DIR/NAME/\n"
+		"                     (default $XMBACKD_DUMP_DIR, else " DUMP_DIR_DEFAULT ")\n"
 		"  -v, --verbose      more detail\n"
 		"  -h, --help         this text\n"
-		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm), XMBACKD_RECONCILE_MS.\n");
+		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm), XMBACKD_RECONCILE_MS,\n"
+		"XMBACKD_DUMP_DIR.\n");
 }
 
 /* Domain 0's own entries, as xen-init-dom0 writes them in Xen. */
@@ -94,6 +97,7 @@ struct opts {
 	char pidbuf[1024];
 	int level;
 	int reconcile_ms;
+	const char *dump_dir;
 };
 
 /* The options into o: -1 to go on, else the exit status. */
@@ -105,18 +109,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "reconcile", required_argument, NULL, 'r' },
+		{ "dump-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "fp:l:r:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fp:l:r:d:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->fg = true; break;
 		case 'p': o->pidfile = optarg; break;
 		case 'l': o->logfile = optarg; break;
 		case 'v': o->level = LOG_DEBUG_; break;
 		case 'r': o->reconcile_ms = atoi(optarg); break;
+		case 'd': o->dump_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -379,6 +385,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	b.tick_ms = tick_ms(&o);
+	const char *dd = getenv("XMBACKD_DUMP_DIR");
+	b.dump_dir = o.dump_dir ? o.dump_dir : dd && *dd ? dd : DUMP_DIR_DEFAULT;
 	if (watch_all(&b) < 0) {
 		disconnect_store(&b);
 		unlink(o.pidfile);

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
@@ -64,6 +65,33 @@ int uevent_parse(char *buf, size_t n, struct uevent *u)
 			u->eject = true;
 	}
 	return u->action && u->subsys ? 0 : -1;
+}
+
+int uevent_cpu_online(const struct uevent *u)
+{
+	static const char dir[] = "/devices/system/cpu/cpu";
+	if (strcmp(u->subsys, "cpu") != 0 || strcmp(u->action, "add") != 0 || !u->devpath ||
+	    strncmp(u->devpath, dir, sizeof(dir) - 1) != 0)
+		return 0;
+	const char *n = u->devpath + sizeof(dir) - 1;
+	if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 5)
+		return 0;
+	char path[96];
+	snprintf(path, sizeof(path), "/sys%s/online", u->devpath);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		log_warn("cpu%s plugged in: %s: %s", n, path, strerror(errno));
+		return 0;
+	}
+	ssize_t w = write(fd, "1", 1);
+	int e = errno;
+	close(fd);
+	if (w != 1) {
+		log_warn("cpu%s plugged in: cannot bring it online: %s", n, strerror(e));
+		return 0;
+	}
+	log_info("cpu%s plugged in: online", n);
+	return 1;
 }
 
 int uevent_monitor(void)

@@ -24,6 +24,11 @@ int uevent_open(void);
 /* buf[0..n) as received (NUL-separated "KEY=value" after a header line);
  * buf[n] must be writable. 0, or -1 if it has no ACTION or SUBSYSTEM. */
 int uevent_parse(char *buf, size_t n, struct uevent *u);
+/* A CPU plugged in (ACTION=add, SUBSYSTEM=cpu: xm vcpu-set): bring it
+ * online (1 to /sys/devices/system/cpu/cpuN/online), as a Xen guest's
+ * kernel does by itself; the guest has no udev to do it. Other events:
+ * nothing. 1 when it brought a CPU online, 0 otherwise. */
+int uevent_cpu_online(const struct uevent *u);
 /* xmfront --uevents: print each block event on standard output, one line
  * each ("xmfront-uevent ACTION DEVNAME DEVTYPE"), until killed. */
 int uevent_monitor(void);

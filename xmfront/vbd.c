@@ -779,7 +779,9 @@ void vbd_readable(struct vbd_front *v)
 			break;
 		}
 		struct uevent u;
-		if (uevent_parse(buf, (size_t)n, &u) < 0 || strcmp(u.subsys, "block") != 0)
+		if (uevent_parse(buf, (size_t)n, &u) < 0)
+			continue;
+		if (uevent_cpu_online(&u) || strcmp(u.subsys, "block") != 0)
 			continue;
 		log_debug("uevent %s %s %s", u.action, u.devname ? u.devname : "-",
 			  u.devtype ? u.devtype : "-");

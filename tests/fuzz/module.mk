@@ -26,7 +26,7 @@ $(FUZZ_LIBXM): $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(wildcard lib/*.c))
 $(FUZZ_OBJ)/tests/fuzz/fuzz_request.o: FUZZ_INC := -Ixmstored
 $(B)/tests/fuzz/fuzz_request: $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(XSD_LIB_SRCS) $(XSD_SRCS))
 $(B)/tests/fuzz/fuzz_uevent: $(FUZZ_OBJ)/xmfront/uevent.o
-$(B)/tests/fuzz/fuzz_config: $(FUZZ_OBJ)/xm/config.o $(FUZZ_OBJ)/xm/cfgkeys.o
+$(B)/tests/fuzz/fuzz_config: $(FUZZ_OBJ)/xm/config.o $(FUZZ_OBJ)/xm/cfgkeys.o $(FUZZ_OBJ)/xm/cpus.o
 # the journal: its records alone (with the store library), and the whole
 # start from the files (with the daemon minus main)
 $(FUZZ_OBJ)/tests/fuzz/fuzz_jrec.o $(FUZZ_OBJ)/tests/fuzz/fuzz_journal.o: FUZZ_INC := -Ixmstored
