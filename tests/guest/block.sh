@@ -1,10 +1,4 @@
-# The refusal is read from the guest's answer, not from a timeout: with a
-# 20 s timeout it must come back before 10 s (the time is printed).
-t0=$(date +%s%3N)
-XM_DETACH_TIMEOUT=20 "$XM" block-detach "$A" /dev/xvda2 >/dev/null 2>"$work/err"; rc=$?
-ms=$(($(date +%s%3N) - t0))
-grep -q "Device in use; refusing to close" "$work/err" && [ $rc -eq 1 ] && [ "$(wc -l < "$work/err")" = 1 ] && [ $ms -lt 10000 ] &&
-	t_ok "detach refused while mounted, answered in $ms ms (not at the timeout): $(cat "$work/err")" || t_fail "refused while mounted" "rc=$rc after $ms ms: $(cat "$work/err")"#!/bin/sh
+#!/bin/sh
 # tests/guest/block.sh — block hot-plug end to end with two real guests:
 # the seed session word for word, Xen's sharing rules, refusal while in use,
 # forced detach, CD/DVD media, errors, 20 attach/detach cycles, disk=[...].
