@@ -11,6 +11,7 @@
 
 struct qmp;
 struct job;
+struct claimidx;
 
 #define GUEST_LEFT_MAX 8
 
@@ -78,6 +79,8 @@ struct backd {
 	long next_agent;        /* look at agents not yet connected then */
 	unsigned int agent_passes;
 	const char *dump_dir;   /* core dumps of coredump-* (actions.c) */
+	struct claimidx *cidx;  /* the claims by identity (claimidx.h), or NULL */
+	bool cidx_ok;           /* it holds every claim of the store */
 };
 
 /* guests.c */

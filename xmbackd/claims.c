@@ -10,6 +10,7 @@
  * writer of claims, and takes each claim before QEMU is asked anything.
  */
 #include "claims.h"
+#include "claimidx.h"
 #include "dom.h"
 #include "util.h"
 #include "wire.h"
@@ -114,6 +115,7 @@ static void held_free(struct held *h)
 }
 
 struct take {
+	struct backd *b;
 	const struct claim *c;
 	const char *must_exist, *must_be;
 	const struct kv *kv;
@@ -121,26 +123,78 @@ struct take {
 	struct claim holder;    /* out: who refused it */
 };
 
-/* Check against every other claim, then queue the claim and the intent. */
+/* The index from every claim in the store (read in transaction tx): when
+ * xmbackd starts, after the store came back, after a failure that may
+ * have hidden a claim from it. 0, or -1 (errno). */
+static int index_build(struct backd *b, struct xsc *c, uint32_t tx)
+{
+	struct held h = { .cap = 0 };
+	int rc;
+	if (!b->cidx && !(b->cidx = claimidx_new()))
+		return -1;
+	claimidx_clear(b->cidx);
+	xsb_init(&h.q);
+	rc = held_read(c, tx, &h);
+	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++)
+		if (h.who[i].mode[0])
+			rc = claimidx_put(b->cidx, h.who[i].domid, h.who[i].devid, h.who[i].ident);
+	held_free(&h);
+	b->cidx_ok = rc == 0;
+	if (rc == 0)
+		log_debug("claims: %zu in the index", claimidx_count(b->cidx));
+	return rc;
+}
+
+/* The claims that may conflict with me, read in tx: the index's holders
+ * of a token of mine (their claims as the store has them). */
+static int conflicts(struct take *t, struct xsc *c, uint32_t tx)
+{
+	struct backd *b = t->b;
+	const struct claim *me = t->c;
+	struct claimkey *k = NULL;
+	struct held h = { .cap = 0 };
+	long n;
+	int rc = 0;
+	if (!b->cidx_ok && index_build(b, c, tx) < 0)
+		return -1;
+	if ((n = claimidx_holders(b->cidx, me->ident, &k)) < 0)
+		return -1;
+	xsb_init(&h.q);
+	for (long i = 0; i < n && rc == 0; i++)
+		if (!(k[i].domid == me->domid && k[i].devid == me->devid))
+			rc = held_add(&h, tx, k[i].domid, k[i].devid);
+	if (rc == 0 && h.q.n && xsc_run(c, &h.q) < 0)
+		rc = -1;
+	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
+		struct claim *o = &h.who[i];
+		if (h.q.r[i].type == XS_ERROR || claim_parse(h.q.r[i].body, o) < 0) {
+			claimidx_drop(b->cidx, o->domid, o->devid); /* its domain cleaned up */
+			continue;
+		}
+		if (!sharing_same(me->ident, o->ident)) { /* (now of another device) */
+			if (claimidx_put(b->cidx, o->domid, o->devid, o->ident) < 0)
+				b->cidx_ok = false;
+			continue;
+		}
+		if (!sharing_compatible(me->mode, o->mode)) {
+			t->holder = *o;
+			rc = CLAIM_REFUSED;
+		}
+	}
+	held_free(&h);
+	free(k);
+	return rc;
+}
+
+/* Check against the claims of the same device, then queue the claim and
+ * the intent. */
 static int fill_take(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
 	struct take *t = arg;
 	const struct claim *me = t->c;
 	char p[160], val[SHARING_IDENT_MAX + 8];
 	if (strcmp(me->mode, "w!") != 0 && me->ident[0]) {
-		struct held h = { .cap = 0 };
-		xsb_init(&h.q);
-		int rc = held_read(c, tx, &h);
-		for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
-			const struct claim *o = &h.who[i];
-			if (!o->mode[0] || (o->domid == me->domid && o->devid == me->devid))
-				continue;
-			if (sharing_same(me->ident, o->ident) && !sharing_compatible(me->mode, o->mode)) {
-				t->holder = *o;
-				rc = CLAIM_REFUSED;
-			}
-		}
-		held_free(&h);
+		int rc = conflicts(t, c, tx);
 		if (rc)
 			return rc;
 	}
@@ -180,9 +234,10 @@ int claims_take(struct backd *b, const struct claim *c, const char *target,
 		const char *must_exist, const char *must_be, const struct kv *kv, int n, char *err,
 		size_t errlen)
 {
-	struct take t = { .c = c, .must_exist = must_exist, .must_be = must_be, .kv = kv, .n = n };
+	struct take t = { .b = b, .c = c, .must_exist = must_exist, .must_be = must_be, .kv = kv, .n = n };
 	int rc = backd_xr(b, take_op, &t);
 	if (rc < 0) {
+		b->cidx_ok = false; /* committed or not: the store knows */
 		log_warn("domain %u vbd %lu: cannot record the claim: %s", c->domid, c->devid,
 			 strerror(errno));
 		snprintf(err, errlen, "cannot record the claim in XenStore: %s", strerror(errno));
@@ -200,6 +255,8 @@ int claims_take(struct backd *b, const struct claim *c, const char *target,
 		free(name);
 		free(dev);
 	}
+	if (rc == 0 && b->cidx_ok && claimidx_put(b->cidx, c->domid, c->devid, c->ident) < 0)
+		b->cidx_ok = false;
 	return rc;
 }
 
@@ -210,7 +267,13 @@ int claims_set(struct backd *b, const struct claim *c)
 	claim_path(p, sizeof(p), c->domid, c->devid);
 	claim_format(c, val, sizeof(val));
 	kv.dir = p;
-	return vbd_record(b, NULL, &kv, 1) == 0 ? 0 : -1;
+	if (vbd_record(b, NULL, &kv, 1) != 0) {
+		b->cidx_ok = false;
+		return -1;
+	}
+	if (b->cidx_ok && claimidx_put(b->cidx, c->domid, c->devid, c->ident) < 0)
+		b->cidx_ok = false;
+	return 0;
 }
 
 int claims_release(struct backd *b, unsigned int domid, unsigned long devid, const struct kv *kv,
@@ -223,5 +286,9 @@ int claims_release(struct backd *b, unsigned int domid, unsigned long devid, con
 	claim_path(p, sizeof(p), domid, devid);
 	all[0] = (struct kv){ p, NULL, NULL };
 	memcpy(all + 1, kv, (size_t)n * sizeof(*kv));
-	return vbd_record(b, NULL, all, n + 1) == 0 ? 0 : -1;
+	if (vbd_record(b, NULL, all, n + 1) != 0)
+		return -1; /* (an index entry left is only a hint) */
+	if (b->cidx)
+		claimidx_drop(b->cidx, domid, devid);
+	return 0;
 }

@@ -12,6 +12,7 @@
  * The guest's agent and the slow timer's look at each QEMU are agent.c's.
  */
 #include "backd.h"
+#include "claimidx.h"
 #include "reconcile.h"
 #include "vbd-int.h"
 #include "crashpoint.h"
@@ -205,6 +206,8 @@ void guests_scan(struct backd *b)
 			listed = (unsigned int)atoi(ids[i]) == g->domid;
 		if (!listed) {
 			log_info("domain %u: gone", g->domid);
+			if (b->cidx)
+				claimidx_drop_domain(b->cidx, g->domid);
 			qmp_close(g->q);
 			g->q = NULL;
 			g->gone = true;

@@ -7,6 +7,7 @@
  * and reconciles everything, acting on nothing meanwhile.
  */
 #include "backd.h"
+#include "claimidx.h"
 #include "reconcile.h"
 #include "daemon.h"
 #include "dom.h"
@@ -256,6 +257,7 @@ static int store_reconnect(struct backd *b)
 		nanosleep(&ts, NULL);
 		delay = delay * 2 > 1000 ? 1000 : delay * 2;
 	}
+	b->cidx_ok = false; /* claims are read again from the store */
 	guests_agent_reset(b);
 	take_over(b, t0, "XenStore is back");
 	notify_status("watching the guests of XenStore %s", xm_xs_socket());
@@ -402,6 +404,7 @@ int main(int argc, char **argv)
 	notify_stopping();
 	log_info("stopping (guests keep running; a new xmbackd takes them over)");
 	guests_free(&b);
+	claimidx_free(b.cidx);
 	disconnect_store(&b);
 	unlink(o.pidfile);
 	if (lf)

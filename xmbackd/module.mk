@@ -4,3 +4,5 @@ XMBACKD := $(B)/xmbackd/xmbackd
 $(XMBACKD): $(XMBACKD_SRCS:%.c=$(B)/%.o) $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson -lsystemd
 PROGS += $(XMBACKD)
+# its claim index, unit-tested alone (pure: no store, no QEMU)
+$(B)/tests/unit/test_claimidx: $(B)/xmbackd/claimidx.o

@@ -36,7 +36,7 @@ $(B)/tests/fuzz/fuzz_jrec $(B)/tests/fuzz/fuzz_journal: FUZZ_LIBS := -lz
 # xmbackd: its view of QEMU, and the XenStore values it reads back;
 # xmfront: the xenbus multiplexer
 $(B)/tests/fuzz/fuzz_qview: $(FUZZ_OBJ)/xmbackd/qview.o
-$(B)/tests/fuzz/fuzz_xsvalue: $(FUZZ_OBJ)/xmbackd/claims.o $(FUZZ_OBJ)/xmbackd/sharing.o
+$(B)/tests/fuzz/fuzz_xsvalue: $(FUZZ_OBJ)/xmbackd/claims.o $(FUZZ_OBJ)/xmbackd/claimidx.o $(FUZZ_OBJ)/xmbackd/sharing.o
 $(B)/tests/fuzz/fuzz_mux: $(FUZZ_OBJ)/xmfront/mux.o
 
 $(FUZZ_PROGS): $(B)/tests/fuzz/fuzz_%: $(FUZZ_OBJ)/tests/fuzz/fuzz_%.o $(FUZZ_LIBXM)
