@@ -11,6 +11,7 @@
  * busy monitor shows as blocked, and costs the others nothing.
  */
 #include "xm.h"
+#include "daemon.h"
 #include "dom.h"
 #include "qmp.h"
 #include "util.h"
@@ -108,6 +109,7 @@ static void vcpu_threads(pid_t pid, bool *running, double *secs)
  * and costs the others nothing. */
 static void statuses(struct row *rows, size_t n)
 {
+	(void)raise_nofile(); /* a monitor per guest at once: past 1024 with 1,000 */
 	struct ask {
 		struct qmp *q;
 		bool ready;

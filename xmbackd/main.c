@@ -321,9 +321,29 @@ static void timers(struct backd *b)
  * 0, or -1 when xmbackd has to stop (logged). */
 static int turn(struct backd *b)
 {
-	struct pollfd p[256];
-	struct guest *gs[256];
-	int n = poll_set(b, p, gs, 256);
+	/* one slot per guest (and the store): grown as guests come, never a
+	 * fixed few hundred, past which a guest's monitor went unread */
+	static struct pollfd *p;
+	static struct guest **gs;
+	static int cap;
+	int want = 1;
+	for (struct guest *g = b->guests; g; g = g->next)
+		want++;
+	if (want > cap) {
+		int c = want + 64;
+		struct pollfd *np = realloc(p, (size_t)c * sizeof(*p));
+		if (np)
+			p = np;
+		struct guest **ng = np ? realloc(gs, (size_t)c * sizeof(*gs)) : NULL;
+		if (ng)
+			gs = ng;
+		if (!np || !ng) {
+			log_err("out of memory for %d guests' monitors", want - 1);
+			return -1;
+		}
+		cap = c;
+	}
+	int n = poll_set(b, p, gs, cap);
 	int r = poll(p, (nfds_t)n, poll_timeout(b));
 	if (r < 0) {
 		if (errno == EINTR)
@@ -394,8 +414,10 @@ int main(int argc, char **argv)
 		unlink(o.pidfile);
 		return 1;
 	}
-	log_info("started; XenStore %s, run dir %s, reconciling every %d ms", xm_xs_socket(),
-		 xm_rundir(), b.tick_ms);
+	/* a QMP connection per guest: a thousand guests pass the usual 1024 */
+	long nofile = raise_nofile();
+	log_info("started; XenStore %s, run dir %s, reconciling every %d ms, %ld descriptors",
+		 xm_xs_socket(), xm_rundir(), b.tick_ms, nofile);
 	take_over(&b, t0, "started");
 	notify_ready("watching the guests of XenStore %s", xm_xs_socket());
 	rc = 0;
