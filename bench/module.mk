@@ -30,3 +30,8 @@ BENCHPROGS += $(B)/bench/xsfill
 $(B)/bench/domscale: $(B)/bench/domscale.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(B)/bench/domscale
+# bench/fakeqemu: what the host side sees of a QEMU and its agent, for the
+# hundreds of domains of bench/xmscale.sh
+$(B)/bench/fakeqemu: $(B)/bench/fakeqemu.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+BENCHPROGS += $(B)/bench/fakeqemu
