@@ -37,7 +37,7 @@
 #define NO_BACKEND "a guest cannot serve other guests' devices"
 #define BOOTLOADER "xm runs no bootloader (pygrub): give kernel = and ramdisk ="
 #define NO_HVM "xm boots no HVM guest (firmware, emulated disks)"
-#define NO_RENAME "xm does not keep a renamed copy of a guest it restarts (rename-restart)"
+#define ACTIONS "the actions of xl.cfg(5) are these (soft-reset is only on_soft_reset's)"
 
 const struct cfgkey cfgkeys[] = {
 	/* Mandatory, guest type */
@@ -58,13 +58,13 @@ const struct cfgkey cfgkeys[] = {
 	K("maxmem", HONOURED, 'n', NULL, NULL),
 	K("vnuma", REFUSED, 'l', NULL, "a guest has one NUMA node"),
 	/* Event actions */
-	K("on_poweroff", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
-	  NO_RENAME),
-	K("on_reboot", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
-	  NO_RENAME),
+	K("on_poweroff", HONOURED_IF, 's', "destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart",
+	  ACTIONS),
+	K("on_reboot", HONOURED_IF, 's', "destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart",
+	  ACTIONS),
 	K("on_watchdog", REFUSED, 's', NULL, "a guest has no Xen watchdog"),
-	K("on_crash", HONOURED_IF_YET, 's', "destroy|restart|preserve|coredump-destroy|coredump-restart",
-	  NO_RENAME),
+	K("on_crash", HONOURED_IF, 's', "destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart",
+	  ACTIONS),
 	K("on_soft_reset", REFUSED, 's', NULL, "soft reset is for kexec in HVM guests: " NO_HVM),
 	/* Direct kernel boot */
 	K("kernel", HONOURED, 's', NULL, NULL),

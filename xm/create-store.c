@@ -251,7 +251,10 @@ static void fill_vm_tool(struct xsb *b, uint32_t tx, const struct domtree *d,
 	put(b, tx, NULL, 0, f, "%s/%u/memory-boot", tool, d->id); /* QEMU's -m, MiB */
 	for (int i = 0; i < c->ncpus; i++)
 		put(b, tx, NULL, 0, c->cpus[i], "%s/%u/cpus/%d", tool, d->id, i);
-	put(b, tx, NULL, 0, c->file, "%s/%u/config", tool, d->id);
+	/* absolute: xmbackd creates the domain again from it (rename-restart) */
+	char *abs = realpath(c->file, NULL);
+	put(b, tx, NULL, 0, abs ? abs : c->file, "%s/%u/config", tool, d->id);
+	free(abs);
 }
 
 static int fill_domain(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)

@@ -17,6 +17,8 @@
  *                    domain and QEMU start again, with the devices they had;
  *  preserve          nothing: the guest stays stopped (xm list: c or s)
  *                    until xm destroy;
+ *  rename-restart    the guest kept stopped, renamed NAME-YYYYMMDDTHHMMZ, and
+ *                    a new NAME started by xm create from its config;
  *  coredump-*        dump-guest-memory (ELF, detached) to a file xmbackd
  *                    opens, DUMPDIR/NAME/YYYY-MMDD-HHMM.SS.NAME.ID.core (Xen's
  *                    name), handed over with getfd (QEMU's chroot has no
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +109,72 @@ static void coredump(struct backd *b, struct guest *g, const char *then)
 					"fd:" DUMP_FDNAME, "detach", 1));
 }
 
+/* rename-restart: g kept, stopped, as NAME-YYYYMMDDTHHMMZ (xl's name for
+ * it; -ID added when that is taken), and a new NAME started from the same
+ * config by xm create ($XMBACKD_XM, else xm on PATH), which xmbackd does
+ * not wait for (its disks are attached through xmbackd). */
+static void rename_restart(struct backd *b, struct guest *g)
+{
+	unsigned int id = g->domid;
+	char *name = dom_readf(b->xs, XBT_NULL, "/local/domain/%u/name", id);
+	char *cfg = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/config", id);
+	char *uuid = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/uuid", id);
+	char stamp[32], renamed[256];
+	time_t t = time(NULL);
+	unsigned int other;
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%MZ", gmtime(&t));
+	snprintf(renamed, sizeof(renamed), "%s-%s", name ? name : "unknown", stamp);
+	if (dom_lookup(b->xs, renamed, &other) == 0)
+		snprintf(renamed, sizeof(renamed), "%s-%s-%u", name ? name : "unknown", stamp, id);
+	if (!name || !cfg || cfg[0] != '/') {
+		log_err("domain %u: no config recorded to start it again from; kept as it is", id);
+		goto out;
+	}
+	bool ok;
+	char path[256];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/name", id);
+	ok = dom_writef(b->xs, XBT_NULL, path, "%s", renamed);
+	snprintf(path, sizeof(path), "/local/domain/%u/name", id);
+	ok = ok && dom_writef(b->xs, XBT_NULL, path, "%s", renamed);
+	if (uuid) {
+		snprintf(path, sizeof(path), "/vm/%s/name", uuid);
+		ok = ok && dom_writef(b->xs, XBT_NULL, path, "%s", renamed);
+	}
+	if (!ok) {
+		log_err("domain %u: cannot rename it to %s: %s; kept as it is", id, renamed,
+			strerror(errno));
+		goto out;
+	}
+	log_info("domain %u: renamed %s (kept); starting %s again from %s", id, renamed, name,
+		 cfg);
+	const char *xm = getenv("XMBACKD_XM");
+	if (!xm || !*xm)
+		xm = "xm";
+	pid_t pid = fork();
+	if (pid == 0) { /* the child starts xm and ends: nobody waits for xm */
+		if (fork() == 0) {
+			setsid();
+			int nul = open("/dev/null", O_RDWR);
+			if (nul >= 0) {
+				dup2(nul, 0);
+				dup2(nul, 1);
+			}
+			execlp(xm, xm, "create", cfg, (char *)NULL);
+			fprintf(stderr, "xmbackd: cannot run %s: %s\n", xm, strerror(errno));
+			_exit(127);
+		}
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	else
+		log_err("domain %u: fork: %s", id, strerror(errno));
+out:
+	free(uuid);
+	free(cfg);
+	free(name);
+}
+
 /* Carry out action (what happened: why) on g. */
 static void act(struct backd *b, struct guest *g, const char *action, const char *why)
 {
@@ -116,6 +185,8 @@ static void act(struct backd *b, struct guest *g, const char *action, const char
 		restart(g);
 	else if (strcmp(action, "preserve") == 0)
 		; /* left stopped for xm destroy */
+	else if (strcmp(action, "rename-restart") == 0)
+		rename_restart(b, g);
 	else if (strcmp(action, "coredump-destroy") == 0)
 		coredump(b, g, "destroy");
 	else if (strcmp(action, "coredump-restart") == 0)

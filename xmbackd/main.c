@@ -55,7 +55,7 @@ static void usage(FILE *f)
 		"  -v, --verbose      more detail\n"
 		"  -h, --help         this text\n"
 		"Environment: XENSTORED_PATH, XM_RUNDIR (default /run/xm), XMBACKD_RECONCILE_MS,\n"
-		"XMBACKD_DUMP_DIR.\n");
+		"XMBACKD_DUMP_DIR, XMBACKD_XM (the xm that rename-restart runs; default: on PATH).\n");
 }
 
 /* Domain 0's own entries, as xen-init-dom0 writes them in Xen. */

@@ -19,6 +19,7 @@ B=${B:-build/asan}
 
 DUMPS=$(mktemp -d /tmp/xm-dumps.XXXXXX) || exit 1
 export XMBACKD_DUMP_DIR="$DUMPS" # xmbackd's core dumps (coredump-destroy)
+export XMBACKD_XM="$TOP/$B/xm/xm" # what rename-restart runs
 trap 'guests_teardown; rm -rf "$DUMPS"' EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
@@ -217,5 +218,23 @@ else
 	t_fail "on_crash coredump-destroy" "core '$core' in $(ls -R "$DUMPS" | tr '\n' ' '); domain $D gone: $(gone "$D" && echo yes || echo no)"
 	tail -5 "$work/backd.log" | sed 's/^/#   /'
 fi
+
+# rename-restart: the crashed one kept as GuestN-<time>, a new GuestN started
+guest_cfg "$work/n.cfg" GuestN 128 1 'on_crash = "rename-restart"'
+D=$(guest_create "$work/n.cfg") || t_fail "create GuestN" "did not start"
+panic "$D"
+new_id() { n=$("$XM" domid GuestN 2>/dev/null) && [ "$n" != "$D" ] &&
+	[ "$(xenstore-read "/local/domain/$n/attr/xmfront/state" 2>/dev/null)" = ready ]; }
+old_name=$(xenstore-read "/local/domain/$D/name" 2>/dev/null)
+if until_true 60 new_id && old_name=$(xenstore-read "/local/domain/$D/name") &&
+	expr "$old_name" : 'GuestN-[0-9]\{8\}T[0-9]\{4\}Z$' > /dev/null &&
+	[ "$(flags "$old_name")" = "----c-" ]; then
+	t_ok "on_crash rename-restart: $old_name (id $D) kept, crashed; a new GuestN (id $n) runs"
+else
+	t_fail "on_crash rename-restart" "old '$old_name' state '$(flags "$D")', GuestN '$("$XM" domid GuestN 2>&1)'"
+	tail -5 "$work/backd.log" | sed 's/^/#   /'
+fi
+"$XM" destroy "$D"
+"$XM" destroy GuestN
 
 t_summary
