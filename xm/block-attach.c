@@ -27,11 +27,13 @@
 struct newdev {
 	const struct vbd *v;
 	const struct diskspec *s;
+	int bootindex; /* QEMU's bootindex for the device, or -1 */
 	int err;  /* out: why a write failed */
 };
 
 /* The device's nodes (Xen's layout, docs/vbd.md), queued in transaction tx. */
-static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const struct diskspec *s)
+static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const struct diskspec *s,
+		       int bootindex)
 {
 	char n[32], p[256], dom[16];
 	snprintf(dom, sizeof(dom), "r%u", v->domid);
@@ -57,6 +59,10 @@ static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const st
 	W(v->be, "bootable", "1");
 	W(v->be, "dev", s->vdev);
 	W(v->be, "device-type", type);
+	if (bootindex >= 0) { /* xm's own: an HVM guest's firmware boots it */
+		snprintf(n, sizeof(n), "%d", bootindex);
+		W(v->be, "bootindex", n);
+	}
 	W(v->be, "state", init);
 	W(v->fe, "backend", v->be);
 	W(v->fe, "backend-id", "0");
@@ -76,7 +82,7 @@ static int fill_dirs(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	(void)c;
 	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->fe, "backend"));
 	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->be, "frontend"));
-	queue_dirs(b, tx, d->v, d->s);
+	queue_dirs(b, tx, d->v, d->s, d->bootindex);
 	return 0;
 }
 
@@ -95,9 +101,9 @@ static int check_dirs(const struct xsb *b, void *arg)
 
 /* Both directories in one transaction, sent in one go (three round trips
  * instead of some twenty-five). 0 or 1 (printed). */
-static int create_dirs(struct xsc *c, const struct vbd *v, const struct diskspec *s)
+static int create_dirs(struct xsc *c, const struct vbd *v, const struct diskspec *s, int bootindex)
 {
-	struct newdev d = { v, s, 0 };
+	struct newdev d = { v, s, bootindex, 0 };
 	int rc = xsc_transaction(c, fill_dirs, check_dirs, &d);
 	if (rc == DIRS_EXIST)
 		return xm_error("Device /dev/%s (%lu, vbd) is already connected.", s->vdev, s->devid);
@@ -143,9 +149,9 @@ static int read_watched(struct xsc *c, struct xsb *b, struct watched *w, unsigne
 	return rc;
 }
 
-/* 1: both Connected; 0: not yet; -1: failed, *why says why (malloc'd;
- * NULL only without memory). */
-static int judge(struct xsc *c, const struct vbd *v, struct watched *w, char **why)
+/* 1: both Connected (the backend only, when be_only); 0: not yet; -1:
+ * failed, *why says why (malloc'd; NULL only without memory). */
+static int judge(struct xsc *c, const struct vbd *v, struct watched *w, bool be_only, char **why)
 {
 	int bs = vbd_state_parse(w->val[W_BE]), fs = vbd_state_parse(w->val[W_FE]);
 	char p[200];
@@ -164,7 +170,7 @@ static int judge(struct xsc *c, const struct vbd *v, struct watched *w, char **w
 		*why = strdup("the device went away while connecting");
 		return -1;
 	}
-	return bs == XenbusStateConnected && fs == XenbusStateConnected;
+	return bs == XenbusStateConnected && (be_only || fs == XenbusStateConnected);
 }
 
 /* The attach's xm lost the store: the lock goes with it, and xmbackd
@@ -201,7 +207,7 @@ static bool agent_up(struct xsc *c, unsigned int domid)
  * restarting): the device stays, for the agent to connect when it starts,
  * as Xen's frontend does. The watches and the first reads go in one round
  * trip, every wake-up's reads in one more. */
-static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
+static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char **why_out)
 {
 	long deadline = now_ms() + blk_timeout_ms("XM_ATTACH_TIMEOUT", 30000);
 	struct watched w = { .val = { NULL } };
@@ -224,7 +230,7 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 			why = strdup(lost_text);
 			break;
 		}
-		j = judge(c, v, &w, &why);
+		j = judge(c, v, &w, be_only, &why);
 		if (j != 0)
 			break;
 		blk_crash_point("attach", "-waiting");
@@ -247,7 +253,9 @@ static int wait_connected(struct xsc *c, const struct vbd *v, char **why_out)
 	return j == 2 ? 1 : j > 0 ? 0 : -1;
 }
 
-int xm_block_attach(unsigned int domid, const struct diskspec *spec)
+/* bootindex -1: none; be_only: wait for the backend alone (a paused
+ * HVM guest's disks: no agent runs before the firmware has booted). */
+static int attach(unsigned int domid, const struct diskspec *spec, int bootindex, bool be_only)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct vbd v;
@@ -266,10 +274,10 @@ int xm_block_attach(unsigned int domid, const struct diskspec *spec)
 	char *why = NULL;
 	int rc = blk_lock(&l, &v, s->vdev);
 	if (!rc)
-		rc = create_dirs(&c, &v, s);
+		rc = create_dirs(&c, &v, s, bootindex);
 	if (!rc) {
 		blk_crash_point("attach", "-written");
-		int w = wait_connected(&c, &v, &why);
+		int w = wait_connected(&c, &v, be_only, &why);
 		if (w < 0) {
 			blk_crash_point("attach", "-failed");
 			blk_force_remove(&c, &v, "attach-undo");
@@ -283,6 +291,16 @@ int xm_block_attach(unsigned int domid, const struct diskspec *spec)
 	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
+}
+
+int xm_block_attach(unsigned int domid, const struct diskspec *spec)
+{
+	return attach(domid, spec, -1, false);
+}
+
+int xm_block_attach_boot(unsigned int domid, const struct diskspec *spec, int bootindex)
+{
+	return attach(domid, spec, bootindex, true);
 }
 
 int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)

@@ -18,7 +18,7 @@
 #define K(key, status, kind, values, why) { key, CK_##status, kind, values, why }
 
 /* Reasons several keys share. */
-#define NO_DISPLAY "a guest has no display, only its serial console (xm console)"
+#define NO_DISPLAY "a guest has no display (QEMU runs with -display none), only its serial console (xm console)"
 #define NO_VNC "a guest has no VNC display (only vnc = 0): its console is xm console"
 #define NO_SPICE "a guest has no SPICE display (only spice = 0): its console is xm console"
 #define NO_PASSTHROUGH "device passthrough needs Xen's IOMMU setup"
@@ -28,22 +28,23 @@
 #define XSM_LABEL "XSM/FLASK labels need Xen's security module"
 #define NO_GRANTS "a guest has no grant tables: its block I/O goes through QEMU"
 #define NO_STUBDOM "stub domains are Xen's; xm confines QEMU itself (uid, chroot, -sandbox)"
-#define NO_FIRMWARE "xm boots the guest's kernel directly (kernel =), without firmware"
+#define NO_FIRMWARE "an HVM guest has QEMU's SeaBIOS, a PV guest no firmware: xm loads no other"
 #define XEN_TIMER "a Xen virtual-timer setting; QEMU's timers are its own"
 #define NO_USB "a guest has no USB controller"
 #define NO_PVFRONT "a Xen PV device xm's guests do not have"
 #define ARM_ONLY "an ARM setting; xm's guests are x86"
 #define XEND_IP "xend made the kernel's ip= of it: put ip=... in extra"
 #define NO_BACKEND "a guest cannot serve other guests' devices"
-#define BOOTLOADER "xm runs no bootloader (pygrub): give kernel = and ramdisk ="
-#define NO_HVM "xm boots no HVM guest (firmware, emulated disks)"
+#define BOOTLOADER "xm runs no bootloader in dom0 (pygrub): give kernel = and ramdisk =, " \
+	"or builder = \"hvm\" to boot the disk's own boot loader through the BIOS"
 #define ACTIONS "the actions of xl.cfg(5) are these (soft-reset is only on_soft_reset's)"
 
 const struct cfgkey cfgkeys[] = {
 	/* Mandatory, guest type */
 	K("name", HONOURED, 's', NULL, NULL),
-	K("type", ACCEPTED_IF_YET, 's', "pv|pvh", NO_HVM),
-	K("builder", ACCEPTED_IF_YET, 's', "linux|generic", NO_HVM),
+	K("type", HONOURED_IF, 's', "pv|pvh|hvm", "a guest is booted from its kernel (pv, pvh) or by its BIOS (hvm)"),
+	K("builder", HONOURED_IF, 's', "linux|generic|hvm",
+	  "a guest is booted from its kernel (linux, generic) or by its BIOS (hvm)"),
 	/* CPU allocation and scheduling */
 	K("pool", ACCEPTED_IF, 's', "Pool-0", "cpupools are Xen's scheduler's; xm has only Pool-0"),
 	K("vcpus", HONOURED, 'n', NULL, NULL),
@@ -65,7 +66,7 @@ const struct cfgkey cfgkeys[] = {
 	K("on_watchdog", REFUSED, 's', NULL, "a guest has no Xen watchdog"),
 	K("on_crash", HONOURED_IF, 's', "destroy|restart|preserve|rename-restart|coredump-destroy|coredump-restart",
 	  ACTIONS),
-	K("on_soft_reset", REFUSED, 's', NULL, "soft reset is for kexec in HVM guests: " NO_HVM),
+	K("on_soft_reset", REFUSED, 's', NULL, "xm has no soft reset (kexec in HVM guests)"),
 	/* Direct kernel boot */
 	K("kernel", HONOURED, 's', NULL, NULL),
 	K("ramdisk", HONOURED, 's', NULL, NULL),
@@ -125,12 +126,12 @@ const struct cfgkey cfgkeys[] = {
 	K("vkb", REFUSED, 'l', NULL, NO_PVFRONT),
 	K("tee", ACCEPTED_IF, 's', "none", ARM_ONLY),
 	/* PV */
-	K("bootloader", PLANNED, 's', NULL, BOOTLOADER),
-	K("bootloader_args", PLANNED, 'l', NULL, BOOTLOADER),
+	K("bootloader", REFUSED, 's', NULL, BOOTLOADER),
+	K("bootloader_args", REFUSED, 'l', NULL, BOOTLOADER),
 	K("e820_host", ACCEPTED_IF, 'n', "0", "the host's memory map is Xen's to give"),
 	/* HVM */
-	K("boot", PLANNED, 's', NULL, "the boot order is for HVM guests: " NO_HVM),
-	K("hdtype", REFUSED, 's', NULL, NO_HVM),
+	K("boot", HONOURED, 's', NULL, NULL),
+	K("hdtype", REFUSED, 's', NULL, "a guest's disks are virtio-blk, its CD-ROMs SCSI: no IDE or AHCI"),
 	K("hap", REFUSED, 'n', NULL, XEN_PAGING),
 	K("oos", REFUSED, 'n', NULL, XEN_PAGING),
 	K("shadow_memory", REFUSED, 'n', NULL, XEN_PAGING),
@@ -156,7 +157,7 @@ const struct cfgkey cfgkeys[] = {
 	K("rtc_timeoffset", ACCEPTED_IF, 'n', "0", "a guest's clock is the host's"),
 	K("vpt_align", REFUSED, 'n', NULL, XEN_TIMER),
 	K("timer_mode", REFUSED, 'x', NULL, XEN_TIMER),
-	K("mmio_hole", REFUSED, 'n', NULL, NO_HVM),
+	K("mmio_hole", REFUSED, 'n', NULL, "the MMIO hole is QEMU's q35 layout"),
 	K("xen_platform_pci", ACCEPTED_IF, 'n', "0",
 	  "a guest has no Xen platform device: its agent is xmfront"),
 	K("viridian", ACCEPTED_IF, 'x', "0", "a guest has no Hyper-V enlightenments"),
@@ -184,7 +185,7 @@ const struct cfgkey cfgkeys[] = {
 	K("spiceusbredirection", REFUSED, 'n', NULL, NO_SPICE),
 	K("spice_image_compression", REFUSED, 's', NULL, NO_SPICE),
 	K("spice_streaming_video", REFUSED, 's', NULL, NO_SPICE),
-	K("serial", PLANNED, 'x', NULL,
+	K("serial", HONOURED_IF, 'x', "pty",
 	  "a guest's serial port is its console (xm console); xm makes no other"),
 	K("soundhw", REFUSED, 's', NULL, "a guest has no sound card"),
 	K("vkb_device", ACCEPTED_IF, 'n', "0", NO_DISPLAY),
@@ -232,7 +233,7 @@ const struct cfgkey cfgkeys[] = {
 	K("interface", REFUSED, 's', NULL, XEND_IP),
 	K("nfs_server", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it: put it in extra"),
 	K("nfs_root", REFUSED, 's', NULL, "xend made the kernel's nfsroot= of it: put it in extra"),
-	K("bootargs", PLANNED, 's', NULL, BOOTLOADER),
+	K("bootargs", REFUSED, 's', NULL, BOOTLOADER),
 	K("vscsi", REFUSED, 'l', NULL, "SCSI passthrough needs Xen's pvSCSI backend"),
 	K("irq", REFUSED, 'l', NULL, NO_PASSTHROUGH),
 	K("fda", REFUSED, 's', NULL, "a guest has no floppy drive"),

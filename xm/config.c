@@ -347,23 +347,91 @@ static int load_limits(XLU_Config *x, struct domcfg *c, const char *path, char *
 	return 0;
 }
 
-/* kernel, ramdisk and the command line (root, cmdline, extra). 0 or -1. */
+/* Xen's HVM loader, which xm's HVM configs name as their kernel
+ * (xmexample.hvm): here it means the BIOS (SeaBIOS) that boots a disk. */
+#define HVMLOADER "hvmloader"
+
+/* builder = "hvm" or type = "hvm" (their values checked by the table),
+ * and boot = (HVM only): one to three of c (disk), d (CD-ROM), n
+ * (network), each once, as QEMU's PC takes them. 0 or -1 (err). */
+static int load_type(XLU_Config *x, struct domcfg *c, const char *path, char *err, size_t len)
+{
+	char *builder = NULL, *type = NULL, *boot = NULL;
+	int rc = -1;
+	if (get_str(x, "builder", &builder, err, len) || get_str(x, "type", &type, err, len) ||
+	    get_str(x, "boot", &boot, err, len))
+		goto out;
+	bool bhvm = builder && strcmp(builder, "hvm") == 0, thvm = type && strcmp(type, "hvm") == 0;
+	if (builder && type && bhvm != thvm) {
+		fail(err, len, "%s: builder = \"%s\" and type = \"%s\" disagree", path, builder, type);
+		goto out;
+	}
+	c->hvm = bhvm || thvm;
+	if (boot && !c->hvm) {
+		fail(err, len, "%s: boot = \"%s\": the boot order is for HVM guests (builder = \"hvm\"); "
+		     "a PV guest boots its kernel =", path, boot);
+		goto out;
+	}
+	const char *order = boot ? boot : "cd"; /* xl's default */
+	size_t n = strlen(order);
+	if (n < 1 || n > 3) {
+		fail(err, len, "%s: boot = \"%s\": one to three of c (disk), d (CD-ROM), n (network)",
+		     path, order);
+		goto out;
+	}
+	for (size_t i = 0; c->hvm && i < n; i++) {
+		if (order[i] == 'a' || order[i] == 'b') {
+			fail(err, len, "%s: boot = \"%s\": '%c' is a floppy drive, which a guest does not "
+			     "have (c disk, d CD-ROM, n network)", path, order, order[i]);
+			goto out;
+		}
+		if (!strchr("cdn", order[i]) || memchr(order, order[i], i)) {
+			fail(err, len, "%s: boot = \"%s\": one to three of c (disk), d (CD-ROM), "
+			     "n (network), each once", path, order);
+			goto out;
+		}
+	}
+	if (c->hvm)
+		snprintf(c->boot, sizeof(c->boot), "%s", order);
+	rc = 0;
+out:
+	free(builder);
+	free(type);
+	free(boot);
+	return rc;
+}
+
+/* kernel, ramdisk and the command line (root, cmdline, extra). An HVM
+ * guest without kernel =, or with Xen's hvmloader, boots through its BIOS;
+ * with another kernel it is booted directly, as xl does. 0 or -1. */
 static int load_image(XLU_Config *x, struct domcfg *c, const char *path, char *err, size_t len)
 {
 	char *s = NULL;
 	if (get_str(x, "kernel", &s, err, len))
 		return -1;
-	if (!s)
+	if (!s && !c->hvm)
 		return fail(err, len, "%s: no kernel given (kernel = \"...\")", path);
-	c->kernel = resolve(path, s);
-	free(s);
-	if (access(c->kernel, R_OK) < 0)
-		return fail(err, len, "kernel %s: %s", c->kernel, strerror(errno));
+	if (s && c->hvm) {
+		const char *base = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+		if (strcmp(base, HVMLOADER) == 0) { /* the BIOS: nothing to read */
+			free(s);
+			s = NULL;
+		}
+	}
+	if (s) {
+		c->kernel = resolve(path, s);
+		free(s);
+		if (access(c->kernel, R_OK) < 0)
+			return fail(err, len, "kernel %s: %s", c->kernel, strerror(errno));
+	}
 	if (get_str(x, "ramdisk", &s, err, len))
 		return -1;
 	if (s) {
 		c->ramdisk = resolve(path, s);
 		free(s);
+		if (!c->kernel)
+			return fail(err, len, "%s: ramdisk = without a kernel: an HVM guest's BIOS boots "
+				    "its disk, whose boot loader loads its own", path);
 		if (access(c->ramdisk, R_OK) < 0)
 			return fail(err, len, "ramdisk %s: %s", c->ramdisk, strerror(errno));
 	}
@@ -372,6 +440,12 @@ static int load_image(XLU_Config *x, struct domcfg *c, const char *path, char *e
 	if (get_str(x, "extra", &extra, err, len) || get_str(x, "cmdline", &cmdline, err, len) ||
 	    get_str(x, "root", &root, err, len))
 		goto out;
+	if (!c->kernel && (extra || cmdline || root)) {
+		fail(err, len, "%s: %s = without a kernel: an HVM guest's BIOS boots its disk, whose "
+		     "boot loader gives the kernel its command line", path,
+		     root ? "root" : cmdline ? "cmdline" : "extra");
+		goto out;
+	}
 	/* root=ROOT, cmdline and extra, a space between each (xl takes cmdline
 	 * alone when it is given; xm.cfg(5) says what xm does) */
 	if (asprintf(&c->extra, "%s%s%s%s%s%s", root ? "root=" : "", root ? root : "",
@@ -492,8 +566,8 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 		goto out;
 	}
 	if (scan_keys(x, text, path, err, len) || load_identity(x, c, path, err, len) ||
-	    load_limits(x, c, path, err, len) || load_image(x, c, path, err, len) ||
-	    load_actions(x, c, err, len) ||
+	    load_limits(x, c, path, err, len) || load_type(x, c, path, err, len) ||
+	    load_image(x, c, path, err, len) || load_actions(x, c, err, len) ||
 	    load_disks(x, c, path, err, len))
 		goto out;
 	rc = 0;

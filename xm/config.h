@@ -2,6 +2,7 @@
 #ifndef XM_CONFIG_H
 #define XM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct domcfg {
@@ -13,7 +14,10 @@ struct domcfg {
 	long maxvcpus;     /* maxvcpus =, default vcpus: -smp vcpus,maxcpus=maxvcpus */
 	char **cpus;       /* cpus =: one CPU list a vCPU (cpus.h), NULL: unpinned */
 	int ncpus;         /* entries of cpus; a string cpus = gives maxvcpus of them */
-	char *kernel;       /* absolute */
+	bool hvm;           /* builder = "hvm" / type = "hvm": firmware, boots
+			     * its disk (or kernel, xl's direct boot) */
+	char boot[4];       /* HVM: the boot order, letters of "cdn" ("" for PV) */
+	char *kernel;       /* absolute; NULL: an HVM guest's BIOS boots a disk */
 	char *ramdisk;      /* absolute, or NULL */
 	char *extra;        /* appended to the kernel command line */
 	char *uuid;         /* NULL: make one */

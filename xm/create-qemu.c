@@ -37,6 +37,7 @@
 #include "dom.h"
 #include "util.h"
 #include "vbd.h"
+#include "qmp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,27 +201,40 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	ARG("-no-user-config");
 	ARG("-display");
 	ARG("none");
-	if (is_elf(c->kernel)) { /* the PVH vmlinux: qboot, fastest boot */
+	if (!c->hvm && is_elf(c->kernel)) { /* the PVH vmlinux: qboot, fastest boot */
 		ARG("-bios");
 		ARG("/usr/share/qemu/qboot.rom");
 	}
-	ARG("-kernel");
-	ARG(c->kernel);
-	if (c->ramdisk) {
-		ARG("-initrd");
-		ARG(c->ramdisk);
+	if (c->kernel) { /* (an HVM guest's: its BIOS, QEMU's SeaBIOS, loads it) */
+		ARG("-kernel");
+		ARG(c->kernel);
+		if (c->ramdisk) {
+			ARG("-initrd");
+			ARG(c->ramdisk);
+		}
+		ARG("-append");
+		ARGF("%s%s%s", default_cmdline, c->extra && *c->extra ? " " : "",
+		     c->extra ? c->extra : "");
 	}
-	ARG("-append");
-	ARGF("%s%s%s", default_cmdline, c->extra && *c->extra ? " " : "", c->extra ? c->extra : "");
+	if (c->hvm) {
+		/* the BIOS's order for the kinds of device (CMOS); the first disk
+		 * and CD-ROM get a bootindex too (xm_block_attach_boot). Paused
+		 * until its disks are there: create_hvm_run() */
+		ARG("-boot");
+		ARGF("order=%s", c->boot);
+		ARG("-S");
+	}
 	/* on_poweroff, on_reboot, on_crash: QEMU stops the guest and xmbackd
 	 * acts (xmbackd/actions.c), except where QEMU does the same itself: a
 	 * poweroff ends QEMU (destroy), a reboot resets in place (restart) or
-	 * ends it (destroy) */
+	 * ends it (destroy). An HVM guest's reboot action is set after the
+	 * reset that starts it (create_hvm_run): reboot=shutdown would make
+	 * that reset a shutdown. */
 	bool off_destroy = !c->on_poweroff || strcmp(c->on_poweroff, "destroy") == 0;
 	bool reboot_restart = !c->on_reboot || strcmp(c->on_reboot, "restart") == 0;
 	bool reboot_destroy = c->on_reboot && strcmp(c->on_reboot, "destroy") == 0;
 	ARG("-action");
-	ARGF("panic=pause%s%s", reboot_restart ? "" : ",reboot=shutdown",
+	ARGF("panic=pause%s%s", reboot_restart || c->hvm ? "" : ",reboot=shutdown",
 	     off_destroy && (reboot_restart || reboot_destroy) ? "" : ",shutdown=pause");
 	ARG("-chardev");
 	ARGF("socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log",
@@ -534,6 +548,36 @@ static int start_confined(unsigned int id, const struct domcfg *c, const char *u
 	}
 	*qpid = pid;
 	return 0;
+}
+
+/* An HVM guest's QEMU, paused with its disks realised: reset (the
+ * firmware's boot order, fw_cfg "bootorder", is made at a reset, from the
+ * devices there then), the reboot action, and run. 0, or 1 (printed). */
+int create_hvm_run(unsigned int id, const struct domcfg *c, const char *dir)
+{
+	char sock[1100], *err = NULL;
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	struct qmp *q = xm_qmp_connect(sock, 5000, &err);
+	if (!q) {
+		xm_error("domain %u: %s", id, err);
+		free(err);
+		return 1;
+	}
+	int rc = qmp_exec(q, "system_reset", NULL, NULL, &err, 5000);
+	const char *what = "system_reset";
+	if (!rc && c->on_reboot && strcmp(c->on_reboot, "restart") != 0) { /* as qemu_argv's */
+		what = "set-action";
+		rc = qmp_exec(q, what, json_pack("{s:s}", "reboot", "shutdown"), NULL, &err, 5000);
+	}
+	if (!rc) {
+		what = "cont";
+		rc = qmp_exec(q, what, NULL, NULL, &err, 5000);
+	}
+	if (rc)
+		xm_error("domain %u: QEMU refused %s: %s", id, what, err ? err : "no reason given");
+	free(err);
+	qmp_close(q);
+	return rc ? 1 : 0;
 }
 
 /* Step 4. 0, or 1 with the error printed. */

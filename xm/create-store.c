@@ -235,7 +235,8 @@ static void fill_vm_tool(struct xsb *b, uint32_t tx, const struct domtree *d,
 	put(b, tx, ro, 2, c->on_poweroff ? c->on_poweroff : "destroy", "%s/on_poweroff", vm);
 	put(b, tx, ro, 2, c->on_reboot ? c->on_reboot : "restart", "%s/on_reboot", vm);
 	put(b, tx, ro, 2, c->on_crash ? c->on_crash : "destroy", "%s/on_crash", vm);
-	put(b, tx, NULL, 0, c->kernel, "%s/image/kernel", vm);
+	put(b, tx, NULL, 0, c->hvm ? "hvm" : "linux", "%s/image/ostype", vm); /* as xend */
+	put(b, tx, NULL, 0, c->kernel ? c->kernel : "", "%s/image/kernel", vm);
 	put(b, tx, NULL, 0, c->ramdisk ? c->ramdisk : "", "%s/image/ramdisk", vm);
 	put(b, tx, NULL, 0, c->extra ? c->extra : "", "%s/image/cmdline", vm);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -15,7 +15,10 @@
  *     transaction, with Xen's permissions;
  *  4. start QEMU with -daemonize: its parent exits only once the machine is
  *     set up, so a failure is known here, with QEMU's own message;
- *  5. mark the domain running: xmbackd takes it over from there.
+ *  5. mark the domain running: xmbackd takes it over from there;
+ *  6. the config's disks, attached as by xm block-attach. An HVM guest's
+ *     QEMU waits paused for them (its BIOS boots from one), then is reset
+ *     and let run.
  * A failure undoes what this create made, as struct made records it, and
  * nothing else: not dom_cleanup(), which removes whatever a domain id's
  * records name. The create lock (lib/oplock.h createlock_path), held from
@@ -243,10 +246,34 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
  * it starts. 0, or 1 (printed). */
 static int attach_disks(const struct made *m, const struct plan *p)
 {
+	if (p->c.hvm)
+		return 0; /* hvm_boot's */
 	for (int i = 0; i < p->c.ndisks; i++)
 		if (xm_block_attach(m->id, &p->disks[i]))
 			return 1;
 	return 0;
+}
+
+/* An HVM guest: its QEMU waits paused (-S) for its disks, which its BIOS
+ * boots from: each realised by xmbackd as any device is (claims, sharing
+ * check), the first disk and the first CD-ROM with the bootindex of their
+ * letter in boot = (c, d); then reset and run (create_hvm_run). 0, or 1
+ * (printed). */
+static int hvm_boot(const struct made *m, const struct plan *p)
+{
+	bool disk = false, cd = false;
+	if (!p->c.hvm)
+		return 0;
+	for (int i = 0; i < p->c.ndisks; i++) {
+		const struct diskspec *d = &p->disks[i];
+		bool *first = d->cdrom ? &cd : &disk;
+		const char *at = strchr(p->c.boot, d->cdrom ? 'd' : 'c');
+		int index = !*first && at ? (int)(at - p->c.boot) + 1 : -1;
+		*first = true;
+		if (xm_block_attach_boot(m->id, d, index))
+			return 1;
+	}
+	return create_hvm_run(m->id, &p->c, m->rundir);
 }
 
 int cmd_create(struct xm_ctx *x, int argc, char **argv)
@@ -275,7 +302,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 		goto out;
 	}
 	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
-	    attach_disks(&m, &p))
+	    attach_disks(&m, &p) || hvm_boot(&m, &p))
 		goto out;
 	printf("Started domain %s (id=%u)\n", p.c.name, m.id);
 	fflush(stdout);

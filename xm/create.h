@@ -41,5 +41,9 @@ bool xm_qemu_as_root(void);
  * comment); its pid in *qpid. 0, or 1 (printed). */
 int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
 		      const char *dir, pid_t *qpid);
+/* create-qemu.c. An HVM guest's QEMU starts paused (-S); once its disks
+ * are realised: system_reset (the firmware's boot order is made then),
+ * the reboot action (on_reboot other than "restart"), cont. 0, or 1 (printed). */
+int create_hvm_run(unsigned int id, const struct domcfg *c, const char *dir);
 
 #endif

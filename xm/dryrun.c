@@ -60,5 +60,9 @@ int xm_print_plan(const struct domcfg *c, const struct diskspec *disks)
 			      str(c->ramdisk), "extra", str(c->extra), "uuid", str(c->uuid),
 			      "on_poweroff", str(c->on_poweroff), "on_reboot", str(c->on_reboot),
 			      "on_crash", str(c->on_crash), "disks", arr ? arr : json_null());
+	if (j && c->hvm) { /* what only an HVM guest has (kernel null: its BIOS boots) */
+		json_object_set_new(j, "type", json_string("hvm"));
+		json_object_set_new(j, "boot", json_string(c->boot));
+	}
 	return print(j);
 }

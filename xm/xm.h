@@ -96,6 +96,11 @@ struct diskspec;
  * deadline: the device stays for the agent to connect); on failure nothing
  * is left. 0, or 1 (printed). */
 int xm_block_attach(unsigned int domid, const struct diskspec *s);
+/* An HVM guest's disk, while its QEMU is paused (xm create): as
+ * xm_block_attach, with QEMU's bootindex (-1: none), waiting for the
+ * backend alone to connect (the agent connects the frontend once the
+ * guest has booted). 0, or 1 (printed; nothing left). */
+int xm_block_attach_boot(unsigned int domid, const struct diskspec *s, int bootindex);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

@@ -3,7 +3,8 @@
  * out again: what Linux blkback and Xen's block hotplug script do in a Xen
  * dom0 (docs/vbd.md). A disk goes on a free pcie-root-port of the guest
  * (lib/vbd.h's hot-plug slots) as virtio-blk, a CD/DVD on the virtio-scsi
- * bus as scsi-cd.
+ * bus as scsi-cd; with xm's bootindex node (an HVM guest's boot disk or
+ * CD-ROM) it has QEMU's bootindex, which its firmware follows.
  *
  * Intent before action: the sharing check and the claim are one
  * transaction (claims.h) that also writes the record at phase plugging
@@ -153,6 +154,7 @@ static long long node_size(struct qmp *q, const char *node)
 struct plug {
 	const struct vbd *v;
 	const char *params, *mode, *type, *format, *dev;
+	const char *bootindex; /* xm's, for an HVM guest's firmware, or NULL */
 	bool cdrom, media;
 	bool unsure;       /* QEMU did not answer a call: what it holds is unknown */
 	char node[64];     /* the block node (media only) */
@@ -192,6 +194,10 @@ static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t er
 	}
 	if (p->media)
 		json_object_set_new(args, "drive", json_string(p->node));
+	char *end;
+	long boot = p->bootindex ? strtol(p->bootindex, &end, 10) : -1;
+	if (p->bootindex && *p->bootindex && !*end && boot >= 0 && boot < 100)
+		json_object_set_new(args, "bootindex", json_integer(boot));
 	if (strcmp(p->mode, "w!") == 0)
 		json_object_set_new(args, "share-rw", json_true());
 	return args;
@@ -499,7 +505,8 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	struct plug *p = &j->p;
 	*p = (struct plug){ .v = &j->v, .params = j->sn.v[K_PARAMS], .mode = j->sn.v[K_MODE],
 			    .type = j->sn.v[K_TYPE], .format = j->sn.v[K_FORMAT],
-			    .dev = j->sn.v[K_DEV], .scsi_id = -1, .fd = -1, .fdset = -1 };
+			    .dev = j->sn.v[K_DEV], .bootindex = j->sn.v[K_BOOT], .scsi_id = -1,
+			    .fd = -1, .fdset = -1 };
 	struct claim c = { .domid = v->domid, .devid = v->devid };
 	const char *dtype = j->sn.v[K_DTYPE], *fe = j->sn.v[K_FE];
 	p->cdrom = dtype && strcmp(dtype, "cdrom") == 0;
