@@ -97,7 +97,7 @@ static int do_read(struct req *r)
 	if (!err)
 		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
 	if (!err)
-		reply(r, n->data, n->datalen);
+		reply(r, node_data(n), n->datalen);
 	return err;
 }
 
@@ -109,7 +109,7 @@ static int do_directory(struct req *r)
 	if (!err)
 		err = store_read(&r->d->store, r->t, &r->c->who, name, &n);
 	if (!err)
-		reply(r, n->children, n->childlen);
+		reply(r, node_children(n), n->childlen);
 	return err;
 }
 
@@ -136,14 +136,14 @@ static int do_directory_part(struct req *r)
 		return 0;
 	}
 	size_t len = 0, maxlen = XENSTORE_PAYLOAD_MAX - genlen - 1;
-	const char *child = n->children + off;
+	const char *child = node_children(n) + off;
 	while (len + strlen(child) < maxlen) {
 		len += strlen(child) + 1;
 		child += strlen(child) + 1;
 		if (off + len == n->childlen)
 			break;
 	}
-	memcpy(buf + genlen, n->children + off, len);
+	memcpy(buf + genlen, node_children(n) + off, len);
 	if (off + len == n->childlen)
 		buf[genlen + len++] = '\0';
 	reply(r, buf, genlen + len);

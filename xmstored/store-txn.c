@@ -119,8 +119,8 @@ static int commit_one(struct store *s, struct txn *t, struct txnode *tn)
 	if (tn->n) {
 		uncharge(s, t, tn->n);
 		struct node_img img = {
-			.name = tn->name, .gen = ++s->gen, .data = tn->n->data,
-			.datalen = tn->n->datalen, .children = tn->n->children,
+			.name = tn->name, .gen = ++s->gen, .data = node_data(tn->n),
+			.datalen = tn->n->datalen, .children = node_children(tn->n),
 			.childlen = tn->n->childlen, .perms = node_perms(tn->n),
 			.nperms = tn->n->nperms,
 		};

@@ -106,7 +106,11 @@ static bool node_is(const struct node *n, const char *name, size_t len)
 	return len == n->baselen && memcmp(name, n->base, len) == 0;
 }
 
-/* The room for a value and children inside n's own allocation. */
+/*
+ * The area after the name holds the value and then the children's names
+ * (inline), or, once they do not fit there, a pointer to an allocation of
+ * their own holding the same (ext). node_alloc leaves room for the pointer.
+ */
 static char *area(const struct node *n)
 {
 	return (char *)n->base + n->baselen + 1;
@@ -117,15 +121,9 @@ static size_t area_room(const struct node *n)
 	return malloc_usable_size((void *)n) - (size_t)(area(n) - (const char *)n);
 }
 
-/* The bytes of the area in use by the value / the children. */
-static size_t data_in(const struct node *n)
+static char *node_bytes(struct node *n)
 {
-	return n->data_out ? 0 : n->datalen;
-}
-
-static size_t kids_in(const struct node *n)
-{
-	return n->kids_out ? 0 : n->childlen;
+	return (char *)node_data(n);
 }
 
 static struct perm *perms_mut(struct node *n)
@@ -136,13 +134,12 @@ static struct perm *perms_mut(struct node *n)
 /* Free what n holds outside its allocation. */
 static void node_free_parts(struct node *n)
 {
-	if (n->data_out)
-		free(n->data);
-	if (n->kids_out)
-		free(n->children);
+	if (n->ext)
+		free(node_bytes(n));
 	if (n->nperms > 1)
 		free(n->pv.many);
-	n->data_out = n->kids_out = 0;
+	n->ext = 0;
+	n->datalen = n->childlen = 0;
 	n->nperms = 0;
 }
 
@@ -187,64 +184,66 @@ int node_set_perms(struct node *n, const struct perm *p, unsigned int np)
 	return 0;
 }
 
-/* Set n's value (a copy): in n's own allocation if it fits there beside
- * the children. 0 or ENOMEM (n unchanged). */
+/*
+ * Make n's value dl bytes and its children cl bytes: the old value's
+ * first min(dl, old) bytes and the old children's first min(cl, old)
+ * bytes are kept, at their new places. Inline when they fit, else in an
+ * allocation of their own (grown as needed, left when they fit inline
+ * again). Returns where they now are, or NULL (ENOMEM, n unchanged).
+ */
+static char *node_resize(struct node *n, size_t dl, size_t cl)
+{
+	char *old = node_bytes(n), *a = area(n), *to;
+	size_t odl = n->datalen, ocl = n->childlen;
+	size_t kc = cl < ocl ? cl : ocl, keepd = dl < odl ? dl : odl;
+
+	if (dl + cl <= area_room(n)) {
+		to = a;
+		if (n->ext) {           /* back inline */
+			memcpy(to, old, keepd);
+			memcpy(to + dl, old + odl, kc);
+			free(old);
+			n->ext = 0;
+		} else {
+			memmove(to + dl, old + odl, kc);
+		}
+	} else if (n->ext && dl + cl <= malloc_usable_size(old)) {
+		to = old;
+		memmove(to + dl, old + odl, kc);
+	} else {
+		if (!(to = malloc(dl + cl ? dl + cl : 1)))
+			return NULL;
+		memcpy(to, old, keepd);
+		memcpy(to + dl, old + odl, kc);
+		if (n->ext)
+			free(old);
+		*node_ext(n) = to;
+		n->ext = 1;
+	}
+	n->datalen = (uint32_t)dl;
+	n->childlen = (uint32_t)cl;
+	return to;
+}
+
+/* Set n's value (a copy). 0 or ENOMEM (n unchanged). */
 int node_set_data(struct node *n, const char *data, size_t len)
 {
-	char *a = area(n);
-	size_t kl = kids_in(n);
-
-	if (len + kl <= area_room(n)) {
-		if (n->data_out)
-			free(n->data);
-		if (kl)
-			memmove(a + len, n->children, kl);
-		if (!n->kids_out)
-			n->children = a + len;
-		if (len)
-			memmove(a, data, len);
-		n->data = a;
-		n->data_out = 0;
-	} else {
-		char *d = malloc(len);
-		if (!d)
-			return ENOMEM;
-		memcpy(d, data, len);
-		if (n->data_out)
-			free(n->data);
-		if (kl)
-			memmove(a, n->children, kl);
-		if (!n->kids_out)
-			n->children = a;
-		n->data = d;
-		n->data_out = 1;
-	}
-	n->datalen = (uint32_t)len;
+	char *to = node_resize(n, len, n->childlen);
+	if (!to)
+		return ENOMEM;
+	if (len)
+		memcpy(to, data, len);
 	return 0;
 }
 
 /* Set n's children (a copy of len bytes): 0 or ENOMEM (n unchanged). */
 static int node_set_children(struct node *n, const char *kids, size_t len)
 {
-	size_t dl = data_in(n);
-
-	if (dl + len <= area_room(n)) {
-		if (n->kids_out)
-			free(n->children);
-		n->children = area(n) + dl;
-		n->kids_out = 0;
-	} else {
-		char *c = malloc(len);
-		if (!c)
-			return ENOMEM;
-		if (n->kids_out)
-			free(n->children);
-		n->children = c;
-		n->kids_out = 1;
-	}
+	char *to = node_resize(n, n->datalen, len);
+	if (!to)
+		return ENOMEM;
 	if (len)
-		memmove(n->children, kids, len);
-	n->childlen = (uint32_t)len;
+		memcpy(to + n->datalen, kids, len);
 	return 0;
 }
 
@@ -258,13 +257,17 @@ static struct node *node_alloc(struct node *parent, const char *base, size_t bl,
 {
 	if (bl >= PATH_BUF)
 		return NULL;
-	struct node *n = calloc(1, sizeof(*n) + bl + 1 + room);
+	/* room for the (aligned) address of value and children, should they
+	 * outgrow the room */
+	size_t at = offsetof(struct node, base) + bl + 1, ptr = sizeof(char *);
+	if (room < (ptr - at % ptr) % ptr + ptr)
+		room = (ptr - at % ptr) % ptr + ptr;
+	struct node *n = calloc(1, at + room);
 	if (!n)
 		return NULL;
 	nodes_alive++;
 	memcpy(n->base, base, bl);
 	n->baselen = (uint16_t)bl & 0x1fff;
-	n->data = n->children = area(n);
 	if (node_set_perms(n, p, np)) {
 		free(n);
 		nodes_alive--;
@@ -291,8 +294,8 @@ static struct node *node_dup(const struct node *o)
 	if (!n)
 		return NULL;
 	n->gen = o->gen;
-	if (node_set_data(n, o->data, o->datalen) ||
-	    node_set_children(n, o->children, o->childlen)) {
+	if (node_set_data(n, node_data(o), o->datalen) ||
+	    node_set_children(n, node_children(o), o->childlen)) {
 		node_free(n);
 		return NULL;
 	}
@@ -306,35 +309,23 @@ static size_t node_size(const struct node *n)
 
 static int node_add_child(struct node *n, const char *base)
 {
-	size_t bl = strlen(base) + 1;
+	size_t bl = strlen(base) + 1, cl = n->childlen;
+	char *to = node_resize(n, n->datalen, cl + bl);
 
-	if (!n->kids_out && data_in(n) + n->childlen + bl <= area_room(n)) {
-		memcpy(n->children + n->childlen, base, bl);
-	} else if (n->kids_out) {
-		char *c = realloc(n->children, n->childlen + bl);
-		if (!c)
-			return ENOMEM;
-		memcpy(c + n->childlen, base, bl);
-		n->children = c;
-	} else {
-		char *c = malloc(n->childlen + bl);
-		if (!c)
-			return ENOMEM;
-		memcpy(c, n->children, n->childlen);
-		memcpy(c + n->childlen, base, bl);
-		n->children = c;
-		n->kids_out = 1;
-	}
-	n->childlen += (uint32_t)bl;
+	if (!to)
+		return ENOMEM;
+	memcpy(to + n->datalen + cl, base, bl);
 	return 0;
 }
 
 static void node_del_child(struct node *n, const char *base)
 {
+	char *c = node_bytes(n) + n->datalen;
+
 	for (uint32_t i = 0; i < n->childlen;) {
-		size_t l = strlen(n->children + i) + 1;
-		if (strcmp(n->children + i, base) == 0) {
-			memmove(n->children + i, n->children + i + l, n->childlen - i - l);
+		size_t l = strlen(c + i) + 1;
+		if (strcmp(c + i, base) == 0) {
+			memmove(c + i, c + i + l, n->childlen - i - l);
 			n->childlen -= (uint32_t)l;
 			return;
 		}
@@ -344,8 +335,10 @@ static void node_del_child(struct node *n, const char *base)
 
 static bool node_has_child(const struct node *n, const char *base)
 {
-	for (uint32_t i = 0; i < n->childlen; i += (uint32_t)strlen(n->children + i) + 1)
-		if (strcmp(n->children + i, base) == 0)
+	const char *c = node_children(n);
+
+	for (uint32_t i = 0; i < n->childlen; i += (uint32_t)strlen(c + i) + 1)
+		if (strcmp(c + i, base) == 0)
 			return true;
 	return false;
 }
@@ -496,8 +489,8 @@ void store_img(const struct node *n, char *namebuf, struct node_img *img)
 {
 	node_name(n, namebuf);
 	*img = (struct node_img){
-		.name = namebuf, .gen = n->gen, .data = n->data, .datalen = n->datalen,
-		.children = n->children, .childlen = n->childlen,
+		.name = namebuf, .gen = n->gen, .data = node_data(n), .datalen = n->datalen,
+		.children = node_children(n), .childlen = n->childlen,
 		.perms = node_perms(n), .nperms = n->nperms,
 	};
 }
@@ -1008,7 +1001,7 @@ static int rm_tree(struct store *s, struct txn *t, const struct caller *c,
 	while (n->childlen > 0) {
 		char child[PATH_BUF];
 		int w = snprintf(child, sizeof(child), "%s/%s",
-				 name[1] ? name : "", n->children);
+				 name[1] ? name : "", node_children(n));
 		if (w < 0 || (size_t)w >= sizeof(child))
 			return EIO;
 		struct node *cn;

@@ -22,8 +22,8 @@
  * name (or the whole name, for a record with no parent pointer: "/", the
  * special names, a transaction's copies, and a record loaded before its
  * parent), then its value and its children's names while they fit in the
- * room the allocation had (malloc_usable_size), else each in an allocation
- * of its own. A live record's name is its parent's name, "/" and the last
+ * room the allocation had (malloc_usable_size), else the address of an
+ * allocation of their own that holds them (ext). A live record's name is its parent's name, "/" and the last
  * component: full names are rebuilt by walking up (node_name), and a lookup
  * by name hashes the whole name and compares it component by component from
  * the end. Live records are changed in place (a transaction's commit copies
@@ -35,9 +35,6 @@ struct node {
 	struct node *next;      /* the store's hash chain */
 	struct node *parent;    /* NULL: base is the whole name */
 	uint64_t gen;           /* generation of the last change */
-	char *data;             /* in this allocation, or its own */
-	char *children;         /* NUL-terminated names, in creation order;
-				 * in this allocation, or its own */
 	union {                 /* node_perms(): [0] = owner, default access */
 		struct perm one;        /* nperms == 1 */
 		struct perm *many;      /* nperms > 1 */
@@ -53,11 +50,30 @@ struct node {
 				 * their name until the last goes */
 	uint16_t nperms;
 	uint16_t baselen : 13;  /* strlen(base) */
-	uint16_t data_out : 1;  /* data is an allocation of its own */
-	uint16_t kids_out : 1;  /* children too */
+	uint16_t ext : 1;       /* value and children in an allocation of
+				 * their own, its address after base (at
+				 * node_ext: aligned, for leak checkers) */
 	uint16_t dead : 1;      /* removed; kept for refs */
 	char base[];
 };
+
+/* The value (datalen bytes), then the children: NUL-terminated names, in
+ * creation order (childlen bytes). */
+static inline char **node_ext(const struct node *n)
+{
+	uintptr_t a = (uintptr_t)(n->base + n->baselen + 1);
+	return (char **)((a + sizeof(char *) - 1) & ~(uintptr_t)(sizeof(char *) - 1));
+}
+
+static inline const char *node_data(const struct node *n)
+{
+	return n->ext ? *node_ext(n) : n->base + n->baselen + 1;
+}
+
+static inline const char *node_children(const struct node *n)
+{
+	return node_data(n) + n->datalen;
+}
 
 static inline const struct perm *node_perms(const struct node *n)
 {

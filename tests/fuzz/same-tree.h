@@ -25,8 +25,8 @@ static bool same_tree(const struct store *a, const struct store *b)
 		const struct node *y = store_lookup(b, name);
 		if (!y || x->gen != y->gen || x->datalen != y->datalen ||
 		    x->childlen != y->childlen || x->nperms != y->nperms ||
-		    (x->datalen && memcmp(x->data, y->data, x->datalen)) ||
-		    (x->childlen && memcmp(x->children, y->children, x->childlen)))
+		    (x->datalen && memcmp(node_data(x), node_data(y), x->datalen)) ||
+		    (x->childlen && memcmp(node_children(x), node_children(y), x->childlen)))
 			return false;
 		for (uint32_t i = 0; i < x->nperms; i++)
 			if (node_perms(x)[i].id != node_perms(y)[i].id ||

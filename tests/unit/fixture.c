@@ -129,14 +129,14 @@ const char *fx_val(struct fx *f, struct txn *t, const char *name)
 {
 	static char buf[8192];
 	const struct node *n = fx_node(f, t, name);
-	return n ? show(buf, sizeof(buf), n->data, n->datalen, false) : "<absent>";
+	return n ? show(buf, sizeof(buf), node_data(n), n->datalen, false) : "<absent>";
 }
 
 const char *fx_kids(struct fx *f, struct txn *t, const char *name)
 {
 	static char buf[4096];
 	const struct node *n = fx_node(f, t, name);
-	return n ? show(buf, sizeof(buf), n->children, n->childlen, true) : "<absent>";
+	return n ? show(buf, sizeof(buf), node_children(n), n->childlen, true) : "<absent>";
 }
 
 const char *fx_evs(struct fx *f)

@@ -195,10 +195,10 @@ static void same_node(const struct node *a, const struct node *b)
 	assert_non_null(b);
 	assert_int_equal(a->gen, b->gen);
 	assert_int_equal(a->datalen, b->datalen);
-	assert_memory_equal(a->data ? a->data : "", b->data ? b->data : "", a->datalen);
+	assert_memory_equal(node_data(a), node_data(b), a->datalen);
 	assert_int_equal(a->childlen, b->childlen);
 	if (a->childlen)
-		assert_memory_equal(a->children, b->children, a->childlen);
+		assert_memory_equal(node_children(a), node_children(b), a->childlen);
 	assert_int_equal(a->nperms, b->nperms);
 	for (unsigned int i = 0; i < a->nperms; i++) {
 		assert_int_equal(node_perms(a)[i].id, node_perms(b)[i].id);

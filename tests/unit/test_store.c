@@ -116,6 +116,47 @@ static void test_initial_tree(void **state)
 
 /* ---- reads and writes, privileged ---- */
 
+/* A record's value and children share its allocation until they outgrow
+ * it, then move to one of their own, and back when they fit again: each
+ * step keeps both, in a transaction's copy as in the live tree. */
+static void test_value_and_children_grow(void **state)
+{
+	struct fx *f = *state;
+	static char big[3001], want[4096];
+	char name[64];
+	size_t w = 0;
+
+	memset(big, 'b', sizeof(big) - 1);
+	assert_int_equal(wr(f, &PRIV, "/g", "v"), 0);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "/g/c%d", i);
+		assert_int_equal(wr(f, &PRIV, name, ""), 0);
+		w += (size_t)snprintf(want + w, sizeof(want) - w, "%sc%d", i ? "," : "", i);
+	}
+	assert_string_equal(val(f, "/g"), "v");
+	assert_string_equal(kids(f, "/g"), want);
+	assert_int_equal(wr(f, &PRIV, "/g", big), 0);
+	assert_string_equal(val(f, "/g"), big);
+	assert_string_equal(kids(f, "/g"), want);
+	struct txn *t = store_txn_begin(&f->s);
+	assert_int_equal(fx_write(f, t, &PRIV, "/g", "short"), 0);
+	assert_int_equal(fx_write(f, t, &PRIV, "/g/c100", "x"), 0);
+	assert_int_equal(store_txn_end(&f->s, t, true, NULL, &f->ev), 0);
+	assert_string_equal(val(f, "/g"), "short");
+	strcat(want, ",c100");
+	assert_string_equal(kids(f, "/g"), want);
+	for (int i = 0; i <= 100; i++) {
+		snprintf(name, sizeof(name), "/g/c%d", i);
+		assert_int_equal(store_rm(&f->s, NULL, &PRIV, name, &f->ev), 0);
+	}
+	assert_string_equal(kids(f, "/g"), "");
+	assert_string_equal(val(f, "/g"), "short");
+	assert_int_equal(wr(f, &PRIV, "/g", ""), 0);
+	assert_string_equal(val(f, "/g"), "");
+	assert_int_equal(wr(f, &PRIV, "/g/last", "1"), 0);
+	assert_string_equal(kids(f, "/g"), "last");
+}
+
 static void test_write_read(void **state)
 {
 	struct fx *f = *state;
@@ -124,7 +165,7 @@ static void test_write_read(void **state)
 	assert_int_equal(wr(f, &PRIV, "/a", "hello"), 0);
 	assert_int_equal(rd(f, &PRIV, "/a", &n), 0);
 	assert_int_equal(n->datalen, 5);
-	assert_memory_equal(n->data, "hello", 5);
+	assert_memory_equal(node_data(n), "hello", 5);
 	char name[PATH_BUF];
 	node_name(n, name);
 	assert_string_equal(name, "/a");
@@ -138,7 +179,7 @@ static void test_write_read(void **state)
 	assert_int_equal(store_write(&f->s, NULL, &PRIV, "/a", "x\0y", 3, &f->ev), 0);
 	assert_int_equal(rd(f, &PRIV, "/a", &n), 0);
 	assert_int_equal(n->datalen, 3);
-	assert_memory_equal(n->data, "x\0y", 3);
+	assert_memory_equal(node_data(n), "x\0y", 3);
 	/* Absent nodes. */
 	assert_int_equal(rd(f, &PRIV, "/nope", NULL), ENOENT);
 	assert_int_equal(rd(f, &PRIV, "/nope/deeper", NULL), ENOENT);
@@ -791,6 +832,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_initial_tree),
 		T(test_write_read),
+		T(test_value_and_children_grow),
 		T(test_write_creates_ancestors),
 		T(test_created_nodes_inherit_perms),
 		T(test_unprivileged_creator_owns),
