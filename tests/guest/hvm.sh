@@ -12,6 +12,7 @@
 #   the image on the host; xm shutdown powers the guest off, nothing left;
 # - boot = "dc" with a bootable ISO at hdc:cdrom boots the CD (the default
 #   guest image on it); boot = "cd" with the same disks boots the disk;
+# - type = "hvm" with a kernel (xl's direct kernel boot): the BIOS boots it;
 # - refused: vnc = 1 (one line, the key and why), a missing disk image
 #   (one line, nothing left: no nodes, run dir or QEMU).
 set -u
@@ -137,6 +138,27 @@ else
 	t_fail "boot = \"cd\" boots the disk" "see above"
 fi
 t_check "nothing left after destroy" nothing_left
+
+# ---- xl's direct kernel boot of an HVM guest: its BIOS loads the kernel ----
+{
+	echo 'type = "hvm"'
+	echo 'name = "HvmDirect"'
+	echo 'memory = 256'
+	echo "kernel = \"$TOP/$B/guest/bzImage\""
+	echo "ramdisk = \"$TOP/$B/guest/initramfs.cpio.gz\""
+	echo 'extra = "xm.hvm=direct"'
+} >"$work/direct.cfg"
+t0=$(now_ms)
+if id=$(guest_create "$work/direct.cfg"); then
+	t1=$(now_ms)
+	out=$(guest_run "$id" 'cat /proc/cmdline')
+	echo "$out" | grep -q 'xm.hvm=direct' &&
+		t_ok "type = \"hvm\" with a kernel: booted directly by the BIOS in $(secs "$t0" "$t1") s" ||
+		t_fail "direct kernel boot" "$out"
+	"$XM" destroy "$id" && gone "$id" 30 || t_fail "destroy" "the direct-boot guest"
+else
+	t_fail "type = \"hvm\" with a kernel boots it" "see above"
+fi
 
 # ---- refusals ----
 hvm_cfg "$work/vnc.cfg" HvmVnc "disk = [ 'file:$work/hvm.img,xvda,w' ]"
