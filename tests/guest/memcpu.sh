@@ -9,7 +9,9 @@
 #   pins the vCPU threads (their Cpus_allowed_list), vcpu-pin moves them;
 # - on_crash: a kernel panic (sysrq c), reported by pvpanic, handled by
 #   xmbackd: destroy, restart (same domain, its disk there again), preserve
-#   (xm list shows c; xm destroy removes it), coredump-destroy (a core file);
+#   (xm list shows c; xm destroy removes it), coredump-destroy (a core file),
+#   rename-restart (the old one kept, renamed; a new one); on_poweroff
+#   preserve (xm list shows s);
 # - bad input: one clear error each.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -33,6 +35,7 @@ until_true() {
 		sleep 0.2
 	done
 }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
 memtotal() { guest_run "$1" 'sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo'; }
 online() { guest_run "$1" 'cat /sys/devices/system/cpu/online'; }
 qemu_pid() { cat "$XM_RUNDIR/dom/$1/qemu.pid"; }
@@ -94,10 +97,13 @@ if [ "$pinned" = " 0" ]; then
 else
 	t_fail "cpus = \"0\"" "vCPU threads' Cpus_allowed_list:$pinned"
 fi
+tv0=$(now_ms)
 "$XM" vcpu-set GuestM 2 || t_fail "vcpu-set 2" "refused"
+tv1=$(now_ms)
 two() { [ "$(online "$D")" = 0-1 ]; }
 if until_true 30 two; then
 	t_ok "vcpu-set 2: the guest's online CPUs are 0-1"
+	echo "vcpu-set 2: command $((tv1 - tv0)) ms, CPU online in the guest within $(($(now_ms) - tv0)) ms"
 else
 	t_fail "vcpu-set 2" "guest's online CPUs '$(online "$D")'"
 fi
@@ -123,7 +129,9 @@ if [ "$ncpu" -gt 1 ]; then
 		t_fail "vcpu-pin" "Cpus_allowed_list '$(allowed "$tid1")'; $("$XM" vcpu-list GuestM | tail -1)"
 	fi
 fi
+tv0=$(now_ms)
 "$XM" vcpu-set GuestM 1 || t_fail "vcpu-set 1" "refused"
+echo "vcpu-set 1: command (until QEMU's slot is empty) $(($(now_ms) - tv0)) ms"
 one() { [ "$(online "$D")" = 0 ]; }
 if until_true 30 one && [ "$(vcpu_tids "$D" | wc -l)" = 1 ] &&
 	"$XM" vcpu-list GuestM | awk '$3 == 1 { exit $4 != "-" }'; then
@@ -186,9 +194,11 @@ fi
 # restart: the same domain comes back, with the disk of its config
 dd if=/dev/zero of="$work/r.img" bs=1M count=4 2>/dev/null
 guest_cfg "$work/r.cfg" GuestR 128 1 "on_crash = \"restart\"
+on_poweroff = \"preserve\"
 disk = [ 'file:$work/r.img,xvdb,w' ]"
 D=$(guest_create "$work/r.cfg") || t_fail "create GuestR" "did not start"
 xenstore-rm "/local/domain/$D/attr/xmfront/state"
+tr0=$(now_ms)
 panic "$D"
 ready() { [ "$(xenstore-read "/local/domain/$D/attr/xmfront/state" 2>/dev/null)" = ready ]; }
 restarted() { grep -q "domain $D: restarted" "$work/backd.log"; }
@@ -197,9 +207,18 @@ if until_true 60 ready && restarted &&
 	[ "$(flags GuestR)" != "----c-" ] &&
 	[ "$("$XM" domid GuestR)" = "$D" ] && guest_run "$D" 'test -b /dev/xvdb' >/dev/null; then
 	t_ok "on_crash restart: GuestR (id $D) runs again, its agent ready, /dev/xvdb there"
+	echo "on_crash restart: panic typed -> agent ready again within $(($(now_ms) - tr0)) ms"
 else
 	t_fail "on_crash restart" "state '$(flags GuestR)', agent '$(xenstore-read "/local/domain/$D/attr/xmfront/state" 2>&1)'"
 	tail -5 "$work/backd.log" | sed 's/^/#   /'
+fi
+# ... and on_poweroff preserve: shut down, kept until xm destroy
+"$XM" shutdown GuestR
+down() { [ "$(flags GuestR)" = "---s--" ]; }
+if until_true 30 down; then
+	t_ok "on_poweroff preserve: after xm shutdown, xm list shows GuestR ---s--"
+else
+	t_fail "on_poweroff preserve" "xm list: $("$XM" list GuestR 2>&1 | tail -1)"
 fi
 "$XM" destroy GuestR
 
