@@ -11,7 +11,7 @@
 #   xmbackd: destroy, restart (same domain, its disk there again), preserve
 #   (xm list shows c; xm destroy removes it), coredump-destroy (a core file),
 #   rename-restart (the old one kept, renamed; a new one); on_poweroff
-#   preserve (xm list shows s);
+#   preserve (xm list shows s) and restart;
 # - bad input: one clear error each.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -164,9 +164,19 @@ panic() {
 gone() { ! xenstore-exists "/local/domain/$1" 2>/dev/null; }
 flags() { "$XM" list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 
-# destroy (the default)
-guest_cfg "$work/x.cfg" GuestX 128
+# on_poweroff restart: a shutdown starts the guest again (from QEMU's
+# shutdown state: system_reset, cont); then a panic, on_crash destroy (the
+# default)
+guest_cfg "$work/x.cfg" GuestX 128 1 'on_poweroff = "restart"'
 D=$(guest_create "$work/x.cfg") || t_fail "create GuestX" "did not start"
+xenstore-rm "/local/domain/$D/attr/xmfront/state"
+"$XM" shutdown GuestX
+ready() { [ "$(xenstore-read "/local/domain/$D/attr/xmfront/state" 2>/dev/null)" = ready ]; }
+if until_true 60 ready && grep -q "domain $D (GuestX): powered off: restart" "$work/backd.log"; then
+	t_ok "on_poweroff restart: after xm shutdown GuestX (id $D) runs again, its agent ready"
+else
+	t_fail "on_poweroff restart" "state '$(flags GuestX)', agent '$(xenstore-read "/local/domain/$D/attr/xmfront/state" 2>&1)'"
+fi
 panic "$D"
 if until_true 20 gone "$D"; then
 	t_ok "on_crash destroy (the default): the panicked guest is gone"
@@ -200,7 +210,6 @@ D=$(guest_create "$work/r.cfg") || t_fail "create GuestR" "did not start"
 xenstore-rm "/local/domain/$D/attr/xmfront/state"
 tr0=$(now_ms)
 panic "$D"
-ready() { [ "$(xenstore-read "/local/domain/$D/attr/xmfront/state" 2>/dev/null)" = ready ]; }
 restarted() { grep -q "domain $D: restarted" "$work/backd.log"; }
 if until_true 60 ready && restarted &&
 	grep -q "domain $D (GuestR): crashed (guest kernel panic): restart" "$work/backd.log" &&
