@@ -32,8 +32,9 @@ XMFRONT=${2:-}
 
 # Modules the guest needs (ext4, devtmpfs, acpiphp, pciehp, ACPI CPU hot-plug
 # and the pvpanic core are built in): virtio_balloon for xm mem-set,
-# pvpanic_mmio (QEMU's ISA pvpanic, ACPI QEMU0001) for on_crash.
-MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop virtio_balloon pvpanic_mmio"
+# pvpanic_mmio (QEMU's ISA pvpanic, ACPI QEMU0001) for on_crash, virtio_net
+# for vifs (it brings net_failover and failover along).
+MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop virtio_balloon pvpanic_mmio virtio_net"
 KMETA=linux-image-cloud-amd64
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 XENSTORE_BIN=/usr/bin/xenstore

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libxen-dev xenstore-utils xen-utils-4.17
  libcmocka-dev libjansson-dev clang libclang-rt-14-dev llvm-14 valgrind zlib1g-dev
  qemu-system-x86 qemu-utils busybox-static genisoimage e2fsprogs kmod cpio
  extlinux syslinux-common isolinux
- util-linux fdisk procps lz4 bc
+ util-linux fdisk procps lz4 bc iproute2
  debhelper lintian libsystemd-dev groff-base bsdextrautils"
 missing=""
 for p in $PKGS; do

@@ -96,7 +96,7 @@ const struct cfgkey cfgkeys[] = {
 	K("vpmu", ACCEPTED_IF, 'n', "0", "the virtual PMU is Xen's"),
 	/* Devices */
 	K("disk", HONOURED, 'l', NULL, NULL),
-	K("vif", PLANNED, 'l', NULL, "xm makes no guest network"),
+	K("vif", HONOURED, 'l', NULL, NULL),
 	K("vtpm", REFUSED, 'l', NULL, "virtual TPMs need Xen's vTPM stub domains"),
 	K("p9", REFUSED, 'l', NULL, "xm shares no host folder (9pfs) with a guest"),
 	K("pvcalls", REFUSED, 'l', NULL, NO_PVFRONT),

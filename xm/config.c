@@ -492,6 +492,27 @@ static int load_disks(XLU_Config *x, struct domcfg *c, const char *path, char *e
 	return 0;
 }
 
+/* vif = [...], as given (parsed by the caller). 0 or -1 (err). */
+static int load_vifs(XLU_Config *x, struct domcfg *c, const char *path, char *err, size_t len)
+{
+	XLU_ConfigList *list;
+	int n;
+	if (xlu.get_list(x, "vif", &list, &n, 1) != 0)
+		return 0;
+	c->vifs = calloc((size_t)n + 1, sizeof(char *));
+	if (!c->vifs)
+		return fail(err, len, "out of memory");
+	for (int i = 0; i < n; i++) {
+		const char *item = xlu.get_listitem(list, i);
+		if (!item)
+			return fail(err, len, "%s: vif = [...] must be a list of strings", path);
+		if (!(c->vifs[c->nvifs] = strdup(item)))
+			return fail(err, len, "out of memory");
+		c->nvifs++;
+	}
+	return 0;
+}
+
 /*
  * xm read its configs as Python (xmexample2 computes names from a vmid,
  * xmexample.hvm imports os); xl's syntax, which libxlutil reads, has only
@@ -568,7 +589,7 @@ int config_load(const char *path, struct domcfg *c, char *err, size_t len)
 	if (scan_keys(x, text, path, err, len) || load_identity(x, c, path, err, len) ||
 	    load_limits(x, c, path, err, len) || load_type(x, c, path, err, len) ||
 	    load_image(x, c, path, err, len) || load_actions(x, c, err, len) ||
-	    load_disks(x, c, path, err, len))
+	    load_disks(x, c, path, err, len) || load_vifs(x, c, path, err, len))
 		goto out;
 	rc = 0;
 out:
@@ -598,6 +619,9 @@ void config_free(struct domcfg *c)
 	for (int i = 0; i < c->ndisks; i++)
 		free(c->disks[i]);
 	free(c->disks);
+	for (int i = 0; i < c->nvifs; i++)
+		free(c->vifs[i]);
+	free(c->vifs);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -24,6 +24,8 @@ struct domcfg {
 	char *on_poweroff, *on_reboot, *on_crash;
 	char **disks;       /* disk = [...] specs */
 	int ndisks;
+	char **vifs;        /* vif = [...] specs */
+	int nvifs;
 };
 
 /* Load and check a config; on failure one message in err, -1. */

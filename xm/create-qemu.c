@@ -38,6 +38,7 @@
 #include "util.h"
 #include "vbd.h"
 #include "qmp.h"
+#include "vif.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -261,6 +262,11 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 		ARG("-device");
 		ARGF("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,slot=%d,addr=0x%x", i, i, i,
 		     VBD_ROOT_PORT_DEV0 + i - 1);
+	}
+	for (int i = VIF_ROOT_PORT_FIRST; i < VIF_ROOT_PORT_FIRST + VIF_ROOT_PORTS; i++) {
+		ARG("-device"); /* the NICs' own (lib/vif.h) */
+		ARGF("pcie-root-port,id=rp%d,bus=pcie.0,chassis=%d,slot=%d,addr=0x%x", i, i, i,
+		     VIF_ROOT_PORT_DEV0 + i - VIF_ROOT_PORT_FIRST);
 	}
 	/* after the root ports, whose addresses are fixed: the balloon of
 	 * xm mem-set (no deflate on OOM: the guest's MemTotal follows it) and

@@ -36,6 +36,7 @@
 #include "dom.h"
 #include "oplock.h"
 #include "util.h"
+#include "vif.h"
 #include "xsbatch.h"
 
 #include <errno.h>
@@ -79,11 +80,13 @@ struct plan {
 	bool console, dry_run;
 	struct domcfg c;
 	struct diskspec *disks;
+	struct vifspec *vifs;
 };
 
 static void plan_free(struct plan *p)
 {
 	free(p->disks);
+	free(p->vifs);
 	config_free(&p->c);
 }
 
@@ -130,10 +133,33 @@ static int plan_load(struct plan *p, int argc, char **argv)
 			return 1;
 		}
 	}
+	p->vifs = calloc((size_t)p->c.nvifs + 1, sizeof(*p->vifs));
+	if (!p->vifs) {
+		plan_free(p);
+		return xm_error("out of memory");
+	}
+	for (int i = 0; i < p->c.nvifs; i++) {
+		struct vifspec *s = &p->vifs[i];
+		if (vifspec_parse(p->c.vifs[i], s, err, sizeof(err)) < 0) {
+			xm_error("%s: vif entry '%s': %s", p->file, p->c.vifs[i], err);
+			plan_free(p);
+			return 1;
+		}
+		for (int j = 0; j < i; j++) {
+			char mac[18];
+			if (s->has_mac && p->vifs[j].has_mac &&
+			    memcmp(s->mac, p->vifs[j].mac, 6) == 0) {
+				xm_error("%s: vif entry '%s': MAC %s is already used by vif %d",
+					 p->file, p->c.vifs[i], vif_mac_str(s->mac, mac), j);
+				plan_free(p);
+				return 1;
+			}
+		}
+	}
 	return 0;
 }
 
-/* What this xm create made, each set just before the step that makes it. */
+/* What this xm create made), each set just before the step that makes it. */
 struct made {
 	unsigned int id;
 	bool reserved;    /* /tool/xm/domain/N: its name and state */
@@ -276,6 +302,18 @@ static int hvm_boot(const struct made *m, const struct plan *p)
 	return create_hvm_run(m->id, &p->c, m->rundir);
 }
 
+/* vif = [...]: as xm network-attach, once QEMU runs (xmbackd makes each
+ * tap and NIC, the guest's agent connects them when it starts); an HVM
+ * guest's before its BIOS runs, waited for until xmbackd has made them.
+ * 0, or 1 (printed). */
+static int attach_vifs(const struct made *m, const struct plan *p)
+{
+	for (int i = 0; i < p->c.nvifs; i++)
+		if (xm_net_attach(m->id, &p->vifs[i], !p->c.hvm))
+			return 1;
+	return 0;
+}
+
 int cmd_create(struct xm_ctx *x, int argc, char **argv)
 {
 	struct plan p = { .file = NULL };
@@ -283,7 +321,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 	if (plan_load(&p, argc, argv))
 		return 1;
 	if (p.dry_run) {
-		int rc = xm_print_plan(&p.c, p.disks);
+		int rc = xm_print_plan(&p.c, p.disks, p.vifs);
 		plan_free(&p);
 		return rc;
 	}
@@ -301,8 +339,12 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 			 "start it first", xm_rundir());
 		goto out;
 	}
+	for (int i = 0; i < p.c.nvifs; i++) /* before anything is made */
+		if (xm_net_check_host(&p.vifs[i]))
+			goto out;
 	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
-	    attach_disks(&m, &p) || hvm_boot(&m, &p))
+	    attach_disks(&m, &p) || attach_vifs(&m, &p) ||
+	    hvm_boot(&m, &p))
 		goto out;
 	printf("Started domain %s (id=%u)\n", p.c.name, m.id);
 	fflush(stdout);

@@ -7,6 +7,7 @@
 #include "xm.h"
 #include "config.h"
 #include "diskspec.h"
+#include "vif.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,6 +20,21 @@ static json_t *disk_json(const struct diskspec *s)
 			 "backend", disk_backend_name(s->backend), "format",
 			 disk_format_name(s->format), "mode", disk_mode_name(s->mode), "cdrom",
 			 s->cdrom, "empty", s->empty);
+}
+
+/* A string member, or null when empty. */
+static json_t *opt(const char *s)
+{
+	return *s ? json_string(s) : json_null();
+}
+
+static json_t *vif_json(const struct vifspec *s)
+{
+	char mac[18];
+	return json_pack("{s:o, s:s, s:o, s:s, s:o, s:s}", "mac",
+			 s->has_mac ? json_string(vif_mac_str(s->mac, mac)) : json_null(), "bridge",
+			 s->bridge, "ip", opt(s->ip), "model", s->model, "vifname", opt(s->vifname),
+			 "type", s->type);
 }
 
 static int print(json_t *j)
@@ -43,23 +59,31 @@ static json_t *str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-int xm_print_plan(const struct domcfg *c, const struct diskspec *disks)
+int xm_print_vif(const struct vifspec *s)
 {
-	json_t *arr = json_array();
+	return print(vif_json(s));
+}
+
+int xm_print_plan(const struct domcfg *c, const struct diskspec *disks, const struct vifspec *vifs)
+{
+	json_t *arr = json_array(), *varr = json_array();
 	for (int i = 0; arr && i < c->ndisks; i++)
 		json_array_append_new(arr, disk_json(&disks[i]));
+	for (int i = 0; varr && i < c->nvifs; i++)
+		json_array_append_new(varr, vif_json(&vifs[i]));
 	json_t *cpus = c->cpus ? json_array() : json_null();
 	for (int i = 0; c->cpus && cpus && i < c->ncpus; i++)
 		json_array_append_new(cpus, json_string(c->cpus[i]));
 	json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-			      "s:o}",
+			      "s:o, s:o}",
 			      "name", c->name, "memory", (json_int_t)c->memory_mib, "maxmem",
 			      (json_int_t)c->maxmem_mib, "vcpus", (json_int_t)c->vcpus, "maxvcpus",
 			      (json_int_t)c->maxvcpus, "cpus", cpus ? cpus : json_null(),
 			      "kernel", str(c->kernel), "ramdisk",
 			      str(c->ramdisk), "extra", str(c->extra), "uuid", str(c->uuid),
 			      "on_poweroff", str(c->on_poweroff), "on_reboot", str(c->on_reboot),
-			      "on_crash", str(c->on_crash), "disks", arr ? arr : json_null());
+			      "on_crash", str(c->on_crash), "disks", arr ? arr : json_null(),
+			      "vifs", varr ? varr : json_null());
 	if (j && c->hvm) { /* what only an HVM guest has (kernel null: its BIOS boots) */
 		json_object_set_new(j, "type", json_string("hvm"));
 		json_object_set_new(j, "boot", json_string(c->boot));

@@ -55,7 +55,9 @@ struct qmp *xm_qmp_connect(const char *path, int timeout_ms, char **err);
 struct domcfg;
 struct diskspec;
 int xm_print_disk(const struct diskspec *s);
-int xm_print_plan(const struct domcfg *c, const struct diskspec *disks);
+struct vifspec;
+int xm_print_vif(const struct vifspec *s);
+int xm_print_plan(const struct domcfg *c, const struct diskspec *disks, const struct vifspec *vifs);
 
 /* commands: create.c, list.c, console.c, lifecycle.c, block-*.c */
 int cmd_create(struct xm_ctx *x, int argc, char **argv);
@@ -74,6 +76,9 @@ int cmd_block_list(struct xm_ctx *x, int argc, char **argv);
 int cmd_block_configure(struct xm_ctx *x, int argc, char **argv);
 int cmd_cd_insert(struct xm_ctx *x, int argc, char **argv);
 int cmd_cd_eject(struct xm_ctx *x, int argc, char **argv);
+int cmd_network_attach(struct xm_ctx *x, int argc, char **argv);
+int cmd_network_detach(struct xm_ctx *x, int argc, char **argv);
+int cmd_network_list(struct xm_ctx *x, int argc, char **argv);
 int cmd_info(struct xm_ctx *x, int argc, char **argv);
 int cmd_uptime(struct xm_ctx *x, int argc, char **argv);
 int cmd_mem_set(struct xm_ctx *x, int argc, char **argv);
@@ -101,6 +106,16 @@ int xm_block_attach(unsigned int domid, const struct diskspec *s);
  * backend alone to connect (the agent connects the frontend once the
  * guest has booted). 0, or 1 (printed; nothing left). */
 int xm_block_attach_boot(unsigned int domid, const struct diskspec *s, int bootindex);
+
+struct vifspec;
+/* network.c: check the host side of a vif (its bridge exists, its vifname
+ * is free). 0, or 1 (printed). */
+int xm_net_check_host(const struct vifspec *s);
+/* Attach a vif to a domain and wait until both ends are connected (or,
+ * the agent not up yet, until its deadline); without wait_guest (an HVM
+ * guest, paused and without an agent) until the backend is. On failure
+ * nothing is left. 0, or 1 (printed). */
+int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

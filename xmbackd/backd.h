@@ -81,6 +81,7 @@ struct backd {
 	const char *dump_dir;   /* core dumps of coredump-* (actions.c) */
 	struct claimidx *cidx;  /* the claims by identity (claimidx.h), or NULL */
 	bool cidx_ok;           /* it holds every claim of the store */
+	bool vif_dirty;         /* a vif backend changed: vif_flush() scans them */
 };
 
 /* guests.c */
@@ -160,5 +161,20 @@ int vbd_media_timeout(const struct backd *b);
 void vbd_media_retry(struct backd *b);
 /* QEMU's DEVICE_TRAY_MOVED (opened) for device qdev_id of domid. */
 void vbd_tray_opened(struct backd *b, unsigned int domid, const char *qdev_id);
+
+/* vif.c: the network backend (docs/vif.md). */
+/* A watch fired on path: a vif backend's (noted for vif_flush) or one of
+ * xmbackd's vif records (nothing to do)? false: not a vif event. */
+bool vif_note(struct backd *b, const char *path);
+/* Act on the vif backends, if an event said one changed. */
+void vif_flush(struct backd *b);
+/* Act on every vif backend (and on records whose backend vanished). */
+void vif_scan(struct backd *b);
+void vif_scan_domain(struct backd *b, unsigned int domid);
+/* The guest's vif records against the NICs its QEMU holds: an attach
+ * that got as far as QEMU is finished, one that did not is undone (and
+ * done again), a teardown half-done is finished, a NIC of ours without a
+ * record is taken out. */
+void vif_reconcile(struct backd *b, struct guest *g);
 
 #endif

@@ -14,6 +14,7 @@
 #include "notify.h"
 #include "qmp.h"
 #include "vbd.h"
+#include "vif.h"
 #include "sock.h"
 #include "util.h"
 #include "wire.h"
@@ -43,7 +44,7 @@ static void usage(FILE *f)
 		"Usage: xmbackd [-f|--foreground] [-p|--pid-file FILE] [-l|--log FILE]\n"
 		"               [-r|--reconcile MS] [-d|--dump-dir DIR] [-v]\n"
 		"The xm backend daemon: watches running guests, cleans up after them and\n"
-		"realises their block devices in QEMU (docs/vbd.md).\n"
+		"realises their block devices and vifs in QEMU (docs/vbd.md, docs/vif.md).\n"
 		"\n"
 		"  -f, --foreground   do not detach\n"
 		"  -p, --pid-file F   pid file (default $XM_RUNDIR/xmbackd.pid; xm checks it)\n"
@@ -81,7 +82,7 @@ static int events(struct backd *b, bool *rescan)
 	for (bool fill = true; (r = xsc_next(&b->xw, fill, &h, &body)) == 1; fill = false) {
 		if (h.type == XS_WATCH_EVENT && wire_split(body, h.len, v, 2) == 2) {
 			log_debug("event %s", v[0]);
-			if (!vbd_note(b, v[0]))
+			if (!vbd_note(b, v[0]) && !vif_note(b, v[0]))
 				*rescan = true;
 		} else if (h.type == XS_ERROR && strncmp(body, "EEXIST", h.len < 6 ? h.len : 6) != 0 &&
 			   strncmp(body, "ENOENT", h.len < 6 ? h.len : 6) != 0) {
@@ -213,7 +214,8 @@ static int watch_all(struct backd *b)
 {
 	if (xsc_watch(&b->xw, XM_TOOL_ROOT "/domain", "domains") < 0 ||
 	    xsc_watch(&b->xw, "@releaseDomain", "release") < 0 ||
-	    xsc_watch(&b->xw, VBD_BACKEND_ROOT, "vbd") < 0) {
+	    xsc_watch(&b->xw, VBD_BACKEND_ROOT, "vbd") < 0 ||
+	    xsc_watch(&b->xw, VIF_BACKEND_ROOT, "vif") < 0) {
 		log_err("cannot watch XenStore: %s", strerror(errno));
 		return -1;
 	}
@@ -231,6 +233,7 @@ static void take_over(struct backd *b, long t0, const char *why)
 	reconcile_all(b, true);
 	guests_scan(b);
 	vbd_scan(b);
+	vif_scan(b);
 	unsigned int n = 0;
 	for (struct guest *g = b->guests; g; g = g->next)
 		n += !g->gone;
@@ -313,6 +316,7 @@ static void timers(struct backd *b)
 		b->pending_overflow = false;
 		guests_scan(b);
 		vbd_scan(b);
+		vif_scan(b);
 		guests_ping(b, true, true); /* reconciled as each QEMU answers */
 	}
 }
@@ -362,8 +366,10 @@ static int turn(struct backd *b)
 		b->pending_overflow = false;
 		guests_scan(b);
 		vbd_scan(b);
+		vif_scan(b);
 	} else {
 		vbd_flush(b);
+		vif_flush(b);
 	}
 	guests_events(b);
 	vbd_media_retry(b);

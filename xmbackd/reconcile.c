@@ -341,6 +341,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	lost_backends(b, g, &qv, rec, nrec);
 	free(rec);
 	qview_free(&qv);
+	vif_reconcile(b, g);
 	if (fresh) /* else the ping that brought this run said it */
 		guests_agent(b, g);
 	return 0;

@@ -327,6 +327,7 @@ void vbd_scan_domain(struct backd *b, unsigned int domid)
 	snprintf(dom, sizeof(dom), "%u", domid);
 	backends(b, dom);
 	vanished(b, dom);
+	vif_scan_domain(b, domid); /* the guest's vifs too (they wait for the same) */
 }
 
 void vbd_scan(struct backd *b)

@@ -14,6 +14,7 @@
 #include "sock.h"
 #include "uevent.h"
 #include "frontend.h"
+#include "netfront.h"
 #include "util.h"
 #include "wire.h"
 
@@ -60,6 +61,7 @@ struct xmfront {
 	struct mux *mux;
 	struct agent *agent;
 	struct vbd_front *vbd;
+	struct vif_front *vif;
 };
 
 /* Left in /run by every agent that opened its port: a boot empties it. */
@@ -71,7 +73,8 @@ static const char usage_text[] =
 	"       xmfront --uevents\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
 	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
-	"and connects the guest's block devices (device/vbd: /dev/xvdXN).\n"
+	"and connects the guest's block devices (device/vbd: /dev/xvdXN) and NICs\n"
+	"(device/vif: the NIC with its mac, brought up).\n"
 	"\n"
 	"  -p, --port PATH     the port: a device or a Unix socket\n"
 	"                      (default: the virtio-serial port named NAME)\n"
@@ -86,8 +89,9 @@ static const char usage_text[] =
 	"      --resync-restarted\n"
 	"                      the same, only if an agent ran before in this boot\n"
 	"                      (" RAN_MARK "): a service manager's restart\n"
-	"      --uevents       only print the guest kernel's block device events\n"
-	"                      (\"xmfront-uevent ACTION DEVNAME DEVTYPE\"), until killed\n"
+	"      --uevents       only print the guest kernel's block device and network\n"
+	"                      interface events (\"xmfront-uevent ACTION DEVNAME DEVTYPE\",\n"
+	"                      \"... ACTION IFNAME net\"), until killed\n"
 	"  -v, --verbose       log connections and requests\n"
 	"  -h, --help          this text\n";
 
@@ -166,6 +170,7 @@ static void port_readable(struct xmfront *x)
 			mux_port_message(x->mux, &h, body);
 		}
 		vbd_flush(x->vbd);
+		vif_flush(x->vif);
 		if (st == WIRE_PROTO) {
 			host_lost(x, "oversized message");
 			return;
@@ -256,6 +261,7 @@ static int run(struct xmfront *x)
 		host_check(x);
 		agent_tick(x->agent);
 		vbd_tick(x->vbd);
+		vif_tick(x->vif);
 		if (x->up && outq_flush(&x->pout, x->port.fd) < 0)
 			host_lost(x, strerror(errno));
 		for (struct client *c = x->clients; c; c = c->next)
@@ -281,6 +287,9 @@ static int run(struct xmfront *x)
 					  (outq_size(&c->out) ? POLLOUT : 0) };
 
 		int timeout = agent_timeout(x->agent), vt = vbd_timeout(x->vbd);
+		if (vt >= 0 && (timeout < 0 || vt < timeout))
+			timeout = vt;
+		vt = vif_timeout(x->vif);
 		if (vt >= 0 && (timeout < 0 || vt < timeout))
 			timeout = vt;
 		if (!x->up && (timeout < 0 || timeout > RETRY_MS))
@@ -513,13 +522,15 @@ int main(int argc, char **argv)
 	if (listen_clients(&x, o.sock) < 0)
 		return 1;
 	x.mux = mux_new(&ops, &x);
-	if (!x.mux || !(x.agent = agent_new(x.mux, &o.ao)) || !(x.vbd = vbd_new(x.mux))) {
+	if (!x.mux || !(x.agent = agent_new(x.mux, &o.ao)) || !(x.vbd = vbd_new(x.mux)) ||
+	    !(x.vif = vif_new(x.mux))) {
 		log_err("out of memory");
 		return 1;
 	}
 	log_info("port %s, clients on %s", x.port.path, o.sock);
 	rc = run(&x);
 	vbd_free(x.vbd);
+	vif_free(x.vif);
 	agent_free(x.agent);
 	mux_free(x.mux);
 	unlink(o.sock);

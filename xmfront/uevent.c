@@ -57,6 +57,8 @@ int uevent_parse(char *buf, size_t n, struct uevent *u)
 			u->devtype = p + 8;
 		else if (strncmp(p, "DEVPATH=", 8) == 0)
 			u->devpath = p + 8;
+		else if (strncmp(p, "INTERFACE=", 10) == 0)
+			u->ifname = p + 10;
 		else if (strncmp(p, "MAJOR=", 6) == 0)
 			u->major = num(p + 6);
 		else if (strncmp(p, "MINOR=", 6) == 0)
@@ -109,10 +111,14 @@ int uevent_monitor(void)
 		ssize_t n;
 		while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0 || (n < 0 && errno == EINTR)) {
 			struct uevent u;
-			if (n <= 0 || uevent_parse(buf, (size_t)n, &u) < 0 ||
-			    strcmp(u.subsys, "block") != 0)
+			if (n <= 0 || uevent_parse(buf, (size_t)n, &u) < 0)
 				continue;
-			int len = snprintf(line, sizeof(line), "xmfront-uevent %s %s %s\n", u.action,
+			bool net = strcmp(u.subsys, "net") == 0 && u.ifname;
+			if (strcmp(u.subsys, "block") != 0 && !net)
+				continue;
+			int len = net ? snprintf(line, sizeof(line), "xmfront-uevent %s %s net\n",
+						 u.action, u.ifname) :
+				  snprintf(line, sizeof(line), "xmfront-uevent %s %s %s\n", u.action,
 					   u.devname ? u.devname : "-", u.devtype ? u.devtype : "-");
 			/* one write per event: a line on a console is not split */
 			if (len > 0 && write(STDOUT_FILENO, line,

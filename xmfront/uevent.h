@@ -15,6 +15,7 @@ struct uevent {
 	const char *devname; /* vda, sr0, vda1 ... or NULL */
 	const char *devtype; /* disk, partition ... or NULL */
 	const char *devpath; /* /devices/pci0000:00/.../block/vda, or NULL */
+	const char *ifname;  /* a network interface's name (INTERFACE=), or NULL */
 	long major, minor;   /* -1 if not given */
 	bool eject;          /* DISK_EJECT_REQUEST=1 */
 };
@@ -30,7 +31,8 @@ int uevent_parse(char *buf, size_t n, struct uevent *u);
  * nothing. 1 when it brought a CPU online, 0 otherwise. */
 int uevent_cpu_online(const struct uevent *u);
 /* xmfront --uevents: print each block event on standard output, one line
- * each ("xmfront-uevent ACTION DEVNAME DEVTYPE"), until killed. */
+ * each ("xmfront-uevent ACTION DEVNAME DEVTYPE"), and each network
+ * interface's ("xmfront-uevent ACTION IFNAME net"), until killed. */
 int uevent_monitor(void);
 
 #endif

@@ -1,0 +1,170 @@
+#!/bin/sh
+# tests/guest/network.sh — vifs (issue 13, Networks) on real guests, a real
+# bridge and real taps:
+# - two guests created with a vif each on one test bridge ping each other;
+#   the nodes are Xen's (backend/vif, device/vif), the taps vifD.0 on the
+#   bridge;
+# - xm network-attach to a running guest: the NIC gets traffic across the
+#   bridge, xm network-list shows it in xm's format, xm network-detach
+#   removes it: the tap gone from the host, the NIC from the guest, the
+#   nodes from XenStore;
+# - bad input (unknown bridge, bad MAC, duplicate MAC, an unknown key, the
+#   detach of a vif that does not exist, a backend xmbackd cannot realise):
+#   one clear error, exit 1, nothing left (no tap, no nodes);
+# - xmbackd killed -9 with a vif attached and started again: the NIC is
+#   still there once, traffic flows, detach works.
+set -u
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${B:-build/asan}
+. "$TOP/tests/lib.sh"
+. "$TOP/tests/guest/lib-guest.sh"
+
+BR=xmt$$
+cleanup() {
+	guests_teardown
+	ip link del "$BR" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
+QMPCMD="$TOP/$B/tests/guest/qmpcmd"
+make -s -C "$TOP" B="$B" SANITIZE="${SANITIZE-address,undefined}" "$B/tests/guest/qmpcmd" >/dev/null 2>&1
+ip link add "$BR" type bridge && ip link set "$BR" up ||
+	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
+
+until_ok() { # until_ok SECONDS CMD...: CMD true within SECONDS
+	n=$(($1 * 10)); shift
+	while ! "$@"; do n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.1; done
+}
+has_link() { ip link show "$1" >/dev/null 2>&1; }
+no_link() { ! ip link show "$1" >/dev/null 2>&1; }
+on_bridge() { ip -o link show "$1" 2>/dev/null | grep -q "master $BR "; }
+# the guest's interface with MAC $2 (empty: none)
+gnic() {
+	guest_run "$1" "for n in /sys/class/net/*; do [ \"\$(cat \$n/address)\" = $2 ] && echo \${n##*/}; done" |
+		tr -d '\r'
+}
+pings() { guest_run "$1" "ping -c 2 -W 3 $2 >/dev/null"; }
+vif_nodes() { # the vifs' nodes of domain $1 (backend, frontend, record): empty when none
+	for p in "/local/domain/0/backend/vif/$1" "/local/domain/$1/device/vif" "/tool/xm/domain/$1/vif"; do
+		xenstore-list "$p" 2>/dev/null | sed "s#^#$p/#"
+	done
+}
+qemu_nics() { # how many xmnet-N QEMU holds for domain $1
+	"$QMPCMD" "$XM_RUNDIR/dom/$1/ctl.sock" qom-list '{"path":"/machine/peripheral"}' |
+		grep -o '"name": *"xmnet-[0-9]*"' | wc -l
+}
+
+# ---- two guests on one bridge ----
+guest_cfg "$work/A.cfg" NetA 160 1 "vif = [ 'mac=00:16:3e:5a:00:01, bridge=$BR' ]"
+guest_cfg "$work/B.cfg" NetB 160 1 "vif = [ 'bridge=$BR' ]"
+A=$(guest_create "$work/A.cfg") && Bd=$(guest_create "$work/B.cfg") ||
+	{ t_fail "create two guests with a vif" "$(tail -5 "$work/backd.log")"; t_summary; exit 1; }
+t_ok "xm create with vif = [...]: NetA ($A) and NetB ($Bd)"
+BMAC=$(printf '00:16:3e:%02x:%02x:00' $((Bd >> 8 & 127)) $((Bd & 255)))
+[ "$(xenstore-read "/local/domain/0/backend/vif/$Bd/0/mac")" = "$BMAC" ] &&
+	t_ok "a vif without mac= gets 00:16:3e, the domain id and the handle ($BMAC)" ||
+	t_fail "generated MAC" "$(xenstore-read "/local/domain/0/backend/vif/$Bd/0/mac") (want $BMAC)"
+want_be="bridge frontend frontend-id handle hotplug-status mac model online script state type"
+got_be=$(xenstore-list "/local/domain/0/backend/vif/$A/0" | sort | tr '\n' ' ' | sed 's/ $//')
+got_fe=$(xenstore-list "/local/domain/$A/device/vif/0" | sort | tr '\n' ' ' | sed 's/ $//')
+[ "$got_be" = "$want_be" ] && [ "$got_fe" = "backend backend-id handle mac state" ] &&
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$A/0/state")" = 4 ] &&
+	[ "$(xenstore-read "/local/domain/$A/device/vif/0/state")" = 4 ] &&
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$A/0/frontend")" = "/local/domain/$A/device/vif/0" ] &&
+	[ "$(xenstore-read "/local/domain/$A/device/vif/0/backend")" = "/local/domain/0/backend/vif/$A/0" ] &&
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$A/0/script")" = /etc/xen/scripts/vif-bridge ] &&
+	t_ok "Xen's nodes: backend/vif/$A/0 ($got_be), device/vif/0 ($got_fe), both Connected" ||
+	t_fail "vif nodes" "be: $got_be; fe: $got_fe"
+has_link "vif$A.0" && on_bridge "vif$A.0" && on_bridge "vif$Bd.0" &&
+	t_ok "taps vif$A.0 and vif$Bd.0 on $BR" || t_fail "taps" "$(ip -o link show | grep vif)"
+na=$(gnic "$A" 00:16:3e:5a:00:01); nb=$(gnic "$Bd" "$BMAC")
+[ -n "$na" ] && [ -n "$nb" ] && t_ok "the guests have NICs with those MACs ($na, $nb)" ||
+	t_fail "guest NICs" "A: '$na' B: '$nb'"
+guest_run "$A" "ip addr add 10.77.0.1/24 dev $na" >/dev/null
+guest_run "$Bd" "ip addr add 10.77.0.2/24 dev $nb" >/dev/null
+pings "$A" 10.77.0.2 && pings "$Bd" 10.77.0.1 && t_ok "NetA and NetB ping each other across $BR" ||
+	t_fail "ping between the guests" "$(tail -3 "$work/pty.txt")"
+
+# ---- hot-plug ----
+HMAC=00:16:3e:5a:00:02
+"$XM" network-attach "$A" "bridge=$BR" "mac=$HMAC" > "$work/out" 2>&1 &&
+	t_ok "xm network-attach $A bridge=$BR mac=$HMAC: exit 0" ||
+	t_fail "network-attach" "$(cat "$work/out")"
+nh=$(gnic "$A" $HMAC)
+flags=$(guest_run "$A" "cat /sys/class/net/$nh/flags" | tr -d '\r\n')
+[ -n "$nh" ] && [ $((flags & 1)) = 1 ] && on_bridge "vif$A.1" &&
+	t_ok "... the guest has it ($nh), brought up by its agent (flags $flags), tap vif$A.1 on $BR" ||
+	t_fail "hot-plugged NIC" "guest: '$nh' flags '$flags'; $(ip -o link show "vif$A.1" 2>&1)"
+guest_run "$A" "ip addr add 10.77.1.1/24 dev $nh" >/dev/null
+guest_run "$Bd" "ip addr add 10.77.1.2/24 dev $nb" >/dev/null
+pings "$A" 10.77.1.2 && t_ok "... traffic flows on it (ping 10.77.1.2 from its address)" ||
+	t_fail "traffic on the hot-plugged NIC" "$(tail -3 "$work/pty.txt")"
+"$XM" network-list "$A" > "$work/list" 2>&1
+{
+	echo "Idx BE     MAC Addr.     handle state evt-ch tx-/rx-ring-ref BE-path"
+	printf '%-3d %-3d%-17s    %-3d   %-3d    %-3d   %-5d/%-5d   %-30s  \n' 0 0 00:16:3e:5a:00:01 0 4 -1 -1 -1 "/local/domain/0/backend/vif/$A/0"
+	printf '%-3d %-3d%-17s    %-3d   %-3d    %-3d   %-5d/%-5d   %-30s  \n' 1 0 $HMAC 1 4 -1 -1 -1 "/local/domain/0/backend/vif/$A/1"
+} > "$work/want"
+cmp -s "$work/list" "$work/want" && t_ok "xm network-list prints xm's table" ||
+	t_fail "network-list" "$(diff "$work/want" "$work/list" | head -6)"
+"$XM" network-detach "$A" $HMAC > "$work/out" 2>&1 &&
+	t_ok "xm network-detach $A $HMAC: exit 0" || t_fail "network-detach" "$(cat "$work/out")"
+no_link "vif$A.1" && t_ok "... the tap is gone from the host" || t_fail "tap after detach" "$(ip -o link show "vif$A.1")"
+[ -z "$(gnic "$A" $HMAC)" ] && t_ok "... the NIC is gone from the guest" || t_fail "guest NIC after detach" "still there"
+[ -z "$(xenstore-list "/local/domain/0/backend/vif/$A/1" 2>/dev/null)$(xenstore-list "/local/domain/$A/device/vif/1" 2>/dev/null)$(xenstore-list "/tool/xm/domain/$A/vif/1" 2>/dev/null)" ] &&
+	[ "$(qemu_nics "$A")" = 1 ] &&
+	t_ok "... its nodes are gone from XenStore, QEMU holds one NIC" || t_fail "nodes after detach" "$(vif_nodes "$A")"
+pings "$A" 10.77.0.2 && t_ok "... vif 0 still carries traffic" || t_fail "vif 0 after the detach" "no ping"
+
+# ---- bad input: one clear error, nothing left ----
+before=$(vif_nodes "$A"); links=$(ip -o link show | grep -c vif)
+xm_err "unknown bridge" "Error: bridge nosuchbr$$ does not exist" "$XM" network-attach "$A" "bridge=nosuchbr$$"
+xm_err "bad MAC" "Error: bad MAC 'zz:16:3e:00:00:01': six hex pairs are wanted, as 00:16:3e:12:34:56" \
+	"$XM" network-attach "$A" "bridge=$BR" mac=zz:16:3e:00:00:01
+xm_err "duplicate MAC on the guest" "Error: MAC 00:16:3e:5a:00:01 is already used by vif 0 of domain $A" \
+	"$XM" network-attach "$A" "bridge=$BR" mac=00:16:3E:5A:00:01
+xm_err "rate= refused by name" "Error: vif key 'rate' is not supported: xm does not limit a vif's bandwidth" \
+	"$XM" network-attach "$A" "bridge=$BR" rate=10Mb/s
+xm_err "detach of a vif that does not exist" "Error: Device 7 (vif) is not connected." \
+	"$XM" network-detach "$A" 7
+xm_err "detach by an unknown MAC" "Error: Device 00:16:3e:5a:00:09 (vif) is not connected." \
+	"$XM" network-detach "$A" 00:16:3e:5a:00:09
+[ "$(vif_nodes "$A")" = "$before" ] && [ "$(ip -o link show | grep -c vif)" = "$links" ] &&
+	[ "$(qemu_nics "$A")" = 1 ] &&
+	t_ok "... nothing left behind (nodes, taps, QEMU's NICs as before)" ||
+	t_fail "left behind" "$(vif_nodes "$A") / $(ip -o link show | grep vif)"
+# a backend xmbackd cannot realise (written by hand: xm checks the bridge
+# first) is refused in hotplug-error, and nothing is made
+be=/local/domain/0/backend/vif/$A/5
+xenstore-write "$be/frontend" "/local/domain/$A/device/vif/5" "$be/mac" 00:16:3e:5a:00:05 \
+	"$be/bridge" "gone$$" "$be/online" 1 "$be/state" 1
+until_ok 10 sh -c "[ \"\$(xenstore-read $be/hotplug-status 2>/dev/null)\" = error ]" &&
+	[ "$(xenstore-read "$be/hotplug-error")" = "bridge gone$$ does not exist" ] &&
+	no_link "vif$A.5" && [ -z "$(xenstore-list "/tool/xm/domain/$A/vif/5" 2>/dev/null)" ] &&
+	t_ok "xmbackd refuses a backend on a missing bridge: hotplug-error '$(xenstore-read "$be/hotplug-error")', no tap, no record" ||
+	t_fail "xmbackd's refusal" "$(xenstore-ls "$be" 2>&1 | tr '\n' ' ')"
+xenstore-rm "$be"
+
+# ---- xmbackd killed -9 with a vif attached ----
+"$XM" network-attach "$A" "bridge=$BR" "mac=$HMAC" > "$work/out" 2>&1 ||
+	t_fail "network-attach before the kill" "$(cat "$work/out")"
+nh=$(gnic "$A" $HMAC)
+guest_run "$A" "ip addr add 10.77.1.1/24 dev $nh" >/dev/null
+kill -9 "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+sleep 1 # its take-over reconciles every guest
+[ "$(qemu_nics "$A")" = 2 ] && [ "$(gnic "$A" $HMAC | wc -l)" = 1 ] && on_bridge "vif$A.1" &&
+	[ "$(xenstore-read "/tool/xm/domain/$A/vif/1/phase")" = connected ] &&
+	t_ok "xmbackd killed -9 and started again: the NIC is there once (QEMU, guest, tap, record)" ||
+	t_fail "after xmbackd's restart" "QEMU NICs $(qemu_nics "$A"); guest '$(gnic "$A" $HMAC)'"
+pings "$A" 10.77.1.2 && t_ok "... traffic still flows on it" || t_fail "traffic after the restart" "no ping"
+"$XM" network-detach "$A" 1 > "$work/out" 2>&1 && no_link "vif$A.1" && [ "$(qemu_nics "$A")" = 1 ] &&
+	t_ok "... and xm network-detach still works (tap gone, QEMU has one NIC)" ||
+	t_fail "detach after the restart" "$(cat "$work/out")"
+
+# ---- the guest's end takes its taps ----
+"$XM" destroy "$Bd" >/dev/null 2>&1
+until_ok 10 no_link "vif$Bd.0" && [ -z "$(vif_nodes "$Bd")" ] &&
+	t_ok "xm destroy: the guest's tap and vif nodes go with it" || t_fail "after destroy" "$(vif_nodes "$Bd")"
+t_summary

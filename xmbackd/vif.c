@@ -1,0 +1,473 @@
+/*
+ * vif.c — the network backend: what Linux netback and Xen's vif-bridge
+ * hotplug script do in a Xen dom0, for QEMU guests (docs/vif.md).
+ *
+ * A backend under /local/domain/0/backend/vif at Initialising (online 1) is
+ * realised: the intent is recorded (/tool/xm/domain/D/vif/DEVID at phase
+ * plugging, with the names it will use), then the tap is made and put on
+ * the bridge (tap.c), handed to QEMU (getfd, SCM_RIGHTS: a deprivileged
+ * QEMU cannot open /dev/net/tun), netdev_add tap,fd= and device_add
+ * virtio-net-pci with the vif's MAC on one of the NICs' root ports
+ * (romfile "": the guest boots its kernel directly, and a chrooted QEMU
+ * would not find the option ROM); then the record goes to connected, and
+ * the backend says hotplug-status connected and Connected, in one
+ * transaction while the backend still waits. A backend at Closing (or gone) is taken out: device_del, its
+ * DEVICE_DELETED, netdev_del (QEMU closes the last descriptor: the tap
+ * goes), then the record is removed and the backend Closed.
+ *
+ * A NIC needs no guest's consent to go, and its QMP steps take QEMU a few
+ * ms: they are blocking calls with a deadline, made only while no block
+ * job is in flight on the guest (guest_ready), like media changes.
+ * Everything is read again from XenStore on every event, so a restarted
+ * xmbackd carries on; vif_reconcile brings records and QEMU together.
+ */
+#include "vbd-int.h"
+#include "dom.h"
+#include "qmp.h"
+#include "tap.h"
+#include "util.h"
+#include "vif.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* QEMU's names of the vif's parts. */
+struct vnames {
+	char dev[32], netdev[32], fd[32];
+};
+
+static void vnames(unsigned long devid, struct vnames *n)
+{
+	snprintf(n->dev, sizeof(n->dev), "xmnet-%lu", devid);
+	snprintf(n->netdev, sizeof(n->netdev), "xmnetdev-%lu", devid);
+	snprintf(n->fd, sizeof(n->fd), "xmnetfd-%lu", devid);
+}
+
+static char *rd(struct backd *b, const char *dir, const char *key)
+{
+	return dom_readf(b->xs, XBT_NULL, "%s/%s", dir, key);
+}
+
+/* The refusal, into a backend that still exists. */
+static void fail(struct backd *b, const struct vif *v, const char *why)
+{
+	char fe[200];
+	struct kv kv[2] = { { v->be, "hotplug-error", why }, { v->be, "hotplug-status", "error" } };
+	log_info("domain %u vif %lu: refused: %s", v->domid, v->devid, why);
+	vbd_record(b, vbd_path(fe, sizeof(fe), v->be, "frontend"), kv, 2);
+}
+
+/* The record goes: QEMU holds nothing of the vif (any more). */
+static void release(struct backd *b, const struct vif *v)
+{
+	struct kv kv = { v->tool, NULL, NULL };
+	vbd_record(b, NULL, &kv, 1);
+}
+
+/* A free root port of the NICs (VIF_ROOT_PORT_FIRST..), or 0. */
+static int free_port(struct backd *b, unsigned int domid)
+{
+	bool used[VIF_ROOT_PORTS] = { false };
+	char path[128];
+	unsigned int n = 0;
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vif", domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		char *bus = dom_readf(b->xs, XBT_NULL, "%s/%s/bus", path, ids[i]);
+		int p = 0;
+		if (bus && sscanf(bus, "rp%d", &p) == 1 && p >= VIF_ROOT_PORT_FIRST &&
+		    p < VIF_ROOT_PORT_FIRST + VIF_ROOT_PORTS)
+			used[p - VIF_ROOT_PORT_FIRST] = true;
+		free(bus);
+	}
+	free(ids);
+	for (int i = 0; i < VIF_ROOT_PORTS; i++)
+		if (!used[i])
+			return VIF_ROOT_PORT_FIRST + i;
+	return 0;
+}
+
+/* A QMP command's reply, waited for: 0, 1 QEMU refused (*e its reason),
+ * -1 no answer. */
+static int reply(struct qmp *q, long id, char **e)
+{
+	*e = NULL;
+	if (qmp_wait_reply(q, id, NULL, e, QMP_TIMEOUT) == 0)
+		return 0;
+	return *e && !qmp_io_error(*e) ? 1 : -1;
+}
+
+/* Say Connected, the record at connected, only while the backend is still
+ * at Initialising. vbd_record_if's result. */
+static int connected(struct backd *b, const struct vif *v)
+{
+	char st[200];
+	struct kv kv[3] = { { v->tool, "phase", PHASE_CONNECTED },
+			    { v->be, "hotplug-status", "connected" },
+			    { v->be, "state", vbd_state_str(XenbusStateConnected) } };
+	return vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"),
+			     vbd_state_str(XenbusStateInitialising), kv, 3);
+}
+
+static void teardown(struct backd *b, const struct vif *v, bool write_state);
+
+static void plug(struct backd *b, struct guest *g, const struct vif *v)
+{
+	char *macs = rd(b, v->be, "mac"), *bridge = rd(b, v->be, "bridge");
+	char *vifname = rd(b, v->be, "vifname");
+	char tap[IFNAMSIZ], bus[16], err[512], st[200], macstr[18];
+	uint8_t mac[6];
+	struct vnames n;
+	vnames(v->devid, &n);
+	int port = free_port(b, v->domid), fd = -1;
+	if (!macs || vif_mac_parse(macs, mac, err, sizeof(err)) < 0) {
+		fail(b, v, macs ? err : "incomplete backend (no mac)");
+		goto out;
+	}
+	if (vifname && !vif_ifname_ok(vifname)) {
+		fail(b, v, "bad vifname");
+		goto out;
+	}
+	if (!port) {
+		snprintf(err, sizeof(err), "no free NIC slot in the guest (%d vifs at most)",
+			 VIF_ROOT_PORTS);
+		fail(b, v, err);
+		goto out;
+	}
+	vif_tap_name(v->domid, v->devid, vifname, tap);
+	snprintf(bus, sizeof(bus), "rp%d", port);
+	/* the intent, before anything is made */
+	struct kv kv[5] = { { v->tool, "phase", PHASE_PLUGGING }, { v->tool, "device", n.dev },
+			    { v->tool, "netdev", n.netdev }, { v->tool, "bus", bus },
+			    { v->tool, "tap", tap } };
+	int rc = vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"),
+			       vbd_state_str(XenbusStateInitialising), kv, 5);
+	if (rc)
+		goto out; /* gone meanwhile, or the store failed */
+	fd = tap_open(tap, bridge ? bridge : VIF_DEFAULT_BRIDGE, err, sizeof(err));
+	if (fd < 0) {
+		release(b, v);
+		fail(b, v, err);
+		goto out;
+	}
+	/* getfd, netdev_add and device_add back to back: QEMU takes a
+	 * monitor's commands in order */
+	long id1 = qmp_send_fd(g->q, "getfd", json_pack("{s:s}", "fdname", n.fd), fd);
+	close(fd); /* QEMU has its own (or nobody: the tap goes) */
+	long id2 = qmp_send(g->q, "netdev_add",
+			    json_pack("{s:s, s:s, s:s}", "type", "tap", "id", n.netdev, "fd", n.fd));
+	long id3 = qmp_send(g->q, "device_add",
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "virtio-net-pci", "id",
+				      n.dev, "netdev", n.netdev, "mac", vif_mac_str(mac, macstr),
+				      "bus", bus, "romfile", ""));
+	char *e1, *e2, *e3;
+	int r1 = reply(g->q, id1, &e1), r2 = reply(g->q, id2, &e2), r3 = reply(g->q, id3, &e3);
+	if (r1 == 0 && r2 == 0 && r3 == 0) {
+		rc = connected(b, v);
+		if (rc == 1) {
+			log_info("domain %u vif %lu: removed while being connected: unplugged",
+				 v->domid, v->devid);
+			teardown(b, v, false);
+		} else if (rc == 0) {
+			log_info("domain %u vif %lu: %s (%s) on %s, tap %s on %s", v->domid, v->devid,
+				 n.dev, macstr, bus, tap, bridge ? bridge : VIF_DEFAULT_BRIDGE);
+		}
+	} else if (r1 < 0 || r2 < 0 || r3 < 0) {
+		/* what was sent may yet be done: the record stays at plugging
+		 * for vif_reconcile to settle */
+		log_warn("domain %u vif %lu: QEMU did not answer; kept at plugging", v->domid,
+			 v->devid);
+		fail(b, v, "QEMU did not answer");
+	} else {
+		const char *why = r1 ? e1 : r2 ? e2 : e3;
+		char *ignored = NULL;
+		if (r2 == 0) /* the device failed: its netdev goes (and the tap with it) */
+			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL,
+				 &ignored, QMP_TIMEOUT);
+		else if (r1 == 0) /* the descriptor QEMU holds for nothing */
+			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &ignored,
+				 QMP_TIMEOUT);
+		free(ignored);
+		snprintf(err, sizeof(err), "QEMU cannot add the NIC: %s", why ? why : "no reason");
+		release(b, v);
+		fail(b, v, err);
+	}
+	free(e1);
+	free(e2);
+	free(e3);
+out:
+	free(macs);
+	free(bridge);
+	free(vifname);
+}
+
+/* QEMU's refusal of a device or netdev it does not have. */
+static bool not_found(const char *e)
+{
+	return e && strstr(e, "not found");
+}
+
+/* Take the vif out of QEMU (device_del, DEVICE_DELETED, netdev_del), then
+ * its record goes (and Closed is said, when write_state). If QEMU does not
+ * confirm, the record stays at unplugging and a later look tries again. */
+static void teardown(struct backd *b, const struct vif *v, bool write_state)
+{
+	char *phase = rd(b, v->tool, "phase"), *qerr = NULL;
+	bool unread = !phase && !absent();
+	struct guest *g = guest_ready(b, v->domid);
+	struct vnames n;
+	char st[200];
+	vnames(v->devid, &n);
+	if (unread || (phase && !g))
+		goto out; /* the store or the guest's QEMU unreachable: later */
+	if (phase) {
+		struct kv kv = { v->tool, "phase", PHASE_UNPLUGGING };
+		if (vbd_record(b, NULL, &kv, 1) < 0)
+			goto out;
+		if (qmp_exec(g->q, "device_del", json_pack("{s:s}", "id", n.dev), NULL, &qerr,
+			     QMP_TIMEOUT) == 0) {
+			/* two DEVICE_DELETED come: the virtio backend's path
+			 * first; the one with our id means the NIC is gone */
+			if (qmp_wait_event(g->q, "DEVICE_DELETED", n.dev, NULL, QMP_TIMEOUT) < 0) {
+				log_warn("domain %u vif %lu: no DEVICE_DELETED for %s; kept at "
+					 "unplugging", v->domid, v->devid, n.dev);
+				goto out;
+			}
+		} else if (!not_found(qerr)) {
+			log_warn("domain %u vif %lu: device_del %s: %s", v->domid, v->devid, n.dev,
+				 qerr ? qerr : "no answer");
+			goto out;
+		}
+		free(qerr);
+		qerr = NULL;
+		if (qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &qerr,
+			     QMP_TIMEOUT) < 0 && !not_found(qerr)) {
+			log_warn("domain %u vif %lu: netdev_del %s: %s", v->domid, v->devid, n.netdev,
+				 qerr ? qerr : "no answer");
+			goto out;
+		}
+	}
+	char *fe = rd(b, v->be, "frontend");
+	write_state = write_state && (fe || !absent()); /* not into a removed one */
+	free(fe);
+	struct kv kv[2] = { { v->tool, NULL, NULL },
+			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
+	if (vbd_record(b, write_state ? vbd_path(st, sizeof(st), v->be, "frontend") : NULL, kv,
+		       write_state ? 2 : 1) == 0 && phase)
+		log_info("domain %u vif %lu: disconnected", v->domid, v->devid);
+out:
+	free(qerr);
+	free(phase);
+}
+
+static void consider(struct backd *b, unsigned int domid, unsigned long devid)
+{
+	struct vif v;
+	struct guest *g;
+	if (guest_busy(b, domid))
+		return; /* after the block job in flight on its QEMU (deferred) */
+	vif_init(&v, domid, devid);
+	char *state = rd(b, v.be, "state");
+	bool unread = !state && !absent();
+	char *online = rd(b, v.be, "online"), *hs = rd(b, v.be, "hotplug-status");
+	char *phase = rd(b, v.tool, "phase");
+	unread = unread || (!phase && !absent());
+	int st = vbd_state_parse(state);
+	if (unread) {
+		/* nothing is decided on a half-read state */
+	} else if (!state && phase) {
+		teardown(b, &v, false); /* the backend vanished: out of the guest too */
+	} else if (st == XenbusStateInitialising && !hs && !phase && online &&
+		   strcmp(online, "1") == 0) {
+		if ((g = guest_ready(b, domid)))
+			plug(b, g, &v);
+		else if (guest_stuck(b, domid)) {
+			char why[160];
+			snprintf(why, sizeof(why), "the QEMU of domain %u does not answer "
+				 "(stopped or hung)", domid);
+			fail(b, &v, why);
+		} /* else not watching that guest yet: its handshake scans it */
+	} else if (st == XenbusStateClosing) {
+		teardown(b, &v, true);
+	}
+	free(state);
+	free(online);
+	free(hs);
+	free(phase);
+}
+
+bool vif_note(struct backd *b, const char *path)
+{
+	size_t rl = strlen(VIF_BACKEND_ROOT);
+	if (strncmp(path, VIF_BACKEND_ROOT, rl) == 0 && (path[rl] == '\0' || path[rl] == '/')) {
+		b->vif_dirty = true;
+		return true;
+	}
+	unsigned int domid;
+	int n = 0; /* xmbackd's own records (under the domains watch) */
+	if (sscanf(path, XM_TOOL_ROOT "/domain/%u/vif%n", &domid, &n) == 1 && n > 0 &&
+	    (path[n] == '\0' || path[n] == '/'))
+		return true;
+	return false;
+}
+
+void vif_flush(struct backd *b)
+{
+	if (b->vif_dirty)
+		vif_scan(b);
+}
+
+/* The records of domain dom whose backend vanished: out of the guest. */
+static void vanished(struct backd *b, const char *dom)
+{
+	unsigned int nv = 0;
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%s/vif", dom);
+	char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+	for (unsigned int j = 0; j < nv; j++) {
+		struct vif v;
+		vif_init(&v, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
+		char *s = rd(b, v.be, "frontend");
+		if (!s && absent() && !guest_busy(b, v.domid))
+			teardown(b, &v, false);
+		free(s);
+	}
+	free(devs);
+}
+
+static void backends(struct backd *b, const char *dom)
+{
+	unsigned int nv = 0;
+	char path[128];
+	snprintf(path, sizeof(path), VIF_BACKEND_ROOT "/%s", dom);
+	char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
+	for (unsigned int j = 0; j < nv; j++)
+		consider(b, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
+	free(devs);
+}
+
+void vif_scan_domain(struct backd *b, unsigned int domid)
+{
+	char dom[16];
+	snprintf(dom, sizeof(dom), "%u", domid);
+	backends(b, dom);
+	vanished(b, dom);
+}
+
+void vif_scan(struct backd *b)
+{
+	b->vif_dirty = false;
+	unsigned int nd = 0;
+	char **doms = xs_directory(b->xs, XBT_NULL, VIF_BACKEND_ROOT, &nd);
+	for (unsigned int i = 0; i < nd; i++)
+		backends(b, doms[i]);
+	free(doms);
+	unsigned int ng = 0;
+	char **guests = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &ng);
+	for (unsigned int i = 0; i < ng; i++)
+		vanished(b, guests[i]);
+	free(guests);
+}
+
+/* Which xmnet-N QEMU holds: has[N] for N <= VIF_MAX. 0, or -1 (no answer). */
+#define VIF_MAX 256
+static int qemu_nics(struct qmp *q, bool *has)
+{
+	json_t *ret = NULL, *e;
+	size_t i;
+	if (qmp_exec(q, "qom-list", json_pack("{s:s}", "path", "/machine/peripheral"), &ret, NULL,
+		     3000) < 0)
+		return -1;
+	json_array_foreach(ret, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+		char *end;
+		if (!name || strncmp(name, "xmnet-", 6) != 0 || name[6] < '0' || name[6] > '9')
+			continue;
+		unsigned long id = strtoul(name + 6, &end, 10);
+		if (!*end && id < VIF_MAX)
+			has[id] = true;
+	}
+	json_decref(ret);
+	return 0;
+}
+
+void vif_reconcile(struct backd *b, struct guest *g)
+{
+	bool has[VIF_MAX] = { false };
+	if (!g->q || !g->ready || g->job || qemu_nics(g->q, has) < 0)
+		return;
+	char path[128];
+	unsigned int nr = 0;
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vif", g->domid);
+	char **ids = xs_directory(b->xs, XBT_NULL, path, &nr);
+	if (!ids && !absent())
+		return; /* nothing is decided on a half-read state */
+	bool *rec = calloc(VIF_MAX, sizeof(bool));
+	for (unsigned int i = 0; rec && i < nr; i++) {
+		struct vif v;
+		unsigned long id = strtoul(ids[i], NULL, 10);
+		if (id >= VIF_MAX)
+			continue;
+		rec[id] = true;
+		vif_init(&v, g->domid, id);
+		char *phase = rd(b, v.tool, "phase"), *state = rd(b, v.be, "state");
+		int st = vbd_state_parse(state);
+		struct vnames n;
+		vnames(id, &n);
+		if (!phase) {
+			/* unreadable, or removed meanwhile */
+		} else if (strcmp(phase, PHASE_PLUGGING) == 0 && has[id] &&
+			   st == XenbusStateInitialising) {
+			if (connected(b, &v) == 0)
+				log_info("domain %u vif %lu: found plugged in QEMU: connected", v.domid,
+					 id);
+		} else if (strcmp(phase, PHASE_PLUGGING) == 0 && !has[id]) {
+			/* the intent, undone: its netdev (and tap) if QEMU got
+			 * that far, then the record; the backend is plugged again */
+			char *e = NULL;
+			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &e,
+				 QMP_TIMEOUT);
+			free(e);
+			e = NULL;
+			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &e,
+				 QMP_TIMEOUT);
+			free(e);
+			struct kv kv[2] = { { v.tool, NULL, NULL }, { v.be, "hotplug-status", NULL } };
+			if (vbd_record(b, NULL, kv, st == XenbusStateInitialising ? 2 : 1) == 0)
+				log_info("domain %u vif %lu: an attach that did not reach QEMU: undone",
+					 v.domid, id);
+		} else if (strcmp(phase, PHASE_CONNECTED) == 0 && !has[id]) {
+			log_info("domain %u vif %lu: connected, but not in QEMU: closed", v.domid, id);
+			char *e = NULL;
+			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &e,
+				 QMP_TIMEOUT);
+			free(e);
+			teardown(b, &v, state != NULL);
+		} else if (strcmp(phase, PHASE_UNPLUGGING) == 0 ||
+			   (strcmp(phase, PHASE_PLUGGING) == 0 && st != XenbusStateInitialising)) {
+			teardown(b, &v, state != NULL);
+		}
+		free(phase);
+		free(state);
+	}
+	/* NICs of ours in QEMU that no record holds: taken out */
+	for (unsigned long id = 0; rec && id < VIF_MAX; id++) {
+		if (!has[id] || rec[id])
+			continue;
+		struct vif v;
+		struct vnames n;
+		vif_init(&v, g->domid, id);
+		vnames(id, &n);
+		log_info("domain %u vif %lu: %s in QEMU without a record: removed", g->domid, id,
+			 n.dev);
+		struct kv kv[2] = { { v.tool, "phase", PHASE_UNPLUGGING },
+				    { v.tool, "device", n.dev } };
+		if (vbd_record(b, NULL, kv, 2) == 0)
+			teardown(b, &v, false);
+	}
+	free(rec);
+	free(ids);
+}
