@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define VCPU_MAX 64
@@ -167,7 +166,8 @@ static int plug(struct qmp *q, unsigned int domid, json_t **s, size_t ns, size_t
 		}
 		plugged--;
 	}
-	/* the guest ejects each CPU it took offline; QEMU then empties the slot */
+	/* the guest takes each CPU offline and ejects it, and QEMU empties its
+	 * slot: looked at again after each DEVICE_DELETED (or 250 ms) */
 	long deadline = now_ms() + UNPLUG_MS;
 	for (;;) {
 		json_t *t[VCPU_MAX];
@@ -181,12 +181,12 @@ static int plug(struct qmp *q, unsigned int domid, json_t **s, size_t ns, size_t
 			json_decref(t[i]);
 		if (now <= n)
 			return 0;
-		if (now_ms() > deadline)
+		long wait = deadline - now_ms();
+		if (wait <= 0)
 			return xm_error("domain %u: the guest did not give back its vCPUs within %d s "
 					"(%zu still plugged; is the guest paused or without ACPI?)",
 					domid, UNPLUG_MS / 1000, now);
-		struct timespec ts = { 0, 50 * 1000000 };
-		nanosleep(&ts, NULL);
+		qmp_wait_event(q, "DEVICE_DELETED", NULL, NULL, wait < 250 ? (int)wait : 250);
 	}
 }
 
