@@ -210,6 +210,10 @@ static char *node_resize(struct node *n, size_t dl, size_t cl)
 	} else if (n->ext && dl + cl <= malloc_usable_size(old)) {
 		to = old;
 		memmove(to + dl, old + odl, kc);
+	} else if (n->ext && dl == odl) { /* children added: grow in place if it can */
+		if (!(to = realloc(old, dl + cl)))
+			return NULL;
+		*node_ext(n) = to;
 	} else {
 		if (!(to = malloc(dl + cl ? dl + cl : 1)))
 			return NULL;
@@ -379,7 +383,7 @@ static int ntab_init(struct ntab *t, size_t initial)
 /* Insert n (n->hash set, not present): 0 or ENOMEM. */
 static int ntab_insert(struct ntab *t, struct node *n)
 {
-	if (t->count >= t->nslots) {
+	if (t->count >= 2 * t->nslots) { /* chains of two on average: 4 bytes a record */
 		size_t ns = t->nslots * 2;
 		struct node **s = calloc(ns, sizeof(*s));
 		if (!s)

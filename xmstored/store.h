@@ -129,7 +129,7 @@ struct acct {
 	uint32_t *idx;
 };
 
-/* The live records by whole name: chained buckets, doubled past a load of 1. */
+/* The live records by whole name: chained buckets, doubled past a load of 2. */
 struct ntab {
 	struct node **slots;
 	size_t nslots;          /* power of two */
