@@ -259,8 +259,12 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
 	bool ok = dom_writef(h, XBT_NULL, path, "%ld", (long)qpid);
+	/* an HVM guest: "booting" until create_hvm_run let it run (xmbackd
+	 * takes it over either way; it undoes a booting one whose create is
+	 * gone, as a creating one) */
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
-	ok = ok && xs_write(h, XBT_NULL, path, "running", 7);
+	const char *state = p->c.hvm ? "booting" : "running";
+	ok = ok && xs_write(h, XBT_NULL, path, state, (unsigned int)strlen(state));
 	if (!ok)
 		return xm_store_error(errno, "cannot record the domain's QEMU: %s", strerror(errno));
 	crash_point("xm.create-running");
@@ -285,7 +289,7 @@ static int attach_disks(const struct made *m, const struct plan *p)
  * check), the first disk and the first CD-ROM with the bootindex of their
  * letter in boot = (c, d); then reset and run (create_hvm_run). 0, or 1
  * (printed). */
-static int hvm_boot(const struct made *m, const struct plan *p)
+static int hvm_boot(struct xs_handle *h, const struct made *m, const struct plan *p)
 {
 	bool disk = false, cd = false;
 	if (!p->c.hvm)
@@ -299,7 +303,15 @@ static int hvm_boot(const struct made *m, const struct plan *p)
 		if (xm_block_attach_boot(m->id, d, index))
 			return 1;
 	}
-	return create_hvm_run(m->id, &p->c, m->rundir);
+	crash_point("xm.create-booting");
+	if (create_hvm_run(m->id, &p->c, m->rundir))
+		return 1;
+	crash_point("xm.create-booted");
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", m->id);
+	if (!xs_write(h, XBT_NULL, path, "running", 7))
+		return xm_store_error(errno, "cannot record the domain running: %s", strerror(errno));
+	return 0;
 }
 
 /* vif = [...]: as xm network-attach, once QEMU runs (xmbackd makes each
@@ -344,7 +356,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 			goto out;
 	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
 	    attach_disks(&m, &p) || attach_vifs(&m, &p) ||
-	    hvm_boot(&m, &p))
+	    hvm_boot(h, &m, &p))
 		goto out;
 	printf("Started domain %s (id=%u)\n", p.c.name, m.id);
 	fflush(stdout);

@@ -24,6 +24,8 @@ struct guest {
 	bool warned;            /* "does not answer" logged for this spell */
 	long since;             /* q opened then (or when to open it again) */
 	bool gone;              /* cleaned up: drop at the end of the loop turn */
+	bool booting;           /* an HVM guest whose xm create has yet to let it run
+				 * (state "booting"): undone if that create is gone */
 	bool recheck;           /* reconcile it at the end of the loop turn */
 	int agent;              /* its agent, as last written: -1 not yet, 0 disconnected, 1 connected */
 	long ping_id;           /* the query-chardev in flight (agent.c), or -1 */

@@ -79,12 +79,13 @@ static void guest_connect(struct backd *b, struct guest *g)
 	free(sock);
 }
 
-static void attach(struct backd *b, unsigned int domid)
+static void attach(struct backd *b, unsigned int domid, bool booting)
 {
 	struct guest *g = calloc(1, sizeof(*g));
 	if (!g)
 		return;
 	g->domid = domid;
+	g->booting = booting;
 	g->agent = -1;
 	g->ping_id = -1;
 	g->next = b->guests;
@@ -149,29 +150,31 @@ void guests_connect(struct backd *b)
 }
 
 /*
- * A domain left "creating" by an xm create that is no longer at work: its
- * create lock (named in the reservation) is not held, because xm died, or
- * because its undo could not reach a store that went down. Undo it as that
- * create would have: its QEMU (none recorded yet: the one in its run dir),
- * its introduction, nodes and run dir (dom_cleanup). A record with no
+ * A domain left "creating" (or, an HVM guest, "booting": its QEMU paused
+ * while its disks are attached) by an xm create that is no longer at work:
+ * its create lock (named in the reservation) is not held, because xm died,
+ * or because its undo could not reach a store that went down. Undo it as
+ * that create would have: its QEMU (the one in its run dir), its
+ * introduction, nodes, devices and run dir (dom_cleanup). A record with no
  * run dir yet may still have one that create made, empty: rmdir only.
+ * true when it was undone.
  */
-static void abandoned_create(struct backd *b, unsigned int domid)
+static bool abandoned_create(struct backd *b, unsigned int domid, const char *want)
 {
 	char *lock = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/creator", domid);
 	if (lock && createlock_path_ok(lock) && oplock_held(lock)) {
 		free(lock);
-		return; /* still at work */
+		return false; /* still at work */
 	}
 	/* The state again, now that the lock is known free: an xm create
 	 * writes "running" before it lets go, so one that finished since the
 	 * state was read (a scan that lagged) is told from one that died. */
 	char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
-	bool creating = state && strcmp(state, "creating") == 0;
+	bool creating = state && strcmp(state, want) == 0;
 	free(state);
 	if (!creating) {
 		free(lock);
-		return;
+		return false;
 	}
 	char *name = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/name", domid);
 	char *dir = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/dir", domid);
@@ -188,6 +191,7 @@ static void abandoned_create(struct backd *b, unsigned int domid)
 	free(dir);
 	free(name);
 	free(lock);
+	return true;
 }
 
 void guests_scan(struct backd *b)
@@ -215,14 +219,25 @@ void guests_scan(struct backd *b)
 	}
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int domid = (unsigned int)atoi(ids[i]);
-		if (domid == 0 || find(b, domid))
+		struct guest *g = domid ? find(b, domid) : NULL;
+		if (g && g->booting) { /* an HVM guest's create: let run yet, or gone? */
+			char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state",
+						domid);
+			g->booting = state && strcmp(state, "booting") == 0;
+			free(state);
+			if (g->booting && abandoned_create(b, domid, "booting"))
+				g->booting = false; /* (its QEMU's end cleans up the rest) */
+		}
+		if (domid == 0 || g)
 			continue;
 		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
 		if (state && strcmp(state, "running") == 0)
-			attach(b, domid);
+			attach(b, domid, false);
+		else if (state && strcmp(state, "booting") == 0)
+			attach(b, domid, true); /* (looked at again next scan) */
 		else if (state && strcmp(state, "creating") == 0) {
 			crash_point("xmbackd.scan-creating"); /* (a scan that lags) */
-			abandoned_create(b, domid);
+			abandoned_create(b, domid, "creating");
 		}
 		free(state);
 	}

@@ -13,6 +13,9 @@
 # - boot = "dc" with a bootable ISO at hdc:cdrom boots the CD (the default
 #   guest image on it); boot = "cd" with the same disks boots the disk;
 # - type = "hvm" with a kernel (xl's direct kernel boot): the BIOS boots it;
+# - xm killed at xm.create-booting (QEMU paused, its disk realised) or at
+#   xm.create-booted (let run, not yet recorded running): xmbackd undoes
+#   the domain, nothing left;
 # - refused: vnc = 1 (one line, the key and why), a missing disk image
 #   (one line, nothing left: no nodes, run dir or QEMU).
 set -u
@@ -159,6 +162,18 @@ if id=$(guest_create "$work/direct.cfg"); then
 else
 	t_fail "type = \"hvm\" with a kernel boots it" "see above"
 fi
+
+# ---- xm killed while the guest waits paused for its disks (state
+# "booting"), or just after it let it run: xmbackd undoes the domain ----
+for pt in xm.create-booting xm.create-booted; do
+	cp --sparse=always "$TOP/$B/guest/hvm-disk.img" "$work/hvm.img"
+	XM_CRASH_AT=$pt "$XM" create "$work/hvm.cfg" >"$work/out" 2>&1; rc=$?
+	i=0
+	while ! nothing_left >/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+	[ $rc -eq 137 ] && nothing_left >/dev/null &&
+		t_ok "xm create killed at $pt: xmbackd undid the HVM guest (QEMU, disk, nodes) in $((i / 10)) s" ||
+		t_fail "xm create killed at $pt" "rc=$rc $(nothing_left)"
+done
 
 # ---- refusals ----
 hvm_cfg "$work/vnc.cfg" HvmVnc "disk = [ 'file:$work/hvm.img,xvda,w' ]"
