@@ -162,3 +162,27 @@ void guests_ping(struct backd *b, bool all, bool reconcile)
 			guest_ping(g, reconcile);
 	}
 }
+
+void guests_sweep(struct backd *b, unsigned int max)
+{
+	unsigned int n = 0, i = 0, k = 0;
+	for (struct guest *g = b->guests; g; g = g->next)
+		n += !g->gone && g->ready;
+	if (b->sweep_guest >= n)
+		b->sweep_guest = 0;
+	for (struct guest *g = b->guests; g && k < max; g = g->next) {
+		if (g->gone || !g->ready)
+			continue;
+		if (i++ >= b->sweep_guest || n <= max) {
+			guest_ping(g, true);
+			k++;
+		}
+	}
+	if (k < max && n > max) /* round the end of the list */
+		for (struct guest *g = b->guests; g && k < max; g = g->next)
+			if (!g->gone && g->ready) {
+				guest_ping(g, true);
+				k++;
+			}
+	b->sweep_guest = n ? (b->sweep_guest + k) % n : 0;
+}

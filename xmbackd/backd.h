@@ -72,6 +72,9 @@ struct backd {
 	                         * when first needed: zeroed is not connected */
 	struct guest *guests;
 	struct vbd_key pending[VBD_PENDING_MAX];
+	unsigned int dpending[VBD_PENDING_MAX]; /* domains whose record changed (guests_note) */
+	unsigned int ndpending;
+	unsigned int sweep_be, sweep_rec, sweep_guest; /* the slow sweep's places */
 	unsigned int npending;
 	bool pending_overflow;  /* too many: vbd_flush() looks at everything */
 	struct media_wait mwait[MEDIA_WAIT_MAX];
@@ -90,6 +93,14 @@ struct backd {
 /* Bring the guest list in line with /tool/xm/domain: attach to new guests'
  * QMP, clean up those whose QEMU is gone. */
 void guests_scan(struct backd *b);
+/* A watch fired on path: if it is in one domain's record (/tool/xm/domain/N/...),
+ * note the domain and return true; guests_flush() then looks at each noted
+ * domain alone (its record, its devices), as guests_scan and vbd_scan would
+ * for all: one xm create writes a dozen nodes of its record, and a scan of
+ * every domain for each made filling a host quadratic. false: not one
+ * domain's (the caller rescans everything). */
+bool guests_note(struct backd *b, const char *path);
+void guests_flush(struct backd *b);
 /* The guest's QMP socket is readable: events, or its QEMU went away. */
 void guests_qmp_ready(struct backd *b, struct guest *g);
 /* Handle the QMP events that arrived while xmbackd waited for replies
@@ -112,6 +123,9 @@ void guests_agent_reset(struct backd *b);
 void guest_ping(struct guest *g, bool reconcile);
 /* The same for the guests whose agent is not connected, or all. */
 void guests_ping(struct backd *b, bool all, bool reconcile);
+/* Reconcile the next max guests (round the list; all when they are fewer) as
+ * each QEMU answers: the slow sweep's share. */
+void guests_sweep(struct backd *b, unsigned int max);
 /* QEMU sent something: a guest taken for stuck is not (logged). */
 void guest_heard(struct backd *b, struct guest *g);
 /* Is m the answer to the guest's ping? Then taken (true). */
@@ -148,6 +162,15 @@ void actions_takeover(struct backd *b, struct guest *g);
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);
+/* The slow sweep (every reconcile period, -r): up to this many guests, their
+ * backends and records are looked at again each time, so that with many
+ * guests the sweep costs the same each period and never holds up the loop
+ * for long; events (the store's watches, QEMU's) are acted on at once as
+ * ever. 1,000 guests: each one every 20 periods (100 s at 5 s). */
+#define SWEEP_PER_TICK 50
+/* The slow sweep's share of it: the next max domains' backends and the next
+ * max domains' records (round the lists; all of them when they are fewer). */
+void vbd_sweep(struct backd *b, unsigned int max);
 /* A watch fired on path. If it is about devices (a backend dir or one of
  * the nodes that decide, a frontend's state), note them and return true;
  * vbd_flush() then acts on each noted device once: one attach writes some

@@ -21,6 +21,7 @@
 #include "qmp.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,44 @@ static bool abandoned_create(struct backd *b, unsigned int domid, const char *wa
 	return true;
 }
 
+/* g's record went away (xm destroy cleaned up): let it go. */
+static void forget(struct backd *b, struct guest *g)
+{
+	log_info("domain %u: gone", g->domid);
+	if (b->cidx)
+		claimidx_drop_domain(b->cidx, g->domid);
+	qmp_close(g->q);
+	g->q = NULL;
+	g->gone = true;
+}
+
+/* One listed record: a guest not watched yet is watched once running or
+ * booting (an HVM create lets it run later), undone when an xm create left
+ * it half-made; a guest being booted by its create is checked on. */
+static void look_at(struct backd *b, unsigned int domid)
+{
+	struct guest *g = domid ? find(b, domid) : NULL;
+	if (g && g->booting) { /* an HVM guest's create: let run yet, or gone? */
+		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
+		g->booting = state && strcmp(state, "booting") == 0;
+		free(state);
+		if (g->booting && abandoned_create(b, domid, "booting"))
+			g->booting = false; /* (its QEMU's end cleans up the rest) */
+	}
+	if (domid == 0 || g)
+		return;
+	char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
+	if (state && strcmp(state, "running") == 0)
+		attach(b, domid, false);
+	else if (state && strcmp(state, "booting") == 0)
+		attach(b, domid, true); /* (looked at again next scan) */
+	else if (state && strcmp(state, "creating") == 0) {
+		crash_point("xmbackd.scan-creating"); /* (a scan that lags) */
+		abandoned_create(b, domid, "creating");
+	}
+	free(state);
+}
+
 void guests_scan(struct backd *b)
 {
 	unsigned int n = 0;
@@ -201,48 +240,63 @@ void guests_scan(struct backd *b)
 	if (!ids && errno != ENOENT)
 		return; /* the store is unreachable: nothing is decided on that */
 
-	/* Guests whose record went away (xm destroy cleaned up). */
-	for (struct guest *g = b->guests; g; g = g->next) {
-		if (g->gone)
-			continue;
-		bool listed = false;
-		for (unsigned int i = 0; i < n && !listed; i++)
-			listed = (unsigned int)atoi(ids[i]) == g->domid;
-		if (!listed) {
-			log_info("domain %u: gone", g->domid);
-			if (b->cidx)
-				claimidx_drop_domain(b->cidx, g->domid);
-			qmp_close(g->q);
-			g->q = NULL;
-			g->gone = true;
-		}
+	/* Guests whose record went away (xm destroy cleaned up): the listed ids
+	 * as bits (ids are below 2^16), not a search of the list per guest */
+	static unsigned char listed[65536 / 8];
+	memset(listed, 0, sizeof(listed));
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned long id = strtoul(ids[i], NULL, 10);
+		if (id < 65536)
+			listed[id / 8] |= (unsigned char)(1u << (id % 8));
 	}
+	for (struct guest *g = b->guests; g; g = g->next)
+		if (!g->gone && (g->domid >= 65536 || !(listed[g->domid / 8] & (1u << (g->domid % 8)))))
+			forget(b, g);
 	for (unsigned int i = 0; i < n; i++) {
 		unsigned int domid = (unsigned int)atoi(ids[i]);
-		struct guest *g = domid ? find(b, domid) : NULL;
-		if (g && g->booting) { /* an HVM guest's create: let run yet, or gone? */
-			char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state",
-						domid);
-			g->booting = state && strcmp(state, "booting") == 0;
-			free(state);
-			if (g->booting && abandoned_create(b, domid, "booting"))
-				g->booting = false; /* (its QEMU's end cleans up the rest) */
-		}
-		if (domid == 0 || g)
-			continue;
-		char *state = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", domid);
-		if (state && strcmp(state, "running") == 0)
-			attach(b, domid, false);
-		else if (state && strcmp(state, "booting") == 0)
-			attach(b, domid, true); /* (looked at again next scan) */
-		else if (state && strcmp(state, "creating") == 0) {
-			crash_point("xmbackd.scan-creating"); /* (a scan that lags) */
-			abandoned_create(b, domid, "creating");
-		}
-		free(state);
+		look_at(b, domid);
 	}
 	free(ids);
 	createlock_sweep();
+	b->ndpending = 0; /* covered */
+}
+
+bool guests_note(struct backd *b, const char *path)
+{
+	unsigned int domid;
+	int n = 0;
+	const char *p = path + strlen(XM_TOOL_ROOT "/domain/");
+	if (strncmp(path, XM_TOOL_ROOT "/domain/", strlen(XM_TOOL_ROOT "/domain/")) != 0 ||
+	    !isdigit((unsigned char)*p) || sscanf(p, "%u%n", &domid, &n) != 1 ||
+	    (p[n] != '\0' && p[n] != '/'))
+		return false;
+	for (unsigned int i = 0; i < b->ndpending; i++)
+		if (b->dpending[i] == domid)
+			return true;
+	if (b->ndpending == VBD_PENDING_MAX)
+		return false; /* so many: everything is looked at */
+	b->dpending[b->ndpending++] = domid;
+	return true;
+}
+
+void guests_flush(struct backd *b)
+{
+	unsigned int n = b->ndpending;
+	b->ndpending = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int domid = b->dpending[i];
+		struct guest *g = find(b, domid);
+		char *rec = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u", domid);
+		int e = errno;
+		if (!rec && e != ENOENT)
+			continue; /* the store is unreachable: nothing is decided on that */
+		if (!rec && g)
+			forget(b, g);
+		else if (rec)
+			look_at(b, domid);
+		free(rec);
+		vbd_scan_domain(b, domid);
+	}
 }
 
 static void on_event(struct backd *b, struct guest *g, json_t *m)

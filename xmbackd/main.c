@@ -71,9 +71,9 @@ static void init_dom0(struct xs_handle *h)
 }
 
 /* The watch connection is readable: its events (a device's: that device,
- * each once; anything else, as the domains, releases or the vbd root:
- * *rescan), and the replies to the watches vbd.c sets and removes (an
- * error is logged). 0, or -1 if the connection is gone. */
+ * each once; a domain record's: that domain, once; anything else, as
+ * releases or the roots: *rescan), and the replies to the watches vbd.c
+ * sets and removes (an error is logged). 0, or -1 if the connection is gone. */
 static int events(struct backd *b, bool *rescan)
 {
 	struct xsd_sockmsg h;
@@ -82,7 +82,7 @@ static int events(struct backd *b, bool *rescan)
 	for (bool fill = true; (r = xsc_next(&b->xw, fill, &h, &body)) == 1; fill = false) {
 		if (h.type == XS_WATCH_EVENT && wire_split(body, h.len, v, 2) == 2) {
 			log_debug("event %s", v[0]);
-			if (!vbd_note(b, v[0]) && !vif_note(b, v[0]))
+			if (!vbd_note(b, v[0]) && !vif_note(b, v[0]) && !guests_note(b, v[0]))
 				*rescan = true;
 		} else if (h.type == XS_ERROR && strncmp(body, "EEXIST", h.len < 6 ? h.len : 6) != 0 &&
 			   strncmp(body, "ENOENT", h.len < 6 ? h.len : 6) != 0) {
@@ -312,12 +312,10 @@ static void timers(struct backd *b)
 	}
 	if (now >= b->next_tick) {
 		b->next_tick = now + b->tick_ms;
-		b->npending = 0; /* the scan covers them */
-		b->pending_overflow = false;
 		guests_scan(b);
-		vbd_scan(b);
+		vbd_sweep(b, SWEEP_PER_TICK);
 		vif_scan(b);
-		guests_ping(b, true, true); /* reconciled as each QEMU answers */
+		guests_sweep(b, SWEEP_PER_TICK); /* reconciled as each QEMU answers */
 	}
 }
 
@@ -368,6 +366,7 @@ static int turn(struct backd *b)
 		vbd_scan(b);
 		vif_scan(b);
 	} else {
+		guests_flush(b);
 		vbd_flush(b);
 		vif_flush(b);
 	}

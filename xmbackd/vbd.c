@@ -344,3 +344,26 @@ void vbd_scan(struct backd *b)
 		vanished(b, guests[i]);
 	free(guests);
 }
+
+/* Names [*at, *at + max) of a directory of n (wrapping), *at moved on. */
+static void slice(char **names, unsigned int n, unsigned int *at, unsigned int max,
+		  void (*fn)(struct backd *, const char *), struct backd *b)
+{
+	if (*at >= n)
+		*at = 0;
+	unsigned int k = n < max ? n : max;
+	for (unsigned int i = 0; i < k; i++)
+		fn(b, names[(*at + i) % n]);
+	*at = n ? (*at + k) % n : 0;
+}
+
+void vbd_sweep(struct backd *b, unsigned int max)
+{
+	unsigned int nd = 0, ng = 0;
+	char **doms = xs_directory(b->xs, XBT_NULL, VBD_BACKEND_ROOT, &nd);
+	slice(doms, doms ? nd : 0, &b->sweep_be, max, backends, b);
+	free(doms);
+	char **guests = xs_directory(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain", &ng);
+	slice(guests, guests ? ng : 0, &b->sweep_rec, max, vanished, b);
+	free(guests);
+}
