@@ -272,6 +272,18 @@ static int windex_add(struct daemon *d, struct conn *c, struct watch *w)
 	return 0;
 }
 
+/* c's watch of path with token, through the index: the watches on that one
+ * path, not every watch of c (xmbackd holds one per device: thousands). */
+static struct watch *windex_find(struct daemon *d, struct conn *c, const char *path,
+				 const char *token)
+{
+	struct wpath *p = wpath_find(d, path);
+	for (struct wref *r = p ? p->refs : NULL; r; r = r->next)
+		if (r->c == c && strcmp(r->w->token, token) == 0)
+			return r->w;
+	return NULL;
+}
+
 static void windex_del(struct daemon *d, struct conn *c, struct watch *w)
 {
 	struct wpath *p = wpath_find(d, w->path);
@@ -314,18 +326,17 @@ static int do_watch(struct req *r)
 	} else if ((err = canon(r, v[0], false, name))) {
 		return err;
 	}
-	for (struct watch *w = c->watches.head; w; w = w->next)
-		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
-			return EEXIST;
+	if (windex_find(r->d, c, name, v[1]))
+		return EEXIST;
 	unsigned int nw = c->dom ? c->dom->nwatches : c->watches.count;
 	if (!c->who.priv && nw > r->d->max_watches)
 		return E2BIG;
 	struct watch *w;
-	err = watch_add(&c->watches, name, v[1], relative ? strlen(c->implicit) + 1 : 0, &w);
+	err = watch_append(&c->watches, name, v[1], relative ? strlen(c->implicit) + 1 : 0, &w);
 	if (err)
 		return err;
 	if (windex_add(r->d, c, w)) {
-		watch_remove(&c->watches, name, v[1]);
+		watch_unlink(&c->watches, w);
 		return ENOMEM;
 	}
 	if (c->dom) {
@@ -355,15 +366,11 @@ static int do_unwatch(struct req *r)
 		: snprintf(name, sizeof(name), "%s/%s", r->c->implicit, v[0]);
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return ENOENT;
-	for (w = r->c->watches.head; w; w = w->next)
-		if (strcmp(w->path, name) == 0 && strcmp(w->token, v[1]) == 0)
-			break;
-	long bytes = w ? watch_mem(w) : 0;
-	if (w)
-		windex_del(r->d, r->c, w);
-	int err = watch_remove(&r->c->watches, name, v[1]);
-	if (err)
-		return err;
+	if (!(w = windex_find(r->d, r->c, name, v[1])))
+		return ENOENT;
+	long bytes = watch_mem(w);
+	windex_del(r->d, r->c, w);
+	watch_unlink(&r->c->watches, w);
 	if (r->c->dom) {
 		r->c->dom->nwatches--;
 		r->c->dom->watch_bytes -= bytes;

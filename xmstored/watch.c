@@ -19,6 +19,12 @@ int watch_add(struct watch_list *l, const char *path, const char *token,
 	for (struct watch *w = l->head; w; w = w->next)
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0)
 			return EEXIST;
+	return watch_append(l, path, token, prefix_len, out);
+}
+
+int watch_append(struct watch_list *l, const char *path, const char *token,
+		 size_t prefix_len, struct watch **out)
+{
 	struct watch *w = calloc(1, sizeof(*w));
 	if (!w)
 		return ENOMEM;
@@ -31,6 +37,7 @@ int watch_add(struct watch_list *l, const char *path, const char *token,
 		return ENOMEM;
 	}
 	w->prefix_len = prefix_len;
+	w->pprev = l->tail;
 	*l->tail = w;
 	l->tail = &w->next;
 	l->count++;
@@ -46,19 +53,24 @@ static void watch_free(struct watch *w)
 	free(w);
 }
 
+void watch_unlink(struct watch_list *l, struct watch *w)
+{
+	*w->pprev = w->next;
+	if (w->next)
+		w->next->pprev = w->pprev;
+	else
+		l->tail = w->pprev;
+	watch_free(w);
+	l->count--;
+}
+
 int watch_remove(struct watch_list *l, const char *path, const char *token)
 {
-	for (struct watch **p = &l->head; *p; p = &(*p)->next) {
-		struct watch *w = *p;
+	for (struct watch *w = l->head; w; w = w->next)
 		if (strcmp(w->path, path) == 0 && strcmp(w->token, token) == 0) {
-			*p = w->next;
-			if (l->tail == &w->next)
-				l->tail = p;
-			watch_free(w);
-			l->count--;
+			watch_unlink(l, w);
 			return 0;
 		}
-	}
 	return ENOENT;
 }
 

@@ -28,6 +28,34 @@
 
 /* ---- the watch list ---- */
 
+/* watch_unlink takes a watch out in O(1) wherever it is (the index found it). */
+static void test_watch_unlink(void **state)
+{
+	struct watch_list l;
+	struct watch *w[4];
+	const char *names[4] = { "/a", "/b", "/c", "/d" };
+	(void)state;
+	watch_list_init(&l);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(watch_append(&l, names[i], "t", 0, &w[i]), 0);
+	watch_unlink(&l, w[1]); /* middle */
+	watch_unlink(&l, w[3]); /* tail */
+	assert_int_equal(l.count, 2);
+	assert_string_equal(l.head->path, "/a");
+	assert_string_equal(l.head->next->path, "/c");
+	assert_null(l.head->next->next);
+	assert_int_equal(watch_append(&l, "/e", "t", 0, NULL), 0); /* the tail followed */
+	assert_string_equal(l.head->next->next->path, "/e");
+	watch_unlink(&l, w[0]); /* head */
+	assert_string_equal(l.head->path, "/c");
+	assert_int_equal(watch_remove(&l, "/e", "t"), 0);
+	assert_int_equal(watch_remove(&l, "/c", "t"), 0);
+	assert_null(l.head);
+	assert_int_equal(watch_append(&l, "/f", "t", 0, NULL), 0);
+	assert_string_equal(l.head->path, "/f");
+	watch_clear(&l);
+}
+
 static void test_watch_list(void **state)
 {
 	struct watch_list l;
@@ -423,6 +451,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watch_list),
+		cmocka_unit_test(test_watch_unlink),
 		cmocka_unit_test(test_match_children),
 		cmocka_unit_test(test_match_exact),
 		cmocka_unit_test(test_match_root_and_special),
