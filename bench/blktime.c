@@ -25,6 +25,13 @@
  *   blktime floor-detach QMP_SOCKET
  *       device_del bench-dev, DEVICE_DELETED for it, blockdev-del bench-blk.
  *       Prints "device_del deleted blockdev_del".
+ *   blktime floor-multi-attach QMP_SOCKET CONSOLE_LOG BUS:IMAGE...
+ *       Up to 8 disks to one guest at once (bench/multidisk.sh): every
+ *       blockdev-add and device_add sent back to back, then every disk's
+ *       "add" uevent awaited. Prints "qmp uevents" (the last of each).
+ *   blktime floor-multi-detach QMP_SOCKET N
+ *       Every device_del at once, every DEVICE_DELETED, every blockdev-del
+ *       at once. Prints "deleted blockdev_del".
  *
  * "Seen at least N": a state read after a watch event counts for every
  * step it has reached, so a slow wakeup cannot lose a step (it only dates
@@ -382,6 +389,173 @@ static int cmd_floor_detach(const char *sock)
 	return 0;
 }
 
+/* --- N disks to one guest at once (bench/multidisk.sh) --------------------- */
+
+#define MULTI_MAX 8
+
+/* Occurrences of the uevent monitor's "add" line appended to the console
+ * log since kmsg_follow(k); waits until there are n. */
+static void uevents_wait(struct kmsg *k, int n)
+{
+	int seen = 0;
+	int fd = open(k->path, O_RDONLY | O_CLOEXEC);
+	char buf[8192 + MARK_MAX];
+	size_t keep = 0;
+	if (fd < 0)
+		die("%s: %s", k->path, strerror(errno));
+	for (;;) {
+		char ev[4096];
+		ssize_t r;
+		while (read(k->ino, ev, sizeof(ev)) > 0)
+			;
+		while ((r = pread(fd, buf + keep, sizeof(buf) - 1 - keep, k->off)) > 0) {
+			k->off += r;
+			size_t len = keep + (size_t)r;
+			buf[len] = '\0';
+			for (size_t i = 0; i < len; i++)
+				if (!buf[i])
+					buf[i] = ' ';
+			for (char *p = buf; (p = strstr(p, UEVENT)); p += sizeof(UEVENT) - 1)
+				seen++;
+			/* keep an unfinished mark for the next chunk (not a whole one:
+			 * it is counted) */
+			keep = len < sizeof(UEVENT) - 2 ? len : sizeof(UEVENT) - 2;
+			memmove(buf, buf + len - keep, keep);
+		}
+		if (seen >= n)
+			break;
+		struct pollfd p = { .fd = k->ino, .events = POLLIN };
+		int pr = poll(&p, 1, timeout_ms());
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			die("timeout: %d of %d disks' uevents in %s", seen, n, k->path);
+	}
+	close(fd);
+}
+
+/* Replies to ids[0..n) awaited, in any order (QEMU answers in order). */
+static void replies_wait(struct qmp *q, const long *ids, int n, const char *what)
+{
+	for (int i = 0; i < n; i++) {
+		char *err = NULL;
+		if (ids[i] < 0 || qmp_wait_reply(q, ids[i], NULL, &err, QMP_MS))
+			die("%s %d: %s", what, i, err ? err : "cannot send");
+	}
+}
+
+/* blktime floor-multi-attach QMP_SOCKET CONSOLE_LOG BUS:IMAGE...: every
+ * disk's blockdev-add and device_add sent at once (after its descriptor,
+ * as xmbackd passes it, before the clock starts), then every disk's
+ * "add" uevent awaited. Prints "qmp uevents": the last reply, the last
+ * uevent. */
+static int cmd_floor_multi_attach(const char *sock, const char *log, int n, char **disks)
+{
+	struct qmp *q = connect_qmp(sock);
+	struct kmsg k = { .ino = -1 };
+	long ids[2 * MULTI_MAX];
+	kmsg_follow(&k, log);
+	for (int i = 0; i < n; i++) {
+		const char *img = strchr(disks[i], ':');
+		int fd = img ? open(img + 1, O_RDWR | O_CLOEXEC) : -1;
+		char *err = NULL, opaque[32];
+		if (fd < 0)
+			die("%s: not BUS:IMAGE, or %s", disks[i], strerror(errno));
+		snprintf(opaque, sizeof(opaque), "bench-floor-%d", i);
+		if (qmp_wait_reply(q, qmp_send_fd(q, "add-fd", json_pack("{s:i, s:s}", "fdset-id",
+									 BLK_FDSET + i, "opaque",
+									 opaque), fd),
+				   NULL, &err, QMP_MS))
+			die("add-fd: %s", err ? err : "?");
+		close(fd);
+	}
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		char node[32], dev[32], file[32], bus[32];
+		snprintf(node, sizeof(node), BLK_NODE "-%d", i);
+		snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
+		snprintf(file, sizeof(file), "/dev/fdset/%d", BLK_FDSET + i);
+		snprintf(bus, sizeof(bus), "%.*s", (int)strcspn(disks[i], ":"), disks[i]);
+		ids[2 * i] = qmp_send(q, "blockdev-add",
+				      json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "node-name", node,
+						"driver", "raw", "read-only", 0, "file", "driver",
+						"file", "filename", file));
+		ids[2 * i + 1] = qmp_send(q, "device_add",
+					  json_pack("{s:s, s:s, s:s, s:s, s:s}", "driver",
+						    "virtio-blk-pci", "id", dev, "bus", bus,
+						    "drive", node, "serial", dev));
+	}
+	replies_wait(q, ids, 2 * n, "blockdev-add/device_add");
+	double answered = now();
+	uevents_wait(&k, n);
+	printf("%.6f %.6f\n", answered - t0, now() - t0);
+	qmp_close(q);
+	return 0;
+}
+
+/* blktime floor-multi-detach QMP_SOCKET N: every device_del at once, every
+ * DEVICE_DELETED awaited, then every blockdev-del at once. Prints
+ * "deleted blockdev_del". */
+static int cmd_floor_multi_detach(const char *sock, int n)
+{
+	struct qmp *q = connect_qmp(sock);
+	long ids[MULTI_MAX];
+	bool gone[MULTI_MAX] = { false };
+	int left = n;
+	t0 = now();
+	for (int i = 0; i < n; i++) {
+		char dev[32];
+		snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
+		ids[i] = qmp_send(q, "device_del", json_pack("{s:s}", "id", dev));
+	}
+	replies_wait(q, ids, n, "device_del");
+	while (left > 0) {
+		json_t *m;
+		while (left > 0 && (m = qmp_pop_event(q))) {
+			for (int i = 0; i < n; i++) {
+				char dev[32];
+				snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
+				if (!gone[i] && qmp_is_event(m, "DEVICE_DELETED", dev)) {
+					gone[i] = true;
+					left--;
+				}
+			}
+			json_decref(m);
+		}
+		if (left == 0)
+			break;
+		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
+		int pr = poll(&p, 1, timeout_ms());
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0 || qmp_read(q) < 0)
+			die("%d of %d devices not deleted", left, n);
+		while ((m = qmp_next(q))) { /* events only now: kept for the loop */
+			for (int i = 0; i < n; i++) {
+				char dev[32];
+				snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
+				if (!gone[i] && qmp_is_event(m, "DEVICE_DELETED", dev)) {
+					gone[i] = true;
+					left--;
+				}
+			}
+			json_decref(m);
+		}
+	}
+	double deleted = now();
+	for (int i = 0; i < n; i++) {
+		char node[32];
+		snprintf(node, sizeof(node), BLK_NODE "-%d", i);
+		ids[i] = qmp_send(q, "blockdev-del", json_pack("{s:s}", "node-name", node));
+	}
+	replies_wait(q, ids, n, "blockdev-del");
+	printf("%.6f %.6f\n", deleted - t0, now() - t0);
+	for (int i = 0; i < n; i++)
+		exec_or_die(q, "remove-fd", json_pack("{s:i}", "fdset-id", BLK_FDSET + i));
+	qmp_close(q);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -393,9 +567,16 @@ int main(int argc, char **argv)
 		return cmd_floor_attach(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 3 && strcmp(argv[1], "floor-detach") == 0)
 		return cmd_floor_detach(argv[2]);
+	if (argc >= 5 && argc - 4 <= MULTI_MAX && strcmp(argv[1], "floor-multi-attach") == 0)
+		return cmd_floor_multi_attach(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc == 4 && atoi(argv[3]) > 0 && atoi(argv[3]) <= MULTI_MAX &&
+	    strcmp(argv[1], "floor-multi-detach") == 0)
+		return cmd_floor_multi_detach(argv[2], atoi(argv[3]));
 	fputs("usage: blktime attach DOM DEVID CONSOLE_LOG CMD [ARG...]\n"
 	      "       blktime detach DOM DEVID CMD [ARG...]\n"
 	      "       blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG\n"
-	      "       blktime floor-detach QMP_SOCKET\n", stderr);
+	      "       blktime floor-detach QMP_SOCKET\n"
+	      "       blktime floor-multi-attach QMP_SOCKET CONSOLE_LOG BUS:IMAGE... (up to 8)\n"
+	      "       blktime floor-multi-detach QMP_SOCKET N\n", stderr);
 	return 2;
 }
