@@ -20,7 +20,7 @@
 # Also printed: the daemons' RSS and CPU per domain, and xm create's time
 # per domain as the host fills. Asserts nothing (bench/README.md).
 #
-#   SCALE_SIZES=10,100,1000 SCALE_SAMPLES=10
+#   SCALE_SIZES=10,100,1000 SCALE_SAMPLES=20
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -30,7 +30,7 @@ cd "$TOP" || exit 1
 . tests/guest/lib-guest.sh
 
 SIZES=$(echo "${SCALE_SIZES:-10,100,1000}" | tr ',' ' ')
-N=${SCALE_SAMPLES:-10}
+N=${SCALE_SAMPLES:-20}
 FAKE=$TOP/$B/bench/fakeqemu
 
 work=
@@ -50,10 +50,10 @@ guests_setup || fail "could not build or start xmstored/xmbackd"
 make -s -C "$TOP" B="$B" "$B/bench/fakeqemu" >/dev/null || fail "cannot build $B/bench/fakeqemu"
 ulimit -n 65536 2>/dev/null # (xm list opens every monitor at once; xm raises it too)
 
-ms() { echo $(($(date +%s%N) / 1000000)); }
-# p50 and p90 of the numbers on stdin
+us() { echo $(($(date +%s%N) / 1000)); }
+# p50 and p90 of the numbers on stdin (us), in ms
 pct() { sort -n | awk '{ v[NR] = $1 } END { if (!NR) { print "- -"; exit }
-	printf "%d %d\n", v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.999)] }'; }
+	printf "%.1f %.1f\n", v[int((NR + 1) / 2)] / 1000, v[int(NR * 0.9 + 0.999)] / 1000 }'; }
 rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 IMG=$work/img
@@ -74,9 +74,9 @@ guest_cfg "$work/real.cfg" ScaleReal 160 1 "$(disks "$IMG/real" "$real_letters")
 A=$(guest_create "$work/real.cfg") || fail "the real guest did not come up"
 truncate -s 8M "$IMG/probe.img"
 XS=$XS_PID
-have=1 made_ms=0 made=0
+have=1 made_us=0 made=0
 grow() { # grow TOTAL: fake domains until TOTAL domains
-	t0=$(ms)
+	t0=$(us)
 	while [ "$have" -lt "$1" ]; do
 		have=$((have + 1))
 		guest_cfg "$work/sim.cfg" "sim$have" 64 1 "$(disks "$IMG/s$have")"
@@ -84,7 +84,7 @@ grow() { # grow TOTAL: fake domains until TOTAL domains
 			fail "xm create of fake domain $have: $(cat "$work/create.err")"
 		made=$((made + 1))
 	done
-	made_ms=$(($(ms) - t0))
+	made_us=$(($(us) - t0))
 }
 
 # one domain holds $IMG/s2-b.img w (the refusal's holder)
@@ -93,33 +93,33 @@ results=$work/results
 for size in $SIZES; do
 	n0=$have
 	grow "$size"
-	per=$([ $((have - n0)) -gt 0 ] && echo $((made_ms / (have - n0))) || echo -)
+	per=$([ $((have - n0)) -gt 0 ] && echo $((made_us / 1000 / (have - n0))) || echo -)
 	sleep 2 # let xmbackd's first look at the new guests pass
-	b0=$(cpu_ticks "$BACKD_PID") s0=$(cpu_ticks "$XS") i0=$(ms)
+	b0=$(cpu_ticks "$BACKD_PID") s0=$(cpu_ticks "$XS") i0=$(us)
 	sleep 5 # idle: what the daemons cost with nothing to do
-	b1=$(cpu_ticks "$BACKD_PID") s1=$(cpu_ticks "$XS") i1=$(ms)
-	idle_b=$(( (b1 - b0) * 1000 * 10 / (i1 - i0) )) idle_s=$(( (s1 - s0) * 1000 * 10 / (i1 - i0) ))
+	b1=$(cpu_ticks "$BACKD_PID") s1=$(cpu_ticks "$XS") i1=$(us)
+	idle_b=$(( (b1 - b0) * 10000000 / (i1 - i0) )) idle_s=$(( (s1 - s0) * 10000000 / (i1 - i0) ))
 	: >"$work/att" ; : >"$work/det" ; : >"$work/ref" ; : >"$work/list" ; : >"$work/list1" ; : >"$work/bl"
 	for i in $(seq "$N"); do
-		t=$(ms); "$XM" block-attach "$A" "file:$IMG/probe.img" xvdj w >/dev/null 2>"$work/e" ||
+		t=$(us); "$XM" block-attach "$A" "file:$IMG/probe.img" xvdj w >/dev/null 2>"$work/e" ||
 			fail "attach at $size domains: $(cat "$work/e")"
-		echo $(($(ms) - t)) >>"$work/att"
-		t=$(ms); "$XM" block-detach "$A" xvdj >/dev/null 2>"$work/e" ||
+		echo $(($(us) - t)) >>"$work/att"
+		t=$(us); "$XM" block-detach "$A" xvdj >/dev/null 2>"$work/e" ||
 			fail "detach at $size domains: $(cat "$work/e")"
-		echo $(($(ms) - t)) >>"$work/det"
+		echo $(($(us) - t)) >>"$work/det"
 		if [ "$have" -ge 2 ]; then
-			t=$(ms); if "$XM" block-attach "$A" "file:$IMG/s2-b.img" xvdj w >/dev/null 2>"$work/e"; then
+			t=$(us); if "$XM" block-attach "$A" "file:$IMG/s2-b.img" xvdj w >/dev/null 2>"$work/e"; then
 				fail "the sharing check let $IMG/s2-b.img (held w by sim2) go to $A"
 			fi
-			echo $(($(ms) - t)) >>"$work/ref"
+			echo $(($(us) - t)) >>"$work/ref"
 		fi
-		t=$(ms); "$XM" list >"$work/l" 2>&1 || fail "xm list: $(tail -1 "$work/l")"
-		echo $(($(ms) - t)) >>"$work/list"
+		t=$(us); "$XM" list >"$work/l" 2>&1 || fail "xm list: $(tail -1 "$work/l")"
+		echo $(($(us) - t)) >>"$work/list"
 		rows=$(($(wc -l <"$work/l") - 1))
-		t=$(ms); "$XM" list "$A" >/dev/null 2>&1 || fail "xm list $A"
-		echo $(($(ms) - t)) >>"$work/list1"
-		t=$(ms); "$XM" block-list "$A" >"$work/bll" 2>&1 || fail "xm block-list: $(cat "$work/bll")"
-		echo $(($(ms) - t)) >>"$work/bl"
+		t=$(us); "$XM" list "$A" >/dev/null 2>&1 || fail "xm list $A"
+		echo $(($(us) - t)) >>"$work/list1"
+		t=$(us); "$XM" block-list "$A" >"$work/bll" 2>&1 || fail "xm block-list: $(cat "$work/bll")"
+		echo $(($(us) - t)) >>"$work/bl"
 	done
 	[ "$rows" -eq $((have + 1)) ] || fail "xm list showed $rows rows for $have domains (+ Domain-0)"
 	grep -q "sim2" "$work/e" 2>/dev/null || [ "$have" -lt 2 ] ||
@@ -161,6 +161,9 @@ END {
 	for (i = 1; i <= ns; i++) printf " %15.1f", ibd[size[i]] / 10
 	printf "\n%-22s", "xm create ms/domain"
 	for (i = 1; i <= ns; i++) printf " %15s", cr[size[i]]
+	printf "\n"
+	printf "xm list per domain listed (p50 / domains):"
+	for (i = 1; i <= ns; i++) printf " %.2f ms at %d;", p50[size[i], "list"] / size[i], size[i]
 	printf "\n"
 	if (ns > 1)
 		printf "per domain (8 vbds) from %d to %d: xmstored %.1f kB, xmbackd %.1f kB\n",

@@ -15,7 +15,7 @@
 #define ERR_POLL "poll failed"
 #define ERR_EOF "QEMU closed the monitor connection"
 #define ERR_SEND "cannot send to QEMU's monitor"
-#define QMP_KEEP_MAX 8
+#define QMP_KEEP_MAX 32 /* xmbackd: up to 8 jobs a guest, 3 replies awaited each */
 #define QMP_BUF_MAX (4 << 20) /* unparsed bytes a peer may leave us holding */
 
 struct qmp {

@@ -59,7 +59,7 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret,
 int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms);
 /* The reply to the command qmp_send gave id is for the event loop: a
  * blocking call that reads it keeps it for qmp_pop_event instead of dropping
- * it (the last eight ids asked so; ids are never reused). */
+ * it (the last 32 ids asked so; ids are never reused). */
 void qmp_keep(struct qmp *q, long id);
 /* Oldest kept event (or kept reply, qmp_keep), or NULL. */
 json_t *qmp_pop_event(struct qmp *q);

@@ -32,9 +32,11 @@ struct guest {
 	long ping_at;           /* sent then */
 	bool want_reconcile;    /* reconcile once it answers */
 	bool fresh;             /* ... as after new watches (reconcile_guest) */
+	bool taken;             /* reconciled once since its handshake (guests_recheck) */
 	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
 	unsigned int nleft;
-	struct job *job;        /* the attach or detach in flight on its QEMU (plug.c), or NULL */
+	struct job *jobs;       /* the attaches and detaches in flight on its QEMU (plug.c) */
+	unsigned int njobs;     /* how many: up to GUEST_JOBS_MAX */
 	bool deferred;          /* a device of it waited for the job: look at them after */
 	/* on_poweroff, on_reboot, on_crash in progress (actions.c) */
 	bool cont_on_reset;     /* restart: cont once QEMU says RESET */
@@ -130,15 +132,19 @@ void guests_sweep(struct backd *b, unsigned int max);
 void guest_heard(struct backd *b, struct guest *g);
 /* Is m the answer to the guest's ping? Then taken (true). */
 bool guest_pong(struct backd *b, struct guest *g, json_t *m);
-/* The guest domid, if its QEMU can be asked now: watched, connected, answering
- * (not guest_stuck) and no job in flight on it (guest_busy); else NULL. */
+/* The guest domid, if its QEMU can be asked now: watched, connected, taken
+ * over (reconciled once since the handshake), answering (not guest_stuck)
+ * and room for a job more (GUEST_JOBS_MAX); else NULL. */
 struct guest *guest_ready(struct backd *b, unsigned int domid);
 /* Its QMP connection: guest_ready's, or NULL. */
 struct qmp *guest_qmp(struct backd *b, unsigned int domid);
-/* Has domid an attach or detach in flight on its QEMU (plug.c)? Then the
- * caller leaves the device alone: the guest's devices are looked at again
- * once the job ends (vbd_scan_domain). */
-bool guest_busy(struct backd *b, unsigned int domid);
+/* Has domid an attach or detach of device devid in flight on its QEMU
+ * (plug.c), or as many jobs as it may have? Then the caller leaves the device
+ * alone: the guest's devices are looked at again once a job ends
+ * (vbd_scan_domain). Other devices' jobs go on meanwhile: several disks
+ * attached at once reach QEMU together, as raw QMP would send them. */
+#define GUEST_JOBS_MAX 8
+bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid);
 /* Jobs whose deadline passed end as QEMU not answering (timers). */
 void guests_expire(struct backd *b);
 /* Is domid watched but its QEMU not answering: its monitor unreachable or

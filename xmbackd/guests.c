@@ -124,10 +124,12 @@ static void handshake(struct backd *b, struct guest *g)
 		g->ready = true;
 		g->warned = false;
 		log_info("domain %u: watching its QEMU", g->domid);
-		actions_takeover(b, g);
-		reconcile_guest(b, g, true);
-		vbd_scan_domain(b, g->domid); /* attaches that waited for it (a guest
-					       * just created: xm create's disks) */
+		/* taken over once it answers a ping (guests_recheck): a QEMU that
+		 * completes the handshake and then answers nothing holds up no
+		 * other guest, as it would in a call waited for here */
+		g->taken = false;
+		g->fresh = true;
+		guest_ping(g, true);
 	} else if (r < 0) {
 		monitor_failed(b, g, err);
 	}
@@ -361,7 +363,7 @@ void guests_events(struct backd *b)
 struct guest *guest_ready(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	return g && g->q && g->ready && !g->stuck && !g->job ? g : NULL;
+	return g && g->q && g->ready && g->taken && !g->stuck && g->njobs < GUEST_JOBS_MAX ? g : NULL;
 }
 
 struct qmp *guest_qmp(struct backd *b, unsigned int domid)
@@ -370,10 +372,10 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 	return g ? g->q : NULL;
 }
 
-bool guest_busy(struct backd *b, unsigned int domid)
+bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct guest *g = find(b, domid);
-	if (!g || !g->job)
+	if (!g || !g->jobs || (g->njobs < GUEST_JOBS_MAX && !job_holds(g, devid)))
 		return false;
 	g->deferred = true;
 	return true;
@@ -383,7 +385,7 @@ void guests_expire(struct backd *b)
 {
 	long now = now_ms();
 	for (struct guest *g = b->guests; g; g = g->next)
-		if (g->job && !g->gone)
+		if (g->jobs && !g->gone)
 			job_expire(b, g, now);
 }
 
@@ -423,10 +425,18 @@ void guests_free(struct backd *b)
 void guests_recheck(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
-		if (!g->gone && g->ready && !g->stuck && !g->job && g->recheck) {
+		if (!g->gone && g->ready && !g->stuck && !g->jobs && g->recheck) {
 			g->recheck = false;
+			if (!g->taken)
+				actions_takeover(b, g); /* (a guest found crashed) */
 			if (reconcile_guest(b, g, g->fresh) == 0)
 				g->fresh = false;
+			if (!g->taken) {
+				g->taken = true;
+				vbd_scan_domain(b, g->domid); /* attaches that waited for it (a
+							       * guest just created: xm
+							       * create's disks) */
+			}
 		}
 	}
 }

@@ -308,6 +308,7 @@ static int precheck(struct plug *p, struct claim *c, char *err, size_t errlen)
  * guest's QEMU.
  */
 struct job {
+	struct job *next;       /* the guest's next job */
 	bool unplug;
 	struct vbd v;
 	long deadline;          /* QMP_TIMEOUT after its last step (now_ms) */
@@ -343,6 +344,32 @@ static long job_send_fd(struct guest *g, const char *cmd, json_t *args, int fd)
 	return id;
 }
 
+/* Jobs in and out of the guest's list. */
+static void job_add(struct guest *g, struct job *j)
+{
+	j->next = g->jobs;
+	g->jobs = j;
+	g->njobs++;
+}
+
+static void job_unlink(struct guest *g, struct job *j)
+{
+	for (struct job **p = &g->jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			g->njobs--;
+			return;
+		}
+}
+
+bool job_holds(const struct guest *g, unsigned long devid)
+{
+	for (const struct job *j = g->jobs; j; j = j->next)
+		if (j->v.devid == devid)
+			return true;
+	return false;
+}
+
 static void snap_copy(struct snap *to, const struct snap *from)
 {
 	for (int k = 0; k < NKEYS; k++)
@@ -358,7 +385,7 @@ static void job_free(struct backd *b, struct guest *g, struct job *j)
 		close(j->p.fd);
 	snap_free(&j->sn);
 	free(j);
-	if (g->deferred && !g->job && !g->gone) {
+	if (g->deferred && !g->gone) {
 		g->deferred = false;
 		vbd_scan_domain(b, g->domid);
 	}
@@ -381,7 +408,7 @@ static const char *reply_error(json_t *m, const char *why)
 static void plug_failed(struct backd *b, struct guest *g, struct job *j)
 {
 	const struct vbd *v = &j->v;
-	g->job = NULL;
+	job_unlink(g, j);
 	if (j->p.unsure) {
 		log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
 			 v->domid, v->devid);
@@ -401,7 +428,7 @@ static void plug_done(struct backd *b, struct guest *g, struct job *j)
 {
 	const struct vbd *v = &j->v;
 	const struct plug *p = &j->p;
-	g->job = NULL;
+	job_unlink(g, j);
 	crash_point("xmbackd.before-connected");
 	int rc = vbd_connected(b, g->q, v, &j->sn, p->bus, p->scsi_id, p->node);
 	if (rc == 1) {
@@ -538,7 +565,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p->bus);
 	/* add-fd, blockdev-add and device_add back to back: QEMU takes a
 	 * monitor's commands in order, so neither costs a round trip more */
-	g->job = j;
+	job_add(g, j);
 	j->deadline = now_ms() + QMP_TIMEOUT;
 	if (p->media) {
 		j->fd_id = job_send_fd(g, "add-fd", fdpass_add_args(p->fdset, v->devid, p->params),
@@ -566,7 +593,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
  * (the record stays at phase unplugging; a later look tries again). */
 static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok)
 {
-	g->job = NULL;
+	job_unlink(g, j);
 	if (ok) {
 		fdpass_remove(g->q, fdpass_recorded(b, &j->v)); /* the device had the last use */
 		vbd_teardown_done(b, &j->v, j->write_state);
@@ -646,7 +673,7 @@ void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, con
 	j->fd_id = j->node_id = j->dev_id = j->bdel_id = -1;
 	snprintf(j->devname, sizeof(j->devname), "%s", devname);
 	snprintf(j->node, sizeof(j->node), "%s", node ? node : "");
-	g->job = j;
+	job_add(g, j);
 	j->deadline = now_ms() + QMP_TIMEOUT;
 	j->del_id = job_send(g, "device_del", json_pack("{s:s}", "id", devname));
 	if (j->del_id < 0) {
@@ -658,28 +685,30 @@ void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, con
 
 bool job_message(struct backd *b, struct guest *g, json_t *m)
 {
-	struct job *j = g->job;
-	if (!j)
-		return false;
 	json_t *mid = json_object_get(m, "id");
 	if (json_is_integer(mid)) {
 		long id = (long)json_integer_value(mid);
-		if (j->unplug && (id == j->del_id || id == j->bdel_id))
-			unplug_step(b, g, j, id, m, NULL);
-		else if (!j->unplug && (id == j->fd_id || id == j->node_id || id == j->dev_id))
-			plug_step(b, g, j, id, m, NULL);
-		else
-			return false;
-		return true;
-	}
-	if (j->unplug && qmp_is_event(m, "DEVICE_DELETED", j->devname)) {
-		j->deleted = true;
-		if (j->wait_deleted) {
-			crash_point("xmbackd.after-device-deleted");
-			unplug_node(b, g, j);
+		for (struct job *j = g->jobs; j; j = j->next) {
+			if (j->unplug && (id == j->del_id || id == j->bdel_id)) {
+				unplug_step(b, g, j, id, m, NULL);
+				return true;
+			}
+			if (!j->unplug && (id == j->fd_id || id == j->node_id || id == j->dev_id)) {
+				plug_step(b, g, j, id, m, NULL);
+				return true;
+			}
 		}
-		return true;
+		return false;
 	}
+	for (struct job *j = g->jobs; j; j = j->next)
+		if (j->unplug && qmp_is_event(m, "DEVICE_DELETED", j->devname)) {
+			j->deleted = true;
+			if (j->wait_deleted) {
+				crash_point("xmbackd.after-device-deleted");
+				unplug_node(b, g, j);
+			}
+			return true;
+		}
 	return false;
 }
 
@@ -698,17 +727,22 @@ static void no_answer(struct backd *b, struct guest *g, struct job *j, const cha
 	}
 }
 
+/* Each of these ends the job it is given (and no other), so "the first one
+ * left, until none" terminates even when a job's end starts another one. */
 void job_expire(struct backd *b, struct guest *g, long now)
 {
-	if (g->job && now >= g->job->deadline)
-		no_answer(b, g, g->job, "timed out waiting for QEMU");
+	for (;;) {
+		struct job *j = g->jobs;
+		while (j && now < j->deadline)
+			j = j->next;
+		if (!j)
+			return;
+		no_answer(b, g, j, "timed out waiting for QEMU");
+	}
 }
 
-void job_stuck(struct backd *b, struct guest *g)
+static void stuck_one(struct backd *b, struct guest *g, struct job *j)
 {
-	struct job *j = g->job;
-	if (!j)
-		return;
 	if (j->unplug) {
 		unplug_end(b, g, j, false);
 		return;
@@ -719,18 +753,25 @@ void job_stuck(struct backd *b, struct guest *g)
 	plug_failed(b, g, j);
 }
 
+void job_stuck(struct backd *b, struct guest *g)
+{
+	/* (a stuck guest gets no new job: guest_ready refuses it) */
+	while (g->jobs)
+		stuck_one(b, g, g->jobs);
+}
+
 void job_abort(struct backd *b, struct guest *g, const char *why)
 {
-	struct job *j = g->job;
-	if (!j)
-		return;
-	if (why) {
-		no_answer(b, g, j, why);
-		return;
+	while (g->jobs) {
+		struct job *j = g->jobs;
+		if (why) {
+			no_answer(b, g, j, why);
+			continue;
+		}
+		job_unlink(g, j);
+		snap_free(&j->sn);
+		free(j);
 	}
-	g->job = NULL;
-	snap_free(&j->sn);
-	free(j);
 }
 
 int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)

@@ -314,7 +314,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	unsigned int nrec = 0;
 	if (!g->q || !g->ready || g->gone)
 		return -1;
-	if (g->job) { /* after the attach or detach in flight on its QEMU */
+	if (g->jobs) { /* after the attaches and detaches in flight on its QEMU */
 		g->recheck = true;
 		return -1;
 	}

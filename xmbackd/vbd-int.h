@@ -91,25 +91,29 @@ int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const ch
  * The QMP half of an attach (vbd_plug) or a detach (vbd_unplug_start) is a
  * job on the guest: its commands are sent, and the event loop brings their
  * replies and events to job_message, so that xmbackd never waits on one
- * guest's QEMU while another's work is ready. One job per guest at a time
- * (guest_busy); a job's deadline (QMP_TIMEOUT from its last step) ends it
- * as QEMU not answering.
+ * guest's QEMU while another's work is ready. A guest has up to
+ * GUEST_JOBS_MAX at once, one per device (guest_busy): the commands of
+ * several go out together, and each reply or event finds its job by id or
+ * device name. A job's deadline (QMP_TIMEOUT from its last step) ends it as
+ * QEMU not answering.
  */
 /* Start taking devname (then node) out of g's QEMU; once QEMU has let it
  * go, vbd_teardown_done(write_state); if not, the record stays at phase
  * unplugging. */
 void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, const char *devname,
 		      const char *node, bool write_state);
-/* m came from g's QEMU: a reply or event g's job waits for? Then taken. */
+/* Has g a job in flight for device devid? */
+bool job_holds(const struct guest *g, unsigned long devid);
+/* m came from g's QEMU: a reply or event one of g's jobs waits for? Then taken. */
 bool job_message(struct backd *b, struct guest *g, json_t *m);
-/* g's job, if its deadline has passed, ends as QEMU not answering. */
+/* g's jobs whose deadline has passed end as QEMU not answering. */
 void job_expire(struct backd *b, struct guest *g, long now);
-/* g's QEMU was found not answering (agent.c): its job ends so at once, as
+/* g's QEMU was found not answering (agent.c): its jobs end so at once, as
  * unanswered (what was sent may yet be done: the record says so). */
 void job_stuck(struct backd *b, struct guest *g);
 /* g's QEMU is gone, or its monitor connection lost (why: the job ends as
- * not answered, for that reason), or xmbackd stops (why NULL: the job is
- * dropped; its record says what QEMU may hold). */
+ * not answered, for that reason), or xmbackd stops (why NULL: the jobs are
+ * dropped; their records say what QEMU may hold). */
 void job_abort(struct backd *b, struct guest *g, const char *why);
 
 /* vbd.c: act on one device as its XenStore nodes say. */

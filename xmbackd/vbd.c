@@ -53,7 +53,7 @@ void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bo
 
 void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state)
 {
-	if (guest_busy(b, v->domid))
+	if (guest_busy(b, v->domid, v->devid))
 		return; /* after the job in flight on its QEMU */
 	struct guest *g = guest_ready(b, v->domid);
 	char *phase = dom_readf(b->xs, XBT_NULL, "%s/phase", v->tool);
@@ -174,7 +174,7 @@ void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vbd v;
 	struct snap sn;
-	if (guest_busy(b, domid))
+	if (guest_busy(b, domid, devid))
 		return; /* after the job in flight on its QEMU */
 	vbd_init(&v, domid, devid);
 	snap_read(b, &v, &sn);

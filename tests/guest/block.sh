@@ -247,6 +247,24 @@ for i in $(seq 1 20); do
 done
 [ $fails -eq 0 ] && t_ok "20 attach/detach cycles" || t_fail "cycles" "$fails failed"
 t_check "cycles: no stale nodes, QEMU devices or claims" no_vbds "$A"
+
+# ---- several disks at once to one guest: each its own job on the guest's
+# QEMU, all in flight together; each reaches the guest under its own name ----
+pids= want= 
+for x in d e f g; do
+	truncate -s 4M "$work/par-$x.img" && printf 'XMPAR-%s' "$x" | dd of="$work/par-$x.img" conv=notrunc 2>/dev/null
+	"$XM" block-attach "$A" "file:$work/par-$x.img" "xvd$x" w >/dev/null 2>"$work/par-$x.err" &
+	pids="$pids $!" want="${want}XMPAR-$x "
+done
+fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+[ $fails -eq 0 ] && t_ok "4 attaches at once to one guest" || t_fail "4 attaches at once" "$(cat "$work"/par-*.err)"
+got=$(guest_run "$A" 'for x in d e f g; do head -c 7 /dev/xvd$x; echo -n " "; done' | tr -d '\n')
+[ "$got" = "$want" ] && t_ok "each at its own name in the guest: $got" || t_fail "parallel names" "got '$got', want '$want'"
+pids=
+for x in d e f g; do "$XM" block-detach "$A" "xvd$x" >/dev/null 2>"$work/par-$x.err" & pids="$pids $!"; done
+fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+[ $fails -eq 0 ] && t_ok "4 detaches at once" || t_fail "4 detaches at once" "$(cat "$work"/par-*.err)"
+t_check "after them: no stale nodes, QEMU devices or claims" no_vbds "$A"
 "$XM" block-attach "$Bd" "file:$work/disk.img" xvdb w && t_ok "the claim is free again (GuestB takes it w)" || t_fail "claim free" ""
 
 # ---- a guest that dies releases its claims ----
