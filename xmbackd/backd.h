@@ -145,6 +145,9 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid);
  * attached at once reach QEMU together, as raw QMP would send them. */
 #define GUEST_JOBS_MAX 8
 bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid);
+/* Has domid any attach or detach in flight (the same deferral): for the
+ * steps made as blocking calls, which wait until none is (vif.c). */
+bool guest_any_job(struct backd *b, unsigned int domid);
 /* Jobs whose deadline passed end as QEMU not answering (timers). */
 void guests_expire(struct backd *b);
 /* Is domid watched but its QEMU not answering: its monitor unreachable or

@@ -372,6 +372,15 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 	return g ? g->q : NULL;
 }
 
+bool guest_any_job(struct backd *b, unsigned int domid)
+{
+	struct guest *g = find(b, domid);
+	if (!g || !g->jobs)
+		return false;
+	g->deferred = true;
+	return true;
+}
+
 bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct guest *g = find(b, domid);

@@ -17,7 +17,7 @@
  *
  * A NIC needs no guest's consent to go, and its QMP steps take QEMU a few
  * ms: they are blocking calls with a deadline, made only while no block
- * job is in flight on the guest (guest_ready), like media changes.
+ * job is in flight on the guest (guest_any_job), like media changes.
  * Everything is read again from XenStore on every event, so a restarted
  * xmbackd carries on; vif_reconcile brings records and QEMU together.
  */
@@ -267,7 +267,7 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vif v;
 	struct guest *g;
-	if (guest_busy(b, domid))
+	if (guest_any_job(b, domid))
 		return; /* after the block job in flight on its QEMU (deferred) */
 	vif_init(&v, domid, devid);
 	char *state = rd(b, v.be, "state");
@@ -331,7 +331,7 @@ static void vanished(struct backd *b, const char *dom)
 		struct vif v;
 		vif_init(&v, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
 		char *s = rd(b, v.be, "frontend");
-		if (!s && absent() && !guest_busy(b, v.domid))
+		if (!s && absent() && !guest_any_job(b, v.domid))
 			teardown(b, &v, false);
 		free(s);
 	}
@@ -397,7 +397,7 @@ static int qemu_nics(struct qmp *q, bool *has)
 void vif_reconcile(struct backd *b, struct guest *g)
 {
 	bool has[VIF_MAX] = { false };
-	if (!g->q || !g->ready || g->job || qemu_nics(g->q, has) < 0)
+	if (!g->q || !g->ready || g->jobs || qemu_nics(g->q, has) < 0)
 		return;
 	char path[128];
 	unsigned int nr = 0;
