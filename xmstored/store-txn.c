@@ -3,7 +3,8 @@
  * comment; the reads and writes inside one go through store.c's views).
  * The commit checks every touched record's generation against
  * the live tree (EAGAIN if any changed since it was first seen), then
- * puts the changed copies in place, each with a new generation, applies the
+ * puts the changed copies in place (into the live records; removals deepest
+ * first, new records parents first), each with a new generation, applies the
  * transaction's node counts, tells the change hook (the journal, which
  * makes one record of the whole commit) and queues the due watch events.
  */

@@ -6,6 +6,9 @@
  * creation order, as Xen's DIRECTORY returns them), plus a generation number:
  * every change to a record sets its generation to a fresh value of a global
  * counter. Adding or removing a child is a change to the parent's record.
+ * A live record does not keep its full name: it points to its parent and
+ * keeps the last component (store.h, struct node), so a live record stays
+ * where it is for as long as it lives: changes are made to it in place.
  *
  * Transactions (as cxenstored since Xen 4.9): a transaction keeps an overlay
  * of the records it has touched. The first access to a name copies the live
@@ -14,8 +17,9 @@
  * transaction then use the copy only. At commit, every touched name is checked
  * against the live tree: if any live generation differs from its base, someone
  * else changed it since we looked, and the commit fails with EAGAIN, leaving
- * the live tree untouched. Otherwise the modified copies replace the live
- * records, each with a new generation.
+ * the live tree untouched. Otherwise the modified copies are copied into the
+ * live records (or become new ones, or the live ones go), each with a new
+ * generation.
  *
  * Worked example: T starts, reads /a (gen 7: base 7), writes /a/b (copies /a
  * again? no: /a is already in the overlay; /a/b is absent: base 0; /a gets
