@@ -35,3 +35,10 @@ BENCHPROGS += $(B)/bench/domscale
 $(B)/bench/fakeqemu: $(B)/bench/fakeqemu.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 BENCHPROGS += $(B)/bench/fakeqemu
+
+# bench/nettime: the timing helper of bench/network.sh (xm network-attach /
+# -detach, and the raw floor: the tap by xmbackd's own tap.c, then QMP).
+NETTIME := $(B)/bench/nettime
+$(NETTIME): $(B)/bench/nettime.o $(B)/xmbackd/tap.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+BENCHPROGS += $(NETTIME)

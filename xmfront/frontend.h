@@ -20,6 +20,8 @@
 #ifndef XMFRONT_FRONTEND_H
 #define XMFRONT_FRONTEND_H
 
+#include <stdbool.h>
+
 struct mux;
 struct vbd_front;
 
@@ -31,6 +33,9 @@ void vbd_tick(struct vbd_front *v);
 /* The kernel's uevent socket (for poll: POLLIN), or -1 without one. */
 int vbd_fd(const struct vbd_front *v);
 void vbd_readable(struct vbd_front *v);
+/* Did a network interface appear since the last call (its "add" uevent,
+ * read by vbd_readable)? Then the network frontend looks at once. */
+bool vbd_take_net_added(struct vbd_front *v);
 /* Act on the watch events of the messages just handled (call after each
  * batch from the host): a burst of events costs one read of a device. */
 void vbd_flush(struct vbd_front *v);

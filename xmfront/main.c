@@ -303,8 +303,11 @@ static int run(struct xmfront *x)
 		}
 		if (x->up && pfd[1].revents)
 			port_readable(x);
-		if (nl_index < first_client && pfd[nl_index].revents)
+		if (nl_index < first_client && pfd[nl_index].revents) {
 			vbd_readable(x->vbd);
+			if (vbd_take_net_added(x->vbd))
+				vif_kick(x->vif);
+		}
 		/* clients in the order they were polled (the list only grows at
 		 * its head, in client_accept below) */
 		nfds_t i = first_client;

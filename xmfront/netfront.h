@@ -17,5 +17,7 @@ void vif_flush(struct vif_front *v);
 /* Milliseconds until vif_tick() has work, or -1. */
 int vif_timeout(const struct vif_front *v);
 void vif_tick(struct vif_front *v);
+/* A network interface appeared: look for the awaited NICs now. */
+void vif_kick(struct vif_front *v);
 
 #endif

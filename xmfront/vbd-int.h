@@ -95,6 +95,7 @@ struct vbd_front {
 		dev_t rdev;       /* MAJOR:MINOR, 0 if unknown */
 	} added[8];
 	unsigned int nadded;
+	bool net_added;       /* a network interface appeared (vbd_take_net_added) */
 };
 
 /* vbd.c: the device's requests (a reply's arg is d, counted in

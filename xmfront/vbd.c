@@ -773,7 +773,7 @@ void vbd_readable(struct vbd_front *v)
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) { /* overrun: look at everything */
-				kick = parts = true;
+				kick = parts = v->net_added = true;
 				continue;
 			}
 			break;
@@ -781,6 +781,8 @@ void vbd_readable(struct vbd_front *v)
 		struct uevent u;
 		if (uevent_parse(buf, (size_t)n, &u) < 0)
 			continue;
+		if (strcmp(u.subsys, "net") == 0 && strcmp(u.action, "add") == 0)
+			v->net_added = true; /* for the network frontend (netfront.h) */
 		if (uevent_cpu_online(&u) || strcmp(u.subsys, "block") != 0)
 			continue;
 		log_debug("uevent %s %s %s", u.action, u.devname ? u.devname : "-",
@@ -857,6 +859,13 @@ void vbd_free(struct vbd_front *v)
 	if (v->nl >= 0)
 		close(v->nl);
 	free(v);
+}
+
+bool vbd_take_net_added(struct vbd_front *v)
+{
+	bool r = v->net_added;
+	v->net_added = false;
+	return r;
 }
 
 int vbd_timeout(const struct vbd_front *v)

@@ -4,8 +4,9 @@
  * reads the MAC, waits for the kernel's NIC with that MAC (the virtio-net
  * device xmbackd plugs), brings its link up and writes the frontend's state
  * Connected (4). Addresses are the guest's own business (ip, udhcpc), as
- * in Xen. A NIC is found by looking at /sys/class/net every VIF_LOOK_MS
- * while one is awaited: a hot-plugged NIC appears within a few hundred ms.
+ * in Xen. A NIC is looked for in /sys/class/net at once when the kernel
+ * says an interface appeared (its "add" uevent, vif_kick), and every
+ * VIF_LOOK_MS while one is awaited (a uevent missed, no uevent socket).
  */
 #include "netfront.h"
 #include "mux.h"
@@ -220,6 +221,15 @@ int vif_timeout(const struct vif_front *v)
 		return -1;
 	long left = v->next_look - now_ms();
 	return left < 0 ? 0 : (int)left;
+}
+
+void vif_kick(struct vif_front *v)
+{
+	for (int i = 0; i < VIF_NICS; i++)
+		if (v->nics[i].used && !v->nics[i].connected && v->nics[i].mac[0]) {
+			v->next_look = now_ms();
+			return;
+		}
 }
 
 void vif_tick(struct vif_front *v)
