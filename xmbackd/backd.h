@@ -210,5 +210,8 @@ void vif_scan_domain(struct backd *b, unsigned int domid);
  * done again), a teardown half-done is finished, a NIC of ours without a
  * record is taken out. */
 void vif_reconcile(struct backd *b, struct guest *g);
+/* QEMU's DEVICE_DELETED for dev (xmnet-N) of g: the end of that vif's
+ * unplug (netdev_del, record gone, Closed), or a reconcile. */
+void vif_deleted(struct backd *b, struct guest *g, const char *dev);
 
 #endif

@@ -11,17 +11,21 @@
  * (romfile "": the guest boots its kernel directly, and a chrooted QEMU
  * would not find the option ROM); then the record goes to connected, and
  * the backend says hotplug-status connected and Connected, in one
- * transaction while the backend still waits. A backend at Closing (or gone) is taken out: device_del, its
- * DEVICE_DELETED, netdev_del (QEMU closes the last descriptor: the tap
- * goes), then the record is removed and the backend Closed.
+ * transaction while the backend still waits. A backend at Closing (or
+ * gone) is taken out: device_del; its DEVICE_DELETED comes through the
+ * event loop (vif_deleted: nothing waits on the guest's eject), then
+ * netdev_del (QEMU closes the last descriptor: the tap goes), the record is
+ * removed and the backend Closed.
  *
- * A NIC needs no guest's consent to go, and its QMP steps take QEMU a few
- * ms: they are blocking calls with a deadline, made only while no block
- * job is in flight on the guest (guest_any_job), like media changes.
+ * A NIC needs no guest's consent to go. The QMP commands themselves take
+ * QEMU a few ms: they are blocking calls with a deadline, made only while
+ * no block job is in flight on the guest (guest_any_job), like media
+ * changes.
  * Everything is read again from XenStore on every event, so a restarted
  * xmbackd carries on; vif_reconcile brings records and QEMU together.
  */
 #include "vbd-int.h"
+#include "crashpoint.h"
 #include "dom.h"
 #include "qmp.h"
 #include "tap.h"
@@ -112,7 +116,15 @@ static int connected(struct backd *b, const struct vif *v)
 			     vbd_state_str(XenbusStateInitialising), kv, 3);
 }
 
-static void teardown(struct backd *b, const struct vif *v, bool write_state);
+static void teardown(struct backd *b, const struct vif *v, bool again);
+
+/* A backend at Closing with nothing in QEMU: Closed. */
+static void be_write_vif_closed(struct backd *b, const struct vif *v)
+{
+	char st[200];
+	struct kv kv = { v->be, "state", vbd_state_str(XenbusStateClosed) };
+	vbd_record(b, vbd_path(st, sizeof(st), v->be, "frontend"), &kv, 1);
+}
 
 static void plug(struct backd *b, struct guest *g, const struct vif *v)
 {
@@ -147,6 +159,7 @@ static void plug(struct backd *b, struct guest *g, const struct vif *v)
 			       vbd_state_str(XenbusStateInitialising), kv, 5);
 	if (rc)
 		goto out; /* gone meanwhile, or the store failed */
+	crash_point("xmbackd.vif-intended");
 	fd = tap_open(tap, bridge ? bridge : VIF_DEFAULT_BRIDGE, err, sizeof(err));
 	if (fd < 0) {
 		release(b, v);
@@ -166,6 +179,7 @@ static void plug(struct backd *b, struct guest *g, const struct vif *v)
 	char *e1, *e2, *e3;
 	int r1 = reply(g->q, id1, &e1), r2 = reply(g->q, id2, &e2), r3 = reply(g->q, id3, &e3);
 	if (r1 == 0 && r2 == 0 && r3 == 0) {
+		crash_point("xmbackd.vif-after-device-add");
 		rc = connected(b, v);
 		if (rc == 1) {
 			log_info("domain %u vif %lu: removed while being connected: unplugged",
@@ -210,56 +224,94 @@ static bool not_found(const char *e)
 	return e && strstr(e, "not found");
 }
 
-/* Take the vif out of QEMU (device_del, DEVICE_DELETED, netdev_del), then
- * its record goes (and Closed is said, when write_state). If QEMU does not
- * confirm, the record stays at unplugging and a later look tries again. */
-static void teardown(struct backd *b, const struct vif *v, bool write_state)
+/* The end of a teardown, once QEMU has let the NIC go: its netdev goes
+ * (QEMU closes the tap's last descriptor: the tap is gone), then the
+ * record, and Closed is said if the backend is still there. */
+static void finish(struct backd *b, struct guest *g, const struct vif *v)
+{
+	struct vnames n;
+	char *qerr = NULL, st[200];
+	vnames(v->devid, &n);
+	if (qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &qerr,
+		     QMP_TIMEOUT) < 0 && !not_found(qerr)) {
+		log_warn("domain %u vif %lu: netdev_del %s: %s; kept at unplugging", v->domid,
+			 v->devid, n.netdev, qerr ? qerr : "no answer");
+		free(qerr);
+		return;
+	}
+	free(qerr);
+	char *fe = rd(b, v->be, "frontend");
+	bool be = fe || !absent(); /* not into a removed one */
+	free(fe);
+	struct kv kv[2] = { { v->tool, NULL, NULL },
+			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
+	if (vbd_record(b, be ? vbd_path(st, sizeof(st), v->be, "frontend") : NULL, kv,
+		       be ? 2 : 1) == 0)
+		log_info("domain %u vif %lu: disconnected", v->domid, v->devid);
+}
+
+/* Take the vif out of QEMU: the record at unplugging, device_del; its
+ * DEVICE_DELETED (vif_deleted, from the event loop: nothing waits for the
+ * guest's eject) brings finish(). A NIC QEMU does not have is finished at
+ * once. Without a record there is nothing in QEMU: a backend at Closing
+ * is Closed. A teardown under way (unplugging) is left to its event,
+ * unless again (the reconcile asks QEMU once more). */
+static void teardown(struct backd *b, const struct vif *v, bool again)
 {
 	char *phase = rd(b, v->tool, "phase"), *qerr = NULL;
 	bool unread = !phase && !absent();
 	struct guest *g = guest_ready(b, v->domid);
 	struct vnames n;
-	char st[200];
 	vnames(v->devid, &n);
 	if (unread || (phase && !g))
 		goto out; /* the store or the guest's QEMU unreachable: later */
-	if (phase) {
-		struct kv kv = { v->tool, "phase", PHASE_UNPLUGGING };
-		if (vbd_record(b, NULL, &kv, 1) < 0)
-			goto out;
-		if (qmp_exec(g->q, "device_del", json_pack("{s:s}", "id", n.dev), NULL, &qerr,
-			     QMP_TIMEOUT) == 0) {
-			/* two DEVICE_DELETED come: the virtio backend's path
-			 * first; the one with our id means the NIC is gone */
-			if (qmp_wait_event(g->q, "DEVICE_DELETED", n.dev, NULL, QMP_TIMEOUT) < 0) {
-				log_warn("domain %u vif %lu: no DEVICE_DELETED for %s; kept at "
-					 "unplugging", v->domid, v->devid, n.dev);
-				goto out;
-			}
-		} else if (!not_found(qerr)) {
-			log_warn("domain %u vif %lu: device_del %s: %s", v->domid, v->devid, n.dev,
-				 qerr ? qerr : "no answer");
-			goto out;
-		}
-		free(qerr);
-		qerr = NULL;
-		if (qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &qerr,
-			     QMP_TIMEOUT) < 0 && !not_found(qerr)) {
-			log_warn("domain %u vif %lu: netdev_del %s: %s", v->domid, v->devid, n.netdev,
-				 qerr ? qerr : "no answer");
-			goto out;
-		}
+	if (!phase) {
+		char *st = rd(b, v->be, "state");
+		if (vbd_state_parse(st) == XenbusStateClosing)
+			be_write_vif_closed(b, v);
+		free(st);
+		goto out;
 	}
-	char *fe = rd(b, v->be, "frontend");
-	write_state = write_state && (fe || !absent()); /* not into a removed one */
-	free(fe);
-	struct kv kv[2] = { { v->tool, NULL, NULL },
-			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
-	if (vbd_record(b, write_state ? vbd_path(st, sizeof(st), v->be, "frontend") : NULL, kv,
-		       write_state ? 2 : 1) == 0 && phase)
-		log_info("domain %u vif %lu: disconnected", v->domid, v->devid);
+	if (!again && strcmp(phase, PHASE_UNPLUGGING) == 0)
+		goto out; /* its DEVICE_DELETED is awaited */
+	struct kv kv = { v->tool, "phase", PHASE_UNPLUGGING };
+	if (vbd_record(b, NULL, &kv, 1) < 0)
+		goto out;
+	if (qmp_exec(g->q, "device_del", json_pack("{s:s}", "id", n.dev), NULL, &qerr,
+		     QMP_TIMEOUT) == 0) {
+		log_debug("domain %u vif %lu: device_del %s sent", v->domid, v->devid, n.dev);
+		crash_point("xmbackd.vif-after-device-del");
+	}
+	else if (not_found(qerr))
+		finish(b, g, v);
+	else if (qerr && strstr(qerr, "in the process of unplug"))
+		log_debug("domain %u vif %lu: %s: the guest has not let it go yet", v->domid,
+			  v->devid, n.dev);
+	else
+		log_warn("domain %u vif %lu: device_del %s: %s; kept at unplugging", v->domid,
+			 v->devid, n.dev, qerr ? qerr : "no answer");
 out:
 	free(qerr);
+	free(phase);
+}
+
+void vif_deleted(struct backd *b, struct guest *g, const char *dev)
+{
+	char *end;
+	if (strncmp(dev, "xmnet-", 6) != 0 || dev[6] < '0' || dev[6] > '9')
+		return;
+	unsigned long devid = strtoul(dev + 6, &end, 10);
+	if (*end)
+		return;
+	struct vif v;
+	vif_init(&v, g->domid, devid);
+	char *phase = rd(b, v.tool, "phase");
+	if (phase && strcmp(phase, PHASE_UNPLUGGING) == 0 && g->q && g->ready &&
+	    !guest_any_job(b, g->domid))
+		finish(b, g, &v);
+	else
+		g->recheck = true; /* not ours to expect, or a block job in flight:
+				    * reconcile (unplugging, no NIC: finished) */
 	free(phase);
 }
 
@@ -291,7 +343,7 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 			fail(b, &v, why);
 		} /* else not watching that guest yet: its handshake scans it */
 	} else if (st == XenbusStateClosing) {
-		teardown(b, &v, true);
+		teardown(b, &v, false);
 	}
 	free(state);
 	free(online);
@@ -436,19 +488,17 @@ void vif_reconcile(struct backd *b, struct guest *g)
 				 QMP_TIMEOUT);
 			free(e);
 			struct kv kv[2] = { { v.tool, NULL, NULL }, { v.be, "hotplug-status", NULL } };
-			if (vbd_record(b, NULL, kv, st == XenbusStateInitialising ? 2 : 1) == 0)
+			if (vbd_record(b, NULL, kv, st == XenbusStateInitialising ? 2 : 1) == 0) {
 				log_info("domain %u vif %lu: an attach that did not reach QEMU: undone",
 					 v.domid, id);
+				consider(b, v.domid, id); /* and done again */
+			}
 		} else if (strcmp(phase, PHASE_CONNECTED) == 0 && !has[id]) {
 			log_info("domain %u vif %lu: connected, but not in QEMU: closed", v.domid, id);
-			char *e = NULL;
-			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &e,
-				 QMP_TIMEOUT);
-			free(e);
-			teardown(b, &v, state != NULL);
+			teardown(b, &v, true); /* device_del: not found, so finished at once */
 		} else if (strcmp(phase, PHASE_UNPLUGGING) == 0 ||
 			   (strcmp(phase, PHASE_PLUGGING) == 0 && st != XenbusStateInitialising)) {
-			teardown(b, &v, state != NULL);
+			teardown(b, &v, true);
 		}
 		free(phase);
 		free(state);
@@ -466,7 +516,7 @@ void vif_reconcile(struct backd *b, struct guest *g)
 		struct kv kv[2] = { { v.tool, "phase", PHASE_UNPLUGGING },
 				    { v.tool, "device", n.dev } };
 		if (vbd_record(b, NULL, kv, 2) == 0)
-			teardown(b, &v, false);
+			teardown(b, &v, true);
 	}
 	free(rec);
 	free(ids);

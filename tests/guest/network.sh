@@ -12,7 +12,11 @@
 #   detach of a vif that does not exist, a backend xmbackd cannot realise):
 #   one clear error, exit 1, nothing left (no tap, no nodes);
 # - xmbackd killed -9 with a vif attached and started again: the NIC is
-#   still there once, traffic flows, detach works.
+#   still there once, traffic flows, detach works; killed at the crash
+#   points of an attach and a detach: each completes after the restart,
+#   with one NIC;
+# - a paused guest's detach (its eject waits) holds up no other guest's
+#   attach, and ends once the guest runs again.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${B:-build/asan}
@@ -162,6 +166,59 @@ pings "$A" 10.77.1.2 && t_ok "... traffic still flows on it" || t_fail "traffic 
 "$XM" network-detach "$A" 1 > "$work/out" 2>&1 && no_link "vif$A.1" && [ "$(qemu_nics "$A")" = 1 ] &&
 	t_ok "... and xm network-detach still works (tap gone, QEMU has one NIC)" ||
 	t_fail "detach after the restart" "$(cat "$work/out")"
+
+# ---- xmbackd killed at each step of an attach and a detach ----
+backd_crashing() { # a new xmbackd that kills itself at crash point $1
+	kill "$BACKD_PID" 2>/dev/null; wait "$BACKD_PID" 2>/dev/null
+	XM_CRASH_AT=$1; export XM_CRASH_AT
+	backd_start
+	unset XM_CRASH_AT
+}
+dead() { ! kill -0 "$1" 2>/dev/null; }
+backd_recover() { # once the crashing one is dead, a sound one
+	until_ok 30 dead "$BACKD_PID" || return 1
+	wait "$BACKD_PID" 2>/dev/null
+	backd_start
+}
+CMAC=00:16:3e:5a:00:0c
+for point in xmbackd.vif-intended xmbackd.vif-after-device-add; do
+	backd_crashing $point
+	"$XM" network-attach "$A" "bridge=$BR" "mac=$CMAC" > "$work/out" 2>&1 &
+	att=$!
+	backd_recover; wait $att; rc=$?
+	n=$(gnic "$A" $CMAC | wc -l)
+	[ $rc = 0 ] && [ "$(qemu_nics "$A")" = 2 ] && [ "$n" = 1 ] && on_bridge "vif$A.1" &&
+		[ "$(xenstore-read "/tool/xm/domain/$A/vif/1/phase")" = connected ] &&
+		t_ok "xmbackd killed at $point: the attach completes after its restart, one NIC (QEMU, guest, tap)" ||
+		t_fail "attach across a kill at $point" "rc=$rc $(cat "$work/out"); QEMU $(qemu_nics "$A"), guest $n; $(tail -3 "$work/backd.log")"
+	backd_crashing xmbackd.vif-after-device-del
+	"$XM" network-detach "$A" 1 > "$work/out" 2>&1 &
+	det=$!
+	backd_recover; wait $det; rc=$?
+	[ $rc = 0 ] && no_link "vif$A.1" && [ "$(qemu_nics "$A")" = 1 ] &&
+		[ -z "$(xenstore-list "/tool/xm/domain/$A/vif/1" 2>/dev/null)" ] &&
+		t_ok "... and killed after device_del: the detach completes after its restart (tap, NIC, record gone)" ||
+		t_fail "detach across a kill after device_del" "rc=$rc $(cat "$work/out"); QEMU $(qemu_nics "$A"); $(tail -3 "$work/backd.log")"
+done
+
+# ---- a guest that does not let its NIC go holds up no other guest ----
+# NetA paused: its eject of vif 0 waits until it runs again; meanwhile
+# NetB gets a NIC, and NetA's detach ends once it is unpaused
+"$XM" pause "$A"
+XM_DETACH_TIMEOUT=60 "$XM" network-detach "$A" 0 > "$work/det" 2>&1 &
+det=$!
+until_ok 10 sh -c "[ \"\$(xenstore-read /tool/xm/domain/$A/vif/0/phase 2>/dev/null)\" = unplugging ]"
+"$XM" network-attach "$Bd" "bridge=$BR" > "$work/out" 2>&1; rc=$?
+if [ $rc = 0 ] && kill -0 $det 2>/dev/null && has_link "vif$A.0"; then
+	t_ok "NetA paused, its vif being detached: NetB's network-attach completes meanwhile"
+else
+	t_fail "attach while another guest's detach waits" "rc=$rc $(cat "$work/out"); detach $(kill -0 $det 2>/dev/null && echo waiting || echo ended: $(cat "$work/det"))"
+fi
+"$XM" unpause "$A"
+wait $det; rc=$?
+[ $rc = 0 ] && no_link "vif$A.0" && [ -z "$(vif_nodes "$A")" ] &&
+	t_ok "... unpaused, NetA lets it go: the detach ends (exit 0, tap and nodes gone)" ||
+	t_fail "detach after unpause" "rc=$rc $(cat "$work/det"); $(vif_nodes "$A")"
 
 # ---- the guest's end takes its taps ----
 "$XM" destroy "$Bd" >/dev/null 2>&1

@@ -56,6 +56,29 @@ static void test_disk_add(void **state)
 	assert_false(u.eject);
 }
 
+/* A NIC hot-plugged (virtio-net): its interface name, no device node. */
+static void test_net_add(void **state)
+{
+	(void)state;
+	static const char *const kv[] = {
+		"add@/devices/pci0000:00/0000:00:18.0/0000:09:00.0/virtio5/net/eth1",
+		"ACTION=add",
+		"DEVPATH=/devices/pci0000:00/0000:00:18.0/0000:09:00.0/virtio5/net/eth1",
+		"SUBSYSTEM=net",
+		"INTERFACE=eth1",
+		"IFINDEX=3",
+		"SEQNUM=1240",
+	};
+	char buf[1024];
+	struct uevent u;
+	assert_int_equal(uevent_parse(buf, frame(buf, sizeof(buf), kv, 7), &u), 0);
+	assert_string_equal(u.action, "add");
+	assert_string_equal(u.subsys, "net");
+	assert_string_equal(u.ifname, "eth1");
+	assert_null(u.devname);
+	assert_int_equal(u.major, -1);
+}
+
 /* No device number, or a malformed one: -1, never a wrong number. */
 static void test_numbers(void **state)
 {
@@ -102,6 +125,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disk_add),
+		cmocka_unit_test(test_net_add),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_not_an_event),
 	};
