@@ -106,6 +106,8 @@ void conn_close(struct daemon *d, struct conn *c)
 		d->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	free(c->in);
+	c->in = NULL;
 	size_t before = outq_size(&c->out);
 	outq_free(&c->out);
 	conn_out_changed(c, before);
@@ -145,16 +147,41 @@ void conn_queue(struct daemon *d, struct conn *c, uint32_t type, uint32_t req_id
 	conn_out_changed(c, before);
 }
 
+/* c's input buffer (16 kB), made when needed; 0, or -1 (no memory: c is
+ * dead). */
+static int conn_in(struct conn *c)
+{
+	if (!c->in && !(c->in = calloc(1, sizeof(*c->in)))) {
+		log_err("out of memory reading from domain %u: closing", c->who.domid);
+		c->dead = true;
+		return -1;
+	}
+	return 0;
+}
+
+/* A guest's channel gives its buffer back once all it sent is handled:
+ * a thousand idle guests hold 16 MB less. (dom0's clients keep theirs:
+ * they are few, and busy.) */
+static void conn_in_idle(struct conn *c)
+{
+	if (c->dom && c->in && wire_in_pending(c->in) == 0) {
+		free(c->in);
+		c->in = NULL;
+	}
+}
+
 /* Handle the complete requests buffered for c, unless it is backed up. */
 static void conn_process(struct daemon *d, struct conn *c)
 {
 	struct xsd_sockmsg h;
 	const char *body;
 
-	while (!c->dead && outq_size(&c->out) < OUT_HIGH) {
-		enum wire_status st = wire_in_next(&c->in, &h, &body);
-		if (st == WIRE_AGAIN)
+	while (c->in && !c->dead && outq_size(&c->out) < OUT_HIGH) {
+		enum wire_status st = wire_in_next(c->in, &h, &body);
+		if (st == WIRE_AGAIN) {
+			conn_in_idle(c);
 			return;
+		}
 		if (st == WIRE_PROTO) {
 			log_warn("domain %u sent a %u-byte payload (max %d): dropping the connection",
 				 c->who.domid, h.len, XENSTORE_PAYLOAD_MAX);
@@ -169,8 +196,8 @@ static void conn_process(struct daemon *d, struct conn *c)
 void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
 {
 	const char *p = buf;
-	while (len > 0 && !c->dead) {
-		struct wire_in *in = &c->in;
+	while (len > 0 && !c->dead && conn_in(c) == 0) {
+		struct wire_in *in = c->in;
 		if (in->start == in->end)
 			in->start = in->end = 0;
 		else if (in->start > 0) {
@@ -197,7 +224,9 @@ void conn_feed(struct daemon *d, struct conn *c, const void *buf, size_t len)
 static void conn_readable(struct daemon *d, struct conn *c)
 {
 	conn_mark(d, c);
-	enum wire_status st = wire_in_fill(&c->in, c->fd);
+	if (conn_in(c) < 0)
+		return;
+	enum wire_status st = wire_in_fill(c->in, c->fd);
 	if (st == WIRE_EOF || st == WIRE_ERR) {
 		c->dead = true;
 		return;
@@ -255,7 +284,7 @@ static void conn_sweep(struct daemon *d)
 				int r = conn_flush(c);
 				if (r < 0)
 					c->dead = true;
-				if (r == 0 && wire_in_pending(&c->in)) {
+				if (r == 0 && c->in && wire_in_pending(c->in)) {
 					conn_process(d, c); /* requests held back while it was backed up */
 					if (persist_flush(d) < 0) {
 						/* the next sweeps go on, once it is written */

@@ -50,7 +50,8 @@ struct conn {
 	struct outq out;          /* replies and events queued */
 	unsigned long dropped_events;
 	bool got_event;           /* a watch event queued in this batch */
-	struct wire_in in;
+	struct wire_in *in;       /* what was read and not yet handled; a guest's
+	                           * channel holds none while idle (conn_in) */
 };
 
 /*
