@@ -178,8 +178,12 @@ static void defaults(struct vifspec *s)
 static int split(char *word, char **key, char **val, char *err, size_t len)
 {
 	char *eq = strchr(word, '=');
+	bool ctl = false;
+	for (const char *c = word; *c && !eq; c++)
+		ctl = ctl || iscntrl((unsigned char)*c);
 	if (!eq)
-		return fail(err, len, "bad vif setting '%s': KEY=VALUE is wanted", word);
+		return ctl ? fail(err, len, "bad vif setting: KEY=VALUE is wanted") :
+			     fail(err, len, "bad vif setting '%s': KEY=VALUE is wanted", word);
 	*eq = '\0';
 	char *k = word, *v = eq + 1;
 	while (isspace((unsigned char)*k))
@@ -190,6 +194,13 @@ static int split(char *word, char **key, char **val, char *err, size_t len)
 		v++;
 	for (char *e = v + strlen(v); e > v && isspace((unsigned char)e[-1]);)
 		*--e = '\0';
+	for (const char *c = k; *c; c++) /* never echoed: the error is one line */
+		if (iscntrl((unsigned char)*c))
+			return fail(err, len, "bad vif setting: a control character in a key");
+	for (const char *c = v; *c; c++)
+		if (iscntrl((unsigned char)*c))
+			return fail(err, len, "bad vif setting '%s': a control character in its value",
+				    k);
 	if (!*k)
 		return fail(err, len, "bad vif setting '=%s': no key", v);
 	*key = k;

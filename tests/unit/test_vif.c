@@ -89,6 +89,9 @@ static void test_spec(void **state)
 		{ "model=e1000", "model=e1000 is not supported: a guest's NICs are virtio-net "
 				 "(model=virtio-net)" },
 		{ "type=pv", "bad type 'pv': vif or ioemu" },
+		{ "bridge=a\nmac=00:16:3e:00:00:01", "bad vif setting 'bridge': a control character "
+						       "in its value" },
+		{ "bri\x01dge", "bad vif setting: KEY=VALUE is wanted" },
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		assert_int_equal(vifspec_parse(refused[i].spec, &s, err, sizeof(err)), -1);
