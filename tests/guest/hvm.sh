@@ -90,6 +90,13 @@ out=$(guest_run "$id" 'ps -o args | grep "^/usr/sbin/xmfront"; sed -n "s/^ExecSt
 	[ "$(echo "$out" | sed -n 2p)" = "/usr/sbin/xmfront --resync-restarted" ] &&
 	t_ok "the agent runs from its packaged path as its unit's ExecStart= says" ||
 	t_fail "the agent as a service" "$out"
+# the package's files (debian/xm-guest-agent.install), the agent this build made
+files=$(sed 's|/$||' "$TOP/debian/xm-guest-agent.install" | tr '\n' ' ')
+sum=$(md5sum <"$TOP/$B/xmfront/xmfront" | cut -d' ' -f1)
+out=$(guest_run "$id" "cd / && for f in $files; do [ -f \$f ] && echo \$f; done; md5sum </usr/sbin/xmfront")
+[ "$out" = "$(printf '%s\n' $files "$sum  -")" ] &&
+	t_ok "the disk holds the files of package xm-guest-agent ($files), xmfront this build's" ||
+	t_fail "the package's files on the disk" "$out"
 "$XM" list | grep -q "^HvmGuest  *$id " && t_ok "xm list shows the HVM guest" ||
 	t_fail "xm list" "$("$XM" list 2>&1)"
 bi=$(xenstore-read "/local/domain/0/backend/vbd/$id/51712/bootindex" 2>/dev/null)
