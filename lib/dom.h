@@ -16,6 +16,10 @@
 #include <xenstore.h>
 
 #define XM_TOOL_ROOT "/tool/xm"
+/* Saved domains (xm save): XM_SAVED_ROOT/<save id>/{name,uuid,file,dev,ino,
+ * restoring} and vbd/<devid>/{claim,dev}; their claims hold the disks
+ * while the save file exists and is not restored (xm/save.c). */
+#define XM_SAVED_ROOT XM_TOOL_ROOT "/saved"
 
 /* $XM_RUNDIR or /run/xm. */
 const char *xm_rundir(void);

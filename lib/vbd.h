@@ -27,6 +27,10 @@
  * "0000:00:DD.0"), so that its agent knows the disk by the kernel's device
  * path. */
 #define VBD_ROOT_PORTS 8
+/* The backend's node that asks xmbackd for a given slot ("rpN": root port
+ * N; "scsiN": SCSI target N), written by xm restore so that each device is
+ * where the saved guest had it; refused when that slot is taken. */
+#define VBD_SLOT_NODE "xm-slot"
 #define VBD_ROOT_PORT_DEV0 0x10
 
 /* A device's XenStore directories (no trailing slash). */

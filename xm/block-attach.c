@@ -28,12 +28,13 @@ struct newdev {
 	const struct vbd *v;
 	const struct diskspec *s;
 	int bootindex; /* QEMU's bootindex for the device, or -1 */
+	const char *slot; /* where xmbackd must put it (xm restore), or NULL */
 	int err;  /* out: why a write failed */
 };
 
 /* The device's nodes (Xen's layout, docs/vbd.md), queued in transaction tx. */
 static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const struct diskspec *s,
-		       int bootindex)
+		       int bootindex, const char *slot)
 {
 	char n[32], p[256], dom[16];
 	snprintf(dom, sizeof(dom), "r%u", v->domid);
@@ -59,6 +60,8 @@ static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const st
 	W(v->be, "bootable", "1");
 	W(v->be, "dev", s->vdev);
 	W(v->be, "device-type", type);
+	if (slot) /* xm restore: where the saved guest had it */
+		W(v->be, VBD_SLOT_NODE, slot);
 	if (bootindex >= 0) { /* xm's own: an HVM guest's firmware boots it */
 		snprintf(n, sizeof(n), "%d", bootindex);
 		W(v->be, "bootindex", n);
@@ -82,7 +85,7 @@ static int fill_dirs(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	(void)c;
 	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->fe, "backend"));
 	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->be, "frontend"));
-	queue_dirs(b, tx, d->v, d->s, d->bootindex);
+	queue_dirs(b, tx, d->v, d->s, d->bootindex, d->slot);
 	return 0;
 }
 
@@ -101,9 +104,10 @@ static int check_dirs(const struct xsb *b, void *arg)
 
 /* Both directories in one transaction, sent in one go (three round trips
  * instead of some twenty-five). 0 or 1 (printed). */
-static int create_dirs(struct xsc *c, const struct vbd *v, const struct diskspec *s, int bootindex)
+static int create_dirs(struct xsc *c, const struct vbd *v, const struct diskspec *s, int bootindex,
+		       const char *slot)
 {
-	struct newdev d = { v, s, bootindex, 0 };
+	struct newdev d = { v, s, bootindex, slot, 0 };
 	int rc = xsc_transaction(c, fill_dirs, check_dirs, &d);
 	if (rc == DIRS_EXIST)
 		return xm_error("Device /dev/%s (%lu, vbd) is already connected.", s->vdev, s->devid);
@@ -255,7 +259,8 @@ static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char
 
 /* bootindex -1: none; be_only: wait for the backend alone (a paused
  * HVM guest's disks: no agent runs before the firmware has booted). */
-static int attach(unsigned int domid, const struct diskspec *spec, int bootindex, bool be_only)
+static int attach(unsigned int domid, const struct diskspec *spec, int bootindex, const char *slot,
+		  bool be_only)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct vbd v;
@@ -274,7 +279,7 @@ static int attach(unsigned int domid, const struct diskspec *spec, int bootindex
 	char *why = NULL;
 	int rc = blk_lock(&l, &v, s->vdev);
 	if (!rc)
-		rc = create_dirs(&c, &v, s, bootindex);
+		rc = create_dirs(&c, &v, s, bootindex, slot);
 	if (!rc) {
 		blk_crash_point("attach", "-written");
 		int w = wait_connected(&c, &v, be_only, &why);
@@ -295,12 +300,17 @@ static int attach(unsigned int domid, const struct diskspec *spec, int bootindex
 
 int xm_block_attach(unsigned int domid, const struct diskspec *spec)
 {
-	return attach(domid, spec, -1, false);
+	return attach(domid, spec, -1, NULL, false);
 }
 
 int xm_block_attach_boot(unsigned int domid, const struct diskspec *spec, int bootindex)
 {
-	return attach(domid, spec, bootindex, true);
+	return attach(domid, spec, bootindex, NULL, true);
+}
+
+int xm_block_attach_at(unsigned int domid, const struct diskspec *spec, const char *slot)
+{
+	return attach(domid, spec, -1, slot, true);
 }
 
 int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)

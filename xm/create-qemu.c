@@ -177,7 +177,7 @@ static void qemu_root(char *out, size_t len)
 /* Build QEMU's argv (the array is malloc'd; its strings are static). uid
  * (uid_t)-1: unconfined (XM_DEBUG_QEMU_AS_ROOT). */
 static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uuid,
-			const char *dir, uid_t uid)
+			const char *dir, uid_t uid, bool incoming)
 {
 	static char buf[64][1100];
 	char **v = calloc(128, sizeof(char *));
@@ -275,6 +275,12 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 	ARG("virtio-balloon-pci,id=balloon0,bus=pcie.0,deflate-on-oom=off");
 	ARG("-device");
 	ARG("pvpanic,id=pvpanic0");
+	if (incoming) { /* xm restore: the guest comes over the monitor */
+		if (!c->hvm) /* (an HVM guest has it already) */
+			ARG("-S");
+		ARG("-incoming");
+		ARG("defer");
+	}
 	ARG("-pidfile");
 	ARGF("%s/qemu.pid", dir);
 	if (uid == (uid_t)-1) {
@@ -297,9 +303,9 @@ static char **qemu_argv(unsigned int id, const struct domcfg *c, const char *uui
 /* XM_DEBUG_QEMU_AS_ROOT: as root, with -daemonize, whose parent exits
  * once the machine is set up. 0, or 1 with the error printed. */
 static int start_daemonized(unsigned int id, const struct domcfg *c, const char *uuid,
-			    const char *dir, pid_t *qpid)
+			    const char *dir, bool incoming, pid_t *qpid)
 {
-	char **argv = qemu_argv(id, c, uuid, dir, (uid_t)-1);
+	char **argv = qemu_argv(id, c, uuid, dir, (uid_t)-1, incoming);
 	int pipefd[2];
 
 	if (!argv || pipe2(pipefd, O_CLOEXEC) < 0)
@@ -466,7 +472,7 @@ static void last_line(const char *log, char *msg, size_t len)
 
 /* Deprivileged (the head comment). 0, or 1 with the error printed. */
 static int start_confined(unsigned int id, const struct domcfg *c, const char *uuid,
-			  const char *dir, pid_t *qpid)
+			  const char *dir, bool incoming, pid_t *qpid)
 {
 	uid_t uid;
 	char root[600], log[1100], sock[4200];
@@ -488,7 +494,7 @@ static int start_confined(unsigned int id, const struct domcfg *c, const char *u
 		return xm_error("%s is not a directory of root's", root);
 	snprintf(log, sizeof(log), "%s/qemu.log", dir);
 	int logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-	char **argv = qemu_argv(id, c, uuid, dir, uid);
+	char **argv = qemu_argv(id, c, uuid, dir, uid, incoming);
 	if (logfd < 0 || !argv) {
 		if (logfd >= 0)
 			close(logfd);
@@ -588,9 +594,9 @@ int create_hvm_run(unsigned int id, const struct domcfg *c, const char *dir)
 
 /* Step 4. 0, or 1 with the error printed. */
 int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
-		      const char *dir, pid_t *qpid)
+		      const char *dir, bool incoming, pid_t *qpid)
 {
 	if (xm_qemu_as_root())
-		return start_daemonized(id, c, uuid, dir, qpid);
-	return start_confined(id, c, uuid, dir, qpid);
+		return start_daemonized(id, c, uuid, dir, incoming, qpid);
+	return start_confined(id, c, uuid, dir, incoming, qpid);
 }

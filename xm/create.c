@@ -159,22 +159,7 @@ static int plan_load(struct plan *p, int argc, char **argv)
 	return 0;
 }
 
-/* What this xm create made), each set just before the step that makes it. */
-struct made {
-	unsigned int id;
-	bool reserved;    /* /tool/xm/domain/N: its name and state */
-	bool dir;         /* the run dir, made by our mkdir */
-	bool introduced;
-	bool nodes;       /* /local/domain/N, /vm/<uuid>, backends of N */
-	bool qemu;        /* a QEMU with its pid file in our run dir */
-	int lockfd;       /* the create lock (createlock_path), -1 when not held */
-	char lock[1100];
-	char uuid[37];
-	char rundir[512];
-};
-
-/* Step 1: an id and its run dir, both ours. 0, or 1 (printed). */
-static int reserve_id(struct xsc *c, const char *name, struct made *m)
+int create_reserve_id(struct xsc *c, const char *name, struct made *m)
 {
 	char parent[480], locks[480];
 	snprintf(parent, sizeof(parent), "%s/dom", xm_rundir());
@@ -205,8 +190,7 @@ static int reserve_id(struct xsc *c, const char *name, struct made *m)
 	return xm_error("no free domain id: each one tried had a run dir in %s", parent);
 }
 
-/* Undo what m says this create made, in the reverse order. */
-static void undo(struct xs_handle *h, const struct made *m)
+void create_undo(struct xs_handle *h, const struct made *m)
 {
 	char path[128];
 	if (m->qemu)
@@ -228,13 +212,12 @@ static void undo(struct xs_handle *h, const struct made *m)
 		dom_rm_dir(m->rundir);
 }
 
-/* Steps 2 to 5 for the reserved id and its run dir. 0, or 1 (printed). */
-static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
-		       const struct plan *p)
+int create_make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
+		       const struct domcfg *cfg, bool restore)
 {
 	unsigned int id = m->id;
-	if (p->c.uuid)
-		snprintf(m->uuid, sizeof(m->uuid), "%s", p->c.uuid);
+	if (cfg->uuid)
+		snprintf(m->uuid, sizeof(m->uuid), "%s", cfg->uuid);
 	else
 		make_uuid(m->uuid);
 	if (!xs_introduce_domain(h, id, 0, 1))
@@ -243,27 +226,27 @@ static int make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	m->introduced = true;
 	crash_point("xm.create-introduced");
 	m->nodes = true;
-	if (create_write_domain(c, id, &p->c, m->uuid, m->rundir))
+	if (create_write_domain(c, id, cfg, m->uuid, m->rundir))
 		return 1;
 	crash_point("xm.create-written");
 	pid_t qpid = 0;
 	m->qemu = true;
-	if (create_start_qemu(id, &p->c, m->uuid, m->rundir, &qpid))
+	if (create_start_qemu(id, cfg, m->uuid, m->rundir, restore, &qpid))
 		return 1;
 	crash_point("xm.create-started");
 	/* QEMU has maxmem: the balloon gives the guest memory; cpus = pins */
-	if (p->c.maxmem_mib > p->c.memory_mib && xm_balloon(id, p->c.memory_mib))
+	if (cfg->maxmem_mib > cfg->memory_mib && xm_balloon(id, cfg->memory_mib))
 		return 1;
-	if (p->c.ncpus && xm_vcpu_pin_recorded(h, id))
+	if (cfg->ncpus && xm_vcpu_pin_recorded(h, id))
 		return 1;
 	char path[128];
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/qemu-pid", id);
 	bool ok = dom_writef(h, XBT_NULL, path, "%ld", (long)qpid);
-	/* an HVM guest: "booting" until create_hvm_run let it run (xmbackd
-	 * takes it over either way; it undoes a booting one whose create is
-	 * gone, as a creating one) */
+	/* an HVM guest, a restore: "booting" until create_hvm_run or the
+	 * restore let it run (xmbackd takes it over either way; it undoes a
+	 * booting one whose create is gone, as a creating one) */
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/state", id);
-	const char *state = p->c.hvm ? "booting" : "running";
+	const char *state = cfg->hvm || restore ? "booting" : "running";
 	ok = ok && xs_write(h, XBT_NULL, path, state, (unsigned int)strlen(state));
 	if (!ok)
 		return xm_store_error(errno, "cannot record the domain's QEMU: %s", strerror(errno));
@@ -354,7 +337,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 	for (int i = 0; i < p.c.nvifs; i++) /* before anything is made */
 		if (xm_net_check_host(&p.vifs[i]))
 			goto out;
-	if (reserve_id(&c, p.c.name, &m) || make_domain(h, &c, &m, &p) ||
+	if (create_reserve_id(&c, p.c.name, &m) || create_make_domain(h, &c, &m, &p.c, false) ||
 	    attach_disks(&m, &p) || attach_vifs(&m, &p) ||
 	    hvm_boot(h, &m, &p))
 		goto out;
@@ -363,7 +346,7 @@ int cmd_create(struct xm_ctx *x, int argc, char **argv)
 	rc = 0;
 out:
 	if (rc && h)
-		undo(h, &m);
+		create_undo(h, &m);
 	oplock_release(m.lockfd, m.lock); /* an undo the store refused: xmbackd's now */
 	xsc_close(&c);
 	if (h)

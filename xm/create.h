@@ -7,6 +7,7 @@
 
 struct domcfg;
 struct xsc;
+struct xs_handle;
 
 /* create-store.c. Each 0, or 1 with the error printed. */
 /* Step 1: a free domain id and the name, in one transaction (ids increase
@@ -38,12 +39,39 @@ int xm_qemu_uid(unsigned int domid, uid_t *uid);
 /* XM_DEBUG_QEMU_AS_ROOT=1: QEMU runs as root, unconfined (debugging only). */
 bool xm_qemu_as_root(void);
 /* create-qemu.c. Step 4: start QEMU (deprivileged: create-qemu.c's head
- * comment); its pid in *qpid. 0, or 1 (printed). */
+ * comment); its pid in *qpid. incoming (xm restore): stopped (-S), waiting
+ * for a migration stream (-incoming defer). 0, or 1 (printed). */
 int create_start_qemu(unsigned int id, const struct domcfg *c, const char *uuid,
-		      const char *dir, pid_t *qpid);
+		      const char *dir, bool incoming, pid_t *qpid);
 /* create-qemu.c. An HVM guest's QEMU starts paused (-S); once its disks
  * are realised: system_reset (the firmware's boot order is made then),
  * the reboot action (on_reboot other than "restart"), cont. 0, or 1 (printed). */
 int create_hvm_run(unsigned int id, const struct domcfg *c, const char *dir);
+
+/* create.c: the steps, for xm create and xm restore (restore.c). What a
+ * create made, each set just before the step that makes it. */
+struct made {
+	unsigned int id;
+	bool reserved;    /* /tool/xm/domain/N: its name and state */
+	bool dir;         /* the run dir, made by our mkdir */
+	bool introduced;
+	bool nodes;       /* /local/domain/N, /vm/<uuid>, backends of N */
+	bool qemu;        /* a QEMU with its pid file in our run dir */
+	int lockfd;       /* the create lock (createlock_path), -1 when not held */
+	char lock[1100];
+	char uuid[37];
+	char rundir[512];
+};
+/* Step 1: the create lock, an id and its run dir, all ours. 0, or 1
+ * (printed). */
+int create_reserve_id(struct xsc *c, const char *name, struct made *m);
+/* Steps 2 to 5 for the reserved id and its run dir: the domain ends
+ * "running" (an HVM guest "booting"). restore: QEMU started incoming, the
+ * domain left "booting" (xmbackd watches it and realises its disks while
+ * the creator's lock is held, and undoes it once not). 0, or 1 (printed). */
+int create_make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
+		       const struct domcfg *cfg, bool restore);
+/* Undo what m says was made, in the reverse order. */
+void create_undo(struct xs_handle *h, const struct made *m);
 
 #endif

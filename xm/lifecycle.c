@@ -10,6 +10,7 @@
 #include "crashpoint.h"
 #include "dom.h"
 #include "qmp.h"
+#include "savefile.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -153,5 +154,17 @@ int cmd_pause(struct xm_ctx *x, int argc, char **argv)
 int cmd_unpause(struct xm_ctx *x, int argc, char **argv)
 {
 	(void)argv;
-	return argc != 1 ? xm_usage("unpause") : ctl_exec(x->domid, "cont");
+	if (argc != 1)
+		return xm_usage("unpause");
+	if (ctl_exec(x->domid, "cont"))
+		return 1;
+	/* restored paused (xm restore -p): its agent starts afresh now */
+	char path[128];
+	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/" SAVE_PORT_PENDING, x->domid);
+	char *mark = dom_readf(x->h, XBT_NULL, "%s", path);
+	int rc = 0;
+	if (mark && (rc = save_drop_port(x->h, x->domid, x->domain)) == 0)
+		xs_rm(x->h, XBT_NULL, path);
+	free(mark);
+	return rc;
 }

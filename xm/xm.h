@@ -94,6 +94,8 @@ int xm_balloon(unsigned int domid, long mib);
 /* vcpu.c: pin each plugged vCPU of domid that has a CPU list in
  * /tool/xm/domain/N/cpus/<vcpu> to it. 0, or 1 (printed). */
 int xm_vcpu_pin_recorded(struct xs_handle *h, unsigned int domid);
+int cmd_save(struct xm_ctx *x, int argc, char **argv);
+int cmd_restore(struct xm_ctx *x, int argc, char **argv);
 
 struct diskspec;
 /* block-attach.c: attach a parsed device to a running domain and wait until
@@ -116,6 +118,10 @@ int xm_net_check_host(const struct vifspec *s);
  * guest, paused and without an agent) until the backend is. On failure
  * nothing is left. 0, or 1 (printed). */
 int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest);
+/* The same at a given hot-plug slot (slot: "rpN" a root port, "scsiN" a
+ * SCSI target, as the device's record's bus and scsi-id had it), waiting
+ * for the backend alone (a guest not running yet: xm restore). */
+int xm_block_attach_at(unsigned int domid, const struct diskspec *s, const char *slot);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

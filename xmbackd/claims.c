@@ -61,9 +61,12 @@ struct held {
 	unsigned int cap;
 };
 
-static int held_add(struct held *h, uint32_t tx, unsigned int domid, unsigned long devid)
+/* A saved domain's claim counts as held by this id when no domain restores it. */
+#define SAVED_HOLDER 0xFFFFFFFFu
+
+static int held_add(struct held *h, uint32_t tx, const char *path, unsigned int domid,
+		    unsigned long devid, const char *saved)
 {
-	char p[160];
 	if (h->q.n == h->cap) {
 		unsigned int cap = h->cap ? h->cap * 2 : 16;
 		struct claim *w = realloc(h->who, cap * sizeof(*w));
@@ -73,9 +76,39 @@ static int held_add(struct held *h, uint32_t tx, unsigned int domid, unsigned lo
 		h->cap = cap;
 	}
 	h->who[h->q.n] = (struct claim){ .domid = domid, .devid = devid };
-	claim_path(p, sizeof(p), domid, devid);
-	xsb_read(&h->q, tx, p);
+	snprintf(h->who[h->q.n].saved, sizeof(h->who[h->q.n].saved), "%s", saved);
+	xsb_read(&h->q, tx, path);
 	return 0;
+}
+
+/* The saved domains' claims (XM_SAVED_ROOT), queued into h. 0 or -1. */
+static int held_saved(struct xsc *c, uint32_t tx, struct held *h)
+{
+	unsigned int ns = 0;
+	char *saves = xsc_directory(c, tx, XM_SAVED_ROOT, &ns);
+	int rc = 0;
+	if (!saves)
+		return errno == ENOENT ? 0 : -1;
+	FOR_NAMES(s, saves, ns) {
+		char p[200];
+		unsigned int nv = 0;
+		snprintf(p, sizeof(p), XM_SAVED_ROOT "/%s/restoring", s);
+		char *r = rc == 0 ? xsc_read(c, tx, p) : NULL;
+		unsigned int holder = r && *r ? (unsigned int)atoi(r) : SAVED_HOLDER;
+		free(r);
+		snprintf(p, sizeof(p), XM_SAVED_ROOT "/%s/vbd", s);
+		char *devs = rc == 0 ? xsc_directory(c, tx, p, &nv) : NULL;
+		if (!devs && rc == 0 && errno != ENOENT)
+			rc = -1;
+		FOR_NAMES(v, devs, nv) {
+			snprintf(p, sizeof(p), XM_SAVED_ROOT "/%s/vbd/%s/claim", s, v);
+			if (rc == 0)
+				rc = held_add(h, tx, p, holder, strtoul(v, NULL, 10), s);
+		}
+		free(devs);
+	}
+	free(saves);
+	return rc;
 }
 
 static int held_read(struct xsc *c, uint32_t tx, struct held *h)
@@ -92,9 +125,13 @@ static int held_read(struct xsc *c, uint32_t tx, struct held *h)
 		char *devs = rc == 0 ? xsc_directory(c, tx, p, &nv) : NULL;
 		if (!devs && rc == 0 && errno != ENOENT)
 			rc = -1;
-		FOR_NAMES(v, devs, nv)
+		FOR_NAMES(v, devs, nv) {
+			unsigned int domid = (unsigned int)atoi(d);
+			unsigned long devid = strtoul(v, NULL, 10);
+			claim_path(p, sizeof(p), domid, devid);
 			if (rc == 0)
-				rc = held_add(h, tx, (unsigned int)atoi(d), strtoul(v, NULL, 10));
+				rc = held_add(h, tx, p, domid, devid, "");
+		}
 		free(devs);
 	}
 	free(doms);
@@ -145,6 +182,32 @@ static int index_build(struct backd *b, struct xsc *c, uint32_t tx)
 	return rc;
 }
 
+/* The saved domains' claims (xm save writes them, so the index has none;
+ * there are few): one of the same device in a mode mine conflicts with
+ * refuses me, unless its save is being restored as my domain. 0,
+ * CLAIM_REFUSED (t->holder) or -1. */
+static int saved_conflicts(struct take *t, struct xsc *c, uint32_t tx)
+{
+	const struct claim *me = t->c;
+	struct held h = { .cap = 0 };
+	xsb_init(&h.q);
+	int rc = held_saved(c, tx, &h);
+	if (rc == 0 && h.q.n && xsc_run(c, &h.q) < 0)
+		rc = -1;
+	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
+		struct claim *o = &h.who[i];
+		if (h.q.r[i].type == XS_ERROR || claim_parse(h.q.r[i].body, o) < 0 ||
+		    o->domid == me->domid)
+			continue;
+		if (sharing_same(me->ident, o->ident) && !sharing_compatible(me->mode, o->mode)) {
+			t->holder = *o;
+			rc = CLAIM_REFUSED;
+		}
+	}
+	held_free(&h);
+	return rc;
+}
+
 /* The claims that may conflict with me, read in tx: the index's holders
  * of a token of mine (their claims as the store has them). */
 static int conflicts(struct take *t, struct xsc *c, uint32_t tx)
@@ -160,9 +223,12 @@ static int conflicts(struct take *t, struct xsc *c, uint32_t tx)
 	if ((n = claimidx_holders(b->cidx, me->ident, &k)) < 0)
 		return -1;
 	xsb_init(&h.q);
-	for (long i = 0; i < n && rc == 0; i++)
+	for (long i = 0; i < n && rc == 0; i++) {
+		char p[160];
+		claim_path(p, sizeof(p), k[i].domid, k[i].devid);
 		if (!(k[i].domid == me->domid && k[i].devid == me->devid))
-			rc = held_add(&h, tx, k[i].domid, k[i].devid);
+			rc = held_add(&h, tx, p, k[i].domid, k[i].devid, "");
+	}
 	if (rc == 0 && h.q.n && xsc_run(c, &h.q) < 0)
 		rc = -1;
 	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
@@ -183,7 +249,7 @@ static int conflicts(struct take *t, struct xsc *c, uint32_t tx)
 	}
 	held_free(&h);
 	free(k);
-	return rc;
+	return rc ? rc : saved_conflicts(t, c, tx);
 }
 
 /* Check against the claims of the same device, then queue the claim and
@@ -243,7 +309,20 @@ int claims_take(struct backd *b, const struct claim *c, const char *target,
 		snprintf(err, errlen, "cannot record the claim in XenStore: %s", strerror(errno));
 		return -1;
 	}
-	if (rc == CLAIM_REFUSED) {
+	if (rc == CLAIM_REFUSED && t.holder.saved[0]) { /* a saved domain's */
+		const char *id = t.holder.saved;
+		char *name = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/name", id);
+		char *file = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/file", id);
+		char *dev = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/vbd/%lu/dev", id,
+				      t.holder.devid);
+		char who[1200], vn[24];
+		snprintf(who, sizeof(who), "%s, saved to %s", name ? name : id, file ? file : "?");
+		snprintf(vn, sizeof(vn), "%lu", t.holder.devid);
+		sharing_refusal(target, t.holder.mode, who, dev ? dev : vn, err, errlen);
+		free(name);
+		free(file);
+		free(dev);
+	} else if (rc == CLAIM_REFUSED) {
 		char *name = dom_readf(b->xs, XBT_NULL, "/local/domain/%u/name", t.holder.domid);
 		char *dev = dom_readf(b->xs, XBT_NULL, VBD_BACKEND_ROOT "/%u/%lu/dev",
 				      t.holder.domid, t.holder.devid);

@@ -14,7 +14,11 @@
  * This implementation (claims.c) is XenStore on one host: the claim is the
  * node claim = "MODE IDENT" of the device's record,
  * /tool/xm/domain/D/vbd/DEVID/claim, so a domain's claims go with its
- * record when it is cleaned up.
+ * record when it is cleaned up. A saved domain's claims (xm save) are
+ * XM_SAVED_ROOT/ID/vbd/DEVID/claim, written by xm save in the transaction
+ * that reads the domain's own; they count as domain D's (so as not to
+ * stand in its way) while XM_SAVED_ROOT/ID/restoring is D, as held by
+ * nobody else's domain otherwise.
  */
 #ifndef XMBACKD_CLAIMS_H
 #define XMBACKD_CLAIMS_H
@@ -27,6 +31,7 @@ struct claim {
 	unsigned long devid;
 	char mode[4];
 	char ident[SHARING_IDENT_MAX];
+	char saved[48];   /* a saved domain's claim: its save id (else "") */
 };
 
 enum { CLAIM_REFUSED = 1, CLAIM_GONE = 2 };

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static struct guest *find(struct backd *b, unsigned int domid)
@@ -153,8 +154,9 @@ void guests_connect(struct backd *b)
 }
 
 /*
- * A domain left "creating" (or, an HVM guest, "booting": its QEMU paused
- * while its disks are attached) by an xm create that is no longer at work:
+ * A domain left "creating" (or "booting": an HVM guest's QEMU paused
+ * while its disks are attached, or an xm restore's while it realises the
+ * disks and loads the guest) by an xm create or restore that is no longer at work:
  * its create lock (named in the reservation) is not held, because xm died,
  * or because its undo could not reach a store that went down. Undo it as
  * that create would have: its QEMU (the one in its run dir), its
@@ -235,6 +237,47 @@ static void look_at(struct backd *b, unsigned int domid)
 	free(state);
 }
 
+/*
+ * Saved domains (xm save) hold their disks' claims while their save file
+ * is there: one whose file is gone from its path (removed, or another file
+ * in its place) has its record removed, and its claims with it. A record
+ * naming a restore that is over (its domain gone) loses that name.
+ */
+static void saved_scan(struct backd *b)
+{
+	unsigned int n = 0;
+	char **ids = xs_directory(b->xs, XBT_NULL, XM_SAVED_ROOT, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		char *file = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/file", ids[i]);
+		char *ino = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/ino", ids[i]);
+		char *rest = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/restoring", ids[i]);
+		char path[200], have[64] = "";
+		struct stat st;
+		if (file && stat(file, &st) == 0)
+			snprintf(have, sizeof(have), "%lu:%lu", (unsigned long)st.st_dev,
+				 (unsigned long)st.st_ino);
+		else if (file && errno != ENOENT && errno != ENOTDIR)
+			snprintf(have, sizeof(have), "%s", ino ? ino : ""); /* unsure: kept */
+		if (file && ino && strcmp(have, ino) != 0) {
+			log_info("saved domain %s: its file %s is gone; its claims are released",
+				 ids[i], file);
+			snprintf(path, sizeof(path), XM_SAVED_ROOT "/%s", ids[i]);
+			xs_rm(b->xs, XBT_NULL, path);
+		} else if (rest && *rest) {
+			char *st8 = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%s/state", rest);
+			if (!st8 && errno == ENOENT) {
+				snprintf(path, sizeof(path), XM_SAVED_ROOT "/%s/restoring", ids[i]);
+				xs_write(b->xs, XBT_NULL, path, "", 0);
+			}
+			free(st8);
+		}
+		free(file);
+		free(ino);
+		free(rest);
+	}
+	free(ids);
+}
+
 void guests_scan(struct backd *b)
 {
 	unsigned int n = 0;
@@ -259,6 +302,7 @@ void guests_scan(struct backd *b)
 		look_at(b, domid);
 	}
 	free(ids);
+	saved_scan(b);
 	createlock_sweep();
 	b->ndpending = 0; /* covered */
 }

@@ -84,7 +84,8 @@ static const char *const snap_keys[NKEYS] = {
 	[K_STATE] = "state", [K_HS] = "hotplug-status", [K_MC] = "media-change",
 	[K_ONLINE] = "online", [K_FORCE] = "force", [K_FE] = "frontend", [K_PARAMS] = "params",
 	[K_MODE] = "mode", [K_TYPE] = "type", [K_FORMAT] = "format", [K_DTYPE] = "device-type",
-	[K_DEV] = "dev", [K_BOOT] = "bootindex", [K_TOOLDEV] = "device", [K_PHASE] = "phase", /* these two: the record's */
+	[K_DEV] = "dev", [K_BOOT] = "bootindex", [K_SLOT] = VBD_SLOT_NODE, [K_TOOLDEV] = "device",
+	[K_PHASE] = "phase", /* these two: the record's */
 };
 
 struct snap_req {

@@ -155,6 +155,7 @@ struct plug {
 	const struct vbd *v;
 	const char *params, *mode, *type, *format, *dev;
 	const char *bootindex; /* xm's, for an HVM guest's firmware, or NULL */
+	const char *want;  /* the slot asked for (VBD_SLOT_NODE), or NULL */
 	bool cdrom, media;
 	bool unsure;       /* QEMU did not answer a call: what it holds is unknown */
 	char node[64];     /* the block node (media only) */
@@ -172,14 +173,29 @@ static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t er
 {
 	json_t *args;
 	unsigned int domid = p->v->domid;
+	int want = -1;
+	if (p->want && *p->want && !(sscanf(p->want, p->cdrom ? "scsi%d" : "rp%d", &want) == 1 &&
+				      want >= (p->cdrom ? 0 : 1) && want < (p->cdrom ? 64 : VBD_ROOT_PORTS + 1))) {
+		snprintf(err, errlen, "no such hot-plug slot for a %s: %s", p->cdrom ? "cdrom" : "disk",
+			 p->want);
+		return NULL;
+	}
+	if (want >= 0) { /* xm restore: where the saved guest had it, or nowhere */
+		bool used[64] = { false };
+		used_slots(b, domid, p->cdrom ? "scsi-id" : "bus", p->cdrom ? "" : "rp", used, 64);
+		if (used[want]) {
+			snprintf(err, errlen, "the hot-plug slot %s is taken", p->want);
+			return NULL;
+		}
+	}
 	if (p->cdrom) {
-		p->scsi_id = free_scsi_id(b, domid);
+		p->scsi_id = want >= 0 ? want : free_scsi_id(b, domid);
 		snprintf(p->bus, sizeof(p->bus), "scsi0.0");
 		args = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "driver", "scsi-cd", "id",
 				 p->devname, "bus", p->bus, "scsi-id", p->scsi_id, "lun", 0,
 				 "product", p->dev ? p->dev : "");
 	} else {
-		int port = free_port(b, domid);
+		int port = want > 0 ? want : free_port(b, domid);
 		if (!port) {
 			snprintf(err, errlen, "no free hot-plug slot in the guest (%d devices at most)",
 				 VBD_ROOT_PORTS);
@@ -532,8 +548,8 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	struct plug *p = &j->p;
 	*p = (struct plug){ .v = &j->v, .params = j->sn.v[K_PARAMS], .mode = j->sn.v[K_MODE],
 			    .type = j->sn.v[K_TYPE], .format = j->sn.v[K_FORMAT],
-			    .dev = j->sn.v[K_DEV], .bootindex = j->sn.v[K_BOOT], .scsi_id = -1,
-			    .fd = -1, .fdset = -1 };
+			    .dev = j->sn.v[K_DEV], .bootindex = j->sn.v[K_BOOT], .want = j->sn.v[K_SLOT],
+			    .scsi_id = -1, .fd = -1, .fdset = -1 };
 	struct claim c = { .domid = v->domid, .devid = v->devid };
 	const char *dtype = j->sn.v[K_DTYPE], *fe = j->sn.v[K_FE];
 	p->cdrom = dtype && strcmp(dtype, "cdrom") == 0;

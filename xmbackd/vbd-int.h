@@ -32,7 +32,7 @@ void tool_write(struct backd *b, const struct vbd *v, const char *key, const cha
  * of one per node while the guest waits for the disk. K_TOOLDEV and
  * K_PHASE are xmbackd's record's. */
 enum { K_STATE, K_HS, K_MC, K_ONLINE, K_FORCE, K_FE, K_PARAMS, K_MODE, K_TYPE, K_FORMAT,
-       K_DTYPE, K_DEV, K_BOOT, K_TOOLDEV, K_PHASE, NKEYS };
+       K_DTYPE, K_DEV, K_BOOT, K_SLOT, K_TOOLDEV, K_PHASE, NKEYS };
 struct snap {
 	char *v[NKEYS]; /* NULL: no such node */
 	bool ok;        /* read (false: XenStore unreachable, all NULL) */

@@ -448,9 +448,17 @@ static void device_gone(struct vbd_dev *d)
 static bool watch_backend(struct vbd_dev *d)
 {
 	struct vbd_front *v = d->v;
-	if (!d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/' || d->backend_watch[0])
+	char want[sizeof(d->backend_watch)];
+	if (!d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/')
 		return false;
-	snprintf(d->backend_watch, sizeof(d->backend_watch), "%s/state", d->val[F_BACKEND]);
+	snprintf(want, sizeof(want), "%s/state", d->val[F_BACKEND]);
+	if (d->backend_watch[0] && strcmp(d->backend_watch, want) == 0)
+		return false;
+	/* another backend than the one watched: the guest was restored (xm
+	 * restore), as another domain id, whose backends these are now */
+	unwatch_backend(d);
+	d->backend_known = false;
+	memcpy(d->backend_watch, want, sizeof(want));
 	if (mux_watch(v->mux, d->backend_watch, on_backend_event, d) < 0) {
 		d->backend_watch[0] = '\0';
 		return false;

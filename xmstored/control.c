@@ -1,7 +1,7 @@
 /*
  * control.c — XS_CONTROL, the commands `xenstore-control` sends: check,
- * log on|off, print, quota, memreport, help. Unknown commands: EINVAL (as
- * Xen's control.c).
+ * log on|off, print, quota, memreport, help; and ours, disconnect DOMID
+ * (xm save). Unknown commands: EINVAL (as Xen's control.c).
  */
 #include "core.h"
 #include "domain.h"
@@ -34,7 +34,32 @@ static const char help_text[] =
 	"print <string>\n"
 	"quota [<domid>]\n"
 	"memreport\n"
+	"disconnect <domid>\n"
 	"help\n";
+
+/* "disconnect DOMID": close the domain's channel connections, as a restart
+ * of the daemon would, and keep the domain and its channel: its QEMU
+ * connects again (reconnect=1) and its agent starts afresh. xm save makes
+ * the saved guest see its port go, so that it sees it come back wherever
+ * it is restored. */
+static int disconnect_of(struct daemon *d, const char *arg, char **out, size_t *olen)
+{
+	char *end;
+	unsigned long id = strtoul(arg, &end, 10);
+	if (end == arg || *end || id > UINT32_MAX)
+		return EINVAL;
+	struct domain *dom = domain_find(d, (uint32_t)id);
+	if (!dom)
+		return ENOENT;
+	unsigned int n = 0;
+	for (struct conn *c = dom->conns; c; c = c->dom_next, n++) {
+		core_conn_reset(d, c);
+		c->dead = true;
+		conn_mark(d, c);
+	}
+	log_info("domain %u: %u channel connection(s) closed (control disconnect)", dom->domid, n);
+	return reply_text(out, olen, "OK");
+}
 
 /* "quota DOMID": what an introduced domain holds against each limit. */
 static int quota_of(struct daemon *d, const char *arg, char **out, size_t *olen)
@@ -106,6 +131,8 @@ int control_run(struct daemon *d, const char *body, size_t len, char **out, size
 				  d->store.q.node_size, d->store.q.perms,
 				  d->store.q.path_rel, d->store.q.tx_nodes,
 				  d->mem_hard, d->mem_soft);
+	if (strcmp(cmd, "disconnect") == 0)
+		return n >= 2 ? disconnect_of(d, v[1], out, olen) : EINVAL;
 	if (strcmp(cmd, "memreport") == 0) {
 		unsigned int nconn = 0, ndom = 0;
 		for (struct conn *c = d->conns; c; c = c->next)
