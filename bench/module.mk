@@ -42,3 +42,9 @@ NETTIME := $(B)/bench/nettime
 $(NETTIME): $(B)/bench/nettime.o $(B)/xmbackd/tap.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 BENCHPROGS += $(NETTIME)
+
+# bench/savetime: the raw-QMP floor of bench/saverestore.sh (save to a file,
+# restore into a fresh QEMU).
+$(B)/bench/savetime: $(B)/bench/savetime.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+BENCHPROGS += $(B)/bench/savetime

@@ -32,6 +32,7 @@
 #include "block.h"
 #include "create.h"
 #include "config.h"
+#include "crashpoint.h"
 #include "diskspec.h"
 #include "dom.h"
 #include "oplock.h"
@@ -318,6 +319,7 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 		if (xm_block_attach_at(made.id, &disks[i], slot))
 			goto out;
 	}
+	crash_point("xm.restore-attached");
 	if (migrate_in(made.id, fd, file, paused))
 		goto out;
 	char mark[128];

@@ -92,6 +92,16 @@ after=$(state)
 [ "$before" = "$after" ] && t_ok "nothing left behind by the bad input" ||
 	t_fail "left behind" "before: $before / after: $after"
 
+# ---- an xm restore killed half-way: xmbackd undoes it, the save keeps its claims ----
+XM_CRASH_AT=xm.restore-attached "$XM" restore "$work/a.save" >/dev/null 2>&1
+i=0; while xenstore-ls /tool/xm/domain 2>/dev/null | grep -q 'name = "GuestA"' && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 150 ] && [ "$(state)" = "$after" ] && [ -z "$(xenstore-read "$(xenstore-list /tool/xm/saved | sed 's|^|/tool/xm/saved/|;s|$|/restoring|')" 2>&1)" ] &&
+	t_ok "a killed restore undone by xmbackd in $((i / 10)) s; the save's record and claims intact" ||
+	t_fail "killed restore" "$(state)"
+"$XM" block-attach "$Bd" "file:$work/disk.img" xvdc w >/dev/null 2>&1 &&
+	t_fail "claims after a killed restore" "GuestB could attach the disk" ||
+	t_ok "the disk still refused to GuestB"
+
 # ---- restore ----
 out=$("$XM" restore "$work/a.save" 2>&1)
 A2=$(echo "$out" | sed -n 's/^Restored domain GuestA (id=\([0-9]*\))$/\1/p')
@@ -119,4 +129,16 @@ e2fsck -fn "$work/disk.img" >"$work/fsck" 2>&1 && t_ok "e2fsck -fn on the host: 
 "$XM" restore "$work/a.save" >/dev/null 2>"$work/err"
 grep -q "is restored already or whose disks were let go" "$work/err" &&
 	t_ok "a save restored already is refused: $(cat "$work/err")" || t_fail "second restore" "$(cat "$work/err")"
+
+# ---- restore -p: paused until xm unpause, then the agent starts afresh ----
+"$XM" save "$A2" "$work/a2.save" >"$work/out" 2>&1 || t_fail "second save" "$(cat "$work/out")"
+out=$("$XM" restore -p "$work/a2.save" 2>&1)
+A3=$(echo "$out" | sed -n 's/^Restored domain GuestA (id=\([0-9]*\)), paused$/\1/p')
+[ -n "$A3" ] && "$XM" list GuestA | awk 'NR == 2 { exit !($5 ~ /p/) }' &&
+	t_ok "xm restore -p: $out; listed paused" || t_fail "restore -p" "$out $("$XM" list GuestA 2>&1)"
+"$XM" unpause "$A3" >"$work/out" 2>&1
+i=0; while [ "$(xenstore-read "/local/domain/$A3/attr/xmfront/state" 2>/dev/null)" != ready ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+out=$(guest_run "$A3" 'echo alive')
+[ $i -lt 300 ] && [ "$out" = alive ] && ! xenstore-read "/tool/xm/domain/$A3/port-reset" >/dev/null 2>&1 &&
+	t_ok "xm unpause: the guest runs, its agent ready again" || t_fail "unpause" "$(cat "$work/out") $out"
 t_summary

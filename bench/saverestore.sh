@@ -1,0 +1,136 @@
+#!/bin/sh
+# bench/saverestore.sh [BUILD_DIR] — xm save / xm restore (issue 13) against
+# the floor: the same guest (same memory, same devices: a disk attached on
+# the same root port) saved with raw QMP (stop, migrate fd: to a file) and
+# restored into a fresh QEMU started with the restored guest's own command
+# line, unconfined (-S -incoming defer; blockdev-add + device_add of the
+# disk, migrate-incoming fd:, cont), interleaved round by round in one run.
+# xm's times are the commands' own, start to exit; the floor's, bench/
+# savetime's (QEMU's start, its monitor, the stream, cont). Prints one
+# table; asserts nothing (bench/README.md). ~2 min under TCG.
+#
+#   BENCH_ROUNDS=8     counted rounds (one uncounted warm-up before them)
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=${1:-build/release}
+export B TOP
+cd "$TOP" || exit 1
+. tests/lib.sh
+. tests/guest/lib-guest.sh
+
+ROUNDS=${BENCH_ROUNDS:-8}
+SAVETIME=$TOP/$B/bench/savetime
+DEVID=51728      # xvdb
+FPID=
+work=
+cleanup() {
+	[ -n "$FPID" ] && kill -9 "$FPID" 2>/dev/null
+	[ -n "$work" ] && guests_teardown
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	echo "saverestore.sh: $*" >&2
+	[ -n "$work" ] && [ -s "$work/backd.log" ] && tail -5 "$work/backd.log" | sed 's/^/#   backd: /' >&2
+	exit 1
+}
+ms() { date +%s%3N; }
+
+guests_setup || fail "could not build or start xmstored/xmbackd"
+make -s -C "$TOP" B="$B" "$B/bench/savetime" >/dev/null || fail "cannot build $B/bench/savetime"
+IMG=$work/bench.img
+truncate -s 8M "$IMG"
+guest_cfg "$work/bench.cfg" BenchSave
+D=$(guest_create "$work/bench.cfg") || fail "the guest did not come up"
+"$XM" block-attach "$D" "file:$IMG" xvdb w >/dev/null || fail "cannot attach the disk"
+mkdir -p "$work/floor"
+
+# The guest settled: its agent ready and its disk Connected in the guest.
+settled() {
+	i=0
+	while [ "$(xenstore-read "/local/domain/$1/attr/xmfront/state" 2>/dev/null)" != ready ] ||
+	      [ "$(xenstore-read "/local/domain/$1/device/vbd/$DEVID/state" 2>/dev/null)" != 4 ]; do
+		i=$((i + 1)); [ $i -gt 600 ] && fail "domain $1 did not settle"; sleep 0.05
+	done
+	sleep 0.3
+}
+
+# The floor's QEMU: the restored guest's command line (-S -incoming defer
+# included) without its confinement, its files in $work/floor, its xenbus
+# port on a socket nobody serves.
+floor_argv() {
+	pid=$(cat "$XM_RUNDIR/dom/$1/qemu.pid")
+	tr '\0' '\n' <"/proc/$pid/cmdline" | awk -v dir="$XM_RUNDIR/dom/$1" -v fl="$work/floor" '
+		skip { skip = 0; next }
+		$0 == "-sandbox" || $0 == "-runas" || $0 == "-chroot" { skip = 1; next }
+		{
+			gsub(dir, fl)
+			if ($0 ~ /^socket,id=xenbus,/) sub(/path=[^,]*/, "path=" fl "/nochan.sock")
+			print
+		}' >"$work/floor/argv"
+}
+
+: >"$work/results"
+xm_round() { # ROUND
+	settled "$D"
+	rm -f "$work/xm.save" # (both files new each round: no rewrite of a file's blocks)
+	t0=$(ms); "$XM" save "$D" "$work/xm.save" >/dev/null 2>"$work/err" || fail "xm save: $(cat "$work/err")"
+	t1=$(ms)
+	out=$("$XM" restore "$work/xm.save" 2>&1) || fail "xm restore: $out"
+	t2=$(ms)
+	D=$(echo "$out" | sed -n 's/^Restored domain .* (id=\([0-9]*\)).*/\1/p')
+	size=$(stat -c %s "$work/xm.save")
+	[ "$1" = 0 ] && { floor_argv "$D"; return; }
+	echo "x $((t1 - t0)) $((t2 - t1)) $size" >>"$work/results"
+	echo "# round $1: xm save $((t1 - t0)) restore $((t2 - t1)) ms" >&2
+}
+floor_round() { # ROUND
+	settled "$D"
+	rm -f "$work/floor.save"
+	fs=$("$SAVETIME" save "$XM_RUNDIR/dom/$D/ctl.sock" "$work/floor.save") || fail "floor save"
+	rm -f "$work/floor/ctl.sock" "$work/floor/qmp.sock" "$work/floor/console.sock"
+	bus=$(xenstore-read "/tool/xm/domain/$D/vbd/$DEVID/bus")
+	# shellcheck disable=SC2046
+	fr=$(IFS='
+'; "$SAVETIME" restore "$work/floor.save" 4096 "$work/floor/ctl.sock" "$IMG" "$bus" "$DEVID" \
+		-- $(cat "$work/floor/argv") 2>"$work/floor/err") || fail "floor restore: $(cat "$work/floor/err")"
+	FPID=$(sed -n 's/^pid //p' "$work/floor/err")
+	kill -9 "$FPID"; while kill -0 "$FPID" 2>/dev/null; do sleep 0.02; done; FPID=
+	"$XM" unpause "$D" || fail "cannot continue the guest after the floor's save"
+	fsize=$(stat -c %s "$work/floor.save")
+	[ "$1" = 0 ] && return
+	echo "f $fs $fr $fsize" >>"$work/results"
+	echo "# round $1: floor save $fs restore $fr ms ($(sed -n 's/^steps: //p' "$work/floor/err"))" >&2
+}
+# Round 0 (not counted) warms caches and takes the floor's command line
+# from xm's restored QEMU; then xm and the floor alternate who goes first.
+xm_round 0
+floor_round 0
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	if [ $((r % 2)) = 1 ]; then floor_round "$r"; xm_round "$r"; else xm_round "$r"; floor_round "$r"; fi
+	r=$((r + 1))
+done
+accel=$(tr '\0' '\n' <"/proc/$(cat "$XM_RUNDIR/dom/$D/qemu.pid")/cmdline" | sed -n 's/^q35,accel=//p')
+mem=$(xenstore-read "/local/domain/$D/memory/target")
+
+awk -f bench/stats.awk -f /dev/stdin "$work/results" <<EOF
+\$1 == "x" { add("xs", \$2); add("xr", \$3); add("xt", \$2 + \$3); add("xz", \$4 / 1048576) }
+\$1 == "f" { add("fs", \$2); add("fr", \$3); add("ft", \$2 + \$3); add("fz", \$4 / 1048576) }
+function row(label, k) { printf "%-48s %8.0f %8.0f\n", label, med(k), pc(k, 0.9) }
+END {
+	printf "%-48s %8s %8s\n", "ms ($ROUNDS rounds, guest ${mem} KiB, accel=$accel)", "p50", "p90"
+	row("(a) xm save DOM FILE", "xs")
+	row("(b) floor: stop + migrate fd: to a file", "fs")
+	row("(c) xm restore FILE", "xr")
+	row("(d) floor: fresh QEMU -incoming + disk + cont", "fr")
+	row("(e) xm save + restore", "xt")
+	row("(f) floor save + restore", "ft")
+	printf "%-48s %8.2f\n", "(a)/(b) save / floor", med("xs") / med("fs")
+	printf "%-48s %8.2f\n", "(c)/(d) restore / floor", med("xr") / med("fr")
+	printf "%-48s %8.2f   (target <= 1.2)\n", "(e)/(f) save + restore / floor", med("xt") / med("ft")
+	printf "file MiB: xm %.1f, floor %.1f (p50)\n", med("xz"), med("fz")
+}
+EOF
