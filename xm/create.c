@@ -234,8 +234,9 @@ int create_make_domain(struct xs_handle *h, struct xsc *c, struct made *m,
 	if (create_start_qemu(id, cfg, m->uuid, m->rundir, restore, &qpid))
 		return 1;
 	crash_point("xm.create-started");
-	/* QEMU has maxmem: the balloon gives the guest memory; cpus = pins */
-	if (cfg->maxmem_mib > cfg->memory_mib && xm_balloon(id, cfg->memory_mib))
+	/* QEMU has maxmem: the balloon gives the guest memory; cpus = pins
+	 * (a restore's balloon comes with the guest's state) */
+	if (!restore && cfg->maxmem_mib > cfg->memory_mib && xm_balloon(id, cfg->memory_mib))
 		return 1;
 	if (cfg->ncpus && xm_vcpu_pin_recorded(h, id))
 		return 1;
