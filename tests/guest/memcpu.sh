@@ -140,12 +140,13 @@ if until_true 30 one && [ "$(vcpu_tids "$D" | wc -l)" = 1 ] &&
 else
 	t_fail "vcpu-set 1" "guest's online CPUs '$(online "$D")', threads $(vcpu_tids "$D" | wc -l)"
 fi
-# QEMU 7.2 under TCG aborts when a CPU slot is plugged in again: vcpu-set
-# refuses it there (and leaves the guest running); elsewhere it plugs it
+# QEMU 7.2 under TCG aborts at a CPU plugged in after one was plugged out:
+# vcpu-set refuses it there (and leaves the guest running); elsewhere it
+# plugs it
 accel=$(tr '\0' '\n' <"/proc/$(qemu_pid "$D")/cmdline" | sed -n 's/^q35,accel=//p')
 if [ "$accel" = tcg ]; then
 	xm_err "vcpu-set 2 again under TCG is refused" \
-		"Error: domain $D: cannot plug in 1 vCPU(s): 1 slot(s) of it were plugged out before, and QEMU under TCG aborts when a CPU slot is plugged in again (a QEMU 7.2 bug); at most 1 vCPUs now" \
+		"Error: domain $D: cannot plug a vCPU in after one was plugged out: QEMU under TCG aborts then (a QEMU 7.2 bug); at most 1 vCPUs now" \
 		"$XM" vcpu-set GuestM 2
 	if [ "$(flags GuestM)" = "-b----" ] || [ "$(flags GuestM)" = "r-----" ]; then
 		t_ok "... and GuestM still runs"
