@@ -48,3 +48,9 @@ BENCHPROGS += $(NETTIME)
 $(B)/bench/savetime: $(B)/bench/savetime.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 BENCHPROGS += $(B)/bench/savetime
+
+# bench/cputime: the timing helper of bench/memcpu.sh (xm vcpu-set / mem-set
+# against raw QMP on the domain's ctl.sock).
+$(B)/bench/cputime: $(B)/bench/cputime.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+BENCHPROGS += $(B)/bench/cputime
