@@ -1,15 +1,17 @@
 #!/bin/sh
 # bench/saverestore.sh [BUILD_DIR] — xm save / xm restore (issue 13) against
 # the floor: the same guest (same memory, same devices: a disk attached on
-# the same root port) saved with raw QMP (stop, migrate fd: to a file) and
-# restored into a fresh QEMU started with the restored guest's own command
-# line, unconfined (-S -incoming defer; blockdev-add + device_add of the
-# disk, migrate-incoming fd:, cont), interleaved round by round in one run.
+# the same root port) restored with raw QMP into a fresh QEMU started with
+# xm's restored guest's own command line, unconfined (-S -incoming defer;
+# blockdev-add + device_add of the disk, migrate-incoming fd:, cont) from
+# the stream of xm's save file, and saved with raw QMP (stop, migrate fd:
+# to a file), round by round in one run (round() says how).
 # xm's times are the commands' own, start to exit; the floor's, bench/
 # savetime's (QEMU's start, its monitor, the stream, cont). Prints one
 # table; asserts nothing (bench/README.md). ~2 min under TCG.
 #
 #   BENCH_ROUNDS=8     counted rounds (one uncounted warm-up before them)
+#   BENCH_SETTLE=0.5   seconds of quiet (after a sync) before each timed step
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -72,47 +74,53 @@ floor_argv() {
 		}' >"$work/floor/argv"
 }
 
+# Before each timed step: the last step's file written back and a moment of
+# quiet (a restore right after 74 MiB were written and a QEMU torn down took
+# up to 4x as long, whichever side it was).
+quiet() { sync; sleep "$SETTLE"; }
+SETTLE=${BENCH_SETTLE:-0.5}
 : >"$work/results"
-xm_round() { # ROUND
+# One round, with never more than one copy of the guest alive while a
+# restore loads (a stopped source beside it would make the host find
+# memory for the newcomer): xm save of the guest (gone then); the floor's
+# restore from xm's file (its stream, after xm's head and meta) into a fresh
+# QEMU; the floor's save of that QEMU, killed then; xm restore of xm's
+# file. Both restores load the same stream, both saves save the same guest.
+round() { # ROUND
 	settled "$D"
-	rm -f "$work/xm.save" # (both files new each round: no rewrite of a file's blocks)
+	rm -f "$work/xm.save" "$work/floor.save"
+	quiet
 	t0=$(ms); "$XM" save "$D" "$work/xm.save" >/dev/null 2>"$work/err" || fail "xm save: $(cat "$work/err")"
 	t1=$(ms)
-	out=$("$XM" restore "$work/xm.save" 2>&1) || fail "xm restore: $out"
-	t2=$(ms)
-	D=$(echo "$out" | sed -n 's/^Restored domain .* (id=\([0-9]*\)).*/\1/p')
 	size=$(stat -c %s "$work/xm.save")
-	[ "$1" = 0 ] && { floor_argv "$D"; return; }
-	echo "x $((t1 - t0)) $((t2 - t1)) $size" >>"$work/results"
-	echo "# round $1: xm save $((t1 - t0)) restore $((t2 - t1)) ms" >&2
+	if [ "$1" != 0 ]; then
+		off=$((32 + $(od -An -tu4 -j12 -N4 "$work/xm.save")))
+		rm -f "$work/floor/ctl.sock" "$work/floor/qmp.sock" "$work/floor/console.sock"
+		quiet
+		fr=$(IFS='
+'; "$SAVETIME" restore "$work/xm.save" "$off" "$work/floor/ctl.sock" "$IMG" "$BUS" "$DEVID" \
+			-- $(cat "$work/floor/argv") 2>"$work/floor/err") || fail "floor restore: $(cat "$work/floor/err")"
+		FPID=$(sed -n 's/^pid //p' "$work/floor/err")
+		quiet
+		fs=$("$SAVETIME" save "$work/floor/ctl.sock" "$work/floor.save") || fail "floor save"
+		kill -9 "$FPID"; while kill -0 "$FPID" 2>/dev/null; do sleep 0.02; done; FPID=
+	fi
+	quiet
+	t2=$(ms)
+	out=$("$XM" restore "$work/xm.save" 2>&1) || fail "xm restore: $out"
+	t3=$(ms)
+	D=$(echo "$out" | sed -n 's/^Restored domain .* (id=\([0-9]*\)).*/\1/p')
+	if [ "$1" = 0 ]; then # the floor's command line: xm's restored QEMU's
+		floor_argv "$D"
+		BUS=$(xenstore-read "/tool/xm/domain/$D/vbd/$DEVID/bus")
+		return
+	fi
+	echo "x $((t1 - t0)) $((t3 - t2)) $size" >>"$work/results"
+	echo "f $fs $fr $(stat -c %s "$work/floor.save")" >>"$work/results"
+	echo "# round $1: xm save $((t1 - t0)) restore $((t3 - t2)) ms; floor save $fs restore $fr ms ($(sed -n 's/^steps: //p' "$work/floor/err"))" >&2
 }
-floor_round() { # ROUND
-	settled "$D"
-	rm -f "$work/floor.save"
-	fs=$("$SAVETIME" save "$XM_RUNDIR/dom/$D/ctl.sock" "$work/floor.save") || fail "floor save"
-	rm -f "$work/floor/ctl.sock" "$work/floor/qmp.sock" "$work/floor/console.sock"
-	bus=$(xenstore-read "/tool/xm/domain/$D/vbd/$DEVID/bus")
-	# shellcheck disable=SC2046
-	fr=$(IFS='
-'; "$SAVETIME" restore "$work/floor.save" 4096 "$work/floor/ctl.sock" "$IMG" "$bus" "$DEVID" \
-		-- $(cat "$work/floor/argv") 2>"$work/floor/err") || fail "floor restore: $(cat "$work/floor/err")"
-	FPID=$(sed -n 's/^pid //p' "$work/floor/err")
-	kill -9 "$FPID"; while kill -0 "$FPID" 2>/dev/null; do sleep 0.02; done; FPID=
-	"$XM" unpause "$D" || fail "cannot continue the guest after the floor's save"
-	fsize=$(stat -c %s "$work/floor.save")
-	[ "$1" = 0 ] && return
-	echo "f $fs $fr $fsize" >>"$work/results"
-	echo "# round $1: floor save $fs restore $fr ms ($(sed -n 's/^steps: //p' "$work/floor/err"))" >&2
-}
-# Round 0 (not counted) warms caches and takes the floor's command line
-# from xm's restored QEMU; then xm and the floor alternate who goes first.
-xm_round 0
-floor_round 0
-r=1
-while [ "$r" -le "$ROUNDS" ]; do
-	if [ $((r % 2)) = 1 ]; then floor_round "$r"; xm_round "$r"; else xm_round "$r"; floor_round "$r"; fi
-	r=$((r + 1))
-done
+r=0
+while [ "$r" -le "$ROUNDS" ]; do round "$r"; r=$((r + 1)); done
 accel=$(tr '\0' '\n' <"/proc/$(cat "$XM_RUNDIR/dom/$D/qemu.pid")/cmdline" | sed -n 's/^q35,accel=//p')
 mem=$(xenstore-read "/local/domain/$D/memory/target")
 
