@@ -147,9 +147,24 @@ bool guest_pong(struct backd *b, struct guest *g, json_t *m)
 void guests_ping(struct backd *b, bool all, bool reconcile)
 {
 	long now = now_ms();
+	/* "all" looks at the guests whose agent is connected too: up to
+	 * AGENT_LOOKS of them, the next ones each time, so that a host of
+	 * 1,000 guests does not wake every QEMU every second (a connected
+	 * agent that goes is told by VSERPORT_CHANGE on this xm's guests;
+	 * a guest being worked on is looked at by its job: vbd_plug) */
+	unsigned int nconn = 0, i = 0;
+	for (struct guest *g = b->guests; all && g; g = g->next)
+		nconn += !g->gone && g->ready && g->agent == 1 && !g->stuck;
+	if (all && b->look_at >= nconn)
+		b->look_at = 0;
 	for (struct guest *g = b->guests; g; g = g->next) {
 		if (g->gone || !g->ready)
 			continue;
+		bool look = false;
+		if (all && g->agent == 1 && !g->stuck) { /* the i-th connected one */
+			look = nconn <= AGENT_LOOKS || (i + nconn - b->look_at) % nconn < AGENT_LOOKS;
+			i++;
+		}
 		if (!g->stuck && unanswered(g, now)) {
 			g->stuck = true;
 			record(b, g, "qemu", "not answering");
@@ -158,9 +173,11 @@ void guests_ping(struct backd *b, bool all, bool reconcile)
 				 now - g->ping_at);
 			job_stuck(b, g);
 		}
-		if (reconcile || all || g->agent != 1 || g->stuck)
+		if (reconcile || look || g->agent != 1 || g->stuck)
 			guest_ping(g, reconcile);
 	}
+	if (all && nconn > AGENT_LOOKS)
+		b->look_at = (b->look_at + AGENT_LOOKS) % nconn;
 }
 
 void guests_sweep(struct backd *b, unsigned int max)

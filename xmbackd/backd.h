@@ -85,6 +85,7 @@ struct backd {
 	long next_tick;         /* then (now_ms()) */
 	long next_agent;        /* look at agents not yet connected then */
 	unsigned int agent_passes;
+	unsigned int look_at;    /* the next connected agent to look at (guests_ping) */
 	const char *dump_dir;   /* core dumps of coredump-* (actions.c) */
 	struct claimidx *cidx;  /* the claims by identity (claimidx.h), or NULL */
 	bool cidx_ok;           /* it holds every claim of the store */
@@ -123,7 +124,10 @@ void guests_agent_reset(struct backd *b);
 /* Ask the guest's QEMU about its agent without waiting (and reconcile the
  * guest once it answers). */
 void guest_ping(struct guest *g, bool reconcile);
-/* The same for the guests whose agent is not connected, or all. */
+/* The same for the guests whose agent is not connected, or all (of those
+ * whose agent is connected, AGENT_LOOKS at a time, the next ones each time:
+ * all of them up to that many guests). */
+#define AGENT_LOOKS 50
 void guests_ping(struct backd *b, bool all, bool reconcile);
 /* Reconcile the next max guests (round the list; all when they are fewer) as
  * each QEMU answers: the slow sweep's share. */

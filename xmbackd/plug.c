@@ -599,6 +599,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 	} else if ((j->dev_id = job_send(g, "device_add", args)) < 0) {
 		snprintf(j->err, sizeof(j->err), "QEMU cannot add the device: %s", ERR_SEND);
 	} else {
+		guest_ping(g, false); /* a QEMU that stops now is found out (guests_ping) */
 		return; /* carried on by job_message */
 	}
 	p->unsure = true; /* what was sent may yet be done */
@@ -696,6 +697,8 @@ void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, con
 		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname,
 			 ERR_SEND);
 		unplug_end(b, g, j, false);
+	} else {
+		guest_ping(g, false); /* a QEMU that stops now is found out (guests_ping) */
 	}
 }
 
