@@ -145,6 +145,16 @@ for mode in mute garbage endless; do
 	"$FAKEQMP" "$mode" "$qs" 2>>"$work/fake.err" & fake=$!
 	i=0; while [ ! -S "$qs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	backd_start
+	if [ "$mode" = mute ]; then
+		# at once: xmbackd takes a guest over once its QEMU answers a ping,
+		# never in a call it waits for (a query-status and a reconcile of
+		# the mute monitor held every guest up for ~5 s after its handshake)
+		if got=$(cycle) && [ "${got% *}" -lt 2500 ]; then
+			t_ok "GuestA's monitor mute, right after xmbackd starts: GuestB $(ratio "$got")"
+		else
+			t_fail "GuestB right after xmbackd meets a mute monitor" "${got:-$(cat "$work/err")} (attach must take < 2500 ms)"
+		fi
+	fi
 	sleep 3 # time to find it out
 	if got=$(cycle); then
 		t_ok "GuestA's monitor $mode: GuestB $(ratio "$got")"
