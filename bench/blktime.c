@@ -493,6 +493,21 @@ static int cmd_floor_multi_attach(const char *sock, const char *log, int n, char
 	return 0;
 }
 
+/* Is m the DEVICE_DELETED of a floor device not yet gone? Then it is
+ * marked and *left counts it. */
+static void note_deleted(json_t *m, int n, bool *gone, int *left)
+{
+	for (int i = 0; i < n; i++) {
+		char dev[32];
+		snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
+		if (!gone[i] && qmp_is_event(m, "DEVICE_DELETED", dev)) {
+			gone[i] = true;
+			(*left)--;
+		}
+	}
+	json_decref(m);
+}
+
 /* blktime floor-multi-detach QMP_SOCKET N: every device_del at once, every
  * DEVICE_DELETED awaited, then every blockdev-del at once. Prints
  * "deleted blockdev_del". */
@@ -511,17 +526,8 @@ static int cmd_floor_multi_detach(const char *sock, int n)
 	replies_wait(q, ids, n, "device_del");
 	while (left > 0) {
 		json_t *m;
-		while (left > 0 && (m = qmp_pop_event(q))) {
-			for (int i = 0; i < n; i++) {
-				char dev[32];
-				snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
-				if (!gone[i] && qmp_is_event(m, "DEVICE_DELETED", dev)) {
-					gone[i] = true;
-					left--;
-				}
-			}
-			json_decref(m);
-		}
+		while (left > 0 && (m = qmp_pop_event(q)))
+			note_deleted(m, n, gone, &left);
 		if (left == 0)
 			break;
 		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
@@ -530,17 +536,8 @@ static int cmd_floor_multi_detach(const char *sock, int n)
 			continue;
 		if (pr <= 0 || qmp_read(q) < 0)
 			die("%d of %d devices not deleted", left, n);
-		while ((m = qmp_next(q))) { /* events only now: kept for the loop */
-			for (int i = 0; i < n; i++) {
-				char dev[32];
-				snprintf(dev, sizeof(dev), BLK_DEV "-%d", i);
-				if (!gone[i] && qmp_is_event(m, "DEVICE_DELETED", dev)) {
-					gone[i] = true;
-					left--;
-				}
-			}
-			json_decref(m);
-		}
+		while ((m = qmp_next(q))) /* events only now */
+			note_deleted(m, n, gone, &left);
 	}
 	double deleted = now();
 	for (int i = 0; i < n; i++) {
