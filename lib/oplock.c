@@ -20,6 +20,13 @@ void oplock_path(unsigned int domid, unsigned long devid, char *out, size_t len)
 	dom_file(domid, name, out, len);
 }
 
+void oplock_vif_path(unsigned int domid, unsigned long devid, char *out, size_t len)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "vif-%lu.lock", devid);
+	dom_file(domid, name, out, len);
+}
+
 int oplock_take(const char *path)
 {
 	/* The file is removed on release: a taker that opened it just before

@@ -3,8 +3,9 @@
  * that dies with its holder.
  *
  * xm holds the lock of a device ($XM_RUNDIR/dom/<domid>/vbd-<devid>.lock,
- * oplock_path) for the whole of a block-attach or block-detach. xmbackd
- * finds a backend left half-way (Closing, Closed, refused) and asks
+ * oplock_path) for the whole of a block-attach or block-detach, and of a
+ * vif (vif-<devid>.lock, oplock_vif_path) for a network-attach or -detach.
+ * xmbackd finds a backend left half-way (Closing, Closed, refused) and asks
  * oplock_held(): held means an xm is still working on it and will finish;
  * not held means that xm died, and xmbackd finishes or undoes the step
  * itself. flock(2): the kernel drops the lock when the holder dies, even
@@ -18,6 +19,9 @@
 
 /* The lock file's path for domid's device devid. */
 void oplock_path(unsigned int domid, unsigned long devid, char *out, size_t len);
+/* The same for domid's vif devid ($XM_RUNDIR/dom/<domid>/vif-<devid>.lock), held by
+ * xm network-attach and network-detach. */
+void oplock_vif_path(unsigned int domid, unsigned long devid, char *out, size_t len);
 /* Take the lock at path (its directory must exist). The lock's fd, or -1:
  * errno EWOULDBLOCK when another process holds it, else why it failed. */
 int oplock_take(const char *path);

@@ -8,7 +8,12 @@
  * As for disks, xm only writes and waits, and every failure path leaves
  * nothing behind: a vif xmbackd refused (hotplug-status error: its tap and
  * QEMU devices are undone by then) has its directories removed; one that
- * times out is unplugged first (Closing, and Closed from xmbackd).
+ * times out is unplugged first (Closing, and Closed from xmbackd). Each
+ * command holds the vif's operation lock (oplock.h, vif-N.lock) while it
+ * writes and waits: xmbackd removes what an xm that died left (a refused
+ * or Closed backend whose lock nobody holds); crash points
+ * xm.net-attach-written, -waiting, -failed, xm.net-detach-closing,
+ * -closed.
  */
 #include "block.h"
 #include "xm.h"
@@ -16,6 +21,7 @@
 #include "util.h"
 #include "vif.h"
 #include "xsbatch.h"
+#include "oplock.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* A vif's handles are 0..VIF_MAX_HANDLE (the generated MAC holds 8 bits). */
 #define VIF_MAX_HANDLE 255
@@ -46,13 +53,14 @@ int xm_net_check_host(const struct vifspec *s)
 struct newvif {
 	unsigned int domid;
 	const struct vifspec *s;
+	unsigned long want;    /* the handle whose lock is held */
 	struct vif v;          /* out: the handle taken */
 	char mac[18];          /* out: its MAC */
 	unsigned long dup;     /* out: the vif that has that MAC already */
 	int err;
 };
 
-enum { NV_DUP = 1, NV_FULL, NV_FAILED };
+enum { NV_DUP = 1, NV_FULL, NV_FAILED, NV_MOVED };
 
 /* The highest handle in dir's children, into *max (-1: none). Each
  * backend's MAC against mac (NULL: not yet known): a match is *dup. */
@@ -99,6 +107,8 @@ static int fill_vif(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	if (max + 1 > VIF_MAX_HANDLE)
 		return NV_FULL;
 	vif_init(&d->v, d->domid, (unsigned long)(max + 1));
+	if (d->v.devid != d->want)
+		return NV_MOVED; /* another attach took it meanwhile: lock the next */
 	if (!s->has_mac) { /* the generated one may be taken by a given one */
 		uint8_t mac[6];
 		vif_mac_default(d->domid, d->v.devid, mac);
@@ -196,13 +206,15 @@ static int fill_close(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 
 /* Ask xmbackd to take the vif down (Closing) and wait for Closed (or the
  * backend gone) until deadline: the last state (-1 gone, BLK_LOST). */
-static int net_close(struct xsc *c, const struct vif *v, long deadline)
+static int net_close(struct xsc *c, const struct vif *v, long deadline, bool detach)
 {
 	int rc = xsc_transaction(c, fill_close, NULL, (void *)v);
 	if (rc == 1)
 		return -1;
 	if (rc < 0)
 		return BLK_LOST;
+	if (detach)
+		blk_crash_point("net-detach", "-closing");
 	return blk_wait_closed(c, v->be, deadline);
 }
 
@@ -265,6 +277,7 @@ static int net_wait(struct xsc *c, const struct vif *v, bool wait_guest, char **
 		}
 		if (b == XenbusStateConnected && (f == XenbusStateConnected || !wait_guest))
 			return 0;
+		blk_crash_point("net-attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
 		if (m < 0 && errno == ETIMEDOUT) {
 			if (b == XenbusStateConnected && !agent_up(c, v->domid))
@@ -282,6 +295,69 @@ lost:
 	return -1;
 }
 
+/* The vif's operation lock (oplock.h), as blk_lock takes a disk's: 0, 1
+ * another xm holds it (not printed), -1 (printed). */
+static int net_lock(struct blk_lock *l, unsigned int domid, unsigned long devid)
+{
+	oplock_vif_path(domid, devid, l->path, sizeof(l->path));
+	l->fd = oplock_take(l->path);
+	if (l->fd >= 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return 1;
+	xm_error("cannot take the operation lock %s: %s", l->path, strerror(errno));
+	return -1;
+}
+
+/* The handle the next vif of domid would take (the highest + 1), as
+ * fill_vif picks it; the transaction checks it again. */
+static unsigned long next_handle(struct xsc *c, unsigned int domid)
+{
+	char be_dir[64], fe_dir[64];
+	long max = -1;
+	bool found = false;
+	snprintf(be_dir, sizeof(be_dir), VIF_BACKEND_ROOT "/%u", domid);
+	snprintf(fe_dir, sizeof(fe_dir), "/local/domain/%u/device/vif", domid);
+	scan_handles(c, 0, be_dir, &max, NULL, NULL, &found);
+	scan_handles(c, 0, fe_dir, &max, NULL, NULL, &found);
+	return (unsigned long)(max + 1);
+}
+
+/* Lock the handle the vif will take, then write its directories (the
+ * transaction's result; NV_MOVED never). Another attach to the same domain
+ * may hold the next handle's lock for the few ms before its write: then
+ * the handle after it is tried. */
+static int net_create(struct xsc *c, struct newvif *d, struct blk_lock *l)
+{
+	unsigned long want = next_handle(c, d->domid);
+	for (int tries = 0;; tries++) {
+		int k = net_lock(l, d->domid, want);
+		if (k < 0)
+			return -2;
+		if (k > 0) {
+			if (tries >= 250) {
+				xm_error("another xm is working on vif %lu of domain %u", want,
+					 d->domid);
+				return -2;
+			}
+			usleep(20000);
+			want = next_handle(c, d->domid);
+			continue;
+		}
+		d->want = want;
+		int rc = xsc_transaction(c, fill_vif, check_vif, d);
+		if (rc != NV_MOVED)
+			return rc;
+		blk_unlock(l);
+		if (tries >= 250) {
+			xm_error("the vifs of domain %u keep changing: no handle could be taken",
+				 d->domid);
+			return -2;
+		}
+		want = d->v.devid;
+	}
+}
+
 int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
 {
 	if (xm_net_check_host(s) || blk_need_backd("vifs cannot be connected"))
@@ -290,8 +366,11 @@ int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
 	if (xm_xsc_open(&c, net_tokens, N_N))
 		return 1;
 	struct newvif d = { .domid = domid, .s = s };
-	int rc = xsc_transaction(&c, fill_vif, check_vif, &d);
-	if (rc == NV_DUP) {
+	struct blk_lock l = { .fd = -1 };
+	int rc = net_create(&c, &d, &l);
+	if (rc == -2) {
+		rc = 1; /* printed */
+	} else if (rc == NV_DUP) {
 		rc = xm_error("MAC %s is already used by vif %lu of domain %u", d.mac, d.dup, domid);
 	} else if (rc == NV_FULL) {
 		rc = xm_error("domain %u has %d vifs: no handle is left", domid, VIF_MAX_HANDLE + 1);
@@ -302,10 +381,12 @@ int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
 	} else {
 		char *why = NULL;
 		bool refused = false;
+		blk_crash_point("net-attach", "-written");
 		int w = net_wait(&c, &d.v, wait_guest, &why, &refused);
 		if (w < 0) {
+			blk_crash_point("net-attach", "-failed");
 			if (!refused)
-				net_close(&c, &d.v, now_ms() + 15000);
+				net_close(&c, &d.v, now_ms() + 15000, false);
 			net_remove(&c, &d.v);
 			rc = xm_error("%s", why ? why : "out of memory");
 		} else if (w > 0) {
@@ -314,6 +395,7 @@ int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
 		}
 		free(why);
 	}
+	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
 }
@@ -392,17 +474,28 @@ int cmd_network_detach(struct xm_ctx *x, int argc, char **argv)
 	struct xsc c;
 	if (xm_xsc_open(&c, tokens, 1))
 		return 1;
-	int rc = 0;
-	int st = net_close(&c, &v, now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000));
+	struct blk_lock l = { .fd = -1 };
+	int rc = net_lock(&l, v.domid, v.devid);
+	if (rc > 0)
+		rc = xm_error("another xm is working on vif %lu of domain %u", v.devid, v.domid);
+	if (rc) {
+		xsc_close(&c);
+		return 1;
+	}
+	int st = net_close(&c, &v, now_ms() + blk_timeout_ms("XM_DETACH_TIMEOUT", 10000), true);
 	if (st == BLK_LOST) {
 		rc = xm_error("lost the connection to XenStore");
 	} else if (st >= 0 && st != XenbusStateClosed) {
+		/* left Closing: xmbackd finishes the unplug, and removes the
+		 * directories once Closed (this lock is gone then) */
 		char *silent = blk_silent_part(&c, v.domid);
 		rc = xm_error("%s", silent ? silent : "timed out waiting for xmbackd to unplug the vif");
 		free(silent);
 	} else {
+		blk_crash_point("net-detach", "-closed");
 		net_remove(&c, &v);
 	}
+	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
 }

@@ -23,10 +23,17 @@
  * changes.
  * Everything is read again from XenStore on every event, so a restarted
  * xmbackd carries on; vif_reconcile brings records and QEMU together.
+ *
+ * xm network-attach and network-detach hold the vif's operation lock
+ * (lib/oplock.h) while they write and wait. A backend left Closed or
+ * refused (hotplug-status error) with nothing in QEMU, whose lock nobody
+ * holds, was left by an xm that died: its directories are removed here,
+ * as that xm would have (looked at on every event and every tick).
  */
 #include "vbd-int.h"
 #include "crashpoint.h"
 #include "dom.h"
+#include "oplock.h"
 #include "qmp.h"
 #include "tap.h"
 #include "util.h"
@@ -315,6 +322,46 @@ void vif_deleted(struct backd *b, struct guest *g, const char *dev)
 	free(phase);
 }
 
+/* Does an xm work on the vif (its operation lock is held)? */
+static bool xm_at_work(const struct vif *v)
+{
+	char path[512];
+	oplock_vif_path(v->domid, v->devid, path, sizeof(path));
+	return oplock_held(path);
+}
+
+static int remove_op(struct xsc *c, void *arg)
+{
+	const struct vif *v = arg;
+	struct xsb_reply r;
+	char p[64];
+	unsigned int n = 0;
+	if (xsc_call(c, XS_RM, 0, v->be, strlen(v->be) + 1, &r) < 0)
+		return -1;
+	free(r.body);
+	if (xsc_call(c, XS_RM, 0, v->fe, strlen(v->fe) + 1, &r) < 0)
+		return -1;
+	free(r.body);
+	/* the domain's vif backend directory too, once empty (as xm does) */
+	snprintf(p, sizeof(p), VIF_BACKEND_ROOT "/%u", v->domid);
+	char *names = xsc_directory(c, 0, p, &n);
+	if (names && n == 0 && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &r) == 0)
+		free(r.body);
+	free(names);
+	return 0;
+}
+
+/* A backend Closed or refused, nothing of it in QEMU: if no xm waits on it
+ * (its lock is free: that xm died), its directories go. */
+static void abandoned(struct backd *b, const struct vif *v, const char *what)
+{
+	if (xm_at_work(v))
+		return;
+	if (backd_xr(b, remove_op, (void *)v) == 0)
+		log_info("domain %u vif %lu: %s, left by an xm that died: removed", v->domid,
+			 v->devid, what);
+}
+
 static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 {
 	struct vif v;
@@ -344,6 +391,10 @@ static void consider(struct backd *b, unsigned int domid, unsigned long devid)
 		} /* else not watching that guest yet: its handshake scans it */
 	} else if (st == XenbusStateClosing) {
 		teardown(b, &v, false);
+	} else if (state && !phase && st == XenbusStateClosed) {
+		abandoned(b, &v, "closed");
+	} else if (state && !phase && hs && strcmp(hs, "error") == 0) {
+		abandoned(b, &v, "refused");
 	}
 	free(state);
 	free(online);

@@ -15,6 +15,9 @@
 #   still there once, traffic flows, detach works; killed at the crash
 #   points of an attach and a detach: each completes after the restart,
 #   with one NIC;
+# - xm killed at each crash point of network-attach and network-detach
+#   (XM_CRASH_AT): each completes, or xmbackd removes what is left once the
+#   vif's operation lock is free; that lock held: detach refused;
 # - a paused guest's detach (its eject waits) holds up no other guest's
 #   attach, and ends once the guest runs again.
 set -u
@@ -138,9 +141,12 @@ xm_err "detach by an unknown MAC" "Error: Device 00:16:3e:5a:00:09 (vif) is not 
 	[ "$(qemu_nics "$A")" = 1 ] &&
 	t_ok "... nothing left behind (nodes, taps, QEMU's NICs as before)" ||
 	t_fail "left behind" "$(vif_nodes "$A") / $(ip -o link show | grep vif)"
-# a backend xmbackd cannot realise (written by hand: xm checks the bridge
-# first) is refused in hotplug-error, and nothing is made
+# a backend xmbackd cannot realise (written by hand, this shell holding its
+# operation lock as xm would: xm checks the bridge first) is refused in
+# hotplug-error, and nothing is made; once the lock is free (its xm gone),
+# xmbackd removes the refused backend
 be=/local/domain/0/backend/vif/$A/5
+exec 9>"$XM_RUNDIR/dom/$A/vif-5.lock" && flock -n 9
 xenstore-write "$be/frontend" "/local/domain/$A/device/vif/5" "$be/mac" 00:16:3e:5a:00:05 \
 	"$be/bridge" "gone$$" "$be/online" 1 "$be/state" 1
 until_ok 10 sh -c "[ \"\$(xenstore-read $be/hotplug-status 2>/dev/null)\" = error ]" &&
@@ -148,7 +154,12 @@ until_ok 10 sh -c "[ \"\$(xenstore-read $be/hotplug-status 2>/dev/null)\" = erro
 	no_link "vif$A.5" && [ -z "$(xenstore-list "/tool/xm/domain/$A/vif/5" 2>/dev/null)" ] &&
 	t_ok "xmbackd refuses a backend on a missing bridge: hotplug-error '$(xenstore-read "$be/hotplug-error")', no tap, no record" ||
 	t_fail "xmbackd's refusal" "$(xenstore-ls "$be" 2>&1 | tr '\n' ' ')"
-xenstore-rm "$be"
+exec 9>&-
+rm -f "$XM_RUNDIR/dom/$A/vif-5.lock"
+until_ok 15 sh -c "! xenstore-exists $be" &&
+	t_ok "... its lock free (the xm gone), xmbackd removes the refused backend" ||
+	t_fail "refused backend with a free lock" "$(xenstore-ls "$be" 2>&1 | tr '\n' ' ')"
+xenstore-rm "$be" 2>/dev/null
 
 # ---- xmbackd killed -9 with a vif attached ----
 "$XM" network-attach "$A" "bridge=$BR" "mac=$HMAC" > "$work/out" 2>&1 ||
@@ -200,6 +211,73 @@ for point in xmbackd.vif-intended xmbackd.vif-after-device-add; do
 		t_ok "... and killed after device_del: the detach completes after its restart (tap, NIC, record gone)" ||
 		t_fail "detach across a kill after device_del" "rc=$rc $(cat "$work/out"); QEMU $(qemu_nics "$A"); $(tail -3 "$work/backd.log")"
 done
+
+# ---- xm killed at each crash point of network-attach and -detach ----
+# (XM_CRASH_AT): an attach killed after its write completes by itself; a
+# detach killed after Closing or after Closed too (xmbackd removes the
+# directories once nobody holds the vif's lock); another xm holding the
+# lock: refused, nothing touched; a refused attach (a fifth NIC: the
+# guest has four NIC slots) killed before its clean-up: xmbackd removes it
+vif_left() { # what is left of vif $2 of domain $1 (empty: nothing)
+	for p in "/local/domain/0/backend/vif/$1/$2" "/local/domain/$1/device/vif/$2" "/tool/xm/domain/$1/vif/$2"; do
+		xenstore-exists "$p" 2>/dev/null && printf '%s ' "$p"
+	done
+	has_link "vif$1.$2" && printf 'tap vif%s' "$1.$2"
+}
+vif_gone() { [ -z "$(vif_left "$1" "$2")" ]; }
+vif_up() { # vif $2 of domain $1 Connected at both ends
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$1/$2/state" 2>/dev/null)" = 4 ] &&
+		[ "$(xenstore-read "/local/domain/$1/device/vif/$2/state" 2>/dev/null)" = 4 ]
+}
+KMAC=00:16:3e:5a:00:0d
+for pt in xm.net-attach-written xm.net-attach-waiting; do
+	XM_CRASH_AT=$pt "$XM" network-attach "$A" "bridge=$BR" "mac=$KMAC" >/dev/null 2>&1; rc=$?
+	if [ $rc = 137 ] && until_ok 15 vif_up "$A" 1 && [ "$(qemu_nics "$A")" = 2 ] &&
+		[ "$(gnic "$A" $KMAC | wc -l)" = 1 ] && on_bridge "vif$A.1"; then
+		t_ok "xm network-attach killed at $pt: the attach completes by itself (both ends Connected, one NIC in QEMU and the guest, tap on $BR)"
+	else
+		t_fail "network-attach killed at $pt" "rc=$rc left: $(vif_left "$A" 1); QEMU $(qemu_nics "$A")"
+	fi
+	"$XM" network-detach "$A" 1 > "$work/out" 2>&1 || t_fail "detach after $pt" "$(cat "$work/out")"
+done
+for pt in xm.net-detach-closing xm.net-detach-closed; do
+	"$XM" network-attach "$A" "bridge=$BR" "mac=$KMAC" > "$work/out" 2>&1 ||
+		t_fail "attach before $pt" "$(cat "$work/out")"
+	XM_CRASH_AT=$pt "$XM" network-detach "$A" 1 >/dev/null 2>&1; rc=$?
+	if [ $rc = 137 ] && until_ok 15 vif_gone "$A" 1 && [ "$(qemu_nics "$A")" = 1 ] &&
+		[ -z "$(gnic "$A" $KMAC)" ]; then
+		t_ok "xm network-detach killed at $pt: the detach completes by itself (nodes, record, tap, guest NIC gone)"
+	else
+		t_fail "network-detach killed at $pt" "rc=$rc left: $(vif_left "$A" 1); QEMU $(qemu_nics "$A")"
+	fi
+done
+"$XM" network-attach "$A" "bridge=$BR" "mac=$KMAC" > "$work/out" 2>&1 ||
+	t_fail "attach before the lock" "$(cat "$work/out")"
+exec 9>"$XM_RUNDIR/dom/$A/vif-1.lock" && flock -n 9
+xm_err "another xm holds vif 1's lock: network-detach refused" \
+	"Error: another xm is working on vif 1 of domain $A" "$XM" network-detach "$A" 1
+vif_up "$A" 1 && t_ok "... the vif is untouched (both ends Connected)" ||
+	t_fail "lock: untouched" "$(vif_left "$A" 1)"
+exec 9>&-
+rm -f "$XM_RUNDIR/dom/$A/vif-1.lock"
+ok=1
+for h in 2 3; do
+	"$XM" network-attach "$A" "bridge=$BR" > "$work/out" 2>&1 || { ok=0; t_fail "attach vif $h" "$(cat "$work/out")"; }
+done
+[ $ok = 1 ] && xm_err "a fifth NIC: refused by xmbackd, nothing left" \
+	"Error: no free NIC slot in the guest (4 vifs at most)" "$XM" network-attach "$A" "bridge=$BR"
+XM_CRASH_AT=xm.net-attach-failed "$XM" network-attach "$A" "bridge=$BR" >/dev/null 2>&1; rc=$?
+if [ $rc = 137 ] && until_ok 15 vif_gone "$A" 4 && [ "$(qemu_nics "$A")" = 4 ] &&
+	grep -q "domain $A vif 4: refused, left by an xm that died: removed" "$work/backd.log"; then
+	t_ok "xm killed at xm.net-attach-failed (a fifth NIC refused): xmbackd removes its nodes, QEMU keeps four"
+else
+	t_fail "network-attach killed at xm.net-attach-failed" "rc=$rc left: $(vif_left "$A" 4); QEMU $(qemu_nics "$A")"
+fi
+for h in 3 2 1; do
+	"$XM" network-detach "$A" $h > "$work/out" 2>&1 || t_fail "detach vif $h" "$(cat "$work/out")"
+done
+[ "$(qemu_nics "$A")" = 1 ] && [ "$(xenstore-list "/local/domain/0/backend/vif/$A")" = 0 ] &&
+	t_ok "... vifs 1-3 detached: vif 0 alone again" || t_fail "after the crash points" "$(vif_nodes "$A")"
 
 # ---- a guest that does not let its NIC go holds up no other guest ----
 # NetA paused: its eject of vif 0 waits until it runs again; meanwhile
