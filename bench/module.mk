@@ -30,11 +30,8 @@ BENCHPROGS += $(B)/bench/xsfill
 $(B)/bench/domscale: $(B)/bench/domscale.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(B)/bench/domscale
-# bench/fakeqemu: what the host side sees of a QEMU and its agent, for the
-# hundreds of domains of bench/xmscale.sh
-$(B)/bench/fakeqemu: $(B)/bench/fakeqemu.o $(LIBXM)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
-BENCHPROGS += $(B)/bench/fakeqemu
+# bench/xmscale.sh runs tests/guest/fakeqemu (built there, with the benchmarks too)
+BENCHPROGS += $(B)/tests/guest/fakeqemu
 
 # bench/nettime: the timing helper of bench/network.sh (xm network-attach /
 # -detach, and the raw floor: the tap by xmbackd's own tap.c, then QMP).

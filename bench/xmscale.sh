@@ -11,9 +11,9 @@
 #   block-list  xm block-list of one domain (8 disks)
 #
 # Every domain is made by `xm create` with 8 disks in its config and is
-# watched by xmbackd over QMP; all but the first are bench/fakeqemu in place
-# of QEMU (XM_QEMU): the monitors, the pid file, the channel to xmstored
-# and the agent's side of it, as the host sees them, without a machine
+# watched by xmbackd over QMP; all but the first are tests/guest/fakeqemu
+# in place of QEMU (XM_QEMU): the monitors, the pid file, the channel to
+# xmstored and the agent's side of it, as the host sees them, without a machine
 # (1,000 real guests do not fit here). The first domain is a real guest:
 # the attach is timed into its kernel. The 10-domain figures are the
 # baseline: flat means the 1,000-domain p50 within 1.1x of them.
@@ -31,7 +31,7 @@ cd "$TOP" || exit 1
 
 SIZES=$(echo "${SCALE_SIZES:-10,100,1000}" | tr ',' ' ')
 N=${SCALE_SAMPLES:-20}
-FAKE=$TOP/$B/bench/fakeqemu
+FAKE=$TOP/$B/tests/guest/fakeqemu
 
 work=
 cleanup() {
@@ -47,7 +47,7 @@ fail() {
 }
 
 guests_setup || fail "could not build or start xmstored/xmbackd"
-make -s -C "$TOP" B="$B" "$B/bench/fakeqemu" >/dev/null || fail "cannot build $B/bench/fakeqemu"
+make -s -C "$TOP" B="$B" "$B/tests/guest/fakeqemu" >/dev/null || fail "cannot build $B/tests/guest/fakeqemu"
 ulimit -n 65536 2>/dev/null # (xm list opens every monitor at once; xm raises it too)
 
 us() { echo $(($(date +%s%N) / 1000)); }

@@ -16,3 +16,8 @@ $(B)/tests/guest/xshostile: $(XSHOSTILE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -static $(LDFLAGS) -o $@ $^
 TESTPROGS += $(B)/tests/guest/xshostile
+# tests/guest/fakeqemu: what the host side sees of a QEMU and its agent, for
+# the hundreds of domains of tests/guest/scale.sh and bench/xmscale.sh
+$(B)/tests/guest/fakeqemu: $(B)/tests/guest/fakeqemu.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
+TESTPROGS += $(B)/tests/guest/fakeqemu

@@ -1,10 +1,10 @@
 /*
  * fakeqemu — stands in for a guest's QEMU and its agent where a real one
- * per domain cannot be afforded: bench/xmscale.sh puts it in XM_QEMU for
- * the hundreds of domains around the one real guest, so that `xm create`,
- * xmstored, xmbackd and `xm list`/`block-list` all run for real on 1,000
- * domains (issue 14). It is what the host side sees of a QEMU, nothing of
- * a machine:
+ * per domain cannot be afforded: tests/guest/scale.sh and bench/xmscale.sh
+ * put it in XM_QEMU for the hundreds of domains around the one real guest,
+ * so that `xm create`, xmstored, xmbackd and `xm list`/`block-list` all run
+ * for real on 300 or 1,000 domains (issue 14). It is what the host side
+ * sees of a QEMU, nothing of a machine:
  *
  *  - the command line xm/create-qemu.c builds: -chardev socket ids qmp0
  *    and qmp1 (the monitors, served), xenbus (the channel to xmstored,
