@@ -21,6 +21,9 @@
 # per domain as the host fills. Asserts nothing (bench/README.md).
 #
 #   SCALE_SIZES=10,100,1000 SCALE_SAMPLES=20
+#   SCALE_HOLD=FILE: after each size, write the variables that reach this host
+#   (XENSTORED_PATH, XM_RUNDIR, XM, the real guest A...) to FILE and wait until
+#   it is removed (to profile or try commands by hand)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -134,6 +137,12 @@ for size in $SIZES; do
 	echo "$size idle $idle_s $idle_b" >>"$results"
 	echo "$size create $per" >>"$results"
 	echo "# $size domains up ($made made by xm create, $per ms each)" >&2
+	if [ -n "${SCALE_HOLD:-}" ]; then # (profiling by hand: the env to reach this host)
+		printf "export XENSTORED_PATH=%s XM_RUNDIR=%s XM=%s A=%s IMG=%s BACKD_PID=%s XS_PID=%s\n" \
+			"$XENSTORED_PATH" "$XM_RUNDIR" "$XM" "$A" "$IMG" "$BACKD_PID" "$XS" >"$SCALE_HOLD"
+		echo "# holding at $size domains until $SCALE_HOLD is removed" >&2
+		while [ -e "$SCALE_HOLD" ]; do sleep 1; done
+	fi
 done
 
 awk -v n="$N" '

@@ -31,6 +31,27 @@ struct qmp {
 	long heard;         /* now_ms() of the last bytes read from QEMU */
 };
 
+/* Messages kept over every connection of the process (qmp_kept_count): the
+ * event loop of a daemon with a thousand monitors need not ask each. */
+static size_t kept_all;
+
+static void keep_msg(struct qmp *q, json_t *m)
+{
+	if (json_array_append_new(q->kept, m) == 0)
+		kept_all++;
+}
+
+static void unkeep(struct qmp *q, size_t i)
+{
+	if (json_array_remove(q->kept, i) == 0)
+		kept_all--;
+}
+
+size_t qmp_kept_count(void)
+{
+	return kept_all;
+}
+
 int qmp_fd(const struct qmp *q)
 {
 	return q->fd;
@@ -221,7 +242,7 @@ int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout
 		}
 		json_t *mid = json_object_get(m, "id");
 		if (json_object_get(m, "event") || kept_reply(q, mid)) {
-			json_array_append_new(q->kept, m);
+			keep_msg(q, m);
 			continue;
 		}
 		if (!json_is_integer(mid) || json_integer_value(mid) != id) {
@@ -265,7 +286,7 @@ json_t *qmp_pop_event(struct qmp *q)
 	if (json_array_size(q->kept) == 0)
 		return NULL;
 	json_t *e = json_incref(json_array_get(q->kept, 0));
-	json_array_remove(q->kept, 0);
+	unkeep(q, 0);
 	return e;
 }
 
@@ -280,7 +301,7 @@ int qmp_wait_event(struct qmp *q, const char *name, const char *device,
 		if (qmp_is_event(m, name, device)) {
 			if (ev)
 				*ev = json_incref(m);
-			json_array_remove(q->kept, i);
+			unkeep(q, i);
 			return 0;
 		}
 	}
@@ -296,7 +317,7 @@ int qmp_wait_event(struct qmp *q, const char *name, const char *device,
 			return 0;
 		}
 		if (json_object_get(m, "event") || kept_reply(q, json_object_get(m, "id")))
-			json_array_append_new(q->kept, m);
+			keep_msg(q, m);
 		else
 			json_decref(m);
 	}
@@ -351,7 +372,7 @@ int qmp_handshake(struct qmp *q, char **err)
 			continue;
 		}
 		if (json_object_get(m, "event")) {
-			json_array_append_new(q->kept, m);
+			keep_msg(q, m);
 			continue;
 		}
 		json_t *id = json_object_get(m, "id");
@@ -397,6 +418,7 @@ void qmp_close(struct qmp *q)
 		return;
 	if (q->fd >= 0)
 		close(q->fd);
+	kept_all -= json_array_size(q->kept);
 	json_decref(q->kept);
 	free(q->buf);
 	free(q);

@@ -63,6 +63,10 @@ int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout
 void qmp_keep(struct qmp *q, long id);
 /* Oldest kept event (or kept reply, qmp_keep), or NULL. */
 json_t *qmp_pop_event(struct qmp *q);
+/* How many messages are kept for qmp_pop_event over every connection of the
+ * process: none, and no connection has one (an event loop over many
+ * monitors looks at none of them). */
+size_t qmp_kept_count(void);
 /* Wait for event `name` (with data.device == device when device != NULL).
  * 0 with *ev (optional) or -1 on timeout/EOF. Other events stay kept. */
 int qmp_wait_event(struct qmp *q, const char *name, const char *device,

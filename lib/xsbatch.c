@@ -207,6 +207,7 @@ int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntok
 	c->tokens = tokens;
 	c->ntokens = ntokens;
 	c->fired = 0;
+	c->out = (struct outq){ 0 };
 	c->in = malloc(sizeof(*c->in));
 	if (!c->in)
 		return -1;
@@ -221,10 +222,15 @@ void xsc_close(struct xsc *c)
 	c->fd = -1;
 	free(c->in);
 	c->in = NULL;
+	outq_free(&c->out);
 }
 
 int xsc_run(struct xsc *c, struct xsb *b)
 {
+	if (xsc_out_pending(c)) { /* its replies would come first */
+		errno = EBUSY;
+		return -1;
+	}
 	return run(b, c->fd, c->in, c);
 }
 
@@ -297,16 +303,27 @@ int xsc_wait_until(struct xsc *c, long deadline)
 
 int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b)
 {
-	char buf[WIRE_MSG_MAX];
+	char buf[XENSTORE_PAYLOAD_MAX];
 	const char *v[] = { a, b };
-	size_t len = wire_pack(buf + WIRE_HDR_LEN, XENSTORE_PAYLOAD_MAX, v, b ? 2 : 1, true);
+	size_t len = wire_pack(buf, XENSTORE_PAYLOAD_MAX, v, b ? 2 : 1, true);
 	if (len > XENSTORE_PAYLOAD_MAX) {
 		errno = E2BIG;
 		return -1;
 	}
 	struct xsd_sockmsg h = { type, 0, 0, (uint32_t)len };
-	memcpy(buf, &h, WIRE_HDR_LEN);
-	return write_full(c->fd, buf, WIRE_HDR_LEN + len);
+	if (outq_put(&c->out, &h, buf) < 0)
+		return -1;
+	return xsc_flush(c);
+}
+
+bool xsc_out_pending(const struct xsc *c)
+{
+	return outq_size(&c->out) > 0;
+}
+
+int xsc_flush(struct xsc *c)
+{
+	return outq_flush(&c->out, c->fd) < 0 ? -1 : 0;
 }
 
 int xsc_next(struct xsc *c, bool fill, struct xsd_sockmsg *h, const char **body)

@@ -69,6 +69,7 @@ struct xsc {
 	const char *const *tokens;
 	unsigned int ntokens;
 	unsigned int fired;
+	struct outq out;        /* xsc_send's requests the socket has not taken yet */
 };
 
 /* Take over the connected fd. 0 or -1 (no memory). */
@@ -76,7 +77,8 @@ int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntok
 /* Close the connection (its watches go with it); a zeroed struct xsc, never
  * connected, is left as it is. */
 void xsc_close(struct xsc *c);
-/* As xsb_run / xsb_call on c; watch events meanwhile are kept. */
+/* As xsb_run / xsb_call on c; watch events meanwhile are kept. EBUSY while
+ * requests of xsc_send are queued (xsc_out_pending). */
 int xsc_run(struct xsc *c, struct xsb *b);
 int xsc_call(struct xsc *c, uint32_t type, uint32_t tx, const void *body, size_t len,
 	     struct xsb_reply *r);
@@ -97,8 +99,17 @@ int xsc_wait_until(struct xsc *c, long deadline);
  * xsc_call, which keep only the bits of events.
  */
 /* Queue the strings a, b (each with its NUL; b may be NULL) as one request
- * of type, not waiting for its reply. 0 or -1 (errno). */
+ * of type, waiting neither for its reply nor for the peer to take it: what
+ * the socket does not take at once stays queued (xsc_out_pending), and
+ * xsc_flush writes more of it when poll says the fd is writable. (Written
+ * blocking, a thousand guests' watches set at once met the store's
+ * replies and events filling the other direction: each side waited for
+ * the other to read.) 0 or -1 (errno; the connection is broken). */
 int xsc_send(struct xsc *c, uint32_t type, const char *a, const char *b);
+/* Has c requests queued that the socket has not taken yet? */
+bool xsc_out_pending(const struct xsc *c);
+/* Write what the socket takes of them now. 0, or -1 (errno). */
+int xsc_flush(struct xsc *c);
 /* The next message: 1 with *h and *body (valid until the next call; a
  * payload of h->len bytes), 0 when none is complete after one read (call
  * it only when the fd is readable, or with fill false), -1 on a broken

@@ -127,6 +127,7 @@ void guest_heard(struct backd *b, struct guest *g)
 	g->stuck = false;
 	record(b, g, "qemu", "answering");
 	g->recheck = true; /* what waited on it: look again */
+	b->recheck_due = true;
 	log_info("domain %u: its QEMU answers again", g->domid);
 }
 
@@ -140,6 +141,7 @@ bool guest_pong(struct backd *b, struct guest *g, json_t *m)
 	if (g->want_reconcile) { /* QEMU answers: reconcile it now */
 		g->want_reconcile = false;
 		g->recheck = true;
+		b->recheck_due = true;
 	}
 	return true;
 }

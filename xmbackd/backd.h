@@ -3,6 +3,7 @@
 #define XMBACKD_BACKD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
 #include <xenstore.h>
@@ -14,9 +15,11 @@ struct job;
 struct claimidx;
 
 #define GUEST_LEFT_MAX 8
+#define GUEST_TAB 1024 /* buckets of the guests by domain id */
 
 struct guest {
 	struct guest *next;
+	struct guest *hnext;     /* in its gtab bucket */
 	unsigned int domid;
 	struct qmp *q;          /* our QMP connection to its QEMU (NULL: to open again) */
 	bool ready;             /* q's handshake done: commands may be sent */
@@ -72,7 +75,13 @@ struct backd {
 	struct xsc xw;
 	struct xsc xr;          /* batched reads, transactions (nodes.c); made
 	                         * when first needed: zeroed is not connected */
+	int epfd;              /* the loop waits on it: xw and each guest's monitor (main.c) */
+	int xw_reg;            /* xw's descriptor as added to epfd, or -1 */
+	uint32_t xw_events;     /* ... with these events */
+	bool recheck_due;       /* a guest has recheck set (guests_recheck walks them) */
+	bool reap_due;          /* a guest is gone (guests_reap frees it) */
 	struct guest *guests;
+	struct guest *gtab[GUEST_TAB]; /* the guests by domain id (guests.c: find) */
 	struct vbd_key pending[VBD_PENDING_MAX];
 	unsigned int dpending[VBD_PENDING_MAX]; /* domains whose record changed (guests_note) */
 	unsigned int ndpending;

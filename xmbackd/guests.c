@@ -26,15 +26,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* By domain id: a thousand guests are not walked for each event. */
 static struct guest *find(struct backd *b, unsigned int domid)
 {
-	for (struct guest *g = b->guests; g; g = g->next)
+	for (struct guest *g = b->gtab[domid % GUEST_TAB]; g; g = g->hnext)
 		if (g->domid == domid && !g->gone)
 			return g;
 	return NULL;
+}
+
+/* g's monitor in the main loop's epoll set (main.c): added as it is opened,
+ * removed before it is closed (a child of rename-restart may hold a copy of
+ * the descriptor for a moment, and epoll forgets a file only when its last
+ * copy closes: an event for a freed guest otherwise). */
+static bool q_watch(struct backd *b, struct guest *g)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
+	return epoll_ctl(b->epfd, EPOLL_CTL_ADD, qmp_fd(g->q), &ev) == 0;
+}
+
+static void q_close(struct backd *b, struct guest *g)
+{
+	if (!g->q)
+		return;
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, qmp_fd(g->q), NULL);
+	qmp_close(g->q);
+	g->q = NULL;
 }
 
 static void cleanup(struct backd *b, struct guest *g, const char *why)
@@ -42,10 +63,10 @@ static void cleanup(struct backd *b, struct guest *g, const char *why)
 	char *name = dom_readf(b->xs, XBT_NULL, "/local/domain/%u/name", g->domid);
 	log_info("domain %u (%s): %s; cleaning up", g->domid, name ? name : "?", why);
 	free(name);
-	qmp_close(g->q);
-	g->q = NULL;
+	q_close(b, g);
 	dom_cleanup(b->xs, g->domid);
 	g->gone = true;
+	b->reap_due = true;
 }
 
 /* Is the guest's QEMU alive (it holds its pid file's lock)? */
@@ -65,6 +86,11 @@ static void guest_connect(struct backd *b, struct guest *g)
 	char *err = NULL;
 	g->ready = false;
 	g->q = sock ? qmp_open(sock, &err) : NULL;
+	if (g->q && !q_watch(b, g)) { /* (no memory for it: as a refused connection) */
+		err = strdup(strerror(errno));
+		qmp_close(g->q);
+		g->q = NULL;
+	}
 	g->since = now_ms();
 	if (!g->q) {
 		if (sock && !qemu_alive(b, g->domid)) {
@@ -91,6 +117,8 @@ static void attach(struct backd *b, unsigned int domid, bool booting)
 	g->agent = -1;
 	g->ping_id = -1;
 	g->next = b->guests;
+	g->hnext = b->gtab[domid % GUEST_TAB];
+	b->gtab[domid % GUEST_TAB] = g;
 	log_debug("domain %u: connecting to its QEMU", domid);
 	b->guests = g;
 	guest_connect(b, g);
@@ -110,8 +138,7 @@ static void monitor_failed(struct backd *b, struct guest *g, const char *what)
 		log_warn("domain %u: its QEMU's monitor: %s; opening it again", g->domid, what);
 	g->warned = true;
 	job_abort(b, g, "QEMU's monitor connection failed");
-	qmp_close(g->q);
-	g->q = NULL;
+	q_close(b, g);
 	g->ready = false;
 	g->since = now_ms() + 1000;
 }
@@ -205,9 +232,9 @@ static void forget(struct backd *b, struct guest *g)
 	log_info("domain %u: gone", g->domid);
 	if (b->cidx)
 		claimidx_drop_domain(b->cidx, g->domid);
-	qmp_close(g->q);
-	g->q = NULL;
+	q_close(b, g);
 	g->gone = true;
+	b->reap_due = true;
 }
 
 /* One listed record: a guest not watched yet is watched once running or
@@ -358,8 +385,10 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 		 * earlier run, or of someone else): reconcile */
 		const char *dev = json_string_value(json_object_get(json_object_get(m, "data"),
 								  "device"));
-		if (dev && strncmp(dev, "xmdev-", 6) == 0)
+		if (dev && strncmp(dev, "xmdev-", 6) == 0) {
 			g->recheck = true;
+			b->recheck_due = true;
+		}
 		else if (dev && strncmp(dev, "xmnet-", 6) == 0)
 			vif_deleted(b, g, dev); /* a vif's unplug ends (vif.c) */
 	}
@@ -395,6 +424,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 
 void guests_events(struct backd *b)
 {
+	if (qmp_kept_count() == 0)
+		return; /* (the usual case: no blocking call kept anything) */
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
 		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
@@ -454,13 +485,20 @@ bool guest_stuck(struct backd *b, unsigned int domid)
 
 void guests_reap(struct backd *b)
 {
+	if (!b->reap_due)
+		return;
+	b->reap_due = false;
 	struct guest **p = &b->guests;
 	while (*p) {
 		struct guest *g = *p;
 		if (g->gone) {
 			*p = g->next;
+			struct guest **h = &b->gtab[g->domid % GUEST_TAB];
+			while (*h != g)
+				h = &(*h)->hnext;
+			*h = g->hnext;
 			job_abort(b, g, "QEMU has exited"); /* or is no longer ours */
-			qmp_close(g->q);
+			q_close(b, g);
 			free(g);
 		} else {
 			p = &g->next;
@@ -473,25 +511,33 @@ void guests_free(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		job_abort(b, g, NULL); /* xmbackd stops: the record says what is left */
 		g->gone = true;
+		b->reap_due = true;
 	}
 	guests_reap(b);
 }
 
 void guests_recheck(struct backd *b)
 {
+	if (!b->recheck_due)
+		return;
+	b->recheck_due = false;
 	for (struct guest *g = b->guests; g; g = g->next) {
-		if (!g->gone && g->ready && !g->stuck && !g->jobs && g->recheck) {
-			g->recheck = false;
-			if (!g->taken)
-				actions_takeover(b, g); /* (a guest found crashed) */
-			if (reconcile_guest(b, g, g->fresh) == 0)
-				g->fresh = false;
-			if (!g->taken) {
-				g->taken = true;
-				vbd_scan_domain(b, g->domid); /* attaches that waited for it (a
-							       * guest just created: xm
-							       * create's disks) */
-			}
+		if (g->gone || !g->recheck)
+			continue;
+		if (!g->ready || g->stuck || g->jobs) {
+			b->recheck_due = true; /* looked at again when it can be */
+			continue;
+		}
+		g->recheck = false;
+		if (!g->taken)
+			actions_takeover(b, g); /* (a guest found crashed) */
+		if (reconcile_guest(b, g, g->fresh) == 0)
+			g->fresh = false;
+		if (!g->taken) {
+			g->taken = true;
+			/* attaches that waited for it (a guest just created: xm
+			 * create's disks) */
+			vbd_scan_domain(b, g->domid);
 		}
 	}
 }

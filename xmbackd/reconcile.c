@@ -316,6 +316,7 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 		return -1;
 	if (g->jobs) { /* after the attaches and detaches in flight on its QEMU */
 		g->recheck = true;
+		b->recheck_due = true;
 		return -1;
 	}
 	/* a domain the store does not hold (a store that lost its tree) is

@@ -314,11 +314,13 @@ void vif_deleted(struct backd *b, struct guest *g, const char *dev)
 	vif_init(&v, g->domid, devid);
 	char *phase = rd(b, v.tool, "phase");
 	if (phase && strcmp(phase, PHASE_UNPLUGGING) == 0 && g->q && g->ready &&
-	    !guest_any_job(b, g->domid))
+	    !guest_any_job(b, g->domid)) {
 		finish(b, g, &v);
-	else
-		g->recheck = true; /* not ours to expect, or a block job in flight:
-				    * reconcile (unplugging, no NIC: finished) */
+	} else { /* not ours to expect, or a block job in flight: reconcile
+		* (unplugging, no NIC: finished) */
+		g->recheck = true;
+		b->recheck_due = true;
+	}
 	free(phase);
 }
 

@@ -5,7 +5,8 @@
  * a peer that answers out of order or goes away; and a connection with
  * watches (struct xsc): events between replies kept by token, waited for
  * with a timeout, a peer that sends a reply nobody asked for; and the
- * same connection read as an event stream (xmbackd's).
+ * same connection read as an event stream (xmbackd's), whose requests are
+ * queued, never waited for.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -325,6 +327,60 @@ static void test_conn_stream(void **state)
 	xsc_close(&c);
 }
 
+/* xsc_send never blocks: a thousand guests' watches set at once, with the
+ * peer not reading (xmstored busy writing its replies and events the other
+ * way), stay queued on the connection (xmbackd once waited in send() here
+ * while xmstored waited for it to read: neither moved again). Then
+ * written out in order as the peer reads, xsc_run refused meanwhile. */
+static void test_conn_send_queues(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct xsc c;
+	assert_int_equal(xsc_init(&c, sv[0], NULL, 0), 0);
+	alarm(20); /* (blocked in send: the test dies) */
+	char p[64];
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "/local/domain/%d/device/vbd/51712/state", i);
+		assert_int_equal(xsc_send(&c, XS_WATCH, p, "frontend"), 0);
+	}
+	assert_true(xsc_out_pending(&c));
+	struct xsb b;
+	xsb_init(&b);
+	xsb_read(&b, 0, "/x");
+	errno = 0;
+	assert_int_equal(xsc_run(&c, &b), -1); /* its reply would follow theirs */
+	assert_int_equal(errno, EBUSY);
+	xsb_reset(&b);
+	pid_t pid = fork();
+	if (pid == 0) { /* the peer reads them all, in order */
+		close(sv[0]);
+		for (int i = 0; i < N; i++) {
+			struct xsd_sockmsg h;
+			char *body, want[64];
+			snprintf(want, sizeof(want), "/local/domain/%d/device/vbd/51712/state", i);
+			if (wire_recv(sv[1], &h, &body) < 0 || h.type != XS_WATCH ||
+			    strcmp(body, want) != 0 || strcmp(body + strlen(body) + 1, "frontend") != 0)
+				_exit(1);
+			free(body);
+		}
+		_exit(0);
+	}
+	while (xsc_out_pending(&c)) {
+		struct pollfd pf = { .fd = sv[0], .events = POLLOUT };
+		assert_int_equal(poll(&pf, 1, 10000), 1);
+		assert_int_equal(xsc_flush(&c), 0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	alarm(0);
+	xsc_close(&c);
+	close(sv[1]);
+}
+
 /* xsb_watch: a WATCH outside any transaction, "path\0token\0"; one too big
  * for a payload fails the batch. */
 static void test_watch_framing(void **state)
@@ -371,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_conn_events),
 		cmocka_unit_test(test_conn_wait_broken),
 		cmocka_unit_test(test_conn_stream),
+		cmocka_unit_test(test_conn_send_queues),
 		cmocka_unit_test(test_watch_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
