@@ -1,6 +1,6 @@
 /*
  * main.c — xmbackd: the backend daemon (the role Linux blkback and Xen's
- * hotplug scripts play). Options, pid file, the poll loop over XenStore
+ * hotplug scripts play). Options, pid file, the event loop (epoll) over XenStore
  * watches and the guests' QMP sockets, the slow timer that reconciles
  * every guest (reconcile.c), and the store's loss: xmbackd connects again
  * (50 ms growing to 1 s between tries, for ever), sets its watches again
@@ -325,9 +325,8 @@ static void timers(struct backd *b)
 
 /* One turn of the loop: wait for events, QMP or a timer, and act on them.
  * The wait is epoll's: its cost does not grow with the guests (poll() went
- * over every guest's monitor at each turn, some 0.2 ms a turn at 1,000
- * guests, and an attach takes a dozen turns). 0, or -1 when xmbackd has to
- * stop (logged). */
+ * over every guest's monitor at each turn, and an attach takes a dozen
+ * turns). 0, or -1 when xmbackd has to stop (logged). */
 static int turn(struct backd *b)
 {
 	struct epoll_event ev[64];
