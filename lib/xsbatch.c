@@ -117,7 +117,11 @@ static void note_event(struct xsc *c, const char *body, size_t len)
 }
 
 /* Send b on fd and read its n replies through in. Watch events between
- * them go to c (none expected without one: a broken peer). */
+ * them go to c (none expected without one: a broken peer). The requests go
+ * out as the socket takes them, with the replies read in between: a batch
+ * larger than the socket holds is not written blocking while the store,
+ * which stops reading a connection whose replies back up (xmstored at 64
+ * KiB), waits for this end to read (both would wait for ever). */
 static int run(struct xsb *b, int fd, struct wire_in *in, struct xsc *c)
 {
 	if (b->err) {
@@ -128,14 +132,27 @@ static int run(struct xsb *b, int fd, struct wire_in *in, struct xsc *c)
 	b->r = calloc(b->n ? b->n : 1, sizeof(*b->r));
 	if (!b->r)
 		return -1;
-	if (write_full(fd, outq_data(&b->q), outq_size(&b->q)) < 0)
+	if (outq_flush(&b->q, fd) < 0)
 		return -1;
-	/* the replies come together: read them in as few reads as they take */
 	for (unsigned int got = 0; got < b->n;) {
 		struct xsd_sockmsg h;
 		const char *body;
 		enum wire_status st = wire_in_next(in, &h, &body);
 		if (st == WIRE_AGAIN) {
+			/* nothing whole in: wait for more (a blocking read once
+			 * all is written), writing meanwhile */
+			if (outq_size(&b->q)) {
+				struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+				if (poll(&p, 1, -1) < 0) {
+					if (errno == EINTR)
+						continue;
+					return -1;
+				}
+				if ((p.revents & POLLOUT) && outq_flush(&b->q, fd) < 0)
+					return -1;
+				if (!(p.revents & ~POLLOUT))
+					continue;
+			}
 			st = wire_in_fill(in, fd);
 			if (st == WIRE_EOF || st == WIRE_ERR) {
 				if (st == WIRE_EOF)

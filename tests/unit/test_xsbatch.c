@@ -381,6 +381,52 @@ static void test_conn_send_queues(void **state)
 	close(sv[1]);
 }
 
+/* A batch larger than the socket holds, to a peer that answers each
+ * request as it reads it and so stops reading while its replies back up
+ * (as xmstored does): the replies are read while the requests go out
+ * (written blocking first, each side waited for the other for ever). */
+static void test_batch_bigger_than_socket(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		char reply[200];
+		memset(reply, 'v', sizeof(reply));
+		for (unsigned int i = 0; i < N; i++) {
+			struct xsd_sockmsg h;
+			char *body;
+			if (wire_recv(sv[1], &h, &body) < 0 || h.req_id != i ||
+			    wire_send(sv[1], XS_READ, i, 0, reply, sizeof(reply)) < 0)
+				_exit(1);
+			free(body);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	alarm(20); /* (both waiting: the test dies) */
+	struct xsb b;
+	xsb_init(&b);
+	char p[80];
+	for (int i = 0; i < N; i++) {
+		snprintf(p, sizeof(p), "/local/domain/%d/device/vbd/51712/state", i);
+		xsb_read(&b, 0, p);
+	}
+	assert_int_equal(xsb_run(&b, sv[0]), 0);
+	assert_int_equal(b.n, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(b.r[i].len, 200);
+	alarm(0);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	xsb_reset(&b);
+	close(sv[0]);
+}
+
 /* xsb_watch: a WATCH outside any transaction, "path\0token\0"; one too big
  * for a payload fails the batch. */
 static void test_watch_framing(void **state)
@@ -428,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_conn_wait_broken),
 		cmocka_unit_test(test_conn_stream),
 		cmocka_unit_test(test_conn_send_queues),
+		cmocka_unit_test(test_batch_bigger_than_socket),
 		cmocka_unit_test(test_watch_framing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
