@@ -5,13 +5,20 @@
 # xm's restored guest's own command line, unconfined (-S -incoming defer;
 # blockdev-add + device_add of the disk, migrate-incoming fd:, cont) from
 # the stream of xm's save file, and saved with raw QMP (stop, migrate fd:
-# to a file), round by round in one run (round() says how).
-# xm's times are the commands' own, start to exit; the floor's, bench/
-# savetime's (QEMU's start, its monitor, the stream, cont). Prints one
-# table; asserts nothing (bench/README.md). ~2 min under TCG.
+# to a file, fsync: xm save makes its file durable too), round by round in
+# one run (round() says how). Every step, xm's and the floor's, is timed
+# the same way: a process's start to its exit (savetime run), the floor's
+# process being bench/savetime. xm restore returns once the guest runs and
+# its port was dropped, not when its agent is ready again (neither side
+# waits for an agent). Prints one table; asserts nothing (bench/README.md).
+# ~2 min under TCG.
 #
 #   BENCH_ROUNDS=8     counted rounds (one uncounted warm-up before them)
-#   BENCH_SETTLE=0.5   seconds of quiet (after a sync) before each timed step
+#   BENCH_SETTLE=0.3   seconds of quiet (after a sync) before each timed step
+#   BENCH_MEM=warm     then 400 MiB touched and freed (savetime warm), so
+#                      that every step finds memory the kernel has at hand;
+#                      cold: 3 s more of quiet instead, so that every step
+#                      gets memory this VM's hypervisor has taken back
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${1:-build/release}
@@ -38,7 +45,6 @@ fail() {
 	[ -n "$work" ] && [ -s "$work/backd.log" ] && tail -5 "$work/backd.log" | sed 's/^/#   backd: /' >&2
 	exit 1
 }
-ms() { date +%s%3N; }
 
 guests_setup || fail "could not build or start xmstored/xmbackd"
 make -s -C "$TOP" B="$B" "$B/bench/savetime" >/dev/null || fail "cannot build $B/bench/savetime"
@@ -74,12 +80,21 @@ floor_argv() {
 		}' >"$work/floor/argv"
 }
 
-# Before each timed step: the last step's file written back and a moment of
-# quiet (a restore right after 74 MiB were written and a QEMU torn down took
-# up to 4x as long, whichever side it was).
-quiet() { sync; sleep "$SETTLE"; }
-SETTLE=${BENCH_SETTLE:-0.5}
+# Before each timed step: the last step's file written back, a moment of
+# quiet, and the host's memory in one state for both sides (savetime warm:
+# memory freed a second ago is taken back by this VM's hypervisor, and a
+# restore into it loads 5x slower; BENCH_MEM=cold instead waits 3 s, so
+# that every load gets memory taken back).
+MEM=${BENCH_MEM:-warm}
+SETTLE=${BENCH_SETTLE:-0.3}
+quiet() {
+	sync; sleep "$SETTLE"
+	if [ "$MEM" = cold ]; then sleep 3; else "$SAVETIME" warm 400 || fail "savetime warm"; fi
+}
 : >"$work/results"
+# timed CMD...: CMD's wall time (savetime run, the same clock for xm and the
+# floor: from before its fork to its exit) in $T.
+timed() { "$SAVETIME" run "$work/t" "$@"; rc=$?; T=$(cat "$work/t"); return $rc; }
 # One round, with never more than one copy of the guest alive while a
 # restore loads (a stopped source beside it would make the host find
 # memory for the newcomer): xm save of the guest (gone then); the floor's
@@ -90,34 +105,35 @@ round() { # ROUND
 	settled "$D"
 	rm -f "$work/xm.save" "$work/floor.save"
 	quiet
-	t0=$(ms); "$XM" save "$D" "$work/xm.save" >/dev/null 2>"$work/err" || fail "xm save: $(cat "$work/err")"
-	t1=$(ms)
+	timed "$XM" save "$D" "$work/xm.save" >/dev/null 2>"$work/err" || fail "xm save: $(cat "$work/err")"
+	xs=$T
 	size=$(stat -c %s "$work/xm.save")
 	if [ "$1" != 0 ]; then
 		off=$((32 + $(od -An -tu4 -j12 -N4 "$work/xm.save")))
 		rm -f "$work/floor/ctl.sock" "$work/floor/qmp.sock" "$work/floor/console.sock"
 		quiet
-		fr=$(IFS='
-'; "$SAVETIME" restore "$work/xm.save" "$off" "$work/floor/ctl.sock" "$IMG" "$BUS" "$DEVID" \
-			-- $(cat "$work/floor/argv") 2>"$work/floor/err") || fail "floor restore: $(cat "$work/floor/err")"
+		(IFS='
+'; timed "$SAVETIME" restore "$work/xm.save" "$off" "$work/floor/ctl.sock" "$IMG" "$BUS" "$DEVID" \
+			-- $(cat "$work/floor/argv") >/dev/null 2>"$work/floor/err") || fail "floor restore: $(cat "$work/floor/err")"
+		fr=$(cat "$work/t")
 		FPID=$(sed -n 's/^pid //p' "$work/floor/err")
 		quiet
-		fs=$("$SAVETIME" save "$work/floor/ctl.sock" "$work/floor.save") || fail "floor save"
+		timed "$SAVETIME" save "$work/floor/ctl.sock" "$work/floor.save" >/dev/null || fail "floor save"
+		fs=$T
 		kill -9 "$FPID"; while kill -0 "$FPID" 2>/dev/null; do sleep 0.02; done; FPID=
 	fi
 	quiet
-	t2=$(ms)
-	out=$("$XM" restore "$work/xm.save" 2>&1) || fail "xm restore: $out"
-	t3=$(ms)
-	D=$(echo "$out" | sed -n 's/^Restored domain .* (id=\([0-9]*\)).*/\1/p')
+	timed "$XM" restore "$work/xm.save" >"$work/out" 2>&1 || fail "xm restore: $(cat "$work/out")"
+	xr=$T
+	D=$(sed -n 's/^Restored domain .* (id=\([0-9]*\)).*/\1/p' "$work/out")
 	if [ "$1" = 0 ]; then # the floor's command line: xm's restored QEMU's
 		floor_argv "$D"
 		BUS=$(xenstore-read "/tool/xm/domain/$D/vbd/$DEVID/bus")
 		return
 	fi
-	echo "x $((t1 - t0)) $((t3 - t2)) $size" >>"$work/results"
+	echo "x $xs $xr $size" >>"$work/results"
 	echo "f $fs $fr $(stat -c %s "$work/floor.save")" >>"$work/results"
-	echo "# round $1: xm save $((t1 - t0)) restore $((t3 - t2)) ms; floor save $fs restore $fr ms ($(sed -n 's/^steps: //p' "$work/floor/err"))" >&2
+	echo "# round $1: xm save $xs restore $xr ms; floor save $fs restore $fr ms ($(sed -n 's/^steps: //p' "$work/floor/err"))" >&2
 }
 r=0
 while [ "$r" -le "$ROUNDS" ]; do round "$r"; r=$((r + 1)); done
@@ -129,7 +145,7 @@ awk -f bench/stats.awk -f /dev/stdin "$work/results" <<EOF
 \$1 == "f" { add("fs", \$2); add("fr", \$3); add("ft", \$2 + \$3); add("fz", \$4 / 1048576) }
 function row(label, k) { printf "%-48s %8.0f %8.0f\n", label, med(k), pc(k, 0.9) }
 END {
-	printf "%-48s %8s %8s\n", "ms ($ROUNDS rounds, guest ${mem} KiB, accel=$accel)", "p50", "p90"
+	printf "%-48s %8s %8s\n", "ms ($ROUNDS rounds, guest ${mem} KiB, accel=$accel, mem $MEM)", "p50", "p90"
 	row("(a) xm save DOM FILE", "xs")
 	row("(b) floor: stop + migrate fd: to a file", "fs")
 	row("(c) xm restore FILE", "xr")

@@ -1,17 +1,32 @@
 /*
  * savetime — the floor of bench/saverestore.sh: a guest saved to a file and
- * restored from it with raw QMP, nothing else. Prints milliseconds.
+ * restored from it with raw QMP, nothing else; and the bench's clock and
+ * memory warm-up.
  *
  *   savetime save CTL FILE
  *       on the running guest's monitor CTL: stop, the same migration
  *       parameters as xm save, getfd + migrate fd: into FILE (head room of
- *       xm's size left in front), until query-migrate says completed
+ *       xm's size left in front), until query-migrate says completed, then
+ *       fsync(FILE) (xm save makes its file durable before it destroys the
+ *       domain)
  *   savetime restore FILE OFFSET CTL IMG BUS SERIAL -- QEMU ARGV...
  *       start QEMU (ARGV, which has -S -incoming defer and its monitor on
  *       CTL), connect to CTL once it listens, add IMG as a virtio-blk disk
  *       on BUS (blockdev-add + device_add), getfd + migrate-incoming fd:
  *       from FILE at OFFSET, until completed, then cont. QEMU stays; its
- *       pid on stderr as "pid N".
+ *       pid on stderr as "pid N", its steps' times as "steps: ...".
+ *   savetime run TIMEFILE CMD [ARG...]
+ *       run CMD (its stdin, stdout and stderr this one's): the milliseconds
+ *       from before its fork to its exit into TIMEFILE; CMD's exit status.
+ *       Every timed step of the bench, xm's and the floor's, runs under it.
+ *   savetime warm MIB
+ *       touch MIB MiB of fresh anonymous memory (as QEMU's guest RAM:
+ *       MADV_HUGEPAGE) and give it back. This host (a VM with free page
+ *       reporting) hands memory freed a second ago back to its hypervisor,
+ *       and touching it again costs 10x (160 MiB: ~25 ms just freed, 150-
+ *       600 ms taken back); so a restore loaded fast or slow by when the
+ *       last QEMU quit. Run right before each timed step, it puts both
+ *       sides in the same state: memory the kernel has at hand.
  */
 #include "qmp.h"
 #include "util.h"
@@ -21,7 +36,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +101,8 @@ static int save(const char *ctl, const char *file)
 	getfd(q, "floor", fd);
 	exec_or_die(q, "migrate", json_pack("{s:s}", "uri", "fd:floor"));
 	wait_migration(q);
+	if (fsync(fd) < 0)
+		die(file, strerror(errno));
 	close(fd);
 	printf("%ld\n", now_ms() - t0);
 	qmp_close(q);
@@ -145,13 +164,58 @@ static int restore(int argc, char **argv)
 	return 0;
 }
 
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int run(const char *timefile, char **cmd)
+{
+	double t0 = mono_ms();
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "savetime: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		die("fork", strerror(errno));
+	double t1 = mono_ms();
+	FILE *f = fopen(timefile, "w");
+	if (!f || fprintf(f, "%.1f\n", t1 - t0) < 0 || fclose(f) != 0)
+		die(timefile, strerror(errno));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int warm(long mib)
+{
+	size_t len = (size_t)mib << 20;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap", strerror(errno));
+	madvise(p, len, MADV_HUGEPAGE);
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = 1;
+	munmap(p, len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "run") == 0)
+		return run(argv[2], argv + 3);
+	if (argc == 3 && strcmp(argv[1], "warm") == 0 && atol(argv[2]) > 0)
+		return warm(atol(argv[2]));
 	if (argc == 4 && strcmp(argv[1], "save") == 0)
 		return save(argv[2], argv[3]);
 	if (argc >= 10 && strcmp(argv[1], "restore") == 0)
 		return restore(argc, argv);
 	fprintf(stderr, "usage: savetime save CTL FILE\n"
-		"       savetime restore FILE OFFSET CTL IMG BUS SERIAL -- QEMU ARGV...\n");
+		"       savetime restore FILE OFFSET CTL IMG BUS SERIAL -- QEMU ARGV...\n"
+		"       savetime run TIMEFILE CMD [ARG...]\n"
+		"       savetime warm MIB\n");
 	return 2;
 }

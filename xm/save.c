@@ -10,7 +10,9 @@
  *     with the slots they are on, the guest's own nodes;
  *  3. FILE is written beside itself (.NAME.xmsave-PID) and renamed over it
  *     once whole: the meta, then QEMU's stream (getfd + migrate fd:, QEMU
- *     writing at the file's offset), then the head (savefile.h);
+ *     writing at the file's offset), then the head (savefile.h); fsync'd,
+ *     and its folder after the rename: the domain is destroyed on the
+ *     strength of it, so it must be on disk;
  *  4. the saved record, XM_SAVED_ROOT/<save id>, with a copy of each of
  *     the domain's claims, in one transaction that reads them: the disks
  *     are never unclaimed between the domain and its save;
@@ -283,6 +285,23 @@ static int migrate_out(struct qmp *q, int fd, const char *name)
 	return 0;
 }
 
+/* fsync of the folder FILE is in. 0, or -1 (errno). */
+static int sync_dir(const char *file)
+{
+	char *copy = strdup(file);
+	if (!copy)
+		return -1;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
 /* The file: head placeholder, meta, QEMU's stream, then the head. The
  * path of the temporary file in tmp. 0, or 1 (printed). */
 static int write_file(struct qmp *q, const char *file, char *tmp, size_t tmplen, json_t *meta)
@@ -324,6 +343,10 @@ static int write_file(struct qmp *q, const char *file, char *tmp, size_t tmplen,
 		if (pwrite(fd, head, sizeof(head), 0) != (ssize_t)sizeof(head))
 			rc = xm_error("cannot write %s: %s", tmp, strerror(errno));
 	}
+	/* on disk before the domain is destroyed on the strength of it: the
+	 * data, then the rename in its folder */
+	if (!rc && fsync(fd) < 0)
+		rc = xm_error("cannot write %s: %s", tmp, strerror(errno));
 	if (close(fd) < 0 && !rc)
 		rc = xm_error("cannot write %s: %s", tmp, strerror(errno));
 	free(text);
@@ -331,6 +354,10 @@ static int write_file(struct qmp *q, const char *file, char *tmp, size_t tmplen,
 		rc = xm_error("cannot rename %s to %s: %s", tmp, file, strerror(errno));
 	if (!rc)
 		tmp[0] = '\0'; /* it is FILE now */
+	if (!rc && sync_dir(file) < 0) {
+		rc = xm_error("cannot write %s: its folder: %s", file, strerror(errno));
+		unlink(file);
+	}
 	return rc;
 }
 
