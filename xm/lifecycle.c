@@ -163,7 +163,7 @@ int cmd_unpause(struct xm_ctx *x, int argc, char **argv)
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/" SAVE_PORT_PENDING, x->domid);
 	char *mark = dom_readf(x->h, XBT_NULL, "%s", path);
 	int rc = 0;
-	if (mark && (rc = save_drop_port(x->h, x->domid, x->domain)) == 0)
+	if (mark && (rc = save_drop_port(x->h, x->domid, x->domain, NULL)) == 0)
 		xs_rm(x->h, XBT_NULL, path);
 	free(mark);
 	return rc;

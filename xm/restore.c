@@ -194,7 +194,7 @@ static int write_store(struct xs_handle *h, unsigned int id, json_t *m)
 
 /* Step 4 on the domain's ctl monitor; fd at the stream's start. 0, or 1
  * (printed). */
-static int migrate_in(unsigned int id, int fd, const char *file, bool paused)
+static int migrate_in(unsigned int id, int fd, const char *file, bool paused, struct qmp **qp)
 {
 	char sock[600], *err = NULL, why[1024];
 	dom_file(id, "ctl.sock", sock, sizeof(sock));
@@ -230,7 +230,7 @@ static int migrate_in(unsigned int id, int fd, const char *file, bool paused)
 		rc = xm_error("cannot run the restored domain: QEMU: %s", err ? err : "no answer");
 	}
 	free(err);
-	qmp_close(q);
+	*qp = q; /* kept for the port's drop */
 	return rc;
 }
 
@@ -290,6 +290,7 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 	struct xs_handle *h = NULL;
 	struct xsc c = { .fd = -1 };
 	struct made made = { .id = 0, .lockfd = -1 };
+	struct qmp *q = NULL; /* the domain's monitor, from the stream's load on */
 	bool claimed = false;
 	int rc = 1;
 	if (!disks) {
@@ -320,7 +321,7 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 			goto out;
 	}
 	crash_point("xm.restore-attached");
-	if (migrate_in(made.id, fd, file, paused))
+	if (migrate_in(made.id, fd, file, paused, &q))
 		goto out;
 	char mark[128];
 	snprintf(mark, sizeof(mark), XM_TOOL_ROOT "/domain/%u/" SAVE_PORT_PENDING, made.id);
@@ -328,7 +329,7 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 		xm_store_error(errno, "cannot mark domain %u: %s", made.id, strerror(errno));
 		goto out;
 	}
-	if (!paused && save_drop_port(h, made.id, cfg.name))
+	if (!paused && save_drop_port(h, made.id, cfg.name, q))
 		goto out;
 	if (finish(h, made.id, sid))
 		goto out;
@@ -341,6 +342,7 @@ out:
 		if (claimed)
 			set_restoring(h, sid, ""); /* the save holds its disks again */
 	}
+	qmp_close(q);
 	oplock_release(made.lockfd, made.lock);
 	xsc_close(&c);
 	if (h)

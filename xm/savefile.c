@@ -208,12 +208,12 @@ int save_migration_wait(struct qmp *q, const char *what, long deadline, char *er
 	}
 }
 
-int save_drop_port(struct xs_handle *h, unsigned int id, const char *name)
+int save_drop_port(struct xs_handle *h, unsigned int id, const char *name, struct qmp *on)
 {
 	char arg[16], sock[600], *err = NULL;
 	snprintf(arg, sizeof(arg), "%u", id);
 	dom_file(id, "ctl.sock", sock, sizeof(sock));
-	struct qmp *q = xm_qmp_connect(sock, 5000, &err);
+	struct qmp *q = on ? on : xm_qmp_connect(sock, 5000, &err);
 	if (!q) {
 		xm_error("domain %s: %s", name, err);
 		free(err);
@@ -221,7 +221,8 @@ int save_drop_port(struct xs_handle *h, unsigned int id, const char *name)
 	}
 	char *r = xs_control_command(h, "disconnect", arg, (unsigned int)strlen(arg) + 1);
 	if (!r) {
-		qmp_close(q);
+		if (q != on)
+			qmp_close(q);
 		return xm_store_error(errno, "domain %s: xmstored cannot let go of its port: %s",
 				      name, strerror(errno));
 	}
@@ -238,12 +239,14 @@ int save_drop_port(struct xs_handle *h, unsigned int id, const char *name)
 				down = strncmp(meta_str(c, "filename"), "disconnected:", 13) == 0;
 		json_decref(ret);
 		if (down) {
-			qmp_close(q);
+			if (q != on)
+				qmp_close(q);
 			return 0;
 		}
-		struct timespec ts = { 0, 2 * 1000000L };
+		struct timespec ts = { 0, 1000000L };
 		nanosleep(&ts, NULL);
 	}
-	qmp_close(q);
+	if (q != on)
+		qmp_close(q);
 	return xm_error("domain %s: its QEMU did not let go of the XenStore port", name);
 }

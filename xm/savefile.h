@@ -73,9 +73,10 @@ int save_migration_wait(struct qmp *q, const char *what, long deadline, char *er
  * and its agent starts afresh on the new domain's connection (as after a
  * store restart: watches registered again, devices brought in line, ready
  * announced). Done after the guest runs: a close and an open queued while
- * it is stopped reach its agent as nothing. 0, or 1 (printed). */
+ * it is stopped reach its agent as nothing. On the domain's monitor
+ * connection on, or (NULL) one of its own. 0, or 1 (printed). */
 struct xs_handle;
-int save_drop_port(struct xs_handle *h, unsigned int id, const char *name);
+int save_drop_port(struct xs_handle *h, unsigned int id, const char *name, struct qmp *on);
 /* A domain restored paused has this node (XM_TOOL_ROOT/domain/N/...):
  * xm unpause lets go of its port after it continues it. */
 #define SAVE_PORT_PENDING "port-reset"
