@@ -14,7 +14,10 @@
  *
  *  destroy           quit: QEMU ends and the guest is cleaned up (guests.c);
  *  restart           system_reset, then cont once QEMU says RESET: the same
- *                    domain and QEMU start again, with the devices they had;
+ *                    domain and QEMU start again, with the devices they had
+ *                    (under reboot=shutdown, which makes a shutdown of a
+ *                    system_reset too, set-action reboot=reset first, and
+ *                    reboot=shutdown again at the RESET);
  *  preserve          nothing: the guest stays stopped (xm list: c or s)
  *                    until xm destroy;
  *  rename-restart    the guest kept stopped, renamed NAME-YYYYMMDDTHHMMZ, and
@@ -53,9 +56,24 @@ static char *policy(struct backd *b, unsigned int domid, const char *event)
 	return p;
 }
 
-static void restart(struct guest *g)
+/* Does QEMU run with -action reboot=shutdown (on_reboot not restart: xm
+ * create sets it so, create-qemu.c)? */
+static bool reboot_stops(struct backd *b, unsigned int domid)
+{
+	char *p = policy(b, domid, "on_reboot");
+	bool stops = strcmp(p, "restart") != 0;
+	free(p);
+	return stops;
+}
+
+/* system_reset, and cont at its RESET. QEMU's reboot=shutdown turns every
+ * reset into a shutdown, system_reset too (it is not the guest's): the
+ * action is reset for this one, and set back at the RESET. */
+static void restart(struct backd *b, struct guest *g)
 {
 	g->cont_on_reset = true;
+	if (reboot_stops(b, g->domid))
+		qmp_send(g->q, "set-action", json_pack("{s:s}", "reboot", "reset"));
 	qmp_send(g->q, "system_reset", NULL);
 }
 
@@ -96,7 +114,7 @@ static void coredump(struct backd *b, struct guest *g, const char *then)
 	if (fd < 0) {
 		log_warn("domain %u: no core dump; %s it", g->domid, then);
 		if (strcmp(then, "restart") == 0)
-			restart(g);
+			restart(b, g);
 		else
 			destroy(g);
 		return;
@@ -182,7 +200,7 @@ static void act(struct backd *b, struct guest *g, const char *action, const char
 	log_info("domain %u (%s): %s: %s", g->domid, name ? name : "?", why, action);
 	free(name);
 	if (strcmp(action, "restart") == 0)
-		restart(g);
+		restart(b, g);
 	else if (strcmp(action, "preserve") == 0)
 		; /* left stopped for xm destroy */
 	else if (strcmp(action, "rename-restart") == 0)
@@ -198,14 +216,13 @@ static void act(struct backd *b, struct guest *g, const char *action, const char
 /* After the dump (done or failed): the action that follows it. */
 static void after_dump(struct backd *b, struct guest *g, const char *error)
 {
-	(void)b;
 	if (error)
 		log_err("domain %u: the core dump failed: %s", g->domid, error);
 	else
 		log_info("domain %u: core dump written", g->domid);
 	g->dump_id = 0;
 	if (strcmp(g->then, "restart") == 0)
-		restart(g);
+		restart(b, g);
 	else
 		destroy(g);
 }
@@ -240,6 +257,8 @@ bool actions_message(struct backd *b, struct guest *g, json_t *m)
 		free(p);
 	} else if (strcmp(ev, "RESET") == 0 && g->cont_on_reset) {
 		g->cont_on_reset = false;
+		if (reboot_stops(b, g->domid)) /* the guest's next reboot: on_reboot again */
+			qmp_send(g->q, "set-action", json_pack("{s:s}", "reboot", "shutdown"));
 		qmp_send(g->q, "cont", NULL);
 		log_info("domain %u: restarted", g->domid);
 	} else if (strcmp(ev, "DUMP_COMPLETED") == 0 && g->then[0]) {
