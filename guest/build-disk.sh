@@ -49,7 +49,8 @@ MBR=/usr/lib/syslinux/mbr/mbr.bin
 ISOLINUX=/usr/lib/ISOLINUX/isolinux.bin
 LDLINUX_C32=/usr/lib/syslinux/modules/bios/ldlinux.c32
 LABEL=xmhvmroot
-MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop"
+# virtio_net: a vif = [...] is a virtio-net NIC, which the agent brings up
+MODULES="virtio_pci virtio_blk virtio_scsi sd_mod sr_mod cdrom isofs virtio_console loop virtio_net"
 
 for t in sfdisk mkfs.ext4 losetup extlinux genisoimage cpio gzip modprobe depmod; do
 	command -v "$t" >/dev/null 2>&1 ||

@@ -4,9 +4,10 @@
 # - the disk of guest/build-disk.sh (make disk-image: an MBR, extlinux, an
 #   ext4 root with busybox and the agent installed as its package lays it
 #   out, started from its unit's ExecStart=): xm create with Xen's
-#   kernel = hvmloader boots it; the boot's seconds are printed; the root
-#   is the disk's partition; the agent runs as the unit says; xm list
-#   shows the guest;
+#   kernel = hvmloader boots it; the boot's seconds are printed; its
+#   vif = [...]: the NIC up by its MAC, Connected, a ping to the host
+#   across a test bridge; the root is the disk's partition; the agent
+#   runs as the unit says; xm list shows the guest;
 # - a disk hot-attached with xm block-attach is /dev/xvdb in the guest,
 #   mounted, written, unmounted; xm block-detach removes it; the file is in
 #   the image on the host; xm shutdown powers the guest off, nothing left;
@@ -24,9 +25,14 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-trap guests_teardown EXIT
+BR=xmt$$
+trap 'guests_teardown; ip link del "$BR" 2>/dev/null' EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
+# the HVM guest's vif goes on this bridge; the host's address on it is
+# what the guest pings
+ip link add "$BR" type bridge && ip link set "$BR" up && ip addr add 10.79.0.254/24 dev "$BR" ||
+	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
 san=${SANITIZE-$( [ "$B" = build/asan ] && echo address,undefined )}
 make -s -C "$TOP" SANITIZE="$san" B="$B" disk-image >"$work/disk.log" 2>&1 ||
 	{ t_fail "make disk-image" "$(tail -3 "$work/disk.log")"; t_summary; exit 1; }
@@ -37,7 +43,7 @@ nothing_left() {
 	doms=$(xenstore-list /local/domain 2>/dev/null | grep -vx 0 | tr '\n' ' ')
 	recs=$(xenstore-list /tool/xm/domain 2>/dev/null | tr '\n' ' ')
 	dirs=$(ls "$XM_RUNDIR/dom" 2>/dev/null | tr '\n' ' ')
-	bes=$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null | tr '\n' ' ')
+	bes=$(xenstore-list /local/domain/0/backend/vbd 2>/dev/null | tr '\n' ' ')$(xenstore-list /local/domain/0/backend/vif 2>/dev/null | tr '\n' ' ')
 	q=$(pgrep -f "$XM_RUNDIR/dom" | tr '\n' ' ')
 	[ -z "$doms$recs$dirs$bes$q" ] ||
 		{ echo "left: doms[$doms] recs[$recs] dirs[$dirs] backends[$bes] qemu[$q]"; return 1; }
@@ -72,7 +78,9 @@ hvm_cfg() { # hvm_cfg FILE NAME [LINES...]
 }
 
 # ---- boot from its own disk ----
-hvm_cfg "$work/hvm.cfg" HvmGuest "disk = [ 'file:$work/hvm.img,xvda,w' ]" 'boot = "c"'
+HMAC=00:16:3e:5c:00:01
+hvm_cfg "$work/hvm.cfg" HvmGuest "disk = [ 'file:$work/hvm.img,xvda,w' ]" 'boot = "c"' \
+	"vif = [ 'mac=$HMAC, bridge=$BR' ]"
 t0=$(now_ms)
 if id=$(guest_create "$work/hvm.cfg"); then
 	t1=$(now_ms)
@@ -80,6 +88,21 @@ if id=$(guest_create "$work/hvm.cfg"); then
 else
 	t_fail "HVM guest boots from its disk" "see above"; t_summary; exit 1
 fi
+# its vif: the disk's kernel has the NIC (virtio_net), the agent brings it
+# up by its MAC and says Connected; traffic to the host across the bridge
+nic=$(guest_run "$id" "for n in /sys/class/net/*; do [ \"\$(cat \$n/address)\" = $HMAC ] && echo \${n##*/}; done" | tr -d '\r')
+fl=$(guest_run "$id" "cat /sys/class/net/$nic/flags" | tr -d '\r\n')
+if [ "$(echo "$nic" | grep -c .)" = 1 ] && [ $((fl & 1)) = 1 ] &&
+	[ "$(xenstore-read "/local/domain/$id/device/vif/0/state" 2>/dev/null)" = 4 ] &&
+	[ "$(xenstore-read "/local/domain/0/backend/vif/$id/0/state" 2>/dev/null)" = 4 ] &&
+	ip -o link show "vif$id.0" 2>/dev/null | grep -q "master $BR "; then
+	t_ok "its vif = [...]: NIC $nic with $HMAC, brought up by the agent (flags $fl), both ends Connected, tap vif$id.0 on $BR"
+else
+	t_fail "the HVM guest's vif" "NIC '$nic' flags '$fl'; fe $(xenstore-read "/local/domain/$id/device/vif/0/state" 2>&1)"
+fi
+guest_run "$id" "ip addr add 10.79.0.1/24 dev $nic && ping -c 2 -W 3 10.79.0.254 >/dev/null" >/dev/null &&
+	t_ok "... it pings the host's address on $BR (10.79.0.254) from 10.79.0.1" ||
+	t_fail "the HVM guest's traffic" "$(tail -3 "$work/pty.txt")"
 out=$(guest_run "$id" 'cat /proc/cmdline; awk '"'"'$2 == "/" { print $1, $3 }'"'"' /proc/mounts; findfs LABEL=xmhvmroot')
 echo "$out" | grep -q 'xm.hvm=disk' && echo "$out" | grep -q '^/dev/vda1 ext4$' &&
 	echo "$out" | grep -q '^/dev/x*vda1$' &&
