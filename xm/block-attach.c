@@ -308,9 +308,10 @@ int xm_block_attach_boot(unsigned int domid, const struct diskspec *spec, int bo
 	return attach(domid, spec, bootindex, NULL, true);
 }
 
-int xm_block_attach_at(unsigned int domid, const struct diskspec *spec, const char *slot)
+int xm_block_attach_at(unsigned int domid, const struct diskspec *spec, const char *slot,
+		       int bootindex)
 {
-	return attach(domid, spec, -1, slot, true);
+	return attach(domid, spec, bootindex, slot, true);
 }
 
 int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)

@@ -252,6 +252,8 @@ static void fill_vm_tool(struct xsb *b, uint32_t tx, const struct domtree *d,
 	put(b, tx, NULL, 0, f, "%s/%u/memory-boot", tool, d->id); /* QEMU's -m, MiB */
 	for (int i = 0; i < c->ncpus; i++)
 		put(b, tx, NULL, 0, c->cpus[i], "%s/%u/cpus/%d", tool, d->id, i);
+	if (c->hvm) /* its firmware's boot order: xm save keeps it for the restore's QEMU */
+		put(b, tx, NULL, 0, c->boot, "%s/%u/boot", tool, d->id);
 	/* absolute: xmbackd creates the domain again from it (rename-restart) */
 	char *abs = realpath(c->file, NULL);
 	put(b, tx, NULL, 0, abs ? abs : c->file, "%s/%u/config", tool, d->id);

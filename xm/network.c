@@ -54,13 +54,15 @@ struct newvif {
 	unsigned int domid;
 	const struct vifspec *s;
 	unsigned long want;    /* the handle whose lock is held */
+	long handle;           /* the handle to take (xm restore), or -1: the next */
+	const char *slot;      /* the NIC root port xmbackd must use, or NULL */
 	struct vif v;          /* out: the handle taken */
 	char mac[18];          /* out: its MAC */
 	unsigned long dup;     /* out: the vif that has that MAC already */
 	int err;
 };
 
-enum { NV_DUP = 1, NV_FULL, NV_FAILED, NV_MOVED };
+enum { NV_DUP = 1, NV_FULL, NV_FAILED, NV_MOVED, NV_TAKEN };
 
 /* The highest handle in dir's children, into *max (-1: none). Each
  * backend's MAC against mac (NULL: not yet known): a match is *dup. */
@@ -104,11 +106,21 @@ static int fill_vif(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	if (scan_handles(c, tx, be_dir, &max, given, &d->dup, &found) < 0 ||
 	    scan_handles(c, tx, fe_dir, &max, NULL, NULL, &found) < 0)
 		return -1;
-	if (max + 1 > VIF_MAX_HANDLE)
-		return NV_FULL;
-	vif_init(&d->v, d->domid, (unsigned long)(max + 1));
-	if (d->v.devid != d->want)
-		return NV_MOVED; /* another attach took it meanwhile: lock the next */
+	if (d->handle >= 0) { /* that one, free */
+		vif_init(&d->v, d->domid, (unsigned long)d->handle);
+		char *be = xsc_read(c, tx, d->v.be), *fe = be ? NULL : xsc_read(c, tx, d->v.fe);
+		bool taken = be || fe;
+		free(be);
+		free(fe);
+		if (taken)
+			return NV_TAKEN;
+	} else {
+		if (max + 1 > VIF_MAX_HANDLE)
+			return NV_FULL;
+		vif_init(&d->v, d->domid, (unsigned long)(max + 1));
+		if (d->v.devid != d->want)
+			return NV_MOVED; /* another attach took it meanwhile: lock the next */
+	}
 	if (!s->has_mac) { /* the generated one may be taken by a given one */
 		uint8_t mac[6];
 		vif_mac_default(d->domid, d->v.devid, mac);
@@ -147,6 +159,8 @@ static int fill_vif(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 		W(v->be, "ip", s->ip);
 	if (*s->vifname)
 		W(v->be, "vifname", s->vifname);
+	if (d->slot) /* xm restore: where the saved guest had it */
+		W(v->be, VBD_SLOT_NODE, d->slot);
 	W(v->be, "state", init);
 	W(v->fe, "backend", v->be);
 	W(v->fe, "backend-id", "0");
@@ -329,6 +343,15 @@ static unsigned long next_handle(struct xsc *c, unsigned int domid)
  * the handle after it is tried. */
 static int net_create(struct xsc *c, struct newvif *d, struct blk_lock *l)
 {
+	if (d->handle >= 0) { /* xm restore's: that handle or none */
+		int k = net_lock(l, d->domid, (unsigned long)d->handle);
+		if (k > 0)
+			xm_error("another xm is working on vif %ld of domain %u", d->handle, d->domid);
+		if (k)
+			return -2;
+		d->want = (unsigned long)d->handle;
+		return xsc_transaction(c, fill_vif, check_vif, d);
+	}
 	unsigned long want = next_handle(c, d->domid);
 	for (int tries = 0;; tries++) {
 		int k = net_lock(l, d->domid, want);
@@ -358,18 +381,21 @@ static int net_create(struct xsc *c, struct newvif *d, struct blk_lock *l)
 	}
 }
 
-int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
+static int attach_vif(unsigned int domid, const struct vifspec *s, long handle, const char *slot,
+		      bool wait_guest)
 {
 	if (xm_net_check_host(s) || blk_need_backd("vifs cannot be connected"))
 		return 1;
 	struct xsc c;
 	if (xm_xsc_open(&c, net_tokens, N_N))
 		return 1;
-	struct newvif d = { .domid = domid, .s = s };
+	struct newvif d = { .domid = domid, .s = s, .handle = handle, .slot = slot };
 	struct blk_lock l = { .fd = -1 };
 	int rc = net_create(&c, &d, &l);
 	if (rc == -2) {
 		rc = 1; /* printed */
+	} else if (rc == NV_TAKEN) {
+		rc = xm_error("domain %u has a vif %ld already", domid, handle);
 	} else if (rc == NV_DUP) {
 		rc = xm_error("MAC %s is already used by vif %lu of domain %u", d.mac, d.dup, domid);
 	} else if (rc == NV_FULL) {
@@ -398,6 +424,17 @@ int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
 	blk_unlock(&l);
 	xsc_close(&c);
 	return rc;
+}
+
+int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest)
+{
+	return attach_vif(domid, s, -1, NULL, wait_guest);
+}
+
+int xm_net_attach_at(unsigned int domid, const struct vifspec *s, unsigned long handle,
+		     const char *slot)
+{
+	return attach_vif(domid, s, (long)handle, slot, false);
 }
 
 int cmd_network_attach(struct xm_ctx *x, int argc, char **argv)

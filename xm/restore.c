@@ -17,9 +17,13 @@
  *     else's;
  *  2. the guest's nodes written back (its id in their permissions);
  *  3. each disk attached the usual way (xm_block_attach_at: xmbackd's
- *     sharing check, claim, fd passing) at the slot the save recorded,
- *     waiting for the backend only (the guest does not run yet);
- *  4. QEMU's stream in (getfd + migrate-incoming fd:), then cont (not
+ *     sharing check, claim, fd passing) at the slot the save recorded
+ *     (with its bootindex, an HVM guest's), each vif with its handle, MAC
+ *     and bridge on the NIC root port it had (xm_net_attach_at: xmbackd
+ *     makes its tap again), waiting for the backend only (the guest does
+ *     not run yet);
+ *  4. QEMU's stream in (getfd + migrate-incoming fd:), an HVM guest's
+ *     reboot action set as its create set it, then cont (not
  *     with -p) and the port let go once (save_drop_port): the guest's agent
  *     held a connection to the old domain's, and starts afresh when the
  *     port comes back (with -p, xm unpause does that: SAVE_PORT_PENDING);
@@ -39,6 +43,7 @@
 #include "qmp.h"
 #include "savefile.h"
 #include "util.h"
+#include "vif.h"
 #include "xsbatch.h"
 
 #include <xenstore_lib.h>
@@ -55,7 +60,7 @@
 /* The config the domain had, from the meta (its strings are meta's). */
 static void meta_cfg(json_t *m, struct domcfg *c)
 {
-	const char *r = meta_str(m, "ramdisk");
+	const char *r = meta_str(m, "ramdisk"), *k = meta_str(m, "kernel");
 	*c = (struct domcfg){
 		.file = (char *)meta_str(m, "config"),
 		.name = (char *)meta_str(m, "name"),
@@ -63,7 +68,8 @@ static void meta_cfg(json_t *m, struct domcfg *c)
 		.maxmem_mib = (long)meta_int(m, "maxmem"),
 		.vcpus = (long)meta_int(m, "vcpus"),
 		.maxvcpus = (long)meta_int(m, "maxvcpus"),
-		.kernel = (char *)meta_str(m, "kernel"),
+		.hvm = json_is_true(json_object_get(m, "hvm")),
+		.kernel = *k ? (char *)k : NULL, /* (an HVM guest's BIOS boots its disk) */
 		.ramdisk = *r ? (char *)r : NULL,
 		.extra = (char *)meta_str(m, "cmdline"),
 		.uuid = (char *)meta_str(m, "uuid"),
@@ -71,6 +77,28 @@ static void meta_cfg(json_t *m, struct domcfg *c)
 		.on_reboot = (char *)meta_str(m, "on_reboot"),
 		.on_crash = (char *)meta_str(m, "on_crash"),
 	};
+	snprintf(c->boot, sizeof(c->boot), "%s", meta_str(m, "boot"));
+}
+
+/* A vif of the meta as a vif spec. 0, or 1 (printed). */
+static int meta_vif(json_t *v, struct vifspec *s, const char *file)
+{
+	char w[6][160], *words[6], err[512];
+	int n = 0;
+	snprintf(w[n++], sizeof(w[0]), "mac=%s", meta_str(v, "mac"));
+	snprintf(w[n++], sizeof(w[0]), "bridge=%s", meta_str(v, "bridge"));
+	snprintf(w[n++], sizeof(w[0]), "model=%s", meta_str(v, "model"));
+	snprintf(w[n++], sizeof(w[0]), "type=%s",
+		 strcmp(meta_str(v, "type"), "vif_ioemu") == 0 ? "ioemu" : "vif");
+	if (*meta_str(v, "ip"))
+		snprintf(w[n++], sizeof(w[0]), "ip=%s", meta_str(v, "ip"));
+	if (*meta_str(v, "vifname"))
+		snprintf(w[n++], sizeof(w[0]), "vifname=%s", meta_str(v, "vifname"));
+	for (int i = 0; i < n; i++)
+		words[i] = w[i];
+	if (vifspec_parse_words(words, n, s, err, sizeof(err)) < 0)
+		return xm_error("%s is damaged: vif %lld: %s", file, meta_int(v, "handle"), err);
+	return 0;
 }
 
 /* A vbd of the meta as a disk spec. 0, or 1 (printed). */
@@ -193,8 +221,10 @@ static int write_store(struct xs_handle *h, unsigned int id, json_t *m)
 }
 
 /* Step 4 on the domain's ctl monitor; fd at the stream's start. 0, or 1
- * (printed). */
-static int migrate_in(unsigned int id, int fd, const char *file, bool paused, struct qmp **qp)
+ * (printed). An HVM guest's reboot action is set again as its create set
+ * it (create_hvm_run): QEMU's actions are not in the stream. */
+static int migrate_in(unsigned int id, int fd, const char *file, bool paused,
+		      const struct domcfg *c, struct qmp **qp)
 {
 	char sock[600], *err = NULL, why[1024];
 	dom_file(id, "ctl.sock", sock, sizeof(sock));
@@ -226,6 +256,11 @@ static int migrate_in(unsigned int id, int fd, const char *file, bool paused, st
 				memmove(line, nl + 1, strlen(nl + 1) + 1);
 		}
 		rc = xm_error("cannot restore %s: %s%s%s", file, why, line[0] ? ": " : "", line);
+	} else if (c->hvm && c->on_reboot && strcmp(c->on_reboot, "restart") != 0 &&
+		   qmp_exec(q, "set-action", json_pack("{s:s}", "reboot", "shutdown"), NULL, &err,
+			    5000) < 0) {
+		rc = xm_error("cannot restore %s: QEMU refused set-action: %s", file,
+			      err ? err : "no answer");
 	} else if (!paused && qmp_exec(q, "cont", NULL, NULL, &err, 5000) < 0) {
 		rc = xm_error("cannot run the restored domain: QEMU: %s", err ? err : "no answer");
 	}
@@ -285,6 +320,9 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 	json_t *vbds = json_object_get(m, "vbds"), *v;
 	size_t nv = json_array_size(vbds), i;
 	struct diskspec *disks = calloc(nv + 1, sizeof(*disks));
+	json_t *vifs = json_object_get(m, "vifs"); /* (absent: none) */
+	size_t nn = json_array_size(vifs);
+	struct vifspec *nics = calloc(nn + 1, sizeof(*nics));
 	const char *sid = meta_str(m, "save-id");
 	static const char *const tokens[] = { "agent" };
 	struct xs_handle *h = NULL;
@@ -293,12 +331,15 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 	struct qmp *q = NULL; /* the domain's monitor, from the stream's load on */
 	bool claimed = false;
 	int rc = 1;
-	if (!disks) {
+	if (!disks || !nics) {
 		xm_error("out of memory");
 		goto out;
 	}
 	json_array_foreach(vbds, i, v)
 		if (meta_disk(v, &disks[i], file))
+			goto out;
+	json_array_foreach(vifs, i, v) /* its bridge there, its vifname free */
+		if (meta_vif(v, &nics[i], file) || xm_net_check_host(&nics[i]))
 			goto out;
 	if (!(h = xm_xs_open()) || xm_xsc_open(&c, tokens, 1) || check_record(h, m, file) ||
 	    blk_need_backd("the domain cannot be restored"))
@@ -316,12 +357,19 @@ int cmd_restore(struct xm_ctx *x, int argc, char **argv)
 	if (create_make_domain(h, &c, &made, &cfg, true) || write_store(h, made.id, m))
 		goto out;
 	for (i = 0; i < nv; i++) {
-		const char *slot = meta_str(json_array_get(vbds, i), "slot");
-		if (xm_block_attach_at(made.id, &disks[i], slot))
+		json_t *d = json_array_get(vbds, i), *bi = json_object_get(d, "bootindex");
+		if (xm_block_attach_at(made.id, &disks[i], meta_str(d, "slot"),
+				       bi ? (int)json_integer_value(bi) : -1))
+			goto out;
+	}
+	for (i = 0; i < nn; i++) { /* its tap made again, on its bridge */
+		json_t *n = json_array_get(vifs, i);
+		if (xm_net_attach_at(made.id, &nics[i], (unsigned long)meta_int(n, "handle"),
+				     meta_str(n, "slot")))
 			goto out;
 	}
 	crash_point("xm.restore-attached");
-	if (migrate_in(made.id, fd, file, paused, &q))
+	if (migrate_in(made.id, fd, file, paused, &cfg, &q))
 		goto out;
 	char mark[128];
 	snprintf(mark, sizeof(mark), XM_TOOL_ROOT "/domain/%u/" SAVE_PORT_PENDING, made.id);
@@ -348,6 +396,7 @@ out:
 	if (h)
 		xs_close(h);
 	free(disks);
+	free(nics);
 	json_decref(m);
 	if (fd >= 0)
 		close(fd);

@@ -5,9 +5,10 @@
  *  1. the guest is stopped (QMP stop on ctl.sock), so that the stream is
  *     one pass and its disks hold still;
  *  2. what restore needs, read while it holds still: its config (/vm/<uuid>
- *     and /tool/xm/domain/N, as xm create wrote them), its block devices
- *     (each must be Connected: not in the middle of an attach or detach)
- *     with the slots they are on, the guest's own nodes;
+ *     and /tool/xm/domain/N, as xm create wrote them; an HVM guest's boot
+ *     order), its block devices and vifs (each must be Connected: not in
+ *     the middle of an attach or detach) with the slots they are on (and a
+ *     disk's bootindex), the guest's own nodes;
  *  3. FILE is written beside itself (.NAME.xmsave-PID) and renamed over it
  *     once whole: the meta, then QEMU's stream (getfd + migrate fd:, QEMU
  *     writing at the file's offset), then the head (savefile.h); fsync'd,
@@ -28,6 +29,7 @@
 #include "qmp.h"
 #include "util.h"
 #include "vbd.h"
+#include "vif.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,7 +105,7 @@ static int read_vbds(struct xs_handle *h, unsigned int id, const char *name, jso
 	int rc = 0;
 	for (unsigned int i = 0; i < n && !rc; i++) {
 		static const char *const keys[] = { "dev", "params", "type", "format", "mode",
-			"device-type", "state", NULL };
+			"device-type", "state", "bootindex", NULL };
 		json_t *v = json_object();
 		for (int k = 0; keys[k]; k++) {
 			char *val = dom_readf(h, XBT_NULL, "%s/%s/%s", dir, devs[i], keys[k]);
@@ -127,6 +129,8 @@ static int read_vbds(struct xs_handle *h, unsigned int id, const char *name, jso
 				      "once that is done", *meta_str(v, "dev") ? meta_str(v, "dev") :
 				      devs[i], name);
 		json_object_del(v, "state");
+		const char *bi = meta_str(v, "bootindex"); /* an HVM guest's firmware's */
+		json_object_set_new(v, "bootindex", json_integer(*bi ? atoi(bi) : -1));
 		json_object_set_new(v, "slot", json_string(slot));
 		json_object_set_new(v, "devid", json_integer(strtoll(devs[i], NULL, 10)));
 		json_array_append_new(arr, v);
@@ -135,6 +139,43 @@ static int read_vbds(struct xs_handle *h, unsigned int id, const char *name, jso
 		free(sid);
 	}
 	free(devs);
+	return rc;
+}
+
+/* The domain's vifs, each Connected (xmbackd's record at connected, its
+ * NIC's root port known), into arr. 0, or 1 (printed). */
+static int read_vifs(struct xs_handle *h, unsigned int id, const char *name, json_t *arr)
+{
+	char dir[128];
+	unsigned int n = 0;
+	snprintf(dir, sizeof(dir), VIF_BACKEND_ROOT "/%u", id);
+	char **ids = xs_directory(h, XBT_NULL, dir, &n);
+	if (!ids && errno != ENOENT)
+		return xm_store_error(errno, "cannot read %s: %s", dir, strerror(errno));
+	int rc = 0;
+	for (unsigned int i = 0; i < n && !rc; i++) {
+		static const char *const keys[] = { "mac", "bridge", "ip", "model", "vifname", "type",
+			"state", NULL };
+		json_t *v = json_object();
+		for (int k = 0; keys[k]; k++) {
+			char *val = dom_readf(h, XBT_NULL, "%s/%s/%s", dir, ids[i], keys[k]);
+			json_object_set_new(v, keys[k], jstr(val));
+			free(val);
+		}
+		char *phase = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vif/%s/phase", id, ids[i]);
+		char *bus = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vif/%s/bus", id, ids[i]);
+		if (strcmp(meta_str(v, "state"), "4") != 0 || !phase ||
+		    strcmp(phase, "connected") != 0 || !bus || strncmp(bus, "rp", 2) != 0)
+			rc = xm_error("vif %s of domain %s is being attached or detached: save it once "
+				      "that is done", ids[i], name);
+		json_object_del(v, "state");
+		json_object_set_new(v, "slot", jstr(bus));
+		json_object_set_new(v, "handle", json_integer(strtoll(ids[i], NULL, 10)));
+		json_array_append_new(arr, v);
+		free(phase);
+		free(bus);
+	}
+	free(ids);
 	return rc;
 }
 
@@ -169,27 +210,27 @@ static json_t *read_meta(struct xs_handle *h, unsigned int id, const struct domi
 	char *ostype = dom_readf(h, XBT_NULL, "/vm/%s/image/ostype", d->uuid);
 	bool hvm = ostype && strcmp(ostype, "hvm") == 0;
 	free(ostype);
-	unsigned int nvif = 0;
-	char path[64];
-	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u", id);
-	free(xs_directory(h, XBT_NULL, path, &nvif));
-	if (!*meta_str(m, "kernel") || meta_int(m, "memory") <= 0 || meta_int(m, "maxmem") <= 0 ||
-	    meta_int(m, "maxvcpus") <= 0) {
+	char *order = hvm ? dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/boot", id) : NULL;
+	json_object_set_new(m, "hvm", json_boolean(hvm));
+	json_object_set_new(m, "boot", jstr(order));
+	free(order);
+	if ((!hvm && !*meta_str(m, "kernel")) || meta_int(m, "memory") <= 0 ||
+	    meta_int(m, "maxmem") <= 0 || meta_int(m, "maxvcpus") <= 0) {
 		xm_error("domain %s has no VM record (/vm/%s) to save", d->name, d->uuid);
 		json_decref(m);
 		return NULL;
 	}
-	if (hvm || nvif) {
-		xm_error("domain %s has %s: xm save does not save %s yet", d->name,
-			 hvm ? "an HVM guest" : "network interfaces",
-			 hvm ? "HVM guests" : "network interfaces (detach them first)");
+	if (hvm && !*meta_str(m, "boot")) { /* made by an xm that did not record it */
+		xm_error("domain %s is an HVM guest whose boot order was not recorded (%s/domain/"
+			 "%u/boot): it cannot be saved", d->name, XM_TOOL_ROOT, id);
 		json_decref(m);
 		return NULL;
 	}
-	json_t *vbds = json_array(), *store = json_array();
+	json_t *vbds = json_array(), *vifs = json_array(), *store = json_array();
 	json_object_set_new(m, "vbds", vbds);
+	json_object_set_new(m, "vifs", vifs);
 	json_object_set_new(m, "store", store);
-	if (read_vbds(h, id, d->name, vbds)) {
+	if (read_vbds(h, id, d->name, vbds) || read_vifs(h, id, d->name, vifs)) {
 		json_decref(m);
 		return NULL;
 	}

@@ -94,23 +94,41 @@ static const char *meta_bad(json_t *m)
 	if (strlen(meta_str(m, "save-id")) != 32 ||
 	    strspn(meta_str(m, "save-id"), "0123456789abcdef") != 32)
 		return "save-id";
-	if (!*meta_str(m, "name") || !*meta_str(m, "kernel"))
+	json_t *hvm = json_object_get(m, "hvm"), *boot = json_object_get(m, "boot");
+	if ((hvm && !json_is_boolean(hvm)) || (boot && !json_is_string(boot)))
+		return "hvm, boot";
+	bool is_hvm = json_is_true(hvm);
+	if (!*meta_str(m, "name") || (!is_hvm && !*meta_str(m, "kernel")))
 		return "name, kernel";
+	if (is_hvm && (!*meta_str(m, "boot") || strlen(meta_str(m, "boot")) > 3 ||
+		       strspn(meta_str(m, "boot"), "cdn") != strlen(meta_str(m, "boot"))))
+		return "boot";
 	if (meta_int(m, "memory") <= 0 || meta_int(m, "vcpus") <= 0 || meta_int(m, "domid") <= 0 ||
 	    meta_int(m, "maxmem") < meta_int(m, "memory") || meta_int(m, "maxvcpus") < meta_int(m, "vcpus"))
 		return "memory, maxmem, vcpus, maxvcpus, domid";
 	json_t *vbds = json_object_get(m, "vbds"), *store = json_object_get(m, "store"), *v;
+	json_t *vifs = json_object_get(m, "vifs");
 	size_t i;
-	if (!json_is_array(vbds) || !json_is_array(store))
-		return "vbds, store";
+	if (!json_is_array(vbds) || !json_is_array(store) || (vifs && !json_is_array(vifs)))
+		return "vbds, vifs, store";
 	json_array_foreach(vbds, i, v) {
 		static const char *const vs[] = { "dev", "params", "type", "format", "mode",
 			"device-type", "slot", NULL };
 		for (int k = 0; vs[k]; k++)
 			if (!json_is_string(json_object_get(v, vs[k])))
 				return "vbds";
-		if (meta_int(v, "devid") <= 0)
+		json_t *bi = json_object_get(v, "bootindex");
+		if (meta_int(v, "devid") <= 0 || (bi && !json_is_integer(bi)))
 			return "vbds";
+	}
+	json_array_foreach(vifs, i, v) {
+		static const char *const vs[] = { "mac", "bridge", "ip", "model", "vifname", "type",
+			"slot", NULL };
+		for (int k = 0; vs[k]; k++)
+			if (!json_is_string(json_object_get(v, vs[k])))
+				return "vifs";
+		if (meta_int(v, "handle") < 0)
+			return "vifs";
 	}
 	json_array_foreach(store, i, v) {
 		if (!json_is_array(v) || json_array_size(v) != 3 ||

@@ -17,8 +17,15 @@
  *   cmdline, on_poweroff,
  *   on_reboot, on_crash, config   its config, as /vm/<uuid> and
  *                /tool/xm/domain/N kept it (xm create's)
+ *   hvm, boot    an HVM guest (builder = "hvm": its kernel may be "")
+ *                and its firmware's boot order ("cdn" letters); absent:
+ *                false, ""
  *   vbds         [{devid, dev, params, type, format, mode, device-type,
- *                  slot}] its block devices (slot: "rpN" or "scsiN")
+ *                  slot, bootindex}] its block devices (slot: "rpN" or
+ *                  "scsiN"; bootindex: QEMU's, -1 or absent: none)
+ *   vifs         [{handle, mac, bridge, ip, model, vifname, type, slot}]
+ *                its network interfaces (slot: the NIC's root port "rpN");
+ *                absent: none
  *   store        [[path, value, [perm ...]] ...] the guest's own nodes
  *                (paths relative to /local/domain/N; "@" in a permission
  *                stands for the domain's id)

@@ -118,10 +118,17 @@ int xm_net_check_host(const struct vifspec *s);
  * guest, paused and without an agent) until the backend is. On failure
  * nothing is left. 0, or 1 (printed). */
 int xm_net_attach(unsigned int domid, const struct vifspec *s, bool wait_guest);
+/* The same with the given handle (free) on the given NIC root port ("rpN",
+ * as the vif's record's bus had it), waiting for the backend alone (a guest
+ * not running yet: xm restore). */
+int xm_net_attach_at(unsigned int domid, const struct vifspec *s, unsigned long handle,
+		     const char *slot);
 /* The same at a given hot-plug slot (slot: "rpN" a root port, "scsiN" a
  * SCSI target, as the device's record's bus and scsi-id had it), waiting
- * for the backend alone (a guest not running yet: xm restore). */
-int xm_block_attach_at(unsigned int domid, const struct diskspec *s, const char *slot);
+ * for the backend alone (a guest not running yet: xm restore); bootindex
+ * as xm_block_attach_boot's. */
+int xm_block_attach_at(unsigned int domid, const struct diskspec *s, const char *slot,
+		       int bootindex);
 
 /* console.c: attach the terminal to domid's serial console until Ctrl-]. */
 int xm_console_attach(unsigned int domid);

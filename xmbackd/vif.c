@@ -7,9 +7,10 @@
  * plugging, with the names it will use), then the tap is made and put on
  * the bridge (tap.c), handed to QEMU (getfd, SCM_RIGHTS: a deprivileged
  * QEMU cannot open /dev/net/tun), netdev_add tap,fd= and device_add
- * virtio-net-pci with the vif's MAC on one of the NICs' root ports
- * (romfile "": the guest boots its kernel directly, and a chrooted QEMU
- * would not find the option ROM); then the record goes to connected, and
+ * virtio-net-pci with the vif's MAC on one of the NICs' root ports (the
+ * one the backend's xm-slot names, for xm restore; romfile "": the guest
+ * boots its kernel directly, and a chrooted QEMU would not find the option
+ * ROM); then the record goes to connected, and
  * the backend says hotplug-status connected and Connected, in one
  * transaction while the backend still waits. A backend at Closing (or
  * gone) is taken out: device_del; its DEVICE_DELETED comes through the
@@ -78,9 +79,15 @@ static void release(struct backd *b, const struct vif *v)
 	vbd_record(b, NULL, &kv, 1);
 }
 
-/* A free root port of the NICs (VIF_ROOT_PORT_FIRST..), or 0. */
-static int free_port(struct backd *b, unsigned int domid)
+/* A free root port of the NICs (VIF_ROOT_PORT_FIRST..), or 0; want
+ * (the backend's VBD_SLOT_NODE, "rpN": xm restore puts a NIC back where
+ * the saved guest had it) that one only, -1 when it is not one of theirs. */
+static int free_port(struct backd *b, unsigned int domid, const char *want)
 {
+	int wanted = 0;
+	if (want && (sscanf(want, "rp%d", &wanted) != 1 || wanted < VIF_ROOT_PORT_FIRST ||
+		     wanted >= VIF_ROOT_PORT_FIRST + VIF_ROOT_PORTS))
+		return -1;
 	bool used[VIF_ROOT_PORTS] = { false };
 	char path[128];
 	unsigned int n = 0;
@@ -95,6 +102,8 @@ static int free_port(struct backd *b, unsigned int domid)
 		free(bus);
 	}
 	free(ids);
+	if (wanted)
+		return used[wanted - VIF_ROOT_PORT_FIRST] ? 0 : wanted;
 	for (int i = 0; i < VIF_ROOT_PORTS; i++)
 		if (!used[i])
 			return VIF_ROOT_PORT_FIRST + i;
@@ -136,12 +145,12 @@ static void be_write_vif_closed(struct backd *b, const struct vif *v)
 static void plug(struct backd *b, struct guest *g, const struct vif *v)
 {
 	char *macs = rd(b, v->be, "mac"), *bridge = rd(b, v->be, "bridge");
-	char *vifname = rd(b, v->be, "vifname");
+	char *vifname = rd(b, v->be, "vifname"), *slot = rd(b, v->be, VBD_SLOT_NODE);
 	char tap[IFNAMSIZ], bus[16], err[512], st[200], macstr[18];
 	uint8_t mac[6];
 	struct vnames n;
 	vnames(v->devid, &n);
-	int port = free_port(b, v->domid), fd = -1;
+	int port = free_port(b, v->domid, slot), fd = -1;
 	if (!macs || vif_mac_parse(macs, mac, err, sizeof(err)) < 0) {
 		fail(b, v, macs ? err : "incomplete backend (no mac)");
 		goto out;
@@ -150,9 +159,13 @@ static void plug(struct backd *b, struct guest *g, const struct vif *v)
 		fail(b, v, "bad vifname");
 		goto out;
 	}
-	if (!port) {
-		snprintf(err, sizeof(err), "no free NIC slot in the guest (%d vifs at most)",
-			 VIF_ROOT_PORTS);
+	if (port <= 0) {
+		if (slot)
+			snprintf(err, sizeof(err), "NIC slot %s %s", slot,
+				 port < 0 ? "is not one of the NICs' root ports" : "is taken");
+		else
+			snprintf(err, sizeof(err), "no free NIC slot in the guest (%d vifs at most)",
+				 VIF_ROOT_PORTS);
 		fail(b, v, err);
 		goto out;
 	}
@@ -223,6 +236,7 @@ out:
 	free(macs);
 	free(bridge);
 	free(vifname);
+	free(slot);
 }
 
 /* QEMU's refusal of a device or netdev it does not have. */

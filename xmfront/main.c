@@ -148,6 +148,7 @@ static void host_check(struct xmfront *x)
 	x->pin.start = x->pin.end = 0;
 	outq_clear(&x->pout);
 	log_info("host side connected on %s", x->port.path);
+	vif_reconnected(x->vif);
 	mux_port_up(x->mux);
 	agent_connected(x->agent);
 }

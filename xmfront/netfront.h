@@ -19,5 +19,9 @@ int vif_timeout(const struct vif_front *v);
 void vif_tick(struct vif_front *v);
 /* A network interface appeared: look for the awaited NICs now. */
 void vif_kick(struct vif_front *v);
+/* The host side connected (again): every vif is read and connected anew,
+ * as its frontend may be another domain's now (xm restore: the same NIC,
+ * a new domain whose device/vif/<N> waits at Initialising). */
+void vif_reconnected(struct vif_front *v);
 
 #endif

@@ -7,6 +7,9 @@
  * in Xen. A NIC is looked for in /sys/class/net at once when the kernel
  * says an interface appeared (its "add" uevent, vif_kick), and every
  * VIF_LOOK_MS while one is awaited (a uevent missed, no uevent socket).
+ * Each time the host side connects, every vif is taken up anew
+ * (vif_reconnected): after xm restore the NIC is the one the guest had,
+ * its frontend a new domain's.
  */
 #include "netfront.h"
 #include "mux.h"
@@ -230,6 +233,17 @@ void vif_kick(struct vif_front *v)
 			v->next_look = now_ms();
 			return;
 		}
+}
+
+void vif_reconnected(struct vif_front *v)
+{
+	for (int i = 0; i < VIF_NICS; i++)
+		if (v->nics[i].used) {
+			v->nics[i].connected = false;
+			if (!v->nics[i].reading)
+				v->nics[i].mac[0] = '\0';
+		}
+	v->dirty = true;
 }
 
 void vif_tick(struct vif_front *v)
