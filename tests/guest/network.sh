@@ -261,9 +261,19 @@ vif_up "$A" 1 && t_ok "... the vif is untouched (both ends Connected)" ||
 exec 9>&-
 rm -f "$XM_RUNDIR/dom/$A/vif-1.lock"
 ok=1
-for h in 2 3; do
-	"$XM" network-attach "$A" "bridge=$BR" > "$work/out" 2>&1 || { ok=0; t_fail "attach vif $h" "$(cat "$work/out")"; }
-done
+# two attaches to the guest at once: each locks the next handle, the
+# second finds it taken (locked, then written) and takes the one after
+"$XM" network-attach "$A" "bridge=$BR" > "$work/out2" 2>&1 & p2=$!
+"$XM" network-attach "$A" "bridge=$BR" > "$work/out3" 2>&1 & p3=$!
+wait $p2; r2=$?; wait $p3; r3=$?
+if [ $r2 = 0 ] && [ $r3 = 0 ] && [ "$(qemu_nics "$A")" = 4 ] &&
+	[ "$(xenstore-list "/local/domain/0/backend/vif/$A" | tr '\n' ' ')" = "0 1 2 3 " ] &&
+	vif_up "$A" 2 && vif_up "$A" 3; then
+	t_ok "two network-attach at once: both exit 0, with handles 2 and 3, both Connected"
+else
+	ok=0
+	t_fail "two network-attach at once" "rc $r2 $r3: $(cat "$work/out2" "$work/out3"); QEMU $(qemu_nics "$A")"
+fi
 [ $ok = 1 ] && xm_err "a fifth NIC: refused by xmbackd, nothing left" \
 	"Error: no free NIC slot in the guest (4 vifs at most)" "$XM" network-attach "$A" "bridge=$BR"
 XM_CRASH_AT=xm.net-attach-failed "$XM" network-attach "$A" "bridge=$BR" >/dev/null 2>&1; rc=$?
