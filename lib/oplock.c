@@ -63,8 +63,9 @@ void oplock_release(int fd, const char *path)
 bool oplock_held(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
+	if (fd < 0) /* no file: nobody; else (out of descriptors...) not known:
+		     * held, since a free lock's holder is taken for dead */
+		return errno != ENOENT;
 	bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd);
 	return held;

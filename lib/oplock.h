@@ -27,7 +27,9 @@ void oplock_vif_path(unsigned int domid, unsigned long devid, char *out, size_t 
 int oplock_take(const char *path);
 /* Drop a lock taken with oplock_take (and remove its file). */
 void oplock_release(int fd, const char *path);
-/* Does some process hold the lock at path? (false when there is no file) */
+/* Does some process hold the lock at path? false when there is no file;
+ * true when it cannot be told (the file cannot be opened: out of
+ * descriptors, say), since callers undo what a free lock's holder left. */
 bool oplock_held(const char *path);
 
 /*

@@ -5,5 +5,5 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_PROGS := $(UNIT_SRCS:%.c=$(B)/%)
 UNIT_FIXTURE := $(B)/tests/unit/fixture.o
 $(UNIT_PROGS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_FIXTURE) $(LIBXSRV) $(LIBXSD) $(LIBXM)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lxlutil -lxenlight -lxentoollog -ljansson
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lcmocka -lxlutil -lxenlight -lxentoollog -ljansson -lxenstore
 TESTPROGS += $(UNIT_PROGS)
