@@ -27,19 +27,28 @@ struct reserve {
 	unsigned char live[DOMID_MAX / 8 + 1]; /* ids a running QEMU's channel has */
 };
 
-/* The id of a domain under dir (a DIRECTORY of ids) named name, or -1. */
+/* The id of a domain under dir (a DIRECTORY of ids) named name, or -1. The
+ * names are read in one batch: a read each, waited for in turn, made xm
+ * create cost 30 ms more on a host of 1,000 domains (twice: two dirs). */
 static int named(struct xsc *c, uint32_t tx, const char *dir, const char *name)
 {
 	unsigned int n = 0;
 	char *ids = xsc_directory(c, tx, dir, &n), path[128];
-	int clash = -1;
-	for (const char *id = ids; id && n-- && clash < 0; id += strlen(id) + 1) {
+	struct xsb b;
+	xsb_init(&b);
+	const char *id = ids;
+	for (unsigned int i = 0; ids && i < n; i++, id += strlen(id) + 1) {
 		snprintf(path, sizeof(path), "%s/%s/name", dir, id);
-		char *nm = xsc_read(c, tx, path);
-		if (nm && strcmp(nm, name) == 0)
-			clash = atoi(id);
-		free(nm);
+		xsb_read(&b, tx, path);
 	}
+	int clash = -1;
+	if (ids && n && xsc_run(c, &b) == 0) {
+		id = ids;
+		for (unsigned int i = 0; i < n && clash < 0; i++, id += strlen(id) + 1)
+			if (b.r[i].type != XS_ERROR && strcmp(b.r[i].body, name) == 0)
+				clash = atoi(id);
+	}
+	xsb_reset(&b);
 	free(ids);
 	return clash;
 }
