@@ -8,7 +8,8 @@
  *       parameters as xm save, getfd + migrate fd: into FILE (head room of
  *       xm's size left in front), until query-migrate says completed, then
  *       fsync(FILE) (xm save makes its file durable before it destroys the
- *       domain)
+ *       domain); as xm save, the file's writeback is started at each poll
+ *       (sync_file_range), so the fsync waits for the tail only
  *   savetime restore FILE OFFSET CTL IMG BUS SERIAL -- QEMU ARGV...
  *       start QEMU (ARGV, which has -S -incoming defer and its monitor on
  *       CTL), connect to CTL once it listens, add IMG as a virtio-blk disk
@@ -57,9 +58,13 @@ static void exec_or_die(struct qmp *q, const char *cmd, json_t *args)
 		die(cmd, err);
 }
 
-static void wait_migration(struct qmp *q)
+/* until completed; flush >= 0: the file QEMU writes, its writeback
+ * started at each poll (as xm save does) */
+static void wait_migration(struct qmp *q, int flush)
 {
 	for (;;) {
+		if (flush >= 0)
+			sync_file_range(flush, 0, 0, SYNC_FILE_RANGE_WRITE);
 		json_t *ret = NULL;
 		char *err = NULL;
 		if (qmp_exec(q, "query-migrate", NULL, &ret, &err, 10000) < 0)
@@ -100,7 +105,7 @@ static int save(const char *ctl, const char *file)
 							    (json_int_t)(100LL << 30)));
 	getfd(q, "floor", fd);
 	exec_or_die(q, "migrate", json_pack("{s:s}", "uri", "fd:floor"));
-	wait_migration(q);
+	wait_migration(q, fd);
 	if (fsync(fd) < 0)
 		die(file, strerror(errno));
 	close(fd);
@@ -153,7 +158,7 @@ static int restore(int argc, char **argv)
 	close(fd);
 	long t_disk = now_ms();
 	exec_or_die(q, "migrate-incoming", json_pack("{s:s}", "uri", "fd:floor"));
-	wait_migration(q);
+	wait_migration(q, -1);
 	long t_in = now_ms();
 	exec_or_die(q, "cont", NULL);
 	long t1 = now_ms();

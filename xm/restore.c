@@ -240,7 +240,7 @@ static int migrate_in(unsigned int id, int fd, const char *file, bool paused,
 	    qmp_exec(q, "migrate-incoming", json_pack("{s:s}", "uri", "fd:xmrestore"), NULL, &err,
 		     5000) < 0) {
 		rc = xm_error("cannot restore %s: QEMU: %s", file, err ? err : "no answer");
-	} else if (save_migration_wait(q, "loading the guest", now_ms() + RESTORE_TIMEOUT_MS,
+	} else if (save_migration_wait(q, "loading the guest", now_ms() + RESTORE_TIMEOUT_MS, -1,
 				       why, sizeof(why)) < 0) {
 		char log[600], line[512] = "";
 		dom_file(id, "qemu.log", log, sizeof(log));

@@ -11,9 +11,10 @@
  *     disk's bootindex), the guest's own nodes;
  *  3. FILE is written beside itself (.NAME.xmsave-PID) and renamed over it
  *     once whole: the meta, then QEMU's stream (getfd + migrate fd:, QEMU
- *     writing at the file's offset), then the head (savefile.h); fsync'd,
- *     and its folder after the rename: the domain is destroyed on the
- *     strength of it, so it must be on disk;
+ *     writing at the file's offset; its writeback started at each poll,
+ *     so that the fsync waits for the tail only), then the head
+ *     (savefile.h); fsync'd, and its folder after the rename: the domain
+ *     is destroyed on the strength of it, so it must be on disk;
  *  4. the saved record, XM_SAVED_ROOT/<save id>, with a copy of each of
  *     the domain's claims, in one transaction that reads them: the disks
  *     are never unclaimed between the domain and its save;
@@ -321,7 +322,7 @@ static int migrate_out(struct qmp *q, int fd, const char *name)
 		free(qerr);
 		return 1;
 	}
-	if (save_migration_wait(q, "the save", now_ms() + SAVE_TIMEOUT_MS, err, sizeof(err)) < 0)
+	if (save_migration_wait(q, "the save", now_ms() + SAVE_TIMEOUT_MS, fd, err, sizeof(err)) < 0)
 		return xm_error("cannot save domain %s: %s", name, err);
 	return 0;
 }

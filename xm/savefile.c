@@ -195,9 +195,12 @@ int save_open(const char *file, int *fdp, json_t **meta, char *err, size_t errle
 	return 0;
 }
 
-int save_migration_wait(struct qmp *q, const char *what, long deadline, char *err, size_t errlen)
+int save_migration_wait(struct qmp *q, const char *what, long deadline, int flush, char *err,
+			size_t errlen)
 {
 	for (;;) {
+		if (flush >= 0) /* (a hint: the fsync after it is what counts) */
+			sync_file_range(flush, 0, 0, SYNC_FILE_RANGE_WRITE);
 		json_t *ret = NULL;
 		char *qerr = NULL;
 		if (qmp_exec(q, "query-migrate", NULL, &ret, &qerr, 5000) < 0) {

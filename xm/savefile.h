@@ -68,10 +68,12 @@ long long meta_int(json_t *o, const char *key);
 
 /* Poll query-migrate on q (every SAVE_POLL_MS) until the migration (out
  * or in) completed (0), failed, or deadline (now_ms()) passed: -1 with
- * "<what> failed: <QEMU's reason>" in err. */
+ * "<what> failed: <QEMU's reason>" in err. flush >= 0: the file QEMU
+ * writes into, whose writeback is started at each poll (so that the fsync
+ * after it waits for the tail only). */
 #define SAVE_POLL_MS 5
 struct qmp;
-int save_migration_wait(struct qmp *q, const char *what, long deadline, char *err,
+int save_migration_wait(struct qmp *q, const char *what, long deadline, int flush, char *err,
 			size_t errlen);
 
 /* A restored guest's XenStore port let go by the store (xmstored's control
