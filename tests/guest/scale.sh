@@ -33,11 +33,15 @@
 # Against the code with one fix of issue 14 taken out at a time:
 #   - xmbackd's poll set fixed at 256 slots (the newest guests first): the
 #     attach to the first domain times out (its QMP never read), its w ask
-#     of domain N's disk times out instead of being refused;
+#     of domain N's disk times out instead of being refused, the sweep
+#     never rebuilds the 20th domain's record;
 #   - xmbackd's descriptor limit not raised: xm create of the 245th domain
 #     fails (xmbackd at 255 descriptors; it took the live xm create for dead
 #     and undid its domain: lib/oplock.c), and so does the real guest;
-#   - xm list's limit not raised: xm list -l says "unknown" for 52 domains.
+#   - xm list's limit not raised: xm list -l says "unknown" for 52 domains;
+#   - the sweep's place never moved on (always its first 50): two of the
+#     three records (and their claims) never rebuilt: domain N is given
+#     the middle domain's w disk.
 # The sharing checks hold the claims index (xmbackd/claimidx.c) to the
 # right holders among 600 claims.
 set -u
@@ -89,7 +93,7 @@ be_states() {
 blist_rows() { "$XM" block-list "$1" 2>/dev/null | awk 'NR > 1 { print $1 "=" $4 }' | tr '\n' ' '; }
 
 # ---- a warm-up domain made and destroyed: the daemons' descriptors then ----
-truncate -s 1M "$IMG/base.img" "$IMG/probe2.img"
+truncate -s 1M "$IMG/base.img" "$IMG/probe-real.img"
 sim_cfg "$work/warm.cfg" 0
 if XM_QEMU=$FAKE "$XM" create "$work/warm.cfg" >/dev/null 2>"$work/err" &&
 	"$XM" destroy sim0 2>>"$work/err"; then
@@ -172,7 +176,7 @@ for d in "$FIRST" "$LASTSIM"; do
 	fi
 done
 if [ -n "$R" ]; then
-	"$XM" block-attach "$R" "file:$IMG/probe2.img" xvdc w 2>"$work/err" &&
+	"$XM" block-attach "$R" "file:$IMG/probe-real.img" xvdc w 2>"$work/err" &&
 		[ "$(guest_run "$R" "dd if=/dev/xvdc bs=64k 2>/dev/null | wc -c")" = 1048576 ] &&
 		t_ok "block-attach to the real guest (domain $R): its kernel reads the 1 MiB of /dev/xvdc" ||
 		t_fail "attach to the real guest" "$(cat "$work/err") $(tail -3 "$work/pty.txt" 2>/dev/null)"
