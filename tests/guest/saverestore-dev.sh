@@ -93,7 +93,11 @@ on_bridge "vif$N2.0" && [ "$(xenstore-read "/local/domain/0/backend/vif/$N2/0/ma
 [ "$bus2" = "$bus" ] && [ -n "$where" ] && [ "$where2" = "$where" ] &&
 	t_ok "the NIC on the same root port $bus, QEMU's device at the same PCI address ($where2)" ||
 	t_fail "NIC slot after restore" "bus $bus2 (was $bus), $where2 (was $where)"
-ready "$N2" 30 && [ "$(xenstore-read "/local/domain/$N2/device/vif/0/state" 2>/dev/null)" = 4 ] &&
+# (the restored domain's vif starts at Initialising and the agent connects
+# it once it is up, maybe after announcing ready: waited for, not read once)
+vif_connected() { [ "$(xenstore-read "/local/domain/$N2/device/vif/0/state" 2>/dev/null)" = 4 ]; }
+wait_vif() { i=0; until vif_connected; do i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1; done; }
+ready "$N2" 30 && wait_vif &&
 	t_ok "its agent ready again, the vif Connected in the guest" ||
 	t_fail "agent after restore" "$(xenstore-ls "/local/domain/$N2/device" 2>&1)"
 out=$(guest_run "$N2" "cat /sys/class/net/$nic/address; ip -o -4 addr show dev $nic | grep -c 10.78.0.1/24")
