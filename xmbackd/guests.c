@@ -388,9 +388,9 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 		if (dev && strncmp(dev, "xmdev-", 6) == 0) {
 			g->recheck = true;
 			b->recheck_due = true;
-		}
-		else if (dev && strncmp(dev, "xmnet-", 6) == 0)
+		} else if (dev && strncmp(dev, "xmnet-", 6) == 0) {
 			vif_deleted(b, g, dev); /* a vif's unplug ends (vif.c) */
+		}
 	}
 	if (strcmp(ev, "VSERPORT_CHANGE") == 0)
 		guest_ping(g, false); /* the event names the port by qdev id: look */
