@@ -94,6 +94,20 @@ static void walk(struct xs_handle *h, unsigned int id, const char *rel, json_t *
 	free(kids);
 }
 
+/* dir/entry/KEY of each of keys (NULL-ended) as a JSON object of strings
+ * ("" for an absent node). */
+static json_t *read_keys(struct xs_handle *h, const char *dir, const char *entry,
+			 const char *const *keys)
+{
+	json_t *v = json_object();
+	for (int k = 0; keys[k]; k++) {
+		char *val = dom_readf(h, XBT_NULL, "%s/%s/%s", dir, entry, keys[k]);
+		json_object_set_new(v, keys[k], jstr(val));
+		free(val);
+	}
+	return v;
+}
+
 /* The domain's block devices, each Connected, into arr. 0, or 1 (printed). */
 static int read_vbds(struct xs_handle *h, unsigned int id, const char *name, json_t *arr)
 {
@@ -107,12 +121,7 @@ static int read_vbds(struct xs_handle *h, unsigned int id, const char *name, jso
 	for (unsigned int i = 0; i < n && !rc; i++) {
 		static const char *const keys[] = { "dev", "params", "type", "format", "mode",
 			"device-type", "state", "bootindex", NULL };
-		json_t *v = json_object();
-		for (int k = 0; keys[k]; k++) {
-			char *val = dom_readf(h, XBT_NULL, "%s/%s/%s", dir, devs[i], keys[k]);
-			json_object_set_new(v, keys[k], jstr(val));
-			free(val);
-		}
+		json_t *v = read_keys(h, dir, devs[i], keys);
 		char *phase = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vbd/%s/phase", id,
 					devs[i]);
 		char *bus = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vbd/%s/bus", id, devs[i]);
@@ -157,12 +166,7 @@ static int read_vifs(struct xs_handle *h, unsigned int id, const char *name, jso
 	for (unsigned int i = 0; i < n && !rc; i++) {
 		static const char *const keys[] = { "mac", "bridge", "ip", "model", "vifname", "type",
 			"state", NULL };
-		json_t *v = json_object();
-		for (int k = 0; keys[k]; k++) {
-			char *val = dom_readf(h, XBT_NULL, "%s/%s/%s", dir, ids[i], keys[k]);
-			json_object_set_new(v, keys[k], jstr(val));
-			free(val);
-		}
+		json_t *v = read_keys(h, dir, ids[i], keys);
 		char *phase = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vif/%s/phase", id, ids[i]);
 		char *bus = dom_readf(h, XBT_NULL, XM_TOOL_ROOT "/domain/%u/vif/%s/bus", id, ids[i]);
 		if (strcmp(meta_str(v, "state"), "4") != 0 || !phase ||
