@@ -287,6 +287,10 @@ static int intend(struct backd *b, const struct plug *p, const struct claim *c, 
 		snprintf(sid, sizeof(sid), "%d", p->scsi_id);
 		kv[n++] = (struct kv){ v->tool, "scsi-id", sid };
 	}
+	/* where the guest will find the disk, known to its agent before QEMU
+	 * plugs it (docs/vbd.md: the agent connects on the disk's uevent) */
+	if (p->slot[0])
+		kv[n++] = (struct kv){ v->be, "pci-root-port", p->slot };
 	return claims_take(b, c, p->params, vbd_path(st, sizeof(st), v->be, "state"),
 			   vbd_state_str(XenbusStateInitialising), kv, n, err, errlen);
 }

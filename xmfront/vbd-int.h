@@ -63,6 +63,9 @@ struct vbd_dev {
 	bool flush_read_all;  /* an event: read everything (at vbd_flush) */
 	bool flush_read_backend; /* a backend state event: read its state,
 			       * force, pci-root-port (written with Connected) */
+	bool backend_held;    /* a backend event not read yet: the disk is
+			       * awaited on the backend's root port (until
+			       * it shows, or decide_at) */
 
 	char kname[32];       /* the kernel's disk (vdb, sr0), "" unknown */
 	dev_t rdev;
@@ -111,6 +114,9 @@ int dev_request_write(struct vbd_dev *d, uint32_t tx, const char *path, const ch
 bool dev_reply(struct vbd_dev *d);
 /* xenbus.c's state write of d has ended (ok: it landed). */
 void vbd_state_written(struct vbd_dev *d, bool ok);
+/* A disk was added (vbd-uevent.c): d looks for its own if it waits for
+ * one. May free d. */
+void vbd_disk_added(struct vbd_dev *d);
 
 /* disk.c */
 bool is_num(const char *s);

@@ -17,7 +17,10 @@
  *   frontend before Connected   (state_connecting)
  *     backend Closing, Closed   given up before we connected: write Closed
  *     backend Initialising ..   open the Connected write's transaction
- *       Initialised             ahead; adopt partition nodes left behind
+ *       Initialised             ahead; adopt partition nodes left behind;
+ *                               its root port named (pci-root-port): the
+ *                               disk's uevent connects as Connected would,
+ *                               backend events wait for it (awaiting_disk)
  *     backend Connected         find the kernel disk (polled, 10 s at most:
  *                               then Closed with an error), make the nodes,
  *                               write Connected
@@ -45,13 +48,9 @@
 #include "xenbus.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/cdrom.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include <xen/io/xenbus.h>
@@ -59,6 +58,7 @@
 #define SEARCH_MS 10000      /* how long the disk may take to show */
 #define SEARCH_POLL_MS 200   /* retry interval (a uevent retries at once) */
 #define SEARCH_POLL_NL_MS 50 /* ... without the uevent socket */
+#define HOLD_MS 500          /* a backend event held while the disk is awaited */
 #define RECHECK_MS 500       /* refused close: look again */
 #define ERR_NODISK "19 no disk appeared for this device"
 #define ERR_BUSY "16 Device in use; refusing to close"
@@ -141,9 +141,20 @@ static void free_vals(struct vbd_dev *d)
 	}
 }
 
+/* The backend's pci-root-port, watched with its state: xmbackd writes it
+ * with its claim, before QEMU plugs the disk (awaiting_disk below). */
+static void slot_watch_path(const struct vbd_dev *d, char *out, size_t len)
+{
+	size_t n = strlen(d->backend_watch) - (sizeof("/state") - 1);
+	snprintf(out, len, "%.*s/pci-root-port", (int)n, d->backend_watch);
+}
+
 static void unwatch_backend(struct vbd_dev *d)
 {
 	if (d->backend_watch[0]) {
+		char slot[sizeof(d->backend_watch) + 16];
+		slot_watch_path(d, slot, sizeof(slot));
+		mux_unwatch(d->v->mux, slot, on_backend_event, d);
 		mux_unwatch(d->v->mux, d->backend_watch, on_backend_event, d);
 		d->backend_watch[0] = '\0';
 	}
@@ -288,6 +299,8 @@ static void on_read(void *arg, uint32_t type, const char *body, size_t len)
 		}
 	}
 	d->reads_due--;
+	if (r->slot == B_STATE)
+		d->backend_held = false; /* what the held event stood for is read */
 	if (r->slot == B_TYPE && !d->read_failed)
 		d->backend_known = true;
 	/* with the backend's state watched; else decide() sets the watch and
@@ -440,8 +453,8 @@ static void device_gone(struct vbd_dev *d)
 	forget(d);
 }
 
-/* Watch the backend's state from now on, and read its values in the same
- * round trip; for a device being connected, the Connected write's
+/* Watch the backend's state (and pci-root-port) from now on, and read its
+ * values in the same round trip; for a device being connected, the Connected write's
  * transaction is opened ahead of them. Round trips the guest makes now
  * share its vCPU with the hot-plug about to come. true if the watch is
  * set now (its reads are on their way). */
@@ -463,6 +476,10 @@ static bool watch_backend(struct vbd_dev *d)
 		d->backend_watch[0] = '\0';
 		return false;
 	}
+	char slot[sizeof(d->backend_watch) + 16];
+	slot_watch_path(d, slot, sizeof(slot));
+	if (mux_watch(v->mux, slot, on_backend_event, d) < 0) /* its Connected still says */
+		log_warn("%s: cannot watch %s: %s", d->name, slot, strerror(errno));
 	if (before_connected(node_state(d, F_STATE)))
 		xenbus_prepare(d);
 	d->read_busy = true;
@@ -504,13 +521,9 @@ static void await_disk(struct vbd_dev *d)
 	d->decide_at = now + (d->v->nl >= 0 ? SEARCH_POLL_MS : SEARCH_POLL_NL_MS);
 }
 
-/* The backend is Connected: the disk, its nodes, then Connected. */
-static void connect_disk(struct vbd_dev *d)
+/* The disk is found: its nodes, then Connected. */
+static void connect_found(struct vbd_dev *d)
 {
-	if (!find_disk(d)) {
-		await_disk(d);
-		return;
-	}
 	d->search_until = 0;
 	log_debug("%s: disk %s found", d->name, d->kname);
 	if (make_node(d) < 0) {
@@ -520,6 +533,65 @@ static void connect_disk(struct vbd_dev *d)
 	sync_parts(d, true);
 	d->parts_tracked = true;
 	xenbus_switch_state(d, XenbusStateConnected, NULL, on_connected_written);
+}
+
+/* The backend is Connected: the disk, its nodes, then Connected. */
+static void connect_disk(struct vbd_dev *d)
+{
+	if (!find_disk(d)) {
+		await_disk(d);
+		return;
+	}
+	connect_found(d);
+}
+
+/* Is d's disk awaited on the root port its backend named (pci-root-port,
+ * written with the claim, before QEMU is asked), the backend not yet
+ * Connected? An event on the backend's state is then most likely its
+ * Connected, which arrives while the guest's kernel probes the new disk:
+ * reading it then takes the one vCPU from the probe for a round trip.
+ * The disk's uevent says the same (only QEMU's device_add of this
+ * backend puts a disk on that port: a port is reused only once QEMU has
+ * deleted the device it held), so the event is held until the disk shows
+ * (disk_shown) or HOLD_MS have passed. */
+static bool awaiting_disk(const struct vbd_dev *d)
+{
+	enum xenbus_state bs = node_state(d, B_STATE);
+	return d->backend_known && before_connected(node_state(d, F_STATE)) &&
+	       (bs == XenbusStateInitialising || bs == XenbusStateInitWait ||
+		bs == XenbusStateInitialised) &&
+	       d->val[B_SLOT] && d->val[B_SLOT][0] &&
+	       !(d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0);
+}
+
+static void hold_backend_event(struct vbd_dev *d)
+{
+	if (d->backend_held)
+		return;
+	d->backend_held = true;
+	d->decide_at = now_ms() + HOLD_MS;
+	log_debug("%s: backend event held until the disk shows", d->name);
+}
+
+/* A disk was added while a backend event is held: if it is the one on
+ * the backend's root port, connect on it, and read the backend's state
+ * behind the Connected write. */
+static void disk_shown(struct vbd_dev *d)
+{
+	if (!dev_ready(d) || !find_disk(d))
+		return;
+	d->backend_held = false;
+	d->decide_at = 0;
+	connect_found(d);
+	d->read_again = true; /* everything once the write is done */
+}
+
+void vbd_disk_added(struct vbd_dev *d)
+{
+	if (d->search_until)
+		decide(d);
+	else if (d->backend_held)
+		disk_shown(d);
 }
 
 /* The frontend before Connected. */
@@ -736,102 +808,12 @@ void vbd_flush(struct vbd_front *v)
 			continue;
 		if (d->flush_read_all)
 			read_device(d);
+		else if (d->flush_read_backend && awaiting_disk(d))
+			hold_backend_event(d);
 		else if (d->flush_read_backend)
 			read_backend_state(d);
 		d->flush_read_all = d->flush_read_backend = false;
 	}
-}
-
-/* --- uevents: a disk appeared, an eject request ------------------------------- */
-
-/* The host wants the tray of a cdrom: release it unless it is mounted. */
-static void eject_request(struct vbd_front *v, const char *kname)
-{
-	struct vbd_dev *d = NULL;
-	for (struct vbd_dev *e = v->devs; e; e = e->next)
-		if (!e->forgotten && strcmp(e->kname, kname) == 0)
-			d = e;
-	const char *name = d ? d->name : kname;
-	dev_t rdev;
-	char path[96], where[512];
-	snprintf(path, sizeof(path), "/sys/block/%s/dev", kname);
-	if (read_devnum(path, &rdev) < 0)
-		return;
-	if (mounted(&rdev, 1, where, sizeof(where))) {
-		log_info("%s: eject request: mounted on %s, kept", name, where);
-		return;
-	}
-	snprintf(path, sizeof(path), "/dev/%s", kname);
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ioctl(fd, CDROM_LOCKDOOR, 0);
-	ioctl(fd, CDROMEJECT, 0);
-	close(fd);
-	log_info("%s: eject request: released", name);
-}
-
-void vbd_readable(struct vbd_front *v)
-{
-	char buf[4096];
-	bool kick = false, parts = false;
-	for (;;) {
-		ssize_t n = recv(v->nl, buf, sizeof(buf) - 1, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) { /* overrun: look at everything */
-				kick = parts = v->net_added = true;
-				continue;
-			}
-			break;
-		}
-		struct uevent u;
-		if (uevent_parse(buf, (size_t)n, &u) < 0)
-			continue;
-		if (strcmp(u.subsys, "net") == 0 && strcmp(u.action, "add") == 0)
-			v->net_added = true; /* for the network frontend (netfront.h) */
-		if (uevent_cpu_online(&u) || strcmp(u.subsys, "block") != 0)
-			continue;
-		log_debug("uevent %s %s %s", u.action, u.devname ? u.devname : "-",
-			  u.devtype ? u.devtype : "-");
-		if (u.eject && u.devname && strncmp(u.devname, "sr", 2) == 0)
-			eject_request(v, u.devname);
-		if (strcmp(u.action, "add") == 0) {
-			kick = true;
-			if (u.devname && u.devtype && strcmp(u.devtype, "disk") == 0 &&
-			    v->nadded < sizeof(v->added) / sizeof(v->added[0]) &&
-			    strlen(u.devname) < sizeof(v->added[0].name)) {
-				struct vbd_added *a = &v->added[v->nadded++];
-				snprintf(a->name, sizeof(a->name), "%s", u.devname);
-				a->path[0] = '\0';
-				if (u.devpath && strlen(u.devpath) < sizeof(a->path))
-					snprintf(a->path, sizeof(a->path), "%s", u.devpath);
-				a->rdev = u.major > 0 && u.minor >= 0
-						  ? makedev((unsigned int)u.major, (unsigned int)u.minor)
-						  : 0;
-			}
-		}
-		/* a partition table read again: partitions removed and added */
-		if (u.devtype && strcmp(u.devtype, "partition") == 0)
-			parts = true;
-	}
-	if (parts)
-		for (struct vbd_dev *d = v->devs; d; d = d->next)
-			if (!d->forgotten && d->parts_tracked)
-				sync_parts(d, false);
-	if (kick)
-		for (struct vbd_dev *d = v->devs, *next; d; d = next) {
-			next = d->next; /* decide() may free d */
-			if (d->search_until)
-				decide(d);
-		}
-	v->nadded = 0;
-}
-
-int vbd_fd(const struct vbd_front *v)
-{
-	return v->nl;
 }
 
 /* --- public ------------------------------------------------------------------------- */
@@ -895,7 +877,10 @@ void vbd_tick(struct vbd_front *v)
 		next = d->next; /* decide() may free d */
 		if (d->decide_at && now >= d->decide_at) {
 			d->decide_at = 0;
-			decide(d);
+			if (d->backend_held) /* the disk did not show: read it now */
+				read_backend_state(d);
+			else
+				decide(d);
 		}
 	}
 }

@@ -266,6 +266,48 @@ esac
 left=$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null)
 [ -z "$left" ] && t_ok "no vbd nodes left" || t_fail "vbd nodes left" "$left"
 
+# ---- the disk's uevent is enough (docs/vbd.md "Attach" 3) ----
+# xmbackd names the root port with its claim, before QEMU is asked; the
+# guest's disk on that port is then this backend's device_add, so the agent
+# connects on it without reading the backend's Connected (which would cost
+# a round trip while the kernel probes). Here xmbackd stops itself right
+# after device_add, before it writes Connected: the frontend still connects.
+stopped() { grep -q '^[0-9]* ([^)]*) T' "/proc/$1/stat" 2>/dev/null; }
+until_ok() { # until_ok SECONDS CMD...
+	n=$(($1 * 10)); shift
+	while ! "$@" >/dev/null 2>&1; do n=$((n - 1)); [ $n -gt 0 ] || return 1; sleep 0.1; done
+}
+fe_is() { [ "$(xenstore-read "/local/domain/$ID/device/vbd/51728/state" 2>/dev/null)" = "$1" ]; }
+BE=/local/domain/0/backend/vbd/$ID/51728
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+XM_CRASH_AT=xmbackd.after-device-add XM_CRASH_HOW=stop; export XM_CRASH_AT XM_CRASH_HOW
+backd_start
+unset XM_CRASH_AT XM_CRASH_HOW
+"$XM" block-attach "$ID" "file:$IMG" xvdb w >"$work/att.out" 2>&1 & xp=$!
+if until_ok 30 stopped "$BACKD_PID"; then
+	got="$(xenstore-read "$BE/state" 2>&1) $(xenstore-read "$BE/pci-root-port" 2>&1)"
+	case $got in
+	"1 0000:00:1"[0-7]".0") t_ok "the backend names its root port before Connected ($got)" ;;
+	*) t_fail "root port before Connected" "state, pci-root-port: $got" ;;
+	esac
+	if until_ok 20 fe_is 4; then
+		t_ok "the agent connects on the disk's uevent, the backend's Connected unwritten ($(xenstore-read "$BE/state"))"
+	else
+		t_fail "connect on the uevent" "frontend $(xenstore-read "/local/domain/$ID/device/vbd/51728/state" 2>&1)"
+	fi
+	got=$(guest_run "$ID" "ls -l /dev/xvdb" | cut -c1)
+	[ "$got" = b ] && t_ok "  ... /dev/xvdb is there" || t_fail "  ... /dev/xvdb" "'$got'"
+else
+	t_fail "root port before Connected" "xmbackd did not stop after device_add"
+fi
+kill -CONT "$BACKD_PID"
+wait $xp; rc=$?
+[ $rc -eq 0 ] && t_ok "  ... xm returns 0 once xmbackd goes on" || t_fail "  ... xm after SIGCONT" "rc=$rc $(cat "$work/att.out")"
+xm_run "$XM" block-detach "$ID" xvdb
+[ $rc -eq 0 ] || t_fail "detach after the uevent connect" "rc=$rc $out"
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+
 # ---- the agent's priority and its uevent monitor ----
 got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/stat; done')
 [ "$got" = -10 ] && t_ok "the agent runs at niceness -10 (its default)" || t_fail "agent niceness" "'$got'"
