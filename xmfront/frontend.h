@@ -31,6 +31,9 @@ void vbd_free(struct vbd_front *v);
 int vbd_timeout(const struct vbd_front *v);
 void vbd_tick(struct vbd_front *v);
 /* The kernel's uevent socket (for poll: POLLIN), or -1 without one. */
+/* The requests queued for the host are written: the work that waited for
+ * them to be on their way is done now (an in-use check, vbd.c). */
+void vbd_sent(struct vbd_front *v);
 int vbd_fd(const struct vbd_front *v);
 void vbd_readable(struct vbd_front *v);
 /* Did a network interface appear since the last call (its "add" uevent,

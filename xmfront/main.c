@@ -265,6 +265,8 @@ static int run(struct xmfront *x)
 		vif_tick(x->vif);
 		if (x->up && outq_flush(&x->pout, x->port.fd) < 0)
 			host_lost(x, strerror(errno));
+		else if (x->up && !outq_size(&x->pout))
+			vbd_sent(x->vbd);
 		for (struct client *c = x->clients; c; c = c->next)
 			if (!c->dead && outq_flush(&c->out, c->fd) < 0)
 				c->dead = true;

@@ -63,6 +63,12 @@ struct vbd_dev {
 	bool flush_read_all;  /* an event: read everything (at vbd_flush) */
 	bool flush_read_backend; /* a backend state event: read its state,
 			       * force, pci-root-port (written with Connected) */
+	bool check_due;       /* an in-use check to make once the backend's
+			       * reads are sent (vbd_sent) */
+	bool checked;         /* made (checked_busy, checked_why), for the
+			       * decide() those reads lead to */
+	bool checked_busy;
+	char checked_why[200];
 	bool backend_held;    /* a backend event not read yet: the disk is
 			       * awaited on the backend's root port (until
 			       * it shows, or decide_at) */

@@ -317,6 +317,7 @@ static void read_device(struct vbd_dev *d)
 {
 	if (!dev_ready(d))
 		return;
+	d->check_due = d->checked = false;
 	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
 	char dir[64];
 	free_vals(d);
@@ -357,7 +358,11 @@ static void read_backend_state(struct vbd_dev *d)
 	}
 	/* Connected, this may be the Closing: the Closed write's transaction
 	 * opened first, so that its read in it travels while the in-use check
-	 * runs (xenbus_prepare sends nothing if it cannot) */
+	 * runs (xenbus_prepare sends nothing if it cannot); the check itself
+	 * is made as soon as these requests are written (vbd_sent), while
+	 * they travel, not after their replies */
+	d->checked = false;
+	d->check_due = node_state(d, F_STATE) == XenbusStateConnected && d->kname[0];
 	if (node_state(d, F_STATE) == XenbusStateConnected && !d->close_refused)
 		xenbus_prepare(d);
 	static const int slots[] = { B_STATE, B_FORCE, B_SLOT };
@@ -573,24 +578,37 @@ static void hold_backend_event(struct vbd_dev *d)
 	log_debug("%s: backend event held until the disk shows", d->name);
 }
 
-/* A disk was added while a backend event is held: if it is the one on
- * the backend's root port, connect on it, and read the backend's state
- * behind the Connected write. */
+/* The disk is awaited on the backend's root port (awaiting_disk): if it
+ * is there, connect on it, and read a held backend event behind the
+ * Connected write. Looked for when a disk is added and when the root port
+ * becomes known (its uevent may have come first). */
 static void disk_shown(struct vbd_dev *d)
 {
-	if (!dev_ready(d) || !find_disk(d))
+	if (!find_disk(d))
 		return;
+	bool held = d->backend_held;
 	d->backend_held = false;
 	d->decide_at = 0;
 	connect_found(d);
-	d->read_again = true; /* everything once the write is done */
+	if (held)
+		d->read_again = true; /* everything once the write is done */
+}
+
+void vbd_sent(struct vbd_front *v)
+{
+	for (struct vbd_dev *d = v->devs; d; d = d->next)
+		if (d->check_due && !d->forgotten && d->kname[0]) {
+			d->check_due = false;
+			d->checked_busy = in_use(d, d->checked_why, sizeof(d->checked_why));
+			d->checked = true;
+		}
 }
 
 void vbd_disk_added(struct vbd_dev *d)
 {
 	if (d->search_until)
 		decide(d);
-	else if (d->backend_held)
+	else if (awaiting_disk(d) && dev_ready(d))
 		disk_shown(d);
 }
 
@@ -614,6 +632,8 @@ static void state_connecting(struct vbd_dev *d, enum xenbus_state bs)
 			adopt_parts(d);
 		if (bs == XenbusStateConnected)
 			connect_disk(d);
+		else if (awaiting_disk(d))
+			disk_shown(d);
 		return;
 	default:
 		return;
@@ -630,7 +650,12 @@ static void backend_closing(struct vbd_dev *d)
 		close_now(d, " (disk already gone)");
 		return;
 	}
-	if (!in_use(d, why, sizeof(why))) {
+	/* the check made while the state was read (vbd_sent), else now */
+	bool busy = d->checked ? d->checked_busy : in_use(d, why, sizeof(why));
+	if (d->checked)
+		snprintf(why, sizeof(why), "%s", d->checked_why);
+	d->checked = false;
+	if (!busy) {
 		close_now(d, d->close_refused ? " after release" : "");
 		return;
 	}
