@@ -133,8 +133,9 @@ void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state);
 /* Every device of domain domid, as vbd_scan does for all. */
 void vbd_scan_domain(struct backd *b, unsigned int domid);
 /* Remove a backend and frontend left by an xm that died, as its
- * blk_remove would. */
-void vbd_remove_dirs(struct backd *b, const struct vbd *v);
+ * blk_remove would: only while the backend's state is still state (as
+ * it was seen: else someone else has moved them on). */
+void vbd_remove_dirs(struct backd *b, const struct vbd *v, const char *state);
 
 /* fdpass.c: QEMU gets each image as a descriptor xmbackd opened, in an
  * fdset of xmbackd's (add-fd), opened by the node as /dev/fdset/N. */

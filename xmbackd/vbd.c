@@ -90,35 +90,63 @@ void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state)
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
 }
 
+struct removal {
+	const struct vbd *v;
+	const char *state; /* the backend's state as it was seen */
+};
+
 static int fill_remove(struct xsc *c, struct xsb *xb, uint32_t tx, void *arg)
 {
-	const struct vbd *v = arg;
+	const struct removal *r = arg;
+	char st[200];
 	(void)c;
-	xsb_rm(xb, tx, v->be);
-	xsb_rm(xb, tx, v->fe);
-	xsb_rm(xb, tx, v->errdir);
+	xsb_read(xb, tx, vbd_path(st, sizeof(st), r->v->be, "state"));
+	xsb_rm(xb, tx, r->v->be);
+	xsb_rm(xb, tx, r->v->fe);
+	xsb_rm(xb, tx, r->v->errdir);
+	return 0;
+}
+
+enum { REMOVAL_MOOT = 1 };
+
+/* Only the directories as they were seen: an xm that finished meanwhile
+ * has removed them (its lock was still held when they were read, and is
+ * free now), a new attach of the device has written them anew. */
+static int check_remove(const struct xsb *xb, void *arg)
+{
+	const struct removal *r = arg;
+	if (xb->r[0].type == XS_ERROR || strcmp(xb->r[0].body, r->state) != 0)
+		return REMOVAL_MOOT;
+	for (unsigned int i = 1; i < xb->n; i++) {
+		int e = xsb_errno(xb, i);
+		if (e && e != ENOENT) {
+			errno = e;
+			return -1;
+		}
+	}
 	return 0;
 }
 
 static int remove_op(struct xsc *c, void *arg)
 {
-	int rc = xsc_transaction(c, fill_remove, NULL, arg);
+	const struct removal *r = arg;
+	int rc = xsc_transaction(c, fill_remove, check_remove, arg);
 	/* the domain's backend directory too, once empty (as xm does) */
-	const struct vbd *v = arg;
 	char p[64];
 	unsigned int n = 0;
-	snprintf(p, sizeof(p), VBD_BACKEND_ROOT "/%u", v->domid);
+	snprintf(p, sizeof(p), VBD_BACKEND_ROOT "/%u", r->v->domid);
 	char *names = rc == 0 ? xsc_directory(c, 0, p, &n) : NULL;
-	struct xsb_reply r;
-	if (names && n == 0 && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &r) == 0)
-		free(r.body);
+	struct xsb_reply reply;
+	if (names && n == 0 && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &reply) == 0)
+		free(reply.body);
 	free(names);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
-void vbd_remove_dirs(struct backd *b, const struct vbd *v)
+void vbd_remove_dirs(struct backd *b, const struct vbd *v, const char *state)
 {
-	if (backd_xr(b, remove_op, (void *)v) == 0)
+	struct removal r = { v, state };
+	if (backd_xr(b, remove_op, &r) == 0)
 		log_info("domain %u vbd %lu: left by an xm that died: removed", v->domid, v->devid);
 }
 
@@ -198,7 +226,7 @@ void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
 	} else if (state && ((st == XenbusStateClosed && !dev) || snap_is(&sn, K_HS, "error")) &&
 		   !xm_at_work(&v)) {
 		/* closed or refused, and the xm that waited for it died */
-		vbd_remove_dirs(b, &v);
+		vbd_remove_dirs(b, &v, state);
 	}
 	snap_free(&sn);
 }

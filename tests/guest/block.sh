@@ -280,6 +280,11 @@ C=$(guest_create "$work/c.cfg") && t_ok "create with disk = [...]" || t_fail "di
 	[ "$(xenstore-read "/local/domain/$C/device/vbd/51728/state" 2>/dev/null)" = 4 ] &&
 	t_ok "disk = [...]: both devices connected" || t_fail "disk=[...] devices" "$("$XM" block-list "$C" 2>&1)"
 
+# no xm died here: xmbackd never took one's work over (it once did when it
+# read a finished detach's Closed just before that xm removed the nodes)
+n=$(grep -c "left by an xm that died" "$work/backd.log")
+[ "$n" = 0 ] && t_ok "xmbackd removed nothing in xm's place" || t_fail "xmbackd took over a live xm" "$n times"
+
 if grep -l "Sanitizer\|runtime error" "$work"/*.stderr "$work"/*.log "$work"/xs/*.stderr 2>/dev/null; then
 	t_fail sanitizers "a report in the logs"
 else
