@@ -309,30 +309,31 @@ int claims_take(struct backd *b, const struct claim *c, const char *target,
 		snprintf(err, errlen, "cannot record the claim in XenStore: %s", strerror(errno));
 		return -1;
 	}
-	if (rc == CLAIM_REFUSED && t.holder.saved[0]) { /* a saved domain's */
+	if (rc == CLAIM_REFUSED) { /* the holder's names, read in one round trip */
+		char p[3][200], *val[3];
+		const char *const paths[3] = { p[0], p[1], p[2] };
 		const char *id = t.holder.saved;
-		char *name = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/name", id);
-		char *file = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/file", id);
-		char *dev = dom_readf(b->xs, XBT_NULL, XM_SAVED_ROOT "/%s/vbd/%lu/dev", id,
-				      t.holder.devid);
-		char who[1200], vn[24];
-		snprintf(who, sizeof(who), "%s, saved to %s", name ? name : id, file ? file : "?");
-		snprintf(vn, sizeof(vn), "%lu", t.holder.devid);
-		sharing_refusal(target, t.holder.mode, who, dev ? dev : vn, err, errlen);
-		free(name);
-		free(file);
-		free(dev);
-	} else if (rc == CLAIM_REFUSED) {
-		char *name = dom_readf(b->xs, XBT_NULL, "/local/domain/%u/name", t.holder.domid);
-		char *dev = dom_readf(b->xs, XBT_NULL, VBD_BACKEND_ROOT "/%u/%lu/dev",
-				      t.holder.domid, t.holder.devid);
-		char dn[16], vn[24];
+		char dn[16], vn[24], who[1200];
 		snprintf(dn, sizeof(dn), "%u", t.holder.domid);
 		snprintf(vn, sizeof(vn), "%lu", t.holder.devid);
-		sharing_refusal(target, t.holder.mode, name ? name : dn, dev ? dev : vn, err,
-				errlen);
-		free(name);
-		free(dev);
+		if (id[0]) { /* a saved domain's */
+			snprintf(p[0], sizeof(p[0]), XM_SAVED_ROOT "/%s/name", id);
+			snprintf(p[1], sizeof(p[1]), XM_SAVED_ROOT "/%s/vbd/%lu/dev", id, t.holder.devid);
+			snprintf(p[2], sizeof(p[2]), XM_SAVED_ROOT "/%s/file", id);
+		} else {
+			snprintf(p[0], sizeof(p[0]), "/local/domain/%u/name", t.holder.domid);
+			snprintf(p[1], sizeof(p[1]), VBD_BACKEND_ROOT "/%u/%lu/dev", t.holder.domid,
+				 t.holder.devid);
+		}
+		backd_read_many(b, paths, id[0] ? 3 : 2, val);
+		if (id[0])
+			snprintf(who, sizeof(who), "%s, saved to %s", val[0] ? val[0] : id,
+				 val[2] ? val[2] : "?");
+		else
+			snprintf(who, sizeof(who), "%s", val[0] ? val[0] : dn);
+		sharing_refusal(target, t.holder.mode, who, val[1] ? val[1] : vn, err, errlen);
+		for (int i = 0; i < (id[0] ? 3 : 2); i++)
+			free(val[i]);
 	}
 	if (rc == 0 && b->cidx_ok && claimidx_put(b->cidx, c->domid, c->devid, c->ident) < 0)
 		b->cidx_ok = false;

@@ -78,6 +78,41 @@ int backd_xr(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg)
 	return rc;
 }
 
+struct many {
+	const char *const *paths;
+	int n;
+	char **vals;
+};
+
+static int many_op(struct xsc *c, void *arg)
+{
+	struct many *m = arg;
+	struct xsb q;
+	xsb_init(&q);
+	for (int i = 0; i < m->n; i++)
+		xsb_read(&q, 0, m->paths[i]);
+	int rc = xsc_run(c, &q);
+	for (int i = 0; rc == 0 && i < m->n; i++)
+		if (q.r[i].type == XS_READ) {
+			m->vals[i] = q.r[i].body;
+			q.r[i].body = NULL;
+		}
+	xsb_reset(&q);
+	return rc;
+}
+
+void backd_read_many(struct backd *b, const char *const *paths, int n, char **vals)
+{
+	struct many m = { paths, n, vals };
+	for (int i = 0; i < n; i++)
+		vals[i] = NULL;
+	if (backd_xr(b, many_op, &m) < 0)
+		for (int i = 0; i < n; i++) {
+			free(vals[i]);
+			vals[i] = NULL;
+		}
+}
+
 /* --- the snapshot -------------------------------------------------------- */
 
 static const char *const snap_keys[NKEYS] = {

@@ -67,23 +67,51 @@ static void fail(struct backd *b, const struct vbd *v, const char *why)
  * is PREFIX and a number ("rp3" for root ports, "5" for SCSI targets);
  * used[i] for i < n.
  */
+struct slots_req {
+	unsigned int domid;
+	const char *key, *prefix;
+	bool *used;
+	int n;
+};
+
+/* The slots the guest's recorded devices hold: their records listed, then
+ * every one's key read in one batch (two round trips, however many). */
+static int slots_op(struct xsc *c, void *arg)
+{
+	const struct slots_req *r = arg;
+	char dir[128], p[192];
+	unsigned int nd = 0;
+	snprintf(dir, sizeof(dir), XM_TOOL_ROOT "/domain/%u/vbd", r->domid);
+	char *ids = xsc_directory(c, 0, dir, &nd);
+	if (!ids)
+		return errno == ENOENT ? 0 : -1;
+	struct xsb q;
+	xsb_init(&q);
+	const char *id = ids;
+	for (unsigned int i = 0; i < nd; i++, id += strlen(id) + 1) {
+		snprintf(p, sizeof(p), "%s/%s/%s", dir, id, r->key);
+		xsb_read(&q, 0, p);
+	}
+	int rc = nd ? xsc_run(c, &q) : 0;
+	size_t pl = strlen(r->prefix);
+	for (unsigned int i = 0; rc == 0 && i < nd; i++) {
+		const char *v = q.r[i].type == XS_READ ? q.r[i].body : NULL;
+		char *end;
+		long slot = v && strncmp(v, r->prefix, pl) == 0 ? strtol(v + pl, &end, 10) : -1;
+		if (slot >= 0 && slot < r->n && end != v + pl)
+			r->used[slot] = true;
+	}
+	xsb_reset(&q);
+	free(ids);
+	return rc;
+}
+
 static void used_slots(struct backd *b, unsigned int domid, const char *key, const char *prefix,
 		       bool *used, int n)
 {
-	unsigned int nd = 0;
-	char path[128];
-	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vbd", domid);
-	char **ids = xs_directory(b->xs, XBT_NULL, path, &nd);
-	for (unsigned int i = 0; i < nd; i++) {
-		char *v = dom_readf(b->xs, XBT_NULL, "%s/%s/%s", path, ids[i], key);
-		size_t pl = strlen(prefix);
-		char *end;
-		long slot = v && strncmp(v, prefix, pl) == 0 ? strtol(v + pl, &end, 10) : -1;
-		if (slot >= 0 && slot < n && end != v + pl)
-			used[slot] = true;
-		free(v);
-	}
-	free(ids);
+	struct slots_req r = { domid, key, prefix, used, n };
+	if (backd_xr(b, slots_op, &r) < 0)
+		log_warn("domain %u: cannot read its devices' slots: %s", domid, strerror(errno));
 }
 
 /* A free pcie-root-port of the guest (rp1..rp8), or 0. */

@@ -67,6 +67,9 @@ int vbd_record_if(struct backd *b, const char *must_exist, const char *must_be,
 /* Run op on the request connection b->xr, connecting first if need be, once
  * more on a new connection after a failure. op's result. */
 int backd_xr(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg);
+/* n nodes read in one round trip on b's connection: vals[i] malloc'd, or
+ * NULL (absent, or all NULL when the store cannot be reached). */
+void backd_read_many(struct backd *b, const char *const *paths, int n, char **vals);
 /* Is the node absent (not: unreadable)? errno after a read that gave
  * NULL. */
 bool absent(void);

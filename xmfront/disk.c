@@ -66,10 +66,12 @@ static bool on_slot(const struct vbd_dev *d, const char *kname, const char *devp
 }
 
 /* Is the kernel disk kname the one QEMU plugged for d? A virtio disk is
- * known by its root port (on_slot), else by its serial (= devid), a
- * request to the device; a scsi cdrom by its model (= the vdev name). a:
- * kname's "add" uevent, or NULL. true with d->kname and d->rdev. */
-static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_added *a)
+ * known by its root port (on_slot), else (not slot_only) by its serial
+ * (= devid), a request to the device; a scsi cdrom by its model (= the
+ * vdev name). a: kname's "add" uevent, or NULL. true with d->kname and
+ * d->rdev. */
+static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_added *a,
+		       bool slot_only)
 {
 	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
 	const char *want = cdrom ? d->val[B_DEV] : d->id;
@@ -80,7 +82,10 @@ static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_ad
 		snprintf(want16, sizeof(want16), "%s", want);
 		want = want16;
 	}
-	if (cdrom || !on_slot(d, kname, a ? a->path : NULL)) {
+	bool slot = !cdrom && on_slot(d, kname, a ? a->path : NULL);
+	if (!slot && slot_only)
+		return false;
+	if (!slot) {
 		snprintf(path, sizeof(path), "/sys/block/%s/%s", kname,
 			 cdrom ? "device/model" : "serial");
 		if (read_small_file(path, buf, sizeof(buf)) < 0 || strcmp(buf, want) != 0)
@@ -103,12 +108,16 @@ static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_ad
 /* The kernel disk QEMU plugged for d: first among the disks whose "add"
  * uevent is being handled, then among all. true with d->kname and
  * d->rdev. */
-bool find_disk(struct vbd_dev *d)
+bool find_disk(struct vbd_dev *d, bool slot_only)
 {
 	struct vbd_front *v = d->v;
 	for (unsigned int i = 0; i < v->nadded; i++)
-		if (match_disk(d, v->added[i].name, &v->added[i]))
+		if (match_disk(d, v->added[i].name, &v->added[i], slot_only))
 			return true;
+	/* on a disk's uevent, by its root port: the disk is one of those
+	 * (one whose uevent came before was looked for then) */
+	if (slot_only && v->nadded)
+		return false;
 	DIR *dir = opendir("/sys/block");
 	if (!dir)
 		return false;
@@ -121,7 +130,7 @@ bool find_disk(struct vbd_dev *d)
 		/* a disk another vbd has is not this one */
 		for (struct vbd_dev *o = v->devs; o && !tried; o = o->next)
 			tried = o != d && !o->forgotten && strcmp(o->kname, e->d_name) == 0;
-		found = !tried && match_disk(d, e->d_name, NULL);
+		found = !tried && match_disk(d, e->d_name, NULL, slot_only);
 	}
 	closedir(dir);
 	return found;

@@ -129,8 +129,9 @@ bool is_num(const char *s);
 /* "maj:min" in a sysfs file. 0 or -1. */
 int read_devnum(const char *path, dev_t *out);
 /* The kernel disk QEMU plugged for d (first among v->added). true with
- * d->kname and d->rdev. */
-bool find_disk(struct vbd_dev *d);
+ * d->kname and d->rdev. slot_only: a virtio disk only by the backend's
+ * root port (no request to other disks: their serials are not read). */
+bool find_disk(struct vbd_dev *d, bool slot_only);
 /* Is d->kname still the disk we matched? */
 bool disk_present(const struct vbd_dev *d);
 /* /dev/<name> as a block node of the disk. 0 or -1 (logged). */

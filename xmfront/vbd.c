@@ -543,7 +543,7 @@ static void connect_found(struct vbd_dev *d)
 /* The backend is Connected: the disk, its nodes, then Connected. */
 static void connect_disk(struct vbd_dev *d)
 {
-	if (!find_disk(d)) {
+	if (!find_disk(d, false)) {
 		await_disk(d);
 		return;
 	}
@@ -584,7 +584,7 @@ static void hold_backend_event(struct vbd_dev *d)
  * becomes known (its uevent may have come first). */
 static void disk_shown(struct vbd_dev *d)
 {
-	if (!find_disk(d))
+	if (!find_disk(d, true)) /* the root port is the whole argument here */
 		return;
 	bool held = d->backend_held;
 	d->backend_held = false;
@@ -676,7 +676,7 @@ static void state_connected(struct vbd_dev *d, enum xenbus_state bs)
 	/* know the disk again after a restart */
 	if (!d->kname[0] || !disk_present(d)) {
 		d->kname[0] = '\0';
-		if (find_disk(d))
+		if (find_disk(d, false))
 			make_node(d);
 	}
 	/* after a restart or a missed uevent: the partitions too */
