@@ -31,6 +31,8 @@ int read_small_file(const char *path, char *buf, size_t len);
 int write_full(int fd, const void *buf, size_t n);
 /* Milliseconds of CLOCK_MONOTONIC (deadlines, timers). */
 long now_ms(void);
+/* CLOCK_MONOTONIC in microseconds. */
+long long now_us(void);
 /* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
 int fd_nonblock(int fd);
 

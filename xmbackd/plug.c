@@ -366,6 +366,7 @@ struct job {
 	long fd_id, node_id, dev_id; /* their replies, awaited (-1: come, or none) */
 	bool node_added;        /* the node is ours to delete if the device fails */
 	bool node_failed;       /* its error is the one told */
+	long long t_plug, t_qmp; /* us: the attach taken up, its first QMP command sent */
 	char err[1024];
 	/* detach: device_del, its DEVICE_DELETED, blockdev-del */
 	long del_id, bdel_id;   /* their replies, awaited (-1: come, or none) */
@@ -553,6 +554,8 @@ static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, 
 		return;
 	}
 	crash_point("xmbackd.after-device-add");
+	log_debug("domain %u vbd %lu: device added: %.2f ms to QEMU, %.2f ms in it", j->v.domid,
+		  j->v.devid, (double)(j->t_qmp - j->t_plug) / 1000, (double)(now_us() - j->t_qmp) / 1000);
 	j->node_added = false; /* owned by the device now */
 	plug_done(b, g, j);
 }
@@ -574,6 +577,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 		fail(b, v, "out of memory");
 		return;
 	}
+	j->t_plug = now_us();
 	j->v = *v;
 	snap_copy(&j->sn, sn);
 	j->fd_id = j->node_id = j->dev_id = j->del_id = j->bdel_id = -1;
@@ -610,6 +614,7 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 		return;
 	}
 	crash_point("xmbackd.claimed");
+	j->t_qmp = now_us();
 	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p->bus);
 	/* add-fd, blockdev-add and device_add back to back: QEMU takes a
 	 * monitor's commands in order, so neither costs a round trip more */
