@@ -458,11 +458,11 @@ static void device_gone(struct vbd_dev *d)
 	forget(d);
 }
 
-/* Watch the backend's state (and pci-root-port) from now on, and read its
- * values in the same round trip; for a device being connected, the Connected write's
- * transaction is opened ahead of them. Round trips the guest makes now
- * share its vCPU with the hot-plug about to come. true if the watch is
- * set now (its reads are on their way). */
+/* Watch the backend's state and pci-root-port from now on, and read its
+ * values in the same round trip; for a device being connected, the
+ * Connected write's transaction is opened ahead of them. Round trips the
+ * guest makes now share its vCPU with the hot-plug about to come. true if
+ * the watch is set now (its reads are on their way). */
 static bool watch_backend(struct vbd_dev *d)
 {
 	struct vbd_front *v = d->v;
