@@ -308,6 +308,51 @@ xm_run "$XM" block-detach "$ID" xvdb
 kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
 backd_start
 
+# The held event is not held for ever: the backend named its root port and
+# says Connected, but no disk comes there (here xmbackd stops right after
+# its claim, before QEMU, and the test writes the backend's Connected):
+# the agent reads the event after 0.5 s, searches as usual and gives up
+# with its error; xm fails with it and takes the attach down; the xmbackd
+# let go on finds the backend gone and leaves nothing behind.
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+XM_CRASH_AT=xmbackd.claimed XM_CRASH_HOW=stop; export XM_CRASH_AT XM_CRASH_HOW
+backd_start
+unset XM_CRASH_AT XM_CRASH_HOW
+t0=$(ms)
+"$XM" block-attach "$ID" "file:$IMG" xvdb w >"$work/att.out" 2>&1 & xp=$!
+if until_ok 30 stopped "$BACKD_PID"; then
+	xenstore-write "$BE/state" 4
+	wait $xp; rc=$?; t1=$(ms)
+	if [ $rc -eq 1 ] && grep -q "no disk appeared" "$work/att.out"; then
+		t_ok "root port named, Connected, no disk: xm fails with the guest's error in $((t1 - t0)) ms"
+	else
+		t_fail "no disk on the named root port" "rc=$rc $(cat "$work/att.out")"
+	fi
+else
+	wait $xp; t_fail "no disk on the named root port" "xmbackd did not stop after its claim"
+fi
+kill -CONT "$BACKD_PID"
+nothing_left() {
+	[ -z "$(xenstore-ls "/local/domain/$ID/device/vbd" 2>/dev/null)" ] &&
+		[ -z "$(xenstore-ls "/local/domain/0/backend/vbd/$ID" 2>/dev/null)" ] &&
+		[ -z "$(xenstore-ls "/tool/xm/domain/$ID/vbd" 2>/dev/null)" ]
+}
+if until_ok 20 nothing_left; then
+	t_ok "  ... and nothing is left once xmbackd goes on (nodes, records)"
+else
+	t_fail "  ... left behind" "$(xenstore-ls "/local/domain/0/backend/vbd/$ID" 2>&1 | head -5) $(xenstore-ls "/tool/xm/domain/$ID/vbd" 2>&1 | head -5)"
+fi
+got=$(guest_run "$ID" "i=0; while ls /sys/block | grep -q vd && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i+1)); done; ls /sys/block | grep vd; ls /dev/xvdb 2>&1")
+case $got in
+*"No such file"*) case $got in vd*) t_fail "  ... the guest" "$got" ;; *) t_ok "  ... the guest has no disk and no node" ;; esac ;;
+*) t_fail "  ... the guest" "$got" ;;
+esac
+xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
+[ $rc -eq 0 ] && t_ok "  ... and the device attaches again" || t_fail "  ... attach again" "rc=$rc $out"
+xm_run "$XM" block-detach "$ID" xvdb
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+
 # ---- the agent's priority and its uevent monitor ----
 got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/stat; done')
 [ "$got" = -10 ] && t_ok "the agent runs at niceness -10 (its default)" || t_fail "agent niceness" "'$got'"
