@@ -90,64 +90,32 @@ void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state)
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
 }
 
-struct removal {
-	const struct vbd *v;
-	const char *state; /* the backend's state as it was seen */
-};
-
-static int fill_remove(struct xsc *c, struct xsb *xb, uint32_t tx, void *arg)
+/* The domain's backend directory, once empty (as xm does). */
+static int remove_empty_op(struct xsc *c, void *arg)
 {
-	const struct removal *r = arg;
-	char st[200];
-	(void)c;
-	xsb_read(xb, tx, vbd_path(st, sizeof(st), r->v->be, "state"));
-	xsb_rm(xb, tx, r->v->be);
-	xsb_rm(xb, tx, r->v->fe);
-	xsb_rm(xb, tx, r->v->errdir);
-	return 0;
-}
-
-enum { REMOVAL_MOOT = 1 };
-
-/* Only the directories as they were seen: an xm that finished meanwhile
- * has removed them (its lock was still held when they were read, and is
- * free now), a new attach of the device has written them anew. */
-static int check_remove(const struct xsb *xb, void *arg)
-{
-	const struct removal *r = arg;
-	if (xb->r[0].type == XS_ERROR || strcmp(xb->r[0].body, r->state) != 0)
-		return REMOVAL_MOOT;
-	for (unsigned int i = 1; i < xb->n; i++) {
-		int e = xsb_errno(xb, i);
-		if (e && e != ENOENT) {
-			errno = e;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int remove_op(struct xsc *c, void *arg)
-{
-	const struct removal *r = arg;
-	int rc = xsc_transaction(c, fill_remove, check_remove, arg);
-	/* the domain's backend directory too, once empty (as xm does) */
+	const struct vbd *v = arg;
 	char p[64];
 	unsigned int n = 0;
-	snprintf(p, sizeof(p), VBD_BACKEND_ROOT "/%u", r->v->domid);
-	char *names = rc == 0 ? xsc_directory(c, 0, p, &n) : NULL;
+	snprintf(p, sizeof(p), VBD_BACKEND_ROOT "/%u", v->domid);
+	char *names = xsc_directory(c, 0, p, &n);
 	struct xsb_reply reply;
 	if (names && n == 0 && xsc_call(c, XS_RM, 0, p, strlen(p) + 1, &reply) == 0)
 		free(reply.body);
 	free(names);
-	return rc;
+	return 0;
 }
 
 void vbd_remove_dirs(struct backd *b, const struct vbd *v, const char *state)
 {
-	struct removal r = { v, state };
-	if (backd_xr(b, remove_op, &r) == 0)
-		log_info("domain %u vbd %lu: left by an xm that died: removed", v->domid, v->devid);
+	/* only the directories as they were seen: an xm that finished
+	 * meanwhile has removed them (its lock was still held when they were
+	 * read, and is free now), a new attach has written them anew */
+	struct kv kv[3] = { { v->be, NULL, NULL }, { v->fe, NULL, NULL }, { v->errdir, NULL, NULL } };
+	char st[200];
+	if (vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"), state, kv, 3) != 0)
+		return;
+	backd_xr(b, remove_empty_op, (void *)v);
+	log_info("domain %u vbd %lu: left by an xm that died: removed", v->domid, v->devid);
 }
 
 /* Does an xm work on the device (its operation lock is held)? */
