@@ -73,7 +73,7 @@ static bool on_slot(const struct vbd_dev *d, const char *kname, const char *devp
 static bool match_disk(struct vbd_dev *d, const char *kname, const struct vbd_added *a,
 		       bool slot_only)
 {
-	bool cdrom = d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
+	bool cdrom = vbd_is_cdrom(d);
 	const char *want = cdrom ? d->val[B_DEV] : d->id;
 	char want16[17], path[320], buf[128];
 	if (!want || strncmp(kname, cdrom ? "sr" : "vd", 2) != 0 || strlen(kname) >= sizeof(d->kname))

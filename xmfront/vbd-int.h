@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <xen/io/xenbus.h>
 
@@ -106,6 +107,12 @@ struct vbd_front {
 	unsigned int nadded;
 	bool net_added;       /* a network interface appeared (vbd_take_net_added) */
 };
+
+/* Is d's backend a cdrom (device-type)? */
+static inline bool vbd_is_cdrom(const struct vbd_dev *d)
+{
+	return d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0;
+}
 
 /* vbd.c: the device's requests (a reply's arg is d, counted in
  * d->in_flight) */

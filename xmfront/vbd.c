@@ -518,8 +518,7 @@ static void await_disk(struct vbd_dev *d)
 	if (now >= d->search_until) {
 		d->search_until = 0;
 		log_warn("%s: no disk appeared (serial/model %s)", d->name,
-			 d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0
-				 ? (d->val[B_DEV] ? d->val[B_DEV] : "?") : d->id);
+			 vbd_is_cdrom(d) ? (d->val[B_DEV] ? d->val[B_DEV] : "?") : d->id);
 		xenbus_switch_state(d, XenbusStateClosed, ERR_NODISK, on_failure_written);
 		return;
 	}
@@ -566,7 +565,7 @@ static bool awaiting_disk(const struct vbd_dev *d)
 	       (bs == XenbusStateInitialising || bs == XenbusStateInitWait ||
 		bs == XenbusStateInitialised) &&
 	       d->val[B_SLOT] && d->val[B_SLOT][0] &&
-	       !(d->val[B_TYPE] && strcmp(d->val[B_TYPE], "cdrom") == 0);
+	       !vbd_is_cdrom(d);
 }
 
 static void hold_backend_event(struct vbd_dev *d)
