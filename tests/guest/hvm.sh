@@ -25,13 +25,12 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-BR=xmt$$
-trap 'guests_teardown; ip link del "$BR" 2>/dev/null' EXIT
+trap guests_teardown EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
 # the HVM guest's vif goes on this bridge; the host's address on it is
 # what the guest pings
-ip link add "$BR" type bridge && ip link set "$BR" up && ip addr add 10.79.0.254/24 dev "$BR" ||
+bridge_make 10.79.0.254/24 ||
 	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
 san=${SANITIZE-$( [ "$B" = build/asan ] && echo address,undefined )}
 make -s -C "$TOP" SANITIZE="$san" B="$B" disk-image >"$work/disk.log" 2>&1 ||
@@ -95,7 +94,7 @@ fl=$(guest_run "$id" "cat /sys/class/net/$nic/flags" | tr -d '\r\n')
 if [ "$(echo "$nic" | grep -c .)" = 1 ] && [ $((fl & 1)) = 1 ] &&
 	[ "$(xenstore-read "/local/domain/$id/device/vif/0/state" 2>/dev/null)" = 4 ] &&
 	[ "$(xenstore-read "/local/domain/0/backend/vif/$id/0/state" 2>/dev/null)" = 4 ] &&
-	ip -o link show "vif$id.0" 2>/dev/null | grep -q "master $BR "; then
+	on_bridge "vif$id.0"; then
 	t_ok "its vif = [...]: NIC $nic with $HMAC, brought up by the agent (flags $fl), both ends Connected, tap vif$id.0 on $BR"
 else
 	t_fail "the HVM guest's vif" "NIC '$nic' flags '$fl'; fe $(xenstore-read "/local/domain/$id/device/vif/0/state" 2>&1)"

@@ -10,13 +10,18 @@
 #   guest_run ID CMD        run CMD in the guest's shell through xm console
 #                           (a pty, as a user); prints its output, returns
 #                           its exit status
-#   guests_teardown         kill what is left, stop the daemons, rm $work
+#   guests_teardown         kill what is left, stop the daemons, rm $work,
+#                           remove the test bridge
+#   bridge_make [ADDR/LEN]  the test bridge $BR (xmt<pid>), up, with the
+#                           host's address ADDR if given
+#   on_bridge LINK          is LINK a port of $BR?
 #   xm_err NAME WANT CMD... a check: CMD exits 1 with exactly WANT on stderr
 
 XM="$TOP/$B/xm/xm"
 BACKD="$TOP/$B/xmbackd/xmbackd"
 PTY="$TOP/$B/tests/guest/ptydrive"
 BACKD_PID=
+BR=
 
 guests_setup() {
 	# the build's flavour: $SANITIZE if set (a build dir of its own), else by name
@@ -63,7 +68,16 @@ guests_teardown() {
 	[ -n "$BACKD_PID" ] && kill "$BACKD_PID" 2>/dev/null
 	xs_stop
 	rm -rf "$work"
+	[ -z "$BR" ] || ip link del "$BR" 2>/dev/null
 }
+
+bridge_make() {
+	BR=xmt$$
+	ip link add "$BR" type bridge && ip link set "$BR" up &&
+		{ [ $# -eq 0 ] || ip addr add "$1" dev "$BR"; }
+}
+
+on_bridge() { ip -o link show "$1" 2>/dev/null | grep -q "master $BR "; }
 
 guest_cfg() {
 	{

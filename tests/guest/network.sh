@@ -26,17 +26,12 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-BR=xmt$$
-cleanup() {
-	guests_teardown
-	ip link del "$BR" 2>/dev/null
-}
-trap cleanup EXIT
+trap guests_teardown EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
 QMPCMD="$TOP/$B/tests/guest/qmpcmd"
 make -s -C "$TOP" B="$B" SANITIZE="${SANITIZE-address,undefined}" "$B/tests/guest/qmpcmd" >/dev/null 2>&1
-ip link add "$BR" type bridge && ip link set "$BR" up ||
+bridge_make ||
 	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
 
 until_ok() { # until_ok SECONDS CMD...: CMD true within SECONDS
@@ -45,7 +40,6 @@ until_ok() { # until_ok SECONDS CMD...: CMD true within SECONDS
 }
 has_link() { ip link show "$1" >/dev/null 2>&1; }
 no_link() { ! ip link show "$1" >/dev/null 2>&1; }
-on_bridge() { ip -o link show "$1" 2>/dev/null | grep -q "master $BR "; }
 # the guest's interface with MAC $2 (empty: none)
 gnic() {
 	guest_run "$1" "for n in /sys/class/net/*; do [ \"\$(cat \$n/address)\" = $2 ] && echo \${n##*/}; done" |

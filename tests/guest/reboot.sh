@@ -20,13 +20,11 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-BR=xmt$$
 DUMPS=$(mktemp -d /tmp/xm-dumps.XXXXXX) || exit 1
 export XMBACKD_DUMP_DIR="$DUMPS" # xmbackd's core dumps
 export XMBACKD_XM="$TOP/$B/xm/xm" # what rename-restart runs
 cleanup() {
 	guests_teardown
-	ip link del "$BR" 2>/dev/null
 	rm -rf "$DUMPS"
 }
 trap cleanup EXIT
@@ -35,7 +33,7 @@ guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_su
 QMPCMD="$TOP/$B/tests/guest/qmpcmd"
 make -s -C "$TOP" B="$B" SANITIZE="${SANITIZE-$( [ "$B" = build/asan ] && echo address,undefined )}" \
 	"$B/tests/guest/qmpcmd" >/dev/null 2>&1 || { t_fail setup qmpcmd; t_summary; exit 1; }
-ip link add "$BR" type bridge && ip link set "$BR" up ||
+bridge_make ||
 	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
 
 until_ok() { # until_ok SECONDS CMD...: CMD true within SECONDS
@@ -43,7 +41,6 @@ until_ok() { # until_ok SECONDS CMD...: CMD true within SECONDS
 	while ! "$@"; do n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.1; done
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-on_bridge() { ip -o link show "$1" 2>/dev/null | grep -q "master $BR "; }
 flags() { "$XM" list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 gone() { ! xenstore-exists "/local/domain/$1" 2>/dev/null; }
 ready() { [ "$(xenstore-read "/local/domain/$1/attr/xmfront/state" 2>/dev/null)" = ready ]; }

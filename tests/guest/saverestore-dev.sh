@@ -20,21 +20,15 @@ B=${B:-build/asan}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/guest/lib-guest.sh"
 
-BR=xmt$$
-cleanup() {
-	guests_teardown
-	ip link del "$BR" 2>/dev/null
-}
-trap cleanup EXIT
+trap guests_teardown EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
 QMPCMD="$TOP/$B/tests/guest/qmpcmd"
 san=${SANITIZE-$( [ "$B" = build/asan ] && echo address,undefined )}
 make -s -C "$TOP" B="$B" SANITIZE="$san" "$B/tests/guest/qmpcmd" >/dev/null 2>&1
-ip link add "$BR" type bridge && ip addr add 10.78.0.254/24 dev "$BR" && ip link set "$BR" up ||
+bridge_make 10.78.0.254/24 ||
 	{ t_fail setup "cannot make bridge $BR"; t_summary; exit 1; }
 
-on_bridge() { ip -o link show "$1" 2>/dev/null | grep -q "master $BR "; }
 gone_link() { ! ip link show "$1" >/dev/null 2>&1; }
 # the guest's interface with MAC $2 (empty: none)
 gnic() {
@@ -80,8 +74,7 @@ xm_err "restore refused while its bridge is gone" "Error: bridge $BR does not ex
 [ "$(xenstore-list /tool/xm/domain 2>/dev/null | tr '\n' ' ')" = "$before" ] &&
 	[ -z "$(xenstore-read "$(xenstore-list /tool/xm/saved | sed 's|^|/tool/xm/saved/|;s|$|/restoring|')" 2>&1)" ] &&
 	t_ok "... nothing made, the save still restorable" || t_fail "refused restore left" "$(xenstore-ls /tool/xm 2>&1 | head)"
-ip link add "$BR" type bridge && ip addr add 10.78.0.254/24 dev "$BR" && ip link set "$BR" up ||
-	t_fail "bridge again" "cannot make $BR"
+bridge_make 10.78.0.254/24 || t_fail "bridge again" "cannot make $BR"
 out=$("$XM" restore "$work/n.save" 2>&1)
 N2=$(echo "$out" | restored_id NetSave)
 [ -n "$N2" ] && t_ok "xm restore: $out" || { t_fail "restore with a vif" "$out"; t_summary; exit 1; }
