@@ -99,6 +99,10 @@ struct backd {
 	struct claimidx *cidx;  /* the claims by identity (claimidx.h), or NULL */
 	bool cidx_ok;           /* it holds every claim of the store */
 	bool vif_dirty;         /* a vif backend changed: vif_flush() scans them */
+	struct vbd_key connect[VBD_PENDING_MAX]; /* attaches QEMU is done with (job.c) */
+	unsigned int nconnect;
+	unsigned int batch_depth; /* devices being looked at as a batch (vbd_consider_many) */
+	bool rescan_due;        /* a guest's devices wait to be looked at after it (deferred) */
 };
 
 /* guests.c */
@@ -149,6 +153,8 @@ bool guest_pong(struct backd *b, struct guest *g, json_t *m);
  * over (reconciled once since the handshake), answering (not guest_stuck)
  * and room for a job more (GUEST_JOBS_MAX); else NULL. */
 struct guest *guest_ready(struct backd *b, unsigned int domid);
+/* The guest domid (watched, not gone), or NULL. */
+struct guest *guest_find(struct backd *b, unsigned int domid);
 /* Its QMP connection: guest_ready's, or NULL. */
 struct qmp *guest_qmp(struct backd *b, unsigned int domid);
 /* Has domid an attach or detach of device devid in flight on its QEMU
@@ -181,6 +187,11 @@ bool actions_message(struct backd *b, struct guest *g, json_t *m);
  * xmbackd that was not running when it crashed). Asks QEMU, waiting. */
 void actions_takeover(struct backd *b, struct guest *g);
 #define DUMP_DIR_DEFAULT "/var/lib/xen/dump"
+
+/* job.c: the attaches whose device QEMU added since the last call,
+ * recorded and said Connected in one transaction (at most VBD_BATCH at a
+ * time: more, and it is called as they come). */
+void vbd_connect_flush(struct backd *b);
 
 /* vbd.c: act on every block backend's state (docs/vbd.md). */
 void vbd_scan(struct backd *b);

@@ -17,6 +17,7 @@
 #include "xsbatch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ static void claim_path(char *out, size_t len, unsigned int domid, unsigned long 
 struct held {
 	struct xsb q;
 	struct claim *who;      /* q.n of them: domid, devid */
+	int *own;               /* ... and whose check each one is for (conflicts) */
 	unsigned int cap;
 };
 
@@ -70,12 +72,16 @@ static int held_add(struct held *h, uint32_t tx, const char *path, unsigned int 
 	if (h->q.n == h->cap) {
 		unsigned int cap = h->cap ? h->cap * 2 : 16;
 		struct claim *w = realloc(h->who, cap * sizeof(*w));
-		if (!w)
+		if (w)
+			h->who = w;
+		int *o = w ? realloc(h->own, cap * sizeof(*o)) : NULL;
+		if (!o)
 			return -1;
-		h->who = w;
+		h->own = o;
 		h->cap = cap;
 	}
 	h->who[h->q.n] = (struct claim){ .domid = domid, .devid = devid };
+	h->own[h->q.n] = 0;
 	snprintf(h->who[h->q.n].saved, sizeof(h->who[h->q.n].saved), "%s", saved);
 	xsb_read(&h->q, tx, path);
 	return 0;
@@ -149,16 +155,8 @@ static void held_free(struct held *h)
 {
 	xsb_reset(&h->q);
 	free(h->who);
+	free(h->own);
 }
-
-struct take {
-	struct backd *b;
-	const struct claim *c;
-	const char *must_exist, *must_be;
-	const struct kv *kv;
-	int n;
-	struct claim holder;    /* out: who refused it */
-};
 
 /* The index from every claim in the store (read in transaction tx): when
  * xmbackd starts, after the store came back, after a failure that may
@@ -182,13 +180,38 @@ static int index_build(struct backd *b, struct xsc *c, uint32_t tx)
 	return rc;
 }
 
-/* The saved domains' claims (xm save writes them, so the index has none;
- * there are few): one of the same device in a mode mine conflicts with
- * refuses me, unless its save is being restored as my domain. 0,
- * CLAIM_REFUSED (t->holder) or -1. */
-static int saved_conflicts(struct take *t, struct xsc *c, uint32_t tx)
+/* Several claims taken in one transaction (claims_take_many). */
+struct takes {
+	struct backd *b;
+	struct claim_req *r;
+	int n;
+	unsigned int at[CLAIMS_MAX]; /* each one's first request in the batch, or UINT_MAX */
+};
+
+/* Is r's claim one that is checked (w! never is, nor a claim of nothing)? */
+static bool checked(const struct claim_req *r)
 {
-	const struct claim *me = t->c;
+	return strcmp(r->c->mode, "w!") != 0 && r->c->ident[0];
+}
+
+/* o (a holder read from the store, or an earlier claim of the batch)
+ * against r: refused when it holds the same device in a mode r's
+ * conflicts with. */
+static void against(struct claim_req *r, const struct claim *o)
+{
+	if (r->rc == 0 && sharing_same(r->c->ident, o->ident) &&
+	    !sharing_compatible(r->c->mode, o->mode)) {
+		r->holder = *o;
+		r->rc = CLAIM_REFUSED;
+	}
+}
+
+/* The saved domains' claims (xm save writes them, so the index has none;
+ * there are few) against each claim: one of the same device in a
+ * conflicting mode refuses it, unless its save is being restored as the
+ * claim's domain. 0 or -1. */
+static int saved_conflicts(struct takes *t, struct xsc *c, uint32_t tx)
+{
 	struct held h = { .cap = 0 };
 	xsb_init(&h.q);
 	int rc = held_saved(c, tx, &h);
@@ -196,95 +219,130 @@ static int saved_conflicts(struct take *t, struct xsc *c, uint32_t tx)
 		rc = -1;
 	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
 		struct claim *o = &h.who[i];
-		if (h.q.r[i].type == XS_ERROR || claim_parse(h.q.r[i].body, o) < 0 ||
-		    o->domid == me->domid)
+		if (h.q.r[i].type == XS_ERROR || claim_parse(h.q.r[i].body, o) < 0)
 			continue;
-		if (sharing_same(me->ident, o->ident) && !sharing_compatible(me->mode, o->mode)) {
-			t->holder = *o;
-			rc = CLAIM_REFUSED;
-		}
+		for (int k = 0; k < t->n; k++)
+			if (checked(&t->r[k]) && o->domid != t->r[k].c->domid)
+				against(&t->r[k], o);
 	}
 	held_free(&h);
 	return rc;
 }
 
-/* The claims that may conflict with me, read in tx: the index's holders
- * of a token of mine (their claims as the store has them). */
-static int conflicts(struct take *t, struct xsc *c, uint32_t tx)
+/* The claims that may conflict with each one, read in tx in one batch: the
+ * index's holders of a token of its (their claims as the store has them);
+ * then the saved domains'. 0 or -1. */
+static int conflicts(struct takes *t, struct xsc *c, uint32_t tx)
 {
 	struct backd *b = t->b;
-	const struct claim *me = t->c;
-	struct claimkey *k = NULL;
 	struct held h = { .cap = 0 };
-	long n;
 	int rc = 0;
+	bool any = false;
 	if (!b->cidx_ok && index_build(b, c, tx) < 0)
 		return -1;
-	if ((n = claimidx_holders(b->cidx, me->ident, &k)) < 0)
-		return -1;
 	xsb_init(&h.q);
-	for (long i = 0; i < n && rc == 0; i++) {
-		char p[160];
-		claim_path(p, sizeof(p), k[i].domid, k[i].devid);
-		if (!(k[i].domid == me->domid && k[i].devid == me->devid))
-			rc = held_add(&h, tx, p, k[i].domid, k[i].devid, "");
+	for (int k = 0; k < t->n && rc == 0; k++) {
+		const struct claim *me = t->r[k].c;
+		struct claimkey *key = NULL;
+		if (t->r[k].rc || !checked(&t->r[k]))
+			continue;
+		any = true;
+		long n = claimidx_holders(b->cidx, me->ident, &key);
+		if (n < 0)
+			rc = -1;
+		for (long i = 0; i < n && rc == 0; i++) {
+			char p[160];
+			if (key[i].domid == me->domid && key[i].devid == me->devid)
+				continue;
+			claim_path(p, sizeof(p), key[i].domid, key[i].devid);
+			if ((rc = held_add(&h, tx, p, key[i].domid, key[i].devid, "")) == 0)
+				h.own[h.q.n - 1] = k;
+		}
+		free(key);
 	}
 	if (rc == 0 && h.q.n && xsc_run(c, &h.q) < 0)
 		rc = -1;
 	for (unsigned int i = 0; rc == 0 && i < h.q.n; i++) {
 		struct claim *o = &h.who[i];
+		struct claim_req *r = &t->r[h.own[i]];
 		if (h.q.r[i].type == XS_ERROR || claim_parse(h.q.r[i].body, o) < 0) {
 			claimidx_drop(b->cidx, o->domid, o->devid); /* its domain cleaned up */
 			continue;
 		}
-		if (!sharing_same(me->ident, o->ident)) { /* (now of another device) */
+		if (!sharing_same(r->c->ident, o->ident)) { /* (now of another device) */
 			if (claimidx_put(b->cidx, o->domid, o->devid, o->ident) < 0)
 				b->cidx_ok = false;
 			continue;
 		}
-		if (!sharing_compatible(me->mode, o->mode)) {
-			t->holder = *o;
-			rc = CLAIM_REFUSED;
-		}
+		against(r, o);
 	}
 	held_free(&h);
-	free(k);
-	return rc ? rc : saved_conflicts(t, c, tx);
+	return rc == 0 && any ? saved_conflicts(t, c, tx) : rc;
 }
 
-/* Check against the claims of the same device, then queue the claim and
- * the intent. */
+/* Check each claim against the holders of its device, and against the
+ * claims before it in the batch; then queue each one's condition, claim
+ * and intent. */
 static int fill_take(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
-	struct take *t = arg;
-	const struct claim *me = t->c;
+	struct takes *t = arg;
 	char p[160], val[SHARING_IDENT_MAX + 8];
-	if (strcmp(me->mode, "w!") != 0 && me->ident[0]) {
-		int rc = conflicts(t, c, tx);
-		if (rc)
-			return rc;
+	for (int k = 0; k < t->n; k++)
+		if (t->r[k].rc != CLAIM_GONE)
+			t->r[k].rc = 0; /* decided again in each try */
+	if (conflicts(t, c, tx) < 0)
+		return -1;
+	for (int k = 0; k < t->n; k++) {
+		struct claim_req *r = &t->r[k];
+		t->at[k] = UINT_MAX;
+		for (int e = 0; e < k && checked(r); e++)
+			if (t->r[e].rc == 0)
+				against(r, t->r[e].c);
+		if (r->rc)
+			continue;
+		t->at[k] = b->n;
+		if (r->must_exist)
+			xsb_read(b, tx, r->must_exist);
+		claim_format(r->c, val, sizeof(val));
+		claim_path(p, sizeof(p), r->c->domid, r->c->devid);
+		xsb_write(b, tx, p, val);
+		kv_queue(b, tx, r->kv, r->n);
 	}
-	if (t->must_exist)
-		xsb_read(b, tx, t->must_exist);
-	claim_format(me, val, sizeof(val));
-	claim_path(p, sizeof(p), me->domid, me->devid);
-	xsb_write(b, tx, p, val);
-	kv_queue(b, tx, t->kv, t->n);
 	return 0;
 }
 
+enum { TAKE_AGAIN = 100 };
+
 static int check_take(const struct xsb *b, void *arg)
 {
-	const struct take *t = arg;
-	if (t->must_exist && xsb_errno(b, 0) == ENOENT)
-		return CLAIM_GONE;
-	if (t->must_be && (b->r[0].type == XS_ERROR || strcmp(b->r[0].body, t->must_be) != 0))
-		return CLAIM_GONE;
-	unsigned int first = t->must_exist ? 2 : 1; /* the condition, the claim */
-	for (unsigned int i = 0; i < b->n; i++) {
+	struct takes *t = arg;
+	bool again = false;
+	for (int k = 0; k < t->n; k++) {
+		struct claim_req *r = &t->r[k];
+		unsigned int a = t->at[k];
+		if (a == UINT_MAX || !r->must_exist)
+			continue;
+		if (xsb_errno(b, a) == ENOENT ||
+		    (r->must_be && (b->r[a].type == XS_ERROR || strcmp(b->r[a].body, r->must_be) != 0))) {
+			r->rc = CLAIM_GONE; /* the others without it (it may have refused one) */
+			again = true;
+		}
+	}
+	if (again)
+		return TAKE_AGAIN;
+	for (int k = 0; k < t->n; k++) {
+		const struct claim_req *r = &t->r[k];
+		if (t->at[k] == UINT_MAX)
+			continue;
+		unsigned int i = t->at[k] + (r->must_exist ? 1 : 0); /* the claim */
 		int e = xsb_errno(b, i);
-		if (e && !(e == ENOENT && i >= first && !t->kv[i - first].val)) {
-			errno = e; /* (a removal of nothing is done) */
+		for (int j = 0; !e && j < r->n; j++) {
+			e = xsb_errno(b, i + 1 + (unsigned int)j);
+			if (e == ENOENT && !r->kv[j].val)
+				e = 0; /* a removal of nothing is done */
+		}
+		if (e) {
+			errno = e;
 			return -1;
 		}
 	}
@@ -293,51 +351,88 @@ static int check_take(const struct xsb *b, void *arg)
 
 static int take_op(struct xsc *c, void *arg)
 {
-	return xsc_transaction(c, fill_take, check_take, arg);
+	struct takes *t = arg;
+	int rc;
+	do {
+		rc = xsc_transaction(c, fill_take, check_take, arg);
+	} while (rc == TAKE_AGAIN);
+	if (rc < 0)
+		for (int k = 0; k < t->n; k++)
+			if (t->r[k].rc != CLAIM_GONE)
+				t->r[k].rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Xen's refusal of r, with its holder's names read in one round trip. */
+static void refusal(struct backd *b, struct claim_req *r)
+{
+	char p[3][200], *val[3];
+	const char *const paths[3] = { p[0], p[1], p[2] };
+	const struct claim *h = &r->holder;
+	const char *id = h->saved;
+	char dn[16], vn[24], who[1200];
+	snprintf(dn, sizeof(dn), "%u", h->domid);
+	snprintf(vn, sizeof(vn), "%lu", h->devid);
+	if (id[0]) { /* a saved domain's */
+		snprintf(p[0], sizeof(p[0]), XM_SAVED_ROOT "/%s/name", id);
+		snprintf(p[1], sizeof(p[1]), XM_SAVED_ROOT "/%s/vbd/%lu/dev", id, h->devid);
+		snprintf(p[2], sizeof(p[2]), XM_SAVED_ROOT "/%s/file", id);
+	} else {
+		snprintf(p[0], sizeof(p[0]), "/local/domain/%u/name", h->domid);
+		snprintf(p[1], sizeof(p[1]), VBD_BACKEND_ROOT "/%u/%lu/dev", h->domid, h->devid);
+	}
+	backd_read_many(b, paths, id[0] ? 3 : 2, val);
+	if (id[0])
+		snprintf(who, sizeof(who), "%s, saved to %s", val[0] ? val[0] : id,
+			 val[2] ? val[2] : "?");
+	else
+		snprintf(who, sizeof(who), "%s", val[0] ? val[0] : dn);
+	sharing_refusal(r->target, h->mode, who, val[1] ? val[1] : vn, r->err, r->errlen);
+	for (int i = 0; i < (id[0] ? 3 : 2); i++)
+		free(val[i]);
+}
+
+void claims_take_many(struct backd *b, struct claim_req *r, int n)
+{
+	struct takes t = { .b = b, .r = r, .n = n };
+	for (int k = 0; k < n; k++)
+		r[k].rc = 0;
+	if (n > CLAIMS_MAX) {
+		for (int k = 0; k < n; k++) {
+			r[k].rc = -1;
+			snprintf(r[k].err, r[k].errlen, "too many claims at once");
+		}
+		return;
+	}
+	if (n && backd_xr(b, take_op, &t) < 0) {
+		int e = errno;
+		b->cidx_ok = false; /* committed or not: the store knows */
+		for (int k = 0; k < n; k++) {
+			r[k].rc = r[k].rc == CLAIM_GONE ? CLAIM_GONE : -1;
+			log_warn("domain %u vbd %lu: cannot record the claim: %s", r[k].c->domid,
+				 r[k].c->devid, strerror(e));
+			snprintf(r[k].err, r[k].errlen, "cannot record the claim in XenStore: %s",
+				 strerror(e));
+		}
+		return;
+	}
+	for (int k = 0; k < n; k++) {
+		if (r[k].rc == CLAIM_REFUSED)
+			refusal(b, &r[k]);
+		if (r[k].rc == 0 && b->cidx_ok &&
+		    claimidx_put(b->cidx, r[k].c->domid, r[k].c->devid, r[k].c->ident) < 0)
+			b->cidx_ok = false;
+	}
 }
 
 int claims_take(struct backd *b, const struct claim *c, const char *target,
 		const char *must_exist, const char *must_be, const struct kv *kv, int n, char *err,
 		size_t errlen)
 {
-	struct take t = { .b = b, .c = c, .must_exist = must_exist, .must_be = must_be, .kv = kv, .n = n };
-	int rc = backd_xr(b, take_op, &t);
-	if (rc < 0) {
-		b->cidx_ok = false; /* committed or not: the store knows */
-		log_warn("domain %u vbd %lu: cannot record the claim: %s", c->domid, c->devid,
-			 strerror(errno));
-		snprintf(err, errlen, "cannot record the claim in XenStore: %s", strerror(errno));
-		return -1;
-	}
-	if (rc == CLAIM_REFUSED) { /* the holder's names, read in one round trip */
-		char p[3][200], *val[3];
-		const char *const paths[3] = { p[0], p[1], p[2] };
-		const char *id = t.holder.saved;
-		char dn[16], vn[24], who[1200];
-		snprintf(dn, sizeof(dn), "%u", t.holder.domid);
-		snprintf(vn, sizeof(vn), "%lu", t.holder.devid);
-		if (id[0]) { /* a saved domain's */
-			snprintf(p[0], sizeof(p[0]), XM_SAVED_ROOT "/%s/name", id);
-			snprintf(p[1], sizeof(p[1]), XM_SAVED_ROOT "/%s/vbd/%lu/dev", id, t.holder.devid);
-			snprintf(p[2], sizeof(p[2]), XM_SAVED_ROOT "/%s/file", id);
-		} else {
-			snprintf(p[0], sizeof(p[0]), "/local/domain/%u/name", t.holder.domid);
-			snprintf(p[1], sizeof(p[1]), VBD_BACKEND_ROOT "/%u/%lu/dev", t.holder.domid,
-				 t.holder.devid);
-		}
-		backd_read_many(b, paths, id[0] ? 3 : 2, val);
-		if (id[0])
-			snprintf(who, sizeof(who), "%s, saved to %s", val[0] ? val[0] : id,
-				 val[2] ? val[2] : "?");
-		else
-			snprintf(who, sizeof(who), "%s", val[0] ? val[0] : dn);
-		sharing_refusal(target, t.holder.mode, who, val[1] ? val[1] : vn, err, errlen);
-		for (int i = 0; i < (id[0] ? 3 : 2); i++)
-			free(val[i]);
-	}
-	if (rc == 0 && b->cidx_ok && claimidx_put(b->cidx, c->domid, c->devid, c->ident) < 0)
-		b->cidx_ok = false;
-	return rc;
+	struct claim_req r = { .c = c, .target = target, .must_exist = must_exist,
+			       .must_be = must_be, .kv = kv, .n = n, .err = err, .errlen = errlen };
+	claims_take_many(b, &r, 1);
+	return r.rc;
 }
 
 int claims_set(struct backd *b, const struct claim *c)
@@ -356,8 +451,8 @@ int claims_set(struct backd *b, const struct claim *c)
 	return 0;
 }
 
-int claims_release(struct backd *b, unsigned int domid, unsigned long devid, const struct kv *kv,
-		   int n)
+int claims_release(struct backd *b, unsigned int domid, unsigned long devid,
+		   const char *must_exist, const struct kv *kv, int n)
 {
 	char p[160];
 	struct kv all[24];
@@ -366,8 +461,9 @@ int claims_release(struct backd *b, unsigned int domid, unsigned long devid, con
 	claim_path(p, sizeof(p), domid, devid);
 	all[0] = (struct kv){ p, NULL, NULL };
 	memcpy(all + 1, kv, (size_t)n * sizeof(*kv));
-	if (vbd_record(b, NULL, all, n + 1) != 0)
-		return -1; /* (an index entry left is only a hint) */
+	int rc = vbd_record(b, must_exist, all, n + 1);
+	if (rc != 0)
+		return rc; /* (an index entry left is only a hint) */
 	if (b->cidx)
 		claimidx_drop(b->cidx, domid, devid);
 	return 0;

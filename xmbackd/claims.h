@@ -47,13 +47,32 @@ enum { CLAIM_REFUSED = 1, CLAIM_GONE = 2 };
 int claims_take(struct backd *b, const struct claim *c, const char *target,
 		const char *must_exist, const char *must_be, const struct kv *kv, int n, char *err,
 		size_t errlen);
+/* Several claims (claims_take each) in one transaction: four round trips
+ * for them all when no holder is in the way. Each is also checked against
+ * the claims before it in r (a refusal names that one's holder); one whose
+ * condition fails (CLAIM_GONE) is left out and the others are taken
+ * without it. At most CLAIMS_MAX. */
+#define CLAIMS_MAX 64
+struct claim_req {
+	const struct claim *c;
+	const char *target;
+	const char *must_exist, *must_be;
+	const struct kv *kv;
+	int n;
+	char *err;              /* out: why (refused, failed) */
+	size_t errlen;
+	int rc;                 /* out: claims_take's result */
+	struct claim holder;    /* (who refused it) */
+};
+void claims_take_many(struct backd *b, struct claim_req *r, int n);
 /* Set (domid, devid)'s claim to c as it is, with no check: what QEMU
  * really holds, which no record can overrule. 0 or -1. */
 int claims_set(struct backd *b, const struct claim *c);
 /* Release (domid, devid)'s claim, with the caller's nodes (kv, n) in the
- * same transaction. 0 or -1. */
-int claims_release(struct backd *b, unsigned int domid, unsigned long devid, const struct kv *kv,
-		   int n);
+ * same transaction, if must_exist (NULL: no condition) still does. 0,
+ * 1 (must_exist is gone: nothing done) or -1. */
+int claims_release(struct backd *b, unsigned int domid, unsigned long devid,
+		   const char *must_exist, const struct kv *kv, int n);
 /* The claim text of c ("MODE IDENT") into out; and back (0, or -1 if s is
  * not one). */
 void claim_format(const struct claim *c, char *out, size_t len);

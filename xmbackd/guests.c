@@ -443,6 +443,11 @@ struct guest *guest_ready(struct backd *b, unsigned int domid)
 	return g && g->q && g->ready && g->taken && !g->stuck && g->njobs < GUEST_JOBS_MAX ? g : NULL;
 }
 
+struct guest *guest_find(struct backd *b, unsigned int domid)
+{
+	return find(b, domid);
+}
+
 struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 {
 	struct guest *g = guest_ready(b, domid);

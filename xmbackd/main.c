@@ -354,6 +354,7 @@ static int turn(struct backd *b)
 		if (g != (void *)&b->xw && !g->gone && g->q)
 			guests_qmp_ready(b, g);
 	}
+	vbd_connect_flush(b); /* the attaches QEMU answered, together */
 	if (rescan) {
 		b->npending = 0; /* the scan covers them */
 		b->pending_overflow = false;
@@ -366,6 +367,7 @@ static int turn(struct backd *b)
 		vif_flush(b);
 	}
 	guests_events(b);
+	vbd_connect_flush(b);
 	vbd_media_retry(b);
 	timers(b);
 	guests_recheck(b);

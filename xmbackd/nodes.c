@@ -12,6 +12,7 @@
 #include "xsbatch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,39 +121,59 @@ static const char *const snap_keys[NKEYS] = {
 	[K_ONLINE] = "online", [K_FORCE] = "force", [K_FE] = "frontend", [K_PARAMS] = "params",
 	[K_MODE] = "mode", [K_TYPE] = "type", [K_FORMAT] = "format", [K_DTYPE] = "device-type",
 	[K_DEV] = "dev", [K_BOOT] = "bootindex", [K_SLOT] = VBD_SLOT_NODE, [K_TOOLDEV] = "device",
-	[K_PHASE] = "phase", /* these two: the record's */
+	[K_PHASE] = "phase", [K_NODE] = "node", [K_FDSET] = "fdset", /* the record's */
+	[K_FESTATE] = "state", /* the frontend's (at its standard place, vbd_init's) */
 };
+
+/* The node of key k for device v. */
+static const char *snap_path(char *p, size_t len, const struct vbd *v, int k)
+{
+	if (k == K_FESTATE)
+		return vbd_path(p, len, v->fe, "state");
+	if (k == K_TOOLDEV || k == K_PHASE || k == K_NODE || k == K_FDSET)
+		return vbd_path(p, len, v->tool, snap_keys[k]);
+	return vbd_path(p, len, v->be, snap_keys[k]);
+}
 
 struct snap_req {
 	const struct vbd *v;
 	struct snap *sn;
+	int n;
 };
 
+/* Every snapshot's nodes in one batch: one round trip for n devices. A
+ * device whose nodes cannot all be read (EACCES, EIO ...) has none. */
 static int snap_batch(struct xsc *c, void *arg)
 {
 	struct snap_req *r = arg;
 	struct xsb q;
 	char p[256];
 	xsb_init(&q);
-	for (int k = 0; k < NKEYS; k++) {
-		if (k == K_TOOLDEV || k == K_PHASE)
-			vbd_path(p, sizeof(p), r->v->tool, snap_keys[k]);
-		else
-			vbd_path(p, sizeof(p), r->v->be, snap_keys[k]);
-		xsb_read(&q, 0, p);
-	}
+	for (int i = 0; i < r->n; i++)
+		for (int k = 0; k < NKEYS; k++)
+			xsb_read(&q, 0, snap_path(p, sizeof(p), &r->v[i], k));
 	int rc = xsc_run(c, &q);
-	for (int k = 0; rc == 0 && k < NKEYS; k++) {
-		if (q.r[k].type == XS_READ) {
-			r->sn->v[k] = q.r[k].body;
-			q.r[k].body = NULL;
-		} else if (xsb_errno(&q, (unsigned int)k) != ENOENT) {
-			rc = -1; /* EACCES, EIO ...: not a snapshot */
+	for (int i = 0; rc == 0 && i < r->n; i++) {
+		struct snap *sn = &r->sn[i];
+		sn->ok = true;
+		for (int k = 0; k < NKEYS; k++) {
+			unsigned int at = (unsigned int)(i * NKEYS + k);
+			if (q.r[at].type == XS_READ) {
+				sn->v[k] = q.r[at].body;
+				q.r[at].body = NULL;
+			} else if (xsb_errno(&q, at) != ENOENT) {
+				sn->ok = false;
+			}
+		}
+		if (!sn->ok) {
+			log_warn("domain %u vbd %lu: cannot read its nodes", r->v[i].domid,
+				 r->v[i].devid);
+			snap_free(sn);
 		}
 	}
 	xsb_reset(&q);
-	if (rc < 0)
-		snap_free(r->sn);
+	for (int i = 0; rc < 0 && i < r->n; i++)
+		snap_free(&r->sn[i]);
 	return rc;
 }
 
@@ -164,14 +185,21 @@ void snap_free(struct snap *sn)
 	}
 }
 
+void snap_read_many(struct backd *b, const struct vbd *v, struct snap *sn, int n)
+{
+	struct snap_req r = { v, sn, n };
+	memset(sn, 0, (size_t)n * sizeof(*sn));
+	if (n && backd_xr(b, snap_batch, &r) < 0) {
+		log_warn("cannot read the nodes of %d device%s: %s", n, n == 1 ? "" : "s",
+			 strerror(errno));
+		for (int i = 0; i < n; i++)
+			sn[i].ok = false;
+	}
+}
+
 void snap_read(struct backd *b, const struct vbd *v, struct snap *sn)
 {
-	struct snap_req r = { v, sn };
-	memset(sn, 0, sizeof(*sn));
-	sn->ok = backd_xr(b, snap_batch, &r) == 0;
-	if (!sn->ok)
-		log_warn("domain %u vbd %lu: cannot read its nodes: %s", v->domid, v->devid,
-			 strerror(errno));
+	snap_read_many(b, v, sn, 1);
 }
 
 bool snap_is(const struct snap *sn, int k, const char *val)
@@ -193,56 +221,102 @@ void kv_queue(struct xsb *b, uint32_t tx, const struct kv *kv, int n)
 	}
 }
 
-struct record {
-	const char *must_exist, *must_be;
-	const struct kv *kv;
+/* The records of rs, one transaction for them all: those whose condition
+ * failed are left out (their rc 1) and the others written again. */
+struct recs {
+	struct rec *r;
 	int n;
+	unsigned int *at;       /* each one's first request, or UINT_MAX: left out */
 };
 
-static int fill_record(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
+static int fill_recs(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
-	const struct record *r = arg;
+	struct recs *rs = arg;
 	(void)c;
-	if (r->must_exist)
-		xsb_read(b, tx, r->must_exist);
-	kv_queue(b, tx, r->kv, r->n);
+	for (int i = 0; i < rs->n; i++) {
+		const struct rec *r = &rs->r[i];
+		rs->at[i] = UINT_MAX;
+		if (r->rc == 1)
+			continue;
+		rs->at[i] = b->n;
+		if (r->must_exist)
+			xsb_read(b, tx, r->must_exist);
+		kv_queue(b, tx, r->kv, r->n);
+	}
 	return 0;
 }
 
-enum { RECORD_GONE = 1 };
+enum { RECS_AGAIN = 1 };
 
-static int check_record(const struct xsb *b, void *arg)
+static int check_recs(const struct xsb *b, void *arg)
 {
-	const struct record *r = arg;
-	unsigned int first = r->must_exist ? 1 : 0;
-	if (r->must_exist && xsb_errno(b, 0) == ENOENT)
-		return RECORD_GONE;
-	if (r->must_be && (b->r[0].type == XS_ERROR || strcmp(b->r[0].body, r->must_be) != 0))
-		return RECORD_GONE;
-	for (unsigned int i = first; i < b->n; i++) {
-		int e = xsb_errno(b, i);
-		if (e && !(e == ENOENT && !r->kv[i - first].val)) { /* rm of nothing: done */
-			errno = e;
-			return -1;
+	struct recs *rs = arg;
+	bool again = false;
+	for (int i = 0; i < rs->n; i++) {
+		struct rec *r = &rs->r[i];
+		unsigned int a = rs->at[i];
+		if (a == UINT_MAX || !r->must_exist)
+			continue;
+		if (xsb_errno(b, a) == ENOENT ||
+		    (r->must_be && (b->r[a].type == XS_ERROR || strcmp(b->r[a].body, r->must_be) != 0))) {
+			r->rc = 1; /* not written: the others without it */
+			again = true;
+		}
+	}
+	if (again)
+		return RECS_AGAIN;
+	for (int i = 0; i < rs->n; i++) {
+		const struct rec *r = &rs->r[i];
+		unsigned int first = rs->at[i] + (r->must_exist ? 1 : 0);
+		for (int k = 0; rs->at[i] != UINT_MAX && k < r->n; k++) {
+			int e = xsb_errno(b, first + (unsigned int)k);
+			if (e && !(e == ENOENT && !r->kv[k].val)) { /* rm of nothing: done */
+				errno = e;
+				return -1;
+			}
 		}
 	}
 	return 0;
 }
 
-static int record_op(struct xsc *c, void *arg)
+static int recs_op(struct xsc *c, void *arg)
 {
-	return xsc_transaction(c, fill_record, check_record, arg);
+	struct recs *rs = arg;
+	int rc;
+	for (;;) {
+		int left = 0;
+		for (int i = 0; i < rs->n; i++)
+			left += rs->r[i].rc != 1;
+		if (!left)
+			return 0;
+		if ((rc = xsc_transaction(c, fill_recs, check_recs, rs)) != RECS_AGAIN)
+			return rc;
+	}
+}
+
+void vbd_record_many(struct backd *b, struct rec *r, int n)
+{
+	unsigned int at[REC_MAX];
+	struct recs rs = { r, n, at };
+	for (int i = 0; i < n; i++)
+		r[i].rc = n > REC_MAX ? -1 : 0;
+	int rc = n > REC_MAX ? -1 : n ? backd_xr(b, recs_op, &rs) : 0;
+	int e = n > REC_MAX ? E2BIG : errno;
+	for (int i = 0; rc < 0 && i < n; i++) {
+		if (r[i].rc != 1) {
+			r[i].rc = -1;
+			log_warn("cannot record %s: %s",
+				 r[i].must_exist ? r[i].must_exist : r[i].kv[0].dir, strerror(e));
+		}
+	}
 }
 
 int vbd_record_if(struct backd *b, const char *must_exist, const char *must_be,
 		  const struct kv *kv, int n)
 {
-	struct record r = { must_exist, must_be, kv, n };
-	int rc = backd_xr(b, record_op, &r);
-	if (rc < 0)
-		log_warn("cannot record %s: %s", must_exist ? must_exist : kv[0].dir,
-			 strerror(errno));
-	return rc == 0 ? 0 : rc == RECORD_GONE ? 1 : -1;
+	struct rec r = { must_exist, must_be, kv, n, 0 };
+	vbd_record_many(b, &r, 1);
+	return r.rc;
 }
 
 bool absent(void)

@@ -14,8 +14,15 @@
  * waits (else xm gave up: the device is taken out again). Whatever instant
  * xmbackd dies at, the record says what QEMU may hold, and reconcile.c
  * finishes or undoes it.
+ *
+ * The attaches that a look at the devices finds are prepared as a batch
+ * (vbd_plug_many): the guests' free slots in two round trips for them all,
+ * the claims and intents in one transaction for them all, then each one's
+ * QMP commands sent; job.c carries them on as QEMU answers. With 8 guests
+ * given a disk at once, the store's work is one batch's, not 8 in a row
+ * (each round trip then waits for a CPU the guests are using).
  */
-#include "vbd-int.h"
+#include "job.h"
 #include "dom.h"
 #include "qmp.h"
 #include "claims.h"
@@ -52,9 +59,7 @@ static long long raw_size(const char *path)
 	return r == 0 ? (long long)sz : -1;
 }
 
-/* The refusal, in one transaction, into a backend that still exists (xm
- * may have given up and removed it). */
-static void fail(struct backd *b, const struct vbd *v, const char *why)
+void plug_refuse(struct backd *b, const struct vbd *v, const char *why)
 {
 	char fe[200];
 	struct kv kv[2] = { { v->be, "hotplug-error", why }, { v->be, "hotplug-status", "error" } };
@@ -62,78 +67,88 @@ static void fail(struct backd *b, const struct vbd *v, const char *why)
 	vbd_record(b, vbd_path(fe, sizeof(fe), v->be, "frontend"), kv, 2);
 }
 
-/*
- * Slots the guest's devices hold: node KEY of each /tool/xm/domain/D/vbd/DEVID
- * is PREFIX and a number ("rp3" for root ports, "5" for SCSI targets);
- * used[i] for i < n.
- */
-struct slots_req {
+/* The slots a guest's recorded devices hold (its records' bus, "rpN",
+ * and scsi-id), and those the attaches of the batch before have taken. */
+struct gslots {
 	unsigned int domid;
-	const char *key, *prefix;
-	bool *used;
+	bool rp[VBD_ROOT_PORTS + 1];
+	bool scsi[VBD_SCSI_IDS];
+};
+
+struct slots_req {
+	struct gslots *g;
 	int n;
 };
 
-/* The slots the guest's recorded devices hold: their records listed, then
- * every one's key read in one batch (two round trips, however many). */
+/* Every guest's records listed in one round trip, then each record's bus
+ * and scsi-id read in one more, however many guests and devices. */
 static int slots_op(struct xsc *c, void *arg)
 {
 	const struct slots_req *r = arg;
-	char dir[128], p[192];
-	unsigned int nd = 0;
-	snprintf(dir, sizeof(dir), XM_TOOL_ROOT "/domain/%u/vbd", r->domid);
-	char *ids = xsc_directory(c, 0, dir, &nd);
-	if (!ids)
-		return errno == ENOENT ? 0 : -1;
-	struct xsb q;
+	struct xsb d, q;
+	char p[192];
+	int *whose = NULL;
+	unsigned int nq = 0;
+	xsb_init(&d);
 	xsb_init(&q);
-	const char *id = ids;
-	for (unsigned int i = 0; i < nd; i++, id += strlen(id) + 1) {
-		snprintf(p, sizeof(p), "%s/%s/%s", dir, id, r->key);
-		xsb_read(&q, 0, p);
+	for (int i = 0; i < r->n; i++) {
+		snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd", r->g[i].domid);
+		xsb_add(&d, XS_DIRECTORY, 0, p, strlen(p) + 1);
 	}
-	int rc = nd ? xsc_run(c, &q) : 0;
-	size_t pl = strlen(r->prefix);
-	for (unsigned int i = 0; rc == 0 && i < nd; i++) {
-		const char *v = q.r[i].type == XS_READ ? q.r[i].body : NULL;
+	int rc = xsc_run(c, &d);
+	for (int i = 0; rc == 0 && i < r->n; i++) {
+		const struct xsb_reply *e = &d.r[i];
+		int err = xsb_errno(&d, (unsigned int)i);
+		if (err && err != ENOENT) {
+			errno = err;
+			rc = -1;
+		}
+		for (unsigned int o = 0; !err && o < e->len; o += (unsigned int)strlen(e->body + o) + 1) {
+			int *w = realloc(whose, (nq + 1) * sizeof(*w));
+			if (!w) {
+				rc = -1;
+				break;
+			}
+			whose = w;
+			whose[nq++] = i;
+			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/bus", r->g[i].domid,
+				 e->body + o);
+			xsb_read(&q, 0, p);
+			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/scsi-id", r->g[i].domid,
+				 e->body + o);
+			xsb_read(&q, 0, p);
+		}
+	}
+	if (rc == 0 && nq)
+		rc = xsc_run(c, &q);
+	for (unsigned int k = 0; rc == 0 && k < nq; k++) {
+		struct gslots *g = &r->g[whose[k]];
+		const struct xsb_reply *bus = &q.r[2 * k], *sid = &q.r[2 * k + 1];
 		char *end;
-		long slot = v && strncmp(v, r->prefix, pl) == 0 ? strtol(v + pl, &end, 10) : -1;
-		if (slot >= 0 && slot < r->n && end != v + pl)
-			r->used[slot] = true;
+		long n;
+		if (bus->type == XS_READ && strncmp(bus->body, "rp", 2) == 0 &&
+		    (n = strtol(bus->body + 2, &end, 10)) > 0 && n <= VBD_ROOT_PORTS && end != bus->body + 2)
+			g->rp[n] = true;
+		if (sid->type == XS_READ && (n = strtol(sid->body, &end, 10)) >= 0 &&
+		    n < VBD_SCSI_IDS && end != sid->body)
+			g->scsi[n] = true;
 	}
+	free(whose);
+	xsb_reset(&d);
 	xsb_reset(&q);
-	free(ids);
 	return rc;
 }
 
-static void used_slots(struct backd *b, unsigned int domid, const char *key, const char *prefix,
-		       bool *used, int n)
+/* The slots of n guests (g[i].domid), their tables cleared first. */
+static void slots_read(struct backd *b, struct gslots *g, int n)
 {
-	struct slots_req r = { domid, key, prefix, used, n };
-	if (backd_xr(b, slots_op, &r) < 0)
-		log_warn("domain %u: cannot read its devices' slots: %s", domid, strerror(errno));
-}
-
-/* A free pcie-root-port of the guest (rp1..rp8), or 0. */
-static int free_port(struct backd *b, unsigned int domid)
-{
-	bool used[VBD_ROOT_PORTS + 1] = { false };
-	used_slots(b, domid, "bus", "rp", used, VBD_ROOT_PORTS + 1);
-	for (int p = 1; p <= VBD_ROOT_PORTS; p++)
-		if (!used[p])
-			return p;
-	return 0;
-}
-
-/* A free SCSI target on the guest's virtio-scsi bus, or -1. */
-static int free_scsi_id(struct backd *b, unsigned int domid)
-{
-	bool used[64] = { false };
-	used_slots(b, domid, "scsi-id", "", used, 64);
-	for (int i = 0; i < 64; i++)
-		if (!used[i])
-			return i;
-	return -1;
+	struct slots_req r = { g, n };
+	for (int i = 0; i < n; i++) {
+		memset(g[i].rp, 0, sizeof(g[i].rp));
+		memset(g[i].scsi, 0, sizeof(g[i].scsi));
+	}
+	if (n && backd_xr(b, slots_op, &r) < 0)
+		log_warn("cannot read the guests' device slots: %s", strerror(errno));
 }
 
 /* blockdev-add's arguments: the node opens the fdset (fdpass.c), a block
@@ -178,60 +193,47 @@ static long long node_size(struct qmp *q, const char *node)
 }
 
 
-/* One device being realised. */
-struct plug {
-	const struct vbd *v;
-	const char *params, *mode, *type, *format, *dev;
-	const char *bootindex; /* xm's, for an HVM guest's firmware, or NULL */
-	const char *want;  /* the slot asked for (VBD_SLOT_NODE), or NULL */
-	bool cdrom, media;
-	bool unsure;       /* QEMU did not answer a call: what it holds is unknown */
-	char node[64];     /* the block node (media only) */
-	char devname[64];  /* the device's QEMU id */
-	char bus[32];      /* rpN or scsi0.0 */
-	char slot[32];     /* the root port's PCI address, for the guest ("" for a cdrom) */
-	int scsi_id;       /* -1 for a disk */
-	int fd;            /* the image, opened for QEMU (fdpass.c), or -1 */
-	bool blk;          /* ... a block device */
-	long fdset;        /* the fdset QEMU gets it in, or -1 */
-};
 
-/* device_add's arguments, or NULL (no free slot: why in err). */
-static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t errlen)
+/* device_add's arguments, or NULL (no free slot: why in err). The slot
+ * is taken from s, the guest's (the lowest one free). */
+static json_t *device_args(struct gslots *s, struct plug *p, char *err, size_t errlen)
 {
 	json_t *args;
-	unsigned int domid = p->v->domid;
-	int want = -1;
+	int want = -1, max = p->cdrom ? VBD_SCSI_IDS : VBD_ROOT_PORTS + 1;
+	bool *used = p->cdrom ? s->scsi : s->rp;
 	if (p->want && *p->want && !(sscanf(p->want, p->cdrom ? "scsi%d" : "rp%d", &want) == 1 &&
-				      want >= (p->cdrom ? 0 : 1) && want < (p->cdrom ? 64 : VBD_ROOT_PORTS + 1))) {
+				      want >= (p->cdrom ? 0 : 1) && want < max)) {
 		snprintf(err, errlen, "no such hot-plug slot for a %s: %s", p->cdrom ? "cdrom" : "disk",
 			 p->want);
 		return NULL;
 	}
-	if (want >= 0) { /* xm restore: where the saved guest had it, or nowhere */
-		bool used[64] = { false };
-		used_slots(b, domid, p->cdrom ? "scsi-id" : "bus", p->cdrom ? "" : "rp", used, 64);
-		if (used[want]) {
-			snprintf(err, errlen, "the hot-plug slot %s is taken", p->want);
-			return NULL;
-		}
+	if (want >= 0 && used[want]) { /* xm restore: where the saved guest had it, or nowhere */
+		snprintf(err, errlen, "the hot-plug slot %s is taken", p->want);
+		return NULL;
 	}
+	for (int i = p->cdrom ? 0 : 1; want < 0 && i < max; i++)
+		if (!used[i])
+			want = i;
+	if (want < 0) {
+		if (p->cdrom)
+			snprintf(err, errlen, "no free SCSI target in the guest (%d at most)",
+				 VBD_SCSI_IDS);
+		else
+			snprintf(err, errlen, "no free hot-plug slot in the guest (%d devices at most)",
+				 VBD_ROOT_PORTS);
+		return NULL;
+	}
+	used[want] = true;
 	if (p->cdrom) {
-		p->scsi_id = want >= 0 ? want : free_scsi_id(b, domid);
+		p->scsi_id = want;
 		snprintf(p->bus, sizeof(p->bus), "scsi0.0");
 		args = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s}", "driver", "scsi-cd", "id",
 				 p->devname, "bus", p->bus, "scsi-id", p->scsi_id, "lun", 0,
 				 "product", p->dev ? p->dev : "");
 	} else {
-		int port = want > 0 ? want : free_port(b, domid);
-		if (!port) {
-			snprintf(err, errlen, "no free hot-plug slot in the guest (%d devices at most)",
-				 VBD_ROOT_PORTS);
-			return NULL;
-		}
 		char serial[32];
-		snprintf(p->bus, sizeof(p->bus), "rp%d", port);
-		snprintf(p->slot, sizeof(p->slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + port - 1);
+		snprintf(p->bus, sizeof(p->bus), "rp%d", want);
+		snprintf(p->slot, sizeof(p->slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + want - 1);
 		snprintf(serial, sizeof(serial), "%lu", p->v->devid);
 		args = json_pack("{s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "id",
 				 p->devname, "bus", p->bus, "serial", serial);
@@ -247,87 +249,101 @@ static json_t *device_args(struct backd *b, struct plug *p, char *err, size_t er
 	return args;
 }
 
-int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
-		  const char *bus, int scsi_id, const char *node)
+void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
+		    const struct snap *sn, const char *bus, int scsi_id, const char *node)
 {
-	struct kv kv[16];
-	int n = 0;
-	char pd[32], sectors[32], info[8], sid[16], slot[32] = "", st[200];
+	struct kv *kv = c->kv;
+	int n = 0, port = 0;
 	struct stat s;
 	const char *params = sn->v[K_PARAMS], *mode = sn->v[K_MODE], *format = sn->v[K_FORMAT];
 	bool media = params && *params, cdrom = snap_is(sn, K_DTYPE, "cdrom");
 	bool raw = !format || strcmp(format, "qcow2") != 0;
 	long long size = !media ? 0 : raw ? raw_size(params) : node_size(q, node);
-	char *real = media ? realpath(params, NULL) : NULL;
-	int port = 0;
-	char devname[64];
-	snprintf(devname, sizeof(devname), "xmdev-%lu", v->devid);
+	c->real = media ? realpath(params, NULL) : NULL;
+	snprintf(c->devname, sizeof(c->devname), "xmdev-%lu", v->devid);
 	kv[n++] = (struct kv){ v->tool, "phase", PHASE_CONNECTED };
-	kv[n++] = (struct kv){ v->tool, "device", devname };
+	kv[n++] = (struct kv){ v->tool, "device", c->devname };
 	kv[n++] = (struct kv){ v->tool, "node", media ? node : "" };
 	kv[n++] = (struct kv){ v->tool, "bus", bus };
 	if (scsi_id >= 0) {
-		snprintf(sid, sizeof(sid), "%d", scsi_id);
-		kv[n++] = (struct kv){ v->tool, "scsi-id", sid };
+		snprintf(c->sid, sizeof(c->sid), "%d", scsi_id);
+		kv[n++] = (struct kv){ v->tool, "scsi-id", c->sid };
 	}
 	if (media && stat(params, &s) == 0 && S_ISBLK(s.st_mode)) {
-		snprintf(pd, sizeof(pd), "%x:%x", major(s.st_rdev), minor(s.st_rdev));
-		kv[n++] = (struct kv){ v->be, "physical-device", pd };
+		snprintf(c->pd, sizeof(c->pd), "%x:%x", major(s.st_rdev), minor(s.st_rdev));
+		kv[n++] = (struct kv){ v->be, "physical-device", c->pd };
 	}
 	if (media)
-		kv[n++] = (struct kv){ v->be, "physical-device-path", real ? real : params };
-	snprintf(sectors, sizeof(sectors), "%lld", size > 0 ? size / 512 : 0);
-	kv[n++] = (struct kv){ v->be, "sectors", sectors };
+		kv[n++] = (struct kv){ v->be, "physical-device-path", c->real ? c->real : params };
+	snprintf(c->sectors, sizeof(c->sectors), "%lld", size > 0 ? size / 512 : 0);
+	kv[n++] = (struct kv){ v->be, "sectors", c->sectors };
 	kv[n++] = (struct kv){ v->be, "sector-size", "512" };
-	snprintf(info, sizeof(info), "%d",
+	snprintf(c->info, sizeof(c->info), "%d",
 		 (cdrom ? 1 : 0) | (mode && strcmp(mode, "r") == 0 ? 4 : 0));
-	kv[n++] = (struct kv){ v->be, "info", info };
+	kv[n++] = (struct kv){ v->be, "info", c->info };
 	if (sscanf(bus, "rp%d", &port) == 1 && port > 0) { /* where the guest finds it */
-		snprintf(slot, sizeof(slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + port - 1);
-		kv[n++] = (struct kv){ v->be, "pci-root-port", slot };
+		snprintf(c->slot, sizeof(c->slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + port - 1);
+		kv[n++] = (struct kv){ v->be, "pci-root-port", c->slot };
 	}
 	kv[n++] = (struct kv){ v->be, "hotplug-status", "connected" };
 	kv[n++] = (struct kv){ v->be, "state", vbd_state_str(XenbusStateConnected) };
+	c->n = n;
 	/* only while the backend still waits for it: xm may have given up
 	 * (removed it, or asked for its removal) meanwhile */
-	int rc = vbd_record_if(b, vbd_path(st, sizeof(st), v->be, "state"), sn->v[K_STATE], kv, n);
-	free(real);
-	return rc;
+	c->rec = (struct rec){ vbd_path(c->st, sizeof(c->st), v->be, "state"), sn->v[K_STATE], c->kv, n, 0 };
 }
 
-/* The claim and the intent (the record at phase plugging: the QEMU names
- * it will use), in one transaction, while the backend still waits. 0, or
- * claims_take's refusal. */
-static int intend(struct backd *b, const struct plug *p, const struct claim *c, char *err,
-		  size_t errlen)
+void connected_free(struct connected *c)
+{
+	free(c->real);
+	c->real = NULL;
+}
+
+int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
+		  const char *bus, int scsi_id, const char *node)
+{
+	struct connected c;
+	connected_make(&c, q, v, sn, bus, scsi_id, node);
+	vbd_record_many(b, &c.rec, 1);
+	connected_free(&c);
+	return c.rec.rc;
+}
+
+/* The intent (the record at phase plugging: the QEMU names it will use),
+ * written with the claim while the backend still waits (claims_take). */
+struct intent {
+	struct kv kv[8];
+	int n;
+	char sid[16], st[200], set[32];
+};
+
+static void intent_make(struct intent *in, const struct plug *p)
 {
 	const struct vbd *v = p->v;
-	struct kv kv[8];
 	int n = 0;
-	char sid[16], st[200], set[32] = "";
+	in->set[0] = '\0';
 	if (p->fdset >= 0)
-		snprintf(set, sizeof(set), "%ld", p->fdset);
-	kv[n++] = (struct kv){ v->tool, "phase", PHASE_PLUGGING };
-	kv[n++] = (struct kv){ v->tool, "node", p->media ? p->node : "" };
-	kv[n++] = (struct kv){ v->tool, "fdset", set };
-	kv[n++] = (struct kv){ v->tool, "bus", p->bus };
+		snprintf(in->set, sizeof(in->set), "%ld", p->fdset);
+	in->kv[n++] = (struct kv){ v->tool, "phase", PHASE_PLUGGING };
+	in->kv[n++] = (struct kv){ v->tool, "node", p->media ? p->node : "" };
+	in->kv[n++] = (struct kv){ v->tool, "fdset", in->set };
+	in->kv[n++] = (struct kv){ v->tool, "bus", p->bus };
 	if (p->scsi_id >= 0) {
-		snprintf(sid, sizeof(sid), "%d", p->scsi_id);
-		kv[n++] = (struct kv){ v->tool, "scsi-id", sid };
+		snprintf(in->sid, sizeof(in->sid), "%d", p->scsi_id);
+		in->kv[n++] = (struct kv){ v->tool, "scsi-id", in->sid };
 	}
 	/* where the guest will find the disk, known to its agent before QEMU
 	 * plugs it (docs/vbd.md: the agent connects on the disk's uevent) */
 	if (p->slot[0])
-		kv[n++] = (struct kv){ v->be, "pci-root-port", p->slot };
-	return claims_take(b, c, p->params, vbd_path(st, sizeof(st), v->be, "state"),
-			   vbd_state_str(XenbusStateInitialising), kv, n, err, errlen);
+		in->kv[n++] = (struct kv){ v->be, "pci-root-port", p->slot };
+	in->n = n;
+	vbd_path(in->st, sizeof(in->st), v->be, "state");
 }
 
-/* Undo the intent: QEMU holds nothing of it (any more). */
-static void release(struct backd *b, const struct vbd *v)
+void plug_release(struct backd *b, const struct vbd *v)
 {
 	struct kv kv = { v->tool, NULL, NULL };
-	claims_release(b, v->domid, v->devid, &kv, 1);
+	claims_release(b, v->domid, v->devid, NULL, &kv, 1);
 }
 
 /* The checks before the claim: the host's mounts, the identity; then the
@@ -349,75 +365,7 @@ static int precheck(struct plug *p, struct claim *c, char *err, size_t errlen)
 	return 0;
 }
 
-#define ERR_SEND "cannot send to QEMU's monitor"
-
-/*
- * A job (vbd-int.h): the QMP half of an attach or a detach in flight on a
- * guest's QEMU.
- */
-struct job {
-	struct job *next;       /* the guest's next job */
-	bool unplug;
-	struct vbd v;
-	long deadline;          /* QMP_TIMEOUT after its last step (now_ms) */
-	/* attach: add-fd, blockdev-add and device_add, sent back to back */
-	struct plug p;          /* p.v is &v, its strings sn's */
-	struct snap sn;         /* the backend as the attach found it */
-	long fd_id, node_id, dev_id; /* their replies, awaited (-1: come, or none) */
-	bool node_added;        /* the node is ours to delete if the device fails */
-	bool node_failed;       /* its error is the one told */
-	long long t_plug, t_qmp; /* us: the attach taken up, its first QMP command sent */
-	char err[1024];
-	/* detach: device_del, its DEVICE_DELETED, blockdev-del */
-	long del_id, bdel_id;   /* their replies, awaited (-1: come, or none) */
-	bool deleted;           /* DEVICE_DELETED for devname came */
-	bool wait_deleted;      /* device_del answered: DEVICE_DELETED awaited */
-	bool write_state;
-	char devname[64], node[64];
-};
-
-/* Send a job's command; its reply comes to job_message, even when a
- * blocking call on the guest reads it first (qmp_keep). The id, or -1. */
-static long job_send(struct guest *g, const char *cmd, json_t *args)
-{
-	long id = qmp_send(g->q, cmd, args);
-	qmp_keep(g->q, id);
-	return id;
-}
-
-/* The same with a descriptor passed along (add-fd). */
-static long job_send_fd(struct guest *g, const char *cmd, json_t *args, int fd)
-{
-	long id = qmp_send_fd(g->q, cmd, args, fd);
-	qmp_keep(g->q, id);
-	return id;
-}
-
-/* Jobs in and out of the guest's list. */
-static void job_add(struct guest *g, struct job *j)
-{
-	j->next = g->jobs;
-	g->jobs = j;
-	g->njobs++;
-}
-
-static void job_unlink(struct guest *g, struct job *j)
-{
-	for (struct job **p = &g->jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			g->njobs--;
-			return;
-		}
-}
-
-bool job_holds(const struct guest *g, unsigned long devid)
-{
-	for (const struct job *j = g->jobs; j; j = j->next)
-		if (j->v.devid == devid)
-			return true;
-	return false;
-}
+/* --- a batch of attaches ------------------------------------------------- */
 
 static void snap_copy(struct snap *to, const struct snap *from)
 {
@@ -426,156 +374,42 @@ static void snap_copy(struct snap *to, const struct snap *from)
 	to->ok = from->ok;
 }
 
-/* The job leaves the guest (its own end follows); the guest's devices that
- * waited for it are looked at once the caller is done with j (job_free). */
-static void job_free(struct backd *b, struct guest *g, struct job *j)
-{
-	if (j->p.fd >= 0)
-		close(j->p.fd);
-	snap_free(&j->sn);
-	free(j);
-	if (g->deferred && !g->gone) {
-		g->deferred = false;
-		vbd_scan_domain(b, g->domid);
-	}
-}
-
-/* m's error, NULL if it is a success; m NULL: no answer, why. */
-static const char *reply_error(json_t *m, const char *why)
-{
-	if (!m)
-		return why;
-	json_t *e = json_object_get(m, "error");
-	if (!e)
-		return NULL;
-	const char *d = json_string_value(json_object_get(e, "desc"));
-	return d ? d : "unknown error";
-}
-
-/* The attach failed (why in j->err): undone, unless QEMU did not answer
- * and may hold the device yet (the claim is kept; reconcile.c settles it). */
-static void plug_failed(struct backd *b, struct guest *g, struct job *j)
-{
-	const struct vbd *v = &j->v;
-	job_unlink(g, j);
-	if (j->p.unsure) {
-		log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
-			 v->domid, v->devid);
-	} else {
-		if (j->node_added)
-			qmp_exec(g->q, "blockdev-del", json_pack("{s:s}", "node-name", j->p.node),
-				 NULL, NULL, QMP_TIMEOUT);
-		fdpass_remove(g->q, j->p.fdset);
-		release(b, v);
-	}
-	fail(b, v, j->err);
-	job_free(b, g, j);
-}
-
-/* QEMU holds the device: recorded, and Connected. */
-static void plug_done(struct backd *b, struct guest *g, struct job *j)
-{
-	const struct vbd *v = &j->v;
-	const struct plug *p = &j->p;
-	job_unlink(g, j);
-	crash_point("xmbackd.before-connected");
-	int rc = vbd_connected(b, g->q, v, &j->sn, p->bus, p->scsi_id, p->node);
-	if (rc == 1) {
-		/* xm gave up and removed the device or asked for its removal
-		 * meanwhile: a device XenStore does not want is not left in
-		 * the guest (the claim goes once QEMU has let it go) */
-		log_info("domain %u vbd %lu: removed while being connected: unplugged", v->domid,
-			 v->devid);
-		vbd_teardown(b, v, be_exists(b, v));
-	} else if (rc == 0) { /* < 0: the store failed: reconcile.c finishes it from the record */
-		crash_point("xmbackd.after-connected");
-		vbd_watch_frontend(b, v, j->sn.v[K_FE], true);
-		log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
-			 p->media ? p->params : "(no medium)", p->mode, p->cdrom ? "cdrom" : "disk",
-			 p->bus);
-	}
-	job_free(b, g, j);
-}
-
-/* blockdev-add's or device_add's answer (m), or none (m NULL: why). If the
- * node fails, so does the device (no such drive): the node's error is the
- * one told. */
-static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, json_t *m,
-		      const char *why)
-{
-	const char *e = reply_error(m, why);
-	struct plug *p = &j->p;
-	if (id == j->fd_id) {
-		j->fd_id = -1;
-		if (!e)
-			return;
-		p->unsure = !m;
-		j->node_failed = true; /* the node cannot open without it */
-		snprintf(j->err, sizeof(j->err), "QEMU cannot take the descriptor of %s: %s",
-			 p->params, e);
-		if (!m)
-			plug_failed(b, g, j);
-		return;
-	}
-	if (id == j->node_id) {
-		j->node_id = -1;
-		if (!e) {
-			j->node_added = true;
-			crash_point("xmbackd.after-blockdev-add");
-			return;
-		}
-		p->unsure = p->unsure || !m;
-		if (!j->node_failed) /* else add-fd's error is the one told */
-			snprintf(j->err, sizeof(j->err), "QEMU cannot open %s: %s", p->params, e);
-		j->node_failed = true;
-		if (!m)
-			plug_failed(b, g, j); /* the device's answer will not come either */
-		return; /* the device's answer tells whether a stale node was used */
-	}
-	if (id != j->dev_id)
-		return;
-	j->dev_id = -1;
-	if (j->node_failed) {
-		/* the device cannot have a drive then, unless a node of that
-		 * name was left over (a teardown whose unplug timed out): take
-		 * the device and that node out again, before the failure is told */
-		if (!e) {
-			log_warn("domain %u vbd %lu: device added on a stale %s: removed",
-				 j->v.domid, j->v.devid, p->node);
-			vbd_unplug(g->q, &j->v, p->devname, p->node);
-		}
-		plug_failed(b, g, j);
-		return;
-	}
-	if (e) {
-		p->unsure = !m;
-		snprintf(j->err, sizeof(j->err), "QEMU cannot add the device: %s", e);
-		plug_failed(b, g, j);
-		return;
-	}
-	crash_point("xmbackd.after-device-add");
-	log_debug("domain %u vbd %lu: device added: %.2f ms to QEMU, %.2f ms in it", j->v.domid,
-		  j->v.devid, (double)(j->t_qmp - j->t_plug) / 1000, (double)(now_us() - j->t_qmp) / 1000);
-	j->node_added = false; /* owned by the device now */
-	plug_done(b, g, j);
-}
-
-void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
+/* The guest of an attach, if its QEMU can take one more job, with the
+ * batch's before it (planned of them on its guest); else NULL: refused
+ * when its QEMU does not answer, else left for later (the next scan, or
+ * once one of the guest's jobs ends). */
+static struct guest *plug_guest(struct backd *b, const struct vbd *v, struct guest *const *gs,
+				int m)
 {
 	struct guest *g = guest_ready(b, v->domid);
+	unsigned int planned = 0;
 	if (!g) {
 		if (guest_stuck(b, v->domid)) { /* refused now, not after xm's timeout */
 			char why[160];
 			snprintf(why, sizeof(why), "the QEMU of domain %u does not answer "
 				 "(stopped or hung)", v->domid);
-			fail(b, v, why);
+			plug_refuse(b, v, why);
 		}
-		return; /* not watching that guest (yet): the next scan retries */
+		return NULL;
 	}
+	for (int k = 0; k < m; k++)
+		planned += gs[k] == g;
+	if (g->njobs + planned >= GUEST_JOBS_MAX || job_holds(g, v->devid)) {
+		g->deferred = true;
+		return NULL;
+	}
+	return g;
+}
+
+/* A new attach's job, its checks made (c: its claim, but for the slot);
+ * NULL when refused (said) or without memory. */
+static struct job *plug_new(struct backd *b, const struct vbd *v, const struct snap *sn,
+			    struct claim *c)
+{
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j) {
-		fail(b, v, "out of memory");
-		return;
+		plug_refuse(b, v, "out of memory");
+		return NULL;
 	}
 	j->t_plug = now_us();
 	j->v = *v;
@@ -586,38 +420,31 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 			    .type = j->sn.v[K_TYPE], .format = j->sn.v[K_FORMAT],
 			    .dev = j->sn.v[K_DEV], .bootindex = j->sn.v[K_BOOT], .want = j->sn.v[K_SLOT],
 			    .scsi_id = -1, .fd = -1, .fdset = -1 };
-	struct claim c = { .domid = v->domid, .devid = v->devid };
-	const char *dtype = j->sn.v[K_DTYPE], *fe = j->sn.v[K_FE];
+	*c = (struct claim){ .domid = v->domid, .devid = v->devid };
+	const char *dtype = j->sn.v[K_DTYPE];
 	p->cdrom = dtype && strcmp(dtype, "cdrom") == 0;
 	p->media = p->params && *p->params;
 	snprintf(p->node, sizeof(p->node), "xmblk-%lu", v->devid);
 	snprintf(p->devname, sizeof(p->devname), "xmdev-%lu", v->devid);
-	if (!p->mode || !p->type || !fe) {
-		fail(b, v, "incomplete backend (params, mode, type, frontend)");
-		job_free(b, g, j);
-		return;
-	}
 	log_debug("domain %u vbd %lu: attach", v->domid, v->devid);
-	json_t *args = precheck(p, &c, j->err, sizeof(j->err)) ? NULL :
-		       device_args(b, p, j->err, sizeof(j->err));
-	if (!args) {
-		fail(b, v, j->err);
-		job_free(b, g, j);
-		return;
-	}
-	int rc = intend(b, p, &c, j->err, sizeof(j->err));
-	if (rc) {
-		json_decref(args);
-		if (rc != CLAIM_GONE) /* gone: xm gave up meanwhile */
-			fail(b, v, j->err);
-		job_free(b, g, j);
-		return;
-	}
-	crash_point("xmbackd.claimed");
+	if (!p->mode || !p->type || !j->sn.v[K_FE])
+		snprintf(j->err, sizeof(j->err), "incomplete backend (params, mode, type, frontend)");
+	else if (precheck(p, c, j->err, sizeof(j->err)) == 0)
+		return j;
+	plug_refuse(b, v, j->err);
+	job_drop(j);
+	return NULL;
+}
+
+/* The claimed attach to its guest's QEMU: add-fd, blockdev-add and
+ * device_add (args) back to back (QEMU takes a monitor's commands in
+ * order, so neither costs a round trip more), carried on by job_message. */
+static void plug_send(struct backd *b, struct guest *g, struct job *j, json_t *args)
+{
+	const struct vbd *v = &j->v;
+	struct plug *p = &j->p;
 	j->t_qmp = now_us();
 	log_debug("domain %u vbd %lu: claimed; to QEMU on %s", v->domid, v->devid, p->bus);
-	/* add-fd, blockdev-add and device_add back to back: QEMU takes a
-	 * monitor's commands in order, so neither costs a round trip more */
 	job_add(g, j);
 	j->deadline = now_ms() + QMP_TIMEOUT;
 	if (p->media) {
@@ -637,232 +464,77 @@ void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn)
 		snprintf(j->err, sizeof(j->err), "QEMU cannot add the device: %s", ERR_SEND);
 	} else {
 		guest_ping(g, false); /* a QEMU that stops now is found out (guests_ping) */
-		return; /* carried on by job_message */
+		return;
 	}
 	p->unsure = true; /* what was sent may yet be done */
 	plug_failed(b, g, j);
 }
 
-/* The detach is over: QEMU has let the device go (ok), or has not said so
- * (the record stays at phase unplugging; a later look tries again). */
-static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok)
+/* Each guest of the batch once in gs (its slots' table); which one is
+ * job k's in at[k]. The number of guests. */
+static int batch_guests(struct job *const *jobs, int m, struct gslots *gs, int *at)
 {
-	job_unlink(g, j);
-	if (ok) {
-		fdpass_remove(g->q, fdpass_recorded(b, &j->v)); /* the device had the last use */
-		vbd_teardown_done(b, &j->v, j->write_state);
+	int ng = 0;
+	for (int k = 0; k < m; k++) {
+		int i = 0;
+		while (i < ng && gs[i].domid != jobs[k]->v.domid)
+			i++;
+		if (i == ng)
+			gs[ng++].domid = jobs[k]->v.domid;
+		at[k] = i;
 	}
-	else
-		log_warn("domain %u vbd %lu: QEMU has not let %s go yet; kept at unplugging",
-			 j->v.domid, j->v.devid, j->devname);
-	job_free(b, g, j);
+	return ng;
 }
 
-/* The device is gone from the guest: its node next, if any. */
-static void unplug_node(struct backd *b, struct guest *g, struct job *j)
+void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct snap *const *sn,
+		   int n)
 {
-	j->wait_deleted = false;
-	if (!j->node[0]) {
-		unplug_end(b, g, j, true);
-		return;
-	}
-	j->deadline = now_ms() + QMP_TIMEOUT;
-	j->bdel_id = job_send(g, "blockdev-del", json_pack("{s:s}", "node-name", j->node));
-	if (j->bdel_id < 0) {
-		log_warn("domain %u vbd %lu: blockdev-del %s: %s", j->v.domid, j->v.devid,
-			 j->node, ERR_SEND);
-		unplug_end(b, g, j, false);
-	}
-}
+	struct job *jobs[VBD_BATCH];
+	struct guest *gs[VBD_BATCH];
+	struct claim cl[VBD_BATCH];
+	struct gslots slots[VBD_BATCH];
+	struct intent in[VBD_BATCH];
+	struct claim_req req[VBD_BATCH];
+	json_t *args[VBD_BATCH];
+	int at[VBD_BATCH], m = 0, nr = 0;
 
-/* device_del's or blockdev-del's answer (m), or none (m NULL: why). */
-static void unplug_step(struct backd *b, struct guest *g, struct job *j, long id, json_t *m,
-			const char *why)
-{
-	const char *e = reply_error(m, why);
-	const struct vbd *v = &j->v;
-	bool absent_dev = e && m && strstr(e, "not found"); /* never had it, or gone */
-	if (id == j->del_id) {
-		j->del_id = -1;
-		if (e && !absent_dev) {
-			log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid,
-				 j->devname, e);
-			unplug_end(b, g, j, false);
-		} else if (e) {
-			unplug_node(b, g, j);
-		} else {
-			crash_point("xmbackd.after-device-del");
-			/* Two DEVICE_DELETED come: the virtio backend's path
-			 * first. Only the one for our id means the node is free. */
-			j->wait_deleted = true;
-			j->deadline = now_ms() + QMP_TIMEOUT;
-			if (j->deleted) {
-				crash_point("xmbackd.after-device-deleted");
-				unplug_node(b, g, j);
-			}
+	/* each one's checks, before the store is asked anything */
+	for (int i = 0; i < n && m < VBD_BATCH; i++) {
+		struct guest *g = plug_guest(b, v[i], gs, m);
+		struct job *j = g ? plug_new(b, v[i], sn[i], &cl[m]) : NULL;
+		if (j) {
+			gs[m] = g;
+			jobs[m++] = j;
 		}
-	} else if (id == j->bdel_id) {
-		j->bdel_id = -1;
-		if (e && !absent_dev) {
-			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, j->node,
-				 e);
-			unplug_end(b, g, j, false);
-			return;
-		}
-		crash_point("xmbackd.after-blockdev-del");
-		unplug_end(b, g, j, true);
 	}
-}
-
-void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, const char *devname,
-		      const char *node, bool write_state)
-{
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return; /* tried again at a later look: the record says unplugging */
-	j->unplug = true;
-	j->v = *v;
-	j->write_state = write_state;
-	j->p.fd = -1;
-	j->fd_id = j->node_id = j->dev_id = j->bdel_id = -1;
-	snprintf(j->devname, sizeof(j->devname), "%s", devname);
-	snprintf(j->node, sizeof(j->node), "%s", node ? node : "");
-	job_add(g, j);
-	j->deadline = now_ms() + QMP_TIMEOUT;
-	j->del_id = job_send(g, "device_del", json_pack("{s:s}", "id", devname));
-	if (j->del_id < 0) {
-		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname,
-			 ERR_SEND);
-		unplug_end(b, g, j, false);
-	} else {
-		guest_ping(g, false); /* a QEMU that stops now is found out (guests_ping) */
+	/* the slots: each guest's in two round trips for all of them */
+	int ng = batch_guests(jobs, m, slots, at);
+	slots_read(b, slots, ng);
+	for (int k = 0; k < m; k++) {
+		struct job *j = jobs[k];
+		args[k] = device_args(&slots[at[k]], &j->p, j->err, sizeof(j->err));
+		if (!args[k])
+			continue;
+		intent_make(&in[k], &j->p);
+		req[nr++] = (struct claim_req){ .c = &cl[k], .target = j->p.params,
+						.must_exist = in[k].st,
+						.must_be = vbd_state_str(XenbusStateInitialising),
+						.kv = in[k].kv, .n = in[k].n, .err = j->err,
+						.errlen = sizeof(j->err) };
 	}
-}
-
-bool job_message(struct backd *b, struct guest *g, json_t *m)
-{
-	json_t *mid = json_object_get(m, "id");
-	if (json_is_integer(mid)) {
-		long id = (long)json_integer_value(mid);
-		for (struct job *j = g->jobs; j; j = j->next) {
-			if (j->unplug && (id == j->del_id || id == j->bdel_id)) {
-				unplug_step(b, g, j, id, m, NULL);
-				return true;
-			}
-			if (!j->unplug && (id == j->fd_id || id == j->node_id || id == j->dev_id)) {
-				plug_step(b, g, j, id, m, NULL);
-				return true;
-			}
-		}
-		return false;
-	}
-	for (struct job *j = g->jobs; j; j = j->next)
-		if (j->unplug && qmp_is_event(m, "DEVICE_DELETED", j->devname)) {
-			j->deleted = true;
-			if (j->wait_deleted) {
-				crash_point("xmbackd.after-device-deleted");
-				unplug_node(b, g, j);
-			}
-			return true;
-		}
-	return false;
-}
-
-/* The job ends as QEMU not answering (why) at the step it is at. */
-static void no_answer(struct backd *b, struct guest *g, struct job *j, const char *why)
-{
-	if (!j->unplug) {
-		plug_step(b, g, j, j->fd_id >= 0 ? j->fd_id : j->node_id >= 0 ? j->node_id :
-				   j->dev_id, NULL, why);
-	} else if (j->del_id >= 0 || j->bdel_id >= 0) {
-		unplug_step(b, g, j, j->del_id >= 0 ? j->del_id : j->bdel_id, NULL, why);
-	} else {
-		log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", j->v.domid, j->v.devid,
-			 j->devname);
-		unplug_end(b, g, j, false);
-	}
-}
-
-/* Each of these ends the job it is given (and no other), so "the first one
- * left, until none" terminates even when a job's end starts another one. */
-void job_expire(struct backd *b, struct guest *g, long now)
-{
-	for (;;) {
-		struct job *j = g->jobs;
-		while (j && now < j->deadline)
-			j = j->next;
-		if (!j)
-			return;
-		no_answer(b, g, j, "timed out waiting for QEMU");
-	}
-}
-
-static void stuck_one(struct backd *b, struct guest *g, struct job *j)
-{
-	if (j->unplug) {
-		unplug_end(b, g, j, false);
-		return;
-	}
-	snprintf(j->err, sizeof(j->err), "the QEMU of domain %u does not answer (stopped or hung)",
-		 g->domid);
-	j->p.unsure = true;
-	plug_failed(b, g, j);
-}
-
-void job_stuck(struct backd *b, struct guest *g)
-{
-	/* (a stuck guest gets no new job: guest_ready refuses it) */
-	while (g->jobs)
-		stuck_one(b, g, g->jobs);
-}
-
-void job_abort(struct backd *b, struct guest *g, const char *why)
-{
-	while (g->jobs) {
-		struct job *j = g->jobs;
-		if (why) {
-			no_answer(b, g, j, why);
+	/* the claims and intents: one transaction for all */
+	claims_take_many(b, req, nr);
+	for (int k = 0, r = 0; k < m; k++) {
+		struct job *j = jobs[k];
+		int rc = args[k] ? req[r++].rc : -1;
+		if (rc) {
+			json_decref(args[k]);
+			if (rc != CLAIM_GONE) /* gone: xm gave up meanwhile */
+				plug_refuse(b, &j->v, j->err);
+			job_drop(j);
 			continue;
 		}
-		job_unlink(g, j);
-		snap_free(&j->sn);
-		free(j);
+		crash_point("xmbackd.claimed");
+		plug_send(b, gs[k], j, args[k]);
 	}
-}
-
-int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)
-{
-	char *qerr = NULL;
-	int rc = 0;
-	if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
-		     QMP_TIMEOUT) == 0) {
-		crash_point("xmbackd.after-device-del");
-		/* Two DEVICE_DELETED come: the virtio backend's path first.
-		 * Only the one for our id means the node is free. */
-		if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0) {
-			log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid, v->devid,
-				 devname);
-			rc = -1;
-		} else {
-			crash_point("xmbackd.after-device-deleted");
-		}
-	} else if (!qerr || !strstr(qerr, "not found")) {
-		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname, qerr);
-		rc = -1;
-	}
-	free(qerr);
-	qerr = NULL;
-	if (rc == 0 && node && *node &&
-	    qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
-		     QMP_TIMEOUT)) {
-		if (!qerr || !strstr(qerr, "not found")) {
-			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node,
-				 qerr);
-			rc = -1;
-		}
-	}
-	if (rc == 0 && node && *node)
-		crash_point("xmbackd.after-blockdev-del");
-	free(qerr);
-	return rc;
 }

@@ -115,7 +115,7 @@ static void release_closed(struct backd *b, const struct vbd *v, bool close_be)
 {
 	struct kv kv[2] = { { v->tool, NULL, NULL },
 			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
-	if (claims_release(b, v->domid, v->devid, kv, close_be ? 2 : 1) == 0)
+	if (claims_release(b, v->domid, v->devid, NULL, kv, close_be ? 2 : 1) == 0)
 		vbd_watch_frontend(b, v, v->fe, false);
 }
 
@@ -139,7 +139,8 @@ static void one_record(struct backd *b, struct guest *g, const struct qview *qv,
 		if (be_wants(&sn, d, false))
 			finish_attach(b, g->q, &v, &sn, d);
 		else
-			vbd_teardown(b, &v, be && vbd_state_parse(sn.v[K_STATE]) == XenbusStateClosing);
+			vbd_teardown(b, &v, &sn,
+				     be && vbd_state_parse(sn.v[K_STATE]) == XenbusStateClosing);
 	} else if (d && strcmp(phase, PHASE_UNPLUGGING) == 0) {
 		char id[64];
 		snprintf(id, sizeof(id), "xmdev-%lu", devid);
@@ -204,7 +205,7 @@ static void one_orphan(struct backd *b, struct guest *g, const struct qdev *d)
 				    { v.tool, "device", id },
 				    { v.tool, "node", d->node } };
 		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 3) == 0)
-			vbd_teardown(b, &v, false);
+			vbd_teardown(b, &v, NULL, false); /* (as just recorded) */
 	}
 out:
 	snap_free(&sn);

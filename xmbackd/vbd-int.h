@@ -1,7 +1,8 @@
 /*
  * vbd-int.h — what xmbackd's block backend shares between its files:
- * vbd.c (events: what to do with a device), plug.c (realising and
- * unplugging devices in QEMU), nodes.c (the device's XenStore nodes),
+ * vbd.c (events: what to do with a device), plug.c (preparing attaches),
+ * job.c (the QMP half of attaches and detaches), nodes.c (the device's
+ * XenStore nodes),
  * media.c (CD/DVD media changes), claims.c (the claim registry) and
  * reconcile.c (XenStore against QEMU). Not an interface: backd.h is. The
  * protocol's names are lib/vbd.h's.
@@ -32,13 +33,17 @@ void tool_write(struct backd *b, const struct vbd *v, const char *key, const cha
  * of one per node while the guest waits for the disk. K_TOOLDEV and
  * K_PHASE are xmbackd's record's. */
 enum { K_STATE, K_HS, K_MC, K_ONLINE, K_FORCE, K_FE, K_PARAMS, K_MODE, K_TYPE, K_FORMAT,
-       K_DTYPE, K_DEV, K_BOOT, K_SLOT, K_TOOLDEV, K_PHASE, NKEYS };
+       K_DTYPE, K_DEV, K_BOOT, K_SLOT, K_TOOLDEV, K_PHASE, K_NODE, K_FDSET, K_FESTATE, NKEYS };
 struct snap {
 	char *v[NKEYS]; /* NULL: no such node */
 	bool ok;        /* read (false: XenStore unreachable, all NULL) */
 };
-/* All of sn's nodes, or none (XenStore unreachable: logged). */
+/* All of sn's nodes, or none (XenStore unreachable: logged). K_TOOLDEV,
+ * K_PHASE, K_NODE and K_FDSET are xmbackd's record's; K_FESTATE is the
+ * state of the frontend at its standard place (v->fe). */
 void snap_read(struct backd *b, const struct vbd *v, struct snap *sn);
+/* The same for n devices, in one round trip. */
+void snap_read_many(struct backd *b, const struct vbd *v, struct snap *sn, int n);
 void snap_free(struct snap *sn);
 bool snap_is(const struct snap *sn, int k, const char *val);
 
@@ -64,6 +69,17 @@ int vbd_record(struct backd *b, const char *must_exist, const struct kv *kv, int
 /* The same, if must_exist's value is must_be (NULL: any). */
 int vbd_record_if(struct backd *b, const char *must_exist, const char *must_be,
 		  const struct kv *kv, int n);
+/* Several devices' records (vbd_record_if each) in one transaction of
+ * three round trips, however many: one whose condition fails is left out
+ * (rc 1) and the others are written without it. At most REC_MAX. */
+#define REC_MAX 64
+struct rec {
+	const char *must_exist, *must_be;
+	const struct kv *kv;
+	int n;
+	int rc;                 /* out: 0 written, 1 not (the condition), -1 failed (logged) */
+};
+void vbd_record_many(struct backd *b, struct rec *r, int n);
 /* Run op on the request connection b->xr, connecting first if need be, once
  * more on a new connection after a failure. op's result. */
 int backd_xr(struct backd *b, int (*op)(struct xsc *c, void *arg), void *arg);
@@ -75,23 +91,42 @@ void backd_read_many(struct backd *b, const char *const *paths, int n, char **va
 bool absent(void);
 
 /* plug.c */
-/* Realise a new backend in the guest's QEMU: the claim and the intent in
- * one transaction (claims.h), blockdev-add, device_add, then the record
- * and Connected; or say why not. */
-void vbd_plug(struct backd *b, const struct vbd *v, const struct snap *sn);
+/* Devices looked at as one batch at most (vbd_consider_many). */
+#define VBD_BATCH 64
+/* SCSI targets of a guest's virtio-scsi bus that xmbackd gives out. */
+#define VBD_SCSI_IDS 64
+/* Realise n new backends (n <= VBD_BATCH) in their guests' QEMU: each
+ * one's claim and intent, in one transaction for all (claims.h), then its
+ * add-fd, blockdev-add, device_add; then its record and Connected (job.c);
+ * or say why not. */
+void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct snap *const *sn,
+		   int n);
 /* A device that QEMU holds and the backend still wants: record it as
  * connected and say Connected (the end of an attach, done again by
  * reconcile.c). bus, scsi_id and node as QEMU has them. vbd_record's
  * result. */
 int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
 		  const char *bus, int scsi_id, const char *node);
+/* The same as a record to write with others' (vbd_record_many: c->rec),
+ * until connected_free. */
+struct connected {
+	struct kv kv[16];
+	int n;
+	struct rec rec;
+	char pd[32], sectors[32], info[8], sid[16], slot[32], st[200], devname[64];
+	char *real;
+};
+void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
+		    const struct snap *sn, const char *bus, int scsi_id, const char *node);
+void connected_free(struct connected *c);
+/* job.c */
 /* Take device devname (and then node, if any) out of the guest's QEMU:
  * device_del, its DEVICE_DELETED, blockdev-del, waited for (a rare path: a
  * device found on a stale node). 0 when QEMU has let it go (or never had
  * it), -1 when not confirmed. */
 int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
 /*
- * The QMP half of an attach (vbd_plug) or a detach (vbd_unplug_start) is a
+ * The QMP half of an attach (vbd_plug_many) or a detach (vbd_unplug_start) is a
  * job on the guest: its commands are sent, and the event loop brings their
  * replies and events to job_message, so that xmbackd never waits on one
  * guest's QEMU while another's work is ready. A guest has up to
@@ -101,10 +136,11 @@ int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const ch
  * QEMU not answering.
  */
 /* Start taking devname (then node) out of g's QEMU; once QEMU has let it
- * go, vbd_teardown_done(write_state); if not, the record stays at phase
+ * go, its fdset (the record's, or -1) removed and
+ * vbd_teardown_done(write_state); if not, the record stays at phase
  * unplugging. */
 void vbd_unplug_start(struct backd *b, struct guest *g, const struct vbd *v, const char *devname,
-		      const char *node, bool write_state);
+		      const char *node, long fdset, bool write_state);
 /* Has g a job in flight for device devid? */
 bool job_holds(const struct guest *g, unsigned long devid);
 /* m came from g's QEMU: a reply or event one of g's jobs waits for? Then taken. */
@@ -121,6 +157,9 @@ void job_abort(struct backd *b, struct guest *g, const char *why);
 
 /* vbd.c: act on one device as its XenStore nodes say. */
 void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid);
+/* The same for n devices: their nodes read in one round trip, the attaches
+ * among them made as one batch (vbd_plug_many). */
+void vbd_consider_many(struct backd *b, const struct vbd_key *keys, unsigned int n);
 /* Does the backend exist (true also when it cannot be read)? */
 bool be_exists(struct backd *b, const struct vbd *v);
 /* Watch (on) or stop watching what the frontend fe answers: its state and
@@ -128,8 +167,9 @@ bool be_exists(struct backd *b, const struct vbd *v);
 void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bool on);
 /* Take the device out of QEMU (if the guest still runs), then release its
  * record and claim (and say Closed when write_state): the record stays, at
- * phase unplugging, until QEMU has let the device go. */
-void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state);
+ * phase unplugging, until QEMU has let the device go. sn: the device's
+ * snapshot, just read (NULL: read here). */
+void vbd_teardown(struct backd *b, const struct vbd *v, const struct snap *sn, bool write_state);
 /* The end of a teardown, once QEMU has let the device go: the record and
  * the claim released (and Closed said when write_state). */
 void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state);

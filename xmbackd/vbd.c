@@ -51,31 +51,34 @@ void vbd_watch_frontend(struct backd *b, const struct vbd *v, const char *fe, bo
 	xsc_send(&b->xw, type, v->err, "frontend");
 }
 
-void vbd_teardown(struct backd *b, const struct vbd *v, bool write_state)
+void vbd_teardown(struct backd *b, const struct vbd *v, const struct snap *sn, bool write_state)
 {
 	if (guest_busy(b, v->domid, v->devid))
 		return; /* after the job in flight on its QEMU */
 	struct guest *g = guest_ready(b, v->domid);
-	char *phase = dom_readf(b->xs, XBT_NULL, "%s/phase", v->tool);
-	bool unread = !phase && !absent();
-	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
-	unread = unread || (!devname && !absent());
-	char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
-
-	if (!devname && phase && asprintf(&devname, "xmdev-%lu", v->devid) < 0)
-		devname = NULL; /* an intent: the name it was to have */
-	if (unread || (devname && !g))
+	struct snap own;
+	if (!sn) {
+		snap_read(b, v, &own);
+		sn = &own;
+	}
+	const char *phase = sn->v[K_PHASE], *node = sn->v[K_NODE];
+	char devname[64];
+	bool dev = sn->v[K_TOOLDEV] || phase;
+	/* an intent: the name it was to have */
+	snprintf(devname, sizeof(devname), "%s", sn->v[K_TOOLDEV] ? sn->v[K_TOOLDEV] : "");
+	if (!sn->v[K_TOOLDEV])
+		snprintf(devname, sizeof(devname), "xmdev-%lu", v->devid);
+	if (!sn->ok || (dev && !g))
 		goto out; /* the store or the guest's QEMU unreachable: later */
-	if (devname) {
+	if (dev) {
 		tool_write(b, v, "phase", PHASE_UNPLUGGING);
-		vbd_unplug_start(b, g, v, devname, node, write_state);
+		vbd_unplug_start(b, g, v, devname, node, fdpass_parse_id(sn->v[K_FDSET]), write_state);
 	} else {
 		vbd_teardown_done(b, v, write_state);
 	}
 out:
-	free(phase);
-	free(devname);
-	free(node);
+	if (sn == &own)
+		snap_free(&own);
 }
 
 void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state)
@@ -83,8 +86,13 @@ void vbd_teardown_done(struct backd *b, const struct vbd *v, bool write_state)
 	crash_point("xmbackd.before-closed");
 	struct kv kv[2] = { { v->tool, NULL, NULL },
 			    { v->be, "state", vbd_state_str(XenbusStateClosed) } };
-	write_state = write_state && be_exists(b, v); /* not into a removed one */
-	if (claims_release(b, v->domid, v->devid, kv, write_state ? 2 : 1) < 0)
+	char fe[200];
+	/* Closed only into a backend that still exists (not a removed one) */
+	int rc = write_state ? claims_release(b, v->domid, v->devid,
+					      vbd_path(fe, sizeof(fe), v->be, "frontend"), kv, 2) : 1;
+	if (rc == 1)
+		rc = claims_release(b, v->domid, v->devid, NULL, kv, 1);
+	if (rc < 0)
 		return;
 	vbd_watch_frontend(b, v, v->fe, false);
 	log_info("domain %u vbd %lu: disconnected", v->domid, v->devid);
@@ -156,47 +164,92 @@ static void closing(struct backd *b, const struct vbd *v, const struct snap *sn)
 		be_write_state(b, v, XenbusStateClosed);
 		return;
 	}
-	char *fes = fe ? dom_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
-	bool fe_gone = !fes && (!fe || absent());
+	/* the frontend's state: read with the snapshot, where Xen puts it */
+	bool std = fe && strcmp(fe, v->fe) == 0;
+	char *fes = std ? (sn->v[K_FESTATE] ? strdup(sn->v[K_FESTATE]) : NULL) :
+		    fe ? dom_readf(b->xs, XBT_NULL, "%s/state", fe) : NULL;
+	bool fe_gone = !fes && (!fe || std || absent());
 	if (snap_is(sn, K_FORCE, "1") || fe_gone || vbd_state_parse(fes) == XenbusStateClosed ||
 	    snap_is(sn, K_PHASE, PHASE_UNPLUGGING))
-		vbd_teardown(b, v, true);
+		vbd_teardown(b, v, sn, true);
 	else if (fes && snap_is(sn, K_PHASE, PHASE_CONNECTED))
 		abandoned_closing(b, v);
 	free(fes);
 }
 
-void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
+/* What to do with one device, as its snapshot says: true when it is an
+ * attach to make (the caller makes the batch's together), else done. */
+static bool consider(struct backd *b, const struct vbd *v, const struct snap *sn)
 {
-	struct vbd v;
-	struct snap sn;
-	if (guest_busy(b, domid, devid))
-		return; /* after the job in flight on its QEMU */
-	vbd_init(&v, domid, devid);
-	snap_read(b, &v, &sn);
-	const char *state = sn.v[K_STATE], *hs = sn.v[K_HS], *mc = sn.v[K_MC];
+	const char *state = sn->v[K_STATE], *hs = sn->v[K_HS], *mc = sn->v[K_MC];
 	/* dev: a record exists (realised, or an intent) */
-	const char *dev = sn.v[K_TOOLDEV] ? sn.v[K_TOOLDEV] : sn.v[K_PHASE], *fe = sn.v[K_FE];
+	const char *dev = sn->v[K_TOOLDEV] ? sn->v[K_TOOLDEV] : sn->v[K_PHASE], *fe = sn->v[K_FE];
 	int st = vbd_state_parse(state);
 
-	if (!sn.ok)
-		return; /* nothing is decided on a half-read state */
-	if (st == XenbusStateInitialising && !hs && !dev && snap_is(&sn, K_ONLINE, "1")) {
-		vbd_plug(b, &v, &sn);
+	if (!sn->ok)
+		return false; /* nothing is decided on a half-read state */
+	if (st == XenbusStateInitialising && !hs && !dev && snap_is(sn, K_ONLINE, "1")) {
+		return true;
 	} else if (st == XenbusStateClosing) {
-		closing(b, &v, &sn);
+		closing(b, v, sn);
 	} else if (st == XenbusStateConnected && dev && mc &&
 		   (strcmp(mc, "insert") == 0 || strcmp(mc, "eject") == 0)) {
-		media_change(b, &v, mc);
+		media_change(b, v, mc);
 	} else if (!state && dev && !fe) {
 		/* the backend vanished (removed by hand): out of the guest too */
-		vbd_teardown(b, &v, false);
-	} else if (state && ((st == XenbusStateClosed && !dev) || snap_is(&sn, K_HS, "error")) &&
-		   !xm_at_work(&v)) {
+		vbd_teardown(b, v, sn, false);
+	} else if (state && ((st == XenbusStateClosed && !dev) || snap_is(sn, K_HS, "error")) &&
+		   !xm_at_work(v)) {
 		/* closed or refused, and the xm that waited for it died */
-		vbd_remove_dirs(b, &v, state);
+		vbd_remove_dirs(b, v, state);
 	}
-	snap_free(&sn);
+	return false;
+}
+
+/* The guests whose devices waited for a job that ended during a batch:
+ * looked at now (job_free leaves them for the end of the batch). */
+static void rescan_deferred(struct backd *b)
+{
+	while (b->rescan_due && !b->batch_depth) {
+		b->rescan_due = false;
+		for (struct guest *g = b->guests; g; g = g->next)
+			if (g->deferred && !g->gone && g->njobs < GUEST_JOBS_MAX) {
+				g->deferred = false;
+				vbd_scan_domain(b, g->domid);
+			}
+	}
+}
+
+void vbd_consider_many(struct backd *b, const struct vbd_key *keys, unsigned int n)
+{
+	for (unsigned int at = 0; at < n;) {
+		struct vbd vs[VBD_BATCH];
+		struct snap sn[VBD_BATCH];
+		const struct vbd *pv[VBD_BATCH];
+		const struct snap *ps[VBD_BATCH];
+		int m = 0, np = 0;
+		for (; at < n && m < VBD_BATCH; at++)
+			if (!guest_busy(b, keys[at].domid, keys[at].devid)) /* after its job */
+				vbd_init(&vs[m++], keys[at].domid, keys[at].devid);
+		b->batch_depth++;
+		snap_read_many(b, vs, sn, m);
+		for (int i = 0; i < m; i++)
+			if (consider(b, &vs[i], &sn[i])) {
+				pv[np] = &vs[i];
+				ps[np++] = &sn[i];
+			}
+		vbd_plug_many(b, pv, ps, np);
+		for (int i = 0; i < m; i++)
+			snap_free(&sn[i]);
+		b->batch_depth--;
+	}
+	rescan_deferred(b);
+}
+
+void vbd_consider(struct backd *b, unsigned int domid, unsigned long devid)
+{
+	struct vbd_key k = { domid, devid };
+	vbd_consider_many(b, &k, 1);
 }
 
 static void note_dev(struct backd *b, unsigned int domid, unsigned long devid)
@@ -277,14 +330,15 @@ void vbd_flush(struct backd *b)
 {
 	bool all = b->pending_overflow;
 	unsigned int n = b->npending;
+	struct vbd_key keys[VBD_PENDING_MAX];
 	b->npending = 0;
 	b->pending_overflow = false;
 	if (all) {
 		vbd_scan(b);
 		return;
 	}
-	for (unsigned int i = 0; i < n; i++)
-		vbd_consider(b, b->pending[i].domid, b->pending[i].devid);
+	memcpy(keys, b->pending, n * sizeof(*keys)); /* (noted anew meanwhile: the next flush) */
+	vbd_consider_many(b, keys, n);
 }
 
 /* The devices whose backend vanished (xm detach -f gone wrong, a tool
@@ -300,7 +354,7 @@ static void vanished(struct backd *b, const char *dom)
 		vbd_init(&v, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
 		char *s = be_read(b, &v, "frontend");
 		if (!s && absent())
-			vbd_teardown(b, &v, false);
+			vbd_teardown(b, &v, NULL, false);
 		free(s);
 	}
 	free(devs);
@@ -312,8 +366,12 @@ static void backends(struct backd *b, const char *dom)
 	char path[128];
 	snprintf(path, sizeof(path), VBD_BACKEND_ROOT "/%s", dom);
 	char **devs = xs_directory(b->xs, XBT_NULL, path, &nv);
-	for (unsigned int j = 0; j < nv; j++)
-		vbd_consider(b, (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10));
+	struct vbd_key *keys = devs && nv ? calloc(nv, sizeof(*keys)) : NULL;
+	for (unsigned int j = 0; keys && j < nv; j++)
+		keys[j] = (struct vbd_key){ (unsigned int)atoi(dom), strtoul(devs[j], NULL, 10) };
+	if (keys)
+		vbd_consider_many(b, keys, nv);
+	free(keys);
 	free(devs);
 }
 

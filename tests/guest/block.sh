@@ -147,6 +147,12 @@ kill -CONT "$BACKD_PID"
 wait $p1; r1=$?; wait $p2; r2=$?
 [ $((r1 + r2)) -eq 1 ] && t_ok "race, both pending at once: exactly one won ($r1/$r2)" ||
 	t_fail "race, both pending" "rc $r1 $r2: $(cat "$work/ra" "$work/rb")"
+# (xmbackd took both in one batch: the loser was checked against the
+# winner's claim in the same transaction, and Xen's message names it)
+if [ $r1 -eq 0 ]; then loser=$work/rb winner=GuestA; else loser=$work/ra winner=GuestB; fi
+grep -q "is mounted read-write in a guest domain ($winner, xvde)" "$loser" &&
+	t_ok "race, both pending: the refusal names the winner: $(cat "$loser")" ||
+	t_fail "race, both pending: the refusal" "$(cat "$loser")"
 "$XM" block-detach "$A" xvde 2>/dev/null; "$XM" block-detach "$Bd" xvde 2>/dev/null
 t_check "race, both pending: nothing left in GuestA" no_vbds "$A"
 t_check "race, both pending: nothing left in GuestB" no_vbds "$Bd"
