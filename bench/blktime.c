@@ -16,6 +16,11 @@
  *       own agent and mdev react to the disk.)
  *   blktime detach DOM DEVID CMD [ARG...]
  *       Runs CMD (xm block-detach ...). Prints "xm be5 fe6 be6".
+ *   blktime run CMD [ARG...]
+ *       Runs CMD and prints when it exited, nothing else: xm's makespan
+ *       without the watches and the console reading of attach/detach,
+ *       whose own CPU, with 8 guests at once on 2 cores, would be charged
+ *       to xm (bench/parallel.sh; the floor needs its console line).
  *   blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG
  *       blockdev-add (node bench-blk, raw over file IMAGE) and device_add
  *       (virtio-blk-pci bench-dev on BUS). Prints "blockdev_add device_add
@@ -320,6 +325,31 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 	return 0;
 }
 
+/* CMD alone: when it exited (it must succeed). */
+static int cmd_run(char **argv)
+{
+	int st = 0;
+	t0 = now();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(nul, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "blktime: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	double exited = now();
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	printf("%.6f\n", exited - t0);
+	return 0;
+}
+
 /* --- the floor: raw QMP ---------------------------------------------------- */
 
 static struct qmp *connect_qmp(const char *sock)
@@ -560,6 +590,8 @@ int main(int argc, char **argv)
 		return cmd_xm(true, argv[2], argv[3], argv[4], argv + 5);
 	if (argc >= 5 && strcmp(argv[1], "detach") == 0)
 		return cmd_xm(false, argv[2], argv[3], NULL, argv + 4);
+	if (argc >= 3 && strcmp(argv[1], "run") == 0)
+		return cmd_run(argv + 2);
 	if (argc == 6 && strcmp(argv[1], "floor-attach") == 0)
 		return cmd_floor_attach(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 3 && strcmp(argv[1], "floor-detach") == 0)
@@ -571,6 +603,7 @@ int main(int argc, char **argv)
 		return cmd_floor_multi_detach(argv[2], atoi(argv[3]));
 	fputs("usage: blktime attach DOM DEVID CONSOLE_LOG CMD [ARG...]\n"
 	      "       blktime detach DOM DEVID CMD [ARG...]\n"
+	      "       blktime run CMD [ARG...]\n"
 	      "       blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG\n"
 	      "       blktime floor-detach QMP_SOCKET\n"
 	      "       blktime floor-multi-attach QMP_SOCKET CONSOLE_LOG BUS:IMAGE... (up to 8)\n"
