@@ -186,6 +186,8 @@ struct takes {
 	struct claim_req *r;
 	int n;
 	unsigned int at[CLAIMS_MAX]; /* each one's first request in the batch, or UINT_MAX */
+	bool saved;             /* the saved domains' claims are read (some were found) */
+	bool any;               /* a claim of the batch is checked */
 };
 
 /* Is r's claim one that is checked (w! never is, nor a claim of nothing)? */
@@ -277,7 +279,8 @@ static int conflicts(struct takes *t, struct xsc *c, uint32_t tx)
 		against(r, o);
 	}
 	held_free(&h);
-	return rc == 0 && any ? saved_conflicts(t, c, tx) : rc;
+	t->any = any;
+	return rc == 0 && any && t->saved ? saved_conflicts(t, c, tx) : rc;
 }
 
 /* Check each claim against the holders of its device, and against the
@@ -292,6 +295,11 @@ static int fill_take(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 			t->r[k].rc = 0; /* decided again in each try */
 	if (conflicts(t, c, tx) < 0)
 		return -1;
+	/* Saved domains are few and rarely there: their directory is read
+	 * with the claims' writes, and only if it has any are they read (the
+	 * transaction made again: check_take) */
+	if (t->any && !t->saved)
+		xsb_add(b, XS_DIRECTORY, tx, XM_SAVED_ROOT, sizeof(XM_SAVED_ROOT));
 	for (int k = 0; k < t->n; k++) {
 		struct claim_req *r = &t->r[k];
 		t->at[k] = UINT_MAX;
@@ -317,6 +325,16 @@ static int check_take(const struct xsb *b, void *arg)
 {
 	struct takes *t = arg;
 	bool again = false;
+	if (t->any && !t->saved) {
+		int e = xsb_errno(b, 0);
+		bool some = false;
+		for (unsigned int i = 0; !e && i < b->r[0].len; i++)
+			some = some || b->r[0].body[i] == '\0';
+		if (e != ENOENT && (e || some)) {
+			t->saved = true; /* there are saved domains: their claims too */
+			return TAKE_AGAIN;
+		}
+	}
 	for (int k = 0; k < t->n; k++) {
 		struct claim_req *r = &t->r[k];
 		unsigned int a = t->at[k];

@@ -154,7 +154,8 @@ void vbd_connect_flush(struct backd *b)
 		}
 		gs[n] = g;
 		jobs[n] = j;
-		connected_make(&c[n], g->q, &j->v, &j->sn, j->p.bus, j->p.scsi_id, j->p.node);
+		connected_make(&c[n], g->q, &j->v, &j->sn, j->p.bus, j->p.scsi_id, j->p.node,
+			       j->p.slot[0] != '\0');
 		r[n] = c[n].rec;
 		n++;
 	}

@@ -250,7 +250,8 @@ static json_t *device_args(struct gslots *s, struct plug *p, char *err, size_t e
 }
 
 void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
-		    const struct snap *sn, const char *bus, int scsi_id, const char *node)
+		    const struct snap *sn, const char *bus, int scsi_id, const char *node,
+		    bool slot_known)
 {
 	struct kv *kv = c->kv;
 	int n = 0, port = 0;
@@ -281,7 +282,10 @@ void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
 	snprintf(c->info, sizeof(c->info), "%d",
 		 (cdrom ? 1 : 0) | (mode && strcmp(mode, "r") == 0 ? 4 : 0));
 	kv[n++] = (struct kv){ v->be, "info", c->info };
-	if (sscanf(bus, "rp%d", &port) == 1 && port > 0) { /* where the guest finds it */
+	/* where the guest finds it (unless the intent said it already: a
+	 * write of the same value would still be a watch event to the guest's
+	 * agent, in the middle of its kernel's probe of the disk) */
+	if (!slot_known && sscanf(bus, "rp%d", &port) == 1 && port > 0) {
 		snprintf(c->slot, sizeof(c->slot), "0000:00:%02x.0", VBD_ROOT_PORT_DEV0 + port - 1);
 		kv[n++] = (struct kv){ v->be, "pci-root-port", c->slot };
 	}
@@ -303,7 +307,7 @@ int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const str
 		  const char *bus, int scsi_id, const char *node)
 {
 	struct connected c;
-	connected_make(&c, q, v, sn, bus, scsi_id, node);
+	connected_make(&c, q, v, sn, bus, scsi_id, node, false);
 	vbd_record_many(b, &c.rec, 1);
 	connected_free(&c);
 	return c.rec.rc;

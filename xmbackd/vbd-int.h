@@ -108,7 +108,7 @@ void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct sna
 int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
 		  const char *bus, int scsi_id, const char *node);
 /* The same as a record to write with others' (vbd_record_many: c->rec),
- * until connected_free. */
+ * until connected_free; slot_known: the intent wrote pci-root-port. */
 struct connected {
 	struct kv kv[16];
 	int n;
@@ -117,7 +117,8 @@ struct connected {
 	char *real;
 };
 void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
-		    const struct snap *sn, const char *bus, int scsi_id, const char *node);
+		    const struct snap *sn, const char *bus, int scsi_id, const char *node,
+		    bool slot_known);
 void connected_free(struct connected *c);
 /* job.c */
 /* Take device devname (and then node, if any) out of the guest's QEMU:
