@@ -399,6 +399,8 @@ static struct guest *plug_guest(struct backd *b, const struct vbd *v, struct gue
 	for (int k = 0; k < m; k++)
 		planned += gs[k] == g;
 	if (g->njobs + planned >= GUEST_JOBS_MAX || job_holds(g, v->devid)) {
+		log_debug("domain %u vbd %lu: waits for a job of its guest to end", v->domid,
+			  v->devid);
 		g->deferred = true;
 		return NULL;
 	}
