@@ -43,6 +43,9 @@ static int fill_closing(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 	int veto = be_veto(c, v, tx);
 	if (veto)
 		return veto;
+	/* an earlier refusal's reason goes first (absent is fine: the
+	 * transaction commits with the writes, in their round trip) */
+	xsb_add(b, XS_RM, tx, v->err, strlen(v->err) + 1);
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "online"), "0");
 	xsb_write(b, tx, vbd_path(p, sizeof(p), v->be, "state"),
 		  vbd_state_str(XenbusStateClosing));
@@ -103,10 +106,6 @@ static int give_up(struct xsc *c, const struct vbd *v, const char *label)
  * answer: see give_up. 0 or 1 (printed). c watches with one token. */
 static int detach(struct xsc *c, const struct vbd *v, const char *label)
 {
-	struct xsb_reply r;
-	if (xsc_call(c, XS_RM, 0, v->err, strlen(v->err) + 1, &r) < 0)
-		return xm_error("cannot reach XenStore: %s", strerror(errno));
-	free(r.body);
 	int rc = xsc_transaction(c, fill_closing, NULL, (void *)v);
 	if (rc < 0)
 		return xm_error("XenStore transaction failed: %s", strerror(errno));
