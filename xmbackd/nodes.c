@@ -149,15 +149,30 @@ static int snap_batch(struct xsc *c, void *arg)
 	struct xsb q;
 	char p[256];
 	xsb_init(&q);
-	for (int i = 0; i < r->n; i++)
+	for (int i = 0; i < r->n; i++) {
 		for (int k = 0; k < NKEYS; k++)
 			xsb_read(&q, 0, snap_path(p, sizeof(p), &r->v[i], k));
+		/* and the guest's records (the parent of v->tool), for an
+		 * attach's free slot: no round trip of its own then */
+		snprintf(p, sizeof(p), "%s", r->v[i].tool);
+		char *slash = strrchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		xsb_add(&q, XS_DIRECTORY, 0, p, strlen(p) + 1);
+	}
 	int rc = xsc_run(c, &q);
 	for (int i = 0; rc == 0 && i < r->n; i++) {
 		struct snap *sn = &r->sn[i];
+		unsigned int d = (unsigned int)(i * (NKEYS + 1) + NKEYS);
+		if (q.r[d].type == XS_DIRECTORY) {
+			sn->recs = q.r[d].body;
+			sn->recs_len = q.r[d].len;
+			q.r[d].body = NULL;
+		}
+		sn->recs_ok = q.r[d].type == XS_DIRECTORY || xsb_errno(&q, d) == ENOENT;
 		sn->ok = true;
 		for (int k = 0; k < NKEYS; k++) {
-			unsigned int at = (unsigned int)(i * NKEYS + k);
+			unsigned int at = (unsigned int)(i * (NKEYS + 1) + k);
 			if (q.r[at].type == XS_READ) {
 				sn->v[k] = q.r[at].body;
 				q.r[at].body = NULL;
@@ -183,6 +198,10 @@ void snap_free(struct snap *sn)
 		free(sn->v[k]);
 		sn->v[k] = NULL;
 	}
+	free(sn->recs);
+	sn->recs = NULL;
+	sn->recs_len = 0;
+	sn->recs_ok = false;
 }
 
 void snap_read_many(struct backd *b, const struct vbd *v, struct snap *sn, int n)

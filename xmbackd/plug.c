@@ -73,6 +73,9 @@ struct gslots {
 	unsigned int domid;
 	bool rp[VBD_ROOT_PORTS + 1];
 	bool scsi[VBD_SCSI_IDS];
+	const char *names;      /* its records' names, if listed with the snapshot */
+	unsigned int len;
+	bool listed;
 };
 
 struct slots_req {
@@ -80,30 +83,39 @@ struct slots_req {
 	int n;
 };
 
-/* Every guest's records listed in one round trip, then each record's bus
- * and scsi-id read in one more, however many guests and devices. */
+/* The guests' records listed in one round trip (those the snapshot did
+ * not list already), then each record's bus and scsi-id read in one more
+ * (none when no guest has a record), however many guests and devices. */
 static int slots_op(struct xsc *c, void *arg)
 {
 	const struct slots_req *r = arg;
 	struct xsb d, q;
 	char p[192];
-	int *whose = NULL;
+	int *whose = NULL, dir_of[VBD_BATCH], nd = 0, rc = 0;
 	unsigned int nq = 0;
 	xsb_init(&d);
 	xsb_init(&q);
-	for (int i = 0; i < r->n; i++) {
-		snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd", r->g[i].domid);
-		xsb_add(&d, XS_DIRECTORY, 0, p, strlen(p) + 1);
-	}
-	int rc = xsc_run(c, &d);
-	for (int i = 0; rc == 0 && i < r->n; i++) {
-		const struct xsb_reply *e = &d.r[i];
-		int err = xsb_errno(&d, (unsigned int)i);
+	for (int i = 0; i < r->n; i++)
+		if (!r->g[i].listed) {
+			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd", r->g[i].domid);
+			xsb_add(&d, XS_DIRECTORY, 0, p, strlen(p) + 1);
+			dir_of[nd++] = i;
+		}
+	if (nd)
+		rc = xsc_run(c, &d);
+	for (int k = 0; rc == 0 && k < nd; k++) {
+		struct gslots *g = &r->g[dir_of[k]];
+		int err = xsb_errno(&d, (unsigned int)k);
 		if (err && err != ENOENT) {
 			errno = err;
 			rc = -1;
 		}
-		for (unsigned int o = 0; !err && o < e->len; o += (unsigned int)strlen(e->body + o) + 1) {
+		g->names = err ? "" : d.r[k].body;
+		g->len = err ? 0 : d.r[k].len;
+	}
+	for (int i = 0; rc == 0 && i < r->n; i++) {
+		const struct gslots *g = &r->g[i];
+		for (unsigned int o = 0; o < g->len; o += (unsigned int)strlen(g->names + o) + 1) {
 			int *w = realloc(whose, (nq + 1) * sizeof(*w));
 			if (!w) {
 				rc = -1;
@@ -111,11 +123,11 @@ static int slots_op(struct xsc *c, void *arg)
 			}
 			whose = w;
 			whose[nq++] = i;
-			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/bus", r->g[i].domid,
-				 e->body + o);
+			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/bus", g->domid,
+				 g->names + o);
 			xsb_read(&q, 0, p);
-			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/scsi-id", r->g[i].domid,
-				 e->body + o);
+			snprintf(p, sizeof(p), XM_TOOL_ROOT "/domain/%u/vbd/%s/scsi-id", g->domid,
+				 g->names + o);
 			xsb_read(&q, 0, p);
 		}
 	}
@@ -147,6 +159,7 @@ static void slots_read(struct backd *b, struct gslots *g, int n)
 		memset(g[i].rp, 0, sizeof(g[i].rp));
 		memset(g[i].scsi, 0, sizeof(g[i].scsi));
 	}
+	/* (the names given with the snapshot stay valid: the caller's) */
 	if (n && backd_xr(b, slots_op, &r) < 0)
 		log_warn("cannot read the guests' device slots: %s", strerror(errno));
 }
@@ -376,6 +389,9 @@ static void snap_copy(struct snap *to, const struct snap *from)
 	for (int k = 0; k < NKEYS; k++)
 		to->v[k] = from->v[k] ? strdup(from->v[k]) : NULL;
 	to->ok = from->ok;
+	to->recs = NULL; /* (the slots are taken by then) */
+	to->recs_len = 0;
+	to->recs_ok = false;
 }
 
 /* The guest of an attach, if its QEMU can take one more job, with the
@@ -476,9 +492,11 @@ static void plug_send(struct backd *b, struct guest *g, struct job *j, json_t *a
 	plug_failed(b, g, j);
 }
 
-/* Each guest of the batch once in gs (its slots' table); which one is
- * job k's in at[k]. The number of guests. */
-static int batch_guests(struct job *const *jobs, int m, struct gslots *gs, int *at)
+/* Each guest of the batch once in gs (its slots' table, with its
+ * records' names if a snapshot of it listed them); which one is job k's
+ * in at[k]. The number of guests. */
+static int batch_guests(struct job *const *jobs, const struct snap *const *sn, int m,
+			struct gslots *gs, int *at)
 {
 	int ng = 0;
 	for (int k = 0; k < m; k++) {
@@ -486,7 +504,12 @@ static int batch_guests(struct job *const *jobs, int m, struct gslots *gs, int *
 		while (i < ng && gs[i].domid != jobs[k]->v.domid)
 			i++;
 		if (i == ng)
-			gs[ng++].domid = jobs[k]->v.domid;
+			gs[ng++] = (struct gslots){ .domid = jobs[k]->v.domid };
+		if (!gs[i].listed && sn[k]->recs_ok) {
+			gs[i].names = sn[k]->recs ? sn[k]->recs : "";
+			gs[i].len = sn[k]->recs ? sn[k]->recs_len : 0;
+			gs[i].listed = true;
+		}
 		at[k] = i;
 	}
 	return ng;
@@ -496,6 +519,7 @@ void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct sna
 		   int n)
 {
 	struct job *jobs[VBD_BATCH];
+	const struct snap *jsn[VBD_BATCH]; /* each job's snapshot, as read */
 	struct guest *gs[VBD_BATCH];
 	struct claim cl[VBD_BATCH];
 	struct gslots slots[VBD_BATCH];
@@ -510,11 +534,12 @@ void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct sna
 		struct job *j = g ? plug_new(b, v[i], sn[i], &cl[m]) : NULL;
 		if (j) {
 			gs[m] = g;
+			jsn[m] = sn[i];
 			jobs[m++] = j;
 		}
 	}
 	/* the slots: each guest's in two round trips for all of them */
-	int ng = batch_guests(jobs, m, slots, at);
+	int ng = batch_guests(jobs, jsn, m, slots, at);
 	slots_read(b, slots, ng);
 	for (int k = 0; k < m; k++) {
 		struct job *j = jobs[k];

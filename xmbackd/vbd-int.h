@@ -37,6 +37,11 @@ enum { K_STATE, K_HS, K_MC, K_ONLINE, K_FORCE, K_FE, K_PARAMS, K_MODE, K_TYPE, K
 struct snap {
 	char *v[NKEYS]; /* NULL: no such node */
 	bool ok;        /* read (false: XenStore unreachable, all NULL) */
+	/* the guest's records, /tool/xm/domain/D/vbd: their names, each
+	 * with its NUL (recs_len bytes; an attach's free slot is theirs) */
+	char *recs;
+	unsigned int recs_len;
+	bool recs_ok;   /* listed (absent: none) */
 };
 /* All of sn's nodes, or none (XenStore unreachable: logged). K_TOOLDEV,
  * K_PHASE, K_NODE and K_FDSET are xmbackd's record's; K_FESTATE is the
