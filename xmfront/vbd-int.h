@@ -52,6 +52,8 @@ struct vbd_dev {
 	char *val[NVALS];     /* NULL: the node does not exist */
 	struct vbd_read read_arg[NVALS]; /* on_read's arg for each slot */
 	bool read_busy;       /* a batch of reads is in flight */
+	bool fresh;           /* not read yet: its first reads go with the
+	                       * Connected write's transaction (xenbus_prepare) */
 	unsigned int reads_due; /* reads of the batch still to come */
 	bool read_failed;     /* one of the batch failed (the host went away) */
 	bool read_again;      /* an event while reading or writing: read

@@ -328,6 +328,16 @@ static void read_device(struct vbd_dev *d)
 	d->read_failed = false;
 	d->reads_due = 0;
 	snprintf(dir, sizeof(dir), VBD_DIR "/%s", d->id);
+	/* A device just come is most likely an attach: the transaction of
+	 * its Connected write starts with these reads, so that its read in
+	 * it goes out with the backend's watch and reads (decide), and the
+	 * agent's traffic is over two round trips before the hot-plug, not
+	 * three amid it. decide() lets it go if the device is not being
+	 * connected (one found Connected when the agent starts). */
+	if (d->fresh) {
+		d->fresh = false;
+		xenbus_prepare(d);
+	}
 	for (int s = F_BACKEND; s <= F_STATE; s++)
 		if (!read_val(d, dir, keys[s], s))
 			return;
@@ -406,6 +416,7 @@ static struct vbd_dev *get_dev(struct vbd_front *v, const char *id)
 		return NULL;
 	d->v = v;
 	d->devid = devid;
+	d->fresh = true;
 	snprintf(d->id, sizeof(d->id), "%lu", devid);
 	if (vdev_name(devid, d->name, sizeof(d->name)) < 0)
 		snprintf(d->name, sizeof(d->name), "vbd-%lu", devid); /* an odd number */
