@@ -328,19 +328,12 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 /* CMD alone: when it exited (it must succeed). */
 static int cmd_run(char **argv)
 {
-	int st = 0;
+	int st = 0, nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (nul < 0)
+		die("/dev/null: %s", strerror(errno));
 	t0 = now();
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(nul, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "blktime: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	pid_t pid = spawn(argv, nul);
+	close(nul);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	double exited = now();

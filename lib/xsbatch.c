@@ -198,6 +198,12 @@ int xsb_errno(const struct xsb *b, unsigned int i)
 	return wire_error_num(b->r[i].body);
 }
 
+bool xsb_gone(const struct xsb *b, unsigned int i, const char *want)
+{
+	return xsb_errno(b, i) == ENOENT ||
+	       (want && (b->r[i].type == XS_ERROR || strcmp(b->r[i].body, want) != 0));
+}
+
 int xsb_call(int fd, uint32_t type, uint32_t tx, const void *body, size_t len,
 	     struct xsb_reply *r)
 {

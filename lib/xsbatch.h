@@ -54,6 +54,9 @@ void xsb_set_perms(struct xsb *b, uint32_t tx, const char *path, const char *con
 int xsb_run(struct xsb *b, int fd);
 /* errno of reply i (0: not an error). */
 int xsb_errno(const struct xsb *b, unsigned int i);
+/* Reply i, the read of a node that writes depend on: is the node gone
+ * (absent), or, with want, not exactly want? */
+bool xsb_gone(const struct xsb *b, unsigned int i, const char *want);
 /* Forget the requests and replies; b can be used again. */
 void xsb_reset(struct xsb *b);
 

@@ -340,8 +340,7 @@ static int check_take(const struct xsb *b, void *arg)
 		unsigned int a = t->at[k];
 		if (a == UINT_MAX || !r->must_exist)
 			continue;
-		if (xsb_errno(b, a) == ENOENT ||
-		    (r->must_be && (b->r[a].type == XS_ERROR || strcmp(b->r[a].body, r->must_be) != 0))) {
+		if (xsb_gone(b, a, r->must_be)) {
 			r->rc = CLAIM_GONE; /* the others without it (it may have refused one) */
 			again = true;
 		}

@@ -276,8 +276,7 @@ static int check_recs(const struct xsb *b, void *arg)
 		unsigned int a = rs->at[i];
 		if (a == UINT_MAX || !r->must_exist)
 			continue;
-		if (xsb_errno(b, a) == ENOENT ||
-		    (r->must_be && (b->r[a].type == XS_ERROR || strcmp(b->r[a].body, r->must_be) != 0))) {
+		if (xsb_gone(b, a, r->must_be)) {
 			r->rc = 1; /* not written: the others without it */
 			again = true;
 		}
