@@ -271,6 +271,40 @@ for x in d e f g; do "$XM" block-detach "$A" "xvd$x" >/dev/null 2>"$work/par-$x.
 fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 [ $fails -eq 0 ] && t_ok "4 detaches at once" || t_fail "4 detaches at once" "$(cat "$work"/par-*.err)"
 t_check "after them: no stale nodes, QEMU devices or claims" no_vbds "$A"
+
+# ---- a burst of more attaches than a guest's QEMU takes jobs at once (8):
+# xmbackd stopped while 8 disks and 2 CD/DVDs are asked for, so that it
+# finds them in one batch; those past the 8th wait for a job to end (and
+# for the batch's end), and all ten connect ----
+kill -STOP "$BACKD_PID"
+pids= n=0
+for x in d e f g h i j k; do
+	truncate -s 1M "$work/burst-$x.img"
+	"$XM" block-attach "$A" "file:$work/burst-$x.img" "xvd$x" w >/dev/null 2>"$work/burst-$x.err" &
+	pids="$pids $!"
+done
+for x in l m; do
+	"$XM" block-attach "$A" "target=$work/dvd.iso,vdev=xvd$x,access=r,devtype=cdrom" \
+		>/dev/null 2>"$work/burst-$x.err" &
+	pids="$pids $!"
+done
+i=0
+while [ $i -lt 200 ]; do
+	n=$(xenstore-list "/local/domain/0/backend/vbd/$A" 2>/dev/null | wc -l)
+	[ "$n" -ge 10 ] && break
+	sleep 0.05; i=$((i + 1))
+done
+kill -CONT "$BACKD_PID"
+fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+[ "$n" -ge 10 ] && [ $fails -eq 0 ] && t_ok "10 attaches in one burst to one guest (8 jobs at most): all connected" ||
+	t_fail "burst of 10" "$n backends seen; $fails failed: $(cat "$work"/burst-*.err)"
+got=$(guest_run "$A" 'ls /dev/xvd[d-m] 2>/dev/null | wc -l' | tr -d '\r\n ')
+[ "$got" = 10 ] && t_ok "burst: the guest has all ten" || t_fail "burst: in the guest" "$got of 10"
+pids=
+for x in d e f g h i j k l m; do "$XM" block-detach "$A" "xvd$x" >/dev/null 2>"$work/burst-$x.err" & pids="$pids $!"; done
+fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+[ $fails -eq 0 ] && t_ok "burst: 10 detaches at once" || t_fail "burst: detaches" "$(cat "$work"/burst-*.err)"
+t_check "burst: no stale nodes, QEMU devices or claims" no_vbds "$A"
 "$XM" block-attach "$Bd" "file:$work/disk.img" xvdb w && t_ok "the claim is free again (GuestB takes it w)" || t_fail "claim free" ""
 
 # ---- a guest that dies releases its claims ----
