@@ -409,6 +409,10 @@ static struct guest *plug_guest(struct backd *b, const struct vbd *v, struct gue
 			snprintf(why, sizeof(why), "the QEMU of domain %u does not answer "
 				 "(stopped or hung)", v->domid);
 			plug_refuse(b, v, why);
+		} else {
+			/* its QEMU full of jobs (detaches the batch started,
+			 * say): looked at again once one ends */
+			(void)guest_busy(b, v->domid, v->devid);
 		}
 		return NULL;
 	}
