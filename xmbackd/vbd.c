@@ -64,9 +64,9 @@ void vbd_teardown(struct backd *b, const struct vbd *v, const struct snap *sn, b
 	const char *phase = sn->v[K_PHASE], *node = sn->v[K_NODE];
 	char devname[64];
 	bool dev = sn->v[K_TOOLDEV] || phase;
-	/* an intent: the name it was to have */
-	snprintf(devname, sizeof(devname), "%s", sn->v[K_TOOLDEV] ? sn->v[K_TOOLDEV] : "");
-	if (!sn->v[K_TOOLDEV])
+	if (sn->v[K_TOOLDEV])
+		snprintf(devname, sizeof(devname), "%s", sn->v[K_TOOLDEV]);
+	else /* an intent: the name it was to have */
 		snprintf(devname, sizeof(devname), "xmdev-%lu", v->devid);
 	if (!sn->ok || (dev && !g))
 		goto out; /* the store or the guest's QEMU unreachable: later */
