@@ -417,15 +417,44 @@ int xsc_watch(struct xsc *c, const char *path, const char *token)
 	return rc;
 }
 
-/* Start a transaction: its id, or 0 (errno). */
-static uint32_t tx_start(struct xsc *c)
+/* A transaction's callbacks: pre and p for xsc_transaction_pre, check
+ * for xsc_transaction, after for either (with no check). */
+struct txn {
+	xsc_pre_fn *pre;
+	struct xsb *p;
+	xsc_fill_fn *fill;
+	xsc_check_fn *check, *after;
+	void *arg;
+};
+
+static uint32_t tx_id(const char *id)
 {
-	char *id = call(c, XS_TRANSACTION_START, 0, "", NULL);
 	uint32_t tx = id ? (uint32_t)strtoul(id, NULL, 10) : 0;
 	if (id && !tx)
 		errno = EIO;
-	free(id);
 	return tx;
+}
+
+/* Start a transaction, with pre's requests if any: its id, or 0 (errno). */
+static uint32_t tx_start(struct xsc *c, const struct txn *t)
+{
+	if (!t->pre) {
+		char *id = call(c, XS_TRANSACTION_START, 0, "", NULL);
+		uint32_t tx = tx_id(id);
+		free(id);
+		return tx;
+	}
+	xsb_reset(t->p);
+	t->pre(t->p, t->arg);
+	xsb_add(t->p, XS_TRANSACTION_START, 0, "", 1);
+	if (xsc_run(c, t->p) < 0)
+		return 0;
+	const struct xsb_reply *r = &t->p->r[t->p->n - 1];
+	if (r->type == XS_ERROR) {
+		errno = wire_error_num(r->body);
+		return 0;
+	}
+	return tx_id(r->body);
 }
 
 /* End transaction tx: 0, or the store's errno (EAGAIN: conflict), or -1
@@ -440,28 +469,30 @@ static int tx_end(struct xsc *c, uint32_t tx, bool commit)
 	return err;
 }
 
-/* One try: 0 committed, > 0 a veto, -1 failed or conflicted (errno). */
-static int tx_try(struct xsc *c, struct xsb *b, xsc_fill_fn *fill, xsc_check_fn *check,
-		  void *arg)
+/* One try: 0 committed, > 0 a veto (or after's value), -1 failed or
+ * conflicted (errno). */
+static int tx_try(struct xsc *c, struct xsb *b, const struct txn *t)
 {
-	uint32_t tx = tx_start(c);
+	uint32_t tx = tx_start(c, t);
 	if (!tx)
 		return -1;
 	xsb_reset(b);
-	int v = fill(c, b, tx, arg);
-	if (v == 0 && !check) { /* requests and end in one go */
+	int v = t->fill(c, b, tx, t->arg);
+	if (v == 0 && !t->check) { /* requests and end in one go */
 		xsb_add(b, XS_TRANSACTION_END, tx, "T", 2);
 		if (xsc_run(c, b) < 0)
 			return -1;
 		int end = xsb_errno(b, b->n - 1);
-		if (end)
+		if (end) {
 			errno = end;
-		return end ? -1 : 0;
+			return -1;
+		}
+		return t->after ? t->after(b, t->arg) : 0;
 	}
 	if (v == 0 && xsc_run(c, b) < 0)
 		return -1;
 	if (v == 0)
-		v = check(b, arg);
+		v = t->check(b, t->arg);
 	int e = errno, end = tx_end(c, tx, v == 0);
 	if (v != 0) {
 		errno = e;
@@ -472,18 +503,31 @@ static int tx_try(struct xsc *c, struct xsb *b, xsc_fill_fn *fill, xsc_check_fn 
 	return end ? -1 : 0;
 }
 
-int xsc_transaction(struct xsc *c, xsc_fill_fn *fill, xsc_check_fn *check, void *arg)
+static int tx_run(struct xsc *c, const struct txn *t)
 {
 	struct xsb b;
 	xsb_init(&b);
 	int rc = -1;
 	for (int i = 0; i < XSC_TXN_TRIES; i++) {
-		rc = tx_try(c, &b, fill, check, arg);
+		rc = tx_try(c, &b, t);
 		if (rc >= 0 || errno != EAGAIN)
 			break;
 	}
 	xsb_reset(&b);
 	return rc;
+}
+
+int xsc_transaction(struct xsc *c, xsc_fill_fn *fill, xsc_check_fn *check, void *arg)
+{
+	struct txn t = { .fill = fill, .check = check, .arg = arg };
+	return tx_run(c, &t);
+}
+
+int xsc_transaction_pre(struct xsc *c, struct xsb *p, xsc_pre_fn *pre, xsc_fill_fn *fill,
+			xsc_check_fn *after, void *arg)
+{
+	struct txn t = { .pre = pre, .p = p, .fill = fill, .after = after, .arg = arg };
+	return tx_run(c, &t);
 }
 
 int xsb_all_ok(const struct xsb *b, void *arg)

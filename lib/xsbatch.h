@@ -77,6 +77,12 @@ struct xsc {
 
 /* Take over the connected fd. 0 or -1 (no memory). */
 int xsc_init(struct xsc *c, int fd, const char *const *tokens, unsigned int ntokens);
+/* The tokens of c's watches from now on (none set yet). */
+static inline void xsc_set_tokens(struct xsc *c, const char *const *tokens, unsigned int n)
+{
+	c->tokens = tokens;
+	c->ntokens = n;
+}
 /* Close the connection (its watches go with it); a zeroed struct xsc, never
  * connected, is left as it is. */
 void xsc_close(struct xsc *c);
@@ -158,6 +164,22 @@ int xsc_transaction(struct xsc *c, xsc_fill_fn *fill, xsc_check_fn *check, void 
 /* A check: commit only if every reply succeeded; else -1 with the first
  * failure's errno. */
 int xsb_all_ok(const struct xsb *b, void *arg);
+
+/*
+ * A transaction in two round trips, when what decides its writes can be
+ * read outside it: pre queues those reads on p (the caller's, emptied
+ * before each try), and they go with the transaction's start; fill finds
+ * their replies in p->r (the start's own reply last) and queues the
+ * requests, which go with the end. After the commit, after (if given)
+ * looks at their replies: a positive value or -1 is returned as it is,
+ * the transaction committed (the caller undoes what it must). For reads
+ * that nobody else changes meanwhile (xm block-attach's: the device's
+ * lock keeps other xm off it); a read whose change must make the commit
+ * fail belongs inside the transaction.
+ */
+typedef void xsc_pre_fn(struct xsb *p, void *arg);
+int xsc_transaction_pre(struct xsc *c, struct xsb *p, xsc_pre_fn *pre, xsc_fill_fn *fill,
+			xsc_check_fn *after, void *arg);
 
 /* Is c connected (xsc_init done, xsc_close not)? A zeroed struct xsc is
  * not. */

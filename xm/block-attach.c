@@ -29,10 +29,12 @@ struct newdev {
 	const struct diskspec *s;
 	int bootindex; /* QEMU's bootindex for the device, or -1 */
 	const char *slot; /* where xmbackd must put it (xm restore), or NULL */
+	struct xm_ctx *x; /* xm block-attach's (its domain maybe unchecked), or NULL */
+	struct xsb pre;   /* the reads that go with the transaction's start */
+	unsigned int at;  /* the existence reads' place in pre */
 	int err;  /* out: why a write failed */
 };
 
-/* The device's nodes (Xen's layout, docs/vbd.md), queued in transaction tx. */
 static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const struct diskspec *s,
 		       int bootindex, const char *slot)
 {
@@ -76,45 +78,65 @@ static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const st
 #undef W
 }
 
-/* The frontend's and backend's existence is the "already connected" test,
- * inside the transaction that makes them. */
+/* The frontend's and backend's existence is the "already connected" test:
+ * read with the transaction's start (the device's lock keeps other xm
+ * off it, and only xm makes the directories), after the domain's name if
+ * it is unchecked. */
+static void pre_dirs(struct xsb *p, void *arg)
+{
+	struct newdev *d = arg;
+	char path[256];
+	if (d->x)
+		xm_domain_queue(d->x, p);
+	d->at = p->n;
+	xsb_read(p, 0, vbd_path(path, sizeof(path), d->v->fe, "backend"));
+	xsb_read(p, 0, vbd_path(path, sizeof(path), d->v->be, "frontend"));
+}
+
+enum { DIRS_NO_DOMAIN = 1, DIRS_EXIST, DIRS_WRITE_FAILED };
+
 static int fill_dirs(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
-	const struct newdev *d = arg;
-	char p[256];
+	struct newdev *d = arg;
 	(void)c;
-	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->fe, "backend"));
-	xsb_read(b, tx, vbd_path(p, sizeof(p), d->v->be, "frontend"));
+	if (d->x && xm_domain_checked(d->x, &d->pre, 0))
+		return DIRS_NO_DOMAIN;
+	if (d->pre.r[d->at].type != XS_ERROR || d->pre.r[d->at + 1].type != XS_ERROR)
+		return DIRS_EXIST;
 	queue_dirs(b, tx, d->v, d->s, d->bootindex, d->slot);
 	return 0;
 }
 
-enum { DIRS_EXIST = 1, DIRS_WRITE_FAILED = 2 };
-
-static int check_dirs(const struct xsb *b, void *arg)
+/* The writes went with the commit: a failed one is undone by the caller. */
+static int after_dirs(const struct xsb *b, void *arg)
 {
 	struct newdev *d = arg;
-	if (b->r[0].type != XS_ERROR || b->r[1].type != XS_ERROR)
-		return DIRS_EXIST;
-	for (unsigned int i = 2; i < b->n; i++)
+	for (unsigned int i = 0; i + 1 < b->n; i++)
 		if ((d->err = xsb_errno(b, i)))
 			return DIRS_WRITE_FAILED;
 	return 0;
 }
 
-/* Both directories in one transaction, sent in one go (three round trips
- * instead of some twenty-five). 0 or 1 (printed). */
-static int create_dirs(struct xsc *c, const struct vbd *v, const struct diskspec *s, int bootindex,
-		       const char *slot)
+/* Both directories in one transaction: its start with the existence
+ * reads, its requests with its end (two round trips). 0 or 1 (printed;
+ * nothing left). */
+static int create_dirs(struct xsc *c, struct xm_ctx *x, const struct vbd *v,
+		       const struct diskspec *s, int bootindex, const char *slot)
 {
-	struct newdev d = { v, s, bootindex, slot, 0 };
-	int rc = xsc_transaction(c, fill_dirs, check_dirs, &d);
+	struct newdev d = { .v = v, .s = s, .bootindex = bootindex, .slot = slot, .x = x };
+	xsb_init(&d.pre);
+	int rc = xsc_transaction_pre(c, &d.pre, pre_dirs, fill_dirs, after_dirs, &d);
+	xsb_reset(&d.pre);
+	if (rc == DIRS_NO_DOMAIN)
+		return 1;
 	if (rc == DIRS_EXIST)
 		return xm_error("Device /dev/%s (%lu, vbd) is already connected.", s->vdev, s->devid);
-	if (rc == DIRS_WRITE_FAILED)
+	if (rc == DIRS_WRITE_FAILED) {
+		blk_force_remove(c, v, "attach-undo");
 		return xm_error("cannot write the device's XenStore nodes: %s", strerror(d.err));
+	}
 	if (rc < 0)
-		return xm_error("XenStore transaction failed: %s", strerror(errno));
+		return xm_store_error(errno, "XenStore transaction failed: %s", strerror(errno));
 	return 0;
 }
 
@@ -257,35 +279,36 @@ static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char
 	return j == 2 ? 1 : j > 0 ? 0 : -1;
 }
 
-/* bootindex -1: none; be_only: wait for the backend alone (a paused
- * HVM guest's disks: no agent runs before the firmware has booted). */
-static int attach(unsigned int domid, const struct diskspec *spec, int bootindex, const char *slot,
-		  bool be_only)
+/* On c (its tokens set here); x: xm block-attach's context, or NULL.
+ * bootindex -1: none; be_only: wait for the backend alone (a paused HVM
+ * guest's disks: no agent runs before the firmware has booted). */
+static int attach(struct xsc *c, struct xm_ctx *x, unsigned int domid,
+		  const struct diskspec *spec, int bootindex, const char *slot, bool be_only)
 {
 	struct diskspec copy = *spec, *s = &copy;
 	struct vbd v;
 	vbd_init(&v, domid, s->devid);
 
+	if (x && x->unchecked && !blk_run_dir_there(domid) && xm_domain_check(x))
+		return 1;
 	if (blk_check_backend(s))
 		return 1;
 	if (blk_need_backd("block devices cannot be connected"))
 		return 1;
-	/* The device's own connection: its watches need no reader thread,
-	 * and they go when it is closed (xsbatch.h). */
-	struct xsc c;
-	if (xm_xsc_open(&c, attach_tokens, W_N))
-		return 1;
+	/* its watches need no reader thread, and go when c is closed
+	 * (xsbatch.h) */
+	xsc_set_tokens(c, attach_tokens, W_N);
 	struct blk_lock l;
 	char *why = NULL;
 	int rc = blk_lock(&l, &v, s->vdev);
 	if (!rc)
-		rc = create_dirs(&c, &v, s, bootindex, slot);
+		rc = create_dirs(c, x, &v, s, bootindex, slot);
 	if (!rc) {
 		blk_crash_point("attach", "-written");
-		int w = wait_connected(&c, &v, be_only, &why);
+		int w = wait_connected(c, &v, be_only, &why);
 		if (w < 0) {
 			blk_crash_point("attach", "-failed");
-			blk_force_remove(&c, &v, "attach-undo");
+			blk_force_remove(c, &v, "attach-undo");
 			rc = xm_error("%s", why ? vbd_error_text(why) : "out of memory");
 			free(why);
 		} else if (w > 0) {
@@ -294,24 +317,35 @@ static int attach(unsigned int domid, const struct diskspec *spec, int bootindex
 		}
 	}
 	blk_unlock(&l);
+	return rc;
+}
+
+/* xm create's and restore's: the domain is theirs, the connection too. */
+static int attach_own(unsigned int domid, const struct diskspec *spec, int bootindex,
+		      const char *slot, bool be_only)
+{
+	struct xsc c;
+	if (xm_xsc_open(&c, NULL, 0))
+		return 1;
+	int rc = attach(&c, NULL, domid, spec, bootindex, slot, be_only);
 	xsc_close(&c);
 	return rc;
 }
 
 int xm_block_attach(unsigned int domid, const struct diskspec *spec)
 {
-	return attach(domid, spec, -1, NULL, false);
+	return attach_own(domid, spec, -1, NULL, false);
 }
 
 int xm_block_attach_boot(unsigned int domid, const struct diskspec *spec, int bootindex)
 {
-	return attach(domid, spec, bootindex, NULL, true);
+	return attach_own(domid, spec, bootindex, NULL, true);
 }
 
 int xm_block_attach_at(unsigned int domid, const struct diskspec *spec, const char *slot,
 		       int bootindex)
 {
-	return attach(domid, spec, bootindex, slot, true);
+	return attach_own(domid, spec, bootindex, slot, true);
 }
 
 int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)
@@ -324,21 +358,23 @@ int cmd_block_attach(struct xm_ctx *x, int argc, char **argv)
 		argc--;
 		argv++;
 	}
+	/* (an unknown domain is said first, as when it is given by name) */
 	if (argc == 2) { /* xl's disk-spec form */
 		rc = diskspec_parse_xl(argv[1], &s, err, sizeof(err));
 	} else if (argc == 4 || argc == 5) {
 		rc = diskspec_parse_xm(argv[1], argv[2], argv[3], &s, err, sizeof(err));
 		if (rc == 0 && argc == 5 && strcmp(argv[4], "0") != 0 && strcmp(argv[4], "Domain-0") != 0)
-			return xm_error("Backend domain %s is not supported: only Domain-0 serves "
+			return xm_domain_check(x) ? 1 :
+			       xm_error("Backend domain %s is not supported: only Domain-0 serves "
 					"block devices here", argv[4]);
 	} else {
-		return xm_usage("block-attach");
+		return xm_domain_check(x) ? 1 : xm_usage("block-attach");
 	}
 	if (rc)
-		return xm_error("%s", err);
+		return xm_domain_check(x) ? 1 : xm_error("%s", err);
 	if (x->domid == 0)
 		return xm_error("Cannot attach block devices to Domain-0");
 	if (dry_run)
-		return xm_print_disk(&s);
-	return xm_block_attach(x->domid, &s);
+		return xm_domain_check(x) ? 1 : xm_print_disk(&s);
+	return attach(x->c, x, x->domid, &s, -1, NULL, false);
 }

@@ -22,8 +22,10 @@
 
 /* What a detach's transactions find first: the backend gone (nothing to
  * do, or nothing left to undo) or already Closed (xmbackd finished the
- * detach of an xm that died): vetoes, nothing written. */
-enum { BE_GONE = 1, BE_CLOSED = 2 };
+ * detach of an xm that died): vetoes, nothing written. xm block-detach's
+ * first one also finds an unknown domain, a device it does not have and
+ * xmbackd not running (said when found). */
+enum { BE_GONE = 1, BE_CLOSED, NO_DOMAIN, NOT_CONNECTED, NO_BACKD };
 
 static int be_veto(struct xsc *c, const struct vbd *v, uint32_t tx)
 {
@@ -36,11 +38,47 @@ static int be_veto(struct xsc *c, const struct vbd *v, uint32_t tx)
 	return st == XenbusStateClosed ? BE_CLOSED : 0;
 }
 
+/* The Closing's transaction: its start goes with the domain's name (if
+ * unchecked) and the frontend's backend (is there such a device?); the
+ * backend's state is read in it, a change by xmbackd meanwhile making the
+ * commit fail. */
+struct closing {
+	struct xm_ctx *x;
+	const struct vbd *v;
+	struct xsb pre;
+	unsigned int at; /* the frontend's backend in pre */
+};
+
+static void pre_closing(struct xsb *p, void *arg)
+{
+	struct closing *d = arg;
+	char path[200];
+	xm_domain_queue(d->x, p);
+	d->at = p->n;
+	xsb_read(p, 0, vbd_path(path, sizeof(path), d->v->fe, "backend"));
+}
+
+/* The domain and the device, from pre's replies: 0, or a veto (printed
+ * but NOT_CONNECTED, whose text is the caller's). */
+static int closing_known(struct closing *d)
+{
+	if (xm_domain_checked(d->x, &d->pre, 0))
+		return NO_DOMAIN;
+	if (d->pre.r[d->at].type == XS_ERROR)
+		return NOT_CONNECTED;
+	return 0;
+}
+
 static int fill_closing(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
 {
-	const struct vbd *v = arg;
+	struct closing *d = arg;
+	const struct vbd *v = d->v;
 	char p[200];
-	int veto = be_veto(c, v, tx);
+	int veto = closing_known(d);
+	if (!veto && blk_need_backd("block devices cannot be disconnected"))
+		veto = NO_BACKD;
+	if (!veto)
+		veto = be_veto(c, v, tx);
 	if (veto)
 		return veto;
 	/* an earlier refusal's reason goes first (absent is fine: the
@@ -104,12 +142,17 @@ static int give_up(struct xsc *c, const struct vbd *v, const char *label)
 
 /* Ask the guest to let go and wait for the backend to close; refused or no
  * answer: see give_up. 0 or 1 (printed). c watches with one token. */
-static int detach(struct xsc *c, const struct vbd *v, const char *label)
+static int detach(struct xsc *c, struct xm_ctx *x, const struct vbd *v, const char *label)
 {
-	int rc = xsc_transaction(c, fill_closing, NULL, (void *)v);
+	struct closing d = { .x = x, .v = v };
+	xsb_init(&d.pre);
+	int rc = xsc_transaction_pre(c, &d.pre, pre_closing, fill_closing, NULL, &d);
+	xsb_reset(&d.pre);
 	if (rc < 0)
-		return xm_error("XenStore transaction failed: %s", strerror(errno));
-	if (rc == BE_GONE)
+		return xm_store_error(errno, "XenStore transaction failed: %s", strerror(errno));
+	if (rc == NO_DOMAIN || rc == NO_BACKD)
+		return 1;
+	if (rc == BE_GONE || rc == NOT_CONNECTED)
 		return xm_error("Device %s not connected", label);
 	int bs = XenbusStateClosed;
 	if (rc != BE_CLOSED) {
@@ -130,41 +173,56 @@ static int detach(struct xsc *c, const struct vbd *v, const char *label)
 	return give_up(c, v, label);
 }
 
-int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
+/* -f: the domain and the device known first (one round trip). */
+static int force(struct xsc *c, struct xm_ctx *x, const struct vbd *v, const char *label)
 {
-	bool force = false;
-	const char *dev = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
-			force = true;
-		else if (!dev)
-			dev = argv[i];
-		else
-			return xm_usage("block-detach");
-	}
-	if (!dev)
-		return xm_usage("block-detach");
-	struct vbd v;
-	if (blk_find(x, dev, &v))
+	struct closing d = { .x = x, .v = v };
+	xsb_init(&d.pre);
+	pre_closing(&d.pre, &d);
+	int rc = xsc_run(c, &d.pre) < 0 ? xm_store_error(errno, "XenStore: %s", strerror(errno))
+					: closing_known(&d);
+	xsb_reset(&d.pre);
+	if (rc == NOT_CONNECTED)
+		return xm_error("Device %s not connected", label);
+	if (rc)
 		return 1;
 	if (blk_need_backd("block devices cannot be disconnected"))
 		return 1;
-	/* The rest on a plain connection: batched, its watch needs no reader
-	 * thread (xsbatch.h). */
-	static const char *const tokens[] = { "be" };
-	struct xsc c;
-	if (xm_xsc_open(&c, tokens, 1))
+	fprintf(stderr, "Warning: forcing the detach of %s without the guest's consent: "
+		"data it has not written out is lost.\n", label);
+	blk_force_remove(c, v, "detach-force");
+	return 0;
+}
+
+int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
+{
+	bool forced = false;
+	const char *dev = NULL;
+	bool usage = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
+			forced = true;
+		else if (!dev)
+			dev = argv[i];
+		else
+			usage = true;
+	}
+	/* (an unknown domain is said first, as when it is given by name) */
+	if (usage || !dev)
+		return xm_domain_check(x) ? 1 : xm_usage("block-detach");
+	struct vbd v;
+	if (x->unchecked && !blk_run_dir_there(x->domid) && xm_domain_check(x))
 		return 1;
+	if (blk_name(dev, x->domid, &v))
+		return 1;
+	/* on main's connection: batched, its watch needs no reader thread
+	 * (xsbatch.h) */
+	static const char *const tokens[] = { "be" };
+	xsc_set_tokens(x->c, tokens, 1);
 	struct blk_lock l;
 	int rc = blk_lock(&l, &v, dev);
-	if (rc == 0 && force) {
-		fprintf(stderr, "Warning: forcing the detach of %s without the guest's consent: "
-			"data it has not written out is lost.\n", dev);
-		blk_force_remove(&c, &v, "detach-force");
-	} else if (rc == 0) {
-		rc = detach(&c, &v, dev);
-	}
+	if (rc == 0)
+		rc = forced ? force(x->c, x, &v, dev) : detach(x->c, x, &v, dev);
 	blk_unlock(&l);
-	xsc_close(&c);
 	return rc;
 }

@@ -68,7 +68,7 @@ int blk_check_backend(struct diskspec *s)
 	return 0;
 }
 
-int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
+int blk_name(const char *name, unsigned int domid, struct vbd *v)
 {
 	char vname[64];
 	unsigned long devid;
@@ -78,12 +78,27 @@ int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
 		*colon = '\0';
 	if (vdev_parse(vname, &devid) < 0)
 		return xm_error("Unable to find number for device (%s)", name);
-	vbd_init(v, x->domid, devid);
+	vbd_init(v, domid, devid);
+	return 0;
+}
+
+int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
+{
+	if (blk_name(name, x->domid, v))
+		return 1;
 	char *be = dom_readf(x->h, XBT_NULL, "%s/backend", v->fe);
 	if (!be)
 		return xm_error("Device %s not connected", name);
 	free(be);
 	return 0;
+}
+
+bool blk_run_dir_there(unsigned int domid)
+{
+	char p[512];
+	struct stat st;
+	dom_file(domid, "", p, sizeof(p));
+	return stat(p, &st) == 0;
 }
 
 int blk_wait_closed(struct xsc *c, const char *dir, long deadline)

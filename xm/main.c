@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,10 @@ const struct cmd xm_cmds[] = {
 	{ "domid", cmd_domid, CMD_DOMAIN, "<DomainName>", "Convert a domain name to a domain id." },
 	{ "domname", cmd_domname, CMD_DOMAIN, "<DomainId>",
 	  "Convert a domain id to a domain name." },
-	{ "block-attach", cmd_block_attach, CMD_DOMAIN,
+	{ "block-attach", cmd_block_attach, CMD_XSC,
 	  "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain] | <Domain> <DiskSpec>",
 	  "Attach a block device (phy:, file:, tap:aio:, qcow2: ...) to a domain." },
-	{ "block-detach", cmd_block_detach, CMD_DOMAIN, "<Domain> <DevId> [-f|--force]",
+	{ "block-detach", cmd_block_detach, CMD_XSC, "<Domain> <DevId> [-f|--force]",
 	  "Detach a block device; refused while the guest uses it, unless forced." },
 	{ "block-list", cmd_block_list, CMD_DOMAIN, "<Domain> [--long]",
 	  "List a domain's block devices." },
@@ -140,6 +141,97 @@ int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)
 	return 0;
 }
 
+/* A domain id as typed ("7"), else false. */
+static bool domain_id(const char *spec, unsigned int *domid)
+{
+	char *end;
+	unsigned long id = strtoul(spec, &end, 10);
+	if (!*spec || *end || id > UINT32_MAX)
+		return false;
+	*domid = (unsigned int)id;
+	return true;
+}
+
+static void name_path(char *p, size_t len, unsigned int domid)
+{
+	snprintf(p, len, "/local/domain/%u/name", domid);
+}
+
+/* dom_lookup by name on c: every guest's name read in one round trip (the
+ * lowest id of that name, as dom_lookup). */
+static int lookup_name(struct xsc *c, const char *spec, unsigned int *domid)
+{
+	char p[64];
+	if (strcmp(spec, "Domain-0") == 0) {
+		*domid = 0;
+		return 0;
+	}
+	unsigned int n = 0, k = 0;
+	char *ids = xsc_directory(c, 0, "/local/domain", &n);
+	unsigned int *id = ids ? malloc((n ? n : 1) * sizeof(*id)) : NULL;
+	if (!id) {
+		free(ids);
+		return -1;
+	}
+	struct xsb b;
+	xsb_init(&b);
+	const char *e = ids;
+	for (unsigned int i = 0; i < n; i++, e += strlen(e) + 1)
+		if (domain_id(e, &id[k]) && id[k] != 0) {
+			name_path(p, sizeof(p), id[k++]);
+			xsb_read(&b, 0, p);
+		}
+	int rc = k && xsc_run(c, &b) < 0 ? -1 : 1;
+	for (unsigned int i = 0; rc >= 0 && i < k; i++)
+		if (b.r[i].type != XS_ERROR && strcmp(b.r[i].body, spec) == 0 &&
+		    (rc || id[i] < *domid)) {
+			*domid = id[i];
+			rc = 0;
+		}
+	if (rc > 0) {
+		errno = ENOENT;
+		rc = -1;
+	}
+	xsb_reset(&b);
+	free(id);
+	free(ids);
+	return rc;
+}
+
+void xm_domain_queue(const struct xm_ctx *x, struct xsb *b)
+{
+	char p[64];
+	if (!x->unchecked)
+		return;
+	name_path(p, sizeof(p), x->domid);
+	xsb_read(b, 0, p);
+}
+
+int xm_domain_checked(struct xm_ctx *x, const struct xsb *b, unsigned int i)
+{
+	if (!x->unchecked)
+		return 0;
+	int e = xsb_errno(b, i);
+	if (e)
+		return xm_store_error(e, "Domain '%s' does not exist.", x->domain);
+	x->unchecked = false;
+	return 0;
+}
+
+int xm_domain_check(struct xm_ctx *x)
+{
+	struct xsb b;
+	xsb_init(&b);
+	xm_domain_queue(x, &b);
+	int rc = 0;
+	if (b.n && xsc_run(x->c, &b) < 0)
+		rc = xm_store_error(errno, "Domain '%s' does not exist.", x->domain);
+	else if (b.n)
+		rc = xm_domain_checked(x, &b, 0);
+	xsb_reset(&b);
+	return rc;
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -216,6 +308,27 @@ static bool wants_help(const struct cmd *c, int argc, char **argv)
 	return false;
 }
 
+/* A CMD_XSC command: its connection, and its domain if given by name (by
+ * id: unchecked, the command reads its name with its first requests). */
+static int run_on_xsc(const struct cmd *c, struct xm_ctx *x, int argc, char **argv)
+{
+	struct xsc conn;
+	if (xm_xsc_open(&conn, NULL, 0))
+		return 1;
+	x->c = &conn;
+	int rc = 0;
+	if (domain_id(x->domain, &x->domid))
+		x->unchecked = x->domid != 0;
+	else if (lookup_name(&conn, x->domain, &x->domid) < 0)
+		rc = xm_store_error(errno, "Domain '%s' does not exist.", x->domain);
+	if (!rc && x->domid == 0 && (c->flags & CMD_GUEST) == CMD_GUEST)
+		rc = xm_error("Cannot %s Domain-0", c->name);
+	if (!rc)
+		rc = c->fn(x, argc, argv);
+	xsc_close(&conn);
+	return rc;
+}
+
 /* A CMD_DOMAIN command: open XenStore, resolve its first operand (taken out
  * of argv) and run it. */
 static int run_on_domain(const struct cmd *c, int argc, char **argv)
@@ -229,6 +342,8 @@ static int run_on_domain(const struct cmd *c, int argc, char **argv)
 	for (int i = d; i + 1 < argc; i++)
 		argv[i] = argv[i + 1];
 	argv[--argc] = NULL;
+	if ((c->flags & CMD_XSC) == CMD_XSC)
+		return run_on_xsc(c, &x, argc, argv);
 	x.h = xm_xs_open();
 	if (!x.h)
 		return 1;

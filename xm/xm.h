@@ -7,17 +7,27 @@
 
 /* What main() hands a command. For a command flagged CMD_DOMAIN, main()
  * has opened XenStore and resolved the domain (the first operand, taken out
- * of argv); for the others h is NULL. */
+ * of argv); for the others h is NULL. A command flagged CMD_XSC has a
+ * plain connection c (xsbatch.h) instead of h, and a domain given by its
+ * id is taken as it is (unchecked): the command reads its name with its
+ * own first requests (xm_domain_queue, xm_domain_checked). */
+struct xsc;
+struct xsb;
 struct xm_ctx {
 	struct xs_handle *h;
+	struct xsc *c;
 	unsigned int domid;
 	const char *domain;  /* the domain as typed */
+	bool unchecked;
 };
 
 /* The first operand is a domain (name or id, Domain-0 included). */
 #define CMD_DOMAIN 1u
 /* ... and it must be a guest: "Cannot <command> Domain-0". */
 #define CMD_GUEST (CMD_DOMAIN | 2u)
+/* ... and the command talks to XenStore on x->c (one round trip less
+ * for a domain given by its id, and no second connection). */
+#define CMD_XSC (CMD_DOMAIN | 4u)
 
 struct cmd {
 	const char *name;
@@ -41,8 +51,16 @@ int xm_usage(const char *cmd);
 int xm_find_domain(struct xs_handle *h, const char *spec, unsigned int *domid);
 /* A plain XenStore connection (xsbatch.h) watching with tokens: batched
  * requests, watches without a reader thread. 0, or 1 (printed). */
-struct xsc;
 int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n);
+/* CMD_XSC: the read of an unchecked domain's name, queued on b (nothing
+ * when x's domain is known to exist). */
+void xm_domain_queue(const struct xm_ctx *x, struct xsb *b);
+/* ... its reply, request i of b: 0 when the domain exists (x is then
+ * checked), else 1 (printed: "Domain 'N' does not exist.", or the
+ * store's error). */
+int xm_domain_checked(struct xm_ctx *x, const struct xsb *b, unsigned int i);
+/* The same in a round trip of its own. */
+int xm_domain_check(struct xm_ctx *x);
 
 /* qmp_connect (qmp.h) whose connect() too ends at the timeout: a stopped
  * QEMU's or a busy monitor's listen queue fills up, and a connect to a full

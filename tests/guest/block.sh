@@ -204,6 +204,23 @@ xm_err "back domain other than 0" \
 	"Error: Backend domain 3 is not supported: only Domain-0 serves block devices here" \
 	"$XM" block-attach "$A" "file:$work/disk.img" xvdf r 3
 xm_err "unknown domain" "Error: Domain 'nope' does not exist." "$XM" block-attach nope "file:$work/disk.img" xvdf r
+# By id, xm reads the domain's name with its first requests; an unknown
+# one is still said first, and a run directory left without its domain
+# (the name then read with the transaction's start) changes nothing.
+xm_err "unknown domain by id" "Error: Domain '4242' does not exist." "$XM" block-attach 4242 "file:$work/disk.img" xvdf r
+xm_err "unknown domain by id, before a bad spec" "Error: Domain '4242' does not exist." "$XM" block-attach 4242 nbd:x xvdf r
+xm_err "unknown domain by id: detach" "Error: Domain '4242' does not exist." "$XM" block-detach 4242 xvdf
+mkdir -p "$XM_RUNDIR/dom/4242"
+xm_err "unknown domain by id, its run directory there" "Error: Domain '4242' does not exist." \
+	"$XM" block-attach 4242 "file:$work/disk.img" xvdf r
+xm_err "unknown domain by id, its run directory there: detach" "Error: Domain '4242' does not exist." \
+	"$XM" block-detach 4242 xvdf
+left=$(ls -A "$XM_RUNDIR/dom/4242" 2>/dev/null; xenstore-ls /local/domain/0/backend/vbd/4242 2>/dev/null;
+	xenstore-ls /local/domain/4242 2>/dev/null)
+[ -z "$left" ] && t_ok "unknown domain by id: nothing written, no lock left" || t_fail "unknown domain by id: left" "$left"
+rmdir "$XM_RUNDIR/dom/4242" 2>/dev/null
+"$XM" block-attach GuestA "file:$work/dvd.iso" xvdg r 2>"$work/err" && "$XM" block-detach GuestA xvdg 2>>"$work/err" &&
+	t_ok "attach and detach by the domain's name" || t_fail "by name" "$(cat "$work/err")"
 "$XM" block-attach "$A" "file:$work/dvd.iso" /dev/xvda2 r >/dev/null 2>&1
 xm_err "already connected" "Error: Device /dev/xvda2 (51714, vbd) is already connected." \
 	"$XM" block-attach "$A" "file:$work/dvd2.iso" /dev/xvda2 r

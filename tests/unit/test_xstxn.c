@@ -3,8 +3,10 @@
  * helper of xm and xmbackd, against a scripted store on a socketpair: a
  * commit with its end in the same batch, a veto by the fill or by the
  * check (ended without effect), a failure, conflicts retried (EAGAIN) and
- * given up after XSC_TXN_TRIES, a store gone; and the single requests
- * around it (xsc_read, xsc_directory, xsc_watch's EEXIST).
+ * given up after XSC_TXN_TRIES, a store gone; xsc_transaction_pre (reads
+ * with the start, their replies in the fill, the end with the requests, a
+ * look after the commit); and the single requests around it (xsc_read,
+ * xsc_directory, xsc_watch's EEXIST).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -240,6 +242,103 @@ static void test_store_gone(void **state)
 
 /* A never connected xsc (its reader not set up) closes nothing; the
  * deadline wait ends with ETIMEDOUT once past, without reading. */
+/* xsc_transaction_pre: reads with the start, seen by the fill. */
+struct pre_arg {
+	struct xsb p;
+	int pres, fills, veto;
+	unsigned int n;   /* requests in p when the fill ran */
+	bool there, missing;
+};
+
+static void pre_reads(struct xsb *p, void *arg)
+{
+	struct pre_arg *a = arg;
+	a->pres++;
+	xsb_read(p, 0, "/there");
+	xsb_read(p, 0, "/missing");
+}
+
+static int fill_after_pre(struct xsc *c, struct xsb *b, uint32_t tx, void *arg)
+{
+	struct pre_arg *a = arg;
+	(void)c;
+	a->fills++;
+	a->n = a->p.n;
+	a->there = a->p.r[0].type == XS_READ && strcmp(a->p.r[0].body, "v") == 0;
+	a->missing = xsb_errno(&a->p, 1) == ENOENT;
+	if (a->veto)
+		return a->veto;
+	xsb_write(b, tx, "/a", "1");
+	xsb_read(b, tx, "/missing");
+	return 0;
+}
+
+static int after_missing(const struct xsb *b, void *arg)
+{
+	(void)arg;
+	return xsb_errno(b, 1) == ENOENT ? 5 : 0;
+}
+
+static void test_pre_commit(void **state)
+{
+	(void)state;
+	struct conn k;
+	struct pre_arg a = { .veto = 0 };
+	xsb_init(&a.p);
+	conn_open(&k, 0);
+	assert_int_equal(xsc_transaction_pre(&k.c, &a.p, pre_reads, fill_after_pre, NULL, &a), 0);
+	assert_int_equal(a.pres, 1);
+	assert_int_equal(a.fills, 1);
+	assert_int_equal(a.n, 3); /* the two reads and the start */
+	assert_true(a.there);
+	assert_true(a.missing);
+	xsb_reset(&a.p);
+	assert_int_equal(conn_close(&k), 1 * 16 + 0);
+}
+
+static void test_pre_after(void **state)
+{
+	(void)state;
+	struct conn k;
+	struct pre_arg a = { .veto = 0 };
+	xsb_init(&a.p);
+	conn_open(&k, 0);
+	/* the read in the transaction failed: committed all the same, and
+	 * after says so */
+	assert_int_equal(xsc_transaction_pre(&k.c, &a.p, pre_reads, fill_after_pre, after_missing,
+					     &a), 5);
+	xsb_reset(&a.p);
+	assert_int_equal(conn_close(&k), 1 * 16 + 0);
+}
+
+static void test_pre_veto(void **state)
+{
+	(void)state;
+	struct conn k;
+	struct pre_arg a = { .veto = 4 };
+	xsb_init(&a.p);
+	conn_open(&k, 0);
+	assert_int_equal(xsc_transaction_pre(&k.c, &a.p, pre_reads, fill_after_pre, NULL, &a), 4);
+	assert_true(a.there);
+	xsb_reset(&a.p);
+	assert_int_equal(conn_close(&k), 0 * 16 + 1);
+}
+
+static void test_pre_conflicts(void **state)
+{
+	(void)state;
+	struct conn k;
+	struct pre_arg a = { .veto = 0 };
+	xsb_init(&a.p);
+	conn_open(&k, 2);
+	assert_int_equal(xsc_transaction_pre(&k.c, &a.p, pre_reads, fill_after_pre, NULL, &a), 0);
+	assert_int_equal(a.pres, 3); /* read again with each start */
+	assert_int_equal(a.fills, 3);
+	assert_int_equal(a.n, 3);
+	xsb_reset(&a.p);
+	assert_int_equal(conn_close(&k), 1 * 16 + 0);
+}
+
 static void test_zeroed_and_deadline(void **state)
 {
 	(void)state;
@@ -298,6 +397,10 @@ int main(void)
 		cmocka_unit_test(test_conflicts_retried),
 		cmocka_unit_test(test_conflicts_give_up),
 		cmocka_unit_test(test_store_gone),
+		cmocka_unit_test(test_pre_commit),
+		cmocka_unit_test(test_pre_after),
+		cmocka_unit_test(test_pre_veto),
+		cmocka_unit_test(test_pre_conflicts),
 		cmocka_unit_test(test_single_requests),
 		cmocka_unit_test(test_zeroed_and_deadline),
 	};
