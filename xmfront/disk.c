@@ -203,31 +203,39 @@ static bool name_taken(const struct vbd_dev *d, const char *name)
 	return false;
 }
 
-/* The partitions the kernel has on d's disk (/sys/block/vdX/vdXN). */
+/* The partitions of disk kname, from /proc/partitions: one short read,
+ * where listing /sys/block/<kname> costs a walk of its sysfs path and a
+ * directory of some thirty entries (~0.4 ms of the guest's vCPU under
+ * TCG, between the disk's uevent and the Connected write). A partition
+ * is named as the kernel's disk_name() names it: kname, then 'p' if
+ * kname ends in a digit, then its number. Partitions of no size are not
+ * listed there (nor announced by a uevent). */
 static unsigned int disk_parts(const struct vbd_dev *d, struct vbd_part *out, unsigned int max)
 {
-	char path[320], buf[16];
-	unsigned int n = 0;
-	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
-	DIR *dir = opendir(path);
-	if (!dir)
+	FILE *f = fopen("/proc/partitions", "re");
+	if (!f)
 		return 0;
-	size_t kl = strlen(d->kname);
-	struct dirent *e;
-	while (n < max && (e = readdir(dir))) {
-		if (strncmp(e->d_name, d->kname, kl) != 0)
+	const char *k = d->kname;
+	size_t kl = strlen(k);
+	bool sep = kl && isdigit((unsigned char)k[kl - 1]);
+	char line[256], name[64];
+	unsigned int n = 0, ma, mi;
+	unsigned long long blocks;
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %llu %63s", &ma, &mi, &blocks, name) != 4 ||
+		    strncmp(name, k, kl) != 0)
 			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/%s/partition", d->kname, e->d_name);
-		if (read_small_file(path, buf, sizeof(buf)) < 0 || !is_num(buf) || strlen(buf) > 3)
+		const char *num = name + kl;
+		if (sep && *num++ != 'p')
 			continue;
-		out[n].num = (unsigned int)atoi(buf);
+		if (!is_num(num) || strlen(num) > 3)
+			continue;
+		out[n].num = (unsigned int)atoi(num);
 		if (out[n].num < 1 || out[n].num > 255)
 			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
-		if (read_devnum(path, &out[n].rdev) == 0)
-			n++;
+		out[n++].rdev = makedev(ma, mi);
 	}
-	closedir(dir);
+	fclose(f);
 	return n;
 }
 
@@ -334,23 +342,11 @@ void sync_parts(struct vbd_dev *d, bool quiet)
 /* The disk's numbers: the whole disk, then its partitions. */
 static unsigned int disk_numbers(const struct vbd_dev *d, dev_t *out, unsigned int max)
 {
-	unsigned int n = 0;
-	char path[320];
+	struct vbd_part parts[MAX_PARTS];
+	unsigned int n = 0, np = disk_parts(d, parts, max > 0 ? max - 1 : 0);
 	out[n++] = d->rdev;
-	snprintf(path, sizeof(path), "/sys/block/%s", d->kname);
-	DIR *dir = opendir(path);
-	if (!dir)
-		return n;
-	size_t kl = strlen(d->kname);
-	struct dirent *e;
-	while (n < max && (e = readdir(dir))) {
-		if (strncmp(e->d_name, d->kname, kl) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/block/%s/%s/dev", d->kname, e->d_name);
-		if (read_devnum(path, &out[n]) == 0)
-			n++;
-	}
-	closedir(dir);
+	for (unsigned int i = 0; i < np; i++)
+		out[n++] = parts[i].rdev;
 	return n;
 }
 
