@@ -70,7 +70,7 @@ struct xmfront {
 static const char usage_text[] =
 	"Usage: xmfront [-v] [-p PORT] [-n NAME] [-s SOCKET] [--nice N] [--dry-run]\n"
 	"               [--resync | --resync-restarted]\n"
-	"       xmfront --uevents\n"
+	"       xmfront --uevents[=MATCH]\n"
 	"The xm guest agent: serves XenStore to guest clients over the\n"
 	"virtio-serial xenbus port, announces the guest, obeys control/shutdown\n"
 	"and connects the guest's block devices (device/vbd: /dev/xvdXN) and NICs\n"
@@ -89,9 +89,11 @@ static const char usage_text[] =
 	"      --resync-restarted\n"
 	"                      the same, only if an agent ran before in this boot\n"
 	"                      (" RAN_MARK "): a service manager's restart\n"
-	"      --uevents       only print the guest kernel's block device and network\n"
+	"      --uevents[=MATCH]\n"
+	"                      only print the guest kernel's block device and network\n"
 	"                      interface events (\"xmfront-uevent ACTION DEVNAME DEVTYPE\",\n"
-	"                      \"... ACTION IFNAME net\"), until killed\n"
+	"                      \"... ACTION IFNAME net\"), until killed; with MATCH,\n"
+	"                      those whose device path contains it\n"
 	"  -v, --verbose       log connections and requests\n"
 	"  -h, --help          this text\n";
 
@@ -346,6 +348,7 @@ struct opts {
 	struct agent_opts ao;
 	int verbose, nice_val;
 	bool uevents, resync, resync_restarted;
+	const char *uevents_match;
 };
 
 /* The options into o: -1 to go on, else the exit status. */
@@ -357,7 +360,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'D' },
 		{ "nice", required_argument, NULL, 'N' },
-		{ "uevents", no_argument, NULL, 'U' },
+		{ "uevents", optional_argument, NULL, 'U' },
 		{ "resync", no_argument, NULL, 'R' },
 		{ "resync-restarted", no_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -373,7 +376,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'n': o->name = optarg; break;
 		case 's': o->sock = optarg; break;
 		case 'D': o->ao.dry_run = true; break;
-		case 'U': o->uevents = true; break;
+		case 'U':
+			o->uevents = true;
+			o->uevents_match = optarg && *optarg ? optarg : NULL;
+			break;
 		case 'R': o->resync = true; break;
 		case 'A': o->resync_restarted = true; break;
 		case 'N':
@@ -509,7 +515,7 @@ int main(int argc, char **argv)
 	if (o.nice_val && setpriority(PRIO_PROCESS, 0, o.nice_val) < 0)
 		log_warn("cannot set niceness %d: %s", o.nice_val, strerror(errno));
 	if (o.uevents)
-		return uevent_monitor();
+		return uevent_monitor(o.uevents_match);
 	/* the port first: an agent waiting for it must not take the socket of
 	 * one that runs */
 	if (find_port(&x, &o) < 0)

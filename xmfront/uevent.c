@@ -96,7 +96,7 @@ int uevent_cpu_online(const struct uevent *u)
 	return 1;
 }
 
-int uevent_monitor(void)
+int uevent_monitor(const char *match)
 {
 	int fd = uevent_open();
 	if (fd < 0) {
@@ -115,6 +115,8 @@ int uevent_monitor(void)
 				continue;
 			bool net = strcmp(u.subsys, "net") == 0 && u.ifname;
 			if (strcmp(u.subsys, "block") != 0 && !net)
+				continue;
+			if (match && !(u.devpath && strstr(u.devpath, match)))
 				continue;
 			int len = net ? snprintf(line, sizeof(line), "xmfront-uevent %s %s net\n",
 						 u.action, u.ifname) :

@@ -32,7 +32,8 @@ int uevent_parse(char *buf, size_t n, struct uevent *u);
 int uevent_cpu_online(const struct uevent *u);
 /* xmfront --uevents: print each block event on standard output, one line
  * each ("xmfront-uevent ACTION DEVNAME DEVTYPE"), and each network
- * interface's ("xmfront-uevent ACTION IFNAME net"), until killed. */
-int uevent_monitor(void);
+ * interface's ("xmfront-uevent ACTION IFNAME net"), until killed; with
+ * match (--uevents=MATCH), only those whose device path contains it. */
+int uevent_monitor(const char *match);
 
 #endif

@@ -359,12 +359,16 @@ got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/sta
 got=$(guest_run "$ID" 'xmfront --nice x; echo rc=$?' 2>&1)
 [ "$got" = "xmfront: --nice wants -20..19, not 'x'
 rc=2" ] && t_ok "xmfront --nice x: one line, exit 2" || t_fail "bad --nice" "$got"
-guest_run "$ID" '{ xmfront --uevents >/tmp/uev.txt 2>&1 & echo $! >/tmp/uev.pid; }' >/dev/null
+# (with a device path to match: only the disks of that root port; xm
+# takes the first free one, rp1 at 0000:00:10.0, rp8 is 0000:00:17.0)
+guest_run "$ID" '{ xmfront --uevents >/tmp/uev.txt 2>&1 & echo $! >/tmp/uev.pid; }; { xmfront --uevents=/0000:00:10.0/ >/tmp/uev1.txt 2>&1 & echo $! >>/tmp/uev.pid; }; { xmfront --uevents=/0000:00:17.0/ >/tmp/uev8.txt 2>&1 & echo $! >>/tmp/uev.pid; }' >/dev/null
 xm_run "$XM" block-attach "$ID" "file:$IMG" xvdb w
 xm_run "$XM" block-detach "$ID" xvdb
-got=$(guest_run "$ID" 'kill $(cat /tmp/uev.pid); grep -c "^xmfront-uevent add vd[a-z]* disk$" /tmp/uev.txt; grep -c "^xmfront-uevent remove vd[a-z]* disk$" /tmp/uev.txt')
-[ "$got" = "1
-1" ] && t_ok "xmfront --uevents prints the disk's add and remove" || t_fail "uevent monitor" "$got"
+got=$(guest_run "$ID" 'kill $(cat /tmp/uev.pid); for f in /tmp/uev.txt /tmp/uev1.txt /tmp/uev8.txt; do echo $(grep -c "^xmfront-uevent add vd[a-z]* disk$" $f) $(grep -c "^xmfront-uevent remove vd[a-z]* disk$" $f); done')
+[ "$got" = "1 1
+1 1
+0 0" ] && t_ok "xmfront --uevents prints the disk's add and remove; --uevents=MATCH only its root port's" ||
+	t_fail "uevent monitor" "$got"
 
 guest_run "$ID" "cat /var/log/xmfront.log" | grep -v -e '^$' -e '\[debug\]' | sed 's/^/    guest log: /' | tail -20
 t_summary
