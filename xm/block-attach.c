@@ -35,6 +35,7 @@ struct newdev {
 	int err;  /* out: why a write failed */
 };
 
+/* The device's nodes (Xen's layout, docs/vbd.md), queued in transaction tx. */
 static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const struct diskspec *s,
 		       int bootindex, const char *slot)
 {
