@@ -487,7 +487,8 @@ static int tx_try(struct xsc *c, struct xsb *b, const struct txn *t)
 			errno = end;
 			return -1;
 		}
-		return t->after ? t->after(b, t->arg) : 0;
+		int after = t->after ? t->after(b, t->arg) : 0;
+		return after > 0 ? after : 0; /* committed: never tried again */
 	}
 	if (v == 0 && xsc_run(c, b) < 0)
 		return -1;

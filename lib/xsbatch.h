@@ -171,8 +171,8 @@ int xsb_all_ok(const struct xsb *b, void *arg);
  * before each try), and they go with the transaction's start; fill finds
  * their replies in p->r (the start's own reply last) and queues the
  * requests, which go with the end. After the commit, after (if given)
- * looks at their replies: a positive value or -1 is returned as it is,
- * the transaction committed (the caller undoes what it must). For reads
+ * looks at their replies: a positive value is returned as it is, the
+ * transaction committed (the caller undoes what it must). For reads
  * that nobody else changes meanwhile (xm block-attach's: the device's
  * lock keeps other xm off it); a read whose change must make the commit
  * fail belongs inside the transaction.
