@@ -215,6 +215,8 @@ int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
 		return 1;
 	if (blk_name(dev, x->domid, &v))
 		return 1;
+	if (x->domid == 0) /* Domain-0 has no frontends (and no run directory) */
+		return xm_error("Device %s not connected", dev);
 	/* on main's connection: batched, its watch needs no reader thread
 	 * (xsbatch.h) */
 	static const char *const tokens[] = { "be" };

@@ -226,6 +226,8 @@ xm_err "already connected" "Error: Device /dev/xvda2 (51714, vbd) is already con
 	"$XM" block-attach "$A" "file:$work/dvd2.iso" /dev/xvda2 r
 "$XM" block-detach "$A" 51714 && t_ok "detach by number" || t_fail "detach by number" ""
 xm_err "detach of a device not there" "Error: Device xvdz not connected" "$XM" block-detach "$A" xvdz
+xm_err "detach from Domain-0" "Error: Device xvdb not connected" "$XM" block-detach 0 xvdb
+xm_err "detach from Domain-0, by name" "Error: Device xvdb not connected" "$XM" block-detach Domain-0 xvdb
 t_check "errors left nothing behind" no_vbds "$A"
 
 # ---- block-list ----
