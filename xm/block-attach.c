@@ -290,7 +290,7 @@ static int attach(struct xsc *c, struct xm_ctx *x, unsigned int domid,
 	struct vbd v;
 	vbd_init(&v, domid, s->devid);
 
-	if (x && x->unchecked && !blk_run_dir_there(domid) && xm_domain_check(x))
+	if (blk_domain_first(x))
 		return 1;
 	if (blk_check_backend(s))
 		return 1;

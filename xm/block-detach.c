@@ -179,9 +179,10 @@ static int force(struct xsc *c, struct xm_ctx *x, const struct vbd *v, const cha
 	struct closing d = { .x = x, .v = v };
 	xsb_init(&d.pre);
 	pre_closing(&d.pre, &d);
-	int rc = xsc_run(c, &d.pre) < 0 ? xm_store_error(errno, "XenStore: %s", strerror(errno))
-					: closing_known(&d);
+	int rc = xsc_run(c, &d.pre) < 0 ? -1 : closing_known(&d), e = errno;
 	xsb_reset(&d.pre);
+	if (rc < 0)
+		return xm_store_error(e, "XenStore read failed: %s", strerror(e));
 	if (rc == NOT_CONNECTED)
 		return xm_error("Device %s not connected", label);
 	if (rc)
@@ -211,7 +212,7 @@ int cmd_block_detach(struct xm_ctx *x, int argc, char **argv)
 	if (usage || !dev)
 		return xm_domain_check(x) ? 1 : xm_usage("block-detach");
 	struct vbd v;
-	if (x->unchecked && !blk_run_dir_there(x->domid) && xm_domain_check(x))
+	if (blk_domain_first(x))
 		return 1;
 	if (blk_name(dev, x->domid, &v))
 		return 1;

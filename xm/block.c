@@ -93,12 +93,14 @@ int blk_find(struct xm_ctx *x, const char *name, struct vbd *v)
 	return 0;
 }
 
-bool blk_run_dir_there(unsigned int domid)
+int blk_domain_first(struct xm_ctx *x)
 {
 	char p[512];
 	struct stat st;
-	dom_file(domid, "", p, sizeof(p));
-	return stat(p, &st) == 0;
+	if (!x || !x->unchecked)
+		return 0;
+	dom_file(x->domid, "", p, sizeof(p));
+	return stat(p, &st) == 0 ? 0 : xm_domain_check(x);
 }
 
 int blk_wait_closed(struct xsc *c, const char *dir, long deadline)

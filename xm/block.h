@@ -26,10 +26,11 @@ int blk_check_backend(struct diskspec *s);
 int blk_find(struct xm_ctx *x, const char *name, struct vbd *v);
 /* The same without the store: v named, not looked for. 0 or 1 (printed). */
 int blk_name(const char *name, unsigned int domid, struct vbd *v);
-/* Has domid a run directory (xm create made it)? If not, it is most
- * likely no domain: a command with an unchecked domain reads its name
- * before it says anything else. */
-bool blk_run_dir_there(unsigned int domid);
+/* x's domain (NULL: known), unchecked and without a run directory (xm
+ * create makes one): most likely no domain, so its name is read now,
+ * before anything else is said. 0, or 1 (printed: it does not exist). A
+ * domain with one is checked with the command's first requests. */
+int blk_domain_first(struct xm_ctx *x);
 /* Watch dir/state with c's first token and wait until it is Closed or
  * gone, or the deadline (now_ms()) passes: the last state read (-1: gone),
  * or BLK_LOST when the connection to XenStore broke. */

@@ -239,9 +239,10 @@ static bool part_of(unsigned int ma, unsigned int mi, const char *name, void *ar
 	const char *num = name + p->kl;
 	if (p->sep && *num++ != 'p')
 		return true;
-	if (!is_num(num) || strlen(num) > 3 || atoi(num) < 1 || atoi(num) > 255)
+	int k = is_num(num) && strlen(num) <= 3 ? atoi(num) : 0;
+	if (k < 1 || k > 255)
 		return true;
-	p->out[p->n++] = (struct vbd_part){ .num = (unsigned int)atoi(num), .rdev = makedev(ma, mi) };
+	p->out[p->n++] = (struct vbd_part){ .num = (unsigned int)k, .rdev = makedev(ma, mi) };
 	return p->n < p->max;
 }
 
