@@ -100,15 +100,21 @@ static int ident_of_devnum(unsigned int maj, unsigned int mnr, struct ident *id)
 }
 
 /* Is the device mounted on the host? 0 no, 1 read-only, 2 read-write;
- * where = the mount point. */
+ * where: the mount point of the worst. A mount is of me when its device
+ * number is me's, or when it is a loop device backed by me's file: only
+ * those lines cost more than their parsing (a host's mount table repeats
+ * its disks in every bind mount, and most of its lines are no block
+ * device at all). */
 static int host_mount(const struct ident *me, char *where, size_t len)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char line[4096];
 	int worst = 0;
 
 	if (!f)
 		return 0;
+	/* (stdio would read /proc in blocks of 1 KiB: one system call each) */
+	setvbuf(f, NULL, _IOFBF, 1 << 16);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned int maj, mnr;
 		char mpoint[2048], opts[1024];
@@ -116,8 +122,12 @@ static int host_mount(const struct ident *me, char *where, size_t len)
 			continue;
 		if (maj == 0)
 			continue; /* not a block device */
-		struct ident id;
-		if (ident_of_devnum(maj, mnr, &id) < 0 || !ident_same(me, &id))
+		bool hit = me->has_rdev && me->rdev == makedev(maj, mnr);
+		if (!hit && me->has_file && maj == LOOP_MAJOR_NR) {
+			struct ident id;
+			hit = ident_of_devnum(maj, mnr, &id) == 0 && ident_same(me, &id);
+		}
+		if (!hit)
 			continue;
 		int rw = (strncmp(opts, "rw", 2) == 0 && (opts[2] == ',' || !opts[2])) ? 2 : 1;
 		if (rw > worst) {
