@@ -14,6 +14,13 @@
  *       the guest kernel's virtio-blk capacity line reached CONSOLE_LOG.
  *       (No uevent monitor runs in the guest then: nothing but the guest's
  *       own agent and mdev react to the disk.)
+ *   blktime attach-exit CONSOLE_LOG CMD [ARG...]
+ *       The same without a XenStore client: prints "xm kmsg", when CMD
+ *       exited and when the kernel line reached CONSOLE_LOG. The console
+ *       is followed as the floor's is; the watches and their reads, which
+ *       the floor has no match for, cost the CPUs xm's path runs on (a
+ *       reader thread's wake-up and a round trip per state change):
+ *       block.sh times its counted attaches so, and the breakdown apart.
  *   blktime detach DOM DEVID CMD [ARG...]
  *       Runs CMD (xm block-detach ...). Prints "xm be5 fe6 be6".
  *   blktime run CMD [ARG...]
@@ -231,22 +238,27 @@ static void note(double *seen, int state)
 
 static int cmd_xm(bool attach, const char *dom, const char *devid, const char *log, char **argv)
 {
-	struct xs_handle *h = xs_open(0);
-	if (!h)
+	/* (dom NULL: attach-exit, no XenStore client) */
+	struct xs_handle *h = dom ? xs_open(0) : NULL;
+	if (dom && !h)
 		die("cannot connect to XenStore: %s", strerror(errno));
-	char be[160], fe[160];
-	snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%s/%s/state", dom, devid);
-	snprintf(fe, sizeof(fe), "/local/domain/%s/device/vbd/%s/state", dom, devid);
-	if (!xs_watch(h, be, "be") || !xs_watch(h, fe, "fe"))
-		die("xs_watch: %s", strerror(errno));
-	/* A new watch fires once at once: take both of those before the clock
-	 * starts. */
-	for (int i = 0; i < 2; i++) {
-		unsigned int n;
-		free(xs_read_watch(h, &n));
-	}
+	char be[160] = "", fe[160] = "";
 	double bes[NSTATES] = { 0 }, fes[NSTATES] = { 0 };
-	int be0 = read_state(h, be), fe0 = read_state(h, fe);
+	int be0 = -1, fe0 = -1;
+	if (h) {
+		snprintf(be, sizeof(be), "/local/domain/0/backend/vbd/%s/%s/state", dom, devid);
+		snprintf(fe, sizeof(fe), "/local/domain/%s/device/vbd/%s/state", dom, devid);
+		if (!xs_watch(h, be, "be") || !xs_watch(h, fe, "fe"))
+			die("xs_watch: %s", strerror(errno));
+		/* A new watch fires once at once: take both of those before
+		 * the clock starts. */
+		for (int i = 0; i < 2; i++) {
+			unsigned int n;
+			free(xs_read_watch(h, &n));
+		}
+		be0 = read_state(h, be);
+		fe0 = read_state(h, fe);
+	}
 	struct kmsg k = { .ino = -1 };
 	if (log)
 		kmsg_follow(&k, log);
@@ -260,14 +272,15 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 	double exited = 0;
 	int st = 0;
 	for (;;) {
-		bool done = attach ? exited && bes[4] && fes[4] && (!log || k.seen[M_KMSG])
-				   : exited && bes[6] && fes[6];
+		bool done = !h ? exited && (!log || k.seen[M_KMSG])
+			    : attach ? exited && bes[4] && fes[4] && (!log || k.seen[M_KMSG])
+				     : exited && bes[6] && fes[6];
 		if (exited && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
 			die("%s failed (status %d)", argv[0], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 		if (done)
 			break;
 		struct pollfd p[3] = {
-			{ .fd = xs_fileno(h), .events = POLLIN },
+			{ .fd = h ? xs_fileno(h) : -1, .events = POLLIN },
 			{ .fd = log ? k.ino : -1, .events = POLLIN },
 			{ .fd = exited ? -1 : out[0], .events = POLLIN },
 		};
@@ -276,8 +289,8 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 			continue;
 		if (r <= 0) {
 			fprintf(stderr, "blktime: timeout (xm %s; backend %d->%d, frontend %d->%d, kmsg %s)\n",
-				exited ? "exited" : "running", be0, read_state(h, be), fe0,
-				read_state(h, fe), k.seen[M_KMSG] ? "seen" : "not seen");
+				exited ? "exited" : "running", be0, h ? read_state(h, be) : -1, fe0,
+				h ? read_state(h, fe) : -1, k.seen[M_KMSG] ? "seen" : "not seen");
 			if (!exited)
 				kill(pid, SIGTERM);
 			return 1;
@@ -316,12 +329,15 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 			close(out[0]);
 		}
 	}
-	if (attach)
+	if (!h)
+		printf("%.6f %.6f\n", exited - t0, k.seen[M_KMSG] - t0);
+	else if (attach)
 		printf("%.6f %.6f %.6f %.6f %.6f\n", exited - t0, bes[1] - t0, bes[4] - t0,
 		       fes[4] - t0, k.seen[M_KMSG] - t0);
 	else
 		printf("%.6f %.6f %.6f %.6f\n", exited - t0, bes[5] - t0, fes[6] - t0, bes[6] - t0);
-	xs_close(h);
+	if (h)
+		xs_close(h);
 	return 0;
 }
 
@@ -581,6 +597,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 6 && strcmp(argv[1], "attach") == 0)
 		return cmd_xm(true, argv[2], argv[3], argv[4], argv + 5);
+	if (argc >= 4 && strcmp(argv[1], "attach-exit") == 0)
+		return cmd_xm(true, NULL, NULL, argv[2], argv + 3);
 	if (argc >= 5 && strcmp(argv[1], "detach") == 0)
 		return cmd_xm(false, argv[2], argv[3], NULL, argv + 4);
 	if (argc >= 3 && strcmp(argv[1], "run") == 0)
@@ -595,6 +613,7 @@ int main(int argc, char **argv)
 	    strcmp(argv[1], "floor-multi-detach") == 0)
 		return cmd_floor_multi_detach(argv[2], atoi(argv[3]));
 	fputs("usage: blktime attach DOM DEVID CONSOLE_LOG CMD [ARG...]\n"
+	      "       blktime attach-exit CONSOLE_LOG CMD [ARG...]\n"
 	      "       blktime detach DOM DEVID CMD [ARG...]\n"
 	      "       blktime run CMD [ARG...]\n"
 	      "       blktime floor-attach QMP_SOCKET IMAGE BUS CONSOLE_LOG\n"

@@ -2,7 +2,8 @@
 # bench/block.sh [BUILD_DIR] — block hot-plug benchmark (issue 4): `xm
 # block-attach D file:IMG xvdb w` until the disk is usable in the guest and
 # `xm block-detach D xvdb` until it is gone, with a breakdown from XenStore
-# watch times, against the floor: raw QMP hot-plug of the same image into the
+# watch times (the attach's from cycles of their own: the watches cost xm's
+# path CPU the floor does not pay), against the floor: raw QMP hot-plug of the same image into the
 # same guest (blockdev-add + device_add until the guest's user space is told
 # of the disk, the block "add" uevent; device_del until DEVICE_DELETED +
 # blockdev-del), interleaved in one run.
@@ -10,6 +11,8 @@
 # xmstored, xmbackd and one guest in a temp dir; ~35 s under TCG.
 #
 #   BENCH_CYCLES=20     counted cycles (one uncounted warm-up before them)
+#   BENCH_BREAKDOWN=10  attach cycles timed with XenStore watches, after them,
+#                       for the attach's breakdown
 #   BENCH_SETTLE=0.2    seconds of quiet before each timed step
 #   BENCH_CHECK="1 20"  cycles whose attached disk is read and written in the
 #                       guest (through xm console, untimed)
@@ -25,6 +28,7 @@ cd "$TOP" || exit 1
 CYCLES=${BENCH_CYCLES:-20}
 SETTLE=${BENCH_SETTLE:-0.2}
 CHECK=${BENCH_CHECK:-"1 $CYCLES"}
+BREAKDOWN=${BENCH_BREAKDOWN:-10}
 BLKTIME=$TOP/$B/bench/blktime
 VDEV=xvdb
 DEVID=51728      # xvdb: 202<<8 | 1<<4
@@ -87,9 +91,14 @@ helper() { # helper OUTFILE ARGS...
 }
 
 checked=0
-run_xm() { # CYCLE
-	helper "$work/xa" attach "$D" "$DEVID" "$CON" "$XM" block-attach "$D" "file:$IMG" "$VDEV" w ||
-		fail "xm block-attach, cycle $1"
+run_xm() { # CYCLE [w: the attach timed with XenStore watches, for its breakdown]
+	kind=xa
+	if [ "${2:-}" = w ]; then
+		kind=xw
+		helper "$work/xa" attach "$D" "$DEVID" "$CON" "$XM" block-attach "$D" "file:$IMG" "$VDEV" w
+	else
+		helper "$work/xa" attach-exit "$CON" "$XM" block-attach "$D" "file:$IMG" "$VDEV" w
+	fi || fail "xm block-attach, cycle $1"
 	use=
 	case " $CHECK " in *" $1 "*)
 		# usable: the host's marker reads back, and a write lands in the image
@@ -104,8 +113,8 @@ run_xm() { # CYCLE
 		checked=$((checked + 1))
 	fi
 	[ "$1" = 0 ] && return
-	echo "xa $(cat "$work/xa") $1" >>"$work/results"
-	echo "xd $(cat "$work/xd") $1" >>"$work/results"
+	echo "$kind $(cat "$work/xa") $1" >>"$work/results"
+	[ $kind = xa ] && echo "xd $(cat "$work/xd") $1" >>"$work/results"
 	echo "# cycle $1 xm: attach $(cat "$work/xa") / detach $(cat "$work/xd")" >&2
 }
 run_floor() { # CYCLE
@@ -126,9 +135,16 @@ while [ "$c" -le "$CYCLES" ]; do
 	if [ $((c % 2)) = 1 ]; then run_floor "$c"; run_xm "$c"; else run_xm "$c"; run_floor "$c"; fi
 	c=$((c + 1))
 done
+# The attach's breakdown, from cycles of its own: xm timed with the XenStore
+# watches that date each state (blktime attach), which cost its path CPU.
+c=1
+while [ "$c" -le "$BREAKDOWN" ]; do
+	run_xm "b$c" w
+	c=$((c + 1))
+done
 accel=$(tr '\0' '\n' <"/proc/$(cat "$XM_RUNDIR/dom/$D/qemu.pid")/cmdline" | sed -n 's/^q35,accel=//p')
 
-# results: "xa XM BE1 BE4 FE4 KMSG C", "xd XM BE5 FE6 BE6 C", "fa ADD PLUG KMSG UEV C",
+# results: "xa XM KMSG C", "xw XM BE1 BE4 FE4 KMSG bC", "xd XM BE5 FE6 BE6 C", "fa ADD PLUG KMSG UEV C",
 # "fd DEL DELETED BDEL C" (C: the cycle)
 awk -v n="$CYCLES" -v accel="$accel" -v checked="$checked" '
 function sorted(k,   m, i, j, t) {
@@ -144,10 +160,10 @@ function add(k, x) { v[k, ++cnt[k]] = (x + 0) * 1000 }
 function row(label, k) { printf "%-52s %8.1f %8.1f\n", label, med(k), p90(k) }
 function addr(k, x) { v[k, ++cnt[k]] = x }
 function rrow(label, k) { printf "%-52s %8.2f %8.2f\n", label, med(k), p90(k) }
-$1 == "xa" {
-	A[$NF] = $2
-	add("a", $2); add("a_cli", $3); add("a_backd", $4 - $3); add("a_guest", $5 - $4)
-	add("a_ret", $2 - $5); add("a_kmsg", $6); add("a_kfe", $5 - $6)
+$1 == "xa" { A[$NF] = $2; add("a", $2); add("a_kmsg", $3) }
+$1 == "xw" {
+	add("w", $2); add("w_cli", $3); add("w_backd", $4 - $3); add("w_guest", $5 - $4)
+	add("w_ret", $2 - $5); add("w_kmsg", $6); add("w_kfe", $5 - $6)
 }
 $1 == "xd" { D[$NF] = $2; add("d", $2); add("d_cli", $3); add("d_guest", $4 - $3); add("d_backd", $5 - $4); add("d_ret", $2 - $5) }
 $1 == "fa" {
@@ -160,12 +176,16 @@ function ratio(label, a, b) { printf "%-52s %8.2f %8.2f\n", label, med(a) / med(
 END {
 	printf "%-52s %8s %8s\n", "ms (" n " cycles)", "median", "p90"
 	row("(a) xm block-attach -> returns (both ends Connected)", "a")
-	row("      CLI + XenStore: start -> backend 1", "a_cli")
-	row("      xmbackd + QMP: backend 1 -> backend 4", "a_backd")
-	row("      guest: backend 4 -> frontend 4", "a_guest")
-	row("      xm: frontend 4 -> xm returns", "a_ret")
 	row("    start -> guest kernel line", "a_kmsg")
-	row("      guest kernel line -> frontend 4", "a_kfe")
+	if (cnt["w"]) {
+		row("(aw) the same, dated by XenStore watches (" cnt["w"] ")", "w")
+		row("      CLI + XenStore: start -> backend 1", "w_cli")
+		row("      xmbackd + QMP: backend 1 -> backend 4", "w_backd")
+		row("      guest: backend 4 -> frontend 4", "w_guest")
+		row("      xm: frontend 4 -> xm returns", "w_ret")
+		row("    start -> guest kernel line", "w_kmsg")
+		row("      guest kernel line -> frontend 4", "w_kfe")
+	}
 	row("(b) floor: blockdev-add + device_add -> add uevent", "f")
 	row("      blockdev-add returns", "f_add")
 	row("      then device_add returns", "f_plug")
