@@ -8,7 +8,7 @@
 # of the disk, the block "add" uevent; device_del until DEVICE_DELETED +
 # blockdev-del), interleaved in one run.
 # Prints one table; asserts nothing (see bench/README.md). Starts its own
-# xmstored, xmbackd and one guest in a temp dir; ~35 s under TCG.
+# xmstored, xmbackd and one guest in a temp dir; ~40 s under TCG.
 #
 #   BENCH_CYCLES=20     counted cycles (one uncounted warm-up before them)
 #   BENCH_BREAKDOWN=10  attach cycles timed with XenStore watches, after them,
