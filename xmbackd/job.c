@@ -162,10 +162,18 @@ void vbd_connect_flush(struct backd *b)
 	b->nconnect = 0;
 	for (int k = 0; k < n; k++)
 		crash_point("xmbackd.before-connected");
+	/* The frontends' watches go before the record: their first events
+	 * then come with the record's own, and one look at each device
+	 * (a snapshot: a round trip) answers both, while the guest is still
+	 * probing the new disk. Withdrawn below if no record is made. */
+	for (int k = 0; k < n; k++)
+		vbd_watch_frontend(b, &jobs[k]->v, jobs[k]->sn.v[K_FE], true);
 	vbd_record_many(b, r, n);
 	for (int k = 0; k < n; k++) {
 		const struct vbd *v = &jobs[k]->v;
 		const struct plug *p = &jobs[k]->p;
+		if (r[k].rc != 0)
+			vbd_watch_frontend(b, v, jobs[k]->sn.v[K_FE], false);
 		if (r[k].rc == 1) {
 			/* xm gave up and removed the device or asked for its
 			 * removal meanwhile: a device XenStore does not want is
@@ -176,7 +184,6 @@ void vbd_connect_flush(struct backd *b)
 			vbd_teardown(b, v, NULL, be_exists(b, v));
 		} else if (r[k].rc == 0) { /* < 0: the store failed: reconcile.c finishes it */
 			crash_point("xmbackd.after-connected");
-			vbd_watch_frontend(b, v, jobs[k]->sn.v[K_FE], true);
 			log_info("domain %u vbd %lu: %s %s (%s) connected on %s", v->domid, v->devid,
 				 p->media ? p->params : "(no medium)", p->mode,
 				 p->cdrom ? "cdrom" : "disk", p->bus);
