@@ -62,10 +62,8 @@ D=$(guest_create "$work/ab.cfg") || fail "the guest did not come up"
 CON=$XM_RUNDIR/dom/$D/console.log
 CTL=$XM_RUNDIR/dom/$D/ctl.sock
 # the kernel line and the floor's uevent on the console, as block.sh has them
-guest_run "$D" "dmesg -n 6" >/dev/null || fail "cannot set the guest's console level"
-FLOOR_PATH=/0000:00:$(printf %02x $((0x10 + ${FLOOR_BUS#rp} - 1))).0/
-guest_run "$D" "{ xmfront --uevents=$FLOOR_PATH </dev/null >/dev/console 2>&1 & }" >/dev/null ||
-	fail "cannot start the uevent monitor in the guest"
+guest_floor_console "$D" "$FLOOR_BUS" ||
+	fail "cannot raise the guest's console level or start its uevent monitor"
 
 # The variant's xmbackd (restarted only when it changes) and guest command.
 running=$BACKD # (the one guests_setup started)

@@ -74,10 +74,8 @@ CTL=$XM_RUNDIR/dom/$D/ctl.sock
 # started and stopped around each floor cycle, through the console: that
 # put half a second or more between an xm attach and the floor's next to
 # it, while the host's speed changes by spells of 0.1 to 1 s.)
-guest_run "$D" "dmesg -n 6" >/dev/null || fail "cannot set the guest's console level"
-FLOOR_PATH=/0000:00:$(printf %02x $((0x10 + ${FLOOR_BUS#rp} - 1))).0/ # rpN's PCI address
-guest_run "$D" "{ xmfront --uevents=$FLOOR_PATH </dev/null >/dev/console 2>&1 & }" >/dev/null ||
-	fail "cannot start the uevent monitor in the guest"
+guest_floor_console "$D" "$FLOOR_BUS" ||
+	fail "cannot raise the guest's console level or start its uevent monitor"
 
 # helper in the background + wait, so that a signal is handled at once
 helper() { # helper OUTFILE ARGS...
