@@ -14,6 +14,11 @@
 #   AB_GUEST_A, AB_GUEST_B  a shell command run in the guest (through xm
 #                           console) as each variant's block starts, e.g.
 #                           "renice -n 0 -p \$(pidof xmfront)"
+#   AB_AGENT_A, AB_AGENT_B  a guest agent (a static xmfront, as $B/xmfront/
+#                           xmfront) for each variant: copied into the guest
+#                           once (through a disk), and the guest's agent and
+#                           the floor's uevent monitor restarted with it
+#                           between blocks (default: the image's, for both)
 #   AB_BLOCKS=10            blocks per variant (their order swaps each time)
 #   AB_CYCLES=3             cycles per block
 #   BENCH_SETTLE=0.2        seconds of quiet before each timed step
@@ -32,12 +37,14 @@ BACKD_A=${AB_BACKD_A:-$BACKD}
 BACKD_B=${AB_BACKD_B:-$BACKD}
 GUEST_A=${AB_GUEST_A:-}
 GUEST_B=${AB_GUEST_B:-}
+AGENT_A=${AB_AGENT_A:-}
+AGENT_B=${AB_AGENT_B:-}
 BLKTIME=$TOP/$B/bench/blktime
 VDEV=xvdb
 DEVID=51728
 FLOOR_BUS=rp8
 
-for f in "$BACKD_A" "$BACKD_B"; do
+for f in "$BACKD_A" "$BACKD_B" $AGENT_A $AGENT_B; do
 	[ -x "$f" ] || { echo "ab.sh: $f is not an executable" >&2; exit 2; }
 done
 
@@ -65,10 +72,46 @@ CTL=$XM_RUNDIR/dom/$D/ctl.sock
 guest_floor_console "$D" "$FLOOR_BUS" ||
 	fail "cannot raise the guest's console level or start its uevent monitor"
 
+# A variant's agent into the guest as /tmp/ab-V/xmfront (so that it is
+# still named xmfront), through a read-only disk holding the binary.
+agent_in() { # V FILE
+	size=$(wc -c <"$2")
+	"$XM" block-attach "$D" "file:$2" xvdc r || fail "cannot attach agent $2"
+	to=/tmp/ab-$1/xmfront # (guest_run takes one line)
+	guest_run "$D" "mkdir -p ${to%/*} && head -c $size /dev/xvdc > $to && chmod 755 $to && [ \$(wc -c < $to) = $size ]" \
+		>/dev/null || fail "cannot copy agent $2 into the guest"
+	"$XM" block-detach "$D" xvdc || fail "cannot detach agent $2"
+}
+[ -z "$AGENT_A" ] || agent_in A "$AGENT_A"
+[ -z "$AGENT_B" ] || agent_in B "$AGENT_B"
+agent_now=image
+# Both xmfront processes (the agent, the floor's monitor) stopped (init does
+# not restart an agent stopped by SIGTERM) and started again from FILE's
+# copy, or the image's (/sbin/xmfront); then one untimed attach.
+agent_switch() { # V (A, B, or image)
+	bin=/sbin/xmfront
+	[ "$1" = image ] || bin=/tmp/ab-$1/xmfront
+	guest_run "$D" "for p in \$(pidof xmfront); do kill \$p; done; sleep 0.5; { $bin --resync </dev/null >>/var/log/xmfront.log 2>&1 & }" \
+		>/dev/null &&
+		guest_floor_console "$D" "$FLOOR_BUS" "$bin" ||
+		fail "cannot restart the guest's agent ($bin)"
+	agent_now=$1
+	i=0
+	until "$XM" block-attach "$D" "file:$IMG" "$VDEV" w >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 20 ] || fail "the guest's agent ($bin) does not connect disks"
+		sleep 0.5
+	done
+	"$XM" block-detach "$D" "$VDEV" >/dev/null || fail "detach after the agent's restart"
+}
+
 # The variant's xmbackd (restarted only when it changes) and guest command.
 running=$BACKD # (the one guests_setup started)
 variant() { # A|B
-	if [ "$1" = A ]; then want=$BACKD_A cmd=$GUEST_A; else want=$BACKD_B cmd=$GUEST_B; fi
+	if [ "$1" = A ]; then want=$BACKD_A cmd=$GUEST_A agent=$AGENT_A; else
+		want=$BACKD_B cmd=$GUEST_B agent=$AGENT_B; fi
+	agent=${agent:+$1}
+	[ "${agent:-image}" = "$agent_now" ] || agent_switch "${agent:-image}"
 	if [ "$want" != "$running" ]; then
 		kill "$BACKD_PID" 2>/dev/null
 		wait "$BACKD_PID" 2>/dev/null
@@ -115,8 +158,8 @@ while [ "$k" -le "$BLOCKS" ]; do
 done
 
 # results: "V XM XM_KMSG F_ADD F_PLUG F_KMSG F_UEVENT" (seconds)
-echo "A: xmbackd $BACKD_A${GUEST_A:+; in the guest: $GUEST_A}"
-echo "B: xmbackd $BACKD_B${GUEST_B:+; in the guest: $GUEST_B}"
+echo "A: xmbackd $BACKD_A${AGENT_A:+; agent $AGENT_A}${GUEST_A:+; in the guest: $GUEST_A}"
+echo "B: xmbackd $BACKD_B${AGENT_B:+; agent $AGENT_B}${GUEST_B:+; in the guest: $GUEST_B}"
 awk -f "$TOP/bench/stats.awk" -f /dev/stdin "$work/results" <<'AWK'
 { add($1 "x", $2 * 1000); add($1 "f", $7 * 1000); add($1 "r", $2 / $7); add($1 "k", ($3 - $6) * 1000) }
 END {

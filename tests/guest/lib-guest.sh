@@ -16,10 +16,11 @@
 #                           host's address ADDR if given
 #   on_bridge LINK          is LINK a port of $BR?
 #   xm_err NAME WANT CMD... a check: CMD exits 1 with exactly WANT on stderr
-#   guest_floor_console ID BUS  for the benches' raw-QMP floor: the guest's
-#                           console shows KERN_NOTICE (a new disk's kernel
-#                           line), and a uevent monitor prints the block
-#                           events of root port BUS (rpN) on it
+#   guest_floor_console ID BUS [XMFRONT]  for the benches' raw-QMP floor:
+#                           the guest's console shows KERN_NOTICE (a new
+#                           disk's kernel line), and a uevent monitor
+#                           (XMFRONT --uevents, default the guest's xmfront)
+#                           prints the block events of root port BUS (rpN)
 
 XM="$TOP/$B/xm/xm"
 BACKD="$TOP/$B/xmbackd/xmbackd"
@@ -124,7 +125,7 @@ guest_floor_console() {
 	guest_run "$1" "dmesg -n 6" >/dev/null || return 1
 	# rpN's PCI address (the root ports start at 00:10.0)
 	fpath=/0000:00:$(printf %02x $((0x10 + ${2#rp} - 1))).0/
-	guest_run "$1" "{ xmfront --uevents=$fpath </dev/null >/dev/console 2>&1 & }" >/dev/null
+	guest_run "$1" "{ ${3:-xmfront} --uevents=$fpath </dev/null >/dev/console 2>&1 & }" >/dev/null
 }
 
 # The command is framed by markers that the shell prints: the typed line
