@@ -44,8 +44,11 @@ VDEV=xvdb
 DEVID=51728
 FLOOR_BUS=rp8
 
-for f in "$BACKD_A" "$BACKD_B" $AGENT_A $AGENT_B; do
-	[ -x "$f" ] || { echo "ab.sh: $f is not an executable" >&2; exit 2; }
+for n in "$BLOCKS" "$PER"; do
+	case $n in '' | *[!0-9]* | 0) echo "ab.sh: AB_BLOCKS and AB_CYCLES are counts from 1: $n" >&2; exit 2 ;; esac
+done
+for f in "$BACKD_A" "$BACKD_B" "$AGENT_A" "$AGENT_B"; do
+	[ -z "$f" ] || [ -x "$f" ] || { echo "ab.sh: $f is not an executable" >&2; exit 2; }
 done
 
 work=
