@@ -172,7 +172,9 @@ static int read_watched(struct xsc *c, struct xsb *b, struct watched *w, unsigne
 			r->body = NULL;
 		}
 	}
+	int e = errno;
 	xsb_reset(b);
+	errno = e;
 	return rc;
 }
 
@@ -200,10 +202,17 @@ static int judge(struct xsc *c, const struct vbd *v, struct watched *w, bool be_
 	return bs == XenbusStateConnected && (be_only || fs == XenbusStateConnected);
 }
 
-/* The attach's xm lost the store: the lock goes with it, and xmbackd
- * takes the half-made device over. */
-static const char lost_text[] = "lost the connection to XenStore; xmbackd finishes or undoes "
-				"the attach";
+/* The attach's xm lost the store (err): the lock goes with it, and
+ * xmbackd takes the half-made device over. Said as every xm command says
+ * a lost store, the socket and the error first (dom.h). */
+static char *lost_why(int err)
+{
+	char *s = NULL;
+	if (asprintf(&s, "lost the connection to XenStore at %s: %s (did xmstored stop?); "
+		     "xmbackd finishes or undoes the attach", xm_xs_socket(), strerror(err)) < 0)
+		return NULL;
+	return s;
+}
 
 /* Why an attach timed out: the part that did not answer, if known. */
 static char *timed_out(struct xsc *c, unsigned int domid)
@@ -254,7 +263,7 @@ static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char
 	int j = -1;
 	for (;;) {
 		if (read_watched(c, &b, &w, dirty) < 0) {
-			why = strdup(lost_text);
+			why = lost_why(errno);
 			break;
 		}
 		j = judge(c, v, &w, be_only, &why);
@@ -262,14 +271,15 @@ static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char
 			break;
 		blk_crash_point("attach", "-waiting");
 		int m = xsc_wait_until(c, deadline);
-		bool late = m < 0 && errno == ETIMEDOUT; /* (before anything else sets errno) */
+		int e = errno; /* (before anything else sets it) */
+		bool late = m < 0 && e == ETIMEDOUT;
 		if (late && vbd_state_parse(w.val[W_BE]) == XenbusStateConnected &&
 		    !agent_up(c, v->domid)) {
 			j = 2; /* attached; the guest connects it when its agent starts */
 			break;
 		}
 		if (m < 0) {
-			why = late ? timed_out(c, v->domid) : strdup(lost_text);
+			why = late ? timed_out(c, v->domid) : lost_why(e);
 			break;
 		}
 		dirty = m > 0 ? (unsigned int)m : (1u << W_N) - 1;
