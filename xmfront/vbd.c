@@ -270,7 +270,9 @@ static void read_done(struct vbd_dev *d)
 	d->read_busy = false;
 	if (d->read_failed)
 		return; /* the host went away: its return reads again */
-	if (d->read_again) { /* something changed meanwhile */
+	/* something changed meanwhile, or a write made with these reads in
+	 * flight failed (it may have landed without its reply) */
+	if (d->read_again || d->front_stale) {
 		d->read_again = false;
 		read_device(d);
 		return;
@@ -343,6 +345,24 @@ static void read_device(struct vbd_dev *d)
 			return;
 }
 
+/* Read the backend's state, force and pci-root-port, which change after
+ * the start (the other values are kept); d is read_busy until they are
+ * back. */
+static void read_backend_changing(struct vbd_dev *d)
+{
+	static const int slots[] = { B_STATE, B_FORCE, B_SLOT };
+	static const char *const keys[] = { "state", "force", "pci-root-port" };
+	d->read_busy = true;
+	d->read_failed = false;
+	d->reads_due = 0;
+	for (int i = 0; i < 3; i++) {
+		free(d->val[slots[i]]);
+		d->val[slots[i]] = NULL;
+		if (!read_val(d, d->val[F_BACKEND], keys[i], slots[i]))
+			return;
+	}
+}
+
 /* After the start only the backend's state, force and pci-root-port (with
  * Connected) change: an event on its state reads just those again (the
  * others are kept); the first event after the watch is set reads all. */
@@ -375,14 +395,7 @@ static void read_backend_state(struct vbd_dev *d)
 	d->check_due = node_state(d, F_STATE) == XenbusStateConnected && d->kname[0];
 	if (node_state(d, F_STATE) == XenbusStateConnected && !d->close_refused)
 		xenbus_prepare(d);
-	static const int slots[] = { B_STATE, B_FORCE, B_SLOT };
-	static const char *const keys[] = { "state", "force", "pci-root-port" };
-	for (int i = 0; i < 3; i++) {
-		free(d->val[slots[i]]);
-		d->val[slots[i]] = NULL;
-		if (!read_val(d, d->val[F_BACKEND], keys[i], slots[i]))
-			return;
-	}
+	read_backend_changing(d);
 }
 
 static void on_backend_event(void *arg, const char *path)
@@ -589,9 +602,14 @@ static void hold_backend_event(struct vbd_dev *d)
 }
 
 /* The disk is awaited on the backend's root port (awaiting_disk): if it
- * is there, connect on it, and read a held backend event behind the
- * Connected write. Looked for when a disk is added and when the root port
- * becomes known (its uevent may have come first). */
+ * is there, connect on it, and read a held backend event with the
+ * Connected write: the backend's changing values are asked for right
+ * behind the write's end, so their replies come in the same burst as the
+ * write's (one wake-up, not two more round trips after it). A write that
+ * is not sent at once (its transaction still starting) has them back
+ * first: they are then read again after it (read_done: dev_ready).
+ * Looked for when a disk is added and when the root port becomes known
+ * (its uevent may have come first). */
 static void disk_shown(struct vbd_dev *d)
 {
 	if (!find_disk(d, true)) /* the root port is the whole argument here */
@@ -600,8 +618,12 @@ static void disk_shown(struct vbd_dev *d)
 	d->backend_held = false;
 	d->decide_at = 0;
 	connect_found(d);
-	if (held)
+	if (!held || d->forgotten)
+		return;
+	if (d->read_busy || d->read_epoch != mux_epoch(d->v->mux))
 		d->read_again = true; /* everything once the write is done */
+	else
+		read_backend_changing(d);
 }
 
 void vbd_sent(struct vbd_front *v)
