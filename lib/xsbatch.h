@@ -99,6 +99,13 @@ int xsc_wait(struct xsc *c, int timeout_ms);
  * reads again now and then: -1 with ETIMEDOUT once the deadline has
  * passed. */
 int xsc_wait_until(struct xsc *c, long deadline);
+/* Forget the events kept so far: the caller reads what they watch next,
+ * and those reads stand for them (events that come after the reads are
+ * sent are kept as ever). */
+static inline void xsc_forget_events(struct xsc *c)
+{
+	c->fired = 0;
+}
 
 /*
  * The same connection as an event stream, for a daemon's loop (xmbackd):

@@ -79,10 +79,32 @@ static void queue_dirs(struct xsb *b, uint32_t tx, const struct vbd *v, const st
 #undef W
 }
 
+/* What xm waits on while a device connects: watched, and read again when
+ * their watch fires (all of them the first time, and after 200 ms without
+ * events). The tokens are the bits of xsc_wait(). */
+enum { W_BE, W_FE, W_ERR, W_HS, W_N };
+static const char *const attach_tokens[W_N] = { "be", "fe", "err", "hs" };
+
+/* The path of v's watched node i (W_*). */
+static void watched_path(const struct vbd *v, int i, char *buf, size_t len)
+{
+	switch (i) {
+	case W_BE: snprintf(buf, len, "%s/state", v->be); break;
+	case W_FE: snprintf(buf, len, "%s/state", v->fe); break;
+	case W_ERR: snprintf(buf, len, "%s", v->err); break;
+	default: snprintf(buf, len, "%s/hotplug-status", v->be); break;
+	}
+}
+
 /* The frontend's and backend's existence is the "already connected" test:
  * read with the transaction's start (the device's lock keeps other xm
  * off it, and only xm makes the directories), after the domain's name if
- * it is unchecked. */
+ * it is unchecked. The watches of the wait go with them, so that their
+ * registration's events come before the commit, not after it: the
+ * wait's first reads, sent once the commit's own events are in, then
+ * stand for all of them (wait_connected), and the store is not asked
+ * again while xmbackd takes the device (a retried transaction sets them
+ * again: EEXIST, harmless). */
 static void pre_dirs(struct xsb *p, void *arg)
 {
 	struct newdev *d = arg;
@@ -92,6 +114,10 @@ static void pre_dirs(struct xsb *p, void *arg)
 	d->at = p->n;
 	xsb_read(p, 0, vbd_path(path, sizeof(path), d->v->fe, "backend"));
 	xsb_read(p, 0, vbd_path(path, sizeof(path), d->v->be, "frontend"));
+	for (int i = 0; i < W_N; i++) {
+		watched_path(d->v, i, path, sizeof(path));
+		xsb_watch(p, path, attach_tokens[i]);
+	}
 }
 
 enum { DIRS_NO_DOMAIN = 1, DIRS_EXIST, DIRS_WRITE_FAILED };
@@ -140,12 +166,6 @@ static int create_dirs(struct xsc *c, struct xm_ctx *x, const struct vbd *v,
 		return xm_store_error(errno, "XenStore transaction failed: %s", strerror(errno));
 	return 0;
 }
-
-/* What xm waits on while a device connects: watched, and read again when
- * their watch fires (all of them the first time, and after 200 ms without
- * events). The tokens are the bits of xsc_wait(). */
-enum { W_BE, W_FE, W_ERR, W_HS, W_N };
-static const char *const attach_tokens[W_N] = { "be", "fe", "err", "hs" };
 
 struct watched {
 	char path[W_N][200];
@@ -241,23 +261,24 @@ static bool agent_up(struct xsc *c, unsigned int domid)
  * not in *why (malloc'd; NULL without memory), or 1: at the deadline the
  * backend is Connected and the guest's agent is not up (still booting, or
  * restarting): the device stays, for the agent to connect when it starts,
- * as Xen's frontend does. The watches and the first reads go in one round
- * trip, every wake-up's reads in one more. */
+ * as Xen's frontend does. The first reads go in one round trip (the
+ * watches are set already: pre_dirs), every wake-up's reads in one more. */
 static int wait_connected(struct xsc *c, const struct vbd *v, bool be_only, char **why_out)
 {
 	long deadline = now_ms() + blk_timeout_ms("XM_ATTACH_TIMEOUT", 30000);
 	struct watched w = { .val = { NULL } };
-	snprintf(w.path[W_BE], sizeof(w.path[W_BE]), "%s/state", v->be);
-	snprintf(w.path[W_FE], sizeof(w.path[W_FE]), "%s/state", v->fe);
-	snprintf(w.path[W_ERR], sizeof(w.path[W_ERR]), "%s", v->err);
-	snprintf(w.path[W_HS], sizeof(w.path[W_HS]), "%s/hotplug-status", v->be);
+	for (int i = 0; i < W_N; i++)
+		watched_path(v, i, w.path[i], sizeof(w.path[i]));
 	struct xsb b;
 	xsb_init(&b);
-	for (int i = 0; i < W_N; i++)
-		xsb_watch(&b, w.path[i], attach_tokens[i]);
-	/* (the registrations' events are not taken as covered by the first
-	 * reads: xenstored sends one event per path and token while a copy is
-	 * unsent, so one may stand for a later change too) */
+	/* The watches were set with the transaction's start (pre_dirs). The
+	 * events in so far (their registration's, the commit's) came before
+	 * the first reads are sent, so these reads stand for them: a change
+	 * after an event was sent makes an event of its own (xenstored keeps
+	 * one unsent event per path and token, and a change while it waits
+	 * goes with it, so only events that come after the reads are sent may
+	 * stand for a change they did not see). */
+	xsc_forget_events(c);
 	unsigned int dirty = (1u << W_N) - 1;
 	char *why = NULL;
 	int j = -1;

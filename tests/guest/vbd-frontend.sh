@@ -363,7 +363,7 @@ backd_start
 # xmstored's trace over three attaches: the agent's first request after
 # its commit is the backend's state when the event was held (a guest slow
 # to see the device may find the backend Connected at once: nothing held).
-held=0 reread=0 i=0
+held=0 reread=0 early=0 i=0
 while [ $i -lt 3 ]; do
 	i=$((i + 1))
 	mark=$(wc -l < "$trace")
@@ -374,11 +374,21 @@ while [ $i -lt 3 ]; do
 	echo "$after" | grep -q " READ [0-9]* 0 device/vbd/51728/" && reread=$((reread + 1))
 	echo "$after" | sed -n 3p | grep -q " READ [0-9]* 0 /local/domain/0/backend/vbd/$ID/51728/state\$" &&
 		held=$((held + 1))
+	# xm's own: its watches went with the transaction's start, before the
+	# commit (block-attach.c, pre_dirs)
+	win=$(tail -n +"$((mark + 1))" "$trace")
+	fd=$(echo "$win" | grep " IN  d0/fd[0-9]* MKDIR [0-9]* [1-9][0-9]* /local/domain/0/backend/vbd/$ID/51728\$" |
+		head -1 | cut -d' ' -f4)
+	w=$(echo "$win" | grep -n " IN  $fd WATCH [0-9]* 0 /local/domain/0/backend/vbd/$ID/51728/state be\$" | head -1 | cut -d: -f1)
+	e=$(echo "$win" | grep -n " IN  $fd TRANSACTION_END [0-9]* [1-9][0-9]* T\$" | head -1 | cut -d: -f1)
+	[ -n "$fd" ] && [ -n "$w" ] && [ -n "$e" ] && [ "$w" -lt "$e" ] && early=$((early + 1))
 	xm_run "$XM" block-detach "$ID" xvdb
 done
 [ $reread = 0 ] && [ $held -ge 1 ] &&
 	t_ok "the backend's held Connected read with the agent's Connected write ($held of 3 held), the device not read again" ||
 	t_fail "the held Connected" "$held of 3 held, $reread read the device again after the write"
+[ $early = 3 ] && t_ok "xm set its watches before its commit (3 of 3)" ||
+	t_fail "xm's watches before its commit" "$early of 3"
 
 # ---- the agent's priority and its uevent monitor ----
 got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/stat; done')
