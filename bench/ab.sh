@@ -14,6 +14,8 @@
 #   AB_GUEST_A, AB_GUEST_B  a shell command run in the guest (through xm
 #                           console) as each variant's block starts, e.g.
 #                           "renice -n 0 -p \$(pidof xmfront)"
+#   AB_XM_A, AB_XM_B        the xm binaries of each variant, for the timed
+#                           attach and its detach (default: the build's)
 #   AB_AGENT_A, AB_AGENT_B  a guest agent (a static xmfront, as $B/xmfront/
 #                           xmfront) for each variant: copied into the guest
 #                           once (through a disk), and the guest's agent and
@@ -39,6 +41,9 @@ GUEST_A=${AB_GUEST_A:-}
 GUEST_B=${AB_GUEST_B:-}
 AGENT_A=${AB_AGENT_A:-}
 AGENT_B=${AB_AGENT_B:-}
+XM_A=${AB_XM_A:-$XM}
+XM_B=${AB_XM_B:-$XM}
+XMV=$XM
 BLKTIME=$TOP/$B/bench/blktime
 VDEV=xvdb
 DEVID=51728
@@ -47,7 +52,7 @@ FLOOR_BUS=rp8
 for n in "$BLOCKS" "$PER"; do
 	case $n in '' | *[!0-9]* | 0) echo "ab.sh: AB_BLOCKS and AB_CYCLES are counts from 1: $n" >&2; exit 2 ;; esac
 done
-for f in "$BACKD_A" "$BACKD_B" "$AGENT_A" "$AGENT_B"; do
+for f in "$BACKD_A" "$BACKD_B" "$AGENT_A" "$AGENT_B" "$XM_A" "$XM_B"; do
 	[ -z "$f" ] || [ -x "$f" ] || { echo "ab.sh: $f is not an executable" >&2; exit 2; }
 done
 
@@ -111,8 +116,8 @@ agent_switch() { # V (A, B, or image)
 # The variant's xmbackd (restarted only when it changes) and guest command.
 running=$BACKD # (the one guests_setup started)
 variant() { # A|B
-	if [ "$1" = A ]; then want=$BACKD_A cmd=$GUEST_A agent=$AGENT_A; else
-		want=$BACKD_B cmd=$GUEST_B agent=$AGENT_B; fi
+	if [ "$1" = A ]; then want=$BACKD_A cmd=$GUEST_A agent=$AGENT_A XMV=$XM_A; else
+		want=$BACKD_B cmd=$GUEST_B agent=$AGENT_B XMV=$XM_B; fi
 	agent=${agent:+$1}
 	[ "${agent:-image}" = "$agent_now" ] || agent_switch "${agent:-image}"
 	if [ "$want" != "$running" ]; then
@@ -133,10 +138,10 @@ cycle() { # VARIANT: a floor attach and an xm attach, each with its detach
 	sleep "$SETTLE"
 	"$BLKTIME" floor-detach "$CTL" >/dev/null || fail "floor detach ($1)"
 	sleep "$SETTLE"
-	x=$("$BLKTIME" attach-exit "$CON" "$XM" block-attach "$D" "file:$IMG" "$VDEV" w) ||
+	x=$("$BLKTIME" attach-exit "$CON" "$XMV" block-attach "$D" "file:$IMG" "$VDEV" w) ||
 		fail "xm block-attach ($1)"
 	sleep "$SETTLE"
-	"$BLKTIME" detach "$D" "$DEVID" "$XM" block-detach "$D" "$VDEV" >/dev/null ||
+	"$BLKTIME" detach "$D" "$DEVID" "$XMV" block-detach "$D" "$VDEV" >/dev/null ||
 		fail "xm block-detach ($1)"
 	echo "$1 $x $f" >>"$work/results"
 	echo "# $1: xm $x / floor $f" >&2
@@ -161,8 +166,8 @@ while [ "$k" -le "$BLOCKS" ]; do
 done
 
 # results: "V XM XM_KMSG F_ADD F_PLUG F_KMSG F_UEVENT" (seconds)
-echo "A: xmbackd $BACKD_A${AGENT_A:+; agent $AGENT_A}${GUEST_A:+; in the guest: $GUEST_A}"
-echo "B: xmbackd $BACKD_B${AGENT_B:+; agent $AGENT_B}${GUEST_B:+; in the guest: $GUEST_B}"
+echo "A: xmbackd $BACKD_A; xm $XM_A${AGENT_A:+; agent $AGENT_A}${GUEST_A:+; in the guest: $GUEST_A}"
+echo "B: xmbackd $BACKD_B; xm $XM_B${AGENT_B:+; agent $AGENT_B}${GUEST_B:+; in the guest: $GUEST_B}"
 awk -f "$TOP/bench/stats.awk" -f /dev/stdin "$work/results" <<'AWK'
 { add($1 "x", $2 * 1000); add($1 "f", $7 * 1000); add($1 "r", $2 / $7); add($1 "k", ($3 - $6) * 1000) }
 END {
