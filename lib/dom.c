@@ -40,10 +40,22 @@ const char *xm_channel_dir(void)
 	return buf;
 }
 
+/* Has this process been connected to the store? */
+static bool xs_reached;
+
 void xm_xs_unreachable(int err)
 {
+	if (xs_reached && (err == ECONNREFUSED || err == ENOENT)) { /* there a moment ago: gone */
+		xm_xs_lost_error(err);
+		return;
+	}
 	fprintf(stderr, "Error: cannot reach XenStore at %s: %s (is xmstored running?)\n",
 		xm_xs_socket(), strerror(err));
+}
+
+void xm_xs_reached(void)
+{
+	xs_reached = true;
 }
 
 bool xm_xs_lost(int err)
@@ -64,6 +76,8 @@ struct xs_handle *xm_xs_open(void)
 	struct xs_handle *h = xs_open(XS_OPEN_SOCKETONLY);
 	if (!h)
 		xm_xs_unreachable(errno);
+	else
+		xm_xs_reached();
 	return h;
 }
 

@@ -32,8 +32,13 @@ const char *xm_channel_dir(void);
 /* Open XenStore; on failure prints xm_xs_unreachable's error. */
 struct xs_handle *xm_xs_open(void);
 /* "Error: cannot reach XenStore at <socket>: <err> (is xmstored running?)"
- * on stderr: the store cannot be connected to (no socket, refused). */
+ * on stderr: the store cannot be connected to (no socket, refused); once
+ * this process has been connected (xm_xs_reached), xm_xs_lost_error's
+ * words instead: a command that opens a second connection half-way (xm
+ * create's disks) found the store gone, not absent. */
 void xm_xs_unreachable(int err);
+/* This process is connected to the store (xm_xs_open says so itself). */
+void xm_xs_reached(void);
 /* Is err what a request gets when the store's connection broke in flight
  * (the daemon died or stopped)? Not a refusal of the request itself. */
 bool xm_xs_lost(int err);

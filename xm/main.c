@@ -138,6 +138,7 @@ int xm_xsc_open(struct xsc *c, const char *const *tokens, unsigned int n)
 		close(fd);
 		return xm_error("out of memory");
 	}
+	xm_xs_reached();
 	return 0;
 }
 
