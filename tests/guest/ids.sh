@@ -208,6 +208,16 @@ wait "$XMPID"; rc=$?
 [ $rc -eq 1 ] && grep -q "^Error: lost the connection to XenStore at $XS_SOCK: .* (did xmstored stop?)$" "$work/err" &&
 	t_ok "xmstored killed under xm shutdown -w: exit 1, 'lost the connection to XenStore'" ||
 	t_fail "store lost in flight" "rc=$rc $(cat "$work/err")"
+# The QEMU of the domain being made (not Guest1-3's), kept for the
+# teardown: its pid, or nothing.
+new_qemu() {
+	q=
+	for d in "$XM_RUNDIR"/dom/*; do
+		case " $id1 $id2 $id3 " in *" ${d##*/} "*) ;; *) q=$(cat "$d/qemu.pid" 2>/dev/null) ;; esac
+	done
+	echo "$q" >> "$work/qemu-pids"
+	echo "$q"
+}
 # xm create with a disk waits for the guest's agent: the store killed then.
 xs_start xm "$work/xs" || t_fail "store restart" "xmstored did not start"
 restart_backd
@@ -220,11 +230,7 @@ i=0
 while [ "$(ls "$XM_RUNDIR"/dom/*/qemu.pid 2>/dev/null | wc -l)" = "$n0" ] && [ $i -lt 200 ]; do
 	sleep 0.05; i=$((i + 1))
 done
-q6=
-for d in "$XM_RUNDIR"/dom/*; do
-	case " $id1 $id2 $id3 " in *" ${d##*/} "*) ;; *) q6=$(cat "$d/qemu.pid" 2>/dev/null) ;; esac
-done
-echo "$q6" >> "$work/qemu-pids"
+q6=$(new_qemu)
 kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null; XS_PID=
 s0=$(date +%s.%N)
 wait "$XMPID"; rc=$?
@@ -250,11 +256,7 @@ i=0 # (timeout's child: xm itself, stopped at the point)
 until [ "$(ps -o stat= --ppid "$XMPID" 2>/dev/null | cut -c1)" = T ] || [ $i -ge 600 ]; do
 	sleep 0.05; i=$((i + 1))
 done
-q7=
-for d in "$XM_RUNDIR"/dom/*; do
-	case " $id1 $id2 $id3 " in *" ${d##*/} "*) ;; *) q7=$(cat "$d/qemu.pid" 2>/dev/null) ;; esac
-done
-echo "$q7" >> "$work/qemu-pids"
+q7=$(new_qemu)
 kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null; XS_PID=
 pkill -CONT -P "$XMPID"
 wait "$XMPID"; rc=$?
