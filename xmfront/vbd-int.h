@@ -53,7 +53,10 @@ struct vbd_dev {
 	struct vbd_read read_arg[NVALS]; /* on_read's arg for each slot */
 	bool read_busy;       /* a batch of reads is in flight */
 	bool fresh;           /* not read yet: its first reads go with the
-	                       * Connected write's transaction (xenbus_prepare) */
+	                       * Connected write's transaction (xenbus_prepare),
+	                       * and with its backend's watch and reads at the
+	                       * path xm gives it (guessed_reads) */
+	bool guessed_reads;   /* the batch holds the backend's reads too */
 	unsigned int reads_due; /* reads of the batch still to come */
 	bool read_failed;     /* one of the batch failed (the host went away) */
 	bool read_again;      /* an event while reading or writing: read
@@ -107,6 +110,8 @@ struct vbd_front {
 		dev_t rdev;       /* MAJOR:MINOR, 0 if unknown */
 	} added[8];
 	unsigned int nadded;
+	char domid[12];       /* the domain's id (its "domid" node), "" unknown */
+	unsigned int domid_epoch; /* mux epoch it was read in */
 	bool net_added;       /* a network interface appeared (vbd_take_net_added) */
 };
 

@@ -106,6 +106,7 @@ static bool backend_up(enum xenbus_state s)
 static void decide(struct vbd_dev *d);
 static void read_device(struct vbd_dev *d);
 static void on_backend_event(void *arg, const char *path);
+static bool set_backend_watch(struct vbd_dev *d, const char *state);
 
 int dev_request(struct vbd_dev *d, uint32_t type, uint32_t tx, const char *body, size_t len,
 		mux_reply_fn *fn)
@@ -255,14 +256,20 @@ static bool read_val(struct vbd_dev *d, const char *dir, const char *key, int sl
 	return true;
 }
 
-static void read_backend(struct vbd_dev *d)
+/* The backend's values, in the backend directory dir. */
+static void read_backend_at(struct vbd_dev *d, const char *dir)
 {
 	static const char *const keys[] = { [B_STATE] = "state", [B_DEV] = "dev",
 					    [B_TYPE] = "device-type", [B_FORCE] = "force",
 					    [B_SLOT] = "pci-root-port" };
 	for (int s = B_STATE; s < NVALS; s++)
-		if (!read_val(d, d->val[F_BACKEND], keys[s], s))
+		if (!read_val(d, dir, keys[s], s))
 			break;
+}
+
+static void read_backend(struct vbd_dev *d)
+{
+	read_backend_at(d, d->val[F_BACKEND]);
 }
 
 static void read_done(struct vbd_dev *d)
@@ -306,12 +313,38 @@ static void on_read(void *arg, uint32_t type, const char *body, size_t len)
 	if (r->slot == B_TYPE && !d->read_failed)
 		d->backend_known = true;
 	/* with the backend's state watched; else decide() sets the watch and
-	 * its first event reads the backend */
-	if (r->slot == F_STATE && !d->read_failed && d->val[F_BACKEND] &&
+	 * its first event reads the backend (not when the backend's reads went
+	 * with these: guess_backend) */
+	if (r->slot == F_STATE && !d->read_failed && d->val[F_BACKEND] && !d->guessed_reads &&
 	    d->val[F_BACKEND][0] == '/' && d->backend_watch[0])
 		read_backend(d);
-	if (!d->reads_due)
+	if (!d->reads_due) {
+		d->guessed_reads = false;
 		read_done(d);
+	}
+}
+
+/* A device just come: its backend is most likely where xm puts every
+ * one, Domain-0's backend/vbd/<domid>/<devid> (docs/vbd.md). Its watch
+ * and reads go with the device's own first reads, so that the agent has
+ * all it needs for the hot-plug after one round trip, not two: done
+ * sooner, out of the way of the QEMU's device_add and the guest's probe
+ * that follow at once (bench/README.md, session 16). decide() checks the
+ * guess against the device's backend node (watch_backend): a backend
+ * elsewhere is watched and read then, the guess let go. */
+static void guess_backend(struct vbd_dev *d)
+{
+	struct vbd_front *v = d->v;
+	char dir[96], state[sizeof(d->backend_watch)];
+	if (!v->domid[0] || v->domid_epoch != mux_epoch(v->mux) || d->backend_watch[0])
+		return;
+	snprintf(dir, sizeof(dir), "/local/domain/0/backend/vbd/%s/%s", v->domid,
+		 d->id);
+	snprintf(state, sizeof(state), "%s/state", dir);
+	if (!set_backend_watch(d, state))
+		return;
+	d->guessed_reads = true;
+	read_backend_at(d, dir);
 }
 
 /* Read the device's nodes again, then decide(). */
@@ -320,6 +353,7 @@ static void read_device(struct vbd_dev *d)
 	if (!dev_ready(d))
 		return;
 	d->check_due = d->checked = false;
+	d->guessed_reads = false;
 	static const char *const keys[] = { [F_BACKEND] = "backend", [F_STATE] = "state" };
 	char dir[64];
 	free_vals(d);
@@ -331,18 +365,22 @@ static void read_device(struct vbd_dev *d)
 	d->reads_due = 0;
 	snprintf(dir, sizeof(dir), VBD_DIR "/%s", d->id);
 	/* A device just come is most likely an attach: the transaction of
-	 * its Connected write starts with these reads, so that its read in
-	 * it goes out with the backend's watch and reads (decide), and the
-	 * agent's traffic is over two round trips before the hot-plug, not
-	 * three amid it. decide() lets it go if the device is not being
-	 * connected (one found Connected when the agent starts). */
-	if (d->fresh) {
+	 * its Connected write starts with these reads, and the backend's
+	 * watch and reads go with them (guess_backend), so that the agent
+	 * has what the hot-plug needs after one round trip (the read in the
+	 * transaction follows on its own), not amid the hot-plug. decide()
+	 * lets the transaction go if the device is not being connected (one
+	 * found Connected when the agent starts). */
+	bool fresh = d->fresh;
+	if (fresh) {
 		d->fresh = false;
 		xenbus_prepare(d);
 	}
 	for (int s = F_BACKEND; s <= F_STATE; s++)
 		if (!read_val(d, dir, keys[s], s))
 			return;
+	if (fresh)
+		guess_backend(d);
 }
 
 /* Read the backend's state, force and pci-root-port, which change after
@@ -482,6 +520,23 @@ static void device_gone(struct vbd_dev *d)
 	forget(d);
 }
 
+/* Watch the backend state node state (and the pci-root-port beside it)
+ * from now on. false if the store refused. */
+static bool set_backend_watch(struct vbd_dev *d, const char *state)
+{
+	struct mux *m = d->v->mux;
+	snprintf(d->backend_watch, sizeof(d->backend_watch), "%s", state);
+	if (mux_watch(m, d->backend_watch, on_backend_event, d) < 0) {
+		d->backend_watch[0] = '\0';
+		return false;
+	}
+	char slot[sizeof(d->backend_watch) + 16];
+	slot_watch_path(d, slot, sizeof(slot));
+	if (mux_watch(m, slot, on_backend_event, d) < 0) /* its Connected still says */
+		log_warn("%s: cannot watch %s: %s", d->name, slot, strerror(errno));
+	return true;
+}
+
 /* Watch the backend's state and pci-root-port from now on, and read its
  * values in the same round trip; for a device being connected, the
  * Connected write's transaction is opened ahead of them. Round trips the
@@ -489,26 +544,28 @@ static void device_gone(struct vbd_dev *d)
  * the watch is set now (its reads are on their way). */
 static bool watch_backend(struct vbd_dev *d)
 {
-	struct vbd_front *v = d->v;
 	char want[sizeof(d->backend_watch)];
-	if (!d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/')
+	if (!d->val[F_BACKEND] || d->val[F_BACKEND][0] != '/') {
+		/* no backend named: none watched (guess_backend's let go), and
+		 * none of its values taken */
+		unwatch_backend(d);
+		d->backend_known = false;
+		for (int s = B_STATE; s < NVALS; s++) {
+			free(d->val[s]);
+			d->val[s] = NULL;
+		}
 		return false;
+	}
 	snprintf(want, sizeof(want), "%s/state", d->val[F_BACKEND]);
 	if (d->backend_watch[0] && strcmp(d->backend_watch, want) == 0)
 		return false;
-	/* another backend than the one watched: the guest was restored (xm
+	/* another backend than the one watched: not where guess_backend
+	 * looked (a backend in another domain), or the guest was restored (xm
 	 * restore), as another domain id, whose backends these are now */
 	unwatch_backend(d);
 	d->backend_known = false;
-	memcpy(d->backend_watch, want, sizeof(want));
-	if (mux_watch(v->mux, d->backend_watch, on_backend_event, d) < 0) {
-		d->backend_watch[0] = '\0';
+	if (!set_backend_watch(d, want))
 		return false;
-	}
-	char slot[sizeof(d->backend_watch) + 16];
-	slot_watch_path(d, slot, sizeof(slot));
-	if (mux_watch(v->mux, slot, on_backend_event, d) < 0) /* its Connected still says */
-		log_warn("%s: cannot watch %s: %s", d->name, slot, strerror(errno));
 	if (before_connected(node_state(d, F_STATE)))
 		xenbus_prepare(d);
 	d->read_busy = true;
@@ -821,8 +878,28 @@ static void on_list(void *arg, uint32_t type, const char *body, size_t len)
 	}
 }
 
+/* The domain's id, for guess_backend: read once a connection (an xm
+ * restore gives the guest another id, and a new connection). */
+static void on_domid(void *arg, uint32_t type, const char *body, size_t len)
+{
+	struct vbd_front *v = arg;
+	if (type == XS_ERROR || len == 0 || len >= sizeof(v->domid) || memchr(body, '\0', len))
+		return;
+	memcpy(v->domid, body, len);
+	v->domid[len] = '\0';
+	if (!is_num(v->domid)) {
+		v->domid[0] = '\0';
+		return;
+	}
+	v->domid_epoch = mux_epoch(v->mux);
+}
+
 static void scan(struct vbd_front *v)
 {
+	if (v->domid_epoch != mux_epoch(v->mux) || !v->domid[0]) {
+		v->domid[0] = '\0'; /* (its reply comes before the listing's) */
+		mux_request(v->mux, XS_READ, "domid", sizeof("domid"), on_domid, v);
+	}
 	if (v->scanning) {
 		v->rescan = true;
 		return;

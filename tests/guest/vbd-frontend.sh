@@ -363,7 +363,7 @@ backd_start
 # xmstored's trace over five attaches: the agent's first request after
 # its commit is the backend's state when the event was held (a guest slow
 # to see the device may find the backend Connected at once: nothing held).
-held=0 reread=0 early=0 i=0
+held=0 reread=0 early=0 guessed=0 i=0
 while [ $i -lt 5 ]; do
 	i=$((i + 1))
 	mark=$(wc -l < "$trace")
@@ -382,6 +382,12 @@ while [ $i -lt 5 ]; do
 	w=$(echo "$win" | grep -n " IN  $fd WATCH [0-9]* 0 /local/domain/0/backend/vbd/$ID/51728/state be\$" | head -1 | cut -d: -f1)
 	e=$(echo "$win" | grep -n " IN  $fd TRANSACTION_END [0-9]* [1-9][0-9]* T\$" | head -1 | cut -d: -f1)
 	[ -n "$fd" ] && [ -n "$w" ] && [ -n "$e" ] && [ "$w" -lt "$e" ] && early=$((early + 1))
+	# the agent's own first look: the backend's watch went with its first
+	# reads, before its transaction's read (vbd.c, guess_backend)
+	ag=$(echo "$win" | grep " IN  d$ID/")
+	w=$(echo "$ag" | grep -n " WATCH [0-9]* 0 /local/domain/0/backend/vbd/$ID/51728/state " | head -1 | cut -d: -f1)
+	t=$(echo "$ag" | grep -n " READ [0-9]* [1-9][0-9]* device/vbd/51728/state\$" | head -1 | cut -d: -f1)
+	[ -n "$w" ] && [ -n "$t" ] && [ "$w" -lt "$t" ] && guessed=$((guessed + 1))
 	xm_run "$XM" block-detach "$ID" xvdb
 done
 [ $reread = 0 ] && [ $held -ge 1 ] &&
@@ -389,6 +395,30 @@ done
 	t_fail "the held Connected" "$held of 5 held, $reread read the device again after the write"
 [ $early = 5 ] && t_ok "xm set its watches before its commit (5 of 5)" ||
 	t_fail "xm's watches before its commit" "$early of 5"
+[ $guessed = 5 ] && t_ok "the agent watched the backend with its first reads (5 of 5)" ||
+	t_fail "the agent's backend watch with its first reads" "$guessed of 5"
+
+# ---- a backend elsewhere than xm puts one: the agent's guess let go ----
+# A device written by hand whose backend is not Domain-0's backend/vbd/<id>/
+# <devid>: the agent must follow the one its backend node names. Its
+# Closed, before anything connected, makes the frontend Closed ("given up
+# before we connected"); an agent still on the guessed path would not see
+# it.
+be=/local/domain/0/backend/vbd-elsewhere/$ID/51760
+fe=/local/domain/$ID/device/vbd/51760
+xenstore-write "$be" "" && xenstore-chmod "$be" n0 "r$ID" &&
+	xenstore-write "$be/state" 1 "$be/dev" xvdd "$be/device-type" disk "$be/frontend" "$fe" &&
+	xenstore-write "$fe" "" && xenstore-chmod "$fe" "n$ID" r0 &&
+	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/virtual-device" 51760 \
+		"$fe/device-type" disk "$fe/state" 1 || t_fail "a device by hand" "cannot write it"
+sleep 0.5
+xenstore-write "$be/state" 6
+i=0
+until [ "$(xenstore-read "$fe/state" 2>/dev/null)" = 6 ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+got=$(xenstore-read "$fe/state" 2>&1)
+[ "$got" = 6 ] && t_ok "a backend elsewhere (backend/vbd-elsewhere): the agent follows it, Closed as it closes" ||
+	t_fail "a backend elsewhere" "frontend state '$got'"
+xenstore-rm "$fe"; xenstore-rm /local/domain/0/backend/vbd-elsewhere
 
 # ---- the agent's priority and its uevent monitor ----
 got=$(guest_run "$ID" 'for p in $(pidof xmfront); do cut -d" " -f19 /proc/$p/stat; done')
