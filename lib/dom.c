@@ -64,11 +64,17 @@ bool xm_xs_lost(int err)
 	       err == ECONNABORTED || err == EBADF || err == ESHUTDOWN || err == EIO;
 }
 
+void xm_xs_lost_text(char *buf, size_t len, int err)
+{
+	snprintf(buf, len, "lost the connection to XenStore at %s: %s (did xmstored stop?)",
+		 xm_xs_socket(), strerror(err));
+}
+
 void xm_xs_lost_error(int err)
 {
-	fprintf(stderr, "Error: lost the connection to XenStore at %s: %s "
-		"(did xmstored stop?)\n",
-		xm_xs_socket(), strerror(err));
+	char text[4200];
+	xm_xs_lost_text(text, sizeof(text), err);
+	fprintf(stderr, "Error: %s\n", text);
 }
 
 struct xs_handle *xm_xs_open(void)

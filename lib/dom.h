@@ -45,6 +45,9 @@ bool xm_xs_lost(int err);
 /* "Error: lost the connection to XenStore at <socket>: <err> (did
  * xmstored stop?)". */
 void xm_xs_lost_error(int err);
+/* The same words, without "Error: ", into buf (for a message that goes
+ * on: xm block-attach's). */
+void xm_xs_lost_text(char *buf, size_t len, int err);
 
 /* Read a node as a string (NULL if absent). Caller frees. */
 char *dom_readf(struct xs_handle *h, xs_transaction_t t, const char *fmt, ...)

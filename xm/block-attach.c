@@ -227,9 +227,9 @@ static int judge(struct xsc *c, const struct vbd *v, struct watched *w, bool be_
  * a lost store, the socket and the error first (dom.h). */
 static char *lost_why(int err)
 {
-	char *s = NULL;
-	if (asprintf(&s, "lost the connection to XenStore at %s: %s (did xmstored stop?); "
-		     "xmbackd finishes or undoes the attach", xm_xs_socket(), strerror(err)) < 0)
+	char text[4200], *s = NULL;
+	xm_xs_lost_text(text, sizeof(text), err);
+	if (asprintf(&s, "%s; xmbackd finishes or undoes the attach", text) < 0)
 		return NULL;
 	return s;
 }
