@@ -242,29 +242,39 @@ left=$(ls "$XM_RUNDIR/dom" | sort -n | tr '\n' ' ')
 	t_ok "xmstored killed under xm create: exit 1 in $secs s, 'lost the connection', its QEMU and run dir gone" ||
 	t_fail "store lost under create" "rc=$rc after $secs s, dirs [$left], QEMU '$q6' $(ps -o stat=,args= -p "$q6" | cut -c1-60): $(cat "$work/err")"
 
+# xm create of CFG frozen at its crash point POINT (XM_CRASH_HOW=stop),
+# xmstored killed, xm let go: sets rc, q (its QEMU) and left (the run dirs).
+store_killed_at() { # store_killed_at CFG POINT
+	xs_start xm "$work/xs" || t_fail "store restart" "xmstored did not start"
+	restart_backd
+	XM_CRASH_AT=$2 XM_CRASH_HOW=stop timeout 60 "$XM" create "$1" >/dev/null 2>"$work/err" &
+	XMPID=$!
+	i=0 # (timeout's child: xm itself, stopped at the point)
+	until [ "$(ps -o stat= --ppid "$XMPID" 2>/dev/null | cut -c1)" = T ] || [ $i -ge 600 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	q=$(new_qemu)
+	kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null; XS_PID=
+	pkill -CONT -P "$XMPID"
+	wait "$XMPID"; rc=$?
+	left=$(ls "$XM_RUNDIR/dom" | sort -n | tr '\n' ' ')
+}
+guest_cfg "$work/g7.cfg" Guest7 128 1 "disk = [ 'file:$work/disk.img,xvdb,w' ]"
 # The store gone between the domain's records and its disk's attach, which
 # opens a connection of its own: the same words, not "cannot reach" (xm
 # create was connected a moment ago), and the create undone.
-xs_start xm "$work/xs" || t_fail "store restart" "xmstored did not start"
-restart_backd
-guest_cfg "$work/g7.cfg" Guest7 128 1 "disk = [ 'file:$work/disk.img,xvdb,w' ]"
-n0=$(ls "$XM_RUNDIR"/dom/*/qemu.pid 2>/dev/null | wc -l)
-XM_CRASH_AT=xm.create-running XM_CRASH_HOW=stop timeout 60 "$XM" create "$work/g7.cfg" \
-	>/dev/null 2>"$work/err" &
-XMPID=$!
-i=0 # (timeout's child: xm itself, stopped at the point)
-until [ "$(ps -o stat= --ppid "$XMPID" 2>/dev/null | cut -c1)" = T ] || [ $i -ge 600 ]; do
-	sleep 0.05; i=$((i + 1))
-done
-q7=$(new_qemu)
-kill -9 "$XS_PID"; wait "$XS_PID" 2>/dev/null; XS_PID=
-pkill -CONT -P "$XMPID"
-wait "$XMPID"; rc=$?
-left=$(ls "$XM_RUNDIR/dom" | sort -n | tr '\n' ' ')
-[ $rc -eq 1 ] && [ -n "$q7" ] && ! running "$q7" && [ "$left" = "$id1 $id2 $id3 " ] &&
+store_killed_at "$work/g7.cfg" xm.create-running
+[ $rc -eq 1 ] && [ -n "$q" ] && ! running "$q" && [ "$left" = "$id1 $id2 $id3 " ] &&
 	grep -q "^Error: lost the connection to XenStore at $XS_SOCK: Connection refused (did xmstored stop?)$" "$work/err" &&
 	t_ok "xmstored gone before the disk's attach connects: 'lost the connection', its QEMU and run dir gone" ||
-	t_fail "store gone before the disk's attach" "rc=$rc dirs [$left], QEMU '$q7': $(cat "$work/err")"
+	t_fail "store gone before the disk's attach" "rc=$rc dirs [$left], QEMU '$q': $(cat "$work/err")"
+# ... and while the disk's attach waits for the guest: the lost-store words,
+# then what becomes of the attach.
+store_killed_at "$work/g7.cfg" xm.attach-waiting
+[ $rc -eq 1 ] && [ -n "$q" ] && ! running "$q" && [ "$left" = "$id1 $id2 $id3 " ] &&
+	grep -q "^Error: lost the connection to XenStore at $XS_SOCK: .* (did xmstored stop?); xmbackd finishes or undoes the attach$" "$work/err" &&
+	t_ok "xmstored gone while the disk's attach waits: 'lost the connection ...; xmbackd finishes or undoes the attach', its QEMU and run dir gone" ||
+	t_fail "store gone while the disk's attach waits" "rc=$rc dirs [$left], QEMU '$q': $(cat "$work/err")"
 
 refused="Error: cannot reach XenStore at $XS_SOCK: Connection refused (is xmstored running?)"
 for c in list "destroy $id3" "console $id3" "block-list $id3" "create $work/g2.cfg"; do
