@@ -298,7 +298,7 @@ t_check "after them: no stale nodes, QEMU devices or claims" no_vbds "$A"
 kill -STOP "$BACKD_PID"
 pids= n=0
 for x in d e f g h i j k; do
-	truncate -s 1M "$work/burst-$x.img"
+	truncate -s 1M "$work/burst-$x.img" && printf 'XMBST-%s' "$x" | dd of="$work/burst-$x.img" conv=notrunc 2>/dev/null
 	"$XM" block-attach "$A" "file:$work/burst-$x.img" "xvd$x" w >/dev/null 2>"$work/burst-$x.err" &
 	pids="$pids $!"
 done
@@ -319,6 +319,12 @@ fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 	t_fail "burst of 10" "$n backends seen; $fails failed: $(cat "$work"/burst-*.err)"
 got=$(guest_run "$A" 'ls /dev/xvd[d-m] 2>/dev/null | wc -l' | tr -d '\r\n ')
 [ "$got" = 10 ] && t_ok "burst: the guest has all ten" || t_fail "burst: in the guest" "$got of 10"
+# each disk its own image: the burst's add-fds, one per device, went out
+# on one monitor together, each with its own descriptor (lib/qmp.c, the
+# descriptor gate: QEMU keeps only the last one received)
+got=$(guest_run "$A" 'for x in d e f g h i j k; do head -c 7 /dev/xvd$x; echo -n " "; done' | tr -d '\r\n')
+want="XMBST-d XMBST-e XMBST-f XMBST-g XMBST-h XMBST-i XMBST-j XMBST-k "
+[ "$got" = "$want" ] && t_ok "burst: each disk is its own image" || t_fail "burst: images" "got '$got', want '$want'"
 pids=
 for x in d e f g h i j k l m; do "$XM" block-detach "$A" "xvd$x" >/dev/null 2>"$work/burst-$x.err" & pids="$pids $!"; done
 fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
