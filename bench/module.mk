@@ -20,6 +20,11 @@ $(BLKTIME): $(B)/bench/blktime.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
 BENCHPROGS += $(BLKTIME)
 
+# bench/qmpbytes: what a QMP command's length costs (bench/qmpbytes.sh).
+$(B)/bench/qmpbytes: $(B)/bench/qmpbytes.o $(LIBXM)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
+BENCHPROGS += $(B)/bench/qmpbytes
+
 # bench/xsfill: the filler of bench/memory.sh (many domains' nodes).
 $(B)/bench/xsfill: $(B)/bench/xsfill.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
