@@ -15,7 +15,9 @@
 #define ERR_POLL "poll failed"
 #define ERR_EOF "QEMU closed the monitor connection"
 #define ERR_SEND "cannot send to QEMU's monitor"
-#define QMP_KEEP_MAX 32 /* xmbackd: up to 8 jobs a guest, 3 replies awaited each */
+/* xmbackd: up to 8 jobs a guest, 3 replies awaited each, and the
+ * reconcile's view (4, and 2 or 3 a device); past it the oldest goes */
+#define QMP_KEEP_MAX 1024
 #define QMP_BUF_MAX (4 << 20) /* unparsed bytes a peer may leave us holding */
 
 struct qmp {
@@ -23,8 +25,10 @@ struct qmp {
 	char *buf;
 	size_t len, cap;
 	json_t *kept;       /* events (and replies to keep[]) seen by blocking calls */
-	long keep[QMP_KEEP_MAX]; /* replies a blocking call keeps, not drops (qmp_keep); 0: none */
-	unsigned int nkeep; /* the next slot of keep[] to fill */
+	long *keep;         /* replies a blocking call keeps, not drops (qmp_keep), */
+	unsigned int nkeep, capkeep; /* ... not yet come, oldest first */
+	long last_kept;     /* the id of the last reply qmp_next found in keep, or 0 */
+	unsigned long changes; /* commands sent that are not questions (qmp_changes) */
 	long next_id;
 	long caps_id;       /* the qmp_capabilities sent (qmp_handshake), or -1 */
 	bool ready;         /* its reply came: commands may be sent */
@@ -81,6 +85,8 @@ int qmp_read(struct qmp *q)
 	return 0;
 }
 
+static bool take_keep(struct qmp *q, long id);
+
 json_t *qmp_next(struct qmp *q)
 {
 	for (;;) {
@@ -92,8 +98,12 @@ json_t *qmp_next(struct qmp *q)
 		json_t *msg = json_loadb(q->buf, line, JSON_DISABLE_EOF_CHECK, &jerr);
 		memmove(q->buf, q->buf + line, q->len - line);
 		q->len -= line;
-		if (msg && json_is_object(msg))
+		if (msg && json_is_object(msg)) {
+			json_t *mid = json_object_get(msg, "id");
+			long id = json_is_integer(mid) ? (long)json_integer_value(mid) : 0;
+			q->last_kept = id > 0 && take_keep(q, id) ? id : 0;
 			return msg;
+		}
 		json_decref(msg); /* blank or broken line: skip */
 	}
 }
@@ -170,8 +180,22 @@ long qmp_send(struct qmp *q, const char *cmd, json_t *args)
 	return qmp_send_fd(q, cmd, args, -1);
 }
 
+/* Does cmd only ask (QEMU's state the same after it)? */
+static bool question(const char *cmd)
+{
+	return strncmp(cmd, "query-", 6) == 0 || strcmp(cmd, "qom-list") == 0 ||
+	       strcmp(cmd, "qom-get") == 0 || strcmp(cmd, "qmp_capabilities") == 0;
+}
+
+unsigned long qmp_changes(const struct qmp *q)
+{
+	return q->changes;
+}
+
 long qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd)
 {
+	if (!question(cmd))
+		q->changes++;
 	long id = q->next_id++;
 	json_t *m = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
 	if (!m) {
@@ -197,26 +221,41 @@ static char *dup_err(const char *s)
 	return e;
 }
 
-/* Is mid the id of a reply kept for the event loop (qmp_keep)? Then it is
- * kept, once. */
+/* Is mid the id of a reply kept for the event loop (qmp_keep)? (Asked of
+ * the message qmp_next gave last: it took the id out of keep.) */
 static bool kept_reply(struct qmp *q, json_t *mid)
 {
-	if (!json_is_integer(mid))
-		return false;
-	for (unsigned int i = 0; i < QMP_KEEP_MAX; i++)
-		if (q->keep[i] > 0 && q->keep[i] == json_integer_value(mid)) {
-			q->keep[i] = 0;
-			return true;
-		}
-	return false;
+	return json_is_integer(mid) && q->last_kept && json_integer_value(mid) == q->last_kept;
 }
 
 void qmp_keep(struct qmp *q, long id)
 {
 	if (id <= 0)
 		return;
-	q->keep[q->nkeep] = id; /* the oldest goes: its reply came long since */
-	q->nkeep = (q->nkeep + 1) % QMP_KEEP_MAX;
+	if (q->nkeep == q->capkeep) {
+		unsigned int cap = q->capkeep ? q->capkeep * 2 : 8;
+		long *k = cap <= QMP_KEEP_MAX ? realloc(q->keep, cap * sizeof(*k)) : NULL;
+		if (k) {
+			q->keep = k;
+			q->capkeep = cap;
+		} else { /* the oldest goes: its reply came long since */
+			memmove(q->keep, q->keep + 1, (q->nkeep - 1) * sizeof(*q->keep));
+			q->nkeep--;
+		}
+	}
+	q->keep[q->nkeep++] = id;
+}
+
+/* A reply came: its id is no longer awaited. Was it kept? */
+static bool take_keep(struct qmp *q, long id)
+{
+	for (unsigned int i = 0; i < q->nkeep; i++)
+		if (q->keep[i] == id) {
+			memmove(q->keep + i, q->keep + i + 1, (q->nkeep - i - 1) * sizeof(*q->keep));
+			q->nkeep--;
+			return true;
+		}
+	return false;
 }
 
 int qmp_wait_reply(struct qmp *q, long id, json_t **ret, char **err, int timeout_ms)
@@ -420,6 +459,7 @@ void qmp_close(struct qmp *q)
 		close(q->fd);
 	kept_all -= json_array_size(q->kept);
 	json_decref(q->kept);
+	free(q->keep);
 	free(q->buf);
 	free(q);
 }

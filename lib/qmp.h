@@ -42,6 +42,9 @@ long qmp_send(struct qmp *q, const char *cmd, json_t *args);
  * that takes one (add-fd, getfd); fd < 0: none. QEMU gets its own copy:
  * the caller still owns fd. */
 long qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd);
+/* How many commands that are not questions (query-*, qom-list, qom-get)
+ * have been sent on q: a view of QEMU read meanwhile may be out of date. */
+unsigned long qmp_changes(const struct qmp *q);
 /* Read what is available on the socket. 0, or -1 on EOF/error (EMSGSIZE:
  * 4 MiB without an end of line, which no QMP message is). */
 int qmp_read(struct qmp *q);

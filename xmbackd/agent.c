@@ -81,14 +81,6 @@ static void agent_set(struct backd *b, struct guest *g, int open)
 	}
 }
 
-void guests_agent(struct backd *b, struct guest *g)
-{
-	json_t *ret = NULL;
-	if (qmp_exec(g->q, "query-chardev", NULL, &ret, NULL, 3000) == 0)
-		agent_set(b, g, xenbus_open(ret));
-	json_decref(ret);
-}
-
 void guests_agent_reset(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next)

@@ -36,6 +36,8 @@ struct guest {
 	bool want_reconcile;    /* reconcile once it answers */
 	bool fresh;             /* ... as after new watches (reconcile_guest) */
 	bool taken;             /* reconciled once since its handshake (guests_recheck) */
+	struct qview_job *view; /* the reconcile's view of its QEMU, being answered (reconcile.c) */
+	long view_deadline;     /* ... until then (now_ms) */
 	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
 	unsigned int nleft;
 	struct job *jobs;       /* the attaches and detaches in flight on its QEMU (plug.c) */
@@ -128,10 +130,6 @@ void guests_free(struct backd *b);
 /* Reconcile the guests whose QEMU reported a change (reconcile.c). */
 void guests_recheck(struct backd *b);
 /* agent.c */
-/* Is the guest's agent connected to its end of the xenbus port (QEMU's
- * query-chardev: frontend-open)? Asked and waited for; written to
- * /tool/xm/domain/N/agent when it changed. */
-void guests_agent(struct backd *b, struct guest *g);
 /* Forget what was written (the store restarted): written again. */
 void guests_agent_reset(struct backd *b);
 /* Ask the guest's QEMU about its agent without waiting (and reconcile the

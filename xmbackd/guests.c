@@ -19,6 +19,7 @@
 #include "dom.h"
 #include "oplock.h"
 #include "qmp.h"
+#include "qview.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -56,6 +57,7 @@ static void q_close(struct backd *b, struct guest *g)
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, qmp_fd(g->q), NULL);
 	qmp_close(g->q);
 	g->q = NULL;
+	reconcile_drop(g); /* its answers will not come (a new handshake reconciles) */
 }
 
 static void cleanup(struct backd *b, struct guest *g, const char *why)
@@ -416,7 +418,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	guest_heard(b, g);
 	json_t *m;
 	while (!g->gone && (m = qmp_next(g->q))) {
-		if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m))
+		if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m) &&
+		    !reconcile_message(b, g, m))
 			on_event(b, g, m);
 		json_decref(m);
 	}
@@ -430,7 +433,7 @@ void guests_events(struct backd *b)
 		json_t *m;
 		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
 			if (!guest_pong(b, g, m) && !job_message(b, g, m) &&
-			    !actions_message(b, g, m))
+			    !actions_message(b, g, m) && !reconcile_message(b, g, m))
 				on_event(b, g, m);
 			json_decref(m);
 		}
@@ -475,9 +478,12 @@ bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid)
 void guests_expire(struct backd *b)
 {
 	long now = now_ms();
-	for (struct guest *g = b->guests; g; g = g->next)
+	for (struct guest *g = b->guests; g; g = g->next) {
 		if (g->jobs && !g->gone)
 			job_expire(b, g, now);
+		if (g->view && now >= g->view_deadline)
+			b->recheck_due = true; /* its reconcile ends unanswered */
+	}
 }
 
 bool guest_stuck(struct backd *b, unsigned int domid)
@@ -521,13 +527,48 @@ void guests_free(struct backd *b)
 	guests_reap(b);
 }
 
+/* g is reconciled (ok) or could not be (QEMU or the store not read): its
+ * first time, the attaches that waited for it go on (a guest just created:
+ * xm create's disks). */
+static void reconciled(struct backd *b, struct guest *g, bool ok)
+{
+	if (ok)
+		g->fresh = false;
+	if (!g->taken) {
+		g->taken = true;
+		vbd_scan_domain(b, g->domid);
+	}
+}
+
 void guests_recheck(struct backd *b)
 {
 	if (!b->recheck_due)
 		return;
 	b->recheck_due = false;
+	long now = now_ms();
 	for (struct guest *g = b->guests; g; g = g->next) {
-		if (g->gone || !g->recheck)
+		if (g->gone)
+			continue;
+		if (g->view) { /* its view asked of QEMU: answered, refused or late? */
+			int st = qview_state(g->view);
+			if (st == 0 && now < g->view_deadline)
+				continue; /* (its last answer or the deadline brings it back) */
+			if (st > 0 && (g->jobs || !qview_current(g->view, g->q))) {
+				/* QEMU was asked to change meanwhile (an attach or a
+				 * detach began or ended): asked again after it */
+				reconcile_drop(g);
+				g->recheck = true;
+				b->recheck_due = true;
+				continue;
+			}
+			if (st == 0)
+				log_warn("domain %u: its QEMU did not answer the reconcile's questions "
+					 "within %d ms: nothing done", g->domid, RECONCILE_QMP_TIMEOUT);
+			reconciled(b, g, st > 0 && reconcile_guest(b, g, g->fresh) == 0);
+			reconcile_drop(g);
+			continue;
+		}
+		if (!g->recheck)
 			continue;
 		if (!g->ready || g->stuck || g->jobs) {
 			b->recheck_due = true; /* looked at again when it can be */
@@ -536,13 +577,7 @@ void guests_recheck(struct backd *b)
 		g->recheck = false;
 		if (!g->taken)
 			actions_takeover(b, g); /* (a guest found crashed) */
-		if (reconcile_guest(b, g, g->fresh) == 0)
-			g->fresh = false;
-		if (!g->taken) {
-			g->taken = true;
-			/* attaches that waited for it (a guest just created: xm
-			 * create's disks) */
-			vbd_scan_domain(b, g->domid);
-		}
+		if (!reconcile_start(b, g))
+			reconciled(b, g, false);
 	}
 }

@@ -58,30 +58,14 @@ static bool our_name(const char *name, const char *prefix, unsigned long *devid)
 	return *end == '\0' && errno == 0;
 }
 
-static json_t *qom_get(struct qmp *q, const char *dev, const char *prop, int timeout_ms)
+/* The devices, from qom-list's answer. 0 or -1. */
+static int parse_devices(struct qview *v, json_t *ret)
 {
-	char path[128];
-	json_t *ret = NULL;
-	snprintf(path, sizeof(path), PERIPHERAL "/%s", dev);
-	if (qmp_exec(q, "qom-get", json_pack("{s:s, s:s}", "path", path, "property", prop), &ret,
-		     NULL, timeout_ms) < 0)
-		return NULL;
-	return ret;
-}
-
-/* The devices, from qom-list. 0 or -1. */
-static int read_devices(struct qmp *q, struct qview *v, int timeout_ms)
-{
-	json_t *ret = NULL, *e;
+	json_t *e;
 	size_t i;
-	if (qmp_exec(q, "qom-list", json_pack("{s:s}", "path", PERIPHERAL), &ret, NULL,
-		     timeout_ms) < 0)
-		return -1;
 	v->dev = calloc(json_array_size(ret) + 1, sizeof(*v->dev));
-	if (!v->dev) {
-		json_decref(ret);
+	if (!v->dev)
 		return -1;
-	}
 	json_array_foreach(ret, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
 		const char *type = json_string_value(json_object_get(e, "type"));
@@ -94,17 +78,14 @@ static int read_devices(struct qmp *q, struct qview *v, int timeout_ms)
 		d->scsi_id = -1;
 		d->fdset = -1;
 	}
-	json_decref(ret);
 	return 0;
 }
 
-/* Each device's drive, from query-block. 0 or -1. */
-static int read_drives(struct qmp *q, struct qview *v, int timeout_ms)
+/* Each device's drive, from query-block's answer. */
+static void parse_drives(struct qview *v, json_t *ret)
 {
-	json_t *ret = NULL, *e;
+	json_t *e;
 	size_t i;
-	if (qmp_exec(q, "query-block", NULL, &ret, NULL, timeout_ms) < 0)
-		return -1;
 	json_array_foreach(ret, i, e) {
 		const char *qdev = json_string_value(json_object_get(e, "qdev"));
 		char name[64];
@@ -124,54 +105,29 @@ static int read_drives(struct qmp *q, struct qview *v, int timeout_ms)
 		snprintf(d->file, sizeof(d->file), "%s", file ? file : "");
 		d->ro = json_is_true(json_object_get(ins, "ro"));
 	}
-	json_decref(ret);
-	return 0;
 }
 
-/* share-rw, the bus and the SCSI id of each device. 0 or -1. */
-static int read_props(struct qmp *q, struct qview *v, int timeout_ms)
+/* A device's share-rw, bus and SCSI id, from its qom-gets' answers. */
+static void parse_props(struct qdev *d, json_t *share_rw, json_t *bus, json_t *sid)
 {
-	for (unsigned int i = 0; i < v->ndev; i++) {
-		struct qdev *d = &v->dev[i];
-		char id[64];
-		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
-		json_t *s = qom_get(q, id, "share-rw", timeout_ms);
-		json_t *bus = qom_get(q, id, "parent_bus", timeout_ms);
-		const char *bp = json_string_value(bus);
-		if (!s || !bus) {
-			json_decref(s);
-			json_decref(bus);
-			return -1;
-		}
-		d->share_rw = json_is_true(s);
-		/* "/machine/peripheral/rp1/rp1": the bus is rp1; scsi0.0 likewise */
-		const char *last = bp ? strrchr(bp, '/') : NULL;
-		snprintf(d->bus, sizeof(d->bus), "%s", last ? last + 1 : "");
-		json_decref(s);
-		json_decref(bus);
-		if (d->cdrom) {
-			json_t *sid = qom_get(q, id, "scsi-id", timeout_ms);
-			d->scsi_id = sid ? (int)json_integer_value(sid) : -1;
-			json_decref(sid);
-		}
-	}
-	return 0;
+	const char *bp = json_string_value(bus);
+	d->share_rw = json_is_true(share_rw);
+	/* "/machine/peripheral/rp1/rp1": the bus is rp1; scsi0.0 likewise */
+	const char *last = bp ? strrchr(bp, '/') : NULL;
+	snprintf(d->bus, sizeof(d->bus), "%s", last ? last + 1 : "");
+	if (d->cdrom)
+		d->scsi_id = sid ? (int)json_integer_value(sid) : -1;
 }
 
-/* Every xmblk-* node. 0 or -1. */
-static int read_nodes(struct qmp *q, struct qview *v, int timeout_ms)
+/* Every xmblk-* node, from query-named-block-nodes' answer. 0 or -1. */
+static int parse_nodes(struct qview *v, json_t *ret)
 {
-	json_t *ret = NULL, *e;
+	json_t *e;
 	size_t i;
-	if (qmp_exec(q, "query-named-block-nodes", json_pack("{s:b}", "flat", 1), &ret, NULL,
-		     timeout_ms) < 0)
-		return -1;
 	v->node = calloc(json_array_size(ret) + 1, sizeof(*v->node));
 	v->fdset_used = calloc(json_array_size(ret) + 1, sizeof(*v->fdset_used));
-	if (!v->node || !v->fdset_used) {
-		json_decref(ret);
+	if (!v->node || !v->fdset_used)
 		return -1;
-	}
 	json_array_foreach(ret, i, e) {
 		const char *name = json_string_value(json_object_get(e, "node-name"));
 		long set = fdpass_parse(json_string_value(json_object_get(e, "file")));
@@ -181,23 +137,19 @@ static int read_nodes(struct qmp *q, struct qview *v, int timeout_ms)
 		if (set >= 0)
 			v->fdset_used[v->nused++] = set;
 	}
-	json_decref(ret);
 	return 0;
 }
 
-/* The fdsets of xmbackd's, and what each drive opened from one is. 0 or -1. */
-static int read_fdsets(struct qmp *q, struct qview *v, int timeout_ms)
+/* The fdsets of xmbackd's, and what each drive opened from one is, from
+ * query-fdsets' answer (after the drives'). 0 or -1. */
+static int parse_fdsets(struct qview *v, json_t *ret)
 {
-	json_t *ret = NULL, *e, *fd;
+	json_t *e, *fd;
 	size_t i, k;
-	if (qmp_exec(q, "query-fdsets", NULL, &ret, NULL, timeout_ms) < 0)
-		return -1;
 	v->fdset = calloc(json_array_size(ret) + 1, sizeof(*v->fdset));
 	v->fdset_devid = calloc(json_array_size(ret) + 1, sizeof(*v->fdset_devid));
-	if (!v->fdset || !v->fdset_devid) {
-		json_decref(ret);
+	if (!v->fdset || !v->fdset_devid)
 		return -1;
-	}
 	json_array_foreach(ret, i, e) {
 		long set = (long)json_integer_value(json_object_get(e, "fdset-id"));
 		const char *path = NULL;
@@ -219,20 +171,148 @@ static int read_fdsets(struct qmp *q, struct qview *v, int timeout_ms)
 	}
 	/* a drive on an fdset that is not xmbackd's keeps its /dev/fdset/N:
 	 * an identity unknown, which reconcile.c never takes for "none" */
-	json_decref(ret);
 	return 0;
 }
 
-int qview_read(struct qmp *q, struct qview *v, int timeout_ms)
+/* --- the view as a job of the event loop ---------------------------------- */
+
+enum { Q_DEVICES, Q_DRIVES, Q_NODES, Q_FDSETS, Q_N };
+enum { P_SHARE, P_BUS, P_SCSI, P_N }; /* each device's qom-gets */
+
+struct qview_job {
+	long id[Q_N];
+	json_t *ret[Q_N];
+	long *pid;              /* P_N a device, once the devices are known (-1: none) */
+	json_t **pret;
+	unsigned int nprops;    /* slots in pid and pret */
+	unsigned int left;      /* answers awaited */
+	bool props_asked;
+	bool failed;            /* a command not sent, or refused: act on nothing */
+	unsigned long changes;  /* qmp_changes() as it was asked */
+	struct qview v;         /* its devices as soon as qom-list answered */
+};
+
+static long send_kept(struct qmp *q, const char *cmd, json_t *args)
+{
+	long id = qmp_send(q, cmd, args);
+	qmp_keep(q, id); /* a blocking call that reads the answer leaves it to the loop */
+	return id;
+}
+
+struct qview_job *qview_start(struct qmp *q)
+{
+	struct qview_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->id[Q_DEVICES] = send_kept(q, "qom-list", json_pack("{s:s}", "path", PERIPHERAL));
+	j->id[Q_DRIVES] = send_kept(q, "query-block", NULL);
+	j->id[Q_NODES] = send_kept(q, "query-named-block-nodes", json_pack("{s:b}", "flat", 1));
+	j->id[Q_FDSETS] = send_kept(q, "query-fdsets", NULL);
+	for (int k = 0; k < Q_N; k++)
+		if (j->id[k] < 0)
+			j->failed = true;
+		else
+			j->left++;
+	j->changes = qmp_changes(q);
+	return j;
+}
+
+/* The devices are known: each one's share-rw, bus and (a cdrom) SCSI id. */
+static void ask_props(struct qview_job *j, struct qmp *q)
+{
+	static const char *const prop[P_N] = { "share-rw", "parent_bus", "scsi-id" };
+	j->props_asked = true;
+	if (parse_devices(&j->v, j->ret[Q_DEVICES]) < 0 ||
+	    !(j->pid = calloc((size_t)j->v.ndev * P_N + 1, sizeof(*j->pid))) ||
+	    !(j->pret = calloc((size_t)j->v.ndev * P_N + 1, sizeof(*j->pret)))) {
+		j->failed = true;
+		return;
+	}
+	j->nprops = j->v.ndev * P_N;
+	for (unsigned int i = 0; i < j->v.ndev; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), PERIPHERAL "/xmdev-%lu", j->v.dev[i].devid);
+		for (int k = 0; k < P_N; k++) {
+			long *id = &j->pid[i * P_N + k];
+			*id = -1;
+			if (k == P_SCSI && !j->v.dev[i].cdrom)
+				continue;
+			*id = send_kept(q, "qom-get", json_pack("{s:s, s:s}", "path", path,
+								 "property", prop[k]));
+			if (*id < 0)
+				j->failed = true;
+			else
+				j->left++;
+		}
+	}
+}
+
+bool qview_feed(struct qview_job *j, struct qmp *q, json_t *m)
+{
+	json_t *mid = json_object_get(m, "id");
+	if (!json_is_integer(mid))
+		return false;
+	long id = (long)json_integer_value(mid);
+	json_t **slot = NULL;
+	for (int k = 0; k < Q_N && !slot; k++)
+		if (j->id[k] == id)
+			slot = &j->ret[k];
+	for (unsigned int i = 0; i < j->nprops && !slot; i++)
+		if (j->pid[i] == id)
+			slot = &j->pret[i];
+	if (!slot || *slot)
+		return false;
+	json_t *ret = json_object_get(m, "return");
+	if (!ret) { /* refused: QEMU's view is not to be had now */
+		j->failed = true;
+		ret = json_null();
+	}
+	*slot = json_incref(ret);
+	j->left--;
+	if (slot == &j->ret[Q_DEVICES] && !j->failed)
+		ask_props(j, q);
+	return true;
+}
+
+int qview_state(const struct qview_job *j)
+{
+	return j->failed ? -1 : j->left || !j->props_asked ? 0 : 1;
+}
+
+bool qview_current(const struct qview_job *j, const struct qmp *q)
+{
+	return qmp_changes(q) == j->changes;
+}
+
+int qview_take(struct qview_job *j, struct qview *v)
 {
 	memset(v, 0, sizeof(*v));
-	if (read_devices(q, v, timeout_ms) < 0 || read_drives(q, v, timeout_ms) < 0 ||
-	    read_props(q, v, timeout_ms) < 0 || read_nodes(q, v, timeout_ms) < 0 ||
-	    read_fdsets(q, v, timeout_ms) < 0) {
-		qview_free(v);
+	if (qview_state(j) != 1)
 		return -1;
+	for (unsigned int i = 0; i < j->v.ndev; i++) {
+		json_t **p = &j->pret[i * P_N];
+		parse_props(&j->v.dev[i], p[P_SHARE], p[P_BUS], p[P_SCSI]);
 	}
+	parse_drives(&j->v, j->ret[Q_DRIVES]);
+	if (parse_nodes(&j->v, j->ret[Q_NODES]) < 0 || parse_fdsets(&j->v, j->ret[Q_FDSETS]) < 0)
+		return -1;
+	*v = j->v;
+	memset(&j->v, 0, sizeof(j->v));
 	return 0;
+}
+
+void qview_job_free(struct qview_job *j)
+{
+	if (!j)
+		return;
+	for (int k = 0; k < Q_N; k++)
+		json_decref(j->ret[k]);
+	for (unsigned int i = 0; i < j->nprops; i++)
+		json_decref(j->pret[i]);
+	free(j->pid);
+	free(j->pret);
+	qview_free(&j->v);
+	free(j);
 }
 
 bool qview_fdset_used(const struct qview *v, long set)

@@ -3,6 +3,7 @@
 #ifndef XMBACKD_QVIEW_H
 #define XMBACKD_QVIEW_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 struct qmp;
@@ -33,10 +34,25 @@ struct qview {
 	unsigned int nused;
 };
 
-/* Read it (query-named-block-nodes flat, qom-list /machine/peripheral,
- * query-block, query-fdsets, and each device's share-rw, bus, scsi-id)
- * within timeout_ms a call. 0, or -1 (QEMU did not answer: act on nothing). */
-int qview_read(struct qmp *q, struct qview *v, int timeout_ms);
+/* Read it as a job of the event loop, so that a QEMU that stops answering
+ * midway holds up nothing else: qview_start sends qom-list
+ * /machine/peripheral, query-block, query-named-block-nodes (flat) and
+ * query-fdsets back to back; qview_feed takes each message from QEMU (true:
+ * an answer of the view's), and asks each device's share-rw, bus and SCSI
+ * id once qom-list has answered; qview_state is 0 while answers are
+ * awaited, 1 once all came, -1 if a command was not sent or QEMU refused one
+ * (act on nothing); qview_take then gives the view (0, or -1). The caller
+ * keeps the deadline. */
+struct qview_job;
+struct qview_job *qview_start(struct qmp *q);
+bool qview_feed(struct qview_job *j, struct qmp *q, json_t *m);
+int qview_state(const struct qview_job *j);
+int qview_take(struct qview_job *j, struct qview *v);
+/* Has nothing been sent to QEMU since the view was asked but questions
+ * (qmp_changes)? Else what it says may be out of date: an attach or a
+ * detach began, or ended, meanwhile. */
+bool qview_current(const struct qview_job *j, const struct qmp *q);
+void qview_job_free(struct qview_job *j);
 void qview_free(struct qview *v);
 /* The device xmdev-devid, or NULL. */
 const struct qdev *qview_dev(const struct qview *v, unsigned long devid);

@@ -4,8 +4,10 @@
  *
  * Run for a guest when xmbackd (re)attaches to its QMP, after a store
  * reconnect, on a slow timer (-r), and when QEMU reports a device of ours
- * deleted that xmbackd did not wait for. It reads what QEMU holds
- * (qview.c) and the guest's records, and:
+ * deleted that xmbackd did not wait for. It asks QEMU what it holds
+ * (qview.c: a job of the event loop, so that a QEMU that stops answering
+ * midway holds up no other guest), reads the guest's records once QEMU
+ * has answered all of it, and:
  *
  *   record  plugging,   device in QEMU  the attach is finished (connected),
  *                                       if the backend still waits; else
@@ -50,8 +52,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define RECONCILE_QMP_TIMEOUT 3000
 
 static void del_node(struct qmp *q, const struct vbd *v, const char *node)
 {
@@ -308,24 +308,46 @@ static void lost_backends(struct backd *b, struct guest *g, const struct qview *
 	free(ids);
 }
 
-int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
+bool reconcile_start(struct backd *b, struct guest *g)
 {
-	struct qview qv;
-	bool ok;
-	unsigned int nrec = 0;
-	if (!g->q || !g->ready || g->gone)
-		return -1;
-	if (g->jobs) { /* after the attaches and detaches in flight on its QEMU */
-		g->recheck = true;
-		b->recheck_due = true;
-		return -1;
-	}
+	if (!g->q || !g->ready || g->gone || g->view)
+		return false;
 	/* a domain the store does not hold (a store that lost its tree) is
 	 * left as it is: its devices are not to be taken from a running guest */
 	char *st = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/state", g->domid);
 	bool known = st != NULL;
 	free(st);
-	if (!known || qview_read(g->q, &qv, RECONCILE_QMP_TIMEOUT) < 0)
+	if (!known || !(g->view = qview_start(g->q)))
+		return false;
+	g->view_deadline = now_ms() + RECONCILE_QMP_TIMEOUT;
+	return true;
+}
+
+bool reconcile_message(struct backd *b, struct guest *g, json_t *m)
+{
+	if (!g->view || !qview_feed(g->view, g->q, m))
+		return false;
+	if (qview_state(g->view) != 0)
+		b->recheck_due = true;
+	return true;
+}
+
+void reconcile_drop(struct guest *g)
+{
+	qview_job_free(g->view);
+	g->view = NULL;
+}
+
+int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
+{
+	struct qview qv;
+	bool ok;
+	unsigned int nrec = 0;
+	if (!g->q || !g->ready || g->gone || !g->view)
+		return -1;
+	int rc = qview_take(g->view, &qv);
+	reconcile_drop(g);
+	if (rc < 0)
 		return -1;
 	unsigned long *rec = records(b, g->domid, &nrec, &ok);
 	if (!ok || !rec) {
@@ -344,8 +366,9 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	free(rec);
 	qview_free(&qv);
 	vif_reconcile(b, g);
-	if (fresh) /* else the ping that brought this run said it */
-		guests_agent(b, g);
+	if (fresh) /* else the ping that brought this run said it; its answer
+		    * records the agent (guest_pong), not waited for here */
+		guest_ping(g, false);
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * query-named-block-nodes), fed QEMU's answers. A thread plays QEMU: a
  * greeting, then for each command the client sends, the next line of the
  * input as its "return" (a line that is not JSON: an error reply); no line
- * left, it closes the connection. Checked, on a view read:
+ * left, it closes the connection. The view is read as xmbackd's loop reads
+ * it (qview_start, then qview_feed with each answer). Checked, on a view
+ * read:
  *  - each device xmdev-N was listed by qom-list under exactly that name
  *    (the name xmbackd then builds from N finds it again), a disk has no
  *    SCSI id, and qview_dev finds it;
@@ -16,6 +18,7 @@
 #include "xmbackd/qview.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
@@ -190,6 +193,29 @@ static void check(const struct qview *v)
 	}
 }
 
+/* The view as xmbackd's loop reads it (qview_start, qview_feed as QEMU
+ * answers), here waiting on the socket: 0 with v, or -1 (v empty). */
+static int read_view(struct qmp *q, struct qview *v)
+{
+	struct qview_job *j = qview_start(q);
+	if (!j)
+		abort();
+	while (qview_state(j) == 0) {
+		json_t *m = qmp_next(q);
+		if (m) {
+			qview_feed(j, q, m);
+			json_decref(m);
+			continue;
+		}
+		struct pollfd p = { .fd = qmp_fd(q), .events = POLLIN };
+		if (poll(&p, 1, 10000) <= 0 || qmp_read(q) < 0)
+			break; /* (no more input: the fake QEMU hung up) */
+	}
+	int rc = qview_take(j, v);
+	qview_job_free(j);
+	return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *err = NULL;
@@ -208,7 +234,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_qview: %s\n", err ? err : "?");
 		abort();
 	}
-	if (qview_read(q, &v, 10000) == 0)
+	if (read_view(q, &v) == 0)
 		check(&v);
 	else if (v.dev || v.node || v.ndev || v.nnode)
 		abort();

@@ -11,6 +11,13 @@
  *   fakeqmp endless SOCKET   greets, accepts qmp_capabilities, then
  *                            answers the next command with a line that
  *                            never ends (bytes until the client hangs up)
+ *   fakeqmp pings SOCKET     greets, accepts qmp_capabilities, answers
+ *                            query-chardev and query-status (xmbackd's
+ *                            pings: a QEMU that seems alive, its agent
+ *                            connected) and no other command (a QEMU
+ *                            whose monitor answers some commands and hangs
+ *                            on others: the reconcile's questions, a
+ *                            hot-plug's)
  *
  * One client at a time, as QEMU's monitor; runs until killed.
  */
@@ -38,7 +45,7 @@ static void say(int fd, const char *s, size_t n)
 	}
 }
 
-enum mode { MUTE, GARBAGE, ENDLESS };
+enum mode { MUTE, GARBAGE, ENDLESS, PINGS };
 
 static void endless(int fd)
 {
@@ -49,8 +56,55 @@ static void endless(int fd)
 			return;
 }
 
+/* The answer to one command line, in mode pings: the handshake's and the
+ * pings', nothing to any other. */
+static void answer_ping(int fd, const char *line)
+{
+	const char *id = strstr(line, "\"id\":");
+	const char *ret = strstr(line, "\"qmp_capabilities\"") ? "{}" :
+			  strstr(line, "\"query-status\"") ?
+				  "{\"status\": \"running\", \"singlestep\": false, \"running\": true}" :
+			  strstr(line, "\"query-chardev\"") ?
+				  "[{\"frontend-open\": true, \"filename\": \"unix:\", \"label\": \"xenbus\"}]" :
+				  NULL;
+	char reply[256];
+	if (!ret)
+		return;
+	int len = snprintf(reply, sizeof(reply), "{\"return\": %s, \"id\": %ld}\r\n", ret,
+			   id ? strtol(id + 5, NULL, 10) : 0L);
+	say(fd, reply, (size_t)len);
+}
+
+/* Mode pings: line by line (commands come back to back). */
+static void serve_pings(int fd)
+{
+	char buf[65536];
+	size_t have = 0;
+	say(fd, greeting, sizeof(greeting) - 1);
+	for (;;) {
+		char *nl;
+		while ((nl = memchr(buf, '\n', have))) {
+			*nl = '\0';
+			answer_ping(fd, buf);
+			have -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have);
+		}
+		if (have == sizeof(buf) - 1)
+			have = 0; /* a line too long for a command: dropped */
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		buf[have] = '\0';
+	}
+}
+
 static void serve(int fd, enum mode mode)
 {
+	if (mode == PINGS) {
+		serve_pings(fd);
+		return;
+	}
 	static const char junk[] = "}{\"return\": [1, 2\r\n\x01\x02\xff not json at all\r\n"
 				   "{\"id\": \"x\", \"return\"\0 {{{{{{{{";
 	char buf[4097];
@@ -83,13 +137,13 @@ static void serve(int fd, enum mode mode)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "mute", "garbage", "endless" };
+	static const char *const modes[] = { "mute", "garbage", "endless", "pings" };
 	int mode = -1;
-	for (int i = 0; argc == 3 && i < 3; i++)
+	for (int i = 0; argc == 3 && i < 4; i++)
 		if (strcmp(argv[1], modes[i]) == 0)
 			mode = i;
 	if (mode < 0) {
-		fputs("usage: fakeqmp mute|garbage|endless SOCKET\n", stderr);
+		fputs("usage: fakeqmp mute|garbage|endless|pings SOCKET\n", stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -8,8 +8,9 @@
 # - A stopped with an attach to A in flight (xmbackd is working on A when
 #   B's request comes: its QMP half is a job the event loop carries);
 # - xmbackd restarted while A is stopped (its take-over meets A first);
-# - A's monitor answering nothing after its handshake, garbage, or a line
-#   that never ends (tests/guest/fakeqmp in place of its qmp.sock): A's
+# - A's monitor answering nothing after its handshake, garbage, a line
+#   that never ends, or only the pings (not the reconcile's questions, not
+#   a hot-plug's) (tests/guest/fakeqmp in place of its qmp.sock): A's
 #   domain is not cleaned up while its QEMU runs;
 # - A's guest flooding XenStore (a loop of xenstore-write in the guest);
 # and the stuck guest's own operations fail with a reason naming its QEMU.
@@ -139,20 +140,22 @@ got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$
 # place of A's qmp.sock; the real QEMU runs on behind it) ----
 FAKEQMP=$TOP/$B/tests/guest/fakeqmp
 qs=$XM_RUNDIR/dom/$A/qmp.sock
-for mode in mute garbage endless; do
+for mode in mute garbage endless pings; do
 	kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
 	mv "$qs" "$qs.real"
 	"$FAKEQMP" "$mode" "$qs" 2>>"$work/fake.err" & fake=$!
 	i=0; while [ ! -S "$qs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	backd_start
-	if [ "$mode" = mute ]; then
+	if [ "$mode" = mute ] || [ "$mode" = pings ]; then
 		# at once: xmbackd takes a guest over once its QEMU answers a ping,
 		# never in a call it waits for (a query-status and a reconcile of
-		# the mute monitor held every guest up for ~5 s after its handshake)
+		# the mute monitor held every guest up for ~5 s after its handshake;
+		# a monitor that answers the ping and not the reconcile's questions
+		# held them up 3 s, the reconcile's wait for each answer)
 		if got=$(cycle) && [ "${got% *}" -lt 2500 ]; then
-			t_ok "GuestA's monitor mute, right after xmbackd starts: GuestB $(ratio "$got")"
+			t_ok "GuestA's monitor $mode, right after xmbackd starts: GuestB $(ratio "$got")"
 		else
-			t_fail "GuestB right after xmbackd meets a mute monitor" "${got:-$(cat "$work/err")} (attach must take < 2500 ms)"
+			t_fail "GuestB right after xmbackd meets a $mode monitor" "${got:-$(cat "$work/err")} (attach must take < 2500 ms)"
 		fi
 	fi
 	sleep 3 # time to find it out
@@ -161,11 +164,20 @@ for mode in mute garbage endless; do
 	else
 		t_fail "GuestB while GuestA's monitor is $mode" "$(cat "$work/err")"
 	fi
+	# (a monitor that answers pings is not taken for stuck: its attach ends
+	# at xmbackd's QMP deadline, 10 s)
+	want="does not answer (stopped or hung)"
+	[ "$mode" = pings ] && want="timed out waiting for QEMU"
 	XM_ATTACH_TIMEOUT=20 "$XM" block-attach "$A" "file:$work/A.img" xvdb w >"$work/a.out" 2>&1; rc=$?
-	[ $rc -eq 1 ] && grep -q "does not answer (stopped or hung)" "$work/a.out" &&
+	[ $rc -eq 1 ] && grep -q "$want" "$work/a.out" &&
 		[ -z "$(xenstore-list "/local/domain/0/backend/vbd/$A" 2>/dev/null)" ] &&
 		t_ok "... GuestA's own attach refused, nothing left: $(tail -1 "$work/a.out")" ||
 		t_fail "GuestA's attach, its monitor $mode" "rc=$rc $(cat "$work/a.out")"
+	if [ "$mode" = pings ]; then # the reconcile's questions were asked, and given up
+		grep -q "domain $A: its QEMU did not answer the reconcile's questions" "$work/backd.log" &&
+			t_ok "... GuestA's reconcile given up unanswered, on its own" ||
+			t_fail "GuestA's reconcile, its monitor pings" "$(tail -5 "$work/backd.log")"
+	fi
 	kill -0 "$BACKD_PID" 2>/dev/null || t_fail "xmbackd with a $mode monitor" "it died: $(tail -3 "$work/backd.log")"
 	[ -n "$(xenstore-read "/local/domain/$A/name" 2>/dev/null)" ] && [ -e "$XM_RUNDIR/dom/$A/qemu.pid" ] ||
 		t_fail "GuestA with a $mode monitor" "its domain was cleaned up while its QEMU runs"

@@ -6,6 +6,7 @@
  * (qmp_keep: xmbackd's ping, an attach's commands) is kept for it, any
  * other reply is dropped; a line that never ends is refused past 4 MiB.
  * qmp_pending tells a caller that was busy elsewhere that QEMU did speak.
+ * qmp_changes counts the commands that are not questions.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -258,6 +259,29 @@ static void test_timeout_then_late(void **state)
 	assert_null(qmp_pop_event(f->q));
 }
 
+/* Questions (query-*, qom-list, qom-get) leave qmp_changes as it is; any
+ * other command counts (a view of QEMU read meanwhile may be out of date). */
+static void test_changes(void **state)
+{
+	struct fake *f = *state;
+	char cmd[64];
+	unsigned long c0 = qmp_changes(f->q);
+
+	qmp_send(f->q, "query-block", NULL);
+	qmp_send(f->q, "qom-list", NULL);
+	qmp_send(f->q, "qom-get", NULL);
+	for (int i = 0; i < 3; i++)
+		hear(f, cmd, sizeof(cmd));
+	assert_int_equal(qmp_changes(f->q), c0);
+	qmp_send(f->q, "device_add", NULL);
+	hear(f, cmd, sizeof(cmd));
+	assert_int_equal(qmp_changes(f->q), c0 + 1);
+	qmp_send_fd(f->q, "add-fd", NULL, 0);
+	char buf[256];
+	assert_true(read(f->cfd, buf, sizeof(buf)) > 0);
+	assert_int_equal(qmp_changes(f->q), c0 + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endless_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_then_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
