@@ -254,6 +254,8 @@ bool qview_feed(struct qview_job *j, struct qmp *q, json_t *m)
 		return false;
 	long id = (long)json_integer_value(mid);
 	json_t **slot = NULL;
+	if (id <= 0) /* (none of ours: a -1 stands for a command not sent) */
+		return false;
 	for (int k = 0; k < Q_N && !slot; k++)
 		if (j->id[k] == id)
 			slot = &j->ret[k];
