@@ -238,9 +238,11 @@ void qmp_keep(struct qmp *q, long id)
 		if (k) {
 			q->keep = k;
 			q->capkeep = cap;
-		} else { /* the oldest goes: its reply came long since */
+		} else if (q->nkeep) { /* the oldest goes: its reply came long since */
 			memmove(q->keep, q->keep + 1, (q->nkeep - 1) * sizeof(*q->keep));
 			q->nkeep--;
+		} else {
+			return; /* (no memory for one: not kept) */
 		}
 	}
 	q->keep[q->nkeep++] = id;
