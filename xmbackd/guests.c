@@ -404,6 +404,16 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 	}
 }
 
+/* A message from g's QEMU to whoever waits for it (a ping, a job, an
+ * action, the reconcile's view), else an event; then freed. */
+static void take(struct backd *b, struct guest *g, json_t *m)
+{
+	if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m) &&
+	    !reconcile_message(b, g, m))
+		on_event(b, g, m);
+	json_decref(m);
+}
+
 void guests_qmp_ready(struct backd *b, struct guest *g)
 {
 	if (!g->ready) {
@@ -417,12 +427,8 @@ void guests_qmp_ready(struct backd *b, struct guest *g)
 	}
 	guest_heard(b, g);
 	json_t *m;
-	while (!g->gone && (m = qmp_next(g->q))) {
-		if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m) &&
-		    !reconcile_message(b, g, m))
-			on_event(b, g, m);
-		json_decref(m);
-	}
+	while (!g->gone && (m = qmp_next(g->q)))
+		take(b, g, m);
 }
 
 void guests_events(struct backd *b)
@@ -431,12 +437,8 @@ void guests_events(struct backd *b)
 		return; /* (the usual case: no blocking call kept anything) */
 	for (struct guest *g = b->guests; g; g = g->next) {
 		json_t *m;
-		while (!g->gone && g->ready && (m = qmp_pop_event(g->q))) {
-			if (!guest_pong(b, g, m) && !job_message(b, g, m) &&
-			    !actions_message(b, g, m) && !reconcile_message(b, g, m))
-				on_event(b, g, m);
-			json_decref(m);
-		}
+		while (!g->gone && g->ready && (m = qmp_pop_event(g->q)))
+			take(b, g, m);
 	}
 }
 
