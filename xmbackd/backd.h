@@ -13,6 +13,7 @@
 struct qmp;
 struct job;
 struct claimidx;
+struct qview;
 
 #define GUEST_LEFT_MAX 8
 #define GUEST_TAB 1024 /* buckets of the guests by domain id */
@@ -227,11 +228,12 @@ void vif_flush(struct backd *b);
 /* Act on every vif backend (and on records whose backend vanished). */
 void vif_scan(struct backd *b);
 void vif_scan_domain(struct backd *b, unsigned int domid);
-/* The guest's vif records against the NICs its QEMU holds: an attach
- * that got as far as QEMU is finished, one that did not is undone (and
- * done again), a teardown half-done is finished, a NIC of ours without a
- * record is taken out. */
-void vif_reconcile(struct backd *b, struct guest *g);
+/* The guest's vif records against the NICs its QEMU holds (qv: the
+ * reconcile's view, read without waiting): an attach that got as far as
+ * QEMU is finished, one that did not is undone (and done again), a
+ * teardown half-done is finished, a NIC of ours without a record is taken
+ * out. */
+void vif_reconcile(struct backd *b, struct guest *g, const struct qview *qv);
 /* QEMU's DEVICE_DELETED for dev (xmnet-N) of g: the end of that vif's
  * unplug (netdev_del, record gone, Closed), or a reconcile. */
 void vif_deleted(struct backd *b, struct guest *g, const char *dev);

@@ -5,7 +5,8 @@
  * id (qom-get), and every block node named xmblk-* (query-named-block-nodes
  * flat), with or without a device, and the fdsets xmbackd gave
  * (query-fdsets, fdpass.c): a drive opened from /dev/fdset/N is told by the
- * path its fdset's opaque names. Names not of xmbackd's making are left
+ * path its fdset's opaque names; and the NICs named xmnet-N, from the same
+ * qom-list (vif.c's reconcile). Names not of xmbackd's making are left
  * out: the guest's own devices are none of its business.
  */
 #include "qview.h"
@@ -58,19 +59,26 @@ static bool our_name(const char *name, const char *prefix, unsigned long *devid)
 	return *end == '\0' && errno == 0;
 }
 
-/* The devices, from qom-list's answer. 0 or -1. */
+/* The devices and the NICs, from qom-list's answer. 0 or -1. */
 static int parse_devices(struct qview *v, json_t *ret)
 {
 	json_t *e;
 	size_t i;
 	v->dev = calloc(json_array_size(ret) + 1, sizeof(*v->dev));
-	if (!v->dev)
+	v->nic = calloc(json_array_size(ret) + 1, sizeof(*v->nic));
+	if (!v->dev || !v->nic)
 		return -1;
 	json_array_foreach(ret, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
 		const char *type = json_string_value(json_object_get(e, "type"));
 		unsigned long devid;
-		if (!our_name(name, "xmdev-", &devid) || !type || strncmp(type, "child<", 6) != 0)
+		if (!type || strncmp(type, "child<", 6) != 0)
+			continue;
+		if (our_name(name, "xmnet-", &devid)) {
+			v->nic[v->nnic++] = devid;
+			continue;
+		}
+		if (!our_name(name, "xmdev-", &devid))
 			continue;
 		struct qdev *d = &v->dev[v->ndev++];
 		d->devid = devid;
@@ -332,6 +340,7 @@ void qview_free(struct qview *v)
 	free(v->fdset);
 	free(v->fdset_devid);
 	free(v->fdset_used);
+	free(v->nic);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -347,6 +356,14 @@ bool qview_node_used(const struct qview *v, const char *name)
 {
 	for (unsigned int i = 0; i < v->ndev; i++)
 		if (strcmp(v->dev[i].node, name) == 0)
+			return true;
+	return false;
+}
+
+bool qview_has_nic(const struct qview *v, unsigned long id)
+{
+	for (unsigned int i = 0; i < v->nnic; i++)
+		if (v->nic[i] == id)
 			return true;
 	return false;
 }

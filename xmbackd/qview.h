@@ -1,5 +1,6 @@
 /* qview.h — what a guest's QEMU really holds of xmbackd's making: the
- * xmdev-* devices and xmblk-* block nodes (see qview.c). */
+ * xmdev-* devices and xmblk-* block nodes, and the xmnet-* NICs (see
+ * qview.c). */
 #ifndef XMBACKD_QVIEW_H
 #define XMBACKD_QVIEW_H
 
@@ -32,6 +33,8 @@ struct qview {
 	unsigned int nfdset;
 	long *fdset_used;       /* fdsets some block node has open */
 	unsigned int nused;
+	unsigned long *nic;     /* every NIC of xmbackd's, xmnet-N: its N (vif.c) */
+	unsigned int nnic;
 };
 
 /* Read it as a job of the event loop, so that a QEMU that stops answering
@@ -56,6 +59,8 @@ void qview_job_free(struct qview_job *j);
 void qview_free(struct qview *v);
 /* The device xmdev-devid, or NULL. */
 const struct qdev *qview_dev(const struct qview *v, unsigned long devid);
+/* Does QEMU have the NIC xmnet-id? */
+bool qview_has_nic(const struct qview *v, unsigned long id);
 /* Does QEMU have block node name? */
 bool qview_has_node(const struct qview *v, const char *name);
 /* An fdset opaque of xmbackd's (fdpass.c), "xmblk-DEVID:PATH": its devid

@@ -364,8 +364,8 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	left_fdsets(g, &qv);
 	lost_backends(b, g, &qv, rec, nrec);
 	free(rec);
+	vif_reconcile(b, g, &qv);
 	qview_free(&qv);
-	vif_reconcile(b, g);
 	if (fresh) /* else the ping that brought this run said it; its answer
 		    * records the agent (guest_pong), not waited for here */
 		guest_ping(g, false);

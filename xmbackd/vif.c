@@ -32,6 +32,7 @@
  * as that xm would have (looked at on every event and every tick).
  */
 #include "vbd-int.h"
+#include "qview.h"
 #include "crashpoint.h"
 #include "dom.h"
 #include "oplock.h"
@@ -491,33 +492,19 @@ void vif_scan(struct backd *b)
 	free(guests);
 }
 
-/* Which xmnet-N QEMU holds: has[N] for N <= VIF_MAX. 0, or -1 (no answer). */
 #define VIF_MAX 256
-static int qemu_nics(struct qmp *q, bool *has)
-{
-	json_t *ret = NULL, *e;
-	size_t i;
-	if (qmp_exec(q, "qom-list", json_pack("{s:s}", "path", "/machine/peripheral"), &ret, NULL,
-		     3000) < 0)
-		return -1;
-	json_array_foreach(ret, i, e) {
-		const char *name = json_string_value(json_object_get(e, "name"));
-		char *end;
-		if (!name || strncmp(name, "xmnet-", 6) != 0 || name[6] < '0' || name[6] > '9')
-			continue;
-		unsigned long id = strtoul(name + 6, &end, 10);
-		if (!*end && id < VIF_MAX)
-			has[id] = true;
-	}
-	json_decref(ret);
-	return 0;
-}
 
-void vif_reconcile(struct backd *b, struct guest *g)
+void vif_reconcile(struct backd *b, struct guest *g, const struct qview *qv)
 {
 	bool has[VIF_MAX] = { false };
-	if (!g->q || !g->ready || g->jobs || qemu_nics(g->q, has) < 0)
+	if (!g->q || !g->ready || g->jobs)
 		return;
+	/* which xmnet-N QEMU holds: from the reconcile's view (qview.c), read
+	 * without waiting (a second qom-list here, waited for, held every
+	 * other guest up while this QEMU took its time) */
+	for (unsigned int i = 0; i < qv->nnic; i++)
+		if (qv->nic[i] < VIF_MAX)
+			has[qv->nic[i]] = true;
 	char path[128];
 	unsigned int nr = 0;
 	snprintf(path, sizeof(path), XM_TOOL_ROOT "/domain/%u/vif", g->domid);
