@@ -18,17 +18,34 @@
  *                            whose monitor answers some commands and hangs
  *                            on others: the reconcile's questions, a
  *                            hot-plug's)
+ *   fakeqmp stale SOCKET     a proxy to the real monitor, moved to
+ *                            SOCKET.real: passes every command (and
+ *                            add-fd's descriptors) and every answer at
+ *                            once, but holds the answers to the
+ *                            reconcile's questions (qom-list, query-block,
+ *                            query-named-block-nodes, query-fdsets) for
+ *                            2 s: the view xmbackd reads is QEMU's as it
+ *                            was when asked, told late. SOCKET.held exists
+ *                            while an answer is held; SOCKET.views counts
+ *                            the qom-lists answered (views begun)
  *
  * One client at a time, as QEMU's monitor; runs until killed.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#define HOLD_MS 2000
+#define MAX_HELD 256
 
 static const char greeting[] =
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
@@ -45,7 +62,7 @@ static void say(int fd, const char *s, size_t n)
 	}
 }
 
-enum mode { MUTE, GARBAGE, ENDLESS, PINGS };
+enum mode { MUTE, GARBAGE, ENDLESS, PINGS, STALE };
 
 static void endless(int fd)
 {
@@ -99,6 +116,251 @@ static void serve_pings(int fd)
 	}
 }
 
+/* --- mode stale --------------------------------------------------------- */
+
+/* The reconcile's questions (xmbackd/qview.c) whose answers are held:
+ * 1 (qom-list: a view begins), 2 (the others), or 0 (not held: qom-get,
+ * asked once qom-list has answered, and every other command). */
+static int a_question(const char *line)
+{
+	static const char *const asked[] = { "qom-list", "query-block", "query-named-block-nodes",
+					     "query-fdsets" };
+	char want[64];
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+		snprintf(want, sizeof(want), "\"execute\":\"%s\"", asked[i]);
+		if (strstr(line, want))
+			return i == 0 ? 1 : 2;
+	}
+	return 0;
+}
+
+/* The number after the first (first) or last "id": of line that has one
+ * (a command's id comes first, an answer's last), or -1. */
+static long line_id(const char *line, bool first)
+{
+	const char *p = NULL, *q = line;
+	while ((q = strstr(q, "\"id\":"))) {
+		const char *v = q + 5;
+		while (*v == ' ')
+			v++;
+		if (*v >= '0' && *v <= '9') {
+			p = v;
+			if (first)
+				break;
+		}
+		q = v;
+	}
+	return p ? strtol(p, NULL, 10) : -1;
+}
+
+struct held {
+	long long at; /* when it goes out, ms */
+	char *line;
+};
+
+struct stale {
+	int cl, qemu;
+	const char *marker, *counter;
+	long ids[MAX_HELD]; /* the questions' ids, answers not seen yet */
+	bool list[MAX_HELD]; /* ... that one is a qom-list */
+	unsigned int nids;
+	unsigned long views; /* qom-list answers held: views begun */
+	struct held held[MAX_HELD];
+	unsigned int nheld;
+	char in[65536], out[65536]; /* partial lines: the client's, QEMU's */
+	size_t nin, nout;
+};
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void marker(const struct stale *s)
+{
+	if (s->nheld) {
+		int fd = open(s->marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(s->marker);
+	}
+}
+
+/* One more view begun: its count in the counter file. */
+static void count_view(struct stale *s)
+{
+	char n[32];
+	int len = snprintf(n, sizeof(n), "%lu\n", ++s->views);
+	int fd = open(s->counter, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		say(fd, n, (size_t)len);
+		close(fd);
+	}
+}
+
+/* Client to QEMU: the bytes as they came, with any descriptors (add-fd's);
+ * the questions among the lines noted. 0, or -1 when either side is gone. */
+static int client_to_qemu(struct stale *s)
+{
+	char buf[8192];
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 8)];
+	} ctl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(s->cl, &m, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return -1;
+	int fds[8], nfds = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for (size_t i = 0; CMSG_LEN(sizeof(int) * (i + 1)) <= c->cmsg_len && nfds < 8; i++)
+				memcpy(&fds[nfds++], CMSG_DATA(c) + sizeof(int) * i, sizeof(int));
+	struct iovec oiov = { buf, (size_t)n };
+	struct msghdr om = { .msg_iov = &oiov, .msg_iovlen = 1 };
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 8)];
+	} octl;
+	if (nfds) {
+		om.msg_control = &octl;
+		om.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&om);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	ssize_t w = sendmsg(s->qemu, &om, MSG_NOSIGNAL);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (w != n)
+		return -1; /* (a short write of a command is not worth more here) */
+	for (ssize_t i = 0; i < n; i++) {
+		if (s->nin == sizeof(s->in) - 1)
+			s->nin = 0; /* an endless line: not a command */
+		s->in[s->nin++] = buf[i];
+		if (buf[i] != '\n')
+			continue;
+		s->in[s->nin] = '\0';
+		long id = line_id(s->in, true);
+		int q = a_question(s->in);
+		if (id >= 0 && q && s->nids < MAX_HELD) {
+			s->list[s->nids] = q == 1;
+			s->ids[s->nids++] = id;
+		}
+		s->nin = 0;
+	}
+	return 0;
+}
+
+/* QEMU to the client: each line at once, but an answer to a question,
+ * which is held for HOLD_MS. 0 or -1. */
+static int qemu_to_client(struct stale *s)
+{
+	ssize_t n = read(s->qemu, s->out + s->nout, sizeof(s->out) - 1 - s->nout);
+	if (n <= 0)
+		return -1;
+	s->nout += (size_t)n;
+	char *nl;
+	while ((nl = memchr(s->out, '\n', s->nout))) {
+		size_t len = (size_t)(nl + 1 - s->out);
+		char save = s->out[len];
+		s->out[len] = '\0';
+		long id = line_id(s->out, false);
+		bool hold = false, list = false;
+		for (unsigned int i = 0; id >= 0 && i < s->nids && !hold; i++)
+			if (s->ids[i] == id) {
+				list = s->list[i];
+				s->nids--;
+				s->ids[i] = s->ids[s->nids];
+				s->list[i] = s->list[s->nids];
+				hold = s->nheld < MAX_HELD;
+			}
+		if (hold) {
+			s->held[s->nheld++] = (struct held){ ms_now() + HOLD_MS, strdup(s->out) };
+			marker(s);
+			if (list)
+				count_view(s);
+		} else {
+			say(s->cl, s->out, len);
+		}
+		s->out[len] = save;
+		s->nout -= len;
+		memmove(s->out, s->out + len, s->nout);
+	}
+	if (s->nout == sizeof(s->out) - 1)
+		return -1;
+	return 0;
+}
+
+/* The held answers that are due, in the order they came. */
+static void release(struct stale *s)
+{
+	long long now = ms_now();
+	unsigned int k = 0;
+	for (unsigned int i = 0; i < s->nheld; i++) {
+		if (s->held[i].at <= now && k == 0) {
+			if (s->held[i].line)
+				say(s->cl, s->held[i].line, strlen(s->held[i].line));
+			free(s->held[i].line);
+		} else {
+			s->held[k++] = s->held[i];
+		}
+	}
+	if (k != s->nheld) {
+		s->nheld = k;
+		marker(s);
+	}
+}
+
+static void serve_stale(int cl, const char *real, const char *mark, const char *counter)
+{
+	static struct stale s;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	unsigned long views = s.views; /* (counted on over connections) */
+	memset(&s, 0, sizeof(s));
+	s.cl = cl;
+	s.marker = mark;
+	s.counter = counter;
+	s.views = views;
+	if (strlen(real) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "fakeqmp: %s: path too long\n", real);
+		return;
+	}
+	memcpy(sa.sun_path, real, strlen(real) + 1);
+	s.qemu = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s.qemu < 0 || connect(s.qemu, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "fakeqmp: %s: %s\n", real, strerror(errno));
+		if (s.qemu >= 0)
+			close(s.qemu);
+		return;
+	}
+	for (;;) {
+		int wait = -1;
+		if (s.nheld) {
+			long long d = s.held[0].at - ms_now();
+			wait = d < 0 ? 0 : (int)d;
+		}
+		struct pollfd p[2] = { { .fd = cl, .events = POLLIN }, { .fd = s.qemu, .events = POLLIN } };
+		if (poll(p, 2, wait) < 0 && errno != EINTR)
+			break;
+		if ((p[0].revents && client_to_qemu(&s) < 0) || (p[1].revents && qemu_to_client(&s) < 0))
+			break;
+		release(&s);
+	}
+	for (unsigned int i = 0; i < s.nheld; i++)
+		free(s.held[i].line);
+	s.nheld = 0;
+	marker(&s);
+	close(s.qemu);
+}
+
 static void serve(int fd, enum mode mode)
 {
 	if (mode == PINGS) {
@@ -137,13 +399,13 @@ static void serve(int fd, enum mode mode)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "mute", "garbage", "endless", "pings" };
+	static const char *const modes[] = { "mute", "garbage", "endless", "pings", "stale" };
 	int mode = -1;
-	for (int i = 0; argc == 3 && i < 4; i++)
+	for (int i = 0; argc == 3 && i < 5; i++)
 		if (strcmp(argv[1], modes[i]) == 0)
 			mode = i;
 	if (mode < 0) {
-		fputs("usage: fakeqmp mute|garbage|endless|pings SOCKET\n", stderr);
+		fputs("usage: fakeqmp mute|garbage|endless|pings|stale SOCKET\n", stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -166,7 +428,16 @@ int main(int argc, char **argv)
 				continue;
 			return 1;
 		}
-		serve(fd, (enum mode)mode);
+		if (mode == STALE) {
+			char real[sizeof(sa.sun_path) + 8], mark[sizeof(sa.sun_path) + 8];
+			char counter[sizeof(sa.sun_path) + 8];
+			snprintf(real, sizeof(real), "%s.real", argv[2]);
+			snprintf(mark, sizeof(mark), "%s.held", argv[2]);
+			snprintf(counter, sizeof(counter), "%s.views", argv[2]);
+			serve_stale(fd, real, mark, counter);
+		} else {
+			serve(fd, (enum mode)mode);
+		}
 		close(fd);
 	}
 }
