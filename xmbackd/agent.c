@@ -129,6 +129,17 @@ bool guest_pong(struct backd *b, struct guest *g, json_t *m)
 	if (g->ping_id < 0 || !json_is_integer(id) || json_integer_value(id) != g->ping_id)
 		return false;
 	g->ping_id = -1;
+	if (!g->heard_once) {
+		/* a "not answering" left by the xmbackd before this one (or by
+		 * this one, before the monitor was opened again) is stale now:
+		 * xm names it in its errors */
+		g->heard_once = true;
+		char *cur = dom_readf(b->xs, XBT_NULL, XM_TOOL_ROOT "/domain/%u/qemu", g->domid);
+		if (cur && strcmp(cur, "not answering") == 0 && !g->stuck &&
+		    record(b, g, "qemu", "answering") == 0)
+			log_info("domain %u: its QEMU answers again", g->domid);
+		free(cur);
+	}
 	agent_set(b, g, xenbus_open(json_object_get(m, "return")));
 	if (g->want_reconcile) { /* QEMU answers: reconcile it now */
 		g->want_reconcile = false;

@@ -14,6 +14,7 @@ struct qmp;
 struct job;
 struct claimidx;
 struct qview;
+struct vif_job;
 
 #define GUEST_LEFT_MAX 8
 #define GUEST_TAB 1024 /* buckets of the guests by domain id */
@@ -37,11 +38,13 @@ struct guest {
 	bool want_reconcile;    /* reconcile once it answers */
 	bool fresh;             /* ... as after new watches (reconcile_guest) */
 	bool taken;             /* reconciled once since its handshake (guests_recheck) */
+	bool heard_once;        /* a ping answered since its handshake (guest_pong) */
 	struct qview_job *view; /* the reconcile's view of its QEMU, being answered (reconcile.c) */
 	long view_deadline;     /* ... until then (now_ms) */
 	unsigned long left[GUEST_LEFT_MAX]; /* xmblk-* nodes left over at its last reconcile */
 	unsigned int nleft;
 	struct job *jobs;       /* the attaches and detaches in flight on its QEMU (plug.c) */
+	struct vif_job *vifjob; /* a NIC's attach in flight on its QEMU (vif.c), or NULL */
 	unsigned int njobs;     /* how many: up to GUEST_JOBS_MAX */
 	bool deferred;          /* a device of it waited for the job: look at them after */
 	/* on_poweroff, on_reboot, on_crash in progress (actions.c) */
@@ -163,8 +166,9 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid);
  * attached at once reach QEMU together, as raw QMP would send them. */
 #define GUEST_JOBS_MAX 8
 bool guest_busy(struct backd *b, unsigned int domid, unsigned long devid);
-/* Has domid any attach or detach in flight (the same deferral): for the
- * steps made as blocking calls, which wait until none is (vif.c). */
+/* Has domid any attach or detach in flight, a disk's or a NIC's (the same
+ * deferral): for the steps made as blocking calls, which wait until none
+ * is (vif.c). */
 bool guest_any_job(struct backd *b, unsigned int domid);
 /* Jobs whose deadline passed end as QEMU not answering (timers). */
 void guests_expire(struct backd *b);
@@ -234,6 +238,16 @@ void vif_scan_domain(struct backd *b, unsigned int domid);
  * teardown half-done is finished, a NIC of ours without a record is taken
  * out. */
 void vif_reconcile(struct backd *b, struct guest *g, const struct qview *qv);
+/* An answer of QEMU to g's vif job (true: it was one; the attach goes on
+ * once all three came). */
+bool vif_message(struct backd *b, struct guest *g, json_t *m);
+/* g's vif job past its deadline, or its QEMU found not answering (or its
+ * monitor closed): ended as unanswered, kept at plugging for the
+ * reconcile. */
+void vif_expire(struct backd *b, struct guest *g, long now);
+/* g's monitor failed or its QEMU went (tell: the attach is told it had no
+ * answer), or xmbackd stops (the record says what is left). */
+void vif_abort(struct backd *b, struct guest *g, bool tell);
 /* QEMU's DEVICE_DELETED for dev (xmnet-N) of g: the end of that vif's
  * unplug (netdev_del, record gone, Closed), or a reconcile. */
 void vif_deleted(struct backd *b, struct guest *g, const char *dev);

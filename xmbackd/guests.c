@@ -140,6 +140,7 @@ static void monitor_failed(struct backd *b, struct guest *g, const char *what)
 		log_warn("domain %u: its QEMU's monitor: %s; opening it again", g->domid, what);
 	g->warned = true;
 	job_abort(b, g, "QEMU's monitor connection failed");
+	vif_abort(b, g, true);
 	q_close(b, g);
 	g->ready = false;
 	g->since = now_ms() + 1000;
@@ -158,6 +159,7 @@ static void handshake(struct backd *b, struct guest *g)
 		 * completes the handshake and then answers nothing holds up no
 		 * other guest, as it would in a call waited for here */
 		g->taken = false;
+		g->heard_once = false;
 		g->fresh = true;
 		guest_ping(g, true);
 	} else if (r < 0) {
@@ -408,8 +410,8 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
  * action, the reconcile's view), else an event; then freed. */
 static void take(struct backd *b, struct guest *g, json_t *m)
 {
-	if (!guest_pong(b, g, m) && !job_message(b, g, m) && !actions_message(b, g, m) &&
-	    !reconcile_message(b, g, m))
+	if (!guest_pong(b, g, m) && !job_message(b, g, m) && !vif_message(b, g, m) &&
+	    !actions_message(b, g, m) && !reconcile_message(b, g, m))
 		on_event(b, g, m);
 	json_decref(m);
 }
@@ -462,7 +464,7 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 bool guest_any_job(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	if (!g || !g->jobs)
+	if (!g || (!g->jobs && !g->vifjob))
 		return false;
 	g->deferred = true;
 	return true;
@@ -483,6 +485,8 @@ void guests_expire(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		if (g->jobs && !g->gone)
 			job_expire(b, g, now);
+		if (g->vifjob && !g->gone)
+			vif_expire(b, g, now);
 		if (g->view && now >= g->view_deadline)
 			b->recheck_due = true; /* its reconcile ends unanswered */
 	}
@@ -511,6 +515,7 @@ void guests_reap(struct backd *b)
 				h = &(*h)->hnext;
 			*h = g->hnext;
 			job_abort(b, g, "QEMU has exited"); /* or is no longer ours */
+			vif_abort(b, g, true);
 			q_close(b, g);
 			free(g);
 		} else {
@@ -523,6 +528,7 @@ void guests_free(struct backd *b)
 {
 	for (struct guest *g = b->guests; g; g = g->next) {
 		job_abort(b, g, NULL); /* xmbackd stops: the record says what is left */
+		vif_abort(b, g, false);
 		g->gone = true;
 		b->reap_due = true;
 	}

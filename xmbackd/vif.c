@@ -18,10 +18,14 @@
  * netdev_del (QEMU closes the last descriptor: the tap goes), the record is
  * removed and the backend Closed.
  *
- * A NIC needs no guest's consent to go. The QMP commands themselves take
- * QEMU a few ms: they are blocking calls with a deadline, made only while
- * no block job is in flight on the guest (guest_any_job), like media
- * changes.
+ * A NIC needs no guest's consent to go. An attach's getfd, netdev_add and
+ * device_add are the guest's vif job: sent, and carried on by the event
+ * loop as their answers come (vif_message; a deadline, and a QEMU found
+ * not answering, end it: vif_expire), so that a QEMU that takes its time
+ * holds up no other guest. The teardown's commands (device_del, then
+ * netdev_del once QEMU let the NIC go) take QEMU a few ms: they are
+ * blocking calls with a deadline, made only while no job is in flight on
+ * the guest (guest_any_job), like media changes.
  * Everything is read again from XenStore on every event, so a restarted
  * xmbackd carries on; vif_reconcile brings records and QEMU together.
  *
@@ -32,6 +36,7 @@
  * as that xm would have (looked at on every event and every tick).
  */
 #include "vbd-int.h"
+#include "job.h"
 #include "qview.h"
 #include "crashpoint.h"
 #include "dom.h"
@@ -42,6 +47,7 @@
 #include "vif.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,16 +117,6 @@ static int free_port(struct backd *b, unsigned int domid, const char *want)
 	return 0;
 }
 
-/* A QMP command's reply, waited for: 0, 1 QEMU refused (*e its reason),
- * -1 no answer. */
-static int reply(struct qmp *q, long id, char **e)
-{
-	*e = NULL;
-	if (qmp_wait_reply(q, id, NULL, e, QMP_TIMEOUT) == 0)
-		return 0;
-	return *e && !qmp_io_error(*e) ? 1 : -1;
-}
-
 /* Say Connected, the record at connected, only while the backend is still
  * at Initialising. vbd_record_if's result. */
 static int connected(struct backd *b, const struct vif *v)
@@ -143,11 +139,131 @@ static void be_write_vif_closed(struct backd *b, const struct vif *v)
 	vbd_record(b, vbd_path(st, sizeof(st), v->be, "frontend"), &kv, 1);
 }
 
+/* A vif's attach in flight on its guest's QEMU (one a guest: g->vifjob):
+ * getfd, netdev_add and device_add sent, their answers awaited. */
+struct vif_job {
+	struct vif v;
+	long id[3];         /* awaited (0: come, or never sent) */
+	int r[3];           /* 0 done, 1 refused (e: why), -1 no answer */
+	char *e[3];
+	long deadline;      /* QMP_TIMEOUT after they went (now_ms) */
+	char tap[IFNAMSIZ], bus[16], bridge[IFNAMSIZ], macstr[18];
+};
+
+static void vif_job_free(struct vif_job *j)
+{
+	if (!j)
+		return;
+	for (int k = 0; k < 3; k++)
+		free(j->e[k]);
+	free(j);
+}
+
+/* The vif job's answers are all in (or given up): the attach ends as it
+ * did when it waited for them. The guest's vifs and disks that waited for
+ * it are looked at after. */
+static void plugged(struct backd *b, struct guest *g)
+{
+	struct vif_job *j = g->vifjob;
+	const struct vif *v = &j->v;
+	struct vnames n;
+	char err[512];
+	int r1 = j->r[0], r2 = j->r[1], r3 = j->r[2];
+	g->vifjob = NULL;
+	vnames(v->devid, &n);
+	if (r1 == 0 && r2 == 0 && r3 == 0) {
+		crash_point("xmbackd.vif-after-device-add");
+		int rc = connected(b, v);
+		if (rc == 1) {
+			log_info("domain %u vif %lu: removed while being connected: unplugged",
+				 v->domid, v->devid);
+			teardown(b, v, false);
+		} else if (rc == 0) {
+			log_info("domain %u vif %lu: %s (%s) on %s, tap %s on %s", v->domid, v->devid,
+				 n.dev, j->macstr, j->bus, j->tap, j->bridge);
+		}
+	} else if (r1 < 0 || r2 < 0 || r3 < 0) {
+		/* what was sent may yet be done: the record stays at plugging
+		 * for vif_reconcile to settle */
+		log_warn("domain %u vif %lu: QEMU did not answer; kept at plugging", v->domid,
+			 v->devid);
+		fail(b, v, "QEMU did not answer");
+	} else {
+		const char *why = r1 ? j->e[0] : r2 ? j->e[1] : j->e[2];
+		char *ignored = NULL;
+		/* (QEMU has just answered: these take it a few ms) */
+		if (r2 == 0) /* the device failed: its netdev goes (and the tap with it) */
+			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL,
+				 &ignored, QMP_TIMEOUT);
+		else if (r1 == 0) /* the descriptor QEMU holds for nothing */
+			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &ignored,
+				 QMP_TIMEOUT);
+		free(ignored);
+		snprintf(err, sizeof(err), "QEMU cannot add the NIC: %s", why ? why : "no reason");
+		release(b, v);
+		fail(b, v, err);
+	}
+	vif_job_free(j);
+	if (!g->gone)
+		vbd_scan_domain(b, g->domid); /* what waited for it (guest_any_job) */
+}
+
+bool vif_message(struct backd *b, struct guest *g, json_t *m)
+{
+	struct vif_job *j = g->vifjob;
+	json_t *mid = json_object_get(m, "id");
+	if (!j || !json_is_integer(mid))
+		return false;
+	long id = (long)json_integer_value(mid);
+	int k = 0;
+	while (k < 3 && !(j->id[k] > 0 && j->id[k] == id))
+		k++;
+	if (k == 3)
+		return false;
+	j->id[k] = 0;
+	json_t *e = json_object_get(m, "error");
+	if (!json_object_get(m, "return") && !e) {
+		j->r[k] = -1;
+	} else if (e) {
+		const char *d = json_string_value(json_object_get(e, "desc"));
+		j->r[k] = 1;
+		j->e[k] = strdup(d ? d : "unknown error");
+	}
+	if (!j->id[0] && !j->id[1] && !j->id[2])
+		plugged(b, g);
+	return true;
+}
+
+void vif_abort(struct backd *b, struct guest *g, bool tell)
+{
+	if (!g->vifjob)
+		return;
+	if (!tell) { /* xmbackd stops: the record (plugging) says what is left */
+		vif_job_free(g->vifjob);
+		g->vifjob = NULL;
+		return;
+	}
+	vif_expire(b, g, LONG_MAX);
+}
+
+void vif_expire(struct backd *b, struct guest *g, long now)
+{
+	struct vif_job *j = g->vifjob;
+	if (!j || (now < j->deadline && !g->stuck && g->q))
+		return;
+	for (int k = 0; k < 3; k++)
+		if (j->id[k]) { /* unanswered: what was sent may yet be done */
+			j->id[k] = 0;
+			j->r[k] = -1;
+		}
+	plugged(b, g);
+}
+
 static void plug(struct backd *b, struct guest *g, const struct vif *v)
 {
 	char *macs = rd(b, v->be, "mac"), *bridge = rd(b, v->be, "bridge");
 	char *vifname = rd(b, v->be, "vifname"), *slot = rd(b, v->be, VBD_SLOT_NODE);
-	char tap[IFNAMSIZ], bus[16], err[512], st[200], macstr[18];
+	char tap[IFNAMSIZ], bus[16], err[512], st[200];
 	uint8_t mac[6];
 	struct vnames n;
 	vnames(v->devid, &n);
@@ -188,51 +304,37 @@ static void plug(struct backd *b, struct guest *g, const struct vif *v)
 		goto out;
 	}
 	/* getfd, netdev_add and device_add back to back: QEMU takes a
-	 * monitor's commands in order */
-	long id1 = qmp_send_fd(g->q, "getfd", json_pack("{s:s}", "fdname", n.fd), fd);
-	close(fd); /* QEMU has its own (or nobody: the tap goes) */
-	long id2 = qmp_send(g->q, "netdev_add",
-			    json_pack("{s:s, s:s, s:s}", "type", "tap", "id", n.netdev, "fd", n.fd));
-	long id3 = qmp_send(g->q, "device_add",
-			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "virtio-net-pci", "id",
-				      n.dev, "netdev", n.netdev, "mac", vif_mac_str(mac, macstr),
-				      "bus", bus, "romfile", ""));
-	char *e1, *e2, *e3;
-	int r1 = reply(g->q, id1, &e1), r2 = reply(g->q, id2, &e2), r3 = reply(g->q, id3, &e3);
-	if (r1 == 0 && r2 == 0 && r3 == 0) {
-		crash_point("xmbackd.vif-after-device-add");
-		rc = connected(b, v);
-		if (rc == 1) {
-			log_info("domain %u vif %lu: removed while being connected: unplugged",
-				 v->domid, v->devid);
-			teardown(b, v, false);
-		} else if (rc == 0) {
-			log_info("domain %u vif %lu: %s (%s) on %s, tap %s on %s", v->domid, v->devid,
-				 n.dev, macstr, bus, tap, bridge ? bridge : VIF_DEFAULT_BRIDGE);
-		}
-	} else if (r1 < 0 || r2 < 0 || r3 < 0) {
-		/* what was sent may yet be done: the record stays at plugging
-		 * for vif_reconcile to settle */
-		log_warn("domain %u vif %lu: QEMU did not answer; kept at plugging", v->domid,
-			 v->devid);
-		fail(b, v, "QEMU did not answer");
-	} else {
-		const char *why = r1 ? e1 : r2 ? e2 : e3;
-		char *ignored = NULL;
-		if (r2 == 0) /* the device failed: its netdev goes (and the tap with it) */
-			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL,
-				 &ignored, QMP_TIMEOUT);
-		else if (r1 == 0) /* the descriptor QEMU holds for nothing */
-			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &ignored,
-				 QMP_TIMEOUT);
-		free(ignored);
-		snprintf(err, sizeof(err), "QEMU cannot add the NIC: %s", why ? why : "no reason");
+	 * monitor's commands in order. Their answers come to the event loop
+	 * (vif_message): the attach is the guest's vif job until then. */
+	struct vif_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		close(fd);
 		release(b, v);
-		fail(b, v, err);
+		fail(b, v, "out of memory");
+		goto out;
 	}
-	free(e1);
-	free(e2);
-	free(e3);
+	j->v = *v;
+	snprintf(j->tap, sizeof(j->tap), "%s", tap);
+	snprintf(j->bus, sizeof(j->bus), "%s", bus);
+	snprintf(j->bridge, sizeof(j->bridge), "%s", bridge ? bridge : VIF_DEFAULT_BRIDGE);
+	vif_mac_str(mac, j->macstr);
+	j->id[0] = job_send_fd(g, "getfd", json_pack("{s:s}", "fdname", n.fd), fd);
+	close(fd); /* QEMU has its own (or nobody: the tap goes) */
+	j->id[1] = job_send(g, "netdev_add",
+			    json_pack("{s:s, s:s, s:s}", "type", "tap", "id", n.netdev, "fd", n.fd));
+	j->id[2] = job_send(g, "device_add",
+			    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver", "virtio-net-pci", "id",
+				      n.dev, "netdev", n.netdev, "mac", j->macstr, "bus", bus,
+				      "romfile", ""));
+	j->deadline = now_ms() + QMP_TIMEOUT;
+	g->vifjob = j;
+	for (int k = 0; k < 3; k++)
+		if (j->id[k] < 0) { /* not sent: no answer to wait for */
+			j->id[k] = 0;
+			j->r[k] = -1;
+		}
+	if (!j->id[0] && !j->id[1] && !j->id[2])
+		plugged(b, g);
 out:
 	free(macs);
 	free(bridge);
@@ -497,7 +599,7 @@ void vif_scan(struct backd *b)
 void vif_reconcile(struct backd *b, struct guest *g, const struct qview *qv)
 {
 	bool has[VIF_MAX] = { false };
-	if (!g->q || !g->ready || g->jobs)
+	if (!g->q || !g->ready || g->jobs || g->vifjob)
 		return;
 	/* which xmnet-N QEMU holds: from the reconcile's view (qview.c), read
 	 * without waiting (a second qom-list here, waited for, held every
