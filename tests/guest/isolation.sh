@@ -10,8 +10,8 @@
 # - xmbackd restarted while A is stopped (its take-over meets A first);
 # - A's monitor answering nothing after its handshake, garbage, a line
 #   that never ends, or only the pings (not the reconcile's questions, not
-#   a hot-plug's) (tests/guest/fakeqmp in place of its qmp.sock): A's
-#   domain is not cleaned up while its QEMU runs;
+#   a hot-plug's, not a NIC's) (tests/guest/fakeqmp in place of its
+#   qmp.sock): A's domain is not cleaned up while its QEMU runs;
 # - A's monitor answering the reconcile's questions 2 s late (fakeqmp
 #   stale, a proxy to the real one): B's attach never waits on them, and
 #   a view of A that an attach to A overtook is not acted on;
@@ -32,6 +32,7 @@ qa= fake=
 trap '[ -n "$qa" ] && kill -CONT "$qa" 2>/dev/null; [ -n "$fake" ] && kill "$fake" 2>/dev/null; guests_teardown' EXIT
 trap 'exit 1' INT TERM
 guests_setup || { t_fail setup "could not start xmstored/xmbackd or build"; t_summary; exit 1; }
+bridge_make || { t_fail setup "cannot make a bridge"; t_summary; exit 1; }
 for g in A B; do
 	truncate -s 16M "$work/$g.img"
 	guest_cfg "$work/$g.cfg" "Guest$g"
@@ -168,6 +169,24 @@ for mode in mute garbage endless pings; do
 		t_ok "GuestA's monitor $mode: GuestB $(ratio "$got")"
 	else
 		t_fail "GuestB while GuestA's monitor is $mode" "$(cat "$work/err")"
+	fi
+	if [ "$mode" = pings ]; then
+		# a NIC's attach to A is a job of the event loop too: B's
+		# attach does not wait for A's answers (it waited 10 s when the
+		# NIC's commands were blocking calls); A's ends at xmbackd's QMP
+		# deadline, 10 s
+		"$XM" network-attach "$A" "bridge=$BR" >"$work/na.out" 2>&1 & na=$!
+		sleep 0.5
+		if got=$(cycle) && [ "${got% *}" -lt 2500 ]; then
+			t_ok "... a NIC's attach to GuestA waiting on its QEMU: GuestB $(ratio "$got")"
+		else
+			t_fail "GuestB while a NIC's attach to A waits" "${got:-$(cat "$work/err")} (attach must take < 2500 ms)"
+		fi
+		wait "$na"; rc=$?
+		[ $rc -ne 0 ] && grep -q "QEMU did not answer" "$work/na.out" &&
+			[ -z "$(xenstore-list "/local/domain/0/backend/vif/$A" 2>/dev/null)" ] &&
+			t_ok "... GuestA's network-attach refused, nothing left: $(tail -1 "$work/na.out")" ||
+			t_fail "GuestA's network-attach, its monitor pings" "rc=$rc $(cat "$work/na.out"); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
 	fi
 	# (a monitor that answers pings is not taken for stuck: its attach ends
 	# at xmbackd's QMP deadline, 10 s)
