@@ -47,7 +47,6 @@
 #include "vif.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,8 +160,9 @@ static void vif_job_free(struct vif_job *j)
 
 /* The vif job's answers are all in (or given up): the attach ends as it
  * did when it waited for them. The guest's vifs and disks that waited for
- * it are looked at after. */
-static void plugged(struct backd *b, struct guest *g)
+ * it are looked at after (rescan), unless its monitor is being closed or
+ * the caller is looking at them already. */
+static void plugged(struct backd *b, struct guest *g, bool rescan)
 {
 	struct vif_job *j = g->vifjob;
 	const struct vif *v = &j->v;
@@ -204,7 +204,7 @@ static void plugged(struct backd *b, struct guest *g)
 		fail(b, v, err);
 	}
 	vif_job_free(j);
-	if (!g->gone)
+	if (rescan && !g->gone)
 		vbd_scan_domain(b, g->domid); /* what waited for it (guest_any_job) */
 }
 
@@ -230,8 +230,20 @@ bool vif_message(struct backd *b, struct guest *g, json_t *m)
 		j->e[k] = strdup(d ? d : "unknown error");
 	}
 	if (!j->id[0] && !j->id[1] && !j->id[2])
-		plugged(b, g);
+		plugged(b, g, true);
 	return true;
+}
+
+/* The answers not come are given up: what was sent may yet be done. */
+static void unanswered(struct backd *b, struct guest *g, bool rescan)
+{
+	struct vif_job *j = g->vifjob;
+	for (int k = 0; k < 3; k++)
+		if (j->id[k]) {
+			j->id[k] = 0;
+			j->r[k] = -1;
+		}
+	plugged(b, g, rescan);
 }
 
 void vif_abort(struct backd *b, struct guest *g, bool tell)
@@ -243,20 +255,14 @@ void vif_abort(struct backd *b, struct guest *g, bool tell)
 		g->vifjob = NULL;
 		return;
 	}
-	vif_expire(b, g, LONG_MAX);
+	unanswered(b, g, false); /* (its monitor is closing: nothing new on it) */
 }
 
 void vif_expire(struct backd *b, struct guest *g, long now)
 {
 	struct vif_job *j = g->vifjob;
-	if (!j || (now < j->deadline && !g->stuck && g->q))
-		return;
-	for (int k = 0; k < 3; k++)
-		if (j->id[k]) { /* unanswered: what was sent may yet be done */
-			j->id[k] = 0;
-			j->r[k] = -1;
-		}
-	plugged(b, g);
+	if (j && (now >= j->deadline || g->stuck || !g->q))
+		unanswered(b, g, true);
 }
 
 static void plug(struct backd *b, struct guest *g, const struct vif *v)
@@ -334,7 +340,7 @@ static void plug(struct backd *b, struct guest *g, const struct vif *v)
 			j->r[k] = -1;
 		}
 	if (!j->id[0] && !j->id[1] && !j->id[2])
-		plugged(b, g);
+		plugged(b, g, false); /* nothing sent (the caller looks at the rest) */
 out:
 	free(macs);
 	free(bridge);
