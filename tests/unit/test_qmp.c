@@ -6,7 +6,10 @@
  * (qmp_keep: xmbackd's ping, an attach's commands) is kept for it, any
  * other reply is dropped; a line that never ends is refused past 4 MiB.
  * qmp_pending tells a caller that was busy elsewhere that QEMU did speak.
- * qmp_changes counts the commands that are not questions.
+ * qmp_changes counts the commands that are not questions. The list of
+ * replies kept is bounded (the oldest goes), and a kept id that finds no
+ * memory is not kept (realloc made to fail: this program is linked with
+ * -Wl,--wrap=realloc, tests/unit/module.mk).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,6 +29,16 @@
 #include <unistd.h>
 
 #include "qmp.h"
+
+/* lib/qmp.c's realloc, failing while fail_realloc is set. */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static bool fail_realloc;
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return fail_realloc ? NULL : __real_realloc(p, n);
+}
 
 struct fake {
 	char dir[64];
@@ -282,6 +296,49 @@ static void test_changes(void **state)
 	assert_int_equal(qmp_changes(f->q), c0 + 2);
 }
 
+/* One reply of QEMU (id, "{}") read by a blocking call that comes next:
+ * was it kept for the event loop? */
+static bool kept_after(struct fake *f, long id)
+{
+	char cmd[64];
+	long next = qmp_send(f->q, "query-version", NULL);
+	assert_true(next > 0);
+	hear(f, cmd, sizeof(cmd));
+	reply(f, id, "{}");
+	reply(f, next, "{}");
+	assert_int_equal(qmp_wait_reply(f->q, next, NULL, NULL, 2000), 0);
+	json_t *m = qmp_pop_event(f->q);
+	bool kept = m && json_integer_value(json_object_get(m, "id")) == id;
+	json_decref(m);
+	assert_null(qmp_pop_event(f->q));
+	return kept;
+}
+
+/* More ids kept than the list holds (1,024, all unanswered): the oldest
+ * goes, the newer ones stay. */
+static void test_keep_bounded(void **state)
+{
+	struct fake *f = *state;
+	for (long id = 100001; id <= 100001 + 1024; id++)
+		qmp_keep(f->q, id);
+	assert_false(kept_after(f, 100001));
+	assert_true(kept_after(f, 100002));
+	assert_true(kept_after(f, 100001 + 1024));
+}
+
+/* No memory for the first id kept: not kept, and nothing else happens
+ * (it used to move (0 - 1) entries). */
+static void test_keep_no_memory(void **state)
+{
+	struct fake *f = *state;
+	fail_realloc = true;
+	qmp_keep(f->q, 4242);
+	fail_realloc = false;
+	assert_false(kept_after(f, 4242));
+	qmp_keep(f->q, 4243); /* memory again: kept */
+	assert_true(kept_after(f, 4243));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +349,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_endless_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_then_late, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keep_no_memory, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
