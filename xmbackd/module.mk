@@ -6,3 +6,4 @@ $(XMBACKD): $(XMBACKD_SRCS:%.c=$(B)/%.o) $(LIBXM)
 PROGS += $(XMBACKD)
 # its claim index, unit-tested alone (pure: no store, no QEMU)
 $(B)/tests/unit/test_claimidx: $(B)/xmbackd/claimidx.o
+$(B)/tests/unit/test_qview: $(B)/xmbackd/qview.o
