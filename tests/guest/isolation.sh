@@ -171,6 +171,11 @@ for mode in mute garbage endless pings; do
 		t_fail "GuestB while GuestA's monitor is $mode" "$(cat "$work/err")"
 	fi
 	if [ "$mode" = pings ]; then
+		# the mute monitor before left A recorded "not answering"; this
+		# xmbackd hears A's QEMU answer its pings: the record says so
+		q=$(xenstore-read "/tool/xm/domain/$A/qemu" 2>/dev/null)
+		[ "$q" = answering ] && t_ok "... A's QEMU recorded answering again (a new xmbackd heard it)" ||
+			t_fail "A's qemu record with its monitor answering pings" "'$q' (want answering)"
 		# a NIC's attach to A is a job of the event loop too: B's
 		# attach does not wait for A's answers (it waited 10 s when the
 		# NIC's commands were blocking calls); A's ends at xmbackd's QMP
