@@ -30,6 +30,7 @@
  */
 #include "backd.h"
 #include "dom.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "util.h"
 
@@ -271,20 +272,23 @@ bool actions_message(struct backd *b, struct guest *g, json_t *m)
 	return false; /* guests.c logs the event too */
 }
 
-void actions_takeover(struct backd *b, struct guest *g)
+/* query-status's answer: a guest found crashed gets its on_crash. */
+static void status_heard(struct backd *b, struct guest *g, void *arg, json_t *ret,
+			 const char *err, bool answered)
 {
-	json_t *ret = NULL;
-	char *err = NULL;
-	if (qmp_exec(g->q, "query-status", NULL, &ret, &err, 2000) < 0) {
-		free(err);
-		return;
-	}
-	const char *st = json_string_value(json_object_get(ret, "status"));
+	(void)arg;
+	(void)answered;
+	const char *st = err ? NULL : json_string_value(json_object_get(ret, "status"));
 	if (st && strcmp(st, "guest-panicked") == 0) {
 		char *p = policy(b, g->domid, "on_crash");
 		if (strcmp(p, "preserve") != 0)
 			act(b, g, p, "found crashed");
 		free(p);
 	}
-	json_decref(ret);
+}
+
+void actions_takeover(struct backd *b, struct guest *g)
+{
+	/* (answered through the loop: qcall.h) */
+	qcall(b, g, "query-status", NULL, -1, status_heard, NULL, 0);
 }

@@ -18,6 +18,7 @@
 #include "crashpoint.h"
 #include "dom.h"
 #include "oplock.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "qview.h"
 #include "util.h"
@@ -141,6 +142,7 @@ static void monitor_failed(struct backd *b, struct guest *g, const char *what)
 	g->warned = true;
 	job_abort(b, g, "QEMU's monitor connection failed");
 	vif_abort(b, g, true);
+	qcall_abort(b, g, true);
 	q_close(b, g);
 	g->ready = false;
 	g->since = now_ms() + 1000;
@@ -411,7 +413,7 @@ static void on_event(struct backd *b, struct guest *g, json_t *m)
 static void take(struct backd *b, struct guest *g, json_t *m)
 {
 	if (!guest_pong(b, g, m) && !job_message(b, g, m) && !vif_message(b, g, m) &&
-	    !actions_message(b, g, m) && !reconcile_message(b, g, m))
+	    !qcall_message(b, g, m) && !actions_message(b, g, m) && !reconcile_message(b, g, m))
 		on_event(b, g, m);
 	json_decref(m);
 }
@@ -464,7 +466,7 @@ struct qmp *guest_qmp(struct backd *b, unsigned int domid)
 bool guest_any_job(struct backd *b, unsigned int domid)
 {
 	struct guest *g = find(b, domid);
-	if (!g || (!g->jobs && !g->vifjob))
+	if (!g || (!g->jobs && !g->vifjob && !qcall_any(g)))
 		return false;
 	g->deferred = true;
 	return true;
@@ -487,6 +489,8 @@ void guests_expire(struct backd *b)
 			job_expire(b, g, now);
 		if (g->vifjob && !g->gone)
 			vif_expire(b, g, now);
+		if (g->calls && !g->gone)
+			qcall_expire(b, g, now);
 		if (g->view && now >= g->view_deadline)
 			b->recheck_due = true; /* its reconcile ends unanswered */
 	}
@@ -516,6 +520,7 @@ void guests_reap(struct backd *b)
 			*h = g->hnext;
 			job_abort(b, g, "QEMU has exited"); /* or is no longer ours */
 			vif_abort(b, g, true);
+			qcall_abort(b, g, true);
 			q_close(b, g);
 			free(g);
 		} else {
@@ -529,6 +534,7 @@ void guests_free(struct backd *b)
 	for (struct guest *g = b->guests; g; g = g->next) {
 		job_abort(b, g, NULL); /* xmbackd stops: the record says what is left */
 		vif_abort(b, g, false);
+		qcall_abort(b, g, false);
 		g->gone = true;
 		b->reap_due = true;
 	}
@@ -561,7 +567,7 @@ void guests_recheck(struct backd *b)
 			int st = qview_state(g->view);
 			if (st == 0 && now < g->view_deadline)
 				continue; /* (its last answer or the deadline brings it back) */
-			if (st > 0 && (g->jobs || !qview_current(g->view, g->q))) {
+			if (st > 0 && (g->jobs || qcall_any(g) || !qview_current(g->view, g->q))) {
 				/* QEMU was asked to change meanwhile (an attach or a
 				 * detach began or ended): asked again after it */
 				reconcile_drop(g);
@@ -578,7 +584,7 @@ void guests_recheck(struct backd *b)
 		}
 		if (!g->recheck)
 			continue;
-		if (!g->ready || g->stuck || g->jobs) {
+		if (!g->ready || g->stuck || g->jobs || qcall_any(g)) {
 			b->recheck_due = true; /* looked at again when it can be */
 			continue;
 		}

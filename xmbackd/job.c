@@ -7,6 +7,7 @@
  * that does not answer ends its own guest's jobs, no other's.
  */
 #include "job.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "crashpoint.h"
 #include "util.h"
@@ -101,14 +102,32 @@ void plug_failed(struct backd *b, struct guest *g, struct job *j)
 		log_warn("domain %u vbd %lu: QEMU did not answer; the claim is kept until it does",
 			 v->domid, v->devid);
 	} else {
-		if (j->node_added)
-			qmp_exec(g->q, "blockdev-del", json_pack("{s:s}", "node-name", j->p.node),
-				 NULL, NULL, QMP_TIMEOUT);
+		if (j->node_added) /* (its answer is not waited for: qcall.h) */
+			qcall(b, g, "blockdev-del", json_pack("{s:s}", "node-name", j->p.node), -1,
+			      NULL, NULL, 0);
 		fdpass_remove(g->q, j->p.fdset);
 		plug_release(b, v);
 	}
 	plug_refuse(b, v, j->err);
 	job_free(b, g, j);
+}
+
+static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok);
+
+/* The attach's device went onto a stale node of its name: the job becomes
+ * that device's and node's unplug (device_del, DEVICE_DELETED,
+ * blockdev-del), and refuses the attach at its end (unplug_end). */
+static void unplug_stale(struct backd *b, struct guest *g, struct job *j)
+{
+	j->unplug = true;
+	j->refuse_after = true;
+	snprintf(j->devname, sizeof(j->devname), "%s", j->p.devname);
+	snprintf(j->node, sizeof(j->node), "%s", j->p.node);
+	j->bdel_id = -1;
+	j->deadline = now_ms() + QMP_TIMEOUT;
+	j->del_id = job_send(g, "device_del", json_pack("{s:s}", "id", j->devname));
+	if (j->del_id < 0)
+		unplug_end(b, g, j, false);
 }
 
 /* QEMU holds the device: to be recorded, and Connected, with the others
@@ -154,7 +173,7 @@ void vbd_connect_flush(struct backd *b)
 		}
 		gs[n] = g;
 		jobs[n] = j;
-		connected_make(&c[n], g->q, &j->v, &j->sn, j->p.bus, j->p.scsi_id, j->p.node,
+		connected_make(&c[n], &j->v, &j->sn, j->p.bus, j->p.scsi_id, j->p.node,
 			       j->p.slot[0] != '\0');
 		r[n] = c[n].rec;
 		n++;
@@ -233,12 +252,14 @@ static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, 
 	j->dev_id = -1;
 	if (j->node_failed) {
 		/* the device cannot have a drive then, unless a node of that
-		 * name was left over (a teardown whose unplug timed out): take
-		 * the device and that node out again, before the failure is told */
+		 * name was left over (a teardown whose unplug timed out): the
+		 * job takes the device and that node out again (as a detach's,
+		 * through the loop), and the failure is told then */
 		if (!e) {
 			log_warn("domain %u vbd %lu: device added on a stale %s: removed",
 				 j->v.domid, j->v.devid, p->node);
-			vbd_unplug(g->q, &j->v, p->devname, p->node);
+			unplug_stale(b, g, j);
+			return;
 		}
 		plug_failed(b, g, j);
 		return;
@@ -262,7 +283,14 @@ static void plug_step(struct backd *b, struct guest *g, struct job *j, long id, 
 static void unplug_end(struct backd *b, struct guest *g, struct job *j, bool ok)
 {
 	job_unlink(g, j);
-	if (ok) {
+	if (j->refuse_after) { /* the attach's end, as plug_failed's */
+		if (!ok)
+			log_warn("domain %u vbd %lu: QEMU has not let %s go yet; the reconcile "
+				 "takes it out", j->v.domid, j->v.devid, j->devname);
+		fdpass_remove(g->q, j->p.fdset);
+		plug_release(b, &j->v);
+		plug_refuse(b, &j->v, j->err);
+	} else if (ok) {
 		fdpass_remove(g->q, j->p.fdset); /* the device had the last use */
 		vbd_teardown_done(b, &j->v, j->write_state);
 	}
@@ -449,41 +477,4 @@ void job_abort(struct backd *b, struct guest *g, const char *why)
 		job_unlink(g, j);
 		job_drop(j);
 	}
-}
-
-int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node)
-{
-	char *qerr = NULL;
-	int rc = 0;
-	if (qmp_exec(q, "device_del", json_pack("{s:s}", "id", devname), NULL, &qerr,
-		     QMP_TIMEOUT) == 0) {
-		crash_point("xmbackd.after-device-del");
-		/* Two DEVICE_DELETED come: the virtio backend's path first.
-		 * Only the one for our id means the node is free. */
-		if (qmp_wait_event(q, "DEVICE_DELETED", devname, NULL, QMP_TIMEOUT) < 0) {
-			log_warn("domain %u vbd %lu: no DEVICE_DELETED for %s", v->domid, v->devid,
-				 devname);
-			rc = -1;
-		} else {
-			crash_point("xmbackd.after-device-deleted");
-		}
-	} else if (!qerr || !strstr(qerr, "not found")) {
-		log_warn("domain %u vbd %lu: device_del %s: %s", v->domid, v->devid, devname, qerr);
-		rc = -1;
-	}
-	free(qerr);
-	qerr = NULL;
-	if (rc == 0 && node && *node &&
-	    qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
-		     QMP_TIMEOUT)) {
-		if (!qerr || !strstr(qerr, "not found")) {
-			log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node,
-				 qerr);
-			rc = -1;
-		}
-	}
-	if (rc == 0 && node && *node)
-		crash_point("xmbackd.after-blockdev-del");
-	free(qerr);
-	return rc;
 }

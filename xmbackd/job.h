@@ -54,6 +54,8 @@ struct job {
 	bool deleted;           /* DEVICE_DELETED for devname came */
 	bool wait_deleted;      /* device_del answered: DEVICE_DELETED awaited */
 	bool write_state;
+	bool refuse_after;      /* an attach's device found on a stale node, taken
+				 * out again: then the attach is refused (err) */
 	char devname[64], node[64];
 };
 

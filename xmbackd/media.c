@@ -2,12 +2,15 @@
  * media.c — CD/DVD media changes of a cdrom vbd (docs/vbd.md "CD/DVD
  * media"): QEMU's eject and blockdev-change-medium, the sharing check of
  * a new disc, and the wait for a guest that holds the tray locked (retried
- * from the main loop, so that nothing else waits meanwhile). A new disc
+ * from the main loop, so that nothing else waits meanwhile). Each command
+ * is answered through the loop (qcall.h): a change is a chain of them,
+ * one change at a time on a guest (guest_any_job). A new disc
  * goes to QEMU as a descriptor (fdpass.c) in an fdset of its own; the old
  * disc's fdset goes once the new one is in (or the tray is empty).
  */
 #include "vbd-int.h"
 #include "dom.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "claims.h"
 #include "sharing.h"
@@ -15,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,116 +123,182 @@ static int media_claim(struct backd *b, const struct vbd *v, const char *params,
 			   NULL, 0, err, errlen) == 0 ? 0 : -1;
 }
 
-/* QEMU's eject, once. 0, or -1 with *qerr; *locked when the guest holds
- * the tray (QEMU has asked it to let go). */
-static int eject(struct qmp *q, const char *devname, bool force, char **qerr, bool *locked)
+/* A media change under way: eject (and for an insert, add-fd, then
+ * blockdev-change-medium), each answered through the loop (qcall.h), so
+ * that a QEMU slow to answer holds up nothing but its own guest. */
+struct media_op {
+	struct vbd v;
+	char devname[64];
+	char what[8];           /* "eject" or "insert" */
+	char mode[4];
+	char format[16];
+	bool force;
+	bool blk;               /* the new disc is a block device */
+	long old_set, new_set;  /* the fdsets of the old disc and the new (-1: none) */
+	char params[4096];      /* the new disc ("": none) */
+};
+
+/* The change is over: err NULL when QEMU made it. */
+static void media_end(struct backd *b, struct guest *g, const struct media_op *op,
+		      const char *err)
 {
-	free(*qerr);
-	*qerr = NULL;
-	int rc = qmp_exec(q, "eject", json_pack("{s:s, s:b}", "id", devname, "force", force), NULL,
-			  qerr, QMP_TIMEOUT);
-	*locked = rc != 0 && !force && *qerr && strstr(*qerr, "is locked");
-	return rc;
+	const struct vbd *v = &op->v;
+	mwait_drop(b, v);
+	if (err) {
+		char why[1024];
+		if (g->q)
+			fdpass_remove(g->q, op->new_set);
+		snprintf(why, sizeof(why), "%s", err);
+		be_write(b, v, "hotplug-error", why);
+		be_write(b, v, "media-change", "error");
+		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, op->what,
+			 why);
+		return;
+	}
+	/* The medium now belongs to the device; nothing of ours to delete. */
+	char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
+	if (node && *node)
+		qcall(b, g, "blockdev-del", json_pack("{s:s}", "node-name", node), -1, NULL, NULL,
+		      0);
+	free(node);
+	tool_write(b, v, "node", "");
+	/* the old disc is out of the tray: its fdset has no more use */
+	char set[32] = "";
+	if (op->new_set >= 0)
+		snprintf(set, sizeof(set), "%ld", op->new_set);
+	tool_write(b, v, "fdset", set);
+	if (op->old_set != op->new_set && g->q)
+		fdpass_remove(g->q, op->old_set);
+	if (strcmp(op->what, "eject") == 0) { /* no disc: holds nothing */
+		struct claim c = { .domid = v->domid, .devid = v->devid };
+		snprintf(c.mode, sizeof(c.mode), "%s", op->mode);
+		claims_set(b, &c);
+	}
+	be_write(b, v, "media-change", "done");
+	log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, op->what);
 }
 
-/* Hand the new disc to QEMU (fdpass.c) and put it in the tray. 0, or -1
- * with *qerr; *set the fdset it went into (-1: none). */
-static int insert(struct qmp *q, const struct vbd *v, const char *devname, const char *params,
-		  const char *format, const char *mode, long *set, char **qerr)
+static void changed(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
+		    bool answered)
 {
-	bool blk = false;
-	char file[96], name[64];
-	*set = -1;
-	int fd = params && *params ? fdpass_open(params, mode, &blk) : -1;
-	if (params && *params && fd < 0) {
-		char why[600];
-		snprintf(why, sizeof(why), "%s: %s", params, strerror(errno));
-		*qerr = strdup(why);
-		return -1;
-	}
-	if (fd >= 0) {
-		*set = fdpass_new_id(v->devid);
-		long id = qmp_send_fd(q, "add-fd", fdpass_add_args(*set, v->devid, params), fd);
-		close(fd);
-		if (qmp_wait_reply(q, id, NULL, qerr, QMP_TIMEOUT) < 0)
-			return -1;
+	(void)ret;
+	(void)answered;
+	if (arg)
+		media_end(b, g, arg, err);
+}
+
+/* The new disc into the tray, from its fdset (or none). */
+static void change_medium(struct backd *b, struct guest *g, const struct media_op *op)
+{
+	char file[96] = "", name[64];
+	if (op->new_set >= 0) {
 		/* the protocol said, as /dev/fdset/N is no path QEMU can probe */
-		fdpass_name(name, sizeof(name), *set);
-		snprintf(file, sizeof(file), "%s:%s", blk ? "host_device" : "file", name);
+		fdpass_name(name, sizeof(name), op->new_set);
+		snprintf(file, sizeof(file), "%s:%s", op->blk ? "host_device" : "file", name);
 	}
-	json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", devname, "filename",
-				 fd >= 0 ? file : "", "format", format && *format ? format : "raw",
-				 "read-only-mode", "read-only");
-	return qmp_exec(q, "blockdev-change-medium", args, NULL, qerr, QMP_TIMEOUT);
+	json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "id", op->devname, "filename", file,
+				 "format", op->format[0] ? op->format : "raw", "read-only-mode",
+				 "read-only");
+	qcall(b, g, "blockdev-change-medium", args, -1, changed, op, sizeof(*op));
+}
+
+static void fd_added(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
+		     bool answered)
+{
+	(void)ret;
+	(void)answered;
+	if (!arg)
+		return;
+	if (err)
+		media_end(b, g, arg, err);
+	else
+		change_medium(b, g, arg);
+}
+
+/* The tray is free: hand the new disc to QEMU (fdpass.c), then in. */
+static void insert(struct backd *b, struct guest *g, struct media_op *op)
+{
+	if (!op->params[0]) {
+		change_medium(b, g, op);
+		return;
+	}
+	int fd = fdpass_open(op->params, op->mode, &op->blk);
+	if (fd < 0) {
+		char why[4200];
+		snprintf(why, sizeof(why), "%s: %s", op->params, strerror(errno));
+		media_end(b, g, op, why);
+		return;
+	}
+	op->new_set = fdpass_new_id(op->v.devid);
+	qcall(b, g, "add-fd", fdpass_add_args(op->new_set, op->v.devid, op->params), fd, fd_added,
+	      op, sizeof(*op));
+	close(fd);
+}
+
+/* eject's answer: refused while the guest holds the tray (QEMU has asked
+ * it to let go: tried again later), else on to the insert or the end. */
+static void ejected(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
+		    bool answered)
+{
+	struct media_op *op = arg;
+	(void)ret;
+	if (!op)
+		return;
+	if (err) {
+		bool locked = answered && !op->force && strstr(err, "is locked");
+		if (locked && mwait_again(b, &op->v))
+			return; /* asked of the guest: tried again later */
+		media_end(b, g, op, err);
+	} else if (strcmp(op->what, "eject") == 0) {
+		media_end(b, g, op, NULL);
+	} else {
+		insert(b, g, op);
+	}
 }
 
 void media_change(struct backd *b, const struct vbd *v, const char *what)
 {
-	struct qmp *q = guest_qmp(b, v->domid);
+	struct guest *g = guest_ready(b, v->domid);
+	struct media_wait *w = mwait_find(b, v);
+	if (w) /* still asked */
+		w->touched = true;
+	if (!g || (w && now_ms() < w->next))
+		return; /* its retry's time, or its eject's answer, to come */
+	if (guest_any_job(b, v->domid)) { /* this change's own calls among them */
+		if (w)
+			w->next = now_ms() + MEDIA_RETRY_MS;
+		return; /* looked at again once they end (deferred) */
+	}
 	char *devname = dom_readf(b->xs, XBT_NULL, "%s/device", v->tool);
 	char *params = be_read(b, v, "params"), *format = be_read(b, v, "format");
 	char *mode = be_read(b, v, "mode");
-	char *qerr = NULL, err[1024];
-	bool force = be_is(b, v, "force", "1");
-	bool locked = false;
-	long old_set = fdpass_recorded(b, v), new_set = -1;
-	int rc;
-
-	if (!q || !devname) {
-		free(devname);
-		free(params);
-		free(format);
-		free(mode);
-		return;
-	}
-	if (strcmp(what, "eject") == 0) {
-		rc = eject(q, devname, force, &qerr, &locked);
-	} else if (params && *params && media_claim(b, v, params, mode ? mode : "r", err, sizeof(err))) {
+	char err[1024];
+	struct media_op *op = calloc(1, sizeof(*op));
+	if (!op || !devname)
+		goto out;
+	op->v = *v;
+	snprintf(op->devname, sizeof(op->devname), "%s", devname);
+	snprintf(op->what, sizeof(op->what), "%s", strcmp(what, "eject") == 0 ? "eject" : "insert");
+	snprintf(op->mode, sizeof(op->mode), "%s", mode ? mode : "r");
+	snprintf(op->format, sizeof(op->format), "%s", format ? format : "");
+	snprintf(op->params, sizeof(op->params), "%s", params ? params : "");
+	op->force = be_is(b, v, "force", "1");
+	op->old_set = fdpass_recorded(b, v);
+	op->new_set = -1;
+	if (strcmp(op->what, "insert") == 0 && op->params[0] &&
+	    media_claim(b, v, params, op->mode, err, sizeof(err))) {
 		mwait_drop(b, v);
 		be_write(b, v, "hotplug-error", err);
 		be_write(b, v, "media-change", "error");
 		goto out;
-	} else {
-		/* The tray must be free first: a disc the guest holds stays. */
-		rc = eject(q, devname, force, &qerr, &locked);
-		if (rc == 0)
-			rc = insert(q, v, devname, params, format, mode ? mode : "r", &new_set,
-				    &qerr);
 	}
-	if (rc && locked && mwait_again(b, v))
-		goto out; /* asked of the guest: tried again later */
-	mwait_drop(b, v);
-	if (rc) {
-		fdpass_remove(q, new_set);
-		snprintf(err, sizeof(err), "%s", qerr ? qerr : "QEMU refused");
-		be_write(b, v, "hotplug-error", err);
-		be_write(b, v, "media-change", "error");
-		log_info("domain %u vbd %lu: media %s refused: %s", v->domid, v->devid, what, err);
-	} else {
-		/* The medium now belongs to the device; nothing of ours to delete. */
-		char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
-		if (node && *node)
-			qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL,
-				 NULL, QMP_TIMEOUT);
-		free(node);
-		tool_write(b, v, "node", "");
-		/* the old disc is out of the tray: its fdset has no more use */
-		char set[32] = "";
-		if (new_set >= 0)
-			snprintf(set, sizeof(set), "%ld", new_set);
-		tool_write(b, v, "fdset", set);
-		if (old_set != new_set)
-			fdpass_remove(q, old_set);
-		if (strcmp(what, "eject") == 0) { /* no disc: holds nothing */
-			struct claim c = { .domid = v->domid, .devid = v->devid };
-			snprintf(c.mode, sizeof(c.mode), "%s", mode ? mode : "r");
-			claims_set(b, &c);
-		}
-		be_write(b, v, "media-change", "done");
-		log_info("domain %u vbd %lu: media %s done", v->domid, v->devid, what);
-	}
+	if (w)
+		w->next = LONG_MAX; /* (the eject's answer says when) */
+	/* The tray must be free first: a disc the guest holds stays. */
+	qcall(b, g, "eject", json_pack("{s:s, s:b}", "id", op->devname, "force", op->force), -1,
+	      ejected, op, sizeof(*op));
 out:
-	free(qerr);
+	free(op);
 	free(devname);
 	free(params);
 	free(format);

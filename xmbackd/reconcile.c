@@ -33,6 +33,11 @@
  *   fdset of xmbackd's (fdpass.c) that  remove-fd: its descriptor closed
  *   no block node has open
  *
+ * Its repairs (blockdev-del, remove-fd, device_del) are sent and their
+ * answers logged as they come (qcall.h): a QEMU that answers the view and
+ * hangs on a repair holds up no other guest. The guest's next reconcile
+ * waits for them.
+ *
  * A drive QEMU opened from /dev/fdset/N is the image its fdset's opaque
  * names (qview.c): what it is, after a restart, is known from that.
  *
@@ -44,6 +49,7 @@
 #include "claims.h"
 #include "crashpoint.h"
 #include "dom.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "qview.h"
 #include "util.h"
@@ -53,16 +59,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void del_node(struct qmp *q, const struct vbd *v, const char *node)
+/* A repair's command for one device, sent without waiting (qcall.h): its
+ * answer is logged. */
+struct repair {
+	unsigned int domid;
+	unsigned long devid;
+	char what[64];          /* the node or fdset repaired */
+};
+
+static void repaired(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
+		     bool answered)
 {
-	char *qerr = NULL;
-	if (qmp_exec(q, "blockdev-del", json_pack("{s:s}", "node-name", node), NULL, &qerr,
-		     QMP_TIMEOUT) == 0)
-		log_info("domain %u vbd %lu: block node %s left in QEMU: deleted", v->domid,
-			 v->devid, node);
-	else if (qerr && !strstr(qerr, "not found"))
-		log_warn("domain %u vbd %lu: blockdev-del %s: %s", v->domid, v->devid, node, qerr);
-	free(qerr);
+	const struct repair *r = arg;
+	(void)b;
+	(void)g;
+	(void)ret;
+	(void)answered;
+	if (!r)
+		return;
+	if (!err)
+		log_info("domain %u vbd %lu: %s left in QEMU: removed", r->domid, r->devid, r->what);
+	else if (!qcall_not_found(err))
+		log_warn("domain %u vbd %lu: %s left in QEMU: %s", r->domid, r->devid, r->what, err);
+}
+
+static void del_node(struct backd *b, struct guest *g, const struct vbd *v, const char *node)
+{
+	struct repair r = { v->domid, v->devid, "" };
+	snprintf(r.what, sizeof(r.what), "block node %s", node);
+	qcall(b, g, "blockdev-del", json_pack("{s:s}", "node-name", node), -1, repaired, &r,
+	      sizeof(r));
 }
 
 /* The claim of what QEMU really holds in d. false: its image's identity is
@@ -99,10 +125,10 @@ static bool be_wants(const struct snap *sn, const struct qdev *d, bool connected
 }
 
 /* Finish an attach whose device QEMU holds: the record connected. */
-static void finish_attach(struct backd *b, struct qmp *q, const struct vbd *v,
+static void finish_attach(struct backd *b, const struct vbd *v,
 			  const struct snap *sn, const struct qdev *d)
 {
-	if (vbd_connected(b, q, v, sn, d->bus, d->scsi_id, d->node) == 0) {
+	if (vbd_connected(b, v, sn, d->bus, d->scsi_id, d->node) == 0) {
 		vbd_watch_frontend(b, v, v->fe, true);
 		log_info("domain %u vbd %lu: attach finished from QEMU's device (%s)", v->domid,
 			 v->devid, d->file[0] ? d->file : "no medium");
@@ -137,7 +163,7 @@ static void one_record(struct backd *b, struct guest *g, const struct qview *qv,
 	if (d && strcmp(phase, PHASE_PLUGGING) == 0) {
 		crash_point("xmbackd.mid-reconcile");
 		if (be_wants(&sn, d, false))
-			finish_attach(b, g->q, &v, &sn, d);
+			finish_attach(b, &v, &sn, d);
 		else
 			vbd_teardown(b, &v, &sn,
 				     be && vbd_state_parse(sn.v[K_STATE]) == XenbusStateClosing);
@@ -161,7 +187,7 @@ static void one_record(struct backd *b, struct guest *g, const struct qview *qv,
 		if (qview_node_used(qv, node) || !qview_has_node(qv, node))
 			node[0] = '\0';
 		if (node[0])
-			del_node(g->q, &v, node);
+			del_node(b, g, &v, node);
 		log_info("domain %u vbd %lu: %s record without its device in QEMU: %s", v.domid,
 			 devid, phase, strcmp(phase, PHASE_PLUGGING) == 0 ? "undone" : "closed");
 		release_closed(b, &v, be && strcmp(phase, PHASE_PLUGGING) != 0);
@@ -195,7 +221,7 @@ static void one_orphan(struct backd *b, struct guest *g, const struct qdev *d)
 		if (claims_set(b, &c) == 0 && vbd_record(b, NULL, kv, 3) == 0) {
 			log_info("domain %u vbd %lu: device in QEMU without a record: adopted",
 				 v.domid, v.devid);
-			finish_attach(b, g->q, &v, &sn, d);
+			finish_attach(b, &v, &sn, d);
 		}
 	} else {
 		snprintf(id, sizeof(id), "xmdev-%lu", d->devid);
@@ -240,7 +266,8 @@ static bool listed(const unsigned long *ids, unsigned int n, unsigned long devid
 /* Block nodes of ours that neither a device nor a record holds, seen so
  * at two runs in a row (one made by hand, or by a tool, a moment before
  * its device is given time): deleted. */
-static void left_nodes(struct guest *g, const struct qview *qv, const unsigned long *rec,
+static void left_nodes(struct backd *b, struct guest *g, const struct qview *qv,
+		       const unsigned long *rec,
 		       unsigned int nrec)
 {
 	unsigned long seen[GUEST_LEFT_MAX];
@@ -256,7 +283,7 @@ static void left_nodes(struct guest *g, const struct qview *qv, const unsigned l
 			continue;
 		}
 		vbd_init(&v, g->domid, devid);
-		del_node(g->q, &v, qv->node[i]);
+		del_node(b, g, &v, qv->node[i]);
 	}
 	memcpy(g->left, seen, n * sizeof(seen[0]));
 	g->nleft = n;
@@ -266,18 +293,15 @@ static void left_nodes(struct guest *g, const struct qview *qv, const unsigned l
  * between add-fd and blockdev-add, a node deleted by hand): their
  * descriptors closed. No attach is in flight: reconcile waits for jobs,
  * and media changes are done before it runs. */
-static void left_fdsets(struct guest *g, const struct qview *qv)
+static void left_fdsets(struct backd *b, struct guest *g, const struct qview *qv)
 {
 	for (unsigned int i = 0; i < qv->nfdset; i++) {
 		if (qview_fdset_used(qv, qv->fdset[i]))
 			continue;
-		char *qerr = NULL;
-		if (qmp_exec(g->q, "remove-fd", json_pack("{s:I}", "fdset-id",
-							(json_int_t)qv->fdset[i]),
-			     NULL, &qerr, QMP_TIMEOUT) == 0)
-			log_info("domain %u vbd %lu: fdset %ld left in QEMU: removed", g->domid,
-				 qv->fdset_devid[i], qv->fdset[i]);
-		free(qerr);
+		struct repair r = { g->domid, qv->fdset_devid[i], "" };
+		snprintf(r.what, sizeof(r.what), "fdset %ld", qv->fdset[i]);
+		qcall(b, g, "remove-fd", json_pack("{s:I}", "fdset-id", (json_int_t)qv->fdset[i]),
+		      -1, repaired, &r, sizeof(r));
 	}
 }
 
@@ -360,8 +384,8 @@ int reconcile_guest(struct backd *b, struct guest *g, bool fresh)
 	for (unsigned int i = 0; i < qv.ndev; i++)
 		if (!listed(rec, nrec, qv.dev[i].devid))
 			one_orphan(b, g, &qv.dev[i]);
-	left_nodes(g, &qv, rec, nrec);
-	left_fdsets(g, &qv);
+	left_nodes(b, g, &qv, rec, nrec);
+	left_fdsets(b, g, &qv);
 	lost_backends(b, g, &qv, rec, nrec);
 	free(rec);
 	vif_reconcile(b, g, &qv);

@@ -110,7 +110,7 @@ void vbd_plug_many(struct backd *b, const struct vbd *const *v, const struct sna
  * connected and say Connected (the end of an attach, done again by
  * reconcile.c). bus, scsi_id and node as QEMU has them. vbd_record's
  * result. */
-int vbd_connected(struct backd *b, struct qmp *q, const struct vbd *v, const struct snap *sn,
+int vbd_connected(struct backd *b, const struct vbd *v, const struct snap *sn,
 		  const char *bus, int scsi_id, const char *node);
 /* The same as a record to write with others' (vbd_record_many: c->rec),
  * until connected_free; slot_known: the intent wrote pci-root-port. */
@@ -121,16 +121,11 @@ struct connected {
 	char pd[32], sectors[32], info[8], sid[16], slot[32], st[200], devname[64];
 	char *real;
 };
-void connected_make(struct connected *c, struct qmp *q, const struct vbd *v,
+void connected_make(struct connected *c, const struct vbd *v,
 		    const struct snap *sn, const char *bus, int scsi_id, const char *node,
 		    bool slot_known);
 void connected_free(struct connected *c);
 /* job.c */
-/* Take device devname (and then node, if any) out of the guest's QEMU:
- * device_del, its DEVICE_DELETED, blockdev-del, waited for (a rare path: a
- * device found on a stale node). 0 when QEMU has let it go (or never had
- * it), -1 when not confirmed. */
-int vbd_unplug(struct qmp *q, const struct vbd *v, const char *devname, const char *node);
 /*
  * The QMP half of an attach (vbd_plug_many) or a detach (vbd_unplug_start) is a
  * job on the guest: its commands are sent, and the event loop brings their

@@ -23,9 +23,8 @@
  * loop as their answers come (vif_message; a deadline, and a QEMU found
  * not answering, end it: vif_expire), so that a QEMU that takes its time
  * holds up no other guest. The teardown's commands (device_del, then
- * netdev_del once QEMU let the NIC go) take QEMU a few ms: they are
- * blocking calls with a deadline, made only while no job is in flight on
- * the guest (guest_any_job), like media changes.
+ * netdev_del once QEMU let the NIC go) and the reconcile's repairs are
+ * answered through the loop too (qcall.h): nothing here waits for a QEMU.
  * Everything is read again from XenStore on every event, so a restarted
  * xmbackd carries on; vif_reconcile brings records and QEMU together.
  *
@@ -41,6 +40,7 @@
 #include "crashpoint.h"
 #include "dom.h"
 #include "oplock.h"
+#include "qcall.h"
 #include "qmp.h"
 #include "tap.h"
 #include "util.h"
@@ -190,15 +190,13 @@ static void plugged(struct backd *b, struct guest *g, bool rescan)
 		fail(b, v, "QEMU did not answer");
 	} else {
 		const char *why = r1 ? j->e[0] : r2 ? j->e[1] : j->e[2];
-		char *ignored = NULL;
-		/* (QEMU has just answered: these take it a few ms) */
+		/* (not waited for: QEMU does them in the order sent, before
+		 * anything sent after) */
 		if (r2 == 0) /* the device failed: its netdev goes (and the tap with it) */
-			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL,
-				 &ignored, QMP_TIMEOUT);
+			qcall(b, g, "netdev_del", json_pack("{s:s}", "id", n.netdev), -1, NULL, NULL,
+			      0);
 		else if (r1 == 0) /* the descriptor QEMU holds for nothing */
-			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &ignored,
-				 QMP_TIMEOUT);
-		free(ignored);
+			qcall(b, g, "closefd", json_pack("{s:s}", "fdname", n.fd), -1, NULL, NULL, 0);
 		snprintf(err, sizeof(err), "QEMU cannot add the NIC: %s", why ? why : "no reason");
 		release(b, v);
 		fail(b, v, err);
@@ -348,28 +346,25 @@ out:
 	free(slot);
 }
 
-/* QEMU's refusal of a device or netdev it does not have. */
-static bool not_found(const char *e)
+/* netdev_del's answer: the record goes, and Closed is said if the
+ * backend is still there. */
+static void netdev_gone(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
+			bool answered)
 {
-	return e && strstr(e, "not found");
-}
-
-/* The end of a teardown, once QEMU has let the NIC go: its netdev goes
- * (QEMU closes the tap's last descriptor: the tap is gone), then the
- * record, and Closed is said if the backend is still there. */
-static void finish(struct backd *b, struct guest *g, const struct vif *v)
-{
+	const struct vif *v = arg;
+	char st[200];
 	struct vnames n;
-	char *qerr = NULL, st[200];
+	(void)g;
+	(void)ret;
+	(void)answered;
+	if (!v)
+		return;
 	vnames(v->devid, &n);
-	if (qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &qerr,
-		     QMP_TIMEOUT) < 0 && !not_found(qerr)) {
+	if (err && !qcall_not_found(err)) {
 		log_warn("domain %u vif %lu: netdev_del %s: %s; kept at unplugging", v->domid,
-			 v->devid, n.netdev, qerr ? qerr : "no answer");
-		free(qerr);
+			 v->devid, n.netdev, err);
 		return;
 	}
-	free(qerr);
 	char *fe = rd(b, v->be, "frontend");
 	bool be = fe || !absent(); /* not into a removed one */
 	free(fe);
@@ -380,15 +375,51 @@ static void finish(struct backd *b, struct guest *g, const struct vif *v)
 		log_info("domain %u vif %lu: disconnected", v->domid, v->devid);
 }
 
+/* The end of a teardown, once QEMU has let the NIC go: its netdev goes
+ * (QEMU closes the tap's last descriptor: the tap is gone), then the
+ * record (netdev_gone, as QEMU answers: qcall.h). */
+static void finish(struct backd *b, struct guest *g, const struct vif *v)
+{
+	struct vnames n;
+	vnames(v->devid, &n);
+	qcall(b, g, "netdev_del", json_pack("{s:s}", "id", n.netdev), -1, netdev_gone, v,
+	      sizeof(*v));
+}
+
+/* device_del's answer: the NIC is on its way out (its DEVICE_DELETED
+ * brings finish), was never there (finished now), or stays. */
+static void device_del_sent(struct backd *b, struct guest *g, void *arg, json_t *ret,
+			    const char *err, bool answered)
+{
+	const struct vif *v = arg;
+	struct vnames n;
+	(void)ret;
+	if (!v)
+		return;
+	vnames(v->devid, &n);
+	if (!err) {
+		log_debug("domain %u vif %lu: device_del %s sent", v->domid, v->devid, n.dev);
+		crash_point("xmbackd.vif-after-device-del");
+	} else if (answered && qcall_not_found(err)) {
+		finish(b, g, v);
+	} else if (answered && strstr(err, "in the process of unplug")) {
+		log_debug("domain %u vif %lu: %s: the guest has not let it go yet", v->domid,
+			  v->devid, n.dev);
+	} else {
+		log_warn("domain %u vif %lu: device_del %s: %s; kept at unplugging", v->domid,
+			 v->devid, n.dev, err);
+	}
+}
+
 /* Take the vif out of QEMU: the record at unplugging, device_del; its
  * DEVICE_DELETED (vif_deleted, from the event loop: nothing waits for the
- * guest's eject) brings finish(). A NIC QEMU does not have is finished at
- * once. Without a record there is nothing in QEMU: a backend at Closing
- * is Closed. A teardown under way (unplugging) is left to its event,
- * unless again (the reconcile asks QEMU once more). */
+ * guest's eject) brings finish(). A NIC QEMU does not have is finished
+ * once QEMU says so. Without a record there is nothing in QEMU: a backend
+ * at Closing is Closed. A teardown under way (unplugging) is left to its
+ * event, unless again (the reconcile asks QEMU once more). */
 static void teardown(struct backd *b, const struct vif *v, bool again)
 {
-	char *phase = rd(b, v->tool, "phase"), *qerr = NULL;
+	char *phase = rd(b, v->tool, "phase");
 	bool unread = !phase && !absent();
 	struct guest *g = guest_ready(b, v->domid);
 	struct vnames n;
@@ -407,21 +438,9 @@ static void teardown(struct backd *b, const struct vif *v, bool again)
 	struct kv kv = { v->tool, "phase", PHASE_UNPLUGGING };
 	if (vbd_record(b, NULL, &kv, 1) < 0)
 		goto out;
-	if (qmp_exec(g->q, "device_del", json_pack("{s:s}", "id", n.dev), NULL, &qerr,
-		     QMP_TIMEOUT) == 0) {
-		log_debug("domain %u vif %lu: device_del %s sent", v->domid, v->devid, n.dev);
-		crash_point("xmbackd.vif-after-device-del");
-	}
-	else if (not_found(qerr))
-		finish(b, g, v);
-	else if (qerr && strstr(qerr, "in the process of unplug"))
-		log_debug("domain %u vif %lu: %s: the guest has not let it go yet", v->domid,
-			  v->devid, n.dev);
-	else
-		log_warn("domain %u vif %lu: device_del %s: %s; kept at unplugging", v->domid,
-			 v->devid, n.dev, qerr ? qerr : "no answer");
+	qcall(b, g, "device_del", json_pack("{s:s}", "id", n.dev), -1, device_del_sent, v,
+	      sizeof(*v));
 out:
-	free(qerr);
 	free(phase);
 }
 
@@ -436,11 +455,10 @@ void vif_deleted(struct backd *b, struct guest *g, const char *dev)
 	struct vif v;
 	vif_init(&v, g->domid, devid);
 	char *phase = rd(b, v.tool, "phase");
-	if (phase && strcmp(phase, PHASE_UNPLUGGING) == 0 && g->q && g->ready &&
-	    !guest_any_job(b, g->domid)) {
-		finish(b, g, &v);
-	} else { /* not ours to expect, or a block job in flight: reconcile
-		* (unplugging, no NIC: finished) */
+	if (phase && strcmp(phase, PHASE_UNPLUGGING) == 0 && g->q && g->ready) {
+		finish(b, g, &v); /* (answered through the loop: nothing waits) */
+	} else { /* not ours to expect: reconcile (unplugging, no NIC:
+		* finished) */
 		g->recheck = true;
 		b->recheck_due = true;
 	}
@@ -641,14 +659,11 @@ void vif_reconcile(struct backd *b, struct guest *g, const struct qview *qv)
 		} else if (strcmp(phase, PHASE_PLUGGING) == 0 && !has[id]) {
 			/* the intent, undone: its netdev (and tap) if QEMU got
 			 * that far, then the record; the backend is plugged again */
-			char *e = NULL;
-			qmp_exec(g->q, "netdev_del", json_pack("{s:s}", "id", n.netdev), NULL, &e,
-				 QMP_TIMEOUT);
-			free(e);
-			e = NULL;
-			qmp_exec(g->q, "closefd", json_pack("{s:s}", "fdname", n.fd), NULL, &e,
-				 QMP_TIMEOUT);
-			free(e);
+			/* (not waited for: QEMU does them in the order sent,
+			 * before the attach done again) */
+			qcall(b, g, "netdev_del", json_pack("{s:s}", "id", n.netdev), -1, NULL,
+			      NULL, 0);
+			qcall(b, g, "closefd", json_pack("{s:s}", "fdname", n.fd), -1, NULL, NULL, 0);
 			struct kv kv[2] = { { v.tool, NULL, NULL }, { v.be, "hotplug-status", NULL } };
 			if (vbd_record(b, NULL, kv, st == XenbusStateInitialising ? 2 : 1) == 0) {
 				log_info("domain %u vif %lu: an attach that did not reach QEMU: undone",
