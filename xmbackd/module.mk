@@ -7,3 +7,4 @@ PROGS += $(XMBACKD)
 # its claim index, unit-tested alone (pure: no store, no QEMU)
 $(B)/tests/unit/test_claimidx: $(B)/xmbackd/claimidx.o
 $(B)/tests/unit/test_qview: $(B)/xmbackd/qview.o
+$(B)/tests/unit/test_qcall: $(B)/xmbackd/qcall.o

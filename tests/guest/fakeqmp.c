@@ -28,6 +28,14 @@
  *                            was when asked, told late. SOCKET.held exists
  *                            while an answer is held; SOCKET.views counts
  *                            the qom-lists answered (views begun)
+ *   fakeqmp slow SOCKET      the same proxy, but what it holds 2 s are the
+ *                            answers to the commands that change QEMU
+ *                            after the fact: device_del, netdev_del,
+ *                            blockdev-del, remove-fd, closefd, eject,
+ *                            blockdev-change-medium (a QEMU that answers
+ *                            its pings and the reconcile at once, and is
+ *                            slow to carry out a teardown, a repair or a
+ *                            media change). SOCKET.held as above
  *
  * One client at a time, as QEMU's monitor; runs until killed.
  */
@@ -62,7 +70,7 @@ static void say(int fd, const char *s, size_t n)
 	}
 }
 
-enum mode { MUTE, GARBAGE, ENDLESS, PINGS, STALE };
+enum mode { MUTE, GARBAGE, ENDLESS, PINGS, STALE, SLOW };
 
 static void endless(int fd)
 {
@@ -118,18 +126,25 @@ static void serve_pings(int fd)
 
 /* --- mode stale --------------------------------------------------------- */
 
-/* The reconcile's questions (xmbackd/qview.c) whose answers are held:
- * 1 (qom-list: a view begins), 2 (the others), or 0 (not held: qom-get,
- * asked once qom-list has answered, and every other command). */
-static int a_question(const char *line)
+/* The commands whose answers are held, in mode stale: the reconcile's
+ * questions (xmbackd/qview.c): 1 (qom-list: a view begins), 2 (the
+ * others), or 0 (not held: qom-get, asked once qom-list has answered, and
+ * every other command). In mode slow: 2 for the changes after the fact
+ * (a teardown's, a repair's, a media change's), else 0. */
+static int held_command(const char *line, bool slow)
 {
 	static const char *const asked[] = { "qom-list", "query-block", "query-named-block-nodes",
 					     "query-fdsets" };
+	static const char *const changes[] = { "device_del", "netdev_del", "blockdev-del",
+					       "remove-fd", "closefd", "eject",
+					       "blockdev-change-medium" };
+	const char *const *set = slow ? changes : asked;
+	size_t n = slow ? sizeof(changes) / sizeof(changes[0]) : sizeof(asked) / sizeof(asked[0]);
 	char want[64];
-	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
-		snprintf(want, sizeof(want), "\"execute\":\"%s\"", asked[i]);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "\"execute\":\"%s\"", set[i]);
 		if (strstr(line, want))
-			return i == 0 ? 1 : 2;
+			return i == 0 && !slow ? 1 : 2;
 	}
 	return 0;
 }
@@ -159,6 +174,7 @@ struct held {
 };
 
 struct stale {
+	bool slow;          /* mode slow: the changes' answers held, not the questions' */
 	int cl, qemu;
 	const char *marker, *counter;
 	long ids[MAX_HELD]; /* the questions' ids, answers not seen yet */
@@ -249,7 +265,7 @@ static int client_to_qemu(struct stale *s)
 			continue;
 		s->in[s->nin] = '\0';
 		long id = line_id(s->in, true);
-		int q = a_question(s->in);
+		int q = held_command(s->in, s->slow);
 		if (id >= 0 && q && s->nids < MAX_HELD) {
 			s->list[s->nids] = q == 1;
 			s->ids[s->nids++] = id;
@@ -319,12 +335,14 @@ static void release(struct stale *s)
 	}
 }
 
-static void serve_stale(int cl, const char *real, const char *mark, const char *counter)
+static void serve_stale(int cl, const char *real, const char *mark, const char *counter,
+			bool slow)
 {
 	static struct stale s;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	unsigned long views = s.views; /* (counted on over connections) */
 	memset(&s, 0, sizeof(s));
+	s.slow = slow;
 	s.cl = cl;
 	s.marker = mark;
 	s.counter = counter;
@@ -399,13 +417,14 @@ static void serve(int fd, enum mode mode)
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = { "mute", "garbage", "endless", "pings", "stale" };
+	static const char *const modes[] = { "mute", "garbage", "endless", "pings", "stale",
+					     "slow" };
 	int mode = -1;
-	for (int i = 0; argc == 3 && i < 5; i++)
+	for (int i = 0; argc == 3 && i < 6; i++)
 		if (strcmp(argv[1], modes[i]) == 0)
 			mode = i;
 	if (mode < 0) {
-		fputs("usage: fakeqmp mute|garbage|endless|pings|stale SOCKET\n", stderr);
+		fputs("usage: fakeqmp mute|garbage|endless|pings|stale|slow SOCKET\n", stderr);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -428,13 +447,13 @@ int main(int argc, char **argv)
 				continue;
 			return 1;
 		}
-		if (mode == STALE) {
+		if (mode == STALE || mode == SLOW) {
 			char real[sizeof(sa.sun_path) + 8], mark[sizeof(sa.sun_path) + 8];
 			char counter[sizeof(sa.sun_path) + 8];
 			snprintf(real, sizeof(real), "%s.real", argv[2]);
 			snprintf(mark, sizeof(mark), "%s.held", argv[2]);
 			snprintf(counter, sizeof(counter), "%s.views", argv[2]);
-			serve_stale(fd, real, mark, counter);
+			serve_stale(fd, real, mark, counter, mode == SLOW);
 		} else {
 			serve(fd, (enum mode)mode);
 		}

@@ -15,6 +15,9 @@
 # - A's monitor answering the reconcile's questions 2 s late (fakeqmp
 #   stale, a proxy to the real one): B's attach never waits on them, and
 #   a view of A that an attach to A overtook is not acted on;
+# - A's monitor answering a media change's, a NIC teardown's and a
+#   reconcile repair's commands 2 s late (fakeqmp slow): B's attach never
+#   waits on them;
 # - A's guest flooding XenStore (a loop of xenstore-write in the guest);
 # and the stuck guest's own operations fail with a reason naming its QEMU.
 # The times are printed; the checks are that B's operations complete
@@ -145,6 +148,7 @@ got=$(cycle) && t_ok "GuestB after: $(ratio "$got")" || t_fail "GuestB after" "$
 # after the handshake, and one that answers garbage (tests/guest/fakeqmp in
 # place of A's qmp.sock; the real QEMU runs on behind it) ----
 FAKEQMP=$TOP/$B/tests/guest/fakeqmp
+QMPCMD=$TOP/$B/tests/guest/qmpcmd
 qs=$XM_RUNDIR/dom/$A/qmp.sock
 for mode in mute garbage endless pings; do
 	kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
@@ -277,6 +281,76 @@ kill "$fake"; wait "$fake" 2>/dev/null; fake=
 mv "$qs.real" "$qs"
 kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
 backd_start
+
+# ---- A's QEMU slow to carry out changes after the fact (fakeqmp slow:
+# the answers to device_del, netdev_del, blockdev-del, remove-fd, closefd,
+# eject and blockdev-change-medium held 2 s; pings and the reconcile's
+# questions answered at once). A media change and a NIC's teardown were
+# calls xmbackd waited for: B waited with them ----
+truncate -s 1M "$work/cd1.img" "$work/cd2.img"
+MAC=00:16:3e:00:5a:01
+"$XM" block-attach "$A" "file:$work/cd1.img" xvdc:cdrom r 2>"$work/err" &&
+	"$XM" network-attach "$A" "bridge=$BR" "mac=$MAC" >"$work/na.out" 2>&1 ||
+	t_fail "slow: a cdrom and a NIC on GuestA" "$(cat "$work/err" "$work/na.out")"
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+mv "$qs" "$qs.real"
+rm -f "$qs.held"
+"$FAKEQMP" slow "$qs" 2>>"$work/fake.err" & fake=$!
+i=0; while [ ! -S "$qs" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+XMBACKD_RECONCILE_MS=1000; export XMBACKD_RECONCILE_MS
+backd_start
+unset XMBACKD_RECONCILE_MS
+held() { # wait ($1 s at most, 5 by default) until an answer of A's QEMU is held
+	k=0
+	while [ ! -e "$qs.held" ] && [ $k -lt $((${1:-5} * 50)) ]; do sleep 0.02; k=$((k + 1)); done
+	[ -e "$qs.held" ]
+}
+# (a take-over's repairs may be held now: B's first cycle waits them out,
+# so the cases below start on a quiet QEMU)
+sleep 2.5
+cycle >/dev/null || t_fail "slow: GuestB's first cycle" "$(cat "$work/err")"
+"$XM" cd-insert "$A" xvdc "$work/cd2.img" >"$work/ci.out" 2>&1 & ci=$!
+if held && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
+	t_ok "A's media change waiting on its QEMU: GuestB $(ratio "$got")"
+else
+	t_fail "GuestB while A's media change waits" "${got:-$(cat "$work/err")} (attach must take < 1000 ms; held: $(ls "$qs.held" 2>&1))"
+fi
+wait "$ci"; rc=$?
+[ $rc -eq 0 ] && [ "$(xenstore-read "/local/domain/0/backend/vbd/$A/51744/params" 2>/dev/null)" = "$work/cd2.img" ] &&
+	t_ok "... and A's cd-insert completes as its QEMU answers" ||
+	t_fail "A's cd-insert, its QEMU slow" "rc=$rc $(cat "$work/ci.out"); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
+"$XM" network-detach "$A" "$MAC" >"$work/nd.out" 2>&1 & nd=$!
+if held && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
+	t_ok "A's NIC teardown waiting on its QEMU: GuestB $(ratio "$got")"
+else
+	t_fail "GuestB while A's NIC teardown waits" "${got:-$(cat "$work/err")} (attach must take < 1000 ms; held: $(ls "$qs.held" 2>&1))"
+fi
+wait "$nd"; rc=$?
+[ $rc -eq 0 ] && [ -z "$(xenstore-list "/local/domain/0/backend/vif/$A" 2>/dev/null)" ] &&
+	[ -z "$(xenstore-list "/tool/xm/domain/$A/vif" 2>/dev/null)" ] &&
+	t_ok "... and A's network-detach completes: nothing of the NIC left" ||
+	t_fail "A's network-detach, its QEMU slow" "rc=$rc $(cat "$work/nd.out"); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
+"$XM" block-detach "$A" xvdc 2>"$work/err" && t_ok "... A's cdrom detaches" || t_fail "A's cdrom detach, its QEMU slow" "$(cat "$work/err")"
+# a block node of xmbackd's name that nothing holds (made by hand here):
+# the reconcile's repair deletes it (at its second sight, a second apart)
+"$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" blockdev-add \
+	'{"node-name":"xmblk-99","driver":"raw","file":{"driver":"null-co","size":1048576}}' >/dev/null
+if held 8 && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
+	t_ok "A's reconcile repair waiting on its QEMU: GuestB $(ratio "$got")"
+else
+	t_fail "GuestB while A's reconcile repair waits" "${got:-$(cat "$work/err")} (attach must take < 1000 ms; held: $(ls "$qs.held" 2>&1))"
+fi
+a_nodes() { "$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" query-named-block-nodes | grep -o '"node-name": *"xmblk-99"'; }
+k=0; while [ -n "$(a_nodes)" ] && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+[ -z "$(a_nodes)" ] && grep -q "domain $A vbd 99: block node xmblk-99 left in QEMU: removed" "$work/backd.log" &&
+	t_ok "... and the node left in A's QEMU is deleted as its answer comes" ||
+	t_fail "A's left node, its QEMU slow" "QEMU: $(a_nodes); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
+kill "$fake"; wait "$fake" 2>/dev/null; fake=
+mv "$qs.real" "$qs"
+kill "$BACKD_PID"; wait "$BACKD_PID" 2>/dev/null
+backd_start
+nics=$("$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" qom-list '{"path":"/machine/peripheral"}' | grep -o '"name": *"xmnet-[0-9]*"')
+[ -z "$nics" ] && t_ok "... no NIC of A's left in QEMU" || t_fail "A's NIC after its detach" "QEMU has: $nics"
 
 # ---- A's guest floods XenStore (its root writing as fast as it can) ----
 # (each xenstore-write: one transaction of 100 nodes, and the count)
