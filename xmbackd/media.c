@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +291,8 @@ void media_change(struct backd *b, const struct vbd *v, const char *what)
 		be_write(b, v, "media-change", "error");
 		goto out;
 	}
-	if (w)
-		w->next = LONG_MAX; /* (the eject's answer says when) */
+	if (w) /* the eject's answer says when (its deadline ends it before) */
+		w->next = now_ms() + QMP_TIMEOUT + MEDIA_RETRY_MS;
 	/* The tray must be free first: a disc the guest holds stays. */
 	qcall(b, g, "eject", json_pack("{s:s, s:b}", "id", op->devname, "force", op->force), -1,
 	      ejected, op, sizeof(*op));

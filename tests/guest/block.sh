@@ -96,6 +96,16 @@ guest_run "$A" "mount /dev/xvdb /tmp/mnt" >/dev/null
 t_check "-f leaves no nodes or QEMU devices" no_vbds "$A"
 guest_run "$A" "umount -l /tmp/mnt" >/dev/null
 
+# ---- a qcow2 image: the backend's size is its virtual size (read from the
+# image's header, not the file's length) ----
+qemu-img create -q -f qcow2 "$work/q.qcow2" 24M
+"$XM" block-attach "$A" "tap:qcow2:$work/q.qcow2" xvdg w 2>"$work/err" &&
+	[ "$(xenstore-read "/local/domain/0/backend/vbd/$A/51808/sectors")" = 49152 ] &&
+	[ "$(guest_run "$A" "blockdev --getsize64 /dev/xvdg" | tr -d '\r' | grep -x '[0-9]*')" = 25165824 ] &&
+	t_ok "qcow2: attached, 24 MiB in the backend's sectors and in the guest" ||
+	t_fail "qcow2" "$(cat "$work/err"); sectors $(xenstore-read "/local/domain/0/backend/vbd/$A/51808/sectors" 2>&1); guest: $(tail -3 "$work/pty.txt")"
+"$XM" block-detach "$A" xvdg 2>"$work/err" || t_fail "qcow2 detach" "$(cat "$work/err")"
+
 # ---- sharing rules ----
 "$XM" block-attach "$A" "file:$work/shared.img" xvdc w >/dev/null 2>&1 && t_ok "GuestA: shared.img w" || t_fail "share w" "$(cat "$work/err")"
 xm_err "a second guest, w: refused naming the holder" \

@@ -305,10 +305,13 @@ held() { # wait ($1 s at most, 5 by default) until an answer of A's QEMU is held
 	while [ ! -e "$qs.held" ] && [ $k -lt $((${1:-5} * 50)) ]; do sleep 0.02; k=$((k + 1)); done
 	[ -e "$qs.held" ]
 }
-# (a take-over's repairs may be held now: B's first cycle waits them out,
-# so the cases below start on a quiet QEMU)
-sleep 2.5
+quiet() { # wait (5 s at most) until no answer of A's QEMU is held (a
+	# detach's remove-fd is not waited for, and held)
+	k=0
+	while [ -e "$qs.held" ] && [ $k -lt 250 ]; do sleep 0.02; k=$((k + 1)); done
+}
 cycle >/dev/null || t_fail "slow: GuestB's first cycle" "$(cat "$work/err")"
+quiet
 "$XM" cd-insert "$A" xvdc "$work/cd2.img" >"$work/ci.out" 2>&1 & ci=$!
 if held && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
 	t_ok "A's media change waiting on its QEMU: GuestB $(ratio "$got")"
@@ -319,6 +322,7 @@ wait "$ci"; rc=$?
 [ $rc -eq 0 ] && [ "$(xenstore-read "/local/domain/0/backend/vbd/$A/51744/params" 2>/dev/null)" = "$work/cd2.img" ] &&
 	t_ok "... and A's cd-insert completes as its QEMU answers" ||
 	t_fail "A's cd-insert, its QEMU slow" "rc=$rc $(cat "$work/ci.out"); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
+quiet
 "$XM" network-detach "$A" "$MAC" >"$work/nd.out" 2>&1 & nd=$!
 if held && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
 	t_ok "A's NIC teardown waiting on its QEMU: GuestB $(ratio "$got")"
@@ -333,6 +337,7 @@ wait "$nd"; rc=$?
 "$XM" block-detach "$A" xvdc 2>"$work/err" && t_ok "... A's cdrom detaches" || t_fail "A's cdrom detach, its QEMU slow" "$(cat "$work/err")"
 # a block node of xmbackd's name that nothing holds (made by hand here):
 # the reconcile's repair deletes it (at its second sight, a second apart)
+quiet
 "$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" blockdev-add \
 	'{"node-name":"xmblk-99","driver":"raw","file":{"driver":"null-co","size":1048576}}' >/dev/null
 if held 8 && got=$(cycle) && [ "${got% *}" -lt 1000 ]; then
@@ -341,8 +346,10 @@ else
 	t_fail "GuestB while A's reconcile repair waits" "${got:-$(cat "$work/err")} (attach must take < 1000 ms; held: $(ls "$qs.held" 2>&1))"
 fi
 a_nodes() { "$QMPCMD" "$XM_RUNDIR/dom/$A/ctl.sock" query-named-block-nodes | grep -o '"node-name": *"xmblk-99"'; }
-k=0; while [ -n "$(a_nodes)" ] && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
-[ -z "$(a_nodes)" ] && grep -q "domain $A vbd 99: block node xmblk-99 left in QEMU: removed" "$work/backd.log" &&
+# (QEMU deletes it at once; its answer, held 2 s, is what xmbackd logs)
+a_repaired() { grep -q "domain $A vbd 99: block node xmblk-99 left in QEMU" "$work/backd.log"; }
+k=0; while { [ -n "$(a_nodes)" ] || ! a_repaired; } && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+[ -z "$(a_nodes)" ] && a_repaired &&
 	t_ok "... and the node left in A's QEMU is deleted as its answer comes" ||
 	t_fail "A's left node, its QEMU slow" "QEMU: $(a_nodes); xmbackd: $(grep "domain $A" "$work/backd.log" | tail -4)"
 kill "$fake"; wait "$fake" 2>/dev/null; fake=
