@@ -8,7 +8,6 @@
 #include "qmp.h"
 #include "util.h"
 
-#include <limits.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@ struct qcall {
 	long id;
 	long deadline;          /* QMP_TIMEOUT after it went (now_ms) */
 	qcall_fn *fn;
+	size_t len;             /* arg's bytes (0: fn gets NULL) */
 	char cmd[32];
 	alignas(max_align_t) unsigned char arg[];
 };
@@ -55,7 +55,7 @@ static void done(struct backd *b, struct guest *g, struct qcall *c, json_t *ret,
 		}
 	g->ncalls--;
 	if (c->fn)
-		c->fn(b, g, c->arg, ret, err, answered);
+		c->fn(b, g, c->len ? c->arg : NULL, ret, err, answered);
 	else if (err && !qcall_not_found(err))
 		log_warn("domain %u: %s: %s", g->domid, c->cmd, err);
 	free(c);
@@ -74,6 +74,7 @@ void qcall(struct backd *b, struct guest *g, const char *cmd, json_t *args, int 
 		return;
 	}
 	c->fn = fn;
+	c->len = len;
 	snprintf(c->cmd, sizeof(c->cmd), "%s", cmd);
 	if (len)
 		memcpy(c->arg, arg, len);

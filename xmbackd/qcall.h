@@ -27,7 +27,9 @@ struct guest;
 
 /* The answer: err NULL and ret QEMU's return (borrowed) when it did it;
  * else err, QEMU's refusal (answered) or why none came (not answered:
- * what was sent may yet be done). arg: qcall's copy of its arg. */
+ * what was sent may yet be done). arg: qcall's copy of its arg (NULL when
+ * it had none, or when no memory was left for the copy: the call is then
+ * not sent, and fn is told "out of memory" before qcall returns). */
 typedef void qcall_fn(struct backd *b, struct guest *g, void *arg, json_t *ret, const char *err,
 		      bool answered);
 
