@@ -13,6 +13,7 @@
 #include "qcall.h"
 #include "qmp.h"
 #include "claims.h"
+#include "crashpoint.h"
 #include "sharing.h"
 #include "util.h"
 
@@ -154,6 +155,7 @@ static void media_end(struct backd *b, struct guest *g, const struct media_op *o
 			 why);
 		return;
 	}
+	crash_point("xmbackd.media-before-done");
 	/* The medium now belongs to the device; nothing of ours to delete. */
 	char *node = dom_readf(b->xs, XBT_NULL, "%s/node", v->tool);
 	if (node && *node)
@@ -208,10 +210,12 @@ static void fd_added(struct backd *b, struct guest *g, void *arg, json_t *ret, c
 	(void)answered;
 	if (!arg)
 		return;
-	if (err)
+	if (err) {
 		media_end(b, g, arg, err);
-	else
+	} else {
+		crash_point("xmbackd.media-after-add-fd");
 		change_medium(b, g, arg);
+	}
 }
 
 /* The tray is free: hand the new disc to QEMU (fdpass.c), then in. */
@@ -251,6 +255,7 @@ static void ejected(struct backd *b, struct guest *g, void *arg, json_t *ret, co
 	} else if (strcmp(op->what, "eject") == 0) {
 		media_end(b, g, op, NULL);
 	} else {
+		crash_point("xmbackd.media-after-eject");
 		insert(b, g, op);
 	}
 }

@@ -196,6 +196,34 @@ else
 	t_fail "detach given up" "$(cat "$work/det.out") $(no_vbds "$A")"
 fi
 
+# ---- a media change, xmbackd killed at each step of its chain (eject,
+# add-fd, blockdev-change-medium: answered through the loop, qcall.h):
+# the next xmbackd finds media-change still asked and makes it; no fdset
+# of the half-done change stays in QEMU ----
+truncate -s 1M "$work/cd1.img" "$work/cd2.img"
+printf 'XMCD2' | dd of="$work/cd2.img" conv=notrunc 2>/dev/null
+cd_fdsets() { qmp "$A" query-fdsets | grep -o '"xmblk-51744:[^"]*"' | sort -u | wc -l; }
+one_fdset() { [ "$(cd_fdsets)" -eq 1 ]; }
+"$XM" block-attach "$A" "file:$work/cd1.img" xvdc:cdrom r >/dev/null 2>&1 ||
+	t_fail "media: a cdrom on GuestA" "refused"
+for p in media-after-eject media-after-add-fd media-before-done; do
+	backd_crashing "xmbackd.$p"
+	XM_MEDIA_TIMEOUT=40 "$XM" cd-insert "$A" xvdc "$work/cd2.img" >"$work/med.out" 2>&1 & xp=$!
+	if ! backd_recover "$p"; then t_fail "media change, killed at $p" "$(tail -3 "$work/backd.log")"; wait $xp; continue; fi
+	wait $xp; rc=$?
+	got=$(guest_run "$A" "dd if=/dev/xvdc bs=5 count=1 2>/dev/null")
+	if [ $rc -eq 0 ] && [ "$(xenstore-read "/local/domain/0/backend/vbd/$A/51744/params")" = "$work/cd2.img" ] &&
+		echo "$got" | grep -q XMCD2 && until_ok 15 one_fdset; then
+		note_time "media change killed at $p"
+		t_ok "cd-insert, xmbackd killed at $p: the new disc reads in the guest, one fdset in QEMU"
+	else
+		t_fail "media change, killed at $p" "rc=$rc $(cat "$work/med.out"); guest: $got; fdsets $(cd_fdsets); $(grep "domain $A vbd 51744" "$work/backd.log" | tail -3)"
+	fi
+	"$XM" cd-insert "$A" xvdc "$work/cd1.img" >/dev/null 2>&1 || t_fail "  ... back to cd1 after $p" "refused"
+done
+"$XM" block-detach "$A" xvdc >/dev/null 2>&1
+until_ok 15 no_vbds "$A" || t_fail "  ... the cdrom's detach" "$(no_vbds "$A")"
+
 # ---- operations left by an xm that died (its nodes written by hand, no lock) ----
 be() { echo "/local/domain/0/backend/vbd/$1/$2"; }
 "$XM" block-attach "$A" "file:$work/disk.img" xvdc w >/dev/null 2>&1
