@@ -46,7 +46,6 @@ struct guest {
 	struct job *jobs;       /* the attaches and detaches in flight on its QEMU (plug.c) */
 	struct vif_job *vifjob; /* a NIC's attach in flight on its QEMU (vif.c), or NULL */
 	struct qcall *calls;    /* other commands whose answers are awaited (qcall.c) */
-	unsigned int ncalls;
 	unsigned int njobs;     /* how many: up to GUEST_JOBS_MAX */
 	bool deferred;          /* a device of it waited for the job: look at them after */
 	/* on_poweroff, on_reboot, on_crash in progress (actions.c) */

@@ -53,7 +53,6 @@ static void done(struct backd *b, struct guest *g, struct qcall *c, json_t *ret,
 			*p = c->next;
 			break;
 		}
-	g->ncalls--;
 	if (c->fn)
 		c->fn(b, g, c->len ? c->arg : NULL, ret, err, answered);
 	else if (err && !qcall_not_found(err))
@@ -84,7 +83,6 @@ void qcall(struct backd *b, struct guest *g, const char *cmd, json_t *args, int 
 	while (*p)
 		p = &(*p)->next;
 	*p = c;
-	g->ncalls++;
 	c->id = g->q ? (fd >= 0 ? qmp_send_fd(g->q, cmd, args, fd) : qmp_send(g->q, cmd, args)) : -1;
 	if (!g->q)
 		json_decref(args);
@@ -142,7 +140,6 @@ void qcall_abort(struct backd *b, struct guest *g, bool tell)
 			continue;
 		}
 		g->calls = c->next;
-		g->ncalls--;
 		free(c);
 	}
 }
