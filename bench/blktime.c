@@ -56,6 +56,7 @@
  * Each run gives up after BLKTIME_TIMEOUT seconds (default 30) and exits 1.
  */
 #include "qmp.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -203,17 +204,9 @@ static void kmsg_wait(struct kmsg *k)
 /* Start argv with stdout on out_fd (its EOF tells the parent it exited). */
 static pid_t spawn(char **argv, int out_fd)
 {
-	pid_t pid = fork();
+	pid_t pid = bench_spawn(argv, out_fd, -1);
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(out_fd, 1);
-		execvp(argv[0], argv);
-		fprintf(stderr, "blktime: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+		die("cannot run %s: %s", argv[0], strerror(errno));
 	return pid;
 }
 
@@ -344,12 +337,9 @@ static int cmd_xm(bool attach, const char *dom, const char *devid, const char *l
 /* CMD alone: when it exited (it must succeed). */
 static int cmd_run(char **argv)
 {
-	int st = 0, nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (nul < 0)
-		die("/dev/null: %s", strerror(errno));
+	int st = 0;
 	t0 = now();
-	pid_t pid = spawn(argv, nul);
-	close(nul);
+	pid_t pid = spawn(argv, -1);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	double exited = now();

@@ -21,6 +21,7 @@
  *       QMP balloon to MIB: until QEMU returned.
  */
 #include "qmp.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -162,14 +163,10 @@ static int balloon(const char *ctl, long mib)
 static int run(char **argv)
 {
 	double t0 = now();
-	pid_t pid = fork();
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+	pid_t pid = bench_spawn(argv, 1, -1);
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		die("fork", NULL);
+		die(argv[0], strerror(errno));
 	double t = now() - t0;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die(argv[0], "failed");

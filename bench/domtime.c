@@ -24,6 +24,8 @@
  *
  * Each wait gives up after DOMTIME_TIMEOUT seconds (default 120) and exits 1.
  */
+#include "spawn.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -78,19 +80,9 @@ static int timeout_ms(void)
  * -1), stderr on err_fd (or inherited when -1). */
 static pid_t spawn(char **argv, int out_fd, int err_fd)
 {
-	pid_t pid = fork();
+	pid_t pid = bench_spawn(argv, out_fd, err_fd);
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(out_fd >= 0 ? out_fd : nul, 1);
-		if (err_fd >= 0)
-			dup2(err_fd, 2);
-		execvp(argv[0], argv);
-		fprintf(stderr, "domtime: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+		die("cannot run %s: %s", argv[0], strerror(errno));
 	return pid;
 }
 

@@ -9,14 +9,14 @@ BENCHPROGS += $(XSBENCH)
 # bench/domtime: the timing helper of bench/domains.sh (xm create / shutdown
 # and the QEMU-only floor, waiting on XenStore watches and inotify).
 DOMTIME := $(B)/bench/domtime
-$(DOMTIME): $(B)/bench/domtime.o
+$(DOMTIME): $(B)/bench/domtime.o $(B)/bench/spawn.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(DOMTIME)
 
 # bench/blktime: the timing helper of bench/block.sh (xm block-attach/-detach
 # on XenStore watches, and the raw-QMP floor on the domain's ctl.sock).
 BLKTIME := $(B)/bench/blktime
-$(BLKTIME): $(B)/bench/blktime.o $(LIBXM)
+$(BLKTIME): $(B)/bench/blktime.o $(B)/bench/spawn.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore -ljansson
 BENCHPROGS += $(BLKTIME)
 
@@ -41,7 +41,7 @@ BENCHPROGS += $(B)/tests/guest/fakeqemu
 # bench/nettime: the timing helper of bench/network.sh (xm network-attach /
 # -detach, and the raw floor: the tap by xmbackd's own tap.c, then QMP).
 NETTIME := $(B)/bench/nettime
-$(NETTIME): $(B)/bench/nettime.o $(B)/xmbackd/tap.o $(LIBXM)
+$(NETTIME): $(B)/bench/nettime.o $(B)/bench/spawn.o $(B)/xmbackd/tap.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 BENCHPROGS += $(NETTIME)
 
@@ -53,6 +53,6 @@ BENCHPROGS += $(B)/bench/savetime
 
 # bench/cputime: the timing helper of bench/memcpu.sh (xm vcpu-set / mem-set
 # against raw QMP on the domain's ctl.sock).
-$(B)/bench/cputime: $(B)/bench/cputime.o $(LIBXM)
+$(B)/bench/cputime: $(B)/bench/cputime.o $(B)/bench/spawn.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -ljansson
 BENCHPROGS += $(B)/bench/cputime

@@ -25,6 +25,7 @@
  * Each run gives up after NETTIME_TIMEOUT seconds (default 30) and exits 1.
  */
 #include "qmp.h"
+#include "spawn.h"
 #include "../xmbackd/tap.h"
 
 #include <errno.h>
@@ -144,13 +145,9 @@ static void con_wait(struct con *c)
 /* Run argv; its end (seconds from t0). While it runs, follow c (if any). */
 static double run(char **argv, struct con *c)
 {
-	pid_t pid = fork();
+	pid_t pid = bench_spawn(argv, 1, -1);
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
+		die("cannot run %s: %s", argv[0], strerror(errno));
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)
 		die("pidfd_open: %s", strerror(errno));
