@@ -9,3 +9,5 @@ $(UNIT_PROGS): $(B)/tests/unit/%: $(B)/tests/unit/%.o $(UNIT_FIXTURE) $(LIBXSRV)
 TESTPROGS += $(UNIT_PROGS)
 # test_qmp makes lib/qmp.c's realloc fail (qmp_keep without memory)
 $(B)/tests/unit/test_qmp: ALL_LDFLAGS += -Wl,--wrap=realloc
+# the tests that play a QEMU monitor (test_qcall: also xmbackd/module.mk)
+$(B)/tests/unit/test_qmp $(B)/tests/unit/test_qcall: $(B)/tests/unit/qmpmon.o

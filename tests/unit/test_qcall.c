@@ -19,11 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "qmp.h"
+#include "qmpmon.h"
 #include "util.h"
 #include "../../xmbackd/backd.h"
 #include "../../xmbackd/qcall.h"
@@ -39,50 +38,10 @@ void vbd_scan_domain(struct backd *b, unsigned int domid)
 }
 
 struct fixture {
-	char dir[64];
-	int qemu;               /* the monitor's side played here */
+	struct qmpmon mon;      /* the monitor's side played here */
 	struct backd b;
 	struct guest g;
 };
-
-/* One line the client sent (without its end), into buf. */
-static void read_line(int fd, char *buf, size_t len)
-{
-	size_t n = 0;
-	while (n < len - 1) {
-		ssize_t r = read(fd, buf + n, 1);
-		assert_true(r == 1);
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-}
-
-static void say(int fd, const char *s)
-{
-	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
-}
-
-/* The id of the next command the client sent, and its name in cmd. */
-static long next_command(struct fixture *f, char *cmd, size_t len)
-{
-	char line[4096];
-	read_line(f->qemu, line, sizeof(line));
-	json_t *m = json_loads(line, 0, NULL);
-	assert_non_null(m);
-	snprintf(cmd, len, "%s", json_string_value(json_object_get(m, "execute")));
-	long id = (long)json_integer_value(json_object_get(m, "id"));
-	json_decref(m);
-	return id;
-}
-
-static void answer(struct fixture *f, long id, const char *body)
-{
-	char out[512];
-	snprintf(out, sizeof(out), "{%s, \"id\": %ld}\r\n", body, id);
-	say(f->qemu, out);
-}
 
 /* What the client has read, each message to qcall_message: how many it took. */
 static int deliver(struct fixture *f)
@@ -100,28 +59,8 @@ static int deliver(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *err = NULL;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_qcall.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp.sock", f->dir);
-	int l = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	f->g.q = qmp_open(sa.sun_path, &err);
-	assert_non_null(f->g.q);
-	f->qemu = accept(l, NULL, NULL);
-	assert_true(f->qemu >= 0);
-	close(l);
-	unlink(sa.sun_path);
-	say(f->qemu, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n");
-	assert_int_equal(qmp_handshake(f->g.q, &err), 0);
-	char cmd[64];
-	long id = next_command(f, cmd, sizeof(cmd));
-	assert_string_equal(cmd, "qmp_capabilities");
-	answer(f, id, "\"return\": {}");
-	assert_int_equal(qmp_handshake(f->g.q, &err), 1);
+	assert_non_null(f);
+	f->g.q = qmpmon_open(&f->mon);
 	f->g.domid = 7;
 	f->g.ready = true;
 	scans = 0;
@@ -135,8 +74,7 @@ static int teardown(void **state)
 	qcall_abort(&f->b, &f->g, false);
 	if (f->g.q)
 		qmp_close(f->g.q);
-	close(f->qemu);
-	rmdir(f->dir);
+	qmpmon_close(&f->mon);
 	free(f);
 	return 0;
 }
@@ -177,14 +115,14 @@ static void test_answers_by_id(void **state)
 	memset(&seen, 0, sizeof(seen));
 	call(f, "query-status", 1);
 	call(f, "device_del", 2);
-	long id1 = next_command(f, cmd, sizeof(cmd));
+	long id1 = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_string_equal(cmd, "query-status");
-	long id2 = next_command(f, cmd, sizeof(cmd));
+	long id2 = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_string_equal(cmd, "device_del");
 	assert_true(qcall_any(&f->g));
 	/* the second first: each answer to its own call */
-	answer(f, id2, "\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'xmdev-1' not found\"}");
-	answer(f, id1, "\"return\": {\"status\": \"running\"}");
+	qmpmon_answer(&f->mon, id2, "\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"Device 'xmdev-1' not found\"}");
+	qmpmon_answer(&f->mon, id1, "\"return\": {\"status\": \"running\"}");
 	assert_int_equal(deliver(f), 2);
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(seen.tag[0], 2);
@@ -195,8 +133,8 @@ static void test_answers_by_id(void **state)
 	assert_string_equal(seen.status[1], "running");
 	assert_false(qcall_any(&f->g));
 	/* an answer to nobody's id, and an event, are not taken */
-	answer(f, id1, "\"return\": {}");
-	say(f->qemu, "{\"event\": \"STOP\", \"timestamp\": {}}\r\n");
+	qmpmon_answer(&f->mon, id1, "\"return\": {}");
+	qmpmon_say(&f->mon, "{\"event\": \"STOP\", \"timestamp\": {}}");
 	assert_int_equal(deliver(f), 0);
 }
 
@@ -206,7 +144,7 @@ static void test_deadline(void **state)
 	char cmd[64];
 	memset(&seen, 0, sizeof(seen));
 	call(f, "blockdev-del", 3);
-	long id = next_command(f, cmd, sizeof(cmd));
+	long id = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	qcall_expire(&f->b, &f->g, now_ms());
 	assert_int_equal(seen.calls, 0); /* not yet */
 	qcall_expire(&f->b, &f->g, now_ms() + QMP_TIMEOUT + 1);
@@ -214,7 +152,7 @@ static void test_deadline(void **state)
 	assert_false(seen.answered[0]);
 	assert_string_equal(seen.err[0], "QEMU did not answer");
 	/* the answer that comes late is nobody's */
-	answer(f, id, "\"return\": {}");
+	qmpmon_answer(&f->mon, id, "\"return\": {}");
 	assert_int_equal(deliver(f), 0);
 	assert_int_equal(seen.calls, 1);
 }
@@ -241,7 +179,7 @@ static void test_stuck_and_abort(void **state)
 	assert_int_equal(seen.calls, 3);
 	assert_false(qcall_any(&f->g));
 	for (int k = 0; k < 4; k++)
-		next_command(f, cmd, sizeof(cmd)); /* (all four were sent) */
+		qmpmon_hear(&f->mon, cmd, sizeof(cmd)); /* (all four were sent) */
 }
 
 static void test_unsent(void **state)
@@ -279,14 +217,14 @@ static void test_chain_and_deferred(void **state)
 	memset(&seen, 0, sizeof(seen));
 	f->g.deferred = true; /* a device waited for the guest's calls */
 	qcall(&f->b, &f->g, "device_del", NULL, -1, chain, &tag, sizeof(tag));
-	long id = next_command(f, cmd, sizeof(cmd));
-	answer(f, id, "\"return\": {}");
+	long id = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
+	qmpmon_answer(&f->mon, id, "\"return\": {}");
 	assert_int_equal(deliver(f), 1);
 	assert_int_equal(scans, 0); /* the next step is out: not yet */
-	id = next_command(f, cmd, sizeof(cmd));
+	id = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_string_equal(cmd, "netdev_del");
 	f->b.batch_depth = 1; /* ends in a batch: left for its end */
-	answer(f, id, "\"return\": {}");
+	qmpmon_answer(&f->mon, id, "\"return\": {}");
 	assert_int_equal(deliver(f), 1);
 	assert_int_equal(seen.calls, 2);
 	assert_int_equal(seen.tag[1], 11);
@@ -295,8 +233,8 @@ static void test_chain_and_deferred(void **state)
 	f->b.batch_depth = 0;
 	/* and out of a batch: at once, once */
 	call(f, "blockdev-del", 12);
-	id = next_command(f, cmd, sizeof(cmd));
-	answer(f, id, "\"return\": {}");
+	id = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
+	qmpmon_answer(&f->mon, id, "\"return\": {}");
 	assert_int_equal(deliver(f), 1);
 	assert_int_equal(scans, 1);
 	assert_false(f->g.deferred);

@@ -24,11 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "qmp.h"
+#include "qmpmon.h"
 
 /* lib/qmp.c's realloc, failing while fail_realloc is set. */
 void *__real_realloc(void *p, size_t n);
@@ -41,75 +40,23 @@ void *__wrap_realloc(void *p, size_t n)
 }
 
 struct fake {
-	char dir[64];
-	char path[96];
-	int lfd;         /* listening */
-	int cfd;         /* QEMU's end of the connection */
+	struct qmpmon mon;
 	struct qmp *q;
 };
 
-static void say(struct fake *f, const char *line)
-{
-	size_t n = strlen(line);
-	assert_int_equal(write(f->cfd, line, n), (ssize_t)n);
-	assert_int_equal(write(f->cfd, "\r\n", 2), 2);
-}
-
-/* One command line from the client: its "execute" and "id". */
-static long hear(struct fake *f, char *cmd, size_t len)
-{
-	char buf[512];
-	size_t n = 0;
-	while (n < sizeof(buf) - 1) {
-		ssize_t r = read(f->cfd, buf + n, 1);
-		assert_int_equal(r, 1);
-		if (buf[n++] == '\n')
-			break;
-	}
-	buf[n] = '\0';
-	json_t *m = json_loads(buf, 0, NULL);
-	assert_non_null(m);
-	snprintf(cmd, len, "%s", json_string_value(json_object_get(m, "execute")));
-	long id = (long)json_integer_value(json_object_get(m, "id"));
-	json_decref(m);
-	return id;
-}
-
 static void reply(struct fake *f, long id, const char *ret)
 {
-	char line[256];
-	snprintf(line, sizeof(line), "{\"return\": %s, \"id\": %ld}", ret, id);
-	say(f, line);
+	char body[256];
+	snprintf(body, sizeof(body), "\"return\": %s", ret);
+	qmpmon_answer(&f->mon, id, body);
 }
 
 static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *err = NULL, cmd[64];
-
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_qmp.XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/qmp.sock", f->dir);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(f->lfd, 1) < 0)
-		return -1;
-	f->q = qmp_open(f->path, &err);
-	if (!f->q || (f->cfd = accept(f->lfd, NULL, NULL)) < 0)
-		return -1;
-	assert_int_equal(qmp_handshake(f->q, &err), 0); /* nothing said yet */
-	say(f, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}");
-	assert_int_equal(qmp_handshake(f->q, &err), 0); /* greeting read, caps sent */
-	long id = hear(f, cmd, sizeof(cmd));
-	assert_string_equal(cmd, "qmp_capabilities");
-	reply(f, id, "{}");
-	assert_int_equal(qmp_handshake(f->q, &err), 1);
-	assert_null(err);
+	f->q = qmpmon_open(&f->mon);
 	*state = f;
 	return 0;
 }
@@ -118,10 +65,7 @@ static int teardown(void **state)
 {
 	struct fake *f = *state;
 	qmp_close(f->q);
-	close(f->cfd);
-	close(f->lfd);
-	unlink(f->path);
-	rmdir(f->dir);
+	qmpmon_close(&f->mon);
 	free(f);
 	return 0;
 }
@@ -137,17 +81,17 @@ static void test_kept_reply(void **state)
 	long ping = qmp_send(f->q, "query-chardev", NULL);
 	assert_true(ping > 0);
 	qmp_keep(f->q, ping);
-	assert_int_equal(hear(f, cmd, sizeof(cmd)), ping);
+	assert_int_equal(qmpmon_hear(&f->mon, cmd, sizeof(cmd)), ping);
 	assert_false(qmp_pending(f->q));
 
 	reply(f, 999, "{\"stale\": true}"); /* a timed-out call's late reply */
 	reply(f, ping, "[{\"label\": \"xenbus\"}]");
-	say(f, "{\"event\": \"RESUME\", \"timestamp\": {}}");
+	qmpmon_say(&f->mon, "{\"event\": \"RESUME\", \"timestamp\": {}}");
 	/* the blocking call's own reply comes after the others; its id is the
 	 * next one, sent by qmp_exec */
 	reply(f, ping + 1, "{\"status\": \"running\"}");
 	assert_int_equal(qmp_exec(f->q, "query-status", NULL, &ret, NULL, 2000), 0);
-	assert_int_equal(hear(f, cmd, sizeof(cmd)), ping + 1);
+	assert_int_equal(qmpmon_hear(&f->mon, cmd, sizeof(cmd)), ping + 1);
 	assert_string_equal(cmd, "query-status");
 	assert_string_equal(json_string_value(json_object_get(ret, "status")), "running");
 	json_decref(ret);
@@ -174,12 +118,12 @@ static void test_kept_once(void **state)
 
 	long ping = qmp_send(f->q, "query-chardev", NULL);
 	qmp_keep(f->q, ping);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	reply(f, ping, "[]");
 	reply(f, ping, "[]");
 	reply(f, ping + 1, "{}");
 	assert_int_equal(qmp_exec(f->q, "query-status", NULL, NULL, NULL, 2000), 0);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	json_t *m = qmp_pop_event(f->q);
 	assert_non_null(m);
 	json_decref(m);
@@ -197,13 +141,13 @@ static void test_kept_several(void **state)
 	for (int i = 0; i < 3; i++) {
 		ids[i] = qmp_send(f->q, "query-chardev", NULL);
 		qmp_keep(f->q, ids[i]);
-		hear(f, cmd, sizeof(cmd));
+		qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	}
 	for (int i = 0; i < 3; i++)
 		reply(f, ids[i], "{}");
 	reply(f, ids[2] + 1, "{}");
 	assert_int_equal(qmp_exec(f->q, "query-status", NULL, NULL, NULL, 2000), 0);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	for (int i = 0; i < 3; i++) {
 		json_t *m = qmp_pop_event(f->q);
 		assert_non_null(m);
@@ -220,7 +164,7 @@ static void test_pending_socket(void **state)
 	long before = qmp_heard(f->q);
 
 	assert_false(qmp_pending(f->q));
-	say(f, "{\"event\": \"STOP\", \"timestamp\": {}}");
+	qmpmon_say(&f->mon, "{\"event\": \"STOP\", \"timestamp\": {}}");
 	assert_true(qmp_pending(f->q));
 	usleep(2000);
 	assert_int_equal(qmp_read(f->q), 0);
@@ -243,7 +187,7 @@ static void test_endless_line(void **state)
 	memset(chunk, 'x', sizeof(chunk));
 	for (int i = 0; i < 100 && rc == 0; i++) { /* up to 6.4 MiB, read as it comes */
 		struct pollfd p = { .fd = qmp_fd(f->q), .events = POLLIN };
-		assert_int_equal(write(f->cfd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+		assert_int_equal(write(f->mon.fd, chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
 		while (rc == 0 && poll(&p, 1, 0) > 0)
 			rc = qmp_read(f->q);
 	}
@@ -262,12 +206,12 @@ static void test_timeout_then_late(void **state)
 	assert_non_null(err);
 	assert_true(qmp_io_error(err));
 	free(err);
-	long id = hear(f, cmd, sizeof(cmd));
+	long id = qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	reply(f, id, "{\"late\": true}");
 	reply(f, id + 1, "{\"status\": \"running\"}");
 	json_t *ret = NULL;
 	assert_int_equal(qmp_exec(f->q, "query-status", NULL, &ret, NULL, 2000), 0);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_non_null(json_object_get(ret, "status"));
 	json_decref(ret);
 	assert_null(qmp_pop_event(f->q));
@@ -285,14 +229,14 @@ static void test_changes(void **state)
 	qmp_send(f->q, "qom-list", NULL);
 	qmp_send(f->q, "qom-get", NULL);
 	for (int i = 0; i < 3; i++)
-		hear(f, cmd, sizeof(cmd));
+		qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_int_equal(qmp_changes(f->q), c0);
 	qmp_send(f->q, "device_add", NULL);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	assert_int_equal(qmp_changes(f->q), c0 + 1);
 	qmp_send_fd(f->q, "add-fd", NULL, 0);
 	char buf[256];
-	assert_true(read(f->cfd, buf, sizeof(buf)) > 0);
+	assert_true(read(f->mon.fd, buf, sizeof(buf)) > 0);
 	assert_int_equal(qmp_changes(f->q), c0 + 2);
 }
 
@@ -303,7 +247,7 @@ static bool kept_after(struct fake *f, long id)
 	char cmd[64];
 	long next = qmp_send(f->q, "query-version", NULL);
 	assert_true(next > 0);
-	hear(f, cmd, sizeof(cmd));
+	qmpmon_hear(&f->mon, cmd, sizeof(cmd));
 	reply(f, id, "{}");
 	reply(f, next, "{}");
 	assert_int_equal(qmp_wait_reply(f->q, next, NULL, NULL, 2000), 0);
