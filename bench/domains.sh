@@ -124,7 +124,7 @@ run_floor() {
 	wait_pid_gone "$qpid"
 	rm -f "$FLOOR/qemu.pid"
 	[ "$1" = 0 ] || echo "floor $ret $prompt" >>"$WORK/results"
-	echo "# round $1: QEMU alone: -daemonize returned $ret s, prompt $prompt s" >&2
+	echo "# round $1: QEMU alone: set up in $ret s, prompt $prompt s" >&2
 }
 
 # Round 0 (not counted) warms the page cache and takes xm's QEMU command
@@ -173,7 +173,7 @@ END {
 	row("      prompt -> agent connected", "gap")
 	row("(b) xm shutdown -w -> returns (domain gone)", "down")
 	row("(c) floor: QEMU alone -> shell prompt", "floor")
-	row("      QEMU -daemonize returns", "fret")
+	row("      QEMU has set the machine up", "fret")
 	printf "%-46s %8.3f %8.3f\n", "(a)/(c)", med("ready") / med("floor"), p90("ready") / p90("floor")
 	printf "%-46s %8.3f %8.3f\n", "(create -> prompt)/(c)", med("prompt") / med("floor"), p90("prompt") / p90("floor")
 	printf "(accel=%s, %s MiB, %s vcpu; p90 = nearest rank, i.e. the worst of 5;" \

@@ -12,12 +12,16 @@
  *       The console log is DOMDIR/ID/console.log (DOMDIR is
  *       $XM_RUNDIR/dom).
  *   domtime floor ARGFILE CONSOLE_LOG LISTEN_SOCKET
- *       Runs the QEMU command in ARGFILE (one argument per line; it must
- *       -daemonize and log the serial console to CONSOLE_LOG). LISTEN_SOCKET
- *       is bound and listened on first, standing in for xmstored's
- *       per-domain channel so that QEMU's xenbus chardev connects as under
- *       xm. Prints "returned prompt": when the QEMU parent exited (machine
- *       set up) and when the prompt reached CONSOLE_LOG.
+ *       Runs the QEMU command in ARGFILE (one argument per line, xm's own
+ *       command line: it logs the serial console to CONSOLE_LOG), its
+ *       stderr in qemu.log next to CONSOLE_LOG. LISTEN_SOCKET is bound and
+ *       listened on first, standing in for xmstored's per-domain channel
+ *       so that QEMU's xenbus chardev connects as under xm. Prints
+ *       "returned prompt": when the machine was set up and when the prompt
+ *       reached CONSOLE_LOG. Set up is what xm create waits for: QEMU
+ *       running as its -runas uid (its last step before the guest runs;
+ *       there is no event for it, so /proc is read every 2 ms, as xm
+ *       does), or, for a command line with -daemonize, its parent's exit.
  *   domtime run CMD [ARG...]
  *       Prints the wall time of CMD (its output goes to stderr); exits with
  *       its status.
@@ -247,6 +251,41 @@ static int cmd_create(const char *xm, const char *cfg, const char *domdir)
 	return 0;
 }
 
+/* The real uid /proc gives pid, or -1. */
+static long proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	long u = -1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %ld", &u) == 1)
+			break;
+	fclose(f);
+	return u;
+}
+
+/* The last line of file path (QEMU's error), in msg. */
+static void last_line(const char *path, char *msg, size_t len)
+{
+	char buf[4096];
+	msg[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t k = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
+		k--;
+	buf[k > 0 ? k : 0] = '\0';
+	const char *nl = strrchr(buf, '\n');
+	snprintf(msg, len, "%s", nl ? nl + 1 : buf);
+}
+
 static int cmd_floor(const char *argfile, const char *log, const char *sock)
 {
 	FILE *f = fopen(argfile, "r");
@@ -272,26 +311,49 @@ static int cmd_floor(const char *argfile, const char *log, const char *sock)
 	if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(ls, 4) < 0)
 		die("cannot listen on %s", sock);
 
-	int err[2];
-	if (pipe2(err, O_CLOEXEC) < 0)
-		die("pipe: %s", strerror(errno));
+	char qlog[PATH_MAX];
+	const char *slash = strrchr(log, '/');
+	snprintf(qlog, sizeof(qlog), "%.*sqemu.log", slash ? (int)(slash - log + 1) : 0, log);
+	int lfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	if (lfd < 0)
+		die("cannot write %s: %s", qlog, strerror(errno));
+	long uid = -1;
+	bool daemonize = false;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(argv[i], "-daemonize") == 0)
+			daemonize = true;
+		if (strcmp(argv[i], "-runas") == 0 && i + 1 < n)
+			uid = atol(argv[i + 1]);
+	}
+	if (!daemonize && uid < 0)
+		die("%s: neither -runas nor -daemonize: no way to tell QEMU set up", argfile);
+
 	t0 = now();
-	pid_t pid = spawn(argv, -1, err[1]);
-	close(err[1]);
-	/* -daemonize: the parent exits once the machine is set up; the daemon
-	 * child's stderr goes to /dev/null, so EOF here is the parent's exit. */
-	char msg[4096];
-	size_t m = 0;
-	ssize_t r;
-	while ((r = read(err[0], msg + m, sizeof(msg) - 1 - m)) > 0 && m + (size_t)r < sizeof(msg) - 1)
-		m += (size_t)r;
-	msg[m] = '\0';
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	double returned = now();
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		die("QEMU did not start: %s", msg);
+	pid_t pid = spawn(argv, -1, lfd);
+	close(lfd);
+	double returned = 0;
+	int st = 0;
+	while (!returned) {
+		pid_t w = waitpid(pid, &st, daemonize ? 0 : WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w == pid) {
+			if (!daemonize || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				char msg[4096];
+				last_line(qlog, msg, sizeof(msg));
+				die("QEMU did not start: %s", *msg ? msg : "no reason given");
+			}
+			returned = now();
+		} else if (!daemonize && proc_uid(pid) == uid) {
+			returned = now();
+		} else if (timeout_ms() == 0) {
+			kill(pid, SIGKILL);
+			die("QEMU did not set up the machine within the timeout");
+		} else {
+			struct timespec ts = { 0, 2 * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
 
 	struct conlog con = { .ino = -1 };
 	conlog_follow(&con, log);
