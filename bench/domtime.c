@@ -322,8 +322,12 @@ static int cmd_floor(const char *argfile, const char *log, const char *sock)
 	for (int i = 0; i < n; i++) {
 		if (strcmp(argv[i], "-daemonize") == 0)
 			daemonize = true;
-		if (strcmp(argv[i], "-runas") == 0 && i + 1 < n)
-			uid = atol(argv[i + 1]);
+		if (strcmp(argv[i], "-runas") == 0 && i + 1 < n) {
+			char *end; /* xm gives UID:GID, numbers */
+			uid = strtol(argv[i + 1], &end, 10);
+			if (end == argv[i + 1] || (*end && *end != ':') || uid < 0)
+				die("%s: -runas %s: not a numeric uid", argfile, argv[i + 1]);
+		}
 	}
 	if (!daemonize && uid < 0)
 		die("%s: neither -runas nor -daemonize: no way to tell QEMU set up", argfile);
