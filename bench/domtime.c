@@ -29,6 +29,7 @@
  * Each wait gives up after DOMTIME_TIMEOUT seconds (default 120) and exits 1.
  */
 #include "spawn.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -251,41 +252,6 @@ static int cmd_create(const char *xm, const char *cfg, const char *domdir)
 	return 0;
 }
 
-/* The real uid /proc gives pid, or -1. */
-static long proc_uid(pid_t pid)
-{
-	char path[64], line[256];
-	long u = -1;
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %ld", &u) == 1)
-			break;
-	fclose(f);
-	return u;
-}
-
-/* The last line of file path (QEMU's error), in msg. */
-static void last_line(const char *path, char *msg, size_t len)
-{
-	char buf[4096];
-	msg[0] = '\0';
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
-	ssize_t k = pread(fd, buf, sizeof(buf) - 1, from);
-	close(fd);
-	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
-		k--;
-	buf[k > 0 ? k : 0] = '\0';
-	const char *nl = strrchr(buf, '\n');
-	snprintf(msg, len, "%s", nl ? nl + 1 : buf);
-}
-
 static int cmd_floor(const char *argfile, const char *log, const char *sock)
 {
 	FILE *f = fopen(argfile, "r");
@@ -343,12 +309,12 @@ static int cmd_floor(const char *argfile, const char *log, const char *sock)
 			continue;
 		if (w == pid) {
 			if (!daemonize || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-				char msg[4096];
-				last_line(qlog, msg, sizeof(msg));
+				char msg[1024];
+				file_last_line(qlog, msg, sizeof(msg));
 				die("QEMU did not start: %s", *msg ? msg : "no reason given");
 			}
 			returned = now();
-		} else if (!daemonize && proc_uid(pid) == uid) {
+		} else if (!daemonize && proc_uid(pid) == (uid_t)uid) {
 			returned = now();
 		} else if (timeout_ms() == 0) {
 			kill(pid, SIGKILL);

@@ -9,7 +9,7 @@ BENCHPROGS += $(XSBENCH)
 # bench/domtime: the timing helper of bench/domains.sh (xm create / shutdown
 # and the QEMU-only floor, waiting on XenStore watches and inotify).
 DOMTIME := $(B)/bench/domtime
-$(DOMTIME): $(B)/bench/domtime.o $(B)/bench/spawn.o
+$(DOMTIME): $(B)/bench/domtime.o $(B)/bench/spawn.o $(LIBXM)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lxenstore
 BENCHPROGS += $(DOMTIME)
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -169,4 +170,44 @@ long long now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+uid_t proc_uid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long u = (unsigned long)-1;
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return (uid_t)-1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu", &u) == 1)
+			break;
+	fclose(f);
+	return (uid_t)u;
+}
+
+void file_last_line(const char *path, char *line, size_t len)
+{
+	char buf[4096];
+	line[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	const char *nl = strrchr(buf, '\n');
+	const char *last = nl ? nl + 1 : buf;
+	size_t l = strlen(last);
+	if (l >= len)
+		l = len - 1;
+	memcpy(line, last, l);
+	line[l] = '\0';
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum log_level { LOG_ERR_ = 0, LOG_WARN_ = 1, LOG_INFO_ = 2, LOG_DEBUG_ = 3 };
 
@@ -35,5 +36,10 @@ long now_ms(void);
 long long now_us(void);
 /* Set O_NONBLOCK and FD_CLOEXEC. 0 or -1. */
 int fd_nonblock(int fd);
+/* The real uid /proc gives process pid, or (uid_t)-1. */
+uid_t proc_uid(pid_t pid);
+/* The last line of file path, without trailing white space, in line ("" if
+ * none or unreadable): a program's last word in its log. */
+void file_last_line(const char *path, char *line, size_t len);
 
 #endif

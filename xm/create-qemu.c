@@ -428,48 +428,6 @@ static void set_limit(int res, rlim_t v)
 	setrlimit(res, &r);
 }
 
-/* The real uid /proc says pid has, or (uid_t)-1. */
-static uid_t proc_uid(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned long u = (unsigned long)-1;
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return (uid_t)-1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %lu", &u) == 1)
-			break;
-	fclose(f);
-	return (uid_t)u;
-}
-
-/* The last line QEMU wrote to its log (its error), in msg. */
-static void last_line(const char *log, char *msg, size_t len)
-{
-	char buf[4096];
-	msg[0] = '\0';
-	int fd = open(log, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	off_t end = lseek(fd, 0, SEEK_END), from = end > (off_t)sizeof(buf) - 1 ?
-						      end - (off_t)sizeof(buf) + 1 : 0;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
-	close(fd);
-	if (n <= 0)
-		return;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	const char *nl = strrchr(buf, '\n');
-	const char *line = nl ? nl + 1 : buf;
-	size_t l = strlen(line);
-	if (l >= len)
-		l = len - 1;
-	memcpy(msg, line, l);
-	msg[l] = '\0';
-}
-
 /* Deprivileged (the head comment). 0, or 1 with the error printed. */
 static int start_confined(unsigned int id, const struct domcfg *c, const char *uuid,
 			  const char *dir, bool incoming, pid_t *qpid)
@@ -543,7 +501,7 @@ static int start_confined(unsigned int id, const struct domcfg *c, const char *u
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid) {
 			char msg[1024];
-			last_line(log, msg, sizeof(msg));
+			file_last_line(log, msg, sizeof(msg));
 			return xm_error("QEMU could not start domain %s: %s", c->name,
 					*msg ? msg : "no reason given");
 		}
