@@ -301,6 +301,8 @@ static int cmd_floor(const char *argfile, const char *log, const char *sock)
 	t0 = now();
 	pid_t pid = spawn(argv, -1, lfd);
 	close(lfd);
+	for (int i = 0; i < n; i++) /* QEMU has its own copy since the exec */
+		free(argv[i]);
 	double returned = 0;
 	int st = 0;
 	while (!returned) {
