@@ -19,7 +19,11 @@ LIMIT=${BENCHES_LIMIT:-600}
 out=$(mktemp /tmp/xm-benches.XXXXXX)
 trap 'rm -f "$out"' EXIT
 
-make -s B="$B" programs benchprogs >/dev/null 2>&1 || { t_fail "build" "make B=$B programs benchprogs"; t_summary; exit 1; }
+# the build's flavour, as guests_setup takes it (the benches' own makes then
+# find everything built)
+san=${SANITIZE-$([ "$B" = build/asan ] && echo address,undefined)}
+make -s SANITIZE="$san" B="$B" programs benchprogs >/dev/null 2>&1 ||
+	{ t_fail "build" "make SANITIZE=$san B=$B programs benchprogs"; t_summary; exit 1; }
 
 # bench NAME SIGNATURE KNOB=VALUE...
 bench() {
